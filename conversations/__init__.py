@@ -1,0 +1,1 @@
+"""The channel-neutral dialogue engine that guides a contact through an invoice."""

@@ -1,0 +1,1 @@
+"""The email channel: IMAP in (imap-tools, in a thread), SMTP out (aiosmtplib)."""

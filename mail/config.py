@@ -1,0 +1,38 @@
+"""Settings of the email channel (nested under `BILLBOT_MAIL__`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, SecretStr
+
+
+class Security(StrEnum):
+    ssl = "ssl"
+    starttls = "starttls"
+    none = "none"
+
+
+class MailSettings(BaseModel):
+    address: str | None = None  # e.g. billing@summit.test; replies go to billing+<token>@...
+    display_name: str = "billbot"
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_security: Security = Security.ssl
+    imap_folder: str = "INBOX"
+    smtp_host: str | None = None
+    smtp_port: int = 465
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Security = Security.ssl
+    secret: SecretStr | None = None  # signs the per-invitation reply tokens
+    token_days: int = 120
+    max_attachment_bytes: int = 25 * 1024 * 1024
+    max_attachments: int = 20
+    poll_seconds: float = 30.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.address and self.imap_host and self.smtp_host)

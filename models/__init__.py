@@ -1,0 +1,1 @@
+"""Tables, billing arithmetic and data access for billbot."""

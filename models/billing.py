@@ -1,0 +1,275 @@
+"""Billing arithmetic as pure functions on Decimal (DESIGN §1, AIA G702/G703).
+
+Vocabulary of the G703 continuation sheet, per SOV line:
+  C scheduled value, D work completed and stored from previous applications,
+  E work completed this period, F materials stored this period (not in D or E),
+  G = D + E + F completed and stored to date, G/C percent, H = C - G balance to
+  finish, I retainage.
+
+Materials stored are recorded per period: once billed they are part of D on the
+next application, so retainage is held on them exactly once (held = rate x (E+F)).
+
+Entries keep full precision; a `LineFigures` rounds each money column of its
+line half-up to cents, and the G702 summary adds those rounded columns, so the
+G702 always ties to the G703 lines to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from models.money import HUNDRED, ZERO, cents, percent, quantity
+from models.tables import AccountingMethod
+
+
+class BillingError(ValueError):
+    """An entry that cannot be computed at all (e.g. a quantity on an amount-based line)."""
+
+    def __init__(self, line: str, message: str) -> None:
+        super().__init__(f"Line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LineTerms:
+    """An SOV line as billing sees it. `retainage_percent` is e.g. `Decimal("10")`."""
+
+    number: str
+    description: str
+    method: AccountingMethod
+    scheduled_value: Decimal | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    uom: str | None = None
+    retainage_percent: Decimal = ZERO
+
+    @property
+    def is_unit(self) -> bool:
+        return self.method == AccountingMethod.unit
+
+    @property
+    def value(self) -> Decimal:
+        """Scheduled value C, exact (unit-based: quantity x unit price)."""
+        if self.is_unit:
+            return (self.quantity or ZERO) * (self.unit_price or ZERO)
+        return self.scheduled_value or ZERO
+
+
+@dataclass(frozen=True)
+class LineHistory:
+    """Sums over the earlier applications of this commitment (stored, rounded values)."""
+
+    previous_quantity: Decimal = ZERO
+    previous_value: Decimal = ZERO  # D: completed and stored before this period
+    retainage_held: Decimal = ZERO
+    retainage_released: Decimal = ZERO
+
+    @property
+    def retainage_balance(self) -> Decimal:
+        """Retainage held before this period and not yet released."""
+        return self.retainage_held - self.retainage_released
+
+
+@dataclass(frozen=True)
+class LineEntry:
+    """What the contact entered for one line this period (full precision)."""
+
+    new_quantity: Decimal | None = None
+    new_value: Decimal = ZERO
+    materials_stored: Decimal = ZERO
+    retainage_released: Decimal = ZERO
+
+    def stored(self) -> LineEntry:
+        """The entry as the database keeps it: money in cents, quantity to 6 places."""
+        return LineEntry(
+            new_quantity=None if self.new_quantity is None else quantity(self.new_quantity),
+            new_value=cents(self.new_value),
+            materials_stored=cents(self.materials_stored),
+            retainage_released=cents(self.retainage_released),
+        )
+
+
+def _unit_price(terms: LineTerms) -> Decimal:
+    if not terms.is_unit:
+        raise BillingError(terms.number, "is amount-based: enter a value or a percentage")
+    if not terms.unit_price:
+        raise BillingError(terms.number, "has no unit price")
+    return terms.unit_price
+
+
+def with_new_quantity(terms: LineTerms, entry: LineEntry, new_quantity: Decimal) -> LineEntry:
+    """Unit-based: new value = new quantity x unit price."""
+    price = _unit_price(terms)
+    return _replace(entry, new_quantity=new_quantity, new_value=new_quantity * price)
+
+
+def with_new_value(terms: LineTerms, entry: LineEntry, new_value: Decimal) -> LineEntry:
+    """Set this period's value; unit-based lines derive quantity = value / unit price."""
+    if terms.is_unit:
+        price = _unit_price(terms)
+        return _replace(entry, new_quantity=new_value / price, new_value=new_value)
+    return _replace(entry, new_quantity=None, new_value=new_value)
+
+
+def with_total_percent(
+    terms: LineTerms, history: LineHistory, entry: LineEntry, total_percent: Decimal
+) -> LineEntry:
+    """Cumulative progress (includes earlier periods) -> this period's quantity/value."""
+    ratio = total_percent / HUNDRED
+    if terms.is_unit:
+        new_quantity = ratio * (terms.quantity or ZERO) - history.previous_quantity
+        return with_new_quantity(terms, entry, new_quantity)
+    # G = D + E + F = ratio x C, with F as already entered.
+    new_value = ratio * terms.value - history.previous_value - entry.materials_stored
+    return with_new_value(terms, entry, new_value)
+
+
+def with_period_percent(terms: LineTerms, entry: LineEntry, period_percent: Decimal) -> LineEntry:
+    """Progress made this period only (`+10%`)."""
+    ratio = period_percent / HUNDRED
+    if terms.is_unit:
+        return with_new_quantity(terms, entry, ratio * (terms.quantity or ZERO))
+    return with_new_value(terms, entry, ratio * terms.value)
+
+
+def with_materials_stored(terms: LineTerms, entry: LineEntry, amount: Decimal) -> LineEntry:
+    if terms.is_unit:
+        raise BillingError(terms.number, "is unit-based: materials stored apply to amount lines")
+    return _replace(entry, materials_stored=amount)
+
+
+def with_retainage_released(entry: LineEntry, amount: Decimal) -> LineEntry:
+    return _replace(entry, retainage_released=amount)
+
+
+def _replace(entry: LineEntry, **changes: Decimal | None) -> LineEntry:
+    return replace(entry, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """One G703 row, every money column rounded to cents."""
+
+    number: str
+    description: str
+    is_unit: bool
+    scheduled_value: Decimal  # C
+    previous_value: Decimal  # D
+    new_value: Decimal  # E
+    materials_stored: Decimal  # F
+    completed_to_date: Decimal  # G
+    percent_complete: Decimal  # G / C, in percent, 2 places
+    balance_to_finish: Decimal  # H
+    retainage_held: Decimal  # held this period
+    retainage_released: Decimal  # released this period
+    retainage_total: Decimal  # I: net retainage after this period
+    previous_retainage: Decimal  # net retainage before this period
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    uom: str | None = None
+    previous_quantity: Decimal | None = None
+    new_quantity: Decimal | None = None
+
+    @property
+    def total_quantity(self) -> Decimal | None:
+        if self.previous_quantity is None or self.new_quantity is None:
+            return None
+        return self.previous_quantity + self.new_quantity
+
+
+def retainage_held_this_period(terms: LineTerms, entry: LineEntry) -> Decimal:
+    stored = entry.stored()
+    return cents(terms.retainage_percent / HUNDRED * (stored.new_value + stored.materials_stored))
+
+
+def line_figures(terms: LineTerms, history: LineHistory, entry: LineEntry) -> LineFigures:
+    stored = entry.stored()
+    c = cents(terms.value)
+    d = cents(history.previous_value)
+    e = stored.new_value
+    f = stored.materials_stored
+    g = d + e + f
+    held = retainage_held_this_period(terms, entry)
+    previous_retainage = cents(history.retainage_balance)
+    new_quantity = None
+    if terms.is_unit:
+        new_quantity = stored.new_quantity if stored.new_quantity is not None else ZERO
+    return LineFigures(
+        number=terms.number,
+        description=terms.description,
+        is_unit=terms.is_unit,
+        scheduled_value=c,
+        previous_value=d,
+        new_value=e,
+        materials_stored=f,
+        completed_to_date=g,
+        percent_complete=percent(g / c * HUNDRED) if c else ZERO,
+        balance_to_finish=c - g,
+        retainage_held=held,
+        retainage_released=stored.retainage_released,
+        retainage_total=previous_retainage + held - stored.retainage_released,
+        previous_retainage=previous_retainage,
+        quantity=terms.quantity if terms.is_unit else None,
+        unit_price=terms.unit_price if terms.is_unit else None,
+        uom=terms.uom if terms.is_unit else None,
+        previous_quantity=history.previous_quantity if terms.is_unit else None,
+        new_quantity=new_quantity,
+    )
+
+
+@dataclass(frozen=True)
+class G702Summary:
+    """The nine lines of the AIA G702 application, from the G703 rows."""
+
+    original_contract_sum: Decimal
+    net_change_by_change_orders: Decimal
+    contract_sum_to_date: Decimal
+    total_completed_and_stored_to_date: Decimal
+    retainage: Decimal
+    total_earned_less_retainage: Decimal
+    less_previous_certificates_for_payment: Decimal
+    current_payment_due: Decimal
+    balance_to_finish_including_retainage: Decimal
+    lines: tuple[LineFigures, ...] = field(default=(), repr=False, compare=False)
+
+    def as_dict(self) -> dict[str, Decimal]:
+        return {
+            "original_contract_sum": self.original_contract_sum,
+            "net_change_by_change_orders": self.net_change_by_change_orders,
+            "contract_sum_to_date": self.contract_sum_to_date,
+            "total_completed_and_stored_to_date": self.total_completed_and_stored_to_date,
+            "retainage": self.retainage,
+            "total_earned_less_retainage": self.total_earned_less_retainage,
+            "less_previous_certificates_for_payment": self.less_previous_certificates_for_payment,
+            "current_payment_due": self.current_payment_due,
+            "balance_to_finish_including_retainage": self.balance_to_finish_including_retainage,
+        }
+
+
+def summarize(
+    lines: Sequence[LineFigures], net_change_by_change_orders: Decimal = ZERO
+) -> G702Summary:
+    """G702 from G703 rows: every figure is a sum of the rows' rounded columns."""
+    original = sum((line.scheduled_value for line in lines), ZERO)
+    contract_to_date = original + cents(net_change_by_change_orders)
+    completed = sum((line.completed_to_date for line in lines), ZERO)
+    retainage = sum((line.retainage_total for line in lines), ZERO)
+    earned = completed - retainage
+    previous_certificates = sum(
+        (line.previous_value - line.previous_retainage for line in lines), ZERO
+    )
+    return G702Summary(
+        original_contract_sum=original,
+        net_change_by_change_orders=cents(net_change_by_change_orders),
+        contract_sum_to_date=contract_to_date,
+        total_completed_and_stored_to_date=completed,
+        retainage=retainage,
+        total_earned_less_retainage=earned,
+        less_previous_certificates_for_payment=previous_certificates,
+        current_payment_due=earned - previous_certificates,
+        balance_to_finish_including_retainage=contract_to_date - earned,
+        lines=tuple(lines),
+    )

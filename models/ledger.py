@@ -1,0 +1,202 @@
+"""From rows to figures: an invoice's G703 lines and G702 summary, and storing entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from models.billing import (
+    G702Summary,
+    LineEntry,
+    LineFigures,
+    LineHistory,
+    LineTerms,
+    line_figures,
+    retainage_held_this_period,
+    summarize,
+)
+from models.money import ZERO
+from models.tables import (
+    AccountingMethod,
+    BillingPeriod,
+    Commitment,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    SovLine,
+    utcnow,
+)
+
+
+def sov_lines(session: Session, commitment_id: int) -> list[SovLine]:
+    statement = (
+        select(SovLine)
+        .where(SovLine.commitment_id == commitment_id)
+        .order_by(col(SovLine.position), col(SovLine.id))
+    )
+    return list(session.exec(statement))
+
+
+def line_terms(commitment: Commitment, line: SovLine) -> LineTerms:
+    rate = line.retainage_percent
+    return LineTerms(
+        number=line.number,
+        description=line.description,
+        method=AccountingMethod(commitment.accounting_method),
+        scheduled_value=line.scheduled_value,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        uom=line.uom,
+        retainage_percent=commitment.retainage_percent if rate is None else rate,
+    )
+
+
+def line_histories(
+    session: Session, *, commitment_id: int, period: BillingPeriod
+) -> dict[int, LineHistory]:
+    """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded."""
+    statement = (
+        sa_select(
+            col(InvoiceLine.sov_line_id),
+            func.coalesce(func.sum(InvoiceLine.new_quantity), 0),
+            func.coalesce(func.sum(InvoiceLine.new_value + InvoiceLine.materials_stored), 0),
+            func.coalesce(func.sum(InvoiceLine.retainage_held), 0),
+            func.coalesce(func.sum(InvoiceLine.retainage_released), 0),
+        )
+        .join(Invoice, col(Invoice.id) == InvoiceLine.invoice_id)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(
+            col(Invoice.commitment_id) == commitment_id,
+            col(Invoice.status) != InvoiceStatus.draft.value,
+            col(BillingPeriod.start) < period.start,
+        )
+        .group_by(col(InvoiceLine.sov_line_id))
+    )
+    return {
+        sov_line_id: LineHistory(
+            previous_quantity=Decimal(qty),
+            previous_value=Decimal(value),
+            retainage_held=Decimal(held),
+            retainage_released=Decimal(released),
+        )
+        for sov_line_id, qty, value, held, released in session.execute(statement)
+    }
+
+
+def stored_entry(row: InvoiceLine | None) -> LineEntry:
+    if row is None:
+        return LineEntry()
+    return LineEntry(
+        new_quantity=row.new_quantity,
+        new_value=row.new_value,
+        materials_stored=row.materials_stored,
+        retainage_released=row.retainage_released,
+    )
+
+
+@dataclass(frozen=True)
+class CommitmentLedger:
+    """Everything billing needs about one commitment in one period."""
+
+    commitment: Commitment
+    period: BillingPeriod
+    lines: tuple[SovLine, ...]
+    terms: Mapping[str, LineTerms]  # by SOV line number
+    histories: Mapping[str, LineHistory]  # by SOV line number
+
+    def figures(self, entries: Mapping[str, LineEntry]) -> list[LineFigures]:
+        return [
+            line_figures(
+                self.terms[line.number],
+                self.histories[line.number],
+                entries.get(line.number, LineEntry()),
+            )
+            for line in self.lines
+        ]
+
+    def summary(self, entries: Mapping[str, LineEntry]) -> G702Summary:
+        return summarize(self.figures(entries))
+
+
+def load_ledger(
+    session: Session, *, commitment: Commitment, period: BillingPeriod
+) -> CommitmentLedger:
+    assert commitment.id is not None
+    lines = sov_lines(session, commitment.id)
+    by_id = line_histories(session, commitment_id=commitment.id, period=period)
+    return CommitmentLedger(
+        commitment=commitment,
+        period=period,
+        lines=tuple(lines),
+        terms={line.number: line_terms(commitment, line) for line in lines},
+        histories={line.number: by_id.get(line.id or 0, LineHistory()) for line in lines},
+    )
+
+
+def invoice_entries(session: Session, invoice: Invoice) -> dict[str, LineEntry]:
+    """The stored entries of an invoice, keyed by SOV line number."""
+    statement = (
+        select(SovLine.number, InvoiceLine)
+        .join(SovLine, col(SovLine.id) == InvoiceLine.sov_line_id)
+        .where(InvoiceLine.invoice_id == invoice.id)
+    )
+    return {number: stored_entry(row) for number, row in session.exec(statement)}
+
+
+@dataclass(frozen=True)
+class InvoiceFigures:
+    invoice: Invoice
+    ledger: CommitmentLedger
+    lines: list[LineFigures]
+    summary: G702Summary
+
+
+def invoice_figures(session: Session, invoice: Invoice) -> InvoiceFigures:
+    commitment = session.get(Commitment, invoice.commitment_id)
+    period = session.get(BillingPeriod, invoice.period_id)
+    assert commitment is not None and period is not None
+    ledger = load_ledger(session, commitment=commitment, period=period)
+    lines = ledger.figures(invoice_entries(session, invoice))
+    return InvoiceFigures(invoice=invoice, ledger=ledger, lines=lines, summary=summarize(lines))
+
+
+def save_entries(
+    session: Session,
+    *,
+    invoice: Invoice,
+    ledger: CommitmentLedger,
+    entries: Mapping[str, LineEntry],
+) -> None:
+    """Store the entries (rounded) for the given line numbers; other lines are left alone."""
+    existing = {
+        row.sov_line_id: row
+        for row in session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    }
+    by_number = {line.number: line for line in ledger.lines}
+    for number, entry in entries.items():
+        sov = by_number[number]
+        stored = entry.stored()
+        assert invoice.id is not None and sov.id is not None
+        row = existing.get(sov.id) or InvoiceLine(invoice_id=invoice.id, sov_line_id=sov.id)
+        row.new_quantity = stored.new_quantity
+        row.new_value = stored.new_value
+        row.materials_stored = stored.materials_stored
+        row.retainage_released = stored.retainage_released
+        row.retainage_held = retainage_held_this_period(ledger.terms[number], stored)
+        session.add(row)
+    invoice.updated_at = utcnow()
+    session.add(invoice)
+
+
+def totals_tie(lines: Sequence[LineFigures], summary: G702Summary) -> bool:
+    """The G702 completed/retainage figures equal the sums of the G703 columns."""
+    completed = sum((line.completed_to_date for line in lines), ZERO)
+    retainage = sum((line.retainage_total for line in lines), ZERO)
+    return (
+        completed == summary.total_completed_and_stored_to_date and retainage == summary.retainage
+    )

@@ -1,0 +1,80 @@
+"""Decimal helpers: money is exact from the wire to the database.
+
+Amounts are rounded half-up to cents only when they are stored or shown; every
+intermediate result keeps full precision.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+# Quantities are stored with six decimals: enough for a value divided by a
+# four-decimal unit price to round-trip back to the same cents.
+QUANTUM_QTY = Decimal("0.000001")
+QUANTUM_PERCENT = Decimal("0.01")
+QUANTUM_UNIT_PRICE = Decimal("0.0001")
+
+_AMOUNT = re.compile(
+    r"""^\s*
+    (?P<sign>[-+]?)\s*
+    (?P<currency>\$|USD\s*)?\s*
+    (?P<sign2>[-+]?)\s*
+    (?P<number>(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)
+    \s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+class AmountError(ValueError):
+    """Text that is not a plain decimal amount."""
+
+
+def cents(value: Decimal) -> Decimal:
+    """Round to cents, half-up (the only rounding rule billbot uses for money)."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def quantity(value: Decimal) -> Decimal:
+    """Round a quantity to the stored precision."""
+    return value.quantize(QUANTUM_QTY, rounding=ROUND_HALF_UP)
+
+
+def percent(value: Decimal) -> Decimal:
+    """Round a percentage to two decimals for display."""
+    return value.quantize(QUANTUM_PERCENT, rounding=ROUND_HALF_UP)
+
+
+def parse_amount(text: str) -> Decimal:
+    """Parse `"$4,500.00"`, `"4500"`, `"-12.5"` into a finite Decimal.
+
+    Thousands separators must be well formed (`1,200` yes, `12,5` no) so that a
+    European decimal comma is refused rather than silently read as thousands.
+    """
+    match = _AMOUNT.match(text)
+    if match is None:
+        raise AmountError(f"{text!r} is not an amount (example: 4500.00 or $4,500)")
+    if match["sign"] and match["sign2"]:
+        raise AmountError(f"{text!r} has two signs")
+    sign = "-" if "-" in (match["sign"] + match["sign2"]) else ""
+    try:
+        value = Decimal(sign + match["number"].replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
+        raise AmountError(f"{text!r} is not an amount") from exc
+    if value == 0:
+        value = ZERO  # "-0" is zero, not a negative correction
+    return value
+
+
+def format_money(value: Decimal) -> str:
+    """`Decimal("1234.5")` -> `"1,234.50"` (rounded half-up to cents)."""
+    return f"{cents(value):,.2f}"
+
+
+def format_quantity(value: Decimal) -> str:
+    """A quantity without trailing zeros: `300.000000` -> `"300"`, `2.5` -> `"2.5"`."""
+    text = f"{value:,.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
