@@ -1,0 +1,42 @@
+# billbot: `make demo` tries it on the embedded SQLite default, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo demo-scripted install install-test system-deps test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+## The guided invoice conversation in the terminal, on a bundled demo project.
+demo: install
+	$(BIN)/billbot demo
+
+## The same demo, answered by a script (what a contact would type).
+demo-scripted: install
+	printf 'INV-0042\n1: 50%%\n2: 3 units\nnone\nsend\n' | $(BIN)/billbot demo
+
+## Installs what the tests need (Debian + PyPI) and runs them all.
+test: install-test system-deps
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install-test system-deps
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
