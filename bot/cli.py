@@ -1,0 +1,237 @@
+"""The `billbot` command line (DESIGN §4).
+
+Heavy modules (SQLAlchemy, the models, the settings) are imported inside the
+commands so that `billbot --help` stays fast. User errors are one clear line
+on stderr: exit code 1 for bad input, 2 for bad usage; never a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+app = typer.Typer(
+    help="billbot: subcontractor progress billing by chat and email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class ExportFormat(enum.StrEnum):
+    json = "json"
+    csv = "csv"
+    pdf = "pdf"
+
+
+@dataclass
+class CliState:
+    database_url: str | None = None
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"billbot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            metavar="URL",
+            help="Database URL; overrides BILLBOT_DATABASE_URL (default sqlite:///var/billbot.db).",
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(database_url=database_url)
+
+
+@contextmanager
+def open_database(ctx: typer.Context) -> Iterator[Engine]:
+    """The configured database, migrated to the latest schema; disposed of afterwards."""
+    from pydantic import ValidationError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+    from bot.settings import load_settings
+    from models.db import make_engine, upgrade
+
+    state: CliState = ctx.obj or CliState()
+    url = state.database_url
+    if url is None:
+        try:
+            url = load_settings().database_url
+        except ValidationError as exc:
+            fail(f"invalid settings: {exc}", code=2)
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+        engine = make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        fail(f"cannot use database URL {url!r}: {exc}", code=2)
+    try:
+        upgrade(engine)
+        yield engine
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"database error ({shown}): {detail}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Bring the database schema up to date (every other command also does this)."""
+    with open_database(ctx) as engine:
+        typer.echo(f"Database schema is up to date ({engine.url.render_as_string()}).")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="The import file (JSON)."),
+    ],
+) -> None:
+    """Load companies, people, projects, commitments, billing periods and invoices.
+
+    Idempotent: rows are matched by the file's keys, so importing the same file
+    again changes nothing. All or nothing: on any problem nothing is written.
+    """
+    from models.importer import ImportFileError, import_file
+
+    with open_database(ctx) as engine:
+        try:
+            summary = import_file(engine, path=file)
+        except ImportFileError as exc:
+            for problem in exc.problems:
+                typer.echo(f"{file}: {problem}", err=True)
+            count = len(exc.problems)
+            fail(f"nothing was imported ({count} problem{'s' if count != 1 else ''})")
+    typer.echo(f"Imported {file}:" if summary.changed else f"{file}: nothing changed.")
+    for line in summary.lines():
+        typer.echo(f"  {line}")
+
+
+def _reports(ctx: typer.Context, **filters: Any) -> list[dict[str, Any]]:
+    from models.db import session_scope
+    from models.invoice_lookup import InvoiceRefError, list_invoices
+    from models.report import invoice_report
+
+    with open_database(ctx) as engine, session_scope(engine) as session:
+        try:
+            found = list_invoices(session, **filters)
+        except InvoiceRefError as exc:
+            fail(str(exc))
+        return [invoice_report(session, invoice) for invoice in found]
+
+
+def _print_reports(reports: list[dict[str, Any]], *, as_json: bool) -> None:
+    from bot.cli_render import render_invoice
+
+    if as_json:
+        typer.echo(json.dumps(reports, indent=2, ensure_ascii=False))
+    elif not reports:
+        typer.echo("No invoices.")
+    else:
+        typer.echo("\n\n".join(render_invoice(report) for report in reports))
+
+
+@app.command()
+def invoices(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    period: Annotated[str | None, typer.Option(help="Billing period key.")] = None,
+    commitment: Annotated[str | None, typer.Option(help="Commitment key or number.")] = None,
+    status: Annotated[str | None, typer.Option(help="Invoice status, e.g. approved.")] = None,
+) -> None:
+    """List invoices with their lines and G702 totals."""
+    from models.tables import InvoiceStatus
+
+    wanted = None
+    if status is not None:
+        try:
+            wanted = InvoiceStatus(status)
+        except ValueError:
+            choices = ", ".join(s.value for s in InvoiceStatus)
+            message = f"{status!r} is not one of {choices}."
+            raise typer.BadParameter(message, param_hint="'--status'") from None
+    reports = _reports(ctx, period=period, commitment=commitment, status=wanted)
+    _print_reports(reports, as_json=as_json)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    invoice: Annotated[
+        str, typer.Argument(help="SC-007/INV-0041, sc7:INV-0041, INV-0041 or the invoice id.")
+    ],
+    format_: Annotated[
+        ExportFormat | None,
+        typer.Option("--format", help="Default: from --output's suffix, else json."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """The invoice as a G702/G703-style document."""
+    if format_ is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        format_ = ExportFormat(suffix) if suffix in set(ExportFormat) else ExportFormat.json
+    if format_ == ExportFormat.pdf:
+        fail("PDF export is not available yet", code=2)
+
+    from models.db import session_scope
+    from models.invoice_lookup import InvoiceRefError, find_invoice
+    from models.report import invoice_csv, invoice_report
+
+    with open_database(ctx) as engine, session_scope(engine) as session:
+        try:
+            report = invoice_report(session, find_invoice(session, invoice))
+        except InvoiceRefError as exc:
+            fail(str(exc))
+    text = invoice_csv(report) if format_ == ExportFormat.csv else json.dumps(report, indent=2)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    try:
+        output.write_text(text if text.endswith("\n") else text + "\n", newline="")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    typer.echo(f"Wrote {output} ({format_.value}).", err=True)
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Load the bundled demo project (Harbor Tower) and show its invoices."""
+    from models.demo import load_demo
+
+    with open_database(ctx) as engine:
+        summary = load_demo(engine)
+    loaded = "Demo data loaded" if summary.changed else "Demo data already loaded"
+    typer.echo(f"{loaded}: Harbor Tower, commitments SC-007 and SC-011.\n")
+    _print_reports(_reports(ctx), as_json=False)
+
+
+def main() -> None:
+    """Console entry point (`billbot`)."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

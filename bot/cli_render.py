@@ -1,0 +1,105 @@
+"""Plain-text rendering of invoice reports (`models.report.invoice_report`) for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from models.money import format_money
+from models.report import G702_LABELS
+
+DESCRIPTION_WIDTH = 32
+
+
+def _money(text: str) -> str:
+    return format_money(Decimal(text))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _columns(lines: Sequence[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """(heading, report key, is money) for the G703 table, dropping columns that cannot apply."""
+    columns = [
+        ("Line", "line", False),
+        ("Description", "description", False),
+        ("Scheduled", "scheduled_value", True),
+        ("Previous", "previous_value", True),
+    ]
+    if any(line["new_quantity"] is not None for line in lines):
+        columns.append(("Qty", "new_quantity", False))
+    columns.append(("This period", "new_value", True))
+    if any(line["new_quantity"] is None for line in lines):
+        columns.append(("Stored", "materials_stored", True))
+    columns += [
+        ("To date", "completed_to_date", True),
+        ("%", "total_percent", False),
+        ("Balance", "balance_to_finish", True),
+        ("Retainage", "retainage_total", True),
+    ]
+    return columns
+
+
+def _cell(line: dict[str, Any], key: str, is_money: bool) -> str:
+    value = line[key]
+    if value is None:
+        return ""
+    if is_money:
+        return _money(value)
+    if key == "description":
+        return _cut(value, DESCRIPTION_WIDTH)
+    return str(value)
+
+
+def _table(rows: list[list[str]], left: int) -> list[str]:
+    """Rows of cells; the first `left` columns are left-aligned, the rest right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def render_invoice(report: dict[str, Any]) -> str:
+    """One invoice: a heading, the G703 lines with a totals row, the G702 totals, attachments."""
+    lines = report["lines"]
+    columns = _columns(lines)
+    rows = [[heading for heading, _key, _money_col in columns]]
+    rows += [[_cell(line, key, is_money) for _h, key, is_money in columns] for line in lines]
+    totals = ["", "Totals"]
+    for _heading, key, is_money in columns[2:]:
+        summed = sum((Decimal(line[key]) for line in lines), Decimal(0)) if is_money else None
+        totals.append("" if summed is None else format_money(summed))
+    rows.append(totals)
+    table = _table(rows, left=2)
+    rule = "-" * max(len(row) for row in table)
+    out = [
+        f"{report['commitment']}/{report['number']} · {report['project']} · "
+        f"period {report['period']} · {report['status']}",
+        table[0],
+        rule,
+        *table[1:-1],
+        rule,
+        table[-1],
+        "",
+    ]
+    width = max(len(label) for label in G702_LABELS.values())
+    amounts = [_money(value) for value in report["totals"].values()]
+    amount_width = max(len(amount) for amount in amounts)
+    for name, amount in zip(report["totals"], amounts, strict=True):
+        out.append(f"  {G702_LABELS.get(name, name).ljust(width)}  {amount.rjust(amount_width)}")
+    attachments = report["attachments"]
+    out.append("")
+    if attachments:
+        out.append("Attachments:")
+        out += [
+            f"  {a['filename']} ({a['content_type']}, {a['size']:,} bytes)" for a in attachments
+        ]
+    else:
+        out.append("Attachments: none")
+    return "\n".join(out)

@@ -1,0 +1,246 @@
+"""`billbot import`: load an import file into the database, all or nothing.
+
+Rows are upserted by the file's `key` (SOV lines by commitment and number,
+invoices by commitment and invoice number), so importing the same file twice
+changes nothing. References may name rows of the file or rows already in the
+database. Invoice lines are computed with the billing functions and stored in
+period order, so each invoice sees the right previous figures.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
+
+from models.db import session_scope
+from models.import_check import ImportFileError, Loc, Problem, location, parse_import, references
+from models.import_invoices import load_invoices
+from models.import_schema import ImportFile
+from models.tables import (
+    BillingPeriod,
+    Commitment,
+    CommitmentContact,
+    Company,
+    Person,
+    Project,
+    SovLine,
+)
+
+__all__ = ["ImportFileError", "ImportSummary", "import_data", "import_file", "import_text"]
+
+KINDS = (
+    "companies",
+    "people",
+    "projects",
+    "commitments",
+    "sov_lines",
+    "billing_periods",
+    "invoices",
+)
+KEYED: dict[str, type[SQLModel]] = {
+    "companies": Company,
+    "people": Person,
+    "projects": Project,
+    "commitments": Commitment,
+    "billing_periods": BillingPeriod,
+}
+SINGULAR = {
+    "companies": "company",
+    "people": "person",
+    "projects": "project",
+    "commitments": "commitment",
+    "billing_periods": "billing period",
+}
+T = TypeVar("T", bound=SQLModel)
+
+
+@dataclass
+class KindCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, per kind of row."""
+
+    counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+
+    def count(self, kind: str, outcome: str) -> None:
+        counts = self.counts[kind]
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.created or c.updated for c in self.counts.values())
+
+    def lines(self) -> list[str]:
+        return [
+            f"{kind.replace('_', ' '):<16}{c.created:>4} created {c.updated:>4} updated "
+            f"{c.unchanged:>4} unchanged"
+            for kind, c in self.counts.items()
+        ]
+
+
+def import_file(engine: Engine, *, path: Path) -> ImportSummary:
+    """Import a file in one transaction; `ImportFileError` if anything is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError([Problem("(file)", "is not UTF-8 text")]) from None
+    return import_text(engine, text=text)
+
+
+def import_text(engine: Engine, *, text: str) -> ImportSummary:
+    """Parse, check and import JSON text in one transaction."""
+    data = parse_import(text)
+    with session_scope(engine) as session:
+        return import_data(session, data=data)
+
+
+def import_data(session: Session, *, data: ImportFile) -> ImportSummary:
+    """Upsert everything in `data`; on `ImportFileError` the caller must roll back."""
+    _check_references(session, data)
+    loader = _Loader(session, data)
+    try:
+        loader.run()
+    except IntegrityError as exc:
+        message = f"conflicts with data already in the database ({str(exc.orig).strip()})"
+        raise ImportFileError([Problem(location(data, loader.current), message)]) from None
+    return loader.summary
+
+
+def _check_references(session: Session, data: ImportFile) -> None:
+    in_file = {kind: {item.key for item in getattr(data, kind)} for kind in KEYED}
+    refs = list(references(data))
+    missing: dict[str, set[str]] = defaultdict(set)
+    for _loc, kind, key in refs:
+        if key not in in_file[kind]:
+            missing[kind].add(key)
+    in_db: dict[str, set[str]] = {}
+    for kind, keys in missing.items():
+        key_column: Any = col(KEYED[kind].key)  # type: ignore[attr-defined]
+        in_db[kind] = set(session.exec(select(key_column).where(key_column.in_(keys))))
+    problems = [
+        Problem(
+            location(data, loc),
+            f'unknown {SINGULAR[kind]} "{key}": not in this file or the database',
+        )
+        for loc, kind, key in refs
+        if key not in in_file[kind] and key not in in_db.get(kind, set())
+    ]
+    if problems:
+        raise ImportFileError(problems)
+
+
+class _Loader:
+    def __init__(self, session: Session, data: ImportFile) -> None:
+        self.session = session
+        self.data = data
+        self.summary = ImportSummary()
+        self.rows: dict[str, dict[str, Any]] = {kind: {} for kind in KEYED}
+        self.current: Loc = ()
+
+    def row(self, kind: str, key: str) -> Any:
+        """The row of `key` (written by this import, else already in the database)."""
+        rows = self.rows[kind]
+        if key not in rows:
+            model: Any = KEYED[kind]
+            rows[key] = self.session.exec(select(model).where(model.key == key)).one()
+        return rows[key]
+
+    def id(self, kind: str, key: str | None) -> int | None:
+        return None if key is None else self.row(kind, key).id
+
+    def run(self) -> None:
+        data = self.data
+        for i, company in enumerate(data.companies):
+            self.upsert("companies", i, Company, {"key": company.key}, {"name": company.name})
+        for i, person in enumerate(data.people):
+            values = person.model_dump(exclude={"key", "company"})
+            values["company_id"] = self.id("companies", person.company)
+            self.upsert("people", i, Person, {"key": person.key}, values)
+        for i, project in enumerate(data.projects):
+            values = project.model_dump(exclude={"key", "company"})
+            values["company_id"] = self.id("companies", project.company)
+            self.upsert("projects", i, Project, {"key": project.key}, values)
+        for i in range(len(data.commitments)):
+            self.commitment(i)
+        for i, period in enumerate(data.billing_periods):
+            values = period.model_dump(exclude={"key", "project"})
+            values["project_id"] = self.id("projects", period.project)
+            self.upsert("billing_periods", i, BillingPeriod, {"key": period.key}, values)
+        self.current = ("invoices",)
+        problems = load_invoices(self.session, data=data, row=self.row, summary=self.summary)
+        if problems:
+            raise ImportFileError(problems)
+
+    def commitment(self, index: int) -> None:
+        item = self.data.commitments[index]
+        values = item.model_dump(
+            exclude={"key", "project", "vendor", "invoice_contacts", "administrator", "lines"}
+        )
+        values["project_id"] = self.id("projects", item.project)
+        values["vendor_id"] = self.id("companies", item.vendor)
+        values["administrator_id"] = self.id("people", item.administrator)
+        row, outcome = self.upsert("commitments", index, Commitment, {"key": item.key}, values)
+        assert row.id is not None
+        contacts_changed = self.sync_contacts(row.id, item.invoice_contacts)
+        self.summary.count(
+            "commitments", "updated" if outcome == "unchanged" and contacts_changed else outcome
+        )
+        for n, line in enumerate(item.lines):
+            self.current = ("commitments", index, "lines", n)
+            values = line.model_dump(exclude={"number"}) | {"position": n + 1}
+            lookup = {"commitment_id": row.id, "number": line.number}
+            _, outcome = self._write(SovLine, lookup, values)
+            self.summary.count("sov_lines", outcome)
+
+    def sync_contacts(self, commitment_id: int, keys: list[str]) -> bool:
+        wanted = {person_id for key in keys if (person_id := self.id("people", key))}
+        statement = select(CommitmentContact).where(
+            CommitmentContact.commitment_id == commitment_id
+        )
+        current = {contact.person_id: contact for contact in self.session.exec(statement)}
+        for person_id, contact in current.items():
+            if person_id not in wanted:
+                self.session.delete(contact)
+        for person_id in wanted - set(current):
+            contact = CommitmentContact(commitment_id=commitment_id, person_id=person_id)
+            self.session.add(contact)
+        self.session.flush()
+        return wanted != set(current)
+
+    def upsert(
+        self, kind: str, index: int, model: type[T], lookup: dict[str, Any], values: dict[str, Any]
+    ) -> tuple[T, str]:
+        self.current = (kind, index)
+        row, outcome = self._write(model, lookup, values)
+        self.rows[kind][lookup["key"]] = row
+        if kind != "commitments":  # counted with its contacts
+            self.summary.count(kind, outcome)
+        return row, outcome
+
+    def _write(
+        self, model: type[T], lookup: dict[str, Any], values: dict[str, Any]
+    ) -> tuple[T, str]:
+        row = self.session.exec(select(model).filter_by(**lookup)).first()
+        if row is None:
+            row = model(**lookup, **values)
+            outcome = "created"
+        else:
+            changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+            outcome = "updated" if changed else "unchanged"
+            for name, value in changed.items():
+                setattr(row, name, value)
+        if outcome != "unchanged":
+            self.session.add(row)
+            self.session.flush()
+        return row, outcome

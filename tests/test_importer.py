@@ -1,0 +1,366 @@
+"""`billbot import` on SQLite and PostgreSQL: the DESIGN example, idempotence, all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from models.db import session_scope
+from models.import_check import ImportFileError, parse_import
+from models.importer import import_text
+from models.report import find_invoice, invoice_report
+from models.tables import Commitment, CommitmentContact, Company, InvoiceLine
+from tests.import_helpers import DESIGN_EXAMPLE_TEXT, design_example, dump, write_json
+
+runner = CliRunner()
+
+
+def cli(database_url: str, *args: str) -> Any:
+    return runner.invoke(app, ["--database-url", database_url, *args])
+
+
+def report_of(engine: Engine, ref: str) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        return invoice_report(session, find_invoice(session, ref))
+
+
+def test_design_example_imports_and_lists_inv_0041(database_url: str, tmp_path: Path) -> None:
+    path = write_json(tmp_path / "example.json", DESIGN_EXAMPLE_TEXT)
+    result = cli(database_url, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "invoices" in result.stdout
+
+    result = cli(database_url, "invoices", "--json")
+    assert result.exit_code == 0, result.output
+    (invoice,) = json.loads(result.stdout)
+    assert (invoice["commitment"], invoice["commitment_key"]) == ("SC-007", "sc7")
+    assert (invoice["period"], invoice["number"], invoice["status"]) == (
+        "oct",
+        "INV-0041",
+        "approved",
+    )
+    line1, line2 = invoice["lines"]
+    assert line1["line"] == "1"
+    assert line1["new_quantity"] == "300"
+    assert line1["new_value"] == "3750.00"
+    assert line1["total_percent"] == "25.00"
+    assert line1["retainage_held"] == "375.00"
+    assert line2["new_quantity"] == "0"
+    assert invoice["totals"]["original_contract_sum"] == "48600.00"
+    assert invoice["totals"]["current_payment_due"] == "3375.00"
+    assert invoice["attachments"] == []
+
+
+def test_reimport_changes_nothing(engine: Engine) -> None:
+    first = import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    assert first.changed
+    before = dump(engine)
+    again = import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    assert not again.changed
+    assert again.counts["invoices"].unchanged == 1
+    assert again.counts["sov_lines"].unchanged == 2
+    assert dump(engine) == before
+
+
+def test_changed_fields_update_the_rows(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["companies"][1]["name"] = "Acme Electric LLC"
+    data["commitments"][0]["lines"][0]["unit_price"] = "13"
+    data["commitments"][0]["invoice_contacts"] = ["sam", "jane"]
+    data["invoices"][0]["status"] = "approved_as_noted"
+    summary = import_text(engine, text=json.dumps(data))
+    assert summary.counts["companies"].updated == 1
+    assert summary.counts["companies"].unchanged == 1
+    assert summary.counts["sov_lines"].updated == 1
+    assert summary.counts["commitments"].updated == 1
+    assert summary.counts["invoices"].updated == 1
+    with session_scope(engine) as session:
+        acme = session.exec(select(Company).where(Company.key == "acme")).one()
+        assert acme.name == "Acme Electric LLC"
+        assert len(session.exec(select(CommitmentContact)).all()) == 2
+    report = report_of(engine, "INV-0041")
+    assert report["status"] == "approved_as_noted"
+    assert report["lines"][0]["new_value"] == "3900.00"  # 300 x 13
+    assert report["lines"][0]["retainage_held"] == "390.00"
+
+
+def test_contacts_not_listed_any_more_are_removed(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["commitments"][0]["invoice_contacts"] = []
+    import_text(engine, text=json.dumps(data))
+    with session_scope(engine) as session:
+        assert session.exec(select(CommitmentContact)).all() == []
+
+
+def test_invoices_are_computed_in_period_order(engine: Engine) -> None:
+    data = design_example()
+    nov = {
+        "commitment": "sc7",
+        "period": "nov",
+        "number": "INV-0042",
+        "status": "under_review",
+        "lines": [{"line": "1", "total_percent": "50"}, {"line": "2", "new_value": "8400"}],
+    }
+    data["invoices"].insert(0, nov)  # listed before October's
+    import_text(engine, text=json.dumps(data))
+    report = report_of(engine, "INV-0042")
+    line1, line2 = report["lines"]
+    assert line1["previous_value"] == "3750.00"
+    assert line1["new_quantity"] == "300"  # 50% of 1200 minus the 300 billed in October
+    assert line1["total_percent"] == "50.00"
+    assert line2["new_quantity"] == "2"
+    assert report["totals"]["less_previous_certificates_for_payment"] == "3375.00"
+
+
+def test_references_may_name_rows_already_in_the_database(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    later = {
+        "invoices": [
+            {
+                "commitment": "sc7",
+                "period": "nov",
+                "number": "INV-0042",
+                "lines": [{"line": "2", "new_quantity": "1"}],
+            },
+        ]
+    }
+    summary = import_text(engine, text=json.dumps(later))
+    assert summary.counts["invoices"].created == 1
+    report = report_of(engine, "sc7:INV-0042")
+    assert report["status"] == "draft"
+    assert report["lines"][1]["new_value"] == "4200.00"
+
+
+def test_over_billing_is_accepted_when_the_commitment_allows_it(engine: Engine) -> None:
+    data = design_example()
+    data["commitments"][0]["allow_overbilling"] = True
+    data["invoices"][0]["lines"][0]["new_quantity"] = "1300"
+    import_text(engine, text=json.dumps(data))
+    assert report_of(engine, "INV-0041")["lines"][0]["total_percent"] == "108.33"
+
+
+def test_amount_based_lines_with_stored_materials_and_released_retainage(engine: Engine) -> None:
+    data = design_example()
+    data["commitments"].append(
+        {
+            "key": "sc11",
+            "project": "tower",
+            "number": "SC-011",
+            "title": "Mechanical",
+            "vendor": "acme",
+            "accounting_method": "amount",
+            "retainage_percent": "5",
+            "lines": [
+                {"number": "1", "description": "Ductwork", "scheduled_value": "100000"},
+                {"number": "2", "description": "Units", "scheduled_value": "50000.00"},
+            ],
+        }
+    )
+    data["invoices"] += [
+        {
+            "commitment": "sc11",
+            "period": "oct",
+            "number": "A-1",
+            "status": "approved",
+            "lines": [
+                {"line": "1", "new_value": "20000"},
+                {"line": "2", "materials_stored": "10000"},
+            ],
+        },
+        {
+            "commitment": "sc11",
+            "period": "nov",
+            "number": "A-2",
+            "lines": [{"line": "1", "total_percent": "30", "retainage_released": "500"}],
+        },
+    ]
+    import_text(engine, text=json.dumps(data))
+    report = report_of(engine, "SC-011/A-2")
+    line1, line2 = report["lines"]
+    assert line1["new_quantity"] is None
+    assert (line1["previous_value"], line1["new_value"]) == ("20000.00", "10000.00")
+    assert line1["retainage_held"] == "500.00"
+    assert line1["retainage_total"] == "1000.00"  # 1000 + 500 - 500
+    assert line2["previous_value"] == "10000.00"
+    assert report["totals"]["total_completed_and_stored_to_date"] == "40000.00"
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        node = data
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+
+    return mutate
+
+
+def _append(collection: str, item: dict[str, Any]) -> Mutation:
+    return lambda data: data[collection].append(item)
+
+
+BAD_INPUTS: list[tuple[str, Mutation | str, str]] = [
+    (
+        "missing_reference",
+        _set(("invoices", 0, "commitment"), "sc8"),
+        'invoices[0] (commitment "sc8", number "INV-0041").commitment: unknown commitment "sc8"',
+    ),
+    (
+        "negative_quantity",
+        _set(("commitments", 0, "lines", 0, "quantity"), "-5"),
+        'commitments[0] (key "sc7").lines[0].quantity: "-5" is negative',
+    ),
+    (
+        "not_an_amount",
+        _set(("commitments", 0, "lines", 1, "unit_price"), "12,5x"),
+        'commitments[0] (key "sc7").lines[1].unit_price: "12,5x" is not an amount',
+    ),
+    (
+        "duplicate_key",
+        _append("people", {"key": "jane", "company": "gc", "name": "J", "email": "j@x.test"}),
+        'people[2] (key "jane").key: duplicate key "jane"',
+    ),
+    (
+        "json_syntax",
+        DESIGN_EXAMPLE_TEXT.replace('"Summit Builders"}', '"Summit Builders"', 1),
+        "line 1:57: invalid JSON: Expecting property name",
+    ),
+    (
+        "float_amount",
+        DESIGN_EXAMPLE_TEXT.replace('"quantity": "1200"', '"quantity": 1200.0'),
+        'commitments[0] (key "sc7").lines[0].quantity: 1200.0 is a JSON number',
+    ),
+    (
+        "unknown_field",
+        _set(("commitments", 0, "lines", 0, "unit_prcie"), "12.50"),
+        'commitments[0] (key "sc7").lines[0].unit_prcie: is not a known field',
+    ),
+    (
+        "unknown_sov_line",
+        _set(("invoices", 0, "lines", 0, "line"), "9"),
+        'invoices[0] (commitment "sc7", number "INV-0041").lines[0].line: SC-007 has no line "9"',
+    ),
+    (
+        "over_billing",
+        _set(("invoices", 0, "lines", 0, "new_quantity"), "1300"),
+        "does not allow billing past 100%",
+    ),
+    (
+        "unit_price_too_precise",
+        _set(("commitments", 0, "lines", 0, "unit_price"), "12.12345"),
+        'unit_price: "12.12345" has more than 4 decimals',
+    ),
+    (
+        "unknown_timezone",
+        _set(("projects", 0, "timezone"), "America/Chicgo"),
+        'projects[0] (key "tower").timezone: "America/Chicgo" is not a known time zone',
+    ),
+    (
+        "two_invoices_in_one_period",
+        _append("invoices", {"commitment": "sc7", "period": "oct", "number": "INV-0099"}),
+        'invoices[1] (commitment "sc7", number "INV-0099").period: duplicate invoice',
+    ),
+    (
+        "unit_line_without_price",
+        _set(("commitments", 0, "lines", 0, "unit_price"), None),
+        'commitments[0] (key "sc7").lines[0].unit_price: is required on a unit-based',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "expected"),
+    [pytest.param(m, e, id=name) for name, m, e in BAD_INPUTS],
+)
+def test_bad_input_is_refused_naming_the_location_and_writes_nothing(
+    engine: Engine, database_url: str, tmp_path: Path, mutation: Mutation | str, expected: str
+) -> None:
+    good = design_example()
+    good["companies"][0]["name"] = "Summit Builders Inc."  # would be an update
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    before = dump(engine)
+    if isinstance(mutation, str):
+        text = mutation
+    else:
+        mutation(good)
+        text = json.dumps(good)
+    result = cli(database_url, "import", str(write_json(tmp_path / "bad.json", text)))
+    assert result.exit_code == 1, result.output
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("billbot: nothing was imported")
+    assert dump(engine) == before
+
+
+def test_a_refused_invoice_rolls_back_rows_written_before_it(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    before = dump(engine)
+    data = design_example()
+    data["companies"][0]["name"] = "Renamed"
+    data["commitments"][0]["lines"].append(
+        {"number": "3", "description": "Fixtures", "uom": "EA", "quantity": "10", "unit_price": "5"}
+    )
+    data["invoices"][0]["lines"].append({"line": "2", "retainage_released": "1"})
+    with pytest.raises(ImportFileError) as caught:
+        import_text(engine, text=json.dumps(data))
+    (problem,) = caught.value.problems
+    assert "retainage released $1.00 is more than the $0.00 held" in problem.message
+    assert dump(engine) == before
+
+
+def test_an_invoice_conflicting_with_one_in_the_database_is_refused(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    other = {"invoices": [{"commitment": "sc7", "period": "oct", "number": "INV-0099"}]}
+    with pytest.raises(ImportFileError, match="already has invoice INV-0041 for period"):
+        import_text(engine, text=json.dumps(other))
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = design_example()
+    data["commitments"][0]["lines"][0]["quantity"] = "-1"
+    data["commitments"][0]["lines"][1]["unit_price"] = "NaN"
+    data["billing_periods"][0]["start"] = "10/01/2026"
+    data["invoices"][0]["status"] = "paid"
+    with pytest.raises(ImportFileError) as caught:
+        parse_import(json.dumps(data))
+    locations = [problem.location for problem in caught.value.problems]
+    assert locations == [
+        'commitments[0] (key "sc7").lines[0].quantity',
+        'commitments[0] (key "sc7").lines[1].unit_price',
+        'billing_periods[0] (key "oct").start',
+        'invoices[0] (commitment "sc7", number "INV-0041").status',
+    ]
+
+
+@pytest.mark.parametrize("text", ['"12.5"', "12.5", "NaN", "Infinity", '"inf"', '"1e3"', "true"])
+def test_amounts_must_be_plain_decimal_strings(text: str) -> None:
+    raw = DESIGN_EXAMPLE_TEXT.replace('"unit_price": "12.50"', f'"unit_price": {text}')
+    if text == '"12.5"':
+        assert parse_import(raw).commitments[0].lines[0].unit_price == Decimal("12.5")
+        return
+    with pytest.raises(ImportFileError, match=r"lines\[0\]\.unit_price: .* (not an amount|JSON)"):
+        parse_import(raw)
+
+
+def test_stored_invoice_lines_keep_exact_decimals(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    with session_scope(engine) as session:
+        (row,) = session.exec(select(InvoiceLine)).all()
+        assert row.new_value == Decimal("3750.00")
+        assert row.new_quantity == Decimal("300")
+        commitment = session.exec(select(Commitment)).one()
+        assert commitment.retainage_percent == Decimal("10")
