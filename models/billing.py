@@ -120,10 +120,16 @@ def with_total_percent(
     """Cumulative progress (includes earlier periods) -> this period's quantity/value."""
     ratio = total_percent / HUNDRED
     if terms.is_unit:
+        # Both cumulative figures are targets (quantity to date = ratio x Q, value to date =
+        # ratio x C rounded once), so cents rounded in earlier periods, and quantities stored
+        # to six places, are absorbed here instead of piling up past 100 % ("done" bills C).
+        _unit_price(terms)
         new_quantity = ratio * (terms.quantity or ZERO) - history.previous_quantity
-        return with_new_quantity(terms, entry, new_quantity)
+        new_value = cents(ratio * terms.value) - cents(history.previous_value)
+        return _replace(entry, new_quantity=new_quantity, new_value=new_value)
     # G = D + E + F = ratio x C, with F as already entered.
-    new_value = ratio * terms.value - history.previous_value - entry.materials_stored
+    to_date = cents(ratio * terms.value)
+    new_value = to_date - cents(history.previous_value) - cents(entry.materials_stored)
     return with_new_value(terms, entry, new_value)
 
 
@@ -180,9 +186,15 @@ class LineFigures:
         return self.previous_quantity + self.new_quantity
 
 
-def retainage_held_this_period(terms: LineTerms, entry: LineEntry) -> Decimal:
+def retainage_held_this_period(
+    terms: LineTerms, entry: LineEntry, history: LineHistory | None = None
+) -> Decimal:
+    """rate x (E + F); a correction (negative) gives back at most the retainage still held."""
     stored = entry.stored()
-    return cents(terms.retainage_percent / HUNDRED * (stored.new_value + stored.materials_stored))
+    held = cents(terms.retainage_percent / HUNDRED * (stored.new_value + stored.materials_stored))
+    if history is not None and held < ZERO:
+        held = max(held, min(-cents(history.retainage_balance), ZERO))
+    return held
 
 
 def line_figures(terms: LineTerms, history: LineHistory, entry: LineEntry) -> LineFigures:
@@ -192,7 +204,7 @@ def line_figures(terms: LineTerms, history: LineHistory, entry: LineEntry) -> Li
     e = stored.new_value
     f = stored.materials_stored
     g = d + e + f
-    held = retainage_held_this_period(terms, entry)
+    held = retainage_held_this_period(terms, entry, history)
     previous_retainage = cents(history.retainage_balance)
     new_quantity = None
     if terms.is_unit:
@@ -206,7 +218,7 @@ def line_figures(terms: LineTerms, history: LineHistory, entry: LineEntry) -> Li
         new_value=e,
         materials_stored=f,
         completed_to_date=g,
-        percent_complete=percent(g / c * HUNDRED) if c else ZERO,
+        percent_complete=percent(g / c * HUNDRED if c else ZERO),
         balance_to_finish=c - g,
         retainage_held=held,
         retainage_released=stored.retainage_released,
@@ -253,13 +265,14 @@ def summarize(
     lines: Sequence[LineFigures], net_change_by_change_orders: Decimal = ZERO
 ) -> G702Summary:
     """G702 from G703 rows: every figure is a sum of the rows' rounded columns."""
-    original = sum((line.scheduled_value for line in lines), ZERO)
+    none = cents(ZERO)  # "0.00": a summary without lines still shows two decimals
+    original = sum((line.scheduled_value for line in lines), none)
     contract_to_date = original + cents(net_change_by_change_orders)
-    completed = sum((line.completed_to_date for line in lines), ZERO)
-    retainage = sum((line.retainage_total for line in lines), ZERO)
+    completed = sum((line.completed_to_date for line in lines), none)
+    retainage = sum((line.retainage_total for line in lines), none)
     earned = completed - retainage
     previous_certificates = sum(
-        (line.previous_value - line.previous_retainage for line in lines), ZERO
+        (line.previous_value - line.previous_retainage for line in lines), none
     )
     return G702Summary(
         original_contract_sum=original,

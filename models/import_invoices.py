@@ -191,7 +191,7 @@ def _same(
         return False
     for number, entry in wanted.items():
         stored, row = entry.stored(), current[number]
-        held = retainage_held_this_period(ledger.terms[number], stored)
+        held = retainage_held_this_period(ledger.terms[number], stored, ledger.histories[number])
         if (
             row.new_quantity,
             row.new_value,

@@ -187,7 +187,9 @@ def save_entries(
         row.new_value = stored.new_value
         row.materials_stored = stored.materials_stored
         row.retainage_released = stored.retainage_released
-        row.retainage_held = retainage_held_this_period(ledger.terms[number], stored)
+        row.retainage_held = retainage_held_this_period(
+            ledger.terms[number], stored, ledger.histories[number]
+        )
         session.add(row)
     invoice.updated_at = utcnow()
     session.add(invoice)

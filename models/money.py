@@ -13,7 +13,8 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 # Quantities are stored with six decimals: enough for a value divided by a
-# four-decimal unit price to round-trip back to the same cents.
+# four-decimal unit price below 10,000 to round-trip back to the same cents (the
+# stored value, not quantity x price, is what gets billed).
 QUANTUM_QTY = Decimal("0.000001")
 QUANTUM_PERCENT = Decimal("0.01")
 QUANTUM_UNIT_PRICE = Decimal("0.0001")
@@ -70,8 +71,8 @@ def parse_amount(text: str) -> Decimal:
 
 
 def format_money(value: Decimal) -> str:
-    """`Decimal("1234.5")` -> `"1,234.50"` (rounded half-up to cents)."""
-    return f"{cents(value):,.2f}"
+    """`Decimal("1234.5")` -> `"1,234.50"` (rounded half-up to cents; never `"-0.00"`)."""
+    return f"{cents(value):z,.2f}"
 
 
 def format_quantity(value: Decimal) -> str:

@@ -42,6 +42,9 @@ def validate_line(
     figures = line_figures(terms, history, entry)
     issues: list[BillingIssue] = []
     n = terms.number
+    # Retainage a release can draw on: what was held before, less what a negative
+    # correction gives back this period.
+    still_held = max(figures.previous_retainage + min(figures.retainage_held, ZERO), ZERO)
 
     if figures.retainage_released < ZERO:
         issues.append(
@@ -52,7 +55,8 @@ def validate_line(
                 f"(you entered ${format_money(figures.retainage_released)}).",
             )
         )
-    elif figures.retainage_released > figures.previous_retainage:
+    elif figures.retainage_released > max(figures.previous_retainage, ZERO):
+        # (max: releasing nothing is never too much, even where the balance went negative)
         issues.append(
             BillingIssue(
                 IssueCode.retainage_over_held,
@@ -60,6 +64,19 @@ def validate_line(
                 f"Line {n}: retainage released ${format_money(figures.retainage_released)} "
                 f"is more than the ${format_money(figures.previous_retainage)} held "
                 "before this period.",
+            )
+        )
+    elif figures.retainage_released > still_held:
+        # Releasing on top of a correction's give-back would leave the line's net
+        # retainage below zero: paid past what was earned.
+        issues.append(
+            BillingIssue(
+                IssueCode.retainage_over_held,
+                n,
+                f"Line {n}: retainage released ${format_money(figures.retainage_released)} "
+                f"is more than the ${format_money(still_held)} still held: "
+                f"${format_money(figures.previous_retainage)} held before this period less "
+                f"${format_money(-figures.retainage_held)} returned by this period's correction.",
             )
         )
     if figures.materials_stored < ZERO:

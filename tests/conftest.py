@@ -10,6 +10,8 @@ from tests.database import database_url, engine, postgres_url, sqlite_engine
 
 __all__ = ["database_url", "engine", "postgres_url", "sqlite_engine"]
 
+pytest_plugins = ["tests.servers.fixtures", "tests.slack_emulator.fixtures"]
+
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

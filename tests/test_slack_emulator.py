@@ -41,7 +41,6 @@ from tests.slack_emulator import (
     validate_view,
     view_submission,
 )
-from tests.slack_emulator.fixtures import slack_emulator  # noqa: F401
 
 pytestmark = pytest.mark.servers
 
@@ -83,7 +82,7 @@ def modal(blocks: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def slack(slack_emulator: SlackEmulator) -> SlackEmulator:  # noqa: F811
+def slack(slack_emulator: SlackEmulator) -> SlackEmulator:
     slack_emulator.add_user("U0SAM", "sam@acme.test", "Sam Sparks", "America/Chicago")
     return slack_emulator
 
