@@ -175,6 +175,29 @@ def invoices(
     _print_reports(reports, as_json=as_json)
 
 
+def _export_pdf(ctx: typer.Context, ref: str, output: Path | None) -> None:
+    """Write the invoice's G702/G703 PDF to `output` (default `<commitment>-<invoice>.pdf`)."""
+    from models.db import session_scope
+    from models.invoice_lookup import InvoiceRefError, find_invoice
+    from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
+
+    with open_database(ctx) as engine, session_scope(engine) as session:
+        try:
+            document = invoice_document(session, find_invoice(session, ref))
+        except InvoiceRefError as exc:
+            fail(str(exc))
+    try:
+        pdf = render_invoice_pdf(document)
+    except TotalsMismatchError as exc:
+        fail(f"cannot print {ref}: {exc}")
+    path = output if output is not None else Path(pdf_filename(document))
+    try:
+        path.write_bytes(pdf)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    typer.echo(str(path))
+
+
 @app.command()
 def export(
     ctx: typer.Context,
@@ -194,7 +217,8 @@ def export(
         suffix = output.suffix.lower().lstrip(".") if output else ""
         format_ = ExportFormat(suffix) if suffix in set(ExportFormat) else ExportFormat.json
     if format_ == ExportFormat.pdf:
-        fail("PDF export is not available yet", code=2)
+        _export_pdf(ctx, invoice, output)
+        return
 
     from models.db import session_scope
     from models.invoice_lookup import InvoiceRefError, find_invoice

@@ -116,12 +116,6 @@ def test_export_json_and_csv(example: str, tmp_path: Path) -> None:
     assert target.read_text().startswith("line,description,")
 
 
-def test_export_pdf_is_not_available_yet(example: str) -> None:
-    result = cli(example, "export", "INV-0041", "--format", "pdf")
-    assert result.exit_code == 2
-    assert "PDF export is not available yet" in result.stderr
-
-
 def test_unknown_invoice_is_a_clear_error(example: str) -> None:
     result = cli(example, "export", "INV-9999")
     assert result.exit_code == 1
