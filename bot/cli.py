@@ -241,15 +241,26 @@ def export(
 
 
 @app.command()
-def demo(ctx: typer.Context) -> None:
-    """Load the bundled demo project (Harbor Tower) and show its invoices."""
-    from models.demo import load_demo
+def demo(
+    ctx: typer.Context,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Continue the previous demo instead of starting over.")
+    ] = False,
+) -> None:
+    """Try the guided invoice conversation in the terminal, on a bundled demo project.
 
-    with open_database(ctx) as engine:
-        summary = load_demo(engine)
-    loaded = "Demo data loaded" if summary.changed else "Demo data already loaded"
-    typer.echo(f"{loaded}: Harbor Tower, commitments SC-007 and SC-011.\n")
-    _print_reports(_reports(ctx), as_json=False)
+    Answers are read line by line, typed or piped:
+    printf 'INV-0042\\n1: 50%%\\n2: 3 units\\nnone\\nsend\\n' | billbot demo
+    The demo has a database of its own (var/demo.db), started afresh each time unless
+    --keep; with --database-url it uses (and never resets) that database instead.
+    """
+    from bot.console import run_demo
+
+    state: CliState = ctx.obj or CliState()
+    reset = not keep and state.database_url is None
+    code = run_demo(state.database_url, reset=reset)
+    if code:
+        raise typer.Exit(code)
 
 
 def main() -> None:

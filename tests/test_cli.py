@@ -141,14 +141,17 @@ def test_bad_database_urls_are_reported_without_a_traceback(tmp_path: Path) -> N
     assert "Traceback" not in down.output
 
 
-def test_demo_loads_the_bundled_data_and_prints_its_invoices(database_url: str) -> None:
-    result = cli(database_url, "demo")
+def test_demo_runs_the_conversation_on_the_given_database_without_resetting_it(
+    database_url: str,
+) -> None:
+    script = "INV-0042\n1: 50%\n2: 3 units\nnone\nsend\n"
+    result = runner.invoke(app, ["--database-url", database_url, "demo"], input=script)
     assert result.exit_code == 0, result.output
-    assert "SC-007/INV-0041" in result.stdout
-    assert "SC-011/NW-1001" in result.stdout
-    again = cli(database_url, "demo")
-    assert again.exit_code == 0
-    assert "already loaded" in again.stdout
+    assert "Traceback" not in result.output
+    listed = cli(database_url, "invoices", "--json")
+    statuses = {item["number"]: item["status"] for item in json.loads(listed.stdout)}
+    assert statuses["INV-0042"] == "under_review"
+    assert statuses["INV-0041"] == "approved"
 
 
 def run_billbot(args: list[str], *, database_url: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import models.conversation  # (registers its tables on SQLModel.metadata)
+import models.tables  # noqa: F401
 
 target_metadata = SQLModel.metadata
 config = context.config

@@ -1,0 +1,114 @@
+"""The commands of the conversation (`back`, `edit 3`, `cancel`, `draft`, `send`) and the
+questions they ask about a state (is it complete? which line is missing?)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conversations import render
+from conversations.context import Context
+from conversations.handlers import Work
+from conversations.replies import compose, draft_reply, sent_reply
+from conversations.state import State, Status
+from conversations.types import Reply, ReplyKind, StepName
+
+
+def has_number(state: State, ctx: Context) -> bool:
+    return state.invoice_number is not None
+
+
+def lines_done(state: State, ctx: Context) -> bool:
+    return all(line in state.entries for line in ctx.line_numbers) and not state.pending
+
+
+def first_missing(state: State, ctx: Context) -> str | None:
+    missing = [n for n in ctx.line_numbers if n not in state.entries]
+    return missing[0] if missing else (ctx.line_numbers[0] if ctx.lines else None)
+
+
+def complete(state: State, ctx: Context) -> bool:
+    return has_number(state, ctx) and lines_done(state, ctx)
+
+
+def back(work: Work) -> None:
+    state = work.state
+    if not state.history:
+        work.remarks.append("This is the first step; there is nothing before it.")
+        return
+    previous = state.history[-1]
+    name, _, line = previous.partition(":")
+    work.set(
+        history=state.history[:-1],
+        step=StepName(name),
+        line=line or None if name == StepName.lines else None,
+        revisit=True,
+        send_requested=False,  # going back to change something: show the review again first
+    )
+    work.moved = True
+
+
+def edit(work: Work, ref: str | None, ctx: Context) -> None:
+    if ref is None:
+        example = ctx.line_numbers[0] if ctx.lines else "1"
+        work.remarks.append(f"Which line? For example `edit {example}`.")
+        return
+    line = ctx.find_line(ref)
+    if line is None:
+        work.problems.append(f"There is no line {ref} (lines: {', '.join(ctx.line_numbers)}).")
+        return
+    work.state = replace(
+        work.state.moved_to(StepName.lines, line, revisit=True), send_requested=False
+    )
+    work.moved = True
+
+
+def cancel(work: Work, ctx: Context) -> tuple[State, list[Reply]]:
+    work.set(status=Status.cancelled, send_requested=False)
+    kept = (
+        f"{work.state.invoice_number} is kept as a draft"
+        if work.state.invoice_number
+        else "your answers are kept"
+    )
+    text = f"OK, stopped for now. Nothing is lost: {kept}. Reply here any time to carry on."
+    base = Reply(text, ReplyKind.confirmation, work.state.step)
+    return work.state, [compose(work, ctx, work.turn.channel, base=base)]
+
+
+def draft(work: Work, ctx: Context) -> tuple[State, list[Reply]]:
+    if not work.state.invoice_number:
+        work.problems.append(
+            "I need the invoice number before I can save a draft (your answers are kept)."
+        )
+        return work.state, [compose(work, ctx, work.turn.channel)]
+    work.set(status=Status.draft_saved, send_requested=False)
+    base = draft_reply(work.state, ctx, work.turn.channel)
+    return work.state, [compose(work, ctx, work.turn.channel, base=base)]
+
+
+def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Reply]] | None:
+    """Send when complete; else remember the request and say what is missing."""
+    state = work.state
+    blocker = ""
+    if work.problems:
+        blocker = "I haven't sent it: please fix what is above first"
+    elif state.pending:
+        lines = ", ".join(item.line for item in state.pending)
+        blocker = f"I haven't sent it yet: first, please answer the question about line {lines}"
+    elif not complete(state, ctx):
+        blocker = f"I haven't sent it yet: still needed: {render.missing_text(state, ctx)}"
+    if blocker:
+        work.set(send_requested=True)
+        if asked_now or work.applied:
+            work.remarks.append(
+                blocker + ". Then I'll send it (or reply `draft` to save it without sending)."
+            )
+        return None
+    work.set(
+        status=Status.sent,
+        sent_at=ctx.now,
+        send_requested=False,
+        attachments_done=True,
+    )
+    work.state = replace(work.state.moved_to(StepName.done), revisit=False)
+    base = sent_reply(work.state, ctx, work.turn.channel)
+    return work.state, [compose(work, ctx, work.turn.channel, base=base)]

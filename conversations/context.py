@@ -1,0 +1,148 @@
+"""`Context`: everything the pure core needs from the database and the clock, as plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from conversations.numbers import next_invoice_number
+from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
+from models.billing import LineHistory, LineTerms
+from models.money import ZERO
+from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus
+
+
+def format_date(day: date) -> str:
+    """`Nov 30, 2026`."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+@dataclass(frozen=True)
+class CommitmentInfo:
+    id: int
+    number: str
+    title: str
+    project_name: str
+    method: AccountingMethod = AccountingMethod.amount
+    allow_overbilling: bool = False
+    retainage_percent: Decimal = ZERO
+    vendor_name: str = ""
+    administrator_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.title}".strip()
+
+
+@dataclass(frozen=True)
+class PeriodInfo:
+    id: int
+    start: date
+    end: date
+    billing_date: date
+    due_date: date
+
+    @property
+    def label(self) -> str:
+        if self.start.day == 1 and (self.start.year, self.start.month) == (
+            self.end.year,
+            self.end.month,
+        ):
+            return f"{self.start:%B %Y}"
+        return f"{format_date(self.start)} – {format_date(self.end)}"
+
+
+@dataclass(frozen=True)
+class InvoiceInfo:
+    number: str
+    status: InvoiceStatus
+    id: int | None = None
+    sent_at: datetime | None = None
+    sent_by: str | None = None
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An invoice the person could bill now (for the choose step)."""
+
+    commitment_id: int
+    period_id: int
+    label: str  # `SC-007 Electrical — Harbor Tower, November 2026`
+    due_date: date
+    invoice_number: str | None = None
+    status: InvoiceStatus | None = None
+
+    @property
+    def action(self) -> str:
+        return f"choose:{self.commitment_id}:{self.period_id}"
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime
+    today: date  # `now` as a date in the project's time zone
+    person_name: str = ""
+    commitment: CommitmentInfo | None = None
+    period: PeriodInfo | None = None
+    lines: tuple[LineTerms, ...] = ()
+    histories: Mapping[str, LineHistory] = field(default_factory=dict)
+    used_numbers: frozenset[str] = frozenset()  # on this commitment, other invoices
+    previous_number: str | None = None  # the latest earlier invoice number on the commitment
+    invoice: InvoiceInfo | None = None
+    attachments: tuple[AttachmentRef, ...] = ()  # already stored on the invoice
+    candidates: tuple[Candidate, ...] = ()
+    limits: AttachmentLimits = DEFAULT_LIMITS
+    timezone: str = "UTC"  # the project's, for the dates shown
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of `moment` where the project is (naive means UTC)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(ZoneInfo(self.timezone)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            return moment.date()
+
+    def terms(self, line: str) -> LineTerms | None:
+        return next((terms for terms in self.lines if terms.number == line), None)
+
+    def history(self, line: str) -> LineHistory:
+        return self.histories.get(line, LineHistory())
+
+    @property
+    def line_numbers(self) -> tuple[str, ...]:
+        return tuple(terms.number for terms in self.lines)
+
+    def find_line(self, ref: str) -> str | None:
+        """The SOV line a contact's reference means: exact, case-insensitive, or `03` for `3`."""
+        if ref in self.line_numbers:
+            return ref
+        folded = {number.casefold(): number for number in self.line_numbers}
+        if ref.casefold() in folded:
+            return folded[ref.casefold()]
+        stripped = {number.lstrip("0") or "0": number for number in self.line_numbers}
+        return stripped.get(ref.lstrip("0") or "0")
+
+    @property
+    def past_due(self) -> bool:
+        return self.period is not None and self.today > self.period.due_date
+
+    def number_taken(self, number: str) -> bool:
+        return number.casefold() in {used.casefold() for used in self.used_numbers}
+
+    @property
+    def suggested_number(self) -> str | None:
+        """The next number after the previous invoice's that is not used yet."""
+        candidate = self.previous_number
+        for _ in range(100):
+            candidate = next_invoice_number(candidate) if candidate else None
+            if candidate is None or not self.number_taken(candidate):
+                return candidate
+        return None

@@ -1,0 +1,191 @@
+"""One line answer into a `LineEntry`, validated: accepted, pending confirmation, or refused.
+
+The arithmetic is `models.billing`'s; the checks are `models.validation`'s. This
+module adds what a conversation needs on top: which reading of a bare number
+applies to the line, units that do not match the line, and an example of an
+answer that would be accepted.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from conversations.answers import MAX_AMOUNT, LineAnswer, Progress, ProgressKind
+from conversations.render import describe_entry, line_name
+from models.billing import (
+    BillingError,
+    LineEntry,
+    LineHistory,
+    LineTerms,
+    with_materials_stored,
+    with_new_quantity,
+    with_new_value,
+    with_period_percent,
+    with_retainage_released,
+    with_total_percent,
+)
+from models.money import ZERO, format_money, format_quantity
+from models.validation import IssueCode, validate_line
+
+GENERIC_UNITS = frozenset({"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces"})
+_UNIT_ALIASES = (
+    {"ea", "each", "pc", "pcs", "piece", "pieces"},
+    {"lf", "ft", "feet", "foot", "linft", "linearfeet", "linearfoot", "lnft"},
+    {"sf", "sqft", "squarefeet", "squarefoot", "ft²", "ft2"},
+    {"sy", "sqyd", "squareyards", "yd²"},
+    {"cy", "cuyd", "cubicyards", "yd³"},
+    {"hr", "hrs", "hour", "hours"},
+    {"day", "days"},
+    {"ls", "lumpsum"},
+)
+
+
+class Verdict(enum.StrEnum):
+    accepted = "accepted"
+    pending = "pending"  # needs an explicit yes (over-billing allowed, negative correction)
+    refused = "refused"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    line: str
+    verdict: Verdict
+    entry: LineEntry | None = None
+    message: str = ""  # accepted: what was understood; otherwise what is wrong and an example
+
+
+def apply_answer(
+    terms: LineTerms,
+    history: LineHistory,
+    current: LineEntry,
+    answer: LineAnswer,
+    *,
+    allow_overbilling: bool = False,
+) -> Outcome:
+    """The entry `answer` makes of `current` on this line, with its verdict."""
+    n = terms.number
+    try:
+        entry = _entry(terms, history, current, answer)
+    except _Refused as exc:
+        return Outcome(n, Verdict.refused, message=f"Line {line_name(terms)}: {exc}")
+    except BillingError as exc:
+        return Outcome(n, Verdict.refused, message=f"Line {line_name(terms)} {exc.message}.")
+    too_large = max(
+        abs(v) for v in (entry.new_value, entry.materials_stored, entry.retainage_released)
+    )
+    if too_large > MAX_AMOUNT:
+        return Outcome(
+            n,
+            Verdict.refused,
+            message=f"Line {line_name(terms)}: ${format_money(too_large)} is more than billbot "
+            "can bill on one line; please check the amount.",
+        )
+    issues = validate_line(terms, history, entry, allow_overbilling=allow_overbilling)
+    refused = [issue for issue in issues if not issue.needs_confirmation]
+    if refused:
+        issue = refused[0]
+        return Outcome(
+            n, Verdict.refused, message=issue.message + _example(issue.code, terms, history, answer)
+        )
+    if issues:
+        text = " ".join(issue.message for issue in issues)
+        return Outcome(n, Verdict.pending, entry=entry, message=text)
+    return Outcome(n, Verdict.accepted, entry=entry, message=describe_entry(terms, history, entry))
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _entry(
+    terms: LineTerms, history: LineHistory, current: LineEntry, answer: LineAnswer
+) -> LineEntry:
+    progress = answer.progress
+    entry = current
+    if progress is not None and progress.kind == ProgressKind.skip:
+        entry = LineEntry(new_quantity=ZERO if terms.is_unit else None)
+    if answer.stored is not None:
+        entry = with_materials_stored(terms, entry, answer.stored)
+    if progress is not None:
+        entry = _with_progress(terms, history, entry, progress)
+    if answer.release_all:
+        entry = with_retainage_released(entry, max(history.retainage_balance, ZERO))
+    elif answer.released is not None:
+        entry = with_retainage_released(entry, answer.released)
+    return entry
+
+
+def _with_progress(
+    terms: LineTerms, history: LineHistory, entry: LineEntry, progress: Progress
+) -> LineEntry:
+    kind, amount = progress.kind, progress.amount
+    if kind == ProgressKind.number:
+        kind = ProgressKind.quantity if terms.is_unit else ProgressKind.value
+    if kind == ProgressKind.total_percent:
+        return with_total_percent(terms, history, entry, amount)
+    if kind == ProgressKind.period_percent:
+        return with_period_percent(terms, entry, amount)
+    if kind == ProgressKind.quantity:
+        if not terms.is_unit:
+            raise _Refused(
+                "is billed by amount, not by quantity. "
+                f"Example: `{terms.number}: $4,500` or `{terms.number}: 45%`."
+            )
+        _check_unit(terms, progress.unit)
+        if progress.to_date:
+            amount -= history.previous_quantity
+        return with_new_quantity(terms, entry, amount)
+    if kind == ProgressKind.value:
+        if progress.to_date:
+            amount -= history.previous_value + (ZERO if terms.is_unit else entry.materials_stored)
+        return with_new_value(terms, entry, amount)
+    return entry  # skip: already cleared
+
+
+def _check_unit(terms: LineTerms, unit: str | None) -> None:
+    if unit is None or terms.uom is None:
+        return
+    written, expected = _unit_key(unit), _unit_key(terms.uom)
+    if written in GENERIC_UNITS or written == expected or written.rstrip("s") == expected:
+        return
+    if any(written in group and expected in group for group in _UNIT_ALIASES):
+        return
+    raise _Refused(
+        f"is measured in {terms.uom}, not {unit}. Example: `{terms.number}: 12 {terms.uom}`."
+    )
+
+
+def _unit_key(unit: str) -> str:
+    return "".join(ch for ch in unit.casefold() if ch not in " .")
+
+
+def _example(code: IssueCode, terms: LineTerms, history: LineHistory, answer: LineAnswer) -> str:
+    n = terms.number
+    if code == IssueCode.over_billing:
+        if terms.is_unit:
+            left = (terms.quantity or ZERO) - history.previous_quantity
+            uom = f" {terms.uom}" if terms.uom else ""
+            text = (
+                f" {format_quantity(history.previous_quantity)}{uom} were billed before, so "
+                f"{format_quantity(max(left, ZERO))}{uom} remain. Example: "
+                f"`{n}: {format_quantity(max(left, ZERO))}{uom}` or `{n}: done`."
+            )
+            progress = answer.progress
+            if progress is not None and progress.kind == ProgressKind.number:
+                text += f" If you meant dollars, write `{n}: ${format_money(progress.amount)}`."
+            return text
+        left = terms.value - history.previous_value
+        return (
+            f" ${format_money(history.previous_value)} was billed before, so "
+            f"${format_money(max(left, ZERO))} remains. Example: "
+            f"`{n}: ${format_money(max(left, ZERO))}` or `{n}: done`."
+        )
+    if code == IssueCode.retainage_over_held:
+        held = history.retainage_balance
+        if held <= 0:
+            return f" No retainage is held on line {n}, so none can be released."
+        return f" Example: `{n}: retainage {format_money(held)}` (all of it)."
+    if code == IssueCode.below_zero_to_date:
+        return f" Example: `{n}: skip` for nothing this period."
+    return f" Example: `{n}: 45%`."

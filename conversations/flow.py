@@ -1,0 +1,311 @@
+"""The guided conversation: one table of steps, and the pure `step(state, turn, ctx)`.
+
+    choose -> invoice_number -> lines -> attachments -> review -> done
+
+Every turn is read the same way whatever the step: attachments, then yes/no to
+earlier confirmations, then the step's own reading (a bare `1042` is a number at
+the invoice step), then any invoice number and line answers, then commands. The
+conversation then goes to the first step that still needs something, so one
+complete message can take it straight to the review (or, with `send`, to done).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from conversations import render
+from conversations.answers import LineAnswer, Problem, Scope, parse_body
+from conversations.choose import choose
+from conversations.commands import (
+    back,
+    cancel,
+    complete,
+    draft,
+    edit,
+    first_missing,
+    has_number,
+    lines_done,
+    send,
+)
+from conversations.context import Context
+from conversations.handlers import (
+    Work,
+    form_problems,
+    take_answers,
+    take_attachments,
+    take_confirmations,
+    take_invoice_number,
+    take_problems,
+)
+from conversations.parse import Command, CommandName, Expect, Parsed, parse, parse_line_value
+from conversations.replies import compose, short_prompt
+from conversations.state import State, Status
+from conversations.types import Reply, ReplyKind, StepName, Turn
+from models.tables import InvoiceStatus
+
+Handler = Callable[[Work, Parsed, Context], None]
+Done = Callable[[State, Context], bool]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: StepName
+    expect: Expect  # how a bare answer is read at this step
+    done: Done  # may the conversation move past this step?
+    handle: Handler  # the step's own reading of a turn
+
+
+def _nothing(work: Work, parsed: Parsed, ctx: Context) -> None:
+    return None
+
+
+def _take(work: Work, parsed: Parsed, name: CommandName) -> bool:
+    if parsed.has(name) and name not in work.consumed:
+        work.consumed.add(name)
+        return True
+    return False
+
+
+def handle_invoice_number(work: Work, parsed: Parsed, ctx: Context) -> None:
+    if parsed.invoice_number is not None:
+        return
+    if _take(work, parsed, CommandName.yes) or _take(work, parsed, CommandName.next):
+        if work.state.invoice_number:
+            work.understood.append(f"invoice number {work.state.invoice_number} (kept)")
+            work.applied += 1
+        elif ctx.suggested_number:
+            take_invoice_number(work, ctx.suggested_number, ctx)
+        else:
+            work.problems.append("Please type your invoice number, e.g. `INV-0001`.")
+    elif _take(work, parsed, CommandName.no):
+        work.remarks.append("OK, please type your invoice number.")
+
+
+def handle_lines(work: Work, parsed: Parsed, ctx: Context) -> None:
+    if work.state.revisit and _take(work, parsed, CommandName.next):
+        work.applied += 1
+
+
+def handle_attachments(work: Work, parsed: Parsed, ctx: Context) -> None:
+    if _take(work, parsed, CommandName.next) or work.attached:
+        work.set(attachments_done=True)
+        work.applied += 1
+
+
+def handle_review(work: Work, parsed: Parsed, ctx: Context) -> None:
+    if _take(work, parsed, CommandName.yes) or _take(work, parsed, CommandName.next):
+        work.remarks.append("Shall I send it, or save it as a draft?")
+
+
+class Flow:
+    """The steps in order, checked when built."""
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        names = [step.name for step in steps]
+        if names != list(StepName):
+            raise ValueError(f"the flow must list every step once, in order: {names}")
+        if steps[-1].done(State(), _EMPTY_CONTEXT) is not True:
+            raise ValueError("the last step must always be done")
+        self.steps = tuple(steps)
+        self._by_name = {step.name: step for step in steps}
+
+    def __getitem__(self, name: StepName) -> Step:
+        return self._by_name[name]
+
+    def first_needing(self, state: State, ctx: Context) -> StepName:
+        return next(step.name for step in self.steps if not step.done(state, ctx))
+
+
+_EMPTY_CONTEXT = Context(now=datetime(2000, 1, 1, tzinfo=UTC), today=date(2000, 1, 1))
+
+
+def _never_done(state: State, ctx: Context) -> bool:
+    return state.status == Status.sent
+
+
+FLOW = Flow(
+    [
+        Step(StepName.choose, Expect.choose, lambda s, c: s.commitment_id is not None, _nothing),
+        Step(StepName.invoice_number, Expect.invoice_number, has_number, handle_invoice_number),
+        Step(StepName.lines, Expect.line, lines_done, handle_lines),
+        Step(
+            StepName.attachments,
+            Expect.attachments,
+            lambda s, c: s.attachments_done,
+            handle_attachments,
+        ),
+        Step(StepName.review, Expect.review, _never_done, handle_review),
+        Step(StepName.done, Expect.review, lambda s, c: True, _nothing),
+    ]
+)
+
+
+def step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
+    """One turn of the conversation: the new state and the replies. Pure; never raises on input."""
+    if state.commitment_id is None or state.step == StepName.choose:
+        return choose(state, turn, ctx)
+    if _locked(state, ctx):
+        return replace(state, step=StepName.done), [
+            Reply(render.locked_text(ctx, state), ReplyKind.error, StepName.done)
+        ]
+    work = Work(state, turn)
+    _reopen(work, ctx)
+    if ctx.invoice is None and ctx.past_due:
+        return state, [Reply(render.past_due_text(ctx), ReplyKind.error, state.step)]
+    _welcome(work, ctx)
+    take_attachments(work, ctx)
+    parsed = read(turn, FLOW[work.state.step].expect)
+    take_confirmations(work, parsed)
+    FLOW[work.state.step].handle(work, parsed, ctx)
+    take_invoice_number(work, parsed.invoice_number, ctx)
+    take_answers(work, parsed.answers, ctx)
+    take_problems(work, parsed.problems, ctx)
+    if turn.line_values:
+        answers, problems = read_form(turn.line_values)
+        take_answers(work, answers, ctx, from_form=True)
+        form_problems(work, problems)
+        work.bulk = True
+    elif parsed.is_empty and turn.text.strip() and not (turn.attachments or turn.action):
+        work.problems.append("I found no answer in your message.")
+    return _conclude(work, parsed, ctx)
+
+
+def read(turn: Turn, expect: Expect) -> Parsed:
+    """The text and the button action of a turn, as one `Parsed`."""
+    parsed = parse(turn.text, expect=expect)
+    action = (turn.action or "").strip()
+    if not action:
+        return parsed
+    name, _, arg = action.partition(":")
+    extra: Parsed
+    if name == "number" and arg:
+        extra = Parsed(invoice_number=arg)
+    elif name == "edit":
+        extra = Parsed(commands=(Command(CommandName.edit, arg or None),))
+    elif name == "answer":
+        line, _, text = arg.partition(":")
+        answer = parse_body(text, scope=Scope.line, line=line) if text else None
+        if isinstance(answer, LineAnswer):
+            extra = Parsed(answers=(answer,))
+        else:
+            extra = Parsed(problems=(answer,) if isinstance(answer, Problem) else ())
+    elif name in CommandName.__members__:
+        extra = Parsed(commands=(Command(CommandName(name)),))
+    else:  # `start`, `choose:...` (resolved by the service) or an old button
+        extra = Parsed(commands=(Command(CommandName.start),))
+    return Parsed(
+        invoice_number=extra.invoice_number or parsed.invoice_number,
+        answers=parsed.answers + extra.answers,
+        commands=parsed.commands + extra.commands,
+        problems=parsed.problems + extra.problems,
+    )
+
+
+def read_form(values: Mapping[str, str]) -> tuple[tuple[LineAnswer, ...], dict[str, Problem]]:
+    """A form's answers, one per line number; empty fields are no answer."""
+    answers: list[LineAnswer] = []
+    problems: dict[str, Problem] = {}
+    for line, text in values.items():
+        outcome = parse_line_value(str(text), str(line))
+        if isinstance(outcome, Problem):
+            problems[str(line)] = outcome
+        elif outcome is not None:
+            answers.append(outcome)
+    return tuple(answers), problems
+
+
+def _locked(state: State, ctx: Context) -> bool:
+    if ctx.invoice is not None and not ctx.invoice.editable:
+        return True
+    returned = ctx.invoice is not None and ctx.invoice.status == InvoiceStatus.revise_and_resubmit
+    return state.status == Status.sent and not returned
+
+
+def _reopen(work: Work, ctx: Context) -> None:
+    """An invoice sent, then returned for revision, can be changed and sent again."""
+    if work.state.status == Status.sent:
+        work.set(status=Status.open, sent_at=None, step=StepName.review, revisit=False)
+        work.notes.append(
+            f"{work.state.invoice_number} was returned for revision: you can change it and "
+            "send it again."
+        )
+
+
+def _welcome(work: Work, ctx: Context) -> None:
+    if not work.state.started:
+        work.notes.append(render.greeting(ctx))
+        work.set(started=True)
+    elif work.state.status in (Status.draft_saved, Status.cancelled):
+        work.notes.append("Welcome back! Everything you entered is still here.")
+        work.set(status=Status.open)
+
+
+def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Reply]]:
+    commands = [c for c in parsed.commands if c.name not in work.consumed]
+    names = {c.name for c in commands}
+    channel = work.turn.channel
+    if CommandName.cancel in names:
+        return cancel(work, ctx)
+    for command in commands:
+        if command.name == CommandName.back:
+            back(work)
+        elif command.name == CommandName.edit:
+            edit(work, command.line, ctx)
+        elif (
+            command.name in (CommandName.yes, CommandName.no)
+            and not work.state.pending
+            and work.state.step == StepName.lines
+        ):
+            work.remarks.append("There is nothing waiting for a yes or no.")
+    if CommandName.review in names and not work.moved:
+        if complete(work.state, ctx):
+            work.state = work.state.moved_to(StepName.review)
+            work.moved = True
+        else:
+            work.remarks.append(f"Not ready to review yet: {render.missing_text(work.state, ctx)}.")
+    if not work.moved:
+        _advance(work, ctx, names)
+    wants_send = CommandName.send in names or work.state.send_requested
+    if CommandName.draft in names:
+        return draft(work, ctx)
+    if wants_send:
+        sent = send(work, ctx, asked_now=CommandName.send in names)
+        if sent is not None:
+            return sent
+    if CommandName.help in names or CommandName.status in names:
+        info = (
+            render.help_text(ctx)
+            if CommandName.help in names
+            else render.status_text(work.state, ctx)
+        )
+        base = Reply(f"{info}\n\n{short_prompt(work.state, ctx)}", ReplyKind.info, work.state.step)
+        return work.state, [compose(work, ctx, channel, base=base)]
+    return work.state, [compose(work, ctx, channel)]
+
+
+def _advance(work: Work, ctx: Context, names: set[CommandName]) -> None:
+    """Go to the first step that still needs something, once something was answered."""
+    state = work.state
+    if not (work.applied or work.attached or CommandName.next in names):
+        if state.step == StepName.lines and state.line is None:
+            work.state = state.moved_to(StepName.lines, first_missing(state, ctx))
+        return
+    if state.pending:
+        work.state = state.moved_to(StepName.lines, state.pending[0].line)
+        return
+    bulk = (
+        work.bulk
+        or work.applied >= 2
+        or work.attached > 0
+        or bool(names & {CommandName.send, CommandName.draft})
+    )
+    if bulk and complete(state, ctx):
+        state = replace(state, attachments_done=True)
+    target = FLOW.first_needing(replace(state, revisit=False), ctx)
+    line = first_missing(state, ctx) if target == StepName.lines else None
+    work.state = replace(state.moved_to(target, line), revisit=False)
+
+
+__all__ = ["FLOW", "Flow", "Step", "read", "read_form", "step"]

@@ -1,0 +1,174 @@
+"""Reading what the pure core needs from the database: its `Context` and the person's candidates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, select
+
+from conversations.context import (
+    Candidate,
+    CommitmentInfo,
+    Context,
+    InvoiceInfo,
+    PeriodInfo,
+)
+from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
+from models.conversation import ACTIVE_STATUSES, Conversation
+from models.ledger import CommitmentLedger
+from models.tables import (
+    EDITABLE_STATUSES,
+    AccountingMethod,
+    Attachment,
+    BillingPeriod,
+    Commitment,
+    CommitmentContact,
+    Invoice,
+    InvoiceStatus,
+    Person,
+    Project,
+)
+
+
+def local_today(now: datetime, timezone: str | None) -> date:
+    """`now` as a calendar date where the project is (UTC if the zone is unknown)."""
+    try:
+        return now.astimezone(ZoneInfo(timezone or "UTC")).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.date()
+
+
+def is_contact(session: Session, *, person_id: int, commitment_id: int) -> bool:
+    return session.get(CommitmentContact, (commitment_id, person_id)) is not None
+
+
+def find_invoice(session: Session, *, commitment_id: int, period_id: int) -> Invoice | None:
+    statement = select(Invoice).where(
+        Invoice.commitment_id == commitment_id, Invoice.period_id == period_id
+    )
+    return session.exec(statement).first()
+
+
+def period_info(period: BillingPeriod) -> PeriodInfo:
+    assert period.id is not None
+    return PeriodInfo(period.id, period.start, period.end, period.billing_date, period.due_date)
+
+
+def candidate_label(commitment: Commitment, project: Project, period: BillingPeriod) -> str:
+    return f"{commitment.number} {commitment.title} — {project.name}, {period_info(period).label}"
+
+
+def candidates(session: Session, *, person_id: int, now: datetime) -> list[Candidate]:
+    """Invoices the person may bill now: open periods without a sent invoice, and drafts."""
+    statement = (
+        select(Commitment, Project, BillingPeriod)
+        .join(CommitmentContact, col(CommitmentContact.commitment_id) == Commitment.id)
+        .join(Project, col(Project.id) == Commitment.project_id)
+        .join(BillingPeriod, col(BillingPeriod.project_id) == Project.id)
+        .where(CommitmentContact.person_id == person_id)
+        .order_by(col(BillingPeriod.due_date), col(Commitment.number))
+    )
+    found: list[Candidate] = []
+    for commitment, project, period in session.exec(statement):
+        assert commitment.id is not None and period.id is not None
+        invoice = find_invoice(session, commitment_id=commitment.id, period_id=period.id)
+        today = local_today(now, project.timezone)
+        if invoice is not None:
+            if invoice.status not in EDITABLE_STATUSES:
+                continue
+        elif not (period.start <= today <= period.due_date):
+            continue
+        found.append(
+            Candidate(
+                commitment_id=commitment.id,
+                period_id=period.id,
+                label=candidate_label(commitment, project, period),
+                due_date=period.due_date,
+                invoice_number=invoice.number if invoice else None,
+                status=InvoiceStatus(invoice.status) if invoice else None,
+            )
+        )
+    return found
+
+
+def recent_conversation(session: Session, *, person_id: int) -> Conversation | None:
+    """The person's most recently used conversation that can still be continued."""
+    statement = (
+        select(Conversation)
+        .where(
+            Conversation.last_person_id == person_id,
+            col(Conversation.status).in_([status.value for status in ACTIVE_STATUSES]),
+        )
+        .order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    )
+    for conversation in session.exec(statement):
+        if is_contact(session, person_id=person_id, commitment_id=conversation.commitment_id):
+            return conversation
+    return None
+
+
+def build_context(
+    session: Session,
+    *,
+    person: Person,
+    ledger: CommitmentLedger,
+    invoice: Invoice | None,
+    now: datetime,
+    limits: AttachmentLimits = DEFAULT_LIMITS,
+) -> Context:
+    commitment, period = ledger.commitment, ledger.period
+    assert commitment.id is not None
+    project = session.get(Project, commitment.project_id)
+    admin = (
+        session.get(Person, commitment.administrator_id) if commitment.administrator_id else None
+    )
+    others = session.exec(
+        select(Invoice, BillingPeriod)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(Invoice.commitment_id == commitment.id)
+        .order_by(col(BillingPeriod.start).desc(), col(Invoice.id).desc())
+    ).all()
+    others = [(other, p) for other, p in others if invoice is None or other.id != invoice.id]
+    earlier = [other for other, p in others if p.start < period.start]
+    latest = earlier or [other for other, _ in others]
+    previous = latest[0] if latest else None
+    attachments: tuple[AttachmentRef, ...] = ()
+    invoice_info = None
+    if invoice is not None:
+        sent_by = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None
+        invoice_info = InvoiceInfo(
+            number=invoice.number,
+            status=InvoiceStatus(invoice.status),
+            id=invoice.id,
+            sent_at=invoice.sent_at,
+            sent_by=sent_by.name if sent_by else None,
+        )
+        rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
+        attachments = tuple(
+            AttachmentRef(a.filename, a.content_type, a.size, a.sha256, a.source) for a in rows
+        )
+    return Context(
+        now=now,
+        today=local_today(now, project.timezone if project else None),
+        person_name=person.name,
+        commitment=CommitmentInfo(
+            id=commitment.id,
+            number=commitment.number,
+            title=commitment.title,
+            project_name=project.name if project else "",
+            method=AccountingMethod(commitment.accounting_method),
+            allow_overbilling=commitment.allow_overbilling,
+            retainage_percent=commitment.retainage_percent,
+            administrator_name=admin.name if admin else None,
+        ),
+        period=period_info(period),
+        lines=tuple(ledger.terms[line.number] for line in ledger.lines),
+        histories=dict(ledger.histories),
+        used_numbers=frozenset(other.number for other, _ in others),
+        previous_number=previous.number if previous else None,
+        invoice=invoice_info,
+        attachments=attachments,
+        limits=limits,
+        timezone=project.timezone if project else "UTC",
+    )

@@ -1,0 +1,206 @@
+"""Small pure functions that apply one part of a turn to the state being built.
+
+Each takes the `Work` of the current turn (the state so far and what to say
+about it) and records what it understood, what it refused and why. None of them
+decides where the conversation goes next; `flow.step` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from conversations.answers import LineAnswer, Problem, Scope
+from conversations.context import Context
+from conversations.entries import Verdict, apply_answer
+from conversations.numbers import invoice_number_problem
+from conversations.parse import CommandName, Parsed
+from conversations.render import all_attachments, describe_entry, human_size, short_example
+from conversations.state import Pending, State
+from conversations.types import FieldError, StepName, Turn
+from models.attachments import check_attachment
+from models.billing import LineEntry
+
+
+@dataclass
+class Work:
+    """What one turn has done so far: the new state, and what to tell the contact.
+
+    Mutable, but it lives only inside one call of `flow.step`, which stays pure.
+    """
+
+    state: State
+    turn: Turn
+    understood: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said first: greeting, welcome back
+    remarks: list[str] = field(default_factory=list)  # said after the understood/problems
+    field_errors: list[FieldError] = field(default_factory=list)
+    consumed: set[CommandName] = field(default_factory=set)
+    applied: int = 0  # answers taken (number, lines, confirmations, attachments)
+    attached: int = 0
+    bulk: bool = False  # a form, or several answers at once: no attachments question
+    moved: bool = False  # repositioned explicitly (back, edit, no)
+
+    def set(self, **changes: object) -> None:
+        self.state = replace(self.state, **changes)  # type: ignore[arg-type]
+
+
+def take_attachments(work: Work, ctx: Context) -> None:
+    for ref in work.turn.attachments:
+        known = all_attachments(work.state, ctx)
+        if any(k.sha256 == ref.sha256 and k.filename == ref.filename for k in known):
+            continue
+        problem = check_attachment(
+            filename=ref.filename,
+            size=ref.size,
+            content_type=ref.content_type,
+            existing_count=len(known),
+            limits=ctx.limits,
+        )
+        if problem:
+            work.problems.append(problem)
+            continue
+        work.set(attachments=(*work.state.attachments, ref))
+        work.understood.append(f"attached {ref.filename} ({human_size(ref.size)})")
+        work.attached += 1
+
+
+def take_confirmations(work: Work, parsed: Parsed) -> None:
+    """`yes` / `no` to the confirmations asked before this turn."""
+    pending = work.state.pending
+    if not pending:
+        return
+    if parsed.has(CommandName.yes):
+        work.consumed.add(CommandName.yes)
+        for item in pending:
+            work.state = work.state.with_entry(item.line, item.entry)
+            work.understood.append(f"confirmed line {item.line}")
+        work.set(pending=())
+        work.applied += len(pending)
+    elif parsed.has(CommandName.no):
+        work.consumed.add(CommandName.no)
+        lines = [item.line for item in pending]
+        work.set(pending=())
+        work.remarks.append(
+            "OK, not kept: line " + ", ".join(lines) + " stays as it was. What should it be?"
+        )
+        work.state = work.state.moved_to(StepName.lines, lines[0], revisit=True)
+        work.moved = True
+
+
+def take_invoice_number(work: Work, number: str | None, ctx: Context) -> None:
+    if number is None:
+        return
+    state = work.state
+    problem = invoice_number_problem(number)
+    if problem is None and ctx.commitment and number.casefold() == ctx.commitment.number.casefold():
+        problem = f"{number} is the commitment number; I need your own invoice number."
+    if problem is None and ctx.number_taken(number):
+        suggestion = ctx.suggested_number
+        try_next = f" Try {suggestion}." if suggestion and suggestion != number else ""
+        label = ctx.commitment.number if ctx.commitment else "this commitment"
+        problem = f"Invoice number {number} is already used on {label}.{try_next}"
+    if problem:
+        work.problems.append(problem)
+        return
+    if state.invoice_number == number:
+        work.understood.append(f"invoice number {number} (unchanged)")
+    elif state.invoice_number:
+        work.understood.append(f"invoice number changed from {state.invoice_number} to {number}")
+    else:
+        work.understood.append(f"invoice number {number}")
+    work.set(invoice_number=number)
+    work.applied += 1
+
+
+def take_answers(
+    work: Work, answers: tuple[LineAnswer, ...], ctx: Context, *, from_form: bool = False
+) -> None:
+    """Apply line answers: named lines first, then `all`, then `rest` (still unanswered)."""
+    named: dict[str, LineAnswer] = {}
+    broad: list[LineAnswer] = []
+    for answer in answers:
+        if answer.scope in (Scope.all, Scope.rest):
+            broad.append(answer)
+            continue
+        line = _target(work, answer, ctx)
+        if line is not None:
+            named[line] = answer
+    for line, answer in named.items():
+        _apply(work, line, answer, ctx, from_form=from_form)
+    for answer in broad:
+        for line in ctx.line_numbers:
+            if line in named:
+                continue
+            if answer.scope == Scope.rest and (
+                line in work.state.entries or any(p.line == line for p in work.state.pending)
+            ):
+                continue
+            _apply(work, line, answer, ctx, from_form=from_form)
+
+
+def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
+    if answer.scope == Scope.current:
+        if work.state.step == StepName.lines and work.state.line:
+            return work.state.line
+        work.problems.append(
+            f"“{answer.text}”: which line is this for? Start with the line number, "
+            f"e.g. `{ctx.line_numbers[0] if ctx.lines else 1}: {answer.text}`."
+        )
+        return None
+    line = ctx.find_line(answer.line or "")
+    if line is None:
+        label = ctx.commitment.number if ctx.commitment else "this commitment"
+        have = ", ".join(ctx.line_numbers)
+        work.problems.append(f"There is no line {answer.line} on {label} (lines: {have}).")
+    return line
+
+
+def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form: bool) -> None:
+    terms = ctx.terms(line)
+    assert terms is not None and ctx.commitment is not None
+    history = ctx.history(line)
+    current = work.state.entries.get(line, LineEntry())
+    outcome = apply_answer(
+        terms, history, current, answer, allow_overbilling=ctx.commitment.allow_overbilling
+    )
+    if outcome.verdict == Verdict.refused:
+        work.problems.append(outcome.message)
+        if from_form:
+            work.field_errors.append(FieldError(line, outcome.message))
+        return
+    assert outcome.entry is not None
+    pending = tuple(p for p in work.state.pending if p.line != line)
+    if outcome.verdict == Verdict.pending:
+        item = Pending(line, outcome.entry, outcome.message, answer.text)
+        work.set(pending=(*pending, item))
+        work.understood.append(describe_entry(terms, history, outcome.entry) + " (to confirm)")
+    else:
+        work.state = replace(work.state.with_entry(line, outcome.entry), pending=pending)
+        work.understood.append(outcome.message)
+    work.applied += 1
+
+
+def take_problems(work: Work, problems: tuple[Problem, ...], ctx: Context) -> None:
+    for problem in problems:
+        work.problems.append(f"“{problem.text}”: {problem.reason}{_example(work, ctx, problem)}")
+
+
+def _example(work: Work, ctx: Context, problem: Problem) -> str:
+    if "e.g." in problem.reason or "Example" in problem.reason or "`" in problem.reason:
+        return ""
+    state = work.state
+    if state.step == StepName.invoice_number:
+        return " Example: `INV-0042`."
+    if state.step == StepName.lines and state.line and (terms := ctx.terms(state.line)):
+        return f" Example: {short_example(terms)}."
+    first = ctx.line_numbers[0] if ctx.lines else "1"
+    return f" Example: `{first}: 45%` or `send`."
+
+
+def form_problems(work: Work, problems: dict[str, Problem]) -> None:
+    """Problems of a form (one answer per line): reported per line."""
+    for line, problem in problems.items():
+        message = f"Line {line}: {problem.reason}"
+        work.problems.append(message)
+        work.field_errors.append(FieldError(line, problem.reason))

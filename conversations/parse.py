@@ -1,0 +1,302 @@
+"""The answer parser: one message in, the answers, commands and problems it holds out.
+
+Pure and total: `parse` never raises, whatever the text. A message is split into
+fragments (newlines, `;`, and commas that are not thousands separators); each
+fragment is a command (`send`), an invoice number (`INV-0042`), a line answer
+(`2 - 30 units`, `all skip`, `50% stored 2000`) or a problem quoting the text
+and saying why it could not be read. The line-answer grammar lives in `answers.py`.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from conversations.answers import LineAnswer, Problem, Scope, parse_body, why_unreadable
+from conversations.text import MAX_CHARS, MAX_FRAGMENT_CHARS, MAX_FRAGMENTS, split_fragments
+from conversations.vocabulary import (
+    LINE_WORD,
+    REF,
+    Command,
+    CommandName,
+    Expect,
+    read_command,
+)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    invoice_number: str | None = None
+    answers: tuple[LineAnswer, ...] = ()
+    commands: tuple[Command, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    choice: str | None = None  # the text of an answer at the choose step
+
+    def has(self, name: CommandName) -> bool:
+        return any(command.name == name for command in self.commands)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.invoice_number or self.answers or self.commands or self.problems or self.choice
+        )
+
+
+_TOKEN = r"[A-Za-z0-9][A-Za-z0-9\-_/.#]{0,49}"
+_INVOICE_KEYWORD = re.compile(
+    rf"(?:invoice|inv\.?)(?:\s*(?:number|num|no\.?|nr\.?|\#))?\s*(?:[:\#=]\s*|\s+)\#?\s*"
+    rf"(?P<num>{_TOKEN})",
+    re.IGNORECASE,
+)
+# `INV-0042`, `A-17`, `INV0042`: letters then a digit, whatever the step.
+_INVOICE_TOKEN = re.compile(
+    r"(?P<num>(?!(?:line|ln|item|sov|l|q|qty|ret)\d)[A-Za-z]{1,10}[-_/.#]?\d[A-Za-z0-9\-_/.]{0,40})",
+    re.IGNORECASE,
+)
+# At the invoice-number step a bare `1042` or `#1042` is the number too.
+_INVOICE_BARE = re.compile(rf"\#?\s*(?P<num>(?=[^\s]*\d){_TOKEN})")
+_INVOICE_ANYWHERE = re.compile(
+    rf"\binvoice\s*(?:number|num|no\.?|\#)?\s*[:\#]?\s*(?P<num>(?=[^\s]*\d){_TOKEN})",
+    re.IGNORECASE,
+)
+
+_NOTE = r"(?:\s*\([^)]{0,80}\))?"
+_REF_WITH_WORD = re.compile(
+    rf"{LINE_WORD}\.?\s*(?:no\.?|number)?\s*\#?\s*{REF}(?![\d,]){_NOTE}\s*"
+    r"(?:[:=)\-–—.]\s*|\s+|$)(?P<rest>.*)",
+    re.IGNORECASE,
+)
+_REF_HASH = re.compile(rf"\#\s*{REF}{_NOTE}\s*(?:[:=)\-–—]\s*|\s+)(?P<rest>.*)", re.IGNORECASE)
+_REF_SEPARATOR = re.compile(
+    rf"{REF}{_NOTE}\s*(?:[:=)]|\s[-–—]|[-–—](?=\s)|\.(?=\s))\s*(?P<rest>.*)", re.IGNORECASE
+)
+_REF_SPACE = re.compile(rf"{REF}{_NOTE}\s+(?P<rest>\S.*)", re.IGNORECASE)
+_REST = re.compile(
+    r"(?:the\s+)?(?:rest|remaining(?:\s+lines)?|others|other\s+lines|everything\s+else"
+    r"|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?)"
+    r"\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)",
+    re.IGNORECASE,
+)
+_ALL = re.compile(
+    r"(?:all|every(?:thing)?|each)(?:\s+(?:the\s+)?(?:lines?|items?))?"
+    r"\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(r"[-+]?\s*\$?\s*[\d.,]+")
+
+
+def parse(text: str, *, expect: Expect = Expect.line) -> Parsed:
+    """Everything one message says. Never raises: unreadable text becomes a `Problem`."""
+    try:
+        return parse_strict(text, expect=expect)
+    except Exception:  # pragma: no cover - a last resort; the tests hold parse_strict to it
+        return Parsed(problems=(Problem(_short(text), "I could not read this message."),))
+
+
+def parse_strict(text: str, *, expect: Expect = Expect.line) -> Parsed:
+    fragments, truncated = split_fragments(text or "")
+    builder = _Builder(expect)
+    if truncated:
+        builder.problems.append(
+            Problem(
+                "(the rest of your message)",
+                f"Your message is very long: I read only the first {MAX_CHARS:,} characters "
+                f"and {MAX_FRAGMENTS} lines.",
+            )
+        )
+    if expect == Expect.choose:
+        return _parse_choice(fragments, builder)
+    for fragment in fragments:
+        builder.add(fragment)
+    return builder.build()
+
+
+def parse_line_value(text: str, line: str) -> LineAnswer | Problem | None:
+    """One form field holding the answer for `line` (None when left empty)."""
+    fragments, _ = split_fragments(text or "")
+    body = " ".join(fragments).strip()
+    if not body:
+        return None
+    if len(body) > MAX_FRAGMENT_CHARS:
+        return Problem(_short(body), "This is too long to be one answer.")
+    return parse_body(body, scope=Scope.line, line=line)
+
+
+def _parse_choice(fragments: list[str], builder: _Builder) -> Parsed:
+    for fragment in fragments:
+        command = read_command(fragment, builder.expect)
+        if command is not None:
+            builder.commands.append(command)
+        elif builder.choice is None:
+            builder.choice = fragment
+    return builder.build()
+
+
+class _Nothing(enum.Enum):
+    """A fragment that says nothing new: merged into the answer before, or an empty `1:`."""
+
+    token = 0
+
+
+_CONSUMED = _Nothing.token
+
+
+class _Builder:
+    """Collects what the fragments of one message say, in order."""
+
+    def __init__(self, expect: Expect) -> None:
+        self.expect = expect
+        self.invoice_numbers: list[str] = []
+        self.answers: list[LineAnswer] = []
+        self.commands: list[Command] = []
+        self.problems: list[Problem] = []
+        self.choice: str | None = None
+
+    def build(self) -> Parsed:
+        if len(set(n.casefold() for n in self.invoice_numbers)) > 1:
+            self.problems.append(
+                Problem(
+                    ", ".join(self.invoice_numbers),
+                    "This message holds more than one invoice number; which one is it?",
+                )
+            )
+            number = None
+        else:
+            number = self.invoice_numbers[0] if self.invoice_numbers else None
+        return Parsed(
+            invoice_number=number,
+            answers=tuple(self.answers),
+            commands=tuple(self.commands),
+            problems=tuple(self.problems),
+            choice=self.choice,
+        )
+
+    def add(self, fragment: str) -> None:
+        if len(fragment) > MAX_FRAGMENT_CHARS:
+            self.problems.append(Problem(_short(fragment), "This is too long to be one answer."))
+            return
+        command = read_command(fragment, self.expect)
+        if command is not None:
+            self.commands.append(command)
+            return
+        number = self._invoice_number(fragment)
+        if number is not None:
+            self.invoice_numbers.append(number)
+            return
+        outcome = _line_answer(fragment)
+        if outcome is None:
+            outcome = self._bare_answer(fragment)
+        if isinstance(outcome, Problem):
+            self.problems.append(outcome)
+        elif isinstance(outcome, LineAnswer):
+            self.answers.append(outcome)
+
+    def _invoice_number(self, fragment: str) -> str | None:
+        for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
+            match = pattern.fullmatch(fragment)
+            if match:
+                return match["num"].rstrip("-_/.#")
+        if self.expect == Expect.invoice_number and not self.invoice_numbers:
+            match = _INVOICE_BARE.fullmatch(fragment)
+            if match:
+                return match["num"].rstrip("-_/.#")
+        return None
+
+    def _bare_answer(self, fragment: str) -> LineAnswer | Problem | _Nothing:
+        """A fragment without a line number: the current line, or the previous line's extras."""
+        answer = parse_body(fragment, scope=Scope.current)
+        if isinstance(answer, Problem):
+            return self._unreadable(fragment, answer)
+        previous = self.answers[-1] if self.answers else None
+        if answer.progress is None and previous is not None:
+            # `1: 50%, stored 2000`: the extras continue the line before.
+            self.answers[-1] = previous.merged(answer)
+            return _CONSUMED
+        if self.expect == Expect.invoice_number:
+            return Problem(
+                fragment,
+                "First, what is the invoice number? To answer a line now, start with its "
+                f"number, e.g. `1: {fragment}`.",
+            )
+        if self.expect != Expect.line:
+            return Problem(
+                fragment,
+                f"Which line is this for? Start with the line number, e.g. `2: {fragment}`.",
+            )
+        if any(a.scope != Scope.current for a in self.answers) or any(
+            a.scope == Scope.current and a.progress is not None for a in self.answers
+        ):
+            return Problem(
+                fragment,
+                f"Which line is this for? Start with the line number, e.g. `2: {fragment}`.",
+            )
+        return answer
+
+    def _unreadable(self, fragment: str, problem: Problem) -> Problem:
+        if re.fullmatch(r"\#\s*\d+", fragment):
+            return Problem(
+                fragment, f"If this is the invoice number, write `invoice {fragment.lstrip('#')}`."
+            )
+        return problem
+
+
+def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
+    """A fragment that names its line (`1: 50%`, `line 3 skip`, `all 100%`), else None."""
+    for pattern, scope in ((_REST, Scope.rest), (_ALL, Scope.all)):
+        match = pattern.fullmatch(fragment)
+        if match:
+            body = parse_body(match["rest"], scope=scope)
+            if not isinstance(body, Problem) or scope == Scope.all:
+                return body
+    for pattern in (_REF_WITH_WORD, _REF_HASH, _REF_SEPARATOR):
+        match = pattern.fullmatch(fragment)
+        if match:
+            rest = match["rest"].strip()
+            if not rest:
+                return _CONSUMED  # an empty template line (`1:`) is no answer
+            answer = parse_body(rest, scope=Scope.line, line=match["ref"])
+            if isinstance(answer, Problem):
+                return Problem(fragment, answer.reason)
+            return answer
+    match = _REF_SPACE.fullmatch(fragment)
+    if match and isinstance(parse_body(fragment, scope=Scope.current), Problem):
+        rest = match["rest"].strip()
+        if _BARE_NUMBER.fullmatch(rest) and "$" not in rest:
+            return Problem(
+                fragment,
+                f"Is this line {match['ref']}, or the number {match['ref']}{rest}? "
+                f"Write `{match['ref']}: {rest}` for line {match['ref']}.",
+            )
+        answer = parse_body(rest, scope=Scope.line, line=match["ref"])
+        if isinstance(answer, Problem):
+            return Problem(fragment, answer.reason)
+        return answer
+    return None
+
+
+def invoice_number_in(text: str) -> str | None:
+    """An invoice number mentioned anywhere in free text (`Here is invoice 1042`)."""
+    match = _INVOICE_ANYWHERE.search(text[:MAX_CHARS])
+    return match["num"].rstrip("-_/.#") if match else None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = [
+    "Command",
+    "CommandName",
+    "Expect",
+    "LineAnswer",
+    "Parsed",
+    "Problem",
+    "Scope",
+    "invoice_number_in",
+    "parse",
+    "parse_line_value",
+    "parse_strict",
+    "why_unreadable",
+]

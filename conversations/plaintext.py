@@ -1,0 +1,88 @@
+"""A `Reply` as plain text (console, email text part): aligned tables, money right-aligned."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conversations.render import money
+from conversations.types import Reply
+from models.billing import G702Summary, LineFigures
+from models.money import ZERO, format_quantity
+
+G702_LABELS = (
+    ("original_contract_sum", "1. Original contract sum"),
+    ("net_change_by_change_orders", "2. Net change by change orders"),
+    ("contract_sum_to_date", "3. Contract sum to date"),
+    ("total_completed_and_stored_to_date", "4. Total completed and stored to date"),
+    ("retainage", "5. Retainage"),
+    ("total_earned_less_retainage", "6. Total earned less retainage"),
+    ("less_previous_certificates_for_payment", "7. Less previous certificates for payment"),
+    ("current_payment_due", "8. Current payment due"),
+    ("balance_to_finish_including_retainage", "9. Balance to finish, including retainage"),
+)
+DESCRIPTION_WIDTH = 24
+
+
+def as_text(reply: Reply) -> str:
+    """The whole reply: text, the G703 lines and G702 totals, then the footer."""
+    parts = [reply.text.strip()]
+    if reply.lines:
+        parts.append(lines_table(reply.lines))
+    if reply.totals is not None:
+        parts.append(totals_table(reply.totals))
+    if reply.footer:
+        parts.append(reply.footer.strip())
+    return "\n\n".join(part for part in parts if part)
+
+
+def lines_table(lines: Sequence[LineFigures]) -> str:
+    any_unit = any(line.is_unit for line in lines)
+    any_stored = any(not line.is_unit for line in lines)
+    header = ["#", "Description", "Previous"]
+    if any_unit:
+        header.append("Qty this period")
+    header.append("This period")
+    if any_stored:
+        header.append("Stored")
+    header += ["% to date", "Retainage held", "Released"]
+    rows: list[list[str]] = [header]
+    for line in lines:
+        row = [line.number, _cut(line.description), money(line.previous_value)]
+        if any_unit:
+            uom = f" {line.uom}" if line.uom else ""
+            row.append(f"{format_quantity(line.new_quantity or ZERO)}{uom}" if line.is_unit else "")
+        row.append(money(line.new_value))
+        if any_stored:
+            row.append(money(line.materials_stored) if not line.is_unit else "")
+        row += [
+            f"{line.percent_complete}%",
+            money(line.retainage_held),
+            money(line.retainage_released),
+        ]
+        rows.append(row)
+    left = {0, 1}
+    return _table(rows, left)
+
+
+def totals_table(totals: G702Summary) -> str:
+    values = totals.as_dict()
+    rows = [[label, money(values[key])] for key, label in G702_LABELS]
+    return _table(rows, {0}, header=False)
+
+
+def _table(rows: list[list[str]], left: set[int], *, header: bool = True) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = []
+    for index, row in enumerate(rows):
+        cells = [
+            cell.ljust(widths[i]) if i in left else cell.rjust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        out.append("  ".join(cells).rstrip())
+        if header and index == 0:
+            out.append("  ".join("-" * width for width in widths))
+    return "\n".join(out)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_WIDTH else text[: DESCRIPTION_WIDTH - 1] + "…"

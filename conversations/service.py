@@ -1,0 +1,301 @@
+"""The imperative shell around the pure core: one turn, one database transaction.
+
+    resolve the invoice -> authorise -> lock its conversation -> gather the context
+    -> flow.step (pure) -> mirror the state into the invoice tables -> save the state
+    -> queue the replies in the channel's outbox -> commit
+
+Channels call `ConversationService.handle` with the person and, when their wire
+format carries it (an email token, a Slack button), the commitment and period.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import event, func
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, col, select
+
+from conversations import render
+from conversations.context import Candidate, Context
+from conversations.flow import step
+from conversations.gather import (
+    build_context,
+    candidates,
+    find_invoice,
+    is_contact,
+    recent_conversation,
+)
+from conversations.parse import CommandName, Expect, parse
+from conversations.state import State, Status
+from conversations.store import (
+    ConversationError,
+    StaleConversation,
+    apply_state,
+    load_state,
+    lock_conversation,
+    locked_transaction,
+    save_conversation,
+)
+from conversations.types import Reply, ReplyKind, StepName, Turn
+from models.attachments import DEFAULT_LIMITS, AttachmentLimits
+from models.conversation import Conversation
+from models.ledger import load_ledger
+from models.tables import BillingPeriod, Commitment, Person
+
+log = logging.getLogger(__name__)
+
+
+class Outbox(Protocol):
+    """Where a channel's replies go, written in the same transaction as the state change."""
+
+    def queue(
+        self,
+        session: Session,
+        conversation: Conversation | None,
+        person: Person,
+        replies: Sequence[Reply],
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Queued:
+    conversation_id: int | None
+    person_id: int
+    replies: tuple[Reply, ...]
+
+
+class MemoryOutbox:
+    """An outbox in memory (console, tests): an entry appears once its transaction commits."""
+
+    def __init__(self) -> None:
+        self.queued: list[Queued] = []
+
+    def queue(
+        self,
+        session: Session,
+        conversation: Conversation | None,
+        person: Person,
+        replies: Sequence[Reply],
+    ) -> None:
+        assert person.id is not None
+        item = Queued(conversation.id if conversation else None, person.id, tuple(replies))
+        event.listen(session, "after_commit", lambda _session: self.queued.append(item), once=True)
+
+
+class UnknownPerson(ConversationError):
+    def __init__(self, person_id: int) -> None:
+        super().__init__(f"no person with id {person_id}")
+        self.person_id = person_id
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    replies: tuple[Reply, ...]
+    conversation_id: int | None = None
+    commitment_id: int | None = None
+    period_id: int | None = None
+    invoice_id: int | None = None
+    status: Status | None = None
+    refused: bool = False  # not a contact, or no such invoice: nothing was changed
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConversationService:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        outbox: Outbox,
+        clock: Callable[[], datetime] = utc_now,
+        limits: AttachmentLimits = DEFAULT_LIMITS,
+        attempts: int = 3,
+    ) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.clock = clock
+        self.limits = limits
+        self.attempts = attempts
+
+    def handle(
+        self,
+        *,
+        person_id: int,
+        turn: Turn,
+        commitment_id: int | None = None,
+        period_id: int | None = None,
+        choose: bool = False,
+    ) -> TurnResult:
+        """Process one turn of `person` in one transaction; returns the replies (also queued).
+
+        Without (commitment_id, period_id) the turn goes to the person's most recent open
+        conversation, else to their only candidate invoice, else to the choose step.
+        `choose=True` (or the text `switch`) asks which invoice even if one is open.
+        """
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with locked_transaction(self.engine) as session:
+                    return self._handle(session, person_id, turn, commitment_id, period_id, choose)
+            except (StaleConversation, IntegrityError, OperationalError) as exc:
+                if attempt == self.attempts:
+                    raise
+                log.info("turn of person %s retried after %s", person_id, exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def start(
+        self, *, person_id: int, commitment_id: int, period_id: int, channel: str
+    ) -> TurnResult:
+        """Open (or resume) the conversation of one invoice, e.g. from an invite button."""
+        return self.handle(
+            person_id=person_id,
+            turn=Turn(action="start", channel=channel),
+            commitment_id=commitment_id,
+            period_id=period_id,
+        )
+
+    def candidates(self, *, person_id: int) -> list[Candidate]:
+        """The invoices `person` can bill now (for a home screen or the choose step)."""
+        with Session(self.engine) as session:
+            return candidates(session, person_id=person_id, now=self.clock())
+
+    def _handle(
+        self,
+        session: Session,
+        person_id: int,
+        turn: Turn,
+        commitment_id: int | None,
+        period_id: int | None,
+        choose: bool,
+    ) -> TurnResult:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise UnknownPerson(person_id)
+        now = self.clock()
+        key = _key(commitment_id, period_id, turn.action)
+        prefix: tuple[Reply, ...] = ()
+        if key is None:
+            choose = choose or parse(turn.text, expect=Expect.choose).has(CommandName.switch)
+            options = candidates(session, person_id=person_id, now=now)
+            key = None if choose else self._default_key(session, person_id, options)
+            if key is None:
+                ctx = Context(
+                    now=now, today=now.date(), person_name=person.name, candidates=tuple(options)
+                )
+                chosen, replies = step(State(step=StepName.choose), turn, ctx)
+                if chosen.commitment_id is None or chosen.period_id is None:
+                    self.outbox.queue(session, None, person, replies)
+                    return TurnResult(tuple(replies))
+                key = (chosen.commitment_id, chosen.period_id)
+                prefix = tuple(replies)
+                turn = Turn(action="start", channel=turn.channel)
+        return self._keyed(session, person, turn, key, prefix, now)
+
+    def _default_key(
+        self, session: Session, person_id: int, options: list[Candidate]
+    ) -> tuple[int, int] | None:
+        keys = {(c.commitment_id, c.period_id) for c in options}
+        recent = recent_conversation(session, person_id=person_id)
+        if recent is not None and (recent.commitment_id, recent.period_id) in keys:
+            return recent.commitment_id, recent.period_id
+        if len(options) == 1:
+            return options[0].commitment_id, options[0].period_id
+        return None
+
+    def _keyed(
+        self,
+        session: Session,
+        person: Person,
+        turn: Turn,
+        key: tuple[int, int],
+        prefix: tuple[Reply, ...],
+        now: datetime,
+    ) -> TurnResult:
+        assert person.id is not None
+        commitment = session.get(Commitment, key[0])
+        period = session.get(BillingPeriod, key[1])
+        if commitment is None or period is None or period.project_id != commitment.project_id:
+            return self._refuse(session, person, "I can't find that invoice. Nothing was changed.")
+        if not is_contact(session, person_id=person.id, commitment_id=key[0]):
+            label = f"{commitment.number} {commitment.title}"
+            return self._refuse(session, person, render.not_a_contact_text(person.name, label))
+        conversation = lock_conversation(session, commitment_id=key[0], period_id=key[1], now=now)
+        invoice = find_invoice(session, commitment_id=key[0], period_id=key[1])
+        state = load_state(session, conversation, invoice)
+        ledger = load_ledger(session, commitment=commitment, period=period)
+        ctx = build_context(
+            session, person=person, ledger=ledger, invoice=invoice, now=now, limits=self.limits
+        )
+        new_state, replies = step(state, turn, ctx)
+        invoice = apply_state(
+            session, state=new_state, ledger=ledger, invoice=invoice, person_id=person.id, now=now
+        )
+        save_conversation(
+            session,
+            conversation,
+            new_state,
+            person_id=person.id,
+            channel=turn.channel,
+            invoice_id=invoice.id if invoice else None,
+            now=now,
+        )
+        all_replies = prefix + tuple(replies)
+        self.outbox.queue(session, conversation, person, all_replies)
+        return TurnResult(
+            all_replies,
+            conversation_id=conversation.id,
+            commitment_id=key[0],
+            period_id=key[1],
+            invoice_id=invoice.id if invoice else None,
+            status=new_state.status,
+        )
+
+    def _refuse(self, session: Session, person: Person, text: str) -> TurnResult:
+        replies = (Reply(text, ReplyKind.error, StepName.choose),)
+        self.outbox.queue(session, None, person, replies)
+        return TurnResult(replies, refused=True)
+
+
+def _key(
+    commitment_id: int | None, period_id: int | None, action: str | None
+) -> tuple[int, int] | None:
+    if commitment_id is not None and period_id is not None:
+        return commitment_id, period_id
+    if action and action.startswith("choose:"):
+        parts = action.split(":")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return int(parts[1]), int(parts[2])
+    return None
+
+
+def person_by_key(session: Session, key: str) -> Person | None:
+    return session.exec(select(Person).where(Person.key == key)).first()
+
+
+def person_by_email(session: Session, email: str) -> Person | None:
+    """The person with this address (case-insensitive), lowest id first."""
+    statement = (
+        select(Person)
+        .where(func.lower(col(Person.email)) == email.strip().lower())
+        .order_by(col(Person.id))
+    )
+    return session.exec(statement).first()
+
+
+__all__ = [
+    "ConversationService",
+    "MemoryOutbox",
+    "Outbox",
+    "Queued",
+    "TurnResult",
+    "UnknownPerson",
+    "person_by_email",
+    "person_by_key",
+]

@@ -1,0 +1,211 @@
+"""Persistence of conversations and of what they decide, on SQLite and PostgreSQL.
+
+`locked_transaction` serialises writers (SQLite: `BEGIN IMMEDIATE`); `lock_conversation`
+gets or creates the row of one invoice and locks it (PostgreSQL: `SELECT ... FOR UPDATE`);
+`save_conversation` checks and bumps `version`; `apply_state` mirrors the state into the
+domain tables (invoice, lines, attachments, status).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from conversations.state import State, Status
+from conversations.types import StepName
+from models.attachments import AttachmentRef
+from models.conversation import Conversation, ConversationStatus
+from models.ledger import CommitmentLedger, invoice_entries, save_entries
+from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus
+
+log = logging.getLogger(__name__)
+
+
+class ConversationError(Exception):
+    """Root of the conversation service's errors."""
+
+
+class StaleConversation(ConversationError):
+    """The conversation row changed since it was read (its `version` moved on)."""
+
+    def __init__(self, conversation_id: int, version: int) -> None:
+        super().__init__(f"conversation {conversation_id} is no longer at version {version}")
+        self.conversation_id = conversation_id
+        self.version = version
+
+
+@contextmanager
+def locked_transaction(engine: Engine) -> Iterator[Session]:
+    """One transaction that holds the write lock from its start on SQLite.
+
+    PostgreSQL locks rows instead (see `lock_conversation`), so writers of
+    different invoices do not wait for each other there.
+    """
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            if engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def lock_conversation(
+    session: Session, *, commitment_id: int, period_id: int, now: datetime
+) -> Conversation:
+    """The conversation of (commitment, period), created if missing, locked until commit."""
+    dialect = session.get_bind().dialect.name
+    values = {
+        "created_at": now,
+        "updated_at": now,
+        "commitment_id": commitment_id,
+        "period_id": period_id,
+        "state": "{}",
+        "version": 0,
+        "status": ConversationStatus.open.value,
+    }
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Conversation).values(**values)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["commitment_id", "period_id"]))
+    query = (
+        select(Conversation)
+        .where(Conversation.commitment_id == commitment_id, Conversation.period_id == period_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.exec(query).one()
+
+
+def load_state(session: Session, conversation: Conversation, invoice: Invoice | None) -> State:
+    """The saved state, or one rebuilt from the invoice (imported, or state unreadable)."""
+    if conversation.state and conversation.state != "{}":
+        try:
+            return State.from_json(conversation.state)
+        except ValueError:
+            log.warning("conversation %s: unreadable state, rebuilt", conversation.id)
+    state = State(commitment_id=conversation.commitment_id, period_id=conversation.period_id)
+    if invoice is None:
+        return state
+    entries = invoice_entries(session, invoice)
+    files = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
+    sent = invoice.status not in EDITABLE_STATUSES
+    return State(
+        step=StepName.done if sent else StepName.invoice_number,
+        commitment_id=conversation.commitment_id,
+        period_id=conversation.period_id,
+        invoice_number=invoice.number,
+        entries=entries,
+        attachments=tuple(
+            AttachmentRef(a.filename, a.content_type, a.size, a.sha256, a.source) for a in files
+        ),
+        status=Status.sent if sent else Status.open,
+        sent_at=invoice.sent_at,
+    )
+
+
+def save_conversation(
+    session: Session,
+    conversation: Conversation,
+    state: State,
+    *,
+    person_id: int,
+    channel: str,
+    invoice_id: int | None,
+    now: datetime,
+) -> None:
+    """Store the new state if nobody else did since it was read; bumps `version`."""
+    assert conversation.id is not None
+    result = session.execute(
+        update(Conversation)
+        .where(
+            col(Conversation.id) == conversation.id,
+            col(Conversation.version) == conversation.version,
+        )
+        .values(
+            state=state.to_json(),
+            version=conversation.version + 1,
+            status=ConversationStatus(state.status.value).value,
+            invoice_id=invoice_id,
+            last_person_id=person_id,
+            last_channel=channel[:30],
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleConversation(conversation.id, conversation.version)
+    session.refresh(conversation)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; billbot stores them in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def apply_state(
+    session: Session,
+    *,
+    state: State,
+    ledger: CommitmentLedger,
+    invoice: Invoice | None,
+    person_id: int,
+    now: datetime,
+) -> Invoice | None:
+    """Mirror the state into the invoice tables: number, entries, attachments, sent status."""
+    if invoice is not None and invoice.status not in EDITABLE_STATUSES:
+        return invoice  # locked: the conversation may not change it
+    if state.invoice_number is None:
+        return invoice
+    if invoice is None:
+        assert ledger.commitment.id is not None and ledger.period.id is not None
+        invoice = Invoice(
+            commitment_id=ledger.commitment.id,
+            period_id=ledger.period.id,
+            number=state.invoice_number,
+            status=InvoiceStatus.draft,
+            created_by_id=person_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(invoice)
+        session.flush()
+    elif invoice.number != state.invoice_number:
+        invoice.number = state.invoice_number
+    rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
+    known = {(a.sha256, a.filename) for a in rows}
+    for ref in state.attachments:
+        if (ref.sha256, ref.filename) not in known:
+            assert invoice.id is not None
+            session.add(
+                Attachment(
+                    invoice_id=invoice.id,
+                    filename=ref.filename,
+                    content_type=ref.content_type,
+                    size=ref.size,
+                    sha256=ref.sha256,
+                    source=ref.source,
+                    created_at=now,
+                )
+            )
+            known.add((ref.sha256, ref.filename))
+    save_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
+    if state.status == Status.sent and (
+        invoice.sent_at is None
+        or (state.sent_at is not None and aware(state.sent_at) > aware(invoice.sent_at))
+    ):
+        invoice.status = InvoiceStatus.under_review
+        invoice.sent_by_id = person_id
+        invoice.sent_at = state.sent_at or now
+    invoice.updated_at = now
+    session.add(invoice)
+    session.flush()
+    return invoice

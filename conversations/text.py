@@ -1,0 +1,119 @@
+"""Cleaning a message before it is parsed: Unicode, bullets, quotes, separators, size caps.
+
+Phones and mail clients send non-breaking spaces, smart quotes, full-width or
+Arabic-Indic digits, zero-width marks and bullets; all are folded here so the
+grammar only ever sees plain ASCII-ish text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_CHARS = 20_000  # a message longer than this is read only this far (and we say so)
+MAX_FRAGMENTS = 300
+MAX_FRAGMENT_CHARS = 200
+
+_TRANSLATE = str.maketrans(
+    {
+        "\u066b": ".",  # Arabic decimal separator
+        "\u066c": ",",  # Arabic thousands separator
+        "\u066a": "%",  # Arabic percent sign
+        "\u060c": ",",  # Arabic comma
+        "\u061b": ";",  # Arabic semicolon
+        "\u2212": "-",  # minus sign
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2026": "...",
+    }
+)
+_BULLET = re.compile(r"^(?:[*•·◦▪▫►▶➤→>]+\s*)+")
+_DASH_BULLET = re.compile(r"^[-–—]\s+(?P<rest>.+)$")
+_BARE_AMOUNT = re.compile(r"\$?\s*[\d.,]+")
+_NUMBER_TAIL = re.compile(r"[\d.,]*$")
+
+
+def normalize(text: str) -> str:
+    """NFKC, ASCII digits, plain spaces and quotes; control and format characters dropped."""
+    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.translate(_TRANSLATE)
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii() and (ch.isprintable() or ch == "\n"):
+            out.append(ch)
+            continue
+        category = unicodedata.category(ch)
+        if category == "Nd":
+            out.append(str(unicodedata.decimal(ch, 0)))
+        elif category in ("Zl", "Zp"):
+            out.append("\n")
+        elif category == "Zs" or ch == "\t":
+            out.append(" ")
+        elif category[0] == "C":
+            continue  # control, format (zero-width, direction marks), surrogates
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def clean_fragment(fragment: str) -> str:
+    """Strip bullets, wrapping quotes/markdown, trailing punctuation and extra spaces."""
+    text = " ".join(fragment.split())
+    text = _BULLET.sub("", text)
+    dash = _DASH_BULLET.match(text)
+    if dash and not _BARE_AMOUNT.fullmatch(dash["rest"]):
+        text = dash["rest"]  # `- 1: 50%` is a bullet; `- 500` stays a negative amount
+    text = text.strip(" \"'`*_~")
+    stripped = text.rstrip(".!")
+    if stripped.endswith("?") and stripped.strip("?"):
+        stripped = stripped.rstrip("?")
+    return stripped.strip()
+
+
+def split_answers(line: str) -> list[str]:
+    """Split one line at every `;`, and at each `,` not inside a number or parentheses.
+
+    `1,200` stays one number (and `12,5` too, so that it can be refused); a comma
+    after a number that already has its decimal point (`30,000.50,3: 5`) can only
+    be a separator; `1 (Conduit, 1,200 LF): 50%` keeps its note whole.
+    """
+    pieces: list[str] = []
+    start = depth = 0
+    for index, ch in enumerate(line):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        elif ch == ";" or (ch == "," and depth == 0 and not _in_number(line, start, index)):
+            pieces.append(line[start:index])
+            start = index + 1
+    pieces.append(line[start:])
+    return pieces
+
+
+def _in_number(line: str, start: int, index: int) -> bool:
+    if not (line[index - 1 : index].isdigit() and line[index + 1 : index + 2].isdigit()):
+        return False
+    tail = _NUMBER_TAIL.search(line[max(start, index - 40) : index])
+    return tail is not None and "." not in tail.group()
+
+
+def split_fragments(text: str) -> tuple[list[str], bool]:
+    """The message's non-empty answer fragments, and whether it was cut short."""
+    truncated = len(text) > MAX_CHARS
+    text = normalize(text[:MAX_CHARS])
+    fragments: list[str] = []
+    for line in text.split("\n"):
+        for piece in split_answers(line):
+            cleaned = clean_fragment(piece)
+            if cleaned:
+                if len(fragments) >= MAX_FRAGMENTS:
+                    return fragments, True
+                fragments.append(cleaned)
+    return fragments, truncated

@@ -1,0 +1,96 @@
+"""The words of the conversation: commands (`send`, `edit 3`, `help`...) and, per step, what a
+bare answer means (`none` at the attachments step is "no attachments", `ok` at the
+invoice-number step accepts the suggestion)."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+REF = r"(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)"
+LINE_WORD = r"(?:line|ln|item|sov|l)"
+
+
+class Expect(enum.StrEnum):
+    """What the conversation is waiting for: it decides how bare answers are read."""
+
+    choose = "choose"
+    invoice_number = "invoice_number"
+    line = "line"
+    attachments = "attachments"
+    review = "review"
+
+
+class CommandName(enum.StrEnum):
+    help = "help"
+    back = "back"
+    edit = "edit"
+    status = "status"
+    review = "review"
+    cancel = "cancel"
+    draft = "draft"
+    send = "send"
+    yes = "yes"
+    no = "no"
+    next = "next"
+    start = "start"
+    switch = "switch"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: CommandName
+    line: str | None = None  # for `edit 3`
+
+
+_COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(rf"(?:{pattern})", re.IGNORECASE))
+    for name, pattern in (
+        (CommandName.help, r"help|\?+|h|commands|menu|examples?|how\s+does\s+this\s+work"
+         r"|what\s+can\s+i\s+(?:say|do|type)"),
+        (CommandName.back, r"back|go\s+back|previous|prev|undo"),
+        (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to)"
+         rf"(?:\s+{LINE_WORD})?\s*#?\s*{REF}"),
+        (CommandName.edit, rf"{LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*{REF}"),
+        (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"),
+        (CommandName.status, r"status|where\s+(?:am|was)\s+i|where\s+are\s+we"
+         r"|what'?s\s+(?:left|missing|next)"),
+        (CommandName.review, r"review|summary|preview|show(?:\s+(?:me\s+)?(?:the\s+)?"
+         r"(?:invoice|review|summary|totals))?"),
+        (CommandName.cancel, r"cancel|stop|abort|cancel\s+(?:the\s+)?(?:invoice|this|it)"
+         r"|never\s*mind"),
+        (CommandName.draft, r"draft|save|save\s+(?:as\s+)?(?:a\s+)?draft|save\s+(?:it|for\s+later)"
+         r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft"),
+        (CommandName.send, r"send|submit|(?:send|submit)\s+(?:it|now|(?:the\s+)?invoice)"
+         r"|(?:yes|ok|okay),?\s+(?:send|submit)(?:\s+it)?|go\s+ahead(?:\s+and\s+send)?"),
+        (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
+         r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍"),
+        (CommandName.no, r"no|n|nope|nah"),
+        (CommandName.next, r"next|continue|keep(?:\s+it)?|same|as\s+is|unchanged|skip\s+this"
+         r"|no\s+(?:attachments?|files?|backup|documents?|docs)|nothing\s+to\s+attach"),
+        (CommandName.start, r"start|begin|hi|hello|hey|resume|restart|start\s+(?:over|billing"
+         r"|(?:the\s+|an\s+)?invoice)|let'?s\s+(?:go|start|begin)"),
+        (CommandName.switch, r"switch|choose|(?:other|another|change|switch)\s+invoice"),
+    )
+)  # fmt: skip
+
+# At the attachments step these mean "no (more) attachments".
+_ATTACHMENTS_DONE = re.compile(
+    r"none|nothing|done|skip|no|n/?a|that'?s\s+(?:all|it)|all\s+done|finished|no\s+thanks?",
+    re.IGNORECASE,
+)
+
+
+def read_command(fragment: str, expect: Expect) -> Command | None:
+    if expect == Expect.attachments and _ATTACHMENTS_DONE.fullmatch(fragment):
+        return Command(CommandName.next)
+    if expect == Expect.invoice_number and re.fullmatch(
+        r"(?:use|take)\s+(?:it|that|this)", fragment
+    ):
+        return Command(CommandName.yes)
+    for name, pattern in _COMMANDS:
+        match = pattern.fullmatch(fragment)
+        if match:
+            return Command(name, match.groupdict().get("ref"))
+    return None
