@@ -263,6 +263,105 @@ def demo(
         raise typer.Exit(code)
 
 
+def _settings() -> Any:
+    from pydantic import ValidationError
+
+    from bot.settings import load_settings
+
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        fail(f"invalid settings: {exc}", code=2)
+
+
+@app.command()
+def invite(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="Billing period key, e.g. nov.")],
+    commitment: Annotated[
+        str | None, typer.Option(help="Only this commitment (key or number).")
+    ] = None,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Invite again contacts already invited.")
+    ] = False,
+) -> None:
+    """Invite the invoice contacts of a billing period (email and/or Slack)."""
+    from datetime import UTC, datetime
+
+    from bot.invite import InviteError
+    from bot.invite import invite as invite_contacts
+
+    settings = _settings()
+    with open_database(ctx) as engine:
+        try:
+            summary = invite_contacts(
+                engine,
+                settings,
+                period_key=period,
+                commitment_key=commitment,
+                now=datetime.now(UTC),
+                resend=resend,
+            )
+        except InviteError as exc:
+            fail(str(exc))
+    for line in summary.lines():
+        typer.echo(line)
+    if not summary.invited and not summary.skipped:
+        typer.echo("Nobody to invite.")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass of each worker, then exit.")
+    ] = False,
+) -> None:
+    """Run every configured channel, the outbox and the reminders (until Ctrl-C)."""
+    from bot.runtime import run as run_workers
+
+    settings = _settings()
+    with open_database(ctx) as engine:
+        code = run_workers(engine, settings, once=once)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def remind(
+    ctx: typer.Context,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            help="Count days from this date (YYYY-MM-DD) instead of each project's today."
+        ),
+    ] = None,
+) -> None:
+    """Queue the reminders due today: contacts without a sent invoice, N days before billing.
+
+    The messages go out with the next `billbot run` (or `billbot run --once`).
+    """
+    from datetime import UTC, date, datetime
+
+    from bot.reminders import NoChannelError
+    from bot.reminders import remind as queue_reminders
+
+    day = None
+    if today is not None:
+        try:
+            day = date.fromisoformat(today)
+        except ValueError:
+            fail(f"--today {today!r} is not a date like 2026-11-22", code=2)
+    settings = _settings()
+    with open_database(ctx) as engine:
+        try:
+            summary = queue_reminders(engine, settings, now=datetime.now(UTC), today=day)
+        except NoChannelError as exc:
+            fail(str(exc))
+    for line in summary.lines():
+        typer.echo(line)
+
+
 def main() -> None:
     """Console entry point (`billbot`)."""
     app()

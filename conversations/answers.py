@@ -100,7 +100,10 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:period|month)|for\s+(?:this|the)\s+(?:period|month)|to\s+date|total|overall"
         r"|cumulative|complete[d]?|done)\b)?")),
     ("stored", _clause(rf"(?:materials?\s+)?(?:stored|on\s+hand)\s*[:=]?\s*{_MONEYISH}")),
-    ("stored", _clause(rf"{_MONEYISH}\s+(?:(?:of\s+)?materials?\s+)?stored\b")),
+    # "2000 stored", but not "$4,500 stored $2,000": there "stored" introduces the next amount.
+    ("stored", _clause(
+        rf"{_MONEYISH}\s+(?:(?:of\s+)?materials?\s+)?stored\b"
+        r"(?!\s*[:=]?\s*(?:usd\b|\$|[-+]?\.?\d[\d,]*(?:\.\d+)?(?![\d,.]|\s*(?:%|percent|pct))))")),
     ("released", _clause(
         r"(?:retainage\s+released|released?\s+retainage|retainage\s+release|release[ds]?"
         r"|retainage|ret\.?)\s*[:=]?\s*(?:(?P<all>all|everything|full|in\s+full|all\s+held)"

@@ -46,7 +46,7 @@ from conversations.types import Reply, ReplyKind, StepName, Turn
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits
 from models.conversation import Conversation
 from models.ledger import load_ledger
-from models.tables import BillingPeriod, Commitment, Person
+from models.tables import BillingPeriod, Commitment, Invoice, Person
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,10 @@ class Queued:
     conversation_id: int | None
     person_id: int
     replies: tuple[Reply, ...]
+
+
+# Called in the turn's transaction when the turn sent the invoice (notifications).
+SentHook = Callable[[Session, Invoice, datetime], None]
 
 
 class MemoryOutbox:
@@ -118,7 +122,9 @@ class ConversationService:
         clock: Callable[[], datetime] = utc_now,
         limits: AttachmentLimits = DEFAULT_LIMITS,
         attempts: int = 3,
+        on_sent: SentHook | None = None,
     ) -> None:
+        self.on_sent = on_sent
         self.engine = engine
         self.outbox = outbox
         self.clock = clock
@@ -248,6 +254,8 @@ class ConversationService:
         )
         all_replies = prefix + tuple(replies)
         self.outbox.queue(session, conversation, person, all_replies)
+        if self.on_sent and invoice and new_state.status == Status.sent != state.status:
+            self.on_sent(session, invoice, now)
         return TurnResult(
             all_replies,
             conversation_id=conversation.id,
@@ -294,6 +302,7 @@ __all__ = [
     "MemoryOutbox",
     "Outbox",
     "Queued",
+    "SentHook",
     "TurnResult",
     "UnknownPerson",
     "person_by_email",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel, SecretStr
 
@@ -36,3 +38,28 @@ class MailSettings(BaseModel):
     @property
     def configured(self) -> bool:
         return bool(self.address and self.imap_host and self.smtp_host)
+
+
+class MailEnvironment(Protocol):
+    """What the email channel needs from the app settings (`bot.settings.Settings` has it)."""
+
+    @property
+    def mail(self) -> MailSettings: ...
+
+    @property
+    def attachments_dir(self) -> Path: ...
+
+
+def domain(settings: MailSettings) -> str:
+    """The domain of the billing address (`billing@summit.test` -> `summit.test`)."""
+    return (settings.address or "billbot.invalid").rpartition("@")[2] or "billbot.invalid"
+
+
+def secret_bytes(settings: MailSettings) -> bytes:
+    """The token signing secret (`BILLBOT_MAIL__SECRET`), else the IMAP password."""
+    for secret in (settings.secret, settings.imap_password):
+        if secret is not None and secret.get_secret_value():
+            return secret.get_secret_value().encode()
+    from mail.errors import MailError
+
+    raise MailError("set BILLBOT_MAIL__SECRET: it signs the reply addresses of invitations")

@@ -91,6 +91,8 @@ ANSWER_FORMS: list[tuple[str, tuple[object, ...]]] = [
     ("50% stored 2000", (CURRENT, None, "total_percent", D(50), D(2000), None)),
     ("50% stored 2000 retainage 100", (CURRENT, None, "total_percent", D(50), D(2000), D(100))),
     ("$4,500 and stored $1,000", (CURRENT, None, "value", D(4500), D(1000), None)),
+    ("$4,500 stored $2,000", (CURRENT, None, "value", D(4500), D(2000), None)),
+    ("1,200 stored 30%", (CURRENT, None, "total_percent", D(30), D(1200), None)),
 ]
 
 # text -> the same summary, with a line number

@@ -6,8 +6,11 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
-import models.conversation  # (registers its tables on SQLModel.metadata)
-import models.tables  # noqa: F401
+import models.conversation  # (and the conversation table)
+import models.invitation  # (the invitation table)
+import models.outbox  # (the outbox, inbound and refusal tables)
+import models.reminders  # (the reminder table)
+import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
 config = context.config

@@ -1,0 +1,139 @@
+"""`billbot invite`: invite the invoice contacts of a billing period, on every configured channel.
+
+One invitation per contact, commitment and period (`models.invitation`); the email invite
+goes to the outbox (`mail.invite`), the Slack DM through `bot.slack.invite` when that
+channel is configured. Running it again invites nobody twice unless `resend` is set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, or_, select
+
+from mail.errors import MailError
+from mail.invite import queue_invite_email
+from models.db import session_scope
+from models.invitation import Invitation, get_or_create_invitation
+from models.tables import BillingPeriod, Commitment, CommitmentContact, Person
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+class InviteError(Exception):
+    """The invitation cannot be made (unknown period or commitment, no channel)."""
+
+
+@dataclass
+class InviteSummary:
+    invited: list[str] = field(default_factory=list)  # "SC-007 Sam Sparks <sam@...>: email"
+    skipped: list[str] = field(default_factory=list)  # already invited
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return (
+            [f"invited {line}" for line in self.invited]
+            + [f"already invited {line} (use --resend to send again)" for line in self.skipped]
+            + [f"warning: {line}" for line in self.warnings]
+        )
+
+
+def slack_available(settings: Settings) -> bool:
+    """Slack invites need the Slack channel's module and a bot token."""
+    return settings.slack.configured and importlib.util.find_spec("bot.slack.invite") is not None
+
+
+def queue_slack_invite(session: Session, *, invitation: Invitation, settings: Settings) -> bool:
+    """The Slack DM invite (built by the Slack channel); True if one was queued."""
+    from bot.slack.invite import queue_slack_invite as queue
+
+    return queue(session, invitation=invitation, settings=settings) is not None
+
+
+def _period(session: Session, key: str) -> BillingPeriod:
+    period = session.exec(select(BillingPeriod).where(BillingPeriod.key == key)).first()
+    if period is None:
+        raise InviteError(f"no billing period with key {key!r}")
+    return period
+
+
+def _commitments(session: Session, period: BillingPeriod, key: str | None) -> list[Commitment]:
+    statement = select(Commitment).where(Commitment.project_id == period.project_id)
+    if key is not None:
+        statement = statement.where(or_(col(Commitment.key) == key, col(Commitment.number) == key))
+    found = list(session.exec(statement.order_by(col(Commitment.number))))
+    if key is not None and not found:
+        raise InviteError(f"no commitment {key!r} on the project of period {period.key!r}")
+    return found
+
+
+def _contacts(session: Session, commitment_id: int) -> list[Person]:
+    statement = (
+        select(Person)
+        .join(CommitmentContact, col(CommitmentContact.person_id) == Person.id)
+        .where(CommitmentContact.commitment_id == commitment_id)
+        .order_by(col(Person.name))
+    )
+    return list(session.exec(statement))
+
+
+def invite(
+    engine: Engine,
+    settings: Settings,
+    *,
+    period_key: str,
+    commitment_key: str | None = None,
+    now: datetime,
+    resend: bool = False,
+) -> InviteSummary:
+    """Invite every invoice contact of the period's commitments (one transaction)."""
+    use_mail = settings.mail.configured
+    use_slack = slack_available(settings)
+    if not (use_mail or use_slack):
+        raise InviteError("no channel is configured: set BILLBOT_MAIL__* or BILLBOT_SLACK__*")
+    summary = InviteSummary()
+    with session_scope(engine) as session:
+        period = _period(session, period_key)
+        days = settings.mail.token_days
+        expires = max(now, datetime.combine(period.due_date, now.timetz())) + timedelta(days=days)
+        for commitment in _commitments(session, period, commitment_key):
+            assert commitment.id is not None and period.id is not None
+            contacts = _contacts(session, commitment.id)
+            if not contacts:
+                summary.warnings.append(f"{commitment.number} has no invoice contact")
+            for person in contacts:
+                assert person.id is not None
+                invitation, _ = get_or_create_invitation(
+                    session,
+                    commitment_id=commitment.id,
+                    period_id=period.id,
+                    person_id=person.id,
+                    expires_at=expires,
+                )
+                label = f"{commitment.number} {person.name} <{person.email}>"
+                channels: list[str] = []
+                if use_mail and (resend or invitation.email_message_id is None):
+                    try:
+                        queue_invite_email(
+                            session, invitation=invitation, settings=settings.mail, now=now
+                        )
+                    except MailError as exc:
+                        raise InviteError(str(exc)) from exc
+                    channels.append("email")
+                slack_new = invitation.slack_channel is None and invitation.slack_ts is None
+                if (
+                    use_slack
+                    and (resend or slack_new)
+                    and queue_slack_invite(session, invitation=invitation, settings=settings)
+                ):
+                    channels.append("slack")
+                if channels:
+                    summary.invited.append(f"{label}: {', '.join(channels)}")
+                else:
+                    summary.skipped.append(label)
+    return summary

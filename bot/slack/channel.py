@@ -1,0 +1,168 @@
+"""What the Slack listeners share: settings, the Web API client, the engine's turns, and
+background tasks for the work that must wait until Slack has its ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from conversations.service import SentHook
+from models.attachments import AttachmentLimits, AttachmentRef
+from models.db import session_scope
+from models.outbox import InboundMessage
+from models.tables import Invoice, Person
+
+from .blocks import SlackMessage, text_sections
+from .errors import DownloadError
+from .files import store_shared_file
+from .home import sent_invoices
+from .outbox import CHANNEL, Inbound, queue_message
+from .people import person_by_slack_id, queue_unknown_refusal, resolve_person
+from .turns import Turns
+
+log = logging.getLogger(__name__)
+
+
+class SlackChannel:
+    def __init__(
+        self,
+        engine: Engine,
+        client: AsyncWebClient,
+        *,
+        bot_token: str,
+        attachments_dir: Path,
+        limits: AttachmentLimits,
+        clock: Callable[[], datetime],
+        poke: Callable[[], None],
+        file_shared_delay: float = 2.0,
+        on_sent: SentHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.client = client
+        self.bot_token = bot_token
+        self.attachments_dir = attachments_dir
+        self.limits = limits
+        self.clock = clock
+        self.poke = poke
+        self.file_shared_delay = file_shared_delay
+        self.turns = Turns(engine, clock=clock, limits=limits, poke=poke, on_sent=on_sent)
+        self.files_in_progress: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run after the ack (Slack Web API calls, downloads); errors are logged."""
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slack background task failed", exc_info=task.exception())
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait for the background tasks (tests, shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def close(self) -> None:
+        for task in set(self._tasks):
+            task.cancel()
+        await self.idle(timeout=5)
+
+    async def known(self, user_id: str) -> Person | None:
+        """The person with this Slack id, from the database only (no Web API call)."""
+        return await asyncio.to_thread(person_by_slack_id, self.engine, user_id)
+
+    async def person(
+        self, user_id: str, *, channel: str | None = None, thread_ts: str | None = None
+    ) -> Person | None:
+        """The person behind `user_id` (asking Slack for their email if needed); an unknown
+        user is told so (once a day) and None is returned."""
+        person = await resolve_person(self.engine, self.client, user_id)
+        if person is None:
+            queued = await asyncio.to_thread(
+                queue_unknown_refusal,
+                self.engine,
+                user_id=user_id,
+                channel=channel,
+                thread_ts=thread_ts,
+                now=self.clock(),
+            )
+            if queued:
+                self.poke()
+        return person
+
+    async def download(self, file_ids: list[str]) -> tuple[list[AttachmentRef], list[str]]:
+        """Store the shared files; returns the stored refs and the problems, for the person."""
+        stored: list[AttachmentRef] = []
+        problems: list[str] = []
+        for file_id in file_ids:
+            try:
+                stored.append(
+                    await store_shared_file(
+                        self.client,
+                        file_id,
+                        token=self.bot_token,
+                        attachments_dir=self.attachments_dir,
+                        limits=self.limits,
+                    )
+                )
+            except DownloadError as exc:
+                problems.append(exc.message)
+        return stored, problems
+
+    async def tell(
+        self,
+        person: Person,
+        text: str,
+        *,
+        channel: str | None,
+        thread_ts: str | None,
+        inbound: list[Inbound] | None = None,
+    ) -> None:
+        """Post `text` to `person` through the outbox (recording `inbound` ids with it)."""
+        await asyncio.to_thread(self._tell, person, text, channel, thread_ts, inbound or [])
+        self.poke()
+
+    async def tell_nothing(self, inbound: list[Inbound]) -> None:
+        """Record inbound ids that caused no turn (so a redelivery is ignored too)."""
+        await asyncio.to_thread(self._record, inbound)
+
+    def _record(self, inbound: list[Inbound]) -> None:
+        with session_scope(self.engine) as session:
+            self._record_in(session, inbound)
+
+    @staticmethod
+    def _record_in(session: Session, inbound: list[Inbound]) -> None:
+        for item in inbound:
+            session.add(
+                InboundMessage(channel=CHANNEL, external_id=item.external_id, sender=item.sender)
+            )
+
+    def sent_invoices(self, person_id: int) -> list[tuple[Invoice, str]]:
+        with Session(self.engine) as session:
+            return sent_invoices(session, person_id=person_id)
+
+    def _tell(
+        self,
+        person: Person,
+        text: str,
+        channel: str | None,
+        thread_ts: str | None,
+        inbound: list[Inbound],
+    ) -> None:
+        with session_scope(self.engine) as session:
+            self._record_in(session, inbound)
+            message = SlackMessage(text, text_sections(text))
+            queue_message(
+                session, person=person, message=message, channel=channel, thread_ts=thread_ts
+            )

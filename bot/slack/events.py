@@ -1,0 +1,137 @@
+"""Events API listeners: DM messages (text and files), `file_shared`, `app_home_opened`.
+
+A message from a known person is a database turn before the ack; anything that needs the
+Web API first (an unknown user's email, file downloads, publishing Home) runs after it.
+Each event id (and each file id) is recorded with its turn, so a redelivery is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from conversations.types import Turn
+from models.tables import Person
+
+from .channel import SlackChannel
+from .errors import SlackCallError, slack_call
+from .home import home_view
+from .outbox import SlackOutbox
+from .people import UNKNOWN_TEXT, resolve_person
+from .text import inbound as inbound_text
+from .turns import inbound
+
+log = logging.getLogger(__name__)
+HANDLED_SUBTYPES = frozenset({None, "file_share"})
+
+
+class Events:
+    def __init__(self, channel: SlackChannel) -> None:
+        self.ch = channel
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("message")(self.on_message)
+        app.event("file_shared")(self.on_file_shared)
+        app.event("app_home_opened")(self.on_home)
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if (
+            event.get("bot_id")
+            or event.get("subtype") not in HANDLED_SUBTYPES
+            or event.get("channel_type") != "im"
+            or not event.get("user")
+        ):
+            return  # our own posts, edits, deletions, other channels
+        event_id = str(body.get("event_id") or f"ts:{event.get('ts')}")
+        if await self.ch.turns.seen([event_id]):
+            return
+        files = [f["id"] for f in event.get("files") or [] if f.get("id")]
+        person = await self.ch.known(event["user"])
+        if person is None or files:
+            self.ch.spawn(self._message(event, event_id, person, files))
+            return
+        await self._turn(person, event, event_id, [], [])
+
+    async def _message(
+        self, event: dict[str, Any], event_id: str, person: Person | None, files: list[str]
+    ) -> None:
+        channel, thread = event.get("channel"), event.get("thread_ts")
+        person = person or await self.ch.person(event["user"], channel=channel, thread_ts=thread)
+        if person is None:
+            return
+        files = await self._claim_files(files)
+        try:
+            refs, problems = await self.ch.download(files)
+            if problems:
+                await self.ch.tell(person, "\n".join(problems), channel=channel, thread_ts=thread)
+            await self._turn(person, event, event_id, files, refs)
+        finally:
+            self.ch.files_in_progress.difference_update(files)
+
+    async def _claim_files(self, files: list[str]) -> list[str]:
+        seen = await self.ch.turns.seen_ids([f"file:{f}" for f in files])
+        fresh = [f for f in files if f"file:{f}" not in seen and f not in self.ch.files_in_progress]
+        self.ch.files_in_progress.update(fresh)
+        return fresh
+
+    async def _turn(
+        self,
+        person: Person,
+        event: dict[str, Any],
+        event_id: str,
+        files: list[str],
+        refs: list[Any],
+    ) -> None:
+        assert person.id is not None
+        channel, thread = event.get("channel"), event.get("thread_ts")
+        text = inbound_text(event.get("text") or "")
+        ids = inbound(event_id, *(f"file:{f}" for f in files), sender=event["user"])
+        if not text.strip() and not refs:
+            if ids:
+                await self.ch.tell_nothing(ids)
+            return
+        key = await self.ch.turns.thread_key(person_id=person.id, thread_ts=thread)
+        outbox = SlackOutbox(channel=channel, thread_ts=thread, inbound=ids)
+        turn = Turn(text=text, attachments=tuple(refs), channel="slack")
+        await self.ch.turns.run(person.id, turn, key, outbox)
+
+    async def on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if str(event.get("channel_id", "")).startswith("D") and event.get("file_id"):
+            self.ch.spawn(self._file_shared(event, str(body.get("event_id") or "")))
+
+    async def _file_shared(self, event: dict[str, Any], event_id: str) -> None:
+        # The `message` event carrying the same file usually comes too; let it go first.
+        await asyncio.sleep(self.ch.file_shared_delay)
+        file_id, user = str(event["file_id"]), str(event.get("user_id") or "")
+        if not user or await self.ch.turns.seen([event_id, f"file:{file_id}"]):
+            return
+        fake = {"user": user, "channel": event.get("channel_id"), "text": ""}
+        self.ch.spawn(self._message(fake, event_id or f"file-event:{file_id}", None, [file_id]))
+
+    async def on_home(self, event: dict[str, Any]) -> None:
+        if event.get("tab") == "home" and event.get("user"):
+            self.ch.spawn(self.publish_home(str(event["user"])))
+
+    async def publish_home(self, user_id: str) -> None:
+        person = await resolve_person(self.ch.engine, self.ch.client, user_id)
+        if person is None or person.id is None:
+            view = {
+                "type": "home",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": UNKNOWN_TEXT}}],
+            }
+        else:
+            candidates = self.ch.turns.service(SlackOutbox(quiet=True)).candidates
+            options = await asyncio.to_thread(candidates, person_id=person.id)
+            sent = await asyncio.to_thread(self.ch.sent_invoices, person.id)
+            view = home_view(person.name, options, sent)
+        try:
+            with slack_call("views.publish"):
+                await self.ch.client.views_publish(user_id=user_id, view=view)
+        except SlackCallError as exc:
+            log.warning("slack: App Home of %s not published: %s", user_id, exc)
+
+
+__all__ = ["Events"]

@@ -1,0 +1,91 @@
+"""The App Home tab: the person's open billing periods and their invoices, with buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from conversations.context import Candidate, format_date
+from conversations.gather import candidate_label
+from conversations.render import STATUS_WORDS
+from models.tables import BillingPeriod, Commitment, CommitmentContact, Invoice, Project
+
+from .blocks import Block, button, button_value, header, section
+from .text import cut, escape
+
+MAX_OPEN = 30
+MAX_SENT = 15
+START = "start"
+
+
+def sent_invoices(session: Session, *, person_id: int) -> list[tuple[Invoice, str]]:
+    """The person's invoices that are no longer editable (sent), newest period first."""
+    statement = (
+        select(Invoice, Commitment, Project, BillingPeriod)
+        .join(Commitment, col(Commitment.id) == Invoice.commitment_id)
+        .join(CommitmentContact, col(CommitmentContact.commitment_id) == Commitment.id)
+        .join(Project, col(Project.id) == Commitment.project_id)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(CommitmentContact.person_id == person_id)
+        .where(col(Invoice.status).not_in(["draft", "revise_and_resubmit"]))
+        .order_by(col(BillingPeriod.start).desc(), col(Commitment.number))
+        .limit(MAX_SENT)
+    )
+    return [
+        (invoice, candidate_label(commitment, project, period))
+        for invoice, commitment, project, period in session.exec(statement)
+    ]
+
+
+def home_view(
+    name: str, candidates: Sequence[Candidate], sent: Sequence[tuple[Invoice, str]]
+) -> dict[str, Any]:
+    blocks: list[Block] = [header("Your billing")]
+    if not candidates:
+        blocks.append(
+            section(
+                escape(
+                    f"Hi {name.split()[0] if name else 'there'}, you have no "
+                    "open billing periods right now."
+                )
+            )
+        )
+    for candidate in candidates[:MAX_OPEN]:
+        if candidate.invoice_number:
+            status = STATUS_WORDS.get(candidate.status, "a draft") if candidate.status else ""
+            state = f"{candidate.invoice_number} is {status}"
+            label = "Continue"
+        else:
+            state, label = "not started", "Start invoice"
+        text = (
+            f"*{escape(candidate.label)}*\n{escape(state)} · due {format_date(candidate.due_date)}"
+        )
+        block = section(cut(text, 3000))
+        key = (candidate.commitment_id, candidate.period_id)
+        block["accessory"] = button(label, START, button_value("start", key), "primary")
+        blocks.append(block)
+    if sent:
+        blocks += [{"type": "divider"}, header("Sent invoices")]
+        rows = [
+            f"• *{escape(invoice.number)}* — {escape(label)}: "
+            f"{STATUS_WORDS.get(invoice.status, str(invoice.status))}"
+            for invoice, label in sent
+        ]
+        blocks.append(section(cut("\n".join(rows), 3000)))
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": (
+                        "Answer in the Messages tab: type `help` for the answer forms, "
+                        "or share files to attach them."
+                    ),
+                }
+            ],
+        }
+    )
+    return {"type": "home", "blocks": blocks}

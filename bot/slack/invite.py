@@ -1,0 +1,111 @@
+"""The Slack invite: a DM with the commitment, dates, SOV summary and a Start invoice button.
+
+`queue_slack_invite` writes it to the outbox; the sender resolves a contact without a
+Slack user id by email and stores the message ts on the invitation (the DM thread).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from conversations.context import format_date
+from conversations.gather import period_info
+from conversations.render import money
+from models.invitation import Invitation
+from models.ledger import load_ledger
+from models.money import ZERO, format_money
+from models.outbox import OutboundMessage
+from models.tables import BillingPeriod, Commitment, Person, Project
+
+from .blocks import Block, SlackMessage, button, button_value, code_sections, header, section
+from .home import START
+from .outbox import queue_message
+from .text import cut, escape
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+MAX_TABLE_LINES = 40
+
+
+def queue_slack_invite(
+    session: Session, *, invitation: Invitation, settings: Settings
+) -> OutboundMessage | None:
+    """Queue the invite DM for `invitation`; None when Slack is not configured or the
+    contact has neither a Slack user id nor an email address."""
+    person = session.get(Person, invitation.person_id)
+    commitment = session.get(Commitment, invitation.commitment_id)
+    period = session.get(BillingPeriod, invitation.period_id)
+    if not settings.slack.configured or person is None or commitment is None or period is None:
+        return None
+    if not (person.slack_user_id or person.email):
+        return None
+    message = invite_message(session, commitment=commitment, period=period)
+    return queue_message(
+        session,
+        person=person,
+        message=message,
+        kind="invite",
+        extra={"invitation_id": invitation.id},
+    )
+
+
+def invite_message(
+    session: Session, *, commitment: Commitment, period: BillingPeriod
+) -> SlackMessage:
+    project = session.get(Project, commitment.project_id)
+    admin = (
+        session.get(Person, commitment.administrator_id) if commitment.administrator_id else None
+    )
+    ledger = load_ledger(session, commitment=commitment, period=period)
+    info = period_info(period)
+    project_name = project.name if project else ""
+    inviter = admin.name if admin else "Your general contractor"
+    title = f"{project_name}: {inviter} has invited you to bill."
+    label = f"{commitment.number} {commitment.title}".strip()
+    terms = [ledger.terms[line.number] for line in ledger.lines]
+    histories = [ledger.histories[line.number] for line in ledger.lines]
+    contract = sum((t.value for t in terms), ZERO)
+    before = sum((h.previous_value for h in histories), ZERO)
+    text = (
+        f"*{escape(label)}* on {escape(project_name)}\n"
+        f"Billing period: *{info.label}* · billing date {format_date(info.billing_date)} · "
+        f"due *{format_date(info.due_date)}*\n"
+        f"{len(terms)} schedule-of-values lines · contract {money(contract)} · "
+        f"billed before {money(before)}"
+    )
+    rows = [
+        f"{t.number:>4}  {cut(t.description, 24):<24}  {format_money(t.value):>14}  "
+        f"{(h.previous_value / t.value * 100 if t.value else ZERO):6.2f}%"
+        for t, h in zip(terms[:MAX_TABLE_LINES], histories, strict=False)
+    ]
+    if len(terms) > MAX_TABLE_LINES:
+        rows.append(f"… and {len(terms) - MAX_TABLE_LINES} more lines")
+    head = [f"{'#':>4}  {'Description':<24}  {'Scheduled':>14}  {'Billed':>7}"]
+    blocks: list[Block] = [header(title), section(text)]
+    blocks += code_sections(rows, head=head)
+    key = (commitment.id or 0, period.id or 0)
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [button("Start invoice", START, button_value("start", key), "primary")],
+        }
+    )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": (
+                        "Press *Start invoice*, or just type your answers here, e.g. "
+                        "`INV-0042` then `1: 50%`. Type `help` any time."
+                    ),
+                }
+            ],
+        }
+    )
+    fallback = f"{title} {label}, {info.label} (due {format_date(info.due_date)})."
+    return SlackMessage(fallback, blocks)

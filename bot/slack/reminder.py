@@ -1,0 +1,77 @@
+"""The Slack reminder before the billing date: a DM with a button to start or continue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from conversations.context import format_date
+from models.ledger import invoice_figures
+from models.outbox import OutboundMessage
+from models.reminders import DueReminder
+from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
+
+from .blocks import Block, SlackMessage, button, button_value, section, totals_fields
+from .home import START
+from .outbox import queue_message
+from .text import escape
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+def _when(offset_days: int) -> str:
+    return {0: "today", 1: "tomorrow"}.get(offset_days, f"in {offset_days} days")
+
+
+def queue_slack_reminder(
+    session: Session, *, reminder: DueReminder, settings: Settings
+) -> OutboundMessage | None:
+    """Queue the reminder DM of one recorded reminder; None without a known Slack user."""
+    person = session.get(Person, reminder.person_id)
+    commitment = session.get(Commitment, reminder.commitment_id)
+    period = session.get(BillingPeriod, reminder.period_id)
+    if not settings.slack.configured or person is None or not person.slack_user_id:
+        return None
+    if commitment is None or period is None:
+        return None
+    project = session.get(Project, commitment.project_id)
+    label = escape(f"{commitment.number} {commitment.title}")
+    where = escape(project.name) if project else ""
+    deadline = (
+        f"The billing date is *{_when(reminder.offset_days)}* "
+        f"({format_date(period.billing_date)}); invoices are due by "
+        f"*{format_date(period.due_date)}*."
+    )
+    invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
+    key = (reminder.commitment_id, reminder.period_id)
+    blocks: list[Block]
+    if invoice is not None:
+        text = (
+            f":hourglass: Your invoice *{escape(invoice.number)}* for *{label}* on {where} is "
+            f"saved as a draft but not sent. {deadline}"
+        )
+        summary = invoice_figures(session, invoice).summary
+        blocks = [section(text), totals_fields(summary)]
+        label_button = "Continue invoice"
+        fallback = f"Reminder: invoice {invoice.number} is still a draft."
+    else:
+        text = f":bell: Reminder: we have not received your invoice for *{label}* on {where}. "
+        text += deadline
+        blocks = [section(text)]
+        label_button = "Start invoice"
+        fallback = f"Reminder: please bill {commitment.number} {commitment.title}."
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [button(label_button, START, button_value("start", key), "primary")],
+        }
+    )
+    return queue_message(
+        session,
+        person=person,
+        message=SlackMessage(fallback, blocks),
+        kind="reminder",
+        extra={"reminder_id": reminder.reminder_id},
+    )

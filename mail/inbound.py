@@ -1,0 +1,136 @@
+"""An inbound email as the intake needs it: ids, addresses, new text and attachment bytes.
+
+`parse_mail` never raises: a message it cannot read comes back with `error` set, so one
+malformed mail is recorded as rejected instead of stopping the inbox loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import hashlib
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr
+
+from mail.extract import extract_reply
+
+ROUTING_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+
+
+@dataclass(frozen=True)
+class RawAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    external_id: str  # the Message-ID, or a hash of the bytes when there is none
+    message_id: str | None = None
+    sender: str = ""  # the From address, lower-cased
+    sender_name: str = ""
+    subject: str = ""
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()  # To, Cc, Delivered-To, X-Original-To addresses
+    text: str = ""
+    attachments: tuple[RawAttachment, ...] = ()
+    message: Message | None = field(default=None, repr=False)
+    error: str | None = None
+
+
+def header_text(message: Message, name: str) -> str:
+    value = message.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value)))).strip()
+    except Exception:  # undecodable: keep the raw header
+        return str(value).strip()
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """`<a@x> <b@y>` -> ("<a@x>", "<b@y>"); tolerates commas and missing brackets."""
+    found = []
+    for part in value.replace(",", " ").split():
+        part = part.strip()
+        if part:
+            found.append(part if part.startswith("<") else f"<{part.strip('<>')}>")
+    return tuple(found)
+
+
+def external_id(message_id: str | None, raw: bytes) -> str:
+    return message_id or f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def parse_mail(raw: bytes) -> InboundMail:
+    """Read `raw` (RFC 5322 bytes); never raises."""
+    try:
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception as exc:
+        return InboundMail(external_id=external_id(None, raw), error=f"unreadable: {exc}")
+    try:
+        return _parse(message, raw)
+    except Exception as exc:
+        ids = message_ids(str(message.get("Message-ID") or ""))
+        return InboundMail(
+            external_id=external_id(ids[0] if ids else None, raw),
+            message=message,
+            error=f"malformed message: {exc}",
+        )
+
+
+def _parse(message: Message, raw: bytes) -> InboundMail:
+    ids = message_ids(header_text(message, "Message-ID"))
+    message_id = ids[0][:998] if ids else None
+    name, sender = parseaddr(header_text(message, "From"))
+    recipients = tuple(
+        addr.lower()
+        for _, addr in getaddresses(
+            [str(v) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
+        )
+        if addr
+    )
+    in_reply_to = message_ids(header_text(message, "In-Reply-To"))
+    return InboundMail(
+        external_id=external_id(message_id, raw),
+        message_id=message_id,
+        sender=sender.strip().lower(),
+        sender_name=name,
+        subject=header_text(message, "Subject"),
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=message_ids(header_text(message, "References")),
+        recipients=recipients,
+        text=extract_reply(message).text,
+        attachments=tuple(_attachments(message)),
+        message=message,
+    )
+
+
+def _attachments(message: Message) -> list[RawAttachment]:
+    found = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        disposition = part.get_content_disposition()
+        if not filename and disposition != "attachment":
+            continue  # a body part
+        if (
+            disposition == "inline"
+            and part.get("Content-ID")
+            and part.get_content_maintype() == "image"
+        ):
+            continue  # an image embedded in the HTML body, e.g. a signature logo
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes):
+            continue
+        if filename:
+            with contextlib.suppress(Exception):
+                filename = str(make_header(decode_header(filename)))
+        found.append(RawAttachment(filename or "attachment", part.get_content_type(), data))
+    return found

@@ -1,0 +1,198 @@
+"""One inbound email, end to end, exactly once: record -> classify -> route -> engine -> outbox.
+
+Runs synchronously (the worker calls it in a thread). Every outcome is recorded in
+`InboundMessage` in the same transaction as its effects, so a message fetched again
+(for example after a crash before it was flagged `\\Seen`) is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from conversations.service import ConversationService, SentHook
+from conversations.types import Turn
+from mail.autoreply import classify
+from mail.compose import AUTO_REPLIED, Envelope, mint_message_id, queue_email, thread_references
+from mail.config import MailEnvironment
+from mail.inbound import InboundMail, parse_mail
+from mail.notify import queue_sent_notification
+from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
+from mail.routing import Refusal, Route, route_mail
+from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
+from models.db import session_scope
+from models.outbox import RefusalNotice, inbound_seen
+from models.tables import Invoice
+
+log = logging.getLogger(__name__)
+
+SORRY = (
+    "Sorry, something went wrong on our side while reading your message, so nothing was "
+    "changed. Please send it again in a while; if it keeps happening, tell the project's "
+    "invoice administrator."
+)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: str  # processed | duplicate | ignored | refused | rejected | failed
+    reason: str | None = None
+    external_id: str = ""
+    conversation_id: int | None = None
+
+
+def limits(env: MailEnvironment) -> AttachmentLimits:
+    return AttachmentLimits(
+        max_bytes=env.mail.max_attachment_bytes, max_count=env.mail.max_attachments
+    )
+
+
+class Intake:
+    """Processes raw inbound emails against one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        env: MailEnvironment,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_sent: SentHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.env = env
+        self.clock = clock
+        self.on_sent = on_sent or self._notify_by_email
+
+    def _notify_by_email(self, session: Session, invoice: Invoice, now: datetime) -> None:
+        queue_sent_notification(session, invoice=invoice, settings=self.env, now=now)
+
+    def process(self, raw: bytes) -> IntakeResult:
+        """Handle one message; raises only on database trouble (then it is retried later)."""
+        mail = parse_mail(raw)
+        with session_scope(self.engine) as session:
+            if inbound_seen(session, channel="email", external_id=mail.external_id):
+                return IntakeResult("duplicate", external_id=mail.external_id)
+        if mail.error or mail.message is None or not mail.sender:
+            error = mail.error or "no sender address"
+            log.warning("rejected %s: %s", mail.external_id, error)
+            return self._record(mail, "rejected", error)
+        own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
+        reason = classify(mail.message, own_addresses=own)
+        if reason is not None:
+            log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
+            return self._record(mail, "ignored", reason)
+        with session_scope(self.engine) as session:
+            route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
+        if isinstance(route, Refusal):
+            log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
+            return self._record(mail, "refused", route.reason, answer=route.text)
+        return self._converse(mail, route)
+
+    def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
+        stored, notes = self._store_attachments(mail)
+        outbox = EmailOutbox(
+            self.env,
+            thread=Thread(mail.message_id, mail.references, route.subject or mail.subject),
+            notes=tuple(notes),
+            record=InboundRecord(mail.external_id, mail.sender, reason=f"via {route.via}"),
+            clock=self.clock,
+        )
+        service = ConversationService(
+            self.engine,
+            outbox=outbox,
+            clock=self.clock,
+            limits=limits(self.env),
+            on_sent=self.on_sent,
+        )
+        assert route.person.id is not None
+        turn = Turn(text=mail.text, attachments=tuple(stored), channel="email")
+        try:
+            result = service.handle(
+                person_id=route.person.id,
+                turn=turn,
+                commitment_id=route.commitment_id,
+                period_id=route.period_id,
+            )
+        except IntegrityError:
+            with session_scope(self.engine) as session:
+                if inbound_seen(session, channel="email", external_id=mail.external_id):
+                    return IntakeResult("duplicate", external_id=mail.external_id)
+            log.exception("turn of %s failed", mail.external_id)
+            return self._record(mail, "failed", "database conflict", answer=SORRY)
+        except Exception as exc:  # an engine bug must not stop the inbox, nor stay silent
+            log.exception("turn of %s failed", mail.external_id)
+            return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
+        return IntakeResult("processed", None, mail.external_id, result.conversation_id)
+
+    def _store_attachments(self, mail: InboundMail) -> tuple[list[AttachmentRef], list[str]]:
+        stored: list[AttachmentRef] = []
+        notes: list[str] = []
+        for item in mail.attachments:
+            try:
+                stored.append(
+                    store_attachment(
+                        self.env.attachments_dir,
+                        filename=item.filename,
+                        data=item.data,
+                        content_type=item.content_type,
+                        existing_count=len(stored),
+                        source="email",
+                        limits=limits(self.env),
+                    )
+                )
+            except AttachmentError as exc:
+                notes.append(exc.message)
+            except OSError as exc:
+                log.error("cannot store %s: %s", item.filename, exc)
+                notes.append(f"{item.filename} could not be saved; please send it again later.")
+        return stored, notes
+
+    def _record(
+        self, mail: InboundMail, outcome: str, reason: str | None, *, answer: str | None = None
+    ) -> IntakeResult:
+        now = self.clock()
+        record = InboundRecord(mail.external_id, mail.sender, outcome, reason)
+        with session_scope(self.engine) as session:
+            session.add(record.row(None, now))
+            session.flush()
+            if answer and mail.sender and self._first_today(session, mail.sender, now):
+                self._answer(session, mail, answer)
+        return IntakeResult(outcome, reason, mail.external_id)
+
+    def _first_today(self, session: Session, address: str, now: datetime) -> bool:
+        """Claim today's one answer to `address` (a unique row, so it holds across workers)."""
+        try:
+            with session.begin_nested():
+                session.add(
+                    RefusalNotice(
+                        channel="email", address=address[:320], day=now.date().isoformat()
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def _answer(self, session: Session, mail: InboundMail, text: str) -> None:
+        envelope = Envelope(
+            recipient=mail.sender,
+            recipient_name=mail.sender_name,
+            subject=reply_subject(mail.subject),
+            in_reply_to=mail.message_id,
+            references=thread_references(mail.message_id, previous=mail.references),
+            auto_submitted=AUTO_REPLIED,
+        )
+        message_id = mint_message_id(self.env.mail)
+        queue_email(
+            session,
+            envelope=envelope,
+            text=text + "\n",
+            html=None,
+            message_id=message_id,
+            kind="refusal",
+        )

@@ -1,0 +1,174 @@
+"""The invitation email: the commitment, the dates, the SOV table and an answer template.
+
+Its Reply-To carries the invitation's signed token (`billing+<token>@domain`), and so does
+its Message-ID, so a reply routes back to the invitation whatever the client keeps.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+
+from sqlmodel import Session
+
+from conversations.context import Context, format_date
+from conversations.gather import build_context, find_invoice
+from conversations.render import money
+from mail.compose import AUTO_GENERATED, Envelope, queue_email
+from mail.config import MailSettings, domain, secret_bytes
+from mail.html import document, paragraphs, table, text_table
+from mail.tokens import make_token, reply_address
+from models.invitation import Invitation
+from models.ledger import load_ledger
+from models.money import format_quantity
+from models.outbox import OutboundMessage
+from models.tables import BillingPeriod, Commitment, Company, Person, Project
+
+HOW_TO = (
+    "How to answer: reply to this email and fill in the template below. For each line write "
+    "one of: 45% (total progress to date), +10% (progress this period), 30 units (quantity "
+    "this period), $4,500 (value this period), done (100% complete) or skip (nothing this "
+    "period). Attach your invoice PDF and any backup to the same reply. Add the word send to "
+    "send the invoice for review at once; without it you get a review to check first."
+)
+SOV_HEADER = (
+    "#",
+    "Description",
+    "Quantity",
+    "Unit price",
+    "Scheduled value",
+    "Previous",
+    "Remaining",
+)
+
+
+@dataclass(frozen=True)
+class InviteEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def invite_subject(project_name: str, administrator_name: str) -> str:
+    """`Harbor Tower: Jane Doe has invited you to bill.` (the subject DESIGN §3 fixes)."""
+    return f"{project_name}: {administrator_name} has invited you to bill."
+
+
+def invitation_subject(session: Session, invitation: Invitation, fallback: str) -> str:
+    """The subject of the invite of `invitation` (replies keep it, with `Re: `)."""
+    commitment = session.get(Commitment, invitation.commitment_id)
+    project = session.get(Project, commitment.project_id) if commitment else None
+    admin_id = commitment.administrator_id if commitment else None
+    admin = session.get(Person, admin_id) if admin_id else None
+    return invite_subject(project.name if project else "Billing", admin.name if admin else fallback)
+
+
+def sov_rows(ctx: Context) -> list[list[str]]:
+    rows = []
+    for terms in ctx.lines:
+        history = ctx.history(terms.number)
+        unit = terms.is_unit
+        qty = (
+            f"{format_quantity(terms.quantity or Decimal(0))} {terms.uom or ''}".strip()
+            if unit
+            else ""
+        )
+        rows.append(
+            [
+                terms.number,
+                terms.description,
+                qty,
+                f"${terms.unit_price:,.2f}" if unit and terms.unit_price is not None else "",
+                money(terms.value),
+                money(history.previous_value),
+                money(terms.value - history.previous_value),
+            ]
+        )
+    return rows
+
+
+def answer_template(ctx: Context) -> str:
+    number = ctx.invoice.number if ctx.invoice else ctx.suggested_number or "INV-0001"
+    lines = [f"Invoice number: {number}"] + [f"{terms.number}: " for terms in ctx.lines]
+    return "\n".join([*lines, "send"])
+
+
+def compose_invite(
+    session: Session, invitation: Invitation, *, now: datetime, sender: str
+) -> InviteEmail:
+    """The subject, text and HTML of the invite of `invitation`."""
+    person = session.get(Person, invitation.person_id)
+    commitment = session.get(Commitment, invitation.commitment_id)
+    period = session.get(BillingPeriod, invitation.period_id)
+    assert person is not None and commitment is not None and period is not None
+    vendor = session.get(Company, commitment.vendor_id)
+    ledger = load_ledger(session, commitment=commitment, period=period)
+    invoice = find_invoice(
+        session, commitment_id=invitation.commitment_id, period_id=period.id or 0
+    )
+    ctx = build_context(session, person=person, ledger=ledger, invoice=invoice, now=now)
+    assert ctx.commitment is not None and ctx.period is not None
+    admin = ctx.commitment.administrator_name or sender
+    subject = invite_subject(ctx.commitment.project_name, admin)
+    intro = (
+        f"Hi {person.name.split()[0] if person.name.strip() else 'there'},\n\n"
+        f"{admin} has invited you to bill {commitment.number} {commitment.title}"
+        f"{f' ({vendor.name})' if vendor else ''} on {ctx.commitment.project_name} "
+        f"for {ctx.period.label}.\n"
+        f"Billing date: {format_date(period.billing_date)}. "
+        f"Due date: {format_date(period.due_date)}."
+    )
+    rows = sov_rows(ctx)
+    template = answer_template(ctx)
+    sov_text = text_table([list(SOV_HEADER), *rows], {0, 1})
+    text = "\n\n".join(
+        [intro, "Schedule of values:", sov_text, HOW_TO, "---- answer template ----", template]
+    )
+    template_html = escape(template)
+    html = document(
+        paragraphs(intro)
+        + "<p><b>Schedule of values</b></p>"
+        + table(SOV_HEADER, rows, {2, 3, 4, 5, 6})
+        + paragraphs(HOW_TO)
+        + f'<pre style="background:#f6f6f6;padding:8px;">{template_html}</pre>'
+    )
+    return InviteEmail(subject=subject, text=text + "\n", html=html)
+
+
+def queue_invite_email(
+    session: Session,
+    *,
+    invitation: Invitation,
+    settings: MailSettings,
+    now: datetime,
+) -> OutboundMessage | None:
+    """Queue the invite of `invitation` (kind "invite"); the invitation keeps its Message-ID."""
+    assert invitation.id is not None and settings.address
+    person = session.get(Person, invitation.person_id)
+    assert person is not None
+    token = make_token(secret_bytes(settings), invitation.id)
+    content = compose_invite(session, invitation, now=now, sender=settings.display_name)
+    tag = "invite" if invitation.email_message_id is None else f"invite-{secrets.token_hex(4)}"
+    message_id = f"<{token}.{tag}@{domain(settings)}>"
+    envelope = Envelope(
+        recipient=person.email,
+        recipient_name=person.name,
+        subject=content.subject,
+        reply_to=reply_address(settings.address, token),
+        references=(message_id,),
+        auto_submitted=AUTO_GENERATED,
+    )
+    row = queue_email(
+        session,
+        envelope=envelope,
+        text=content.text,
+        html=content.html,
+        message_id=message_id,
+        kind="invite",
+    )
+    invitation.email_message_id = message_id
+    session.add(invitation)
+    return row

@@ -1,0 +1,121 @@
+"""`EmailOutbox`: the conversation engine's replies as ONE threaded email per turn.
+
+It is handed to `ConversationService` for one inbound email, and runs inside the turn's
+transaction: it records the inbound message (exactly-once), queues the answer in the
+outbox and, when the turn sent the invoice, the administrator's notification.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session
+
+from conversations.types import Reply
+from mail.compose import AUTO_REPLIED, Envelope, mint_message_id, queue_email, thread_references
+from mail.config import MailEnvironment, secret_bytes
+from mail.html import render_replies
+from mail.tokens import make_token, reply_address
+from models.conversation import Conversation
+from models.invitation import get_or_create_invitation
+from models.outbox import InboundMessage
+from models.tables import Person
+
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+
+
+def reply_subject(subject: str) -> str:
+    """`Re: <subject>`, without piling up `Re: Re: AW:`."""
+    core = _REPLY_PREFIX.sub("", subject or "").strip()
+    return f"Re: {core}" if core else "Re: your invoice"
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    """The inbound email being answered, as `InboundMessage` will record it."""
+
+    external_id: str
+    sender: str
+    outcome: str = "processed"
+    reason: str | None = None
+
+    def row(self, conversation_id: int | None, now: datetime) -> InboundMessage:
+        return InboundMessage(
+            channel="email",
+            external_id=self.external_id,
+            sender=self.sender[:320],
+            outcome=self.outcome,
+            reason=self.reason[:500] if self.reason else None,
+            conversation_id=conversation_id,
+            received_at=now,
+        )
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The email being answered: its Message-ID, References and the thread's subject."""
+
+    message_id: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str = ""
+
+
+@dataclass
+class EmailOutbox:
+    """Implements `conversations.service.Outbox` for one inbound email."""
+
+    settings: MailEnvironment
+    thread: Thread = field(default_factory=Thread)
+    notes: tuple[str, ...] = ()  # e.g. attachments refused, shown above the replies
+    record: InboundRecord | None = None  # written in the turn's transaction
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    queued: list[str] = field(default_factory=list)  # Message-IDs queued by this outbox
+
+    def queue(
+        self,
+        session: Session,
+        conversation: Conversation | None,
+        person: Person,
+        replies: Sequence[Reply],
+    ) -> None:
+        now = self.clock()
+        if self.record is not None:
+            session.add(self.record.row(conversation.id if conversation else None, now))
+            session.flush()  # a duplicate fails here, before anything is queued
+        mail = self.settings.mail
+        assert mail.address
+        token = None
+        if conversation is not None and person.id is not None:
+            invitation, _ = get_or_create_invitation(
+                session,
+                commitment_id=conversation.commitment_id,
+                period_id=conversation.period_id,
+                person_id=person.id,
+                expires_at=now + timedelta(days=mail.token_days),
+            )
+            assert invitation.id is not None
+            token = make_token(secret_bytes(mail), invitation.id)
+        text, html = render_replies(replies, self.notes)
+        message_id = mint_message_id(mail, token=token)
+        envelope = Envelope(
+            recipient=person.email,
+            recipient_name=person.name,
+            subject=reply_subject(self.thread.subject),
+            reply_to=reply_address(mail.address, token) if token else None,
+            in_reply_to=self.thread.message_id,
+            references=thread_references(self.thread.message_id, previous=self.thread.references),
+            auto_submitted=AUTO_REPLIED,
+        )
+        queue_email(
+            session,
+            envelope=envelope,
+            text=text,
+            html=html,
+            message_id=message_id,
+            kind="reply",
+            conversation_id=conversation.id if conversation else None,
+        )
+        self.queued.append(message_id)

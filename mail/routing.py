@@ -1,0 +1,154 @@
+"""Which invoice an inbound email is about, and whether its sender may touch it.
+
+Order: a token in the recipient addresses (`billing+<token>@...`), else a token in
+In-Reply-To/References (clients that drop the plus-tag keep our Message-IDs), else the
+sender's address. A tampered, unknown or expired token, a sender who is not an invoice
+contact of the commitment, or a locked invoice gives a `Refusal`: nothing changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from conversations.gather import candidates, find_invoice, is_contact
+from conversations.service import person_by_email
+from mail.config import MailSettings, secret_bytes
+from mail.inbound import InboundMail
+from mail.invite import invitation_subject
+from mail.tokens import TokenError, find_tokens, read_token
+from models.invitation import Invitation
+from models.tables import EDITABLE_STATUSES, Commitment, Person
+
+NOTHING_CHANGED = "Your message was not processed and nothing was changed."
+
+
+@dataclass(frozen=True)
+class Route:
+    person: Person
+    commitment_id: int | None = None
+    period_id: int | None = None
+    subject: str = ""  # the thread's subject (the invite's, when known)
+    via: str = "sender"  # address | references | sender
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str  # recorded on the inbound message
+    text: str  # the polite answer
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _ours(address: str, settings: MailSettings) -> bool:
+    local, _, host = (settings.address or "").lower().partition("@")
+    got_local, _, got_host = address.lower().partition("@")
+    return got_host == host and got_local.startswith(f"{local}+")
+
+
+def stranger_text(address: str) -> str:
+    return (
+        f"Hello,\n\nthis address answers only the invoice contacts invited to bill, and "
+        f"{address} is not one of them for this invoice. {NOTHING_CHANGED}\n\n"
+        "If you should be billing here, please ask the project's invoice administrator to add "
+        "you as an invoice contact."
+    )
+
+
+BAD_TOKEN_TEXT = (
+    "Hello,\n\nthe reply address of your message is not valid (it may have been changed). "
+    f"{NOTHING_CHANGED}\n\nPlease answer the original invitation email, or ask the project's "
+    "invoice administrator to invite you again."
+)
+EXPIRED_TEXT = (
+    f"Hello,\n\nthis invitation to bill has expired. {NOTHING_CHANGED}\n\n"
+    "Please ask the project's invoice administrator for a new invitation."
+)
+
+
+def route_mail(
+    session: Session, mail: InboundMail, *, settings: MailSettings, now: datetime
+) -> Route | Refusal:
+    """Where `mail` goes, or why it is refused."""
+    addressed = [t for r in mail.recipients if _ours(r, settings) for t in find_tokens(r)]
+    if addressed:
+        return _by_token(session, mail, addressed[0], settings=settings, now=now, via="address")
+    secret = secret_bytes(settings)
+    for ref in (mail.in_reply_to, *reversed(mail.references)):
+        for token in find_tokens(ref or ""):
+            try:
+                read_token(secret, token)
+            except TokenError:
+                continue  # someone else's Message-ID that happens to look like a token
+            return _by_token(session, mail, token, settings=settings, now=now, via="references")
+    return _by_sender(session, mail, now=now)
+
+
+def _by_token(
+    session: Session,
+    mail: InboundMail,
+    token: str,
+    *,
+    settings: MailSettings,
+    now: datetime,
+    via: str,
+) -> Route | Refusal:
+    try:
+        invitation_id = read_token(secret_bytes(settings), token).invitation_id
+    except TokenError:
+        return Refusal("bad-token", BAD_TOKEN_TEXT)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None:
+        return Refusal("unknown-invitation", BAD_TOKEN_TEXT)
+    if _aware(invitation.expires_at) < now:
+        return Refusal("expired-invitation", EXPIRED_TEXT)
+    invited = session.get(Person, invitation.person_id)
+    person = invited if invited and invited.email.lower() == mail.sender else None
+    if person is None:
+        other = person_by_email(session, mail.sender) if mail.sender else None
+        if (
+            other is not None
+            and other.id is not None
+            and is_contact(session, person_id=other.id, commitment_id=invitation.commitment_id)
+        ):
+            person = other
+    if person is None:
+        return Refusal("not-the-contact", stranger_text(mail.sender or "your address"))
+    locked = _locked(session, invitation)
+    if locked is not None:
+        return locked
+    subject = invitation_subject(session, invitation, settings.display_name)
+    return Route(person, invitation.commitment_id, invitation.period_id, subject, via)
+
+
+def _locked(session: Session, invitation: Invitation) -> Refusal | None:
+    invoice = find_invoice(
+        session, commitment_id=invitation.commitment_id, period_id=invitation.period_id
+    )
+    if invoice is None or invoice.status in EDITABLE_STATUSES:
+        return None
+    commitment = session.get(Commitment, invitation.commitment_id)
+    admin_id = commitment.administrator_id if commitment else None
+    admin = session.get(Person, admin_id) if admin_id else None
+    label = f"{commitment.number} {commitment.title}" if commitment else "this commitment"
+    status = str(invoice.status).replace("_", " ")
+    return Refusal(
+        "invoice-locked",
+        f"Hello,\n\ninvoice {invoice.number} for {label} is {status} and locked, so your "
+        f"message changed nothing.\n\nIf it needs a change, please ask "
+        f"{admin.name if admin else 'the invoice administrator'} to return it for revision.",
+    )
+
+
+def _by_sender(session: Session, mail: InboundMail, *, now: datetime) -> Route | Refusal:
+    person = person_by_email(session, mail.sender) if mail.sender else None
+    if person is None or person.id is None:
+        return Refusal("stranger", stranger_text(mail.sender or "your address"))
+    options = candidates(session, person_id=person.id, now=now)
+    if len(options) == 1:
+        return Route(person, options[0].commitment_id, options[0].period_id, mail.subject)
+    return Route(person, subject=mail.subject)  # the engine picks the open one or asks

@@ -1,0 +1,156 @@
+"""`MailWorker`: the inbox loop (IMAP IDLE or polling) and the outbox sender loop.
+
+Each fetched message goes through `Intake.process` in a thread; it is flagged `\\Seen`
+only after its transaction committed. Connection errors reconnect with exponential
+back-off; nothing here ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from conversations.service import SentHook
+from mail.config import MailEnvironment
+from mail.errors import MailConnectionError
+from mail.imap import ImapClient
+from mail.intake import Intake, IntakeResult
+from mail.sender import DeliveryReport, deliver_due
+
+log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 5.0  # IDLE is re-issued this often, so a stop request is seen quickly
+SEND_SECONDS = 2.0  # the outbox is looked at this often (and at once after an intake)
+MAX_BACKOFF = 300.0
+
+
+@dataclass
+class PassReport:
+    received: list[IntakeResult] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    errors: list[str] = field(default_factory=list)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+class MailWorker:
+    """Runs the email channel against one database."""
+
+    name = "mail"
+
+    def __init__(
+        self,
+        engine: Engine,
+        env: MailEnvironment,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        imap: ImapClient | None = None,
+        on_sent: SentHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.env = env
+        self.clock = clock
+        self.imap = imap or ImapClient(env.mail)
+        self.intake = Intake(engine, env, clock=clock, on_sent=on_sent)
+        self._kick = asyncio.Event()
+
+    async def receive_once(self) -> list[IntakeResult]:
+        """Fetch the unseen messages and process each; raises MailConnectionError."""
+        results: list[IntakeResult] = []
+        while True:
+            batch = await asyncio.to_thread(self.imap.fetch_unseen)
+            done: list[str] = []
+            for item in batch:
+                try:
+                    result = await asyncio.to_thread(self.intake.process, item.raw)
+                except SQLAlchemyError as exc:  # database trouble: leave it unseen, retry later
+                    log.error("message %s left for later: %s", item.uid, exc)
+                    continue
+                results.append(result)
+                done.append(item.uid)
+                log.info("message %s: %s %s", item.uid, result.outcome, result.reason or "")
+            await asyncio.to_thread(self.imap.mark_seen, done)
+            if done:
+                self._kick.set()
+            if len(done) < len(batch) or len(batch) < 50:
+                return results
+
+    async def deliver_once(self) -> DeliveryReport:
+        return await deliver_due(self.engine, self.env, now=self.clock())
+
+    async def run_once(self) -> PassReport:
+        """One fetch and one outbox pass; connection problems are logged, not raised."""
+        report = PassReport()
+        try:
+            report.received = await self.receive_once()
+        except MailConnectionError as exc:
+            log.warning("%s", exc)
+            report.errors.append(str(exc))
+        finally:
+            await asyncio.to_thread(self.imap.close)
+        report.delivery = await self.deliver_once()
+        return report
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Receive and send until `stop` is set."""
+        sender = asyncio.create_task(self._send_loop(stop))
+        try:
+            await self._receive_loop(stop)
+        finally:
+            stop.set()
+            self._kick.set()
+            await sender
+            await asyncio.to_thread(self.imap.close)
+
+    async def _receive_loop(self, stop: asyncio.Event) -> None:
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await self.receive_once()
+                backoff = 1.0
+                await self._wait_for_mail(stop)
+            except Exception as exc:  # connection lost (or a bug): keep the loop alive
+                if isinstance(exc, MailConnectionError):
+                    log.warning("%s; reconnecting in %.0f s", exc, backoff)
+                else:
+                    log.exception("inbox pass failed; retrying in %.0f s", backoff)
+                await asyncio.to_thread(self.imap.close)
+                await _sleep(stop, backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _wait_for_mail(self, stop: asyncio.Event) -> None:
+        poll = max(self.env.mail.poll_seconds, 0.1)
+        if not await asyncio.to_thread(lambda: self.imap.supports_idle):
+            await _sleep(stop, poll)
+            return
+        waited = 0.0
+        while not stop.is_set() and waited < poll:
+            chunk = min(IDLE_SECONDS, poll - waited)
+            if await asyncio.to_thread(self.imap.idle_wait, chunk):
+                return
+            waited += chunk
+
+    async def _send_loop(self, stop: asyncio.Event) -> None:
+        backoff = SEND_SECONDS
+        while not stop.is_set():
+            try:
+                report = await self.deliver_once()
+                backoff = SEND_SECONDS
+                if report.sent or report.retried or report.failed:
+                    log.info("outbox: %s", report)
+            except Exception:  # the database is away (or a bug): keep the loop alive
+                log.exception("outbox pass failed")
+                backoff = min(backoff * 2, MAX_BACKOFF)
+            self._kick.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), timeout=backoff)

@@ -1,0 +1,58 @@
+"""Invitations to bill: one per contact, commitment and period, whatever the channel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Session, col, select
+
+from models.tables import SQLModel, timestamp_column, utcnow
+
+
+class Invitation(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("commitment_id", "period_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    period_id: int = Field(foreign_key="billing_period.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+    expires_at: datetime = Field(sa_column=timestamp_column(False))
+    email_message_id: str | None = Field(default=None, max_length=998)
+    slack_channel: str | None = Field(default=None, max_length=50)
+    slack_ts: str | None = Field(default=None, max_length=50)
+
+
+def get_or_create_invitation(
+    session: Session,
+    *,
+    commitment_id: int,
+    period_id: int,
+    person_id: int,
+    expires_at: datetime,
+) -> tuple[Invitation, bool]:
+    """The invitation for this contact, commitment and period; True when it is new."""
+    statement = select(Invitation).where(
+        col(Invitation.commitment_id) == commitment_id,
+        col(Invitation.period_id) == period_id,
+        col(Invitation.person_id) == person_id,
+    )
+    found = session.exec(statement).first()
+    if found is not None:
+        current = found.expires_at
+        if current.tzinfo is None:  # SQLite hands timestamps back without their zone (UTC)
+            current = current.replace(tzinfo=UTC)
+        if current < expires_at:
+            found.expires_at = expires_at
+            session.add(found)
+        return found, False
+    invitation = Invitation(
+        commitment_id=commitment_id,
+        period_id=period_id,
+        person_id=person_id,
+        expires_at=expires_at,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, True

@@ -1,0 +1,157 @@
+"""The transactional outbox and the inbound ledger: nothing lost, nothing twice.
+
+Outbound messages are written in the same transaction as the state change that
+caused them and delivered later by a sender loop, which claims due rows (with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers share the work) and
+retries failures with exponential back-off. Every inbound message is recorded by
+its channel id before it is acted on, so a message fetched twice is processed once.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, String, Text, UniqueConstraint, or_
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.tables import timestamp_column, utcnow
+
+
+class OutboxStatus(enum.StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # gave up after max attempts; kept for an operator
+
+
+class OutboundMessage(SQLModel, table=True):
+    __tablename__ = "outbound_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20, index=True)  # email | slack
+    recipient: str = Field(max_length=320)
+    subject: str = Field(default="", max_length=998)
+    body_text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    message_id: str = Field(max_length=998, unique=True)
+    conversation_id: int | None = Field(default=None, index=True)
+    kind: str = Field(default="reply", max_length=30)  # reply | invite | reminder | notification
+    status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(10), index=True)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+    claimed_until: datetime | None = Field(default=None, sa_column=timestamp_column())
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+    sent_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+    def data(self) -> dict[str, Any]:
+        value = json.loads(self.payload or "{}")
+        return value if isinstance(value, dict) else {}
+
+
+class InboundMessage(SQLModel, table=True):
+    """One inbound message (email Message-ID, Slack event_id), processed at most once."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=998)
+    sender: str = Field(default="", max_length=320)
+    outcome: str = Field(default="processed", max_length=30)  # processed | ignored | refused
+    reason: str | None = Field(default=None, max_length=500)
+    conversation_id: int | None = Field(default=None)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+
+
+class RefusalNotice(SQLModel, table=True):
+    """At most one refusal per address per day (a constraint, not only a check)."""
+
+    __tablename__ = "refusal_notice"
+    __table_args__ = (UniqueConstraint("channel", "address", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    address: str = Field(max_length=320)
+    day: str = Field(max_length=10)  # ISO date, UTC
+
+
+MAX_ATTEMPTS = 12
+CLAIM_SECONDS = 120
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s ... capped at one hour."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def claim_due(
+    session: Session, *, channel: str, now: datetime, limit: int = 50
+) -> list[OutboundMessage]:
+    """Claim due pending rows for delivery; other workers skip the rows claimed here."""
+    statement = (
+        select(OutboundMessage)
+        .where(
+            col(OutboundMessage.channel) == channel,
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+            col(OutboundMessage.next_attempt_at) <= now,
+            or_(
+                col(OutboundMessage.claimed_until).is_(None),
+                col(OutboundMessage.claimed_until) < now,
+            ),
+        )
+        .order_by(col(OutboundMessage.id))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = list(session.exec(statement))
+    for row in rows:
+        row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+        session.add(row)
+    return rows
+
+
+def message_exists(session: Session, message_id: str) -> bool:
+    """Whether an outbound message with this Message-ID was ever queued."""
+    statement = select(OutboundMessage.id).where(col(OutboundMessage.message_id) == message_id)
+    return session.exec(statement).first() is not None
+
+
+def inbound_seen(session: Session, *, channel: str, external_id: str) -> bool:
+    """Whether this inbound message was already recorded (processed, ignored or refused)."""
+    statement = select(InboundMessage.id).where(
+        col(InboundMessage.channel) == channel, col(InboundMessage.external_id) == external_id
+    )
+    return session.exec(statement).first() is not None
+
+
+def mark_sent(session: Session, row: OutboundMessage, *, now: datetime) -> None:
+    row.status = OutboxStatus.sent
+    row.sent_at = now
+    row.claimed_until = None
+    row.attempts += 1
+    session.add(row)
+
+
+def mark_failed(
+    session: Session,
+    row: OutboundMessage,
+    *,
+    now: datetime,
+    error: str,
+    permanent: bool = False,
+) -> None:
+    """Schedule a retry with back-off, or give up (after MAX_ATTEMPTS, or at once if permanent)."""
+    row.attempts += 1
+    row.last_error = error[:2000]
+    row.claimed_until = None
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        row.status = OutboxStatus.failed
+    else:
+        row.next_attempt_at = now + backoff(row.attempts)
+    session.add(row)

@@ -1,0 +1,160 @@
+"""Which reminders are due: contacts who have not sent their invoice, N days before billing.
+
+At most one reminder per (contact, commitment, period, offset), ever: the unique
+constraint decides, so several workers (or a second run on the same day) can
+never queue the same reminder twice. The scan is one set-based query, so a
+large contractor's 100,000 (contact, commitment, period) rows stay cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import UniqueConstraint, and_, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Field, Session, SQLModel, col
+
+from models.tables import (
+    EDITABLE_STATUSES,
+    BillingPeriod,
+    Commitment,
+    CommitmentContact,
+    Invoice,
+    Project,
+    timestamp_column,
+    utcnow,
+)
+
+
+class Reminder(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("person_id", "commitment_id", "period_id", "offset_days"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    commitment_id: int = Field(foreign_key="commitment.id")
+    period_id: int = Field(foreign_key="billing_period.id", index=True)
+    offset_days: int
+    has_draft: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    reminder_id: int
+    person_id: int
+    commitment_id: int
+    period_id: int
+    offset_days: int
+    invoice_id: int | None  # a draft (or revise-and-resubmit) invoice, if one exists
+
+
+def project_today(project_timezone: str | None, now: datetime) -> date:
+    """Today's date where the project is (unknown zones count as UTC)."""
+    try:
+        zone = ZoneInfo(project_timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return now.astimezone(zone).date()
+
+
+def project_days(session: Session, *, now: datetime) -> dict[date, list[int]]:
+    """Project ids grouped by their local date at `now`."""
+    days: dict[date, list[int]] = {}
+    for project_id, timezone in session.execute(sa_select(col(Project.id), col(Project.timezone))):
+        days.setdefault(project_today(timezone, now), []).append(project_id)
+    return days
+
+
+def queue_due_reminders(
+    session: Session,
+    *,
+    today: date,
+    offsets: Iterable[int],
+    project_ids: Sequence[int] | None = None,
+) -> list[DueReminder]:
+    """Record the reminders due on `today` and return the ones recorded by this call."""
+    offsets = sorted({int(o) for o in offsets if int(o) >= 0})
+    if not offsets:
+        return []
+    billing_dates = {today + timedelta(days=offset): offset for offset in offsets}
+    editable = [status.value for status in EDITABLE_STATUSES]
+    statement = (
+        sa_select(
+            col(CommitmentContact.person_id),
+            col(Commitment.id),
+            col(BillingPeriod.id),
+            col(BillingPeriod.billing_date),
+            col(Invoice.id),
+        )
+        .select_from(BillingPeriod)
+        .join(Commitment, col(Commitment.project_id) == col(BillingPeriod.project_id))
+        .join(CommitmentContact, col(CommitmentContact.commitment_id) == col(Commitment.id))
+        .outerjoin(
+            Invoice,
+            and_(
+                col(Invoice.commitment_id) == col(Commitment.id),
+                col(Invoice.period_id) == col(BillingPeriod.id),
+            ),
+        )
+        .where(
+            col(BillingPeriod.billing_date).in_(list(billing_dates)),
+            col(BillingPeriod.due_date) >= today,
+            or_(col(Invoice.id).is_(None), col(Invoice.status).in_(editable)),
+        )
+    )
+    if project_ids is not None:
+        statement = statement.where(col(BillingPeriod.project_id).in_(list(project_ids)))
+    rows = [
+        {
+            "person_id": person_id,
+            "commitment_id": commitment_id,
+            "period_id": period_id,
+            "offset_days": billing_dates[billing_date],
+            "has_draft": invoice_id is not None,
+            "created_at": utcnow(),
+            "_invoice_id": invoice_id,
+        }
+        for person_id, commitment_id, period_id, billing_date, invoice_id in session.execute(
+            statement
+        )
+    ]
+    if not rows:
+        return []
+    invoices = {
+        (r["person_id"], r["commitment_id"], r["period_id"]): r["_invoice_id"] for r in rows
+    }
+    values = [{k: v for k, v in row.items() if k != "_invoice_id"} for row in rows]
+    table = Reminder.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    recorded: list[DueReminder] = []
+    for start in range(0, len(values), 5000):
+        batch = values[start : start + 5000]
+        result = session.execute(
+            insert(table)
+            .values(batch)
+            .on_conflict_do_nothing()
+            .returning(
+                table.c.id,
+                table.c.person_id,
+                table.c.commitment_id,
+                table.c.period_id,
+                table.c.offset_days,
+            )
+        )
+        for reminder_id, person_id, commitment_id, period_id, offset in result:
+            recorded.append(
+                DueReminder(
+                    reminder_id=reminder_id,
+                    person_id=person_id,
+                    commitment_id=commitment_id,
+                    period_id=period_id,
+                    offset_days=offset,
+                    invoice_id=invoices[(person_id, commitment_id, period_id)],
+                )
+            )
+    return sorted(recorded, key=lambda r: (r.period_id, r.commitment_id, r.person_id))
