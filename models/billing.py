@@ -190,7 +190,10 @@ def retainage_held_this_period(
     terms: LineTerms, entry: LineEntry, history: LineHistory | None = None
 ) -> Decimal:
     """rate x (E + F); a correction (negative) gives back at most the retainage still held."""
-    stored = entry.stored()
+    return _held(terms, entry.stored(), history)
+
+
+def _held(terms: LineTerms, stored: LineEntry, history: LineHistory | None) -> Decimal:
     held = cents(terms.retainage_percent / HUNDRED * (stored.new_value + stored.materials_stored))
     if history is not None and held < ZERO:
         held = max(held, min(-cents(history.retainage_balance), ZERO))
@@ -204,7 +207,7 @@ def line_figures(terms: LineTerms, history: LineHistory, entry: LineEntry) -> Li
     e = stored.new_value
     f = stored.materials_stored
     g = d + e + f
-    held = retainage_held_this_period(terms, entry, history)
+    held = _held(terms, stored, history)
     previous_retainage = cents(history.retainage_balance)
     new_quantity = None
     if terms.is_unit:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import UniqueConstraint, and_, or_
+from sqlalchemy import DateTime, UniqueConstraint, and_, case, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -83,13 +83,19 @@ def queue_due_reminders(
         return []
     billing_dates = {today + timedelta(days=offset): offset for offset in offsets}
     editable = [status.value for status in EDITABLE_STATUSES]
-    statement = (
+    offset_of = case(
+        *((col(BillingPeriod.billing_date) == day, offset) for day, offset in billing_dates.items())
+    )
+    # One INSERT ... SELECT: the database finds who is due and records them in one statement;
+    # ON CONFLICT DO NOTHING leaves out every reminder recorded before (by any worker).
+    due = (
         sa_select(
             col(CommitmentContact.person_id),
             col(Commitment.id),
             col(BillingPeriod.id),
-            col(BillingPeriod.billing_date),
-            col(Invoice.id),
+            offset_of,
+            col(Invoice.id).is_not(None),
+            literal(utcnow(), DateTime(timezone=True)),
         )
         .select_from(BillingPeriod)
         .join(Commitment, col(Commitment.project_id) == col(BillingPeriod.project_id))
@@ -108,53 +114,55 @@ def queue_due_reminders(
         )
     )
     if project_ids is not None:
-        statement = statement.where(col(BillingPeriod.project_id).in_(list(project_ids)))
-    rows = [
-        {
-            "person_id": person_id,
-            "commitment_id": commitment_id,
-            "period_id": period_id,
-            "offset_days": billing_dates[billing_date],
-            "has_draft": invoice_id is not None,
-            "created_at": utcnow(),
-            "_invoice_id": invoice_id,
-        }
-        for person_id, commitment_id, period_id, billing_date, invoice_id in session.execute(
-            statement
-        )
-    ]
-    if not rows:
-        return []
-    invoices = {
-        (r["person_id"], r["commitment_id"], r["period_id"]): r["_invoice_id"] for r in rows
-    }
-    values = [{k: v for k, v in row.items() if k != "_invoice_id"} for row in rows]
+        due = due.where(col(BillingPeriod.project_id).in_(list(project_ids)))
     table = Reminder.__table__  # type: ignore[attr-defined]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    recorded: list[DueReminder] = []
-    for start in range(0, len(values), 5000):
-        batch = values[start : start + 5000]
-        result = session.execute(
-            insert(table)
-            .values(batch)
-            .on_conflict_do_nothing()
-            .returning(
-                table.c.id,
-                table.c.person_id,
-                table.c.commitment_id,
-                table.c.period_id,
-                table.c.offset_days,
-            )
+    statement = (
+        insert(table)
+        .from_select(
+            ["person_id", "commitment_id", "period_id", "offset_days", "has_draft", "created_at"],
+            due,
         )
-        for reminder_id, person_id, commitment_id, period_id, offset in result:
-            recorded.append(
-                DueReminder(
-                    reminder_id=reminder_id,
-                    person_id=person_id,
-                    commitment_id=commitment_id,
-                    period_id=period_id,
-                    offset_days=offset,
-                    invoice_id=invoices[(person_id, commitment_id, period_id)],
-                )
+        .on_conflict_do_nothing()
+        .returning(
+            table.c.id,
+            table.c.person_id,
+            table.c.commitment_id,
+            table.c.period_id,
+            table.c.offset_days,
+            table.c.has_draft,
+        )
+    )
+    recorded = list(session.execute(statement))
+    drafts = _draft_invoices(
+        session, {(row.commitment_id, row.period_id) for row in recorded if row.has_draft}
+    )
+    return sorted(
+        (
+            DueReminder(
+                reminder_id=row.id,
+                person_id=row.person_id,
+                commitment_id=row.commitment_id,
+                period_id=row.period_id,
+                offset_days=row.offset_days,
+                invoice_id=drafts.get((row.commitment_id, row.period_id)),
             )
-    return sorted(recorded, key=lambda r: (r.period_id, r.commitment_id, r.person_id))
+            for row in recorded
+        ),
+        key=lambda r: (r.period_id, r.commitment_id, r.person_id),
+    )
+
+
+def _draft_invoices(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """Invoice ids of the (commitment, period) pairs that have a draft."""
+    if not keys:
+        return {}
+    found: dict[tuple[int, int], int] = {}
+    periods = {period_id for _, period_id in keys}
+    statement = sa_select(
+        col(Invoice.commitment_id), col(Invoice.period_id), col(Invoice.id)
+    ).where(col(Invoice.period_id).in_(list(periods)))
+    for commitment_id, period_id, invoice_id in session.execute(statement):
+        if (commitment_id, period_id) in keys:
+            found[(commitment_id, period_id)] = invoice_id
+    return found
