@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from conversations.state import State, Status
@@ -63,6 +64,15 @@ def lock_conversation(
     session: Session, *, commitment_id: int, period_id: int, now: datetime
 ) -> Conversation:
     """The conversation of (commitment, period), created if missing, locked until commit."""
+    query = (
+        select(Conversation)
+        .where(Conversation.commitment_id == commitment_id, Conversation.period_id == period_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = session.exec(query).first()
+    if found is not None:
+        return found
     dialect = session.get_bind().dialect.name
     values = {
         "created_at": now,
@@ -75,13 +85,8 @@ def lock_conversation(
     }
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Conversation).values(**values)
+    # A concurrent first turn may insert the row first: then this insert does nothing.
     session.execute(statement.on_conflict_do_nothing(index_elements=["commitment_id", "period_id"]))
-    query = (
-        select(Conversation)
-        .where(Conversation.commitment_id == commitment_id, Conversation.period_id == period_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
     return session.exec(query).one()
 
 
@@ -124,6 +129,7 @@ def save_conversation(
 ) -> None:
     """Store the new state if nobody else did since it was read; bumps `version`."""
     assert conversation.id is not None
+    data = state.to_json()
     result = session.execute(
         update(Conversation)
         .where(
@@ -131,7 +137,7 @@ def save_conversation(
             col(Conversation.version) == conversation.version,
         )
         .values(
-            state=state.to_json(),
+            state=data,
             version=conversation.version + 1,
             status=ConversationStatus(state.status.value).value,
             invoice_id=invoice_id,
@@ -143,7 +149,15 @@ def save_conversation(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleConversation(conversation.id, conversation.version)
-    session.refresh(conversation)
+    # Mirror what was written without another SELECT (and without making the row dirty).
+    for name, value in (
+        ("state", data),
+        ("version", conversation.version + 1),
+        ("invoice_id", invoice_id),
+        ("last_person_id", person_id),
+        ("updated_at", now),
+    ):
+        set_committed_value(conversation, name, value)
 
 
 def aware(moment: datetime) -> datetime:
