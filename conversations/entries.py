@@ -25,7 +25,7 @@ from models.billing import (
     with_retainage_released,
     with_total_percent,
 )
-from models.money import ZERO, format_money, format_quantity
+from models.money import ZERO, format_dollars, format_money, format_quantity
 from models.validation import IssueCode, validate_line
 
 GENERIC_UNITS = frozenset({"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces"})
@@ -78,7 +78,7 @@ def apply_answer(
         return Outcome(
             n,
             Verdict.refused,
-            message=f"Line {line_name(terms)}: ${format_money(too_large)} is more than billbot "
+            message=f"Line {line_name(terms)}: {format_dollars(too_large)} is more than billbot "
             "can bill on one line; please check the amount.",
         )
     issues = validate_line(terms, history, entry, allow_overbilling=allow_overbilling)
@@ -173,13 +173,13 @@ def _example(code: IssueCode, terms: LineTerms, history: LineHistory, answer: Li
             )
             progress = answer.progress
             if progress is not None and progress.kind == ProgressKind.number:
-                text += f" If you meant dollars, write `{n}: ${format_money(progress.amount)}`."
+                text += f" If you meant dollars, write `{n}: {format_dollars(progress.amount)}`."
             return text
         left = terms.value - history.previous_value
         return (
-            f" ${format_money(history.previous_value)} was billed before, so "
-            f"${format_money(max(left, ZERO))} remains. Example: "
-            f"`{n}: ${format_money(max(left, ZERO))}` or `{n}: done`."
+            f" {format_dollars(history.previous_value)} was billed before, so "
+            f"{format_dollars(max(left, ZERO))} remains. Example: "
+            f"`{n}: {format_dollars(max(left, ZERO))}` or `{n}: done`."
         )
     if code == IssueCode.retainage_over_held:
         held = history.retainage_balance

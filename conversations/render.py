@@ -9,7 +9,7 @@ from conversations.context import Candidate, Context, format_date
 from conversations.state import State
 from models.attachments import AttachmentRef, human_size
 from models.billing import LineEntry, LineHistory, LineTerms, line_figures
-from models.money import ZERO, format_money, format_quantity
+from models.money import ZERO, format_dollars, format_quantity
 from models.tables import InvoiceStatus
 
 STATUS_WORDS = {
@@ -24,8 +24,7 @@ MAX_PROBLEMS_SHOWN = 8
 
 
 def money(value: object) -> str:
-    text = format_money(value)  # type: ignore[arg-type]
-    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
+    return format_dollars(value)  # type: ignore[arg-type]
 
 
 def line_name(terms: LineTerms) -> str:

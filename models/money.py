@@ -75,6 +75,12 @@ def format_money(value: Decimal) -> str:
     return f"{cents(value):z,.2f}"
 
 
+def format_dollars(value: Decimal) -> str:
+    """`Decimal("-4200")` -> `"-$4,200.00"`: the sign before the currency symbol."""
+    text = format_money(value)
+    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
+
+
 def format_quantity(value: Decimal) -> str:
     """A quantity without trailing zeros: `300.000000` -> `"300"`, `2.5` -> `"2.5"`."""
     text = f"{value:,.6f}".rstrip("0").rstrip(".")

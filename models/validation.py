@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from models.billing import LineEntry, LineHistory, LineTerms, line_figures
-from models.money import ZERO, format_money, format_quantity
+from models.money import ZERO, format_dollars, format_quantity
 
 
 class IssueCode(enum.StrEnum):
@@ -52,7 +52,7 @@ def validate_line(
                 IssueCode.negative_retainage,
                 n,
                 f"Line {n}: retainage released cannot be negative "
-                f"(you entered ${format_money(figures.retainage_released)}).",
+                f"(you entered {format_dollars(figures.retainage_released)}).",
             )
         )
     elif figures.retainage_released > max(figures.previous_retainage, ZERO):
@@ -61,8 +61,8 @@ def validate_line(
             BillingIssue(
                 IssueCode.retainage_over_held,
                 n,
-                f"Line {n}: retainage released ${format_money(figures.retainage_released)} "
-                f"is more than the ${format_money(figures.previous_retainage)} held "
+                f"Line {n}: retainage released {format_dollars(figures.retainage_released)} "
+                f"is more than the {format_dollars(figures.previous_retainage)} held "
                 "before this period.",
             )
         )
@@ -73,10 +73,10 @@ def validate_line(
             BillingIssue(
                 IssueCode.retainage_over_held,
                 n,
-                f"Line {n}: retainage released ${format_money(figures.retainage_released)} "
-                f"is more than the ${format_money(still_held)} still held: "
-                f"${format_money(figures.previous_retainage)} held before this period less "
-                f"${format_money(-figures.retainage_held)} returned by this period's correction.",
+                f"Line {n}: retainage released {format_dollars(figures.retainage_released)} "
+                f"is more than the {format_dollars(still_held)} still held: "
+                f"{format_dollars(figures.previous_retainage)} held before this period less "
+                f"{format_dollars(-figures.retainage_held)} returned by this period's correction.",
             )
         )
     if figures.materials_stored < ZERO:
@@ -85,7 +85,7 @@ def validate_line(
                 IssueCode.negative_stored,
                 n,
                 f"Line {n}: materials stored cannot be negative "
-                f"(you entered ${format_money(figures.materials_stored)}).",
+                f"(you entered {format_dollars(figures.materials_stored)}).",
             )
         )
     if figures.completed_to_date < ZERO:
@@ -94,15 +94,15 @@ def validate_line(
                 IssueCode.below_zero_to_date,
                 n,
                 f"Line {n}: this would take the total billed to "
-                f"${format_money(figures.completed_to_date)}, below zero "
-                f"(${format_money(figures.previous_value)} was billed before).",
+                f"{format_dollars(figures.completed_to_date)}, below zero "
+                f"({format_dollars(figures.previous_value)} was billed before).",
             )
         )
     if figures.completed_to_date > figures.scheduled_value:
         what = _to_date_text(terms, history, figures.new_quantity, figures.completed_to_date)
         message = (
             f"Line {n}: this would bill {what} — {figures.percent_complete}% of the "
-            f"${format_money(figures.scheduled_value)} scheduled value"
+            f"{format_dollars(figures.scheduled_value)} scheduled value"
         )
         if allow_overbilling:
             issues.append(
@@ -127,7 +127,7 @@ def validate_line(
                 IssueCode.negative_amount,
                 n,
                 f"Line {n}: this period's amount is negative "
-                f"(${format_money(figures.new_value)}), a correction of earlier billing. "
+                f"({format_dollars(figures.new_value)}), a correction of earlier billing. "
                 "Please confirm.",
                 needs_confirmation=True,
             )
@@ -143,6 +143,6 @@ def _to_date_text(
         uom = f" {terms.uom}" if terms.uom else ""
         return (
             f"{format_quantity(total)}{uom} of {format_quantity(terms.quantity)}{uom} "
-            f"(${format_money(to_date)})"
+            f"({format_dollars(to_date)})"
         )
-    return f"${format_money(to_date)} to date"
+    return f"{format_dollars(to_date)} to date"

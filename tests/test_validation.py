@@ -21,7 +21,7 @@ from models.billing import (
     with_retainage_released,
     with_total_percent,
 )
-from models.money import ZERO, cents, format_money
+from models.money import ZERO, cents, format_dollars
 from models.tables import AccountingMethod
 from models.validation import BillingIssue, IssueCode, validate_line
 from tests.test_billing import Line, after, fractions, lines, money
@@ -123,7 +123,7 @@ def test_negative_release_of_retainage_is_refused() -> None:
         BillingIssue(
             IssueCode.negative_retainage,
             "1",
-            "Line 1: retainage released cannot be negative (you entered $-5.00).",
+            "Line 1: retainage released cannot be negative (you entered -$5.00).",
         )
     ]
 
@@ -255,8 +255,8 @@ def test_a_negative_amount_this_period_needs_confirmation(entry: LineEntry, amou
         BillingIssue(
             IssueCode.negative_amount,
             "1",
-            f"Line 1: this period's amount is negative (${amount}), a correction of earlier "
-            "billing. Please confirm.",
+            f"Line 1: this period's amount is negative (-${amount.lstrip('-')}), "
+            "a correction of earlier billing. Please confirm.",
             needs_confirmation=True,
         )
     ]
@@ -269,7 +269,7 @@ def test_billing_below_zero_to_date_is_refused() -> None:
         BillingIssue(
             IssueCode.below_zero_to_date,
             "1",
-            "Line 1: this would take the total billed to $-12.50, below zero "
+            "Line 1: this would take the total billed to -$12.50, below zero "
             "($3,750.00 was billed before).",
         )
     ]
@@ -279,7 +279,7 @@ def test_negative_materials_stored_is_refused() -> None:
     entry = with_materials_stored(SWITCHGEAR, LineEntry(), D("-100"))
     issues = validate_line(SWITCHGEAR, LineHistory(previous_value=D("1000")), entry)
     assert only(issues, IssueCode.negative_stored).message == (
-        "Line 2: materials stored cannot be negative (you entered $-100.00)."
+        "Line 2: materials stored cannot be negative (you entered -$100.00)."
     )
     assert not only(issues, IssueCode.negative_stored).needs_confirmation
 
@@ -308,7 +308,7 @@ def test_any_release_more_than_the_retainage_held_is_refused(
     assert not issue.needs_confirmation
     assert issue.line == number
     assert issue.message.startswith(f"Line {number}: ")
-    assert f"${format_money(released)}" in issue.message
+    assert format_dollars(released) in issue.message
 
 
 @given(lines(), st.integers(0, 10_000).map(lambda n: D(n).scaleb(-4)))
@@ -347,8 +347,8 @@ def test_over_billing_is_refused_unless_allowed_and_then_needs_confirmation(
     assert issue.needs_confirmation is allow
     assert issue.line == number
     assert issue.message.startswith(f"Line {number}: ")
-    assert f"${format_money(figures.completed_to_date)}" in issue.message
-    assert f"${format_money(figures.scheduled_value)}" in issue.message
+    assert format_dollars(figures.completed_to_date) in issue.message
+    assert format_dollars(figures.scheduled_value) in issue.message
     assert f"{figures.percent_complete}%" in issue.message
 
 
@@ -367,7 +367,7 @@ def test_a_negative_amount_this_period_needs_confirmation_and_names_it(
         issue = only(issues, IssueCode.negative_amount)
         assert issue.needs_confirmation
         assert issue.message.startswith(f"Line {number}: ")
-        assert f"${format_money(figures.new_value)}" in issue.message
+        assert format_dollars(figures.new_value) in issue.message
 
 
 @given(lines(amounts=fractions), st.booleans())

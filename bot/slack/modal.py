@@ -20,7 +20,7 @@ from conversations.types import FieldError
 from models.billing import LineEntry, LineHistory, LineTerms
 from models.conversation import Conversation
 from models.ledger import load_ledger
-from models.money import ZERO, format_money, format_quantity
+from models.money import ZERO, format_dollars, format_quantity
 from models.tables import BillingPeriod, Commitment, Invoice
 
 from .blocks import Block
@@ -101,9 +101,9 @@ def load_rows(session: Session, *, commitment_id: int, period_id: int) -> list[L
                 number=line.number,
                 label=cut(f"{line.number} · {line.description} — {_left(terms, history)}", 2000),
                 initial=_initial(terms, entry) if entry is not None else "",
-                retainage_held=f"${format_money(held)}" if held > 0 else None,
+                retainage_held=f"{format_dollars(held)}" if held > 0 else None,
                 initial_released=(
-                    f"${format_money(entry.retainage_released)}"
+                    f"{format_dollars(entry.retainage_released)}"
                     if entry is not None and entry.retainage_released
                     else ""
                 ),
@@ -120,7 +120,7 @@ def _left(terms: LineTerms, history: LineHistory) -> str:
             f"{format_quantity(left)}{uom} of {format_quantity(terms.quantity or ZERO)}{uom} left"
         )
     left = terms.value - history.previous_value
-    return f"${format_money(left)} of ${format_money(terms.value)} left"
+    return f"{format_dollars(left)} of {format_dollars(terms.value)} left"
 
 
 def _initial(terms: LineTerms, entry: LineEntry) -> str:
@@ -130,9 +130,9 @@ def _initial(terms: LineTerms, entry: LineEntry) -> str:
         return "skip" if not quantity else f"{format_quantity(quantity)} {terms.uom or 'units'}"
     if not entry.new_value and not entry.materials_stored:
         return "skip"
-    text = f"${format_money(entry.new_value)}"
+    text = f"{format_dollars(entry.new_value)}"
     if entry.materials_stored:
-        text += f" and stored ${format_money(entry.materials_stored)}"
+        text += f" and stored {format_dollars(entry.materials_stored)}"
     return text
 
 
