@@ -18,6 +18,7 @@ from models.billing import (
     LineEntry,
     LineHistory,
     LineTerms,
+    line_figures,
     with_materials_stored,
     with_new_quantity,
     with_new_value,
@@ -81,7 +82,10 @@ def apply_answer(
             message=f"Line {line_name(terms)}: {format_dollars(too_large)} is more than billbot "
             "can bill on one line; please check the amount.",
         )
-    issues = validate_line(terms, history, entry, allow_overbilling=allow_overbilling)
+    figures = line_figures(terms, history, entry)
+    issues = validate_line(
+        terms, history, entry, allow_overbilling=allow_overbilling, figures=figures
+    )
     refused = [issue for issue in issues if not issue.needs_confirmation]
     if refused:
         issue = refused[0]
@@ -91,7 +95,9 @@ def apply_answer(
     if issues:
         text = " ".join(issue.message for issue in issues)
         return Outcome(n, Verdict.pending, entry=entry, message=text)
-    return Outcome(n, Verdict.accepted, entry=entry, message=describe_entry(terms, history, entry))
+    return Outcome(
+        n, Verdict.accepted, entry=entry, message=describe_entry(terms, history, entry, figures)
+    )
 
 
 class _Refused(ValueError):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from conversations.context import Candidate, Context, format_date
 from conversations.state import State
 from models.attachments import AttachmentRef, human_size
-from models.billing import LineEntry, LineHistory, LineTerms, line_figures
+from models.billing import LineEntry, LineFigures, LineHistory, LineTerms, line_figures
 from models.money import ZERO, format_dollars, format_quantity
 from models.tables import InvoiceStatus
 
@@ -35,9 +35,11 @@ def first_name(name: str) -> str:
     return name.split()[0] if name.strip() else "there"
 
 
-def describe_entry(terms: LineTerms, history: LineHistory, entry: LineEntry) -> str:
+def describe_entry(
+    terms: LineTerms, history: LineHistory, entry: LineEntry, figures: LineFigures | None = None
+) -> str:
     """`line 1 (Conduit): 300 LF this period ($3,750.00), 50.00% to date`."""
-    figures = line_figures(terms, history, entry)
+    figures = figures or line_figures(terms, history, entry)
     parts: list[str] = []
     if figures.new_value == 0 and figures.materials_stored == 0:
         parts.append("nothing this period")

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
-from models.billing import LineEntry, LineHistory, LineTerms, line_figures
+from models.billing import LineEntry, LineFigures, LineHistory, LineTerms, line_figures
 from models.money import ZERO, format_dollars, format_quantity
 
 
@@ -37,9 +37,10 @@ def validate_line(
     entry: LineEntry,
     *,
     allow_overbilling: bool = False,
+    figures: LineFigures | None = None,
 ) -> list[BillingIssue]:
-    """Every problem with an entry, most serious first."""
-    figures = line_figures(terms, history, entry)
+    """Every problem with an entry, most serious first (`figures`: the entry's, if known)."""
+    figures = figures or line_figures(terms, history, entry)
     issues: list[BillingIssue] = []
     n = terms.number
     # Retainage a release can draw on: what was held before, less what a negative
