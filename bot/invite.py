@@ -120,7 +120,11 @@ def invite(
                 if use_mail and (resend or invitation.email_message_id is None):
                     try:
                         queue_invite_email(
-                            session, invitation=invitation, settings=settings.mail, now=now
+                            session,
+                            invitation=invitation,
+                            settings=settings.mail,
+                            now=now,
+                            attachments_dir=settings.attachments_dir,
                         )
                     except MailError as exc:
                         raise InviteError(str(exc)) from exc

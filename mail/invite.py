@@ -11,16 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from html import escape
+from pathlib import Path
 
 from sqlmodel import Session
 
 from conversations.context import Context, format_date
 from conversations.gather import build_context, find_invoice
 from conversations.render import money
-from mail.compose import AUTO_GENERATED, Envelope, queue_email
+from mail.calendar import BillingEvent, billing_calendar
+from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailSettings, domain, secret_bytes
 from mail.html import document, paragraphs, table, text_table
 from mail.tokens import make_token, reply_address
+from models.attachments import store_bytes
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import format_quantity
@@ -97,9 +100,10 @@ def answer_template(ctx: Context) -> str:
 
 
 def compose_invite(
-    session: Session, invitation: Invitation, *, now: datetime, sender: str
+    session: Session, invitation: Invitation, *, now: datetime, sender: str, lead: str = ""
 ) -> InviteEmail:
-    """The subject, text and HTML of the invite of `invitation`."""
+    """The subject, text and HTML of the invite of `invitation`; `lead` (a reminder's first
+    paragraph) goes between the greeting and the invitation."""
     person = session.get(Person, invitation.person_id)
     commitment = session.get(Commitment, invitation.commitment_id)
     period = session.get(BillingPeriod, invitation.period_id)
@@ -113,14 +117,15 @@ def compose_invite(
     assert ctx.commitment is not None and ctx.period is not None
     admin = ctx.commitment.administrator_name or sender
     subject = invite_subject(ctx.commitment.project_name, admin)
-    intro = (
-        f"Hi {person.name.split()[0] if person.name.strip() else 'there'},\n\n"
+    greeting = f"Hi {person.name.split()[0] if person.name.strip() else 'there'},"
+    invited = (
         f"{admin} has invited you to bill {commitment.number} {commitment.title}"
         f"{f' ({vendor.name})' if vendor else ''} on {ctx.commitment.project_name} "
         f"for {ctx.period.label}.\n"
         f"Billing date: {format_date(period.billing_date)}. "
         f"Due date: {format_date(period.due_date)}."
     )
+    intro = "\n\n".join(part for part in (greeting, lead, invited) if part)
     rows = sov_rows(ctx)
     template = answer_template(ctx)
     sov_text = text_table([list(SOV_HEADER), *rows], {0, 1})
@@ -138,19 +143,59 @@ def compose_invite(
     return InviteEmail(subject=subject, text=text + "\n", html=html)
 
 
+CALENDAR_FILENAME = "billing-date.ics"
+
+
+def invite_calendar(
+    session: Session, invitation: Invitation, *, settings: MailSettings, now: datetime
+) -> bytes:
+    """The invite's `.ics`: an all-day event on the billing date, with a reminder the day before."""
+    assert invitation.id is not None and settings.address
+    commitment = session.get(Commitment, invitation.commitment_id)
+    period = session.get(BillingPeriod, invitation.period_id)
+    assert commitment is not None and period is not None
+    project = session.get(Project, commitment.project_id)
+    project_name = project.name if project else "Billing"
+    token = make_token(secret_bytes(settings), invitation.id)
+    description = (
+        f"Billing date for {commitment.number} {commitment.title} on {project_name}; "
+        f"invoices are due by {format_date(period.due_date)}.\n"
+        f"To bill, reply to the invitation email (or write to "
+        f"{reply_address(settings.address, token)}) with your progress per line."
+    )
+    return billing_calendar(
+        BillingEvent(
+            uid=f"invitation-{invitation.id}@{domain(settings)}",
+            day=period.billing_date,
+            summary=f"Bill {commitment.number} {commitment.title} ({project_name})",
+            description=description,
+            stamp=now,
+        )
+    )
+
+
 def queue_invite_email(
     session: Session,
     *,
     invitation: Invitation,
     settings: MailSettings,
     now: datetime,
+    attachments_dir: Path | None = None,
 ) -> OutboundMessage | None:
-    """Queue the invite of `invitation` (kind "invite"); the invitation keeps its Message-ID."""
+    """Queue the invite of `invitation` (kind "invite"); the invitation keeps its Message-ID.
+
+    With `attachments_dir`, the invite carries the billing date as a calendar entry.
+    """
     assert invitation.id is not None and settings.address
     person = session.get(Person, invitation.person_id)
     assert person is not None
     token = make_token(secret_bytes(settings), invitation.id)
     content = compose_invite(session, invitation, now=now, sender=settings.display_name)
+    files: tuple[FileRef, ...] = ()
+    if attachments_dir is not None:
+        ics = invite_calendar(session, invitation, settings=settings, now=now)
+        digest, _ = store_bytes(attachments_dir, ics)
+        files = (FileRef(CALENDAR_FILENAME, "text/calendar", digest),)
     tag = "invite" if invitation.email_message_id is None else f"invite-{secrets.token_hex(4)}"
     message_id = f"<{token}.{tag}@{domain(settings)}>"
     envelope = Envelope(
@@ -160,6 +205,7 @@ def queue_invite_email(
         reply_to=reply_address(settings.address, token),
         references=(message_id,),
         auto_submitted=AUTO_GENERATED,
+        attachments=files,
     )
     row = queue_email(
         session,

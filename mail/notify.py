@@ -1,20 +1,29 @@
-"""The email to the invoice administrator when an invoice is sent: G702 totals and the PDF."""
+"""The emails when an invoice is sent: to its administrator (G702 totals and the PDF) and,
+when it was sent from another channel than email, a confirmation to the contact who sent it
+with the same PDF (an email turn's own reply already confirms it in that thread)."""
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime
+from dataclasses import asdict
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from conversations.context import format_date
 from conversations.gather import period_info
 from conversations.plaintext import totals_table
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
-from mail.config import MailEnvironment, domain
+from mail.config import MailEnvironment, domain, secret_bytes
 from mail.html import document, paragraphs, totals_html
+from mail.invite import invitation_subject
+from mail.tokens import make_token, reply_address
 from models.attachments import human_size, store_bytes
+from models.conversation import Conversation
+from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
-from models.outbox import OutboundMessage, message_exists
+from models.outbox import OutboundMessage, OutboxStatus, message_exists
 from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
 from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project
 
@@ -25,6 +34,20 @@ def sent_message_id(invoice: Invoice, settings: MailEnvironment) -> str:
     """One notification per sending of an invoice (a resubmission is a new sending)."""
     stamp = int(invoice.sent_at.timestamp()) if invoice.sent_at else 0
     return f"<sent-{invoice.id}-{stamp}@{domain(settings.mail)}>"
+
+
+def invoice_pdf(
+    session: Session, invoice: Invoice, settings: MailEnvironment
+) -> tuple[tuple[FileRef, ...], str]:
+    """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it."""
+    try:
+        document_data = invoice_document(session, invoice)
+        digest, _ = store_bytes(settings.attachments_dir, render_invoice_pdf(document_data))
+    except (TotalsMismatchError, OSError) as exc:
+        log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
+        return (), f"The PDF could not be made ({exc}); run `billbot export {invoice.id}`."
+    attachment = FileRef(pdf_filename(document_data), "application/pdf", digest)
+    return (attachment,), "The G702/G703 application is attached as a PDF."
 
 
 def queue_sent_notification(
@@ -52,15 +75,7 @@ def queue_sent_notification(
     listed = "\n".join(f"- {a.filename} ({human_size(a.size)})" for a in files)
     attached = f"Their attachments:\n{listed}" if files else "They attached no files."
     summary = invoice_figures(session, invoice).summary
-    attachments: tuple[FileRef, ...] = ()
-    try:
-        document_data = invoice_document(session, invoice)
-        digest, _ = store_bytes(settings.attachments_dir, render_invoice_pdf(document_data))
-        attachments = (FileRef(pdf_filename(document_data), "application/pdf", digest),)
-        closing = "The G702/G703 application is attached as a PDF."
-    except (TotalsMismatchError, OSError) as exc:
-        log.error("invoice %s: no PDF for the notification: %s", invoice.id, exc)
-        closing = f"The PDF could not be made ({exc}); run `billbot export {invoice.id}`."
+    attachments, closing = invoice_pdf(session, invoice, settings)
     text = "\n\n".join([intro, totals_table(summary), attached, closing]) + "\n"
     html = document(
         paragraphs(intro) + totals_html(summary) + paragraphs(attached + "\n\n" + closing)
@@ -77,3 +92,90 @@ def queue_sent_notification(
     return queue_email(
         session, envelope=envelope, text=text, html=html, message_id=message_id, kind="notification"
     )
+
+
+def queue_contact_confirmation(
+    session: Session, *, invoice: Invoice, settings: MailEnvironment, now: datetime
+) -> OutboundMessage | None:
+    """Confirm to the contact who sent `invoice` that it was sent, with its PDF (once per
+    sending), threaded to their invitation and answerable like it."""
+    contact = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None
+    commitment = session.get(Commitment, invoice.commitment_id)
+    if contact is None or contact.id is None or not contact.email or commitment is None:
+        return None
+    mail = settings.mail
+    assert mail.address and invoice.id is not None
+    invitation, _ = get_or_create_invitation(
+        session,
+        commitment_id=invoice.commitment_id,
+        period_id=invoice.period_id,
+        person_id=contact.id,
+        expires_at=now + timedelta(days=mail.token_days),
+    )
+    assert invitation.id is not None
+    token = make_token(secret_bytes(mail), invitation.id)
+    stamp = int(invoice.sent_at.timestamp()) if invoice.sent_at else 0
+    message_id = f"<{token}.confirm-{invoice.id}-{stamp}@{domain(mail)}>"
+    if message_exists(session, message_id):
+        return None
+    project = session.get(Project, commitment.project_id)
+    period = session.get(BillingPeriod, invoice.period_id)
+    admin = session.get(Person, commitment.administrator_id or 0)
+    assert project is not None and period is not None
+    label = f"{commitment.number} {commitment.title}"
+    reviewer = admin.name if admin else "the invoice administrator"
+    first = contact.name.split()[0] if contact.name.strip() else "there"
+    intro = (
+        f"Hi {first},\n\nYour invoice {invoice.number} for {label} on {project.name} for "
+        f"{period_info(period).label} was sent to {reviewer} for review on "
+        f"{format_date((invoice.sent_at or now).date())}."
+    )
+    summary = invoice_figures(session, invoice).summary
+    attachments, closing = invoice_pdf(session, invoice, settings)
+    after = f"It is locked now; if it needs a change, ask {reviewer} to return it for revision."
+    text = "\n\n".join([intro, totals_table(summary), closing, after]) + "\n"
+    html = document(paragraphs(intro) + totals_html(summary) + paragraphs(closing + "\n\n" + after))
+    thread = invitation.email_message_id
+    subject = invitation_subject(session, invitation, mail.display_name)
+    envelope = Envelope(
+        recipient=contact.email,
+        recipient_name=contact.name,
+        subject=f"Re: {subject}" if thread else f"{project.name}: invoice {invoice.number} sent",
+        reply_to=reply_address(mail.address, token),
+        in_reply_to=thread,
+        references=tuple(ref for ref in (thread, message_id) if ref),
+        auto_submitted=AUTO_GENERATED,
+        attachments=attachments,
+    )
+    return queue_email(
+        session, envelope=envelope, text=text, html=html, message_id=message_id, kind="confirmation"
+    )
+
+
+def attach_document_to_reply(
+    session: Session, *, invoice: Invoice, settings: MailEnvironment
+) -> bool:
+    """Attach the invoice's PDF to the email reply this turn queued (the send confirmation)."""
+    statement = (
+        select(OutboundMessage)
+        .join(Conversation, col(Conversation.id) == OutboundMessage.conversation_id)
+        .where(
+            col(Conversation.commitment_id) == invoice.commitment_id,
+            col(Conversation.period_id) == invoice.period_id,
+            col(OutboundMessage.channel) == "email",
+            col(OutboundMessage.kind) == "reply",
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+        )
+        .order_by(col(OutboundMessage.id).desc())
+    )
+    reply = session.exec(statement).first()
+    if reply is None:
+        return False
+    files, _ = invoice_pdf(session, invoice, settings)
+    if not files:
+        return False
+    data = reply.data()
+    data["attachments"] = [*(data.get("attachments") or []), *(asdict(f) for f in files)]
+    reply.payload = json.dumps(data)
+    session.add(reply)
+    return True

@@ -1,19 +1,20 @@
 """The reminder email before the billing date, threaded to the invitation.
 
-Not started: the invite's content (SOV table and answer template) under a reminder line.
-Draft saved: the draft's G702 totals and how to send it. Either way the Reply-To carries
-the invitation's token, so answering the reminder continues the same invoice.
+Not started: the invite's content (SOV table and answer template) after a reminder line.
+Draft saved: the draft's current payment due, its G702 totals and how to send it. Either
+way the Reply-To carries the invitation's token, so answering the reminder continues the
+same invoice.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
 from conversations.context import format_date
 from conversations.plaintext import totals_table
+from conversations.render import money
 from mail.compose import AUTO_GENERATED, Envelope, queue_email
 from mail.config import MailSettings, domain, secret_bytes
 from mail.html import document, paragraphs, totals_html
@@ -27,11 +28,19 @@ from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
 
 
 def when_text(offset_days: int) -> str:
+    """`today`, `tomorrow`, `in 3 days`: how far the billing date is."""
     if offset_days == 0:
         return "today"
     if offset_days == 1:
         return "tomorrow"
     return f"in {offset_days} days"
+
+
+def deadline_text(offset_days: int, billing_date: date, due_date: date) -> str:
+    return (
+        f"The billing date is {when_text(offset_days)} ({format_date(billing_date)}); "
+        f"invoices are due by {format_date(due_date)}."
+    )
 
 
 def queue_reminder_email(
@@ -60,34 +69,32 @@ def queue_reminder_email(
     token = make_token(secret_bytes(settings), invitation.id)
     invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
     label = f"{commitment.number} {commitment.title}"
-    deadline = (
-        f"The billing date is {when_text(reminder.offset_days)} "
-        f"({format_date(period.billing_date)}); invoices are due by "
-        f"{format_date(period.due_date)}."
-    )
-    first = person.name.split()[0] if person.name.strip() else "there"
+    deadline = deadline_text(reminder.offset_days, period.billing_date, period.due_date)
     if invoice is not None:
-        summary = invoice_figures(session, invoice).summary
+        figures = invoice_figures(session, invoice)
+        first = person.name.split()[0] if person.name.strip() else "there"
         intro = (
             f"Hi {first},\n\nYour invoice {invoice.number} for {label} on {project.name} is "
-            f"saved as a draft but has not been sent. {deadline}"
+            f"saved as a draft but has not been sent yet. {deadline}\n\n"
+            f"Current payment due on the draft: "
+            f"{money(figures.summary.current_payment_due)}."
         )
+        line = figures.lines[0].number if figures.lines else "1"
         how = (
-            "Reply SEND to send it for review as it is, or reply with changes "
-            "(for example `2: 60%`) and then SEND."
+            "To send it for review as it is, reply to this email with the word send. "
+            f"To change it first, reply with the changed lines (for example {line}: 60%) "
+            "and the word send; without send you get the updated draft to check first."
         )
         subject = f"Reminder: {project.name}: invoice {invoice.number} is still a draft"
-        text = "\n\n".join([intro, totals_table(summary), how]) + "\n"
-        html = document(paragraphs(intro) + totals_html(summary) + paragraphs(how))
+        text = "\n\n".join([intro, totals_table(figures.summary), how]) + "\n"
+        html = document(paragraphs(intro) + totals_html(figures.summary) + paragraphs(how))
     else:
-        invite = compose_invite(session, invitation, now=now, sender=settings.display_name)
-        intro = (
-            f"Reminder: we have not received your invoice for {label} on {project.name}. {deadline}"
+        lead = f"A reminder: we have not received your invoice for {label} yet. {deadline}"
+        invite = compose_invite(
+            session, invitation, now=now, sender=settings.display_name, lead=lead
         )
         subject = f"Reminder: {invite.subject}"
-        text = intro + "\n\n" + invite.text
-        lead = paragraphs(intro)
-        html = re.sub(r"<body[^>]*>", lambda match: match.group(0) + lead, invite.html, count=1)
+        text, html = invite.text, invite.html
     message_id = f"<{token}.reminder-{reminder.reminder_id}@{domain(settings)}>"
     envelope = Envelope(
         recipient=person.email,

@@ -162,6 +162,8 @@ def test_invite_reply_review_send_with_real_servers(site: Site) -> None:
     for text in ("Conduit", "Panels", "1,200 LF", "$12.50", "Invoice number: INV-0042", "+10%"):
         assert text in invite.text
     assert "<table" in invite.html and "Conduit" in invite.html
+    [ics] = [a for a in invite.attachments if a.filename == "billing-date.ics"]
+    assert b"BEGIN:VEVENT" in ics.payload and b"DTSTART;VALUE=DATE:" in ics.payload
 
     answer = "Invoice number: INV-0042\n1: 50%\n2: 2 units\n\nThanks, Sam"
     site.server.send(client_reply(invite, site.sam, answer, attachments=(("inv-0042.pdf", PDF),)))
@@ -180,6 +182,8 @@ def test_invite_reply_review_send_with_real_servers(site: Site) -> None:
 
     confirmation = site.inbox(site.sam, 3)[-1]
     assert "Sent INV-0042 for review" in confirmation.text
+    [document] = [a for a in confirmation.attachments if a.content_type == "application/pdf"]
+    assert document.payload.startswith(b"%PDF") and document.filename.endswith(".pdf")
     [invoice] = [i for i in site.invoices() if i["number"] == "INV-0042"]
     assert invoice["status"] == "under_review"
     [attachment] = invoice["attachments"]

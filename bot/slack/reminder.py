@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from conversations.context import format_date
+from conversations.render import money
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
 from models.reminders import DueReminder
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 
 def _when(offset_days: int) -> str:
+    """The same words as `mail.reminder.when_text`."""
     return {0: "today", 1: "tomorrow"}.get(offset_days, f"in {offset_days} days")
 
 
@@ -38,7 +40,7 @@ def queue_slack_reminder(
         return None
     project = session.get(Project, commitment.project_id)
     label = escape(f"{commitment.number} {commitment.title}")
-    where = escape(project.name) if project else ""
+    where = f" on {escape(project.name)}" if project else ""
     deadline = (
         f"The billing date is *{_when(reminder.offset_days)}* "
         f"({format_date(period.billing_date)}); invoices are due by "
@@ -48,20 +50,28 @@ def queue_slack_reminder(
     key = (reminder.commitment_id, reminder.period_id)
     blocks: list[Block]
     if invoice is not None:
-        text = (
-            f":hourglass: Your invoice *{escape(invoice.number)}* for *{label}* on {where} is "
-            f"saved as a draft but not sent. {deadline}"
-        )
         summary = invoice_figures(session, invoice).summary
+        due = money(summary.current_payment_due)
+        text = (
+            f":hourglass: Your invoice *{escape(invoice.number)}* for *{label}*{where} is "
+            f"saved as a draft but has not been sent yet. {deadline}\n"
+            f"Current payment due on the draft: *{due}*. Press *Continue invoice* to "
+            "review it and send it."
+        )
         blocks = [section(text), totals_fields(summary)]
         label_button = "Continue invoice"
-        fallback = f"Reminder: invoice {invoice.number} is still a draft."
+        fallback = f"Reminder: invoice {invoice.number} ({due}) is still a draft, not sent."
     else:
-        text = f":bell: Reminder: we have not received your invoice for *{label}* on {where}. "
-        text += deadline
+        text = (
+            f":bell: A reminder: we have not received your invoice for *{label}*{where} yet. "
+            f"{deadline}\nPress *Start invoice* to bill it here."
+        )
         blocks = [section(text)]
         label_button = "Start invoice"
-        fallback = f"Reminder: please bill {commitment.number} {commitment.title}."
+        fallback = (
+            f"Reminder: please bill {commitment.number} {commitment.title}: the billing date "
+            f"is {_when(reminder.offset_days)}."
+        )
     blocks.append(
         {
             "type": "actions",
