@@ -18,6 +18,7 @@ from email.utils import getaddresses, parseaddr
 from mail.extract import extract_reply
 
 ROUTING_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
+MAX_ADDRESS = 254  # RFC 5321's limit; a longer From is no address we could answer
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,20 @@ class InboundMail:
     error: str | None = None
 
 
+def _no_nul(text: str) -> str:
+    """Without NUL characters: PostgreSQL text columns refuse them (the message would fail
+    on every fetch, forever)."""
+    return text.replace("\x00", "")
+
+
 def header_text(message: Message, name: str) -> str:
     value = message.get(name)
     if value is None:
         return ""
     try:
-        return str(make_header(decode_header(str(value)))).strip()
+        return _no_nul(str(make_header(decode_header(str(value)))).strip())
     except Exception:  # undecodable: keep the raw header
-        return str(value).strip()
+        return _no_nul(str(value).strip())
 
 
 def message_ids(value: str) -> tuple[str, ...]:
@@ -76,7 +83,7 @@ def parse_mail(raw: bytes) -> InboundMail:
     try:
         return _parse(message, raw)
     except Exception as exc:
-        ids = message_ids(str(message.get("Message-ID") or ""))
+        ids = message_ids(_no_nul(str(message.get("Message-ID") or "")))
         return InboundMail(
             external_id=external_id(ids[0] if ids else None, raw),
             message=message,
@@ -91,21 +98,29 @@ def _parse(message: Message, raw: bytes) -> InboundMail:
     recipients = tuple(
         addr.lower()
         for _, addr in getaddresses(
-            [str(v) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
+            [_no_nul(str(v)) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
         )
         if addr
     )
     in_reply_to = message_ids(header_text(message, "In-Reply-To"))
+    sender = sender.strip().lower()
+    if len(sender) > MAX_ADDRESS:
+        return InboundMail(
+            external_id=external_id(message_id, raw),
+            message_id=message_id,
+            message=message,
+            error=f"sender address longer than {MAX_ADDRESS} characters",
+        )
     return InboundMail(
         external_id=external_id(message_id, raw),
         message_id=message_id,
-        sender=sender.strip().lower(),
+        sender=sender,
         sender_name=name,
         subject=header_text(message, "Subject"),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=message_ids(header_text(message, "References")),
         recipients=recipients,
-        text=extract_reply(message).text,
+        text=_no_nul(extract_reply(message).text),
         attachments=tuple(_attachments(message)),
         message=message,
     )
@@ -132,5 +147,6 @@ def _attachments(message: Message) -> list[RawAttachment]:
         if filename:
             with contextlib.suppress(Exception):
                 filename = str(make_header(decode_header(filename)))
-        found.append(RawAttachment(filename or "attachment", part.get_content_type(), data))
+        name = _no_nul(filename or "") or "attachment"
+        found.append(RawAttachment(name, _no_nul(part.get_content_type()), data))
     return found

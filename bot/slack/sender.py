@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 from models.db import session_scope
@@ -25,6 +28,7 @@ from .errors import SlackCallError, slack_call
 from .outbox import CHANNEL
 
 log = logging.getLogger(__name__)
+WRITE_ATTEMPTS = 5  # a dropped database connection is retried (pool_pre_ping reconnects)
 
 
 class SlackSender:
@@ -43,16 +47,16 @@ class SlackSender:
             blocked: set[str] = set()
             for row in rows:
                 if row.recipient in blocked:
-                    await asyncio.to_thread(self._release, row)
+                    await asyncio.to_thread(self._write, self._release, row)
                     continue
                 try:
                     outcome = await self._deliver(row)
                 except SlackCallError as exc:
                     log.warning("slack outbox row %s: %s", row.id, exc)
                     blocked.add(row.recipient)
-                    await asyncio.to_thread(self._failed, row, exc)
+                    await asyncio.to_thread(self._write, self._failed, row, exc)
                     continue
-                await asyncio.to_thread(self._sent, row, outcome)
+                await asyncio.to_thread(self._write, self._sent, row, outcome)
                 sent += 1
             return sent
 
@@ -82,6 +86,19 @@ class SlackSender:
 
     # -- database (run in a worker thread) ----------------------------------------------------
 
+    def _write(self, write: Callable[..., None], *args: Any) -> None:
+        """Record an outcome, retried if the connection drops: a posted message whose row
+        stays pending would be posted again once its claim expires."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                write(*args)
+                return
+            except OperationalError as exc:
+                if attempt == WRITE_ATTEMPTS:
+                    raise
+                log.warning("slack outbox row %s not recorded yet: %s", args[0].id, exc)
+                time.sleep(0.05 * attempt)
+
     def _claim(self) -> list[OutboundMessage]:
         with session_scope(self.engine) as session:
             rows = claim_due(session, channel=CHANNEL, now=self.clock())
@@ -103,8 +120,8 @@ class SlackSender:
     def _sent(self, row: OutboundMessage, outcome: dict[str, Any]) -> None:
         with session_scope(self.engine) as session:
             stored = session.get(OutboundMessage, row.id)
-            if stored is None:
-                return
+            if stored is None or stored.status == OutboxStatus.sent:
+                return  # e.g. the commit of an earlier try went through
             mark_sent(session, stored, now=self.clock())
             person = session.get(Person, outcome.get("person_id") or 0)
             if person is not None and not person.slack_user_id:
