@@ -1,32 +1,49 @@
 """Delivering the email outbox over SMTP (aiosmtplib), with retry and back-off.
 
-Rows are claimed in a short transaction, sent over one connection, and each is then
-marked sent or failed in a transaction of its own, so a crash loses nothing: an
-unfinished claim expires and the row is sent again, with the same Message-ID.
+Rows are claimed in a short transaction (committed before anything is sent), sent over
+one connection, and each is then marked sent or failed in a transaction of its own, so a
+crash loses nothing: an unfinished claim expires and the row is sent again, with the same
+Message-ID. The claim on a row is renewed right before and while it is sent (see
+`models.outbox.renew_claim`), so a live worker never loses a row it is sending.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from types import TracebackType
 
 import aiosmtplib
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from mail.compose import build_message
 from mail.config import MailEnvironment, MailSettings, Security
 from mail.errors import ComposeError, DeliveryError, MailConnectionError
 from models.db import session_scope
-from models.outbox import OutboundMessage, claim_due, mark_failed, mark_sent
+from models.outbox import (
+    OutboundMessage,
+    OutboxStatus,
+    claim_due,
+    mark_failed,
+    mark_sent,
+    renew_claim,
+)
 
 log = logging.getLogger(__name__)
+WRITE_ATTEMPTS = 5  # pool_pre_ping reconnects a dropped connection on the next attempt
 CONNECTION_ERRORS = (OSError, ssl.SSLError, socket.gaierror, asyncio.TimeoutError)
+# The claim on each row is renewed while it is sent (heartbeat every third of it), so this
+# only bounds how long a killed worker's claimed rows wait before another worker sends them.
+LEASE_SECONDS = 30.0
 
 
 class SmtpClient:
@@ -97,36 +114,144 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0  # permanently
+    skipped: int = 0  # the claim had expired and another worker took the row over
 
 
-def _claim(engine: Engine, now: datetime, limit: int) -> list[OutboundMessage]:
+def _claim(engine: Engine, now: datetime, limit: int, lease: float) -> list[OutboundMessage]:
     with session_scope(engine) as session:
-        return claim_due(session, channel="email", now=now, limit=limit)
+        if engine.dialect.name == "sqlite":  # two processes on one file must not read alike
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return claim_due(session, channel="email", now=now, limit=limit, lease=lease)
 
 
-def _finish(engine: Engine, row_id: int, now: datetime, error: str | None, permanent: bool) -> None:
+def _renew(engine: Engine, row: OutboundMessage, until: datetime) -> bool:
+    """Extend our claim on `row` (committed), or learn that it is no longer ours."""
+    assert row.id is not None and row.claimed_until is not None
     with session_scope(engine) as session:
-        row = session.get(OutboundMessage, row_id)
-        if row is None:
+        renewed = renew_claim(session, row_id=row.id, claimed_until=row.claimed_until, until=until)
+    if renewed:
+        row.claimed_until = until
+    return renewed
+
+
+def _finish(
+    engine: Engine,
+    claim: OutboundMessage,
+    now: datetime,
+    error: str | None,
+    permanent: bool,
+) -> None:
+    """Record the outcome; a dropped database connection is retried, because a sent
+    message whose `sent` mark is lost would be sent again once its lease expires."""
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            _record_outcome(engine, claim, now, error, permanent)
             return
+        except OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS:
+                raise
+            log.warning("outbox row %s not recorded yet: %s", claim.id, exc)
+            time.sleep(0.05 * attempt)
+
+
+def _record_outcome(
+    engine: Engine,
+    claim: OutboundMessage,
+    now: datetime,
+    error: str | None,
+    permanent: bool,
+) -> None:
+    assert claim.id is not None
+    with session_scope(engine) as session:
+        row = session.get(OutboundMessage, claim.id, with_for_update=True)
+        if row is None or row.status != OutboxStatus.pending:
+            return  # another worker, whose claim followed ours, finished it
         if error is None:
             mark_sent(session, row, now=now)
-        else:
+        elif _utc(row.claimed_until) == _utc(claim.claimed_until):  # still ours: retry later
             mark_failed(session, row, now=now, error=error, permanent=permanent)
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without their zone; billbot stores them in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class _Heartbeat:
+    """Renews the claim on one row every third of the lease while it is being sent."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        row: OutboundMessage,
+        lease: float,
+        moment: Callable[[], datetime],
+    ) -> None:
+        self.engine, self.row, self.lease, self.moment = engine, row, lease, moment
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._task = asyncio.create_task(self._beat())
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._done.set()
+        assert self._task is not None
+        await self._task  # not cancelled: a renewal in flight must finish (it moves the token)
+
+    async def _beat(self) -> None:
+        while not self._done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._done.wait(), timeout=self.lease / 3)
+                return
+            until = self.moment() + timedelta(seconds=self.lease)
+            try:
+                if not await asyncio.to_thread(_renew, self.engine, self.row, until):
+                    log.warning("claim on %s was lost while sending it", self.row.message_id)
+                    return
+            except SQLAlchemyError as exc:  # the database is away: the send goes on
+                log.warning("cannot renew the claim on %s: %s", self.row.message_id, exc)
+
+
+async def _still_ours(
+    engine: Engine, row: OutboundMessage, lease: float, moment: Callable[[], datetime]
+) -> bool:
+    """Whether we may send `row`: a claim with a third of its lease left is renewed first."""
+    assert row.claimed_until is not None
+    now = moment()
+    left = (_utc(row.claimed_until) or now) - now
+    if left > timedelta(seconds=lease * 2 / 3):
+        return True  # nobody can have claimed it before our lease ends
+    return await asyncio.to_thread(_renew, engine, row, now + timedelta(seconds=lease))
+
+
 async def deliver_due(
-    engine: Engine, env: MailEnvironment, *, now: datetime, limit: int = 50
+    engine: Engine,
+    env: MailEnvironment,
+    *,
+    now: datetime,
+    limit: int = 50,
+    lease: float = LEASE_SECONDS,
 ) -> DeliveryReport:
-    """One pass: send every due email row; failures are scheduled again (or given up on 5xx)."""
+    """One pass: send every due email row; failures are scheduled again (or given up on 5xx).
+
+    Each row's claim is renewed (committed) right before it is sent and kept alive while it
+    is, so two live workers never send one row; a worker killed mid-send leaves at most that
+    one row to be sent again once its lease has expired.
+    """
     report = DeliveryReport()
-    rows = await asyncio.to_thread(_claim, engine, now, limit)
+    rows = await asyncio.to_thread(_claim, engine, now, limit, lease)
     if not rows:
         return report
+    started = time.monotonic()
+
+    def moment() -> datetime:  # `now` moved on by the time spent (tests pass a fixed `now`)
+        return now + timedelta(seconds=time.monotonic() - started)
 
     async def finish(row: OutboundMessage, error: str | None, permanent: bool = False) -> None:
-        assert row.id is not None
-        await asyncio.to_thread(_finish, engine, row.id, now, error, permanent)
+        await asyncio.to_thread(_finish, engine, row, moment(), error, permanent)
         if error is None:
             report.sent += 1
         elif permanent:
@@ -141,9 +266,17 @@ async def deliver_due(
         async with SmtpClient(env.mail) as smtp:
             while pending:
                 row = pending[0]
+                if not await _still_ours(engine, row, lease, moment):
+                    log.info("%s was taken over by another worker", row.message_id)
+                    report.skipped += 1
+                    pending.pop(0)
+                    continue
                 try:
                     message = build_message(row, env.mail, env.attachments_dir)
-                    await smtp.send(message, sender=env.mail.address or "", recipient=row.recipient)
+                    async with _Heartbeat(engine, row, lease, moment):
+                        await smtp.send(
+                            message, sender=env.mail.address or "", recipient=row.recipient
+                        )
                 except ComposeError as exc:
                     await finish(row, str(exc))
                 except DeliveryError as exc:

@@ -3,6 +3,10 @@
 Each fetched message goes through `Intake.process` in a thread; it is flagged `\\Seen`
 only after its transaction committed. Connection errors reconnect with exponential
 back-off; nothing here ever reaches the user.
+
+Several workers may share one PostgreSQL database: only the holder of the mailbox lock
+(`mail.lock`) fetches; the others deliver the outbox and retry the lock every few seconds,
+so one of them takes over when the holder dies.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from mail.config import MailEnvironment
 from mail.errors import MailConnectionError
 from mail.imap import ImapClient
 from mail.intake import Intake, IntakeResult
+from mail.lock import MailboxLock, mailbox_lock
 from mail.sender import DeliveryReport, deliver_due
 
 log = logging.getLogger(__name__)
 
 IDLE_SECONDS = 5.0  # IDLE is re-issued this often, so a stop request is seen quickly
 SEND_SECONDS = 2.0  # the outbox is looked at this often (and at once after an intake)
+SEND_BATCH = 50  # rows claimed per pass; a full pass is followed by another at once
 MAX_BACKOFF = 300.0
+LOCK_RETRY_SECONDS = 5.0  # a standby worker tries the mailbox lock this often (or each poll)
 
 
 @dataclass
@@ -36,6 +43,7 @@ class PassReport:
     received: list[IntakeResult] = field(default_factory=list)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     errors: list[str] = field(default_factory=list)
+    fetched: bool = True  # False: another worker holds the mailbox
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
@@ -56,18 +64,27 @@ class MailWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         imap: ImapClient | None = None,
         on_sent: SentHook | None = None,
+        lock: MailboxLock | None = None,
     ) -> None:
         self.engine = engine
         self.env = env
         self.clock = clock
         self.imap = imap or ImapClient(env.mail)
         self.intake = Intake(engine, env, clock=clock, on_sent=on_sent)
+        self.lock = lock or mailbox_lock(engine, env.mail)
         self._kick = asyncio.Event()
 
     async def receive_once(self) -> list[IntakeResult]:
-        """Fetch the unseen messages and process each; raises MailConnectionError."""
+        """Fetch the unseen messages and process each; raises MailConnectionError.
+
+        Stops (and holds no IMAP connection) while another worker holds the mailbox.
+        """
         results: list[IntakeResult] = []
         while True:
+            if not await asyncio.to_thread(self.lock.acquire):  # checked before each batch
+                log.debug("another worker fetches the mailbox")
+                await asyncio.to_thread(self.imap.close)
+                return results
             batch = await asyncio.to_thread(self.imap.fetch_unseen)
             done: list[str] = []
             for item in batch:
@@ -86,18 +103,23 @@ class MailWorker:
                 return results
 
     async def deliver_once(self) -> DeliveryReport:
-        return await deliver_due(self.engine, self.env, now=self.clock())
+        return await deliver_due(self.engine, self.env, now=self.clock(), limit=SEND_BATCH)
 
     async def run_once(self) -> PassReport:
         """One fetch and one outbox pass; connection problems are logged, not raised."""
         report = PassReport()
         try:
-            report.received = await self.receive_once()
+            if await asyncio.to_thread(self.lock.acquire):
+                report.received = await self.receive_once()
+            else:
+                report.fetched = False
+                log.info("another worker fetches the mailbox; this pass only delivers")
         except MailConnectionError as exc:
             log.warning("%s", exc)
             report.errors.append(str(exc))
         finally:
             await asyncio.to_thread(self.imap.close)
+            await asyncio.to_thread(self.lock.release)
         report.delivery = await self.deliver_once()
         return report
 
@@ -111,11 +133,22 @@ class MailWorker:
             self._kick.set()
             await sender
             await asyncio.to_thread(self.imap.close)
+            await asyncio.to_thread(self.lock.release)
 
     async def _receive_loop(self, stop: asyncio.Event) -> None:
         backoff = 1.0
+        standby = False
         while not stop.is_set():
             try:
+                if not await asyncio.to_thread(self.lock.acquire):
+                    if not standby:
+                        log.info("another worker fetches the mailbox; this one stands by")
+                    standby = True
+                    await asyncio.to_thread(self.imap.close)
+                    retry = min(LOCK_RETRY_SECONDS, self.env.mail.poll_seconds)
+                    await _sleep(stop, max(retry, 0.1))
+                    continue
+                standby = False
                 await self.receive_once()
                 backoff = 1.0
                 await self._wait_for_mail(stop)
@@ -148,6 +181,9 @@ class MailWorker:
                 backoff = SEND_SECONDS
                 if report.sent or report.retried or report.failed:
                     log.info("outbox: %s", report)
+                handled = report.sent + report.retried + report.failed + report.skipped
+                if handled >= SEND_BATCH:
+                    continue  # a full batch: there may be more due at once (a backlog)
             except Exception:  # the database is away (or a bug): keep the loop alive
                 log.exception("outbox pass failed")
                 backoff = min(backoff * 2, MAX_BACKOFF)

@@ -14,7 +14,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, String, Text, UniqueConstraint, or_
+from sqlalchemy import Column, String, Text, UniqueConstraint, or_, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.tables import timestamp_column, utcnow
@@ -81,6 +81,10 @@ class RefusalNotice(SQLModel, table=True):
 
 
 MAX_ATTEMPTS = 12
+# A claim is a lease, and `claimed_until` is also its fencing token (see `renew_claim`).
+# Without renewals it must outlast a whole batch; a sender that renews before and while
+# sending each row (the email sender) can pass a short lease, so that a killed worker's
+# rows are sent again soon after its death.
 CLAIM_SECONDS = 120
 
 
@@ -90,9 +94,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim_due(
-    session: Session, *, channel: str, now: datetime, limit: int = 50
+    session: Session,
+    *,
+    channel: str,
+    now: datetime,
+    limit: int = 50,
+    lease: float = CLAIM_SECONDS,
 ) -> list[OutboundMessage]:
-    """Claim due pending rows for delivery; other workers skip the rows claimed here."""
+    """Claim due pending rows for delivery; other workers skip the rows claimed here.
+
+    The claim only protects anything once it is committed: commit before sending. On SQLite,
+    run it in a `BEGIN IMMEDIATE` transaction so that two processes cannot read the same rows.
+    """
     statement = (
         select(OutboundMessage)
         .where(
@@ -111,9 +124,28 @@ def claim_due(
         statement = statement.with_for_update(skip_locked=True)
     rows = list(session.exec(statement))
     for row in rows:
-        row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+        row.claimed_until = now + timedelta(seconds=lease)
         session.add(row)
     return rows
+
+
+def renew_claim(session: Session, *, row_id: int, claimed_until: datetime, until: datetime) -> bool:
+    """Extend a claim to `until` if it is still the one that set `claimed_until`.
+
+    A compare-and-set: once a claim expired and another worker claimed the row, its
+    `claimed_until` differs, so the old holder learns it must not send the row.
+    """
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            col(OutboundMessage.id) == row_id,
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+            col(OutboundMessage.claimed_until) == claimed_until,
+        )
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def message_exists(session: Session, message_id: str) -> bool:

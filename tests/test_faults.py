@@ -386,12 +386,6 @@ def make_due_patiently(engine: Engine) -> None:
     patiently(lambda: make_due(engine))
 
 
-@pytest.mark.xfail(
-    reason="mail/sender.py (being reworked elsewhere) does not retry marking a row sent when "
-    "the connection drops right after the SMTP send, so the row is sent again once its claim "
-    "expires: duplicates with the same Message-ID",
-    strict=False,
-)
 async def test_postgres_connection_cut_while_the_email_outbox_delivers(
     mail_servers: MailServer, pg_engine: Engine, postgres_url: str, tmp_path: Path
 ) -> None:
