@@ -121,19 +121,9 @@ def make_crash_site(
     jane = server.new_user("jane", "summit.test", "pw")
     addresses = [server.new_user("sub", "sub.test", "pw") for _ in range(contacts)]
     env = {
-        "BILLBOT_DATABASE_URL": database_url,
-        "BILLBOT_ATTACHMENTS_DIR": str(root / "files"),
-        "BILLBOT_MAIL__ADDRESS": billing,
-        "BILLBOT_MAIL__DISPLAY_NAME": "Summit Billing",
-        "BILLBOT_MAIL__IMAP_HOST": server.imap_host,
-        "BILLBOT_MAIL__IMAP_PORT": str(server.imap_port),
-        "BILLBOT_MAIL__IMAP_USER": billing,
-        "BILLBOT_MAIL__IMAP_PASSWORD": "pw",
-        "BILLBOT_MAIL__IMAP_SECURITY": "none",
-        "BILLBOT_MAIL__SMTP_HOST": server.smtp_host,
-        "BILLBOT_MAIL__SMTP_PORT": str(server.smtp_port),
-        "BILLBOT_MAIL__SMTP_SECURITY": "none",
-        "BILLBOT_MAIL__SECRET": SECRET,
+        **server.billbot_env(
+            billing=billing, password="pw", secret=SECRET, root=root, database_url=database_url
+        ),
         "BILLBOT_MAIL__POLL_SECONDS": "0.5",
     }
     engine = make_engine(database_url)

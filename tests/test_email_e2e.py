@@ -78,19 +78,13 @@ def make_site(server: MailServer, root: Path, **extra: str) -> Site:
     sam = server.new_user("sam", "acme.test", "pw")
     jane = server.new_user("jane", "summit.test", "pw")
     env = {
-        "BILLBOT_DATABASE_URL": f"sqlite:///{root / 'billbot.db'}",
-        "BILLBOT_ATTACHMENTS_DIR": str(root / "files"),
-        "BILLBOT_MAIL__ADDRESS": billing,
-        "BILLBOT_MAIL__DISPLAY_NAME": "Summit Billing",
-        "BILLBOT_MAIL__IMAP_HOST": server.imap_host,
-        "BILLBOT_MAIL__IMAP_PORT": str(server.imap_port),
-        "BILLBOT_MAIL__IMAP_USER": billing,
-        "BILLBOT_MAIL__IMAP_PASSWORD": "pw",
-        "BILLBOT_MAIL__IMAP_SECURITY": "none",
-        "BILLBOT_MAIL__SMTP_HOST": server.smtp_host,
-        "BILLBOT_MAIL__SMTP_PORT": str(server.smtp_port),
-        "BILLBOT_MAIL__SMTP_SECURITY": "none",
-        "BILLBOT_MAIL__SECRET": SECRET,
+        **server.billbot_env(
+            billing=billing,
+            password="pw",
+            secret=SECRET,
+            root=root,
+            database_url=f"sqlite:///{root / 'billbot.db'}",
+        ),
         "BILLBOT_MAIL__POLL_SECONDS": "0.5",
         **extra,
     }

@@ -80,19 +80,13 @@ def test_reminders_reach_mailboxes_and_slack_once_and_the_sent_pdf_ties_out(
             person["slack_user_id"] = slack_ids[person["key"]]
             slack_emulator.add_user(slack_ids[person["key"]], person["email"], person["name"])
     env = {
-        "BILLBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'billbot.db'}",
-        "BILLBOT_ATTACHMENTS_DIR": str(tmp_path / "files"),
-        "BILLBOT_MAIL__ADDRESS": billing,
-        "BILLBOT_MAIL__DISPLAY_NAME": "Summit Billing",
-        "BILLBOT_MAIL__IMAP_HOST": server.imap_host,
-        "BILLBOT_MAIL__IMAP_PORT": str(server.imap_port),
-        "BILLBOT_MAIL__IMAP_USER": billing,
-        "BILLBOT_MAIL__IMAP_PASSWORD": "pw",
-        "BILLBOT_MAIL__IMAP_SECURITY": "none",
-        "BILLBOT_MAIL__SMTP_HOST": server.smtp_host,
-        "BILLBOT_MAIL__SMTP_PORT": str(server.smtp_port),
-        "BILLBOT_MAIL__SMTP_SECURITY": "none",
-        "BILLBOT_MAIL__SECRET": SECRET,
+        **server.billbot_env(
+            billing=billing,
+            password="pw",
+            secret=SECRET,
+            root=tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'billbot.db'}",
+        ),
         "BILLBOT_SLACK__BOT_TOKEN": slack_emulator.bot_token,
         "BILLBOT_SLACK__SIGNING_SECRET": SLACK_SECRET,  # HTTP mode needs one to start
         "BILLBOT_SLACK__API_URL": slack_emulator.base_url,

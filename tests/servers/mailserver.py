@@ -394,6 +394,26 @@ class MailServer:
         """A logged-in plain-IMAP imap-tools mailbox; use it as a context manager to log out."""
         return MailBoxUnencrypted(HOST, self.imap_port, timeout=10).login(user, password, folder)
 
+    def billbot_env(
+        self, *, billing: str, password: str, secret: str, root: Path, database_url: str = ""
+    ) -> dict[str, str]:
+        """The BILLBOT_* settings of a billbot whose mailbox `billing` lives on this server."""
+        return {
+            "BILLBOT_DATABASE_URL": database_url or f"sqlite:///{root / 'billbot.db'}",
+            "BILLBOT_ATTACHMENTS_DIR": str(root / "files"),
+            "BILLBOT_MAIL__ADDRESS": billing,
+            "BILLBOT_MAIL__DISPLAY_NAME": "Summit Billing",
+            "BILLBOT_MAIL__IMAP_HOST": self.imap_host,
+            "BILLBOT_MAIL__IMAP_PORT": str(self.imap_port),
+            "BILLBOT_MAIL__IMAP_USER": billing,
+            "BILLBOT_MAIL__IMAP_PASSWORD": password,
+            "BILLBOT_MAIL__IMAP_SECURITY": "none",
+            "BILLBOT_MAIL__SMTP_HOST": self.smtp_host,
+            "BILLBOT_MAIL__SMTP_PORT": str(self.smtp_port),
+            "BILLBOT_MAIL__SMTP_SECURITY": "none",
+            "BILLBOT_MAIL__SECRET": secret,
+        }
+
     def imap_fetch_all(
         self, user: str, password: str, *, folder: str = "INBOX", mark_seen: bool = False
     ) -> list[MailMessage]:
