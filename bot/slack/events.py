@@ -1,8 +1,9 @@
 """Events API listeners: DM messages (text and files), `file_shared`, `app_home_opened`.
 
-A message from a known person is a database turn before the ack; anything that needs the
-Web API first (an unknown user's email, file downloads, publishing Home) runs after it.
-Each event id (and each file id) is recorded with its turn, so a redelivery is ignored.
+A text message is stored in the Slack inbox before the ack (see `inbox.Inbox`) and its
+turn runs after it, from there; anything that needs the Web API first (file downloads,
+publishing Home) runs after the ack too. Each event id (and each file id) is recorded with
+its turn, so a redelivery is ignored.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from models.tables import Person
 from .channel import SlackChannel
 from .errors import SlackCallError, slack_call
 from .home import home_view
+from .inbox import Inbox
 from .outbox import SlackOutbox
 from .people import UNKNOWN_TEXT, resolve_person
 from .text import inbound as inbound_text
@@ -31,6 +33,7 @@ HANDLED_SUBTYPES = frozenset({None, "file_share"})
 class Events:
     def __init__(self, channel: SlackChannel) -> None:
         self.ch = channel
+        self.inbox = Inbox(channel.engine, self.from_inbox)
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
@@ -46,14 +49,26 @@ class Events:
         ):
             return  # our own posts, edits, deletions, other channels
         event_id = str(body.get("event_id") or f"ts:{event.get('ts')}")
+        files = [f["id"] for f in event.get("files") or [] if f.get("id")]
+        if not files:
+            await self.inbox.add(event_id, str(event["user"]), event)  # the ack waits for this
+            return
         if await self.ch.turns.seen([event_id]):
             return
-        files = [f["id"] for f in event.get("files") or [] if f.get("id")]
         person = await self.ch.known(event["user"])
         if person is None or files:
             self.ch.spawn(self._message(event, event_id, person, files))
             return
         await self._turn(person, event, event_id, [], [])
+
+    async def from_inbox(self, event_id: str, event: dict[str, Any]) -> None:
+        """The turn of a text message stored in the inbox (a no-op if it ran already)."""
+        if await self.ch.turns.seen([event_id]):
+            return
+        channel, thread = event.get("channel"), event.get("thread_ts")
+        person = await self.ch.person(event["user"], channel=channel, thread_ts=thread)
+        if person is not None:
+            await self._turn(person, event, event_id, [], [])
 
     async def _message(
         self, event: dict[str, Any], event_id: str, person: Person | None, files: list[str]

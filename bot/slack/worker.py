@@ -94,6 +94,8 @@ class SlackWorker:
             on_sent=on_sent or self._notify_on_slack,
         )
         self.sender = SlackSender(engine, self.client)
+        self.events = Events(self.channel)
+        self.inbox = self.events.inbox
         self.app = self._make_app()
 
     def _make_app(self) -> AsyncApp:
@@ -105,10 +107,12 @@ class SlackWorker:
             client=AsyncWebClient(base_url=self.client.base_url),
             signing_secret=secret.get_secret_value() if secret else "",
             authorize=self._bolt_authorizer(),
-            process_before_response=True,  # the DB turn happens before the ack
+            # Listeners finish before the ack: a DM message is only stored (the inbox) by
+            # then; buttons and modals run their turn (a modal's errors are in the ack).
+            process_before_response=True,
             request_verification_enabled=secret is not None,
         )
-        Events(self.channel).register(app)
+        self.events.register(app)
         Interactions(self.channel).register(app)
         return app
 
@@ -142,18 +146,35 @@ class SlackWorker:
         queue_slack_sent_notification(session, invoice=invoice, settings=self.settings)
 
     async def run_once(self) -> int:
-        """Deliver the due Slack outbox rows; returns how many were sent."""
+        """Run the turns of the inbox's pending messages, then deliver the due Slack outbox
+        rows; returns how many were sent."""
+        try:
+            await self.inbox.drain()
+        except Exception:  # the rows stay pending; the outbox is delivered all the same
+            log.exception("slack inbox pass failed")
         return await self.sender.run_once()
 
     async def run_forever(self, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> None:
         """Serve Slack and deliver the outbox until `stop` is set."""
         await self._authorize()
+        # The inbox's turns run in a task of their own, from rows a killed worker left too.
+        inbox = asyncio.create_task(self.inbox.run_forever(stop, poll_seconds=self.poll_seconds))
+        try:
+            await self._serve(stop, ready)
+        except BaseException:
+            inbox.cancel()
+            raise
+        finally:
+            with contextlib.suppress(asyncio.CancelledError):
+                await inbox
+
+    async def _serve(self, stop: asyncio.Event, ready: asyncio.Event | None) -> None:
         async with self._serving():
             if ready is not None:
                 ready.set()
             while not stop.is_set():
                 try:
-                    await self.run_once()
+                    await self.sender.run_once()
                 except Exception:
                     log.exception("slack outbox pass failed")
                 self._wake.clear()

@@ -7,6 +7,7 @@ from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import models.conversation  # (and the conversation table)
+import models.inbox  # (the Slack inbox table)
 import models.invitation  # (the invitation table)
 import models.outbox  # (the outbox, inbound and refusal tables)
 import models.reminders  # (the reminder table)

@@ -1,0 +1,198 @@
+"""Slack DM messages are acknowledged once stored in the `slack_inbox` table; their turns run
+afterwards, from there: once per event id, in order, even after the worker that acked died."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.slack import inbox as inbox_module
+from bot.slack.worker import SlackWorker
+from models.importer import import_text
+from models.inbox import SlackInbox
+from models.outbox import InboundMessage
+from tests.slack_emulator import SlackEmulator, event_callback, message_event, signed_event
+from tests.test_slack_support import NOW, SECRET, data, eventually, settings_for
+
+pytestmark = pytest.mark.servers
+
+
+def site(slack: SlackEmulator, engine: Engine) -> None:
+    import_text(engine, text=json.dumps(data()))
+    slack.add_user("U0SAM", "sam@acme.test", "Sam Sparks")
+    slack.add_user("U0MAX", "max@acme.test", "Max Volt")
+    slack.add_user("U0NOBODY", "nobody@elsewhere.test", "No Body")
+
+
+def worker(slack: SlackEmulator, engine: Engine, tmp_path: Path) -> SlackWorker:
+    settings = settings_for(slack, engine, tmp_path)
+    return SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2)
+
+
+async def say(w: SlackWorker, slack: SlackEmulator, user: str, text: str, event_id: str) -> int:
+    """Post a DM message event to `w`'s bolt app (no HTTP server needed); the ack's status."""
+    event = message_event(user=user, text=text, channel=slack.dm_channel(user))
+    headers, body = signed_event(SECRET, event_callback(event, event_id=event_id))
+    response = await w.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    return response.status
+
+
+def rows(engine: Engine) -> list[SlackInbox]:
+    with Session(engine) as session:
+        return list(session.exec(select(SlackInbox).order_by(col(SlackInbox.id))))
+
+
+def processed(engine: Engine) -> list[str]:
+    """The inbound ids in the order their turns were recorded."""
+    with Session(engine) as session:
+        statement = select(InboundMessage.external_id).order_by(col(InboundMessage.id))
+        return list(session.exec(statement))
+
+
+async def test_a_message_is_acked_once_stored_and_its_turn_runs_afterwards(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    site(slack_emulator, engine)
+    w = worker(slack_emulator, engine, tmp_path)
+    assert await say(w, slack_emulator, "U0SAM", "INV-0042", "Ev0ONE") == 200
+    [row] = rows(engine)
+    assert (row.event_id, row.slack_user_id, row.status, row.attempts) == (
+        "Ev0ONE",
+        "U0SAM",
+        "pending",
+        0,
+    )
+    assert json.loads(row.payload)["text"] == "INV-0042"
+    assert processed(engine) == [] and slack_emulator.messages_to("U0SAM") == []
+
+    await w.run_once()
+    assert [r.status for r in rows(engine)] == ["done"]
+    assert processed(engine) == ["Ev0ONE"]
+    [reply] = slack_emulator.messages_to("U0SAM")
+    assert "INV-0042" in reply["text"]
+
+
+async def test_a_duplicate_event_id_is_stored_and_processed_once(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    site(slack_emulator, engine)
+    w = worker(slack_emulator, engine, tmp_path)
+    statuses = await asyncio.gather(
+        *(say(w, slack_emulator, "U0SAM", "INV-0042", "Ev0DUP") for _ in range(3))
+    )
+    assert statuses == [200, 200, 200]
+    assert len(rows(engine)) == 1
+    await w.run_once()
+    assert await say(w, slack_emulator, "U0SAM", "INV-0042", "Ev0DUP") == 200  # after its turn
+    await w.run_once()
+    assert [r.status for r in rows(engine)] == ["done"]
+    assert processed(engine) == ["Ev0DUP"]
+    assert len(slack_emulator.messages_to("U0SAM")) == 1
+
+
+async def test_rows_left_by_a_worker_that_died_after_the_ack_are_processed_by_the_next(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    site(slack_emulator, engine)
+    dead = worker(slack_emulator, engine, tmp_path)
+    for n, user in enumerate(["U0SAM", "U0MAX", "U0NOBODY"]):
+        assert await say(dead, slack_emulator, user, "INV-0042", f"Ev0LEFT{n}") == 200
+    assert [r.status for r in rows(engine)] == ["pending"] * 3
+    del dead  # acked, never processed
+
+    await worker(slack_emulator, engine, tmp_path).run_once()
+    assert [r.status for r in rows(engine)] == ["done"] * 3
+    assert processed(engine) == ["Ev0LEFT0", "Ev0LEFT1"]  # the stranger is not a person
+    assert "INV-0042" in slack_emulator.messages_to("U0SAM")[0]["text"]
+    assert slack_emulator.messages_to("U0MAX")
+    [refusal] = slack_emulator.messages_to("U0NOBODY")
+    assert "don't know you" in refusal["text"]
+
+
+async def test_a_restarted_worker_processes_the_pending_rows_on_start(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    site(slack_emulator, engine)
+    assert (
+        await say(
+            worker(slack_emulator, engine, tmp_path), slack_emulator, "U0SAM", "INV-0042", "Ev0A"
+        )
+        == 200
+    )
+    fresh = worker(slack_emulator, engine, tmp_path)
+    fresh.poll_seconds = 60  # only the pass on start can do it
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(fresh.run_forever(stop, ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=10)
+        assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"])
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+    assert processed(engine) == ["Ev0A"]
+
+
+async def test_a_burst_from_one_person_is_processed_in_arrival_order(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    site(slack_emulator, engine)
+    w = worker(slack_emulator, engine, tmp_path)
+    texts = ["INV-0042", "1: 20%", "2: 5 units", "review", "hello", "3: 10%", "help", "review"]
+    events = [f"Ev0B{n:02d}" for n in range(len(texts))]
+    # Sent one after the other, each while the turns of the earlier ones may be running.
+    drains = []
+    for text, event_id in zip(texts, events, strict=True):
+        assert await say(w, slack_emulator, "U0SAM", text, event_id) == 200
+        drains.append(asyncio.ensure_future(w.inbox.drain()))
+        await asyncio.sleep(0)
+    # And a concurrent burst: whatever order the requests arrive in, the turns follow it.
+    burst = [f"Ev0C{n:02d}" for n in range(10)]
+    await asyncio.gather(*(say(w, slack_emulator, "U0MAX", "hello", e) for e in burst))
+    await asyncio.gather(*drains)
+    await w.run_once()
+    assert [r.status for r in rows(engine)] == ["done"] * (len(events) + len(burst))
+    sam = [r.event_id for r in rows(engine) if r.slack_user_id == "U0SAM"]
+    assert sam == events
+    stored = [r.event_id for r in rows(engine)]
+    assert processed(engine) == stored
+
+
+async def test_a_failing_turn_is_retried_then_given_up_without_blocking_others(
+    slack_emulator: SlackEmulator,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site(slack_emulator, engine)
+    w = worker(slack_emulator, engine, tmp_path)
+    real = w.inbox.process
+
+    async def flaky(event_id: str, event: dict[str, Any]) -> None:
+        if event_id == "Ev0BAD":
+            raise RuntimeError("boom")
+        await real(event_id, event)
+
+    monkeypatch.setattr(w.inbox, "process", flaky)
+    await say(w, slack_emulator, "U0SAM", "INV-0042", "Ev0BAD")
+    await say(w, slack_emulator, "U0SAM", "INV-0043", "Ev0LATER")  # waits behind Ev0BAD
+    await say(w, slack_emulator, "U0MAX", "hello", "Ev0OTHER")  # does not
+    await w.run_once()
+    assert [(r.event_id, r.status, r.attempts) for r in rows(engine)] == [
+        ("Ev0BAD", "pending", 1),
+        ("Ev0LATER", "pending", 0),
+        ("Ev0OTHER", "done", 0),
+    ]
+    for _ in range(inbox_module.MAX_ATTEMPTS - 1):
+        await w.run_once()
+    [bad, later, other] = rows(engine)
+    assert (bad.status, bad.attempts) == ("failed", inbox_module.MAX_ATTEMPTS)
+    assert bad.last_error and "boom" in bad.last_error
+    assert (later.status, other.status) == ("done", "done")
+    assert processed(engine) == ["Ev0OTHER", "Ev0LATER"]
