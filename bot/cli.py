@@ -318,7 +318,11 @@ def run(
     ] = False,
 ) -> None:
     """Run every configured channel, the outbox and the reminders (until Ctrl-C)."""
+    from bot.runtime import catch_stop_signals
     from bot.runtime import run as run_workers
+
+    if not once:
+        catch_stop_signals()
 
     settings = _settings()
     with open_database(ctx) as engine:

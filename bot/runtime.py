@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -99,6 +100,17 @@ async def run_once(workers: list[Worker]) -> None:
             log.exception("%s: pass failed", worker.name)
 
 
+# Set by SIGTERM/SIGINT from the moment `billbot run` starts (see `catch_stop_signals`), so a
+# stop that arrives while the worker is still starting up ends in a graceful exit too.
+STOP_REQUESTED = threading.Event()
+
+
+def catch_stop_signals() -> None:
+    """Turn SIGTERM/SIGINT into a stop request until the event loop takes them over."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda _signum, _frame: STOP_REQUESTED.set())
+
+
 async def run_forever(workers: list[Worker], stop: asyncio.Event | None = None) -> None:
     """All workers concurrently until SIGINT/SIGTERM (or `stop`); then a graceful stop."""
     stop = stop or asyncio.Event()
@@ -106,6 +118,8 @@ async def run_forever(workers: list[Worker], stop: asyncio.Event | None = None) 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    if STOP_REQUESTED.is_set():  # asked to stop while starting up
+        stop.set()
     tasks = [asyncio.create_task(w.run_forever(stop), name=w.name) for w in workers]
     log.info("running %s", ", ".join(w.name for w in workers))
     try:
@@ -125,6 +139,9 @@ async def run_forever(workers: list[Worker], stop: asyncio.Event | None = None) 
 def run(engine: Engine, settings: Settings, *, once: bool) -> int:
     """Run the workers; the exit code (1 if nothing is configured)."""
     with logging_to_stderr():
+        if not once and STOP_REQUESTED.is_set():
+            log.info("stopped before starting")
+            return 0
         workers = build_workers(engine, settings)
         if not workers:
             log.error("nothing to run: configure BILLBOT_MAIL__* and/or BILLBOT_SLACK__*")

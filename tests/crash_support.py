@@ -213,10 +213,13 @@ class Fleet:
 
     def __post_init__(self) -> None:
         self.processes = [None] * self.size
+        self.log_paths: list[Path | None] = [None] * self.size
 
     def start(self, slot: int) -> None:
         self.starts += 1
-        log = (self.site.root / f"worker-{slot}-{self.starts}.log").open("wb")
+        path = self.site.root / f"worker-{slot}-{self.starts}.log"
+        self.log_paths[slot] = path
+        log = path.open("wb")
         try:
             self.processes[slot] = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "run"],
@@ -242,7 +245,18 @@ class Fleet:
         self.kills += 1
 
     def stop_all(self, timeout: float = 30.0) -> list[int | None]:
-        """SIGTERM (a graceful stop), SIGKILL if that takes too long; the exit codes."""
+        """SIGTERM (a graceful stop), SIGKILL if that takes too long; the exit codes.
+
+        A worker restarted a moment ago is first given time to start: a SIGTERM before
+        Python has even loaded billbot kills it the way SIGTERM kills any process.
+        """
+        deadline = time.monotonic() + timeout
+        for process, path in zip(self.processes, self.log_paths, strict=True):
+            while process is not None and path is not None and process.poll() is None:
+                text = path.read_text(errors="replace") if path.exists() else ""
+                if "running " in text or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
         codes: list[int | None] = []
         for process in self.processes:
             if process is not None and process.poll() is None:
