@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +24,7 @@ from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
 from models.ledger import CommitmentLedger, invoice_entries, save_entries
-from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus
+from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -160,11 +160,6 @@ def save_conversation(
         set_committed_value(conversation, name, value)
 
 
-def aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without their zone; billbot stores them in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def apply_state(
     session: Session,
     *,
@@ -214,7 +209,7 @@ def apply_state(
     save_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
     if state.status == Status.sent and (
         invoice.sent_at is None
-        or (state.sent_at is not None and aware(state.sent_at) > aware(invoice.sent_at))
+        or (state.sent_at is not None and as_utc(state.sent_at) > as_utc(invoice.sent_at))
     ):
         invoice.status = InvoiceStatus.under_review
         invoice.sent_by_id = person_id

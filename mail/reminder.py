@@ -23,17 +23,8 @@ from mail.tokens import make_token, reply_address
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
-from models.reminders import DueReminder
+from models.reminders import DueReminder, when_text
 from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
-
-
-def when_text(offset_days: int) -> str:
-    """`today`, `tomorrow`, `in 3 days`: how far the billing date is."""
-    if offset_days == 0:
-        return "today"
-    if offset_days == 1:
-        return "tomorrow"
-    return f"in {offset_days} days"
 
 
 def deadline_text(offset_days: int, billing_date: date, due_date: date) -> str:

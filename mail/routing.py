@@ -9,7 +9,7 @@ contact of the commitment, or a locked invoice gives a `Refusal`: nothing change
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -20,7 +20,7 @@ from mail.inbound import InboundMail
 from mail.invite import invitation_subject
 from mail.tokens import TokenError, find_tokens, read_token
 from models.invitation import Invitation
-from models.tables import EDITABLE_STATUSES, Commitment, Person
+from models.tables import EDITABLE_STATUSES, Commitment, Person, as_utc
 
 NOTHING_CHANGED = "Your message was not processed and nothing was changed."
 
@@ -38,10 +38,6 @@ class Route:
 class Refusal:
     reason: str  # recorded on the inbound message
     text: str  # the polite answer
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _ours(address: str, settings: MailSettings) -> bool:
@@ -104,7 +100,7 @@ def _by_token(
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         return Refusal("unknown-invitation", BAD_TOKEN_TEXT)
-    if _aware(invitation.expires_at) < now:
+    if as_utc(invitation.expires_at) < now:
         return Refusal("expired-invitation", EXPIRED_TEXT)
     invited = session.get(Person, invitation.person_id)
     person = invited if invited and invited.email.lower() == mail.sender else None

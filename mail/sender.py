@@ -17,7 +17,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from types import TracebackType
 
@@ -37,6 +37,7 @@ from models.outbox import (
     mark_sent,
     renew_claim,
 )
+from models.tables import as_utc
 
 log = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 5  # pool_pre_ping reconnects a dropped connection on the next attempt
@@ -168,15 +169,8 @@ def _record_outcome(
             return  # another worker, whose claim followed ours, finished it
         if error is None:
             mark_sent(session, row, now=now)
-        elif _utc(row.claimed_until) == _utc(claim.claimed_until):  # still ours: retry later
+        elif _claim_time(row) == _claim_time(claim):  # still ours: retry later
             mark_failed(session, row, now=now, error=error, permanent=permanent)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without their zone; billbot stores them in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class _Heartbeat:
@@ -221,10 +215,14 @@ async def _still_ours(
     """Whether we may send `row`: a claim with a third of its lease left is renewed first."""
     assert row.claimed_until is not None
     now = moment()
-    left = (_utc(row.claimed_until) or now) - now
+    left = (_claim_time(row) or now) - now
     if left > timedelta(seconds=lease * 2 / 3):
         return True  # nobody can have claimed it before our lease ends
     return await asyncio.to_thread(_renew, engine, row, now + timedelta(seconds=lease))
+
+
+def _claim_time(row: OutboundMessage) -> datetime | None:
+    return as_utc(row.claimed_until) if row.claimed_until is not None else None
 
 
 async def deliver_due(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, col, select
 
-from models.tables import SQLModel, timestamp_column, utcnow
+from models.tables import SQLModel, as_utc, timestamp_column, utcnow
 
 
 class Invitation(SQLModel, table=True):
@@ -40,10 +40,7 @@ def get_or_create_invitation(
     )
     found = session.exec(statement).first()
     if found is not None:
-        current = found.expires_at
-        if current.tzinfo is None:  # SQLite hands timestamps back without their zone (UTC)
-            current = current.replace(tzinfo=UTC)
-        if current < expires_at:
+        if as_utc(found.expires_at) < expires_at:
             found.expires_at = expires_at
             session.add(found)
         return found, False

@@ -53,6 +53,15 @@ class DueReminder:
     invoice_id: int | None  # a draft (or revise-and-resubmit) invoice, if one exists
 
 
+def when_text(offset_days: int) -> str:
+    """`today`, `tomorrow`, `in 3 days`: how far the billing date is (every channel's words)."""
+    if offset_days == 0:
+        return "today"
+    if offset_days == 1:
+        return "tomorrow"
+    return f"in {offset_days} days"
+
+
 def project_today(project_timezone: str | None, now: datetime) -> date:
     """Today's date where the project is (unknown zones count as UTC)."""
     try:

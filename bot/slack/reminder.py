@@ -10,7 +10,7 @@ from conversations.context import format_date
 from conversations.render import money
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
-from models.reminders import DueReminder
+from models.reminders import DueReminder, when_text
 from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
 
 from .blocks import Block, SlackMessage, button, button_value, section, totals_fields
@@ -20,11 +20,6 @@ from .text import escape
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-
-
-def _when(offset_days: int) -> str:
-    """The same words as `mail.reminder.when_text`."""
-    return {0: "today", 1: "tomorrow"}.get(offset_days, f"in {offset_days} days")
 
 
 def queue_slack_reminder(
@@ -42,7 +37,7 @@ def queue_slack_reminder(
     label = escape(f"{commitment.number} {commitment.title}")
     where = f" on {escape(project.name)}" if project else ""
     deadline = (
-        f"The billing date is *{_when(reminder.offset_days)}* "
+        f"The billing date is *{when_text(reminder.offset_days)}* "
         f"({format_date(period.billing_date)}); invoices are due by "
         f"*{format_date(period.due_date)}*."
     )
@@ -70,7 +65,7 @@ def queue_slack_reminder(
         label_button = "Start invoice"
         fallback = (
             f"Reminder: please bill {commitment.number} {commitment.title}: the billing date "
-            f"is {_when(reminder.offset_days)}."
+            f"is {when_text(reminder.offset_days)}."
         )
     blocks.append(
         {
