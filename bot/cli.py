@@ -366,6 +366,43 @@ def remind(
         typer.echo(line)
 
 
+@app.command()
+def outbox(
+    ctx: typer.Context,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only the messages given up on.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    retry: Annotated[
+        list[int] | None,
+        typer.Option("--retry", metavar="ID", help="Send this message again at once."),
+    ] = None,
+) -> None:
+    """Outgoing messages that are stuck (failing, or waiting with no worker) or failed."""
+    from datetime import UTC, datetime
+
+    from bot.cli_render import outbox_row, render_outbox
+    from models.db import session_scope
+    from models.outbox import retry_row, troubled_rows
+
+    now = datetime.now(UTC)
+    with open_database(ctx) as engine, session_scope(engine) as session:
+        for row_id in retry or ():
+            if retry_row(session, row_id=row_id, now=now) is None:
+                fail(
+                    f"outbox message {row_id} cannot be retried: no such message, already "
+                    "sent, or being sent right now"
+                )
+            typer.echo(f"Message {row_id} will be sent with the next `billbot run`.")
+        if retry:
+            return
+        rows = [outbox_row(row) for row in troubled_rows(session, now=now, failed_only=failed)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_outbox(rows, failed_only=failed))
+
+
 def main() -> None:
     """Console entry point (`billbot`)."""
     app()

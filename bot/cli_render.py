@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from models.money import format_money
+from models.money import format_money, format_unit_price
+from models.outbox import OutboundMessage
 from models.report import G702_LABELS
+from models.tables import as_utc
 
 DESCRIPTION_WIDTH = 32
 
@@ -29,6 +31,7 @@ def _columns(lines: Sequence[dict[str, Any]]) -> list[tuple[str, str, bool]]:
         ("Previous", "previous_value", True),
     ]
     if any(line["new_quantity"] is not None for line in lines):
+        columns.append(("Unit price", "unit_price", False))
         columns.append(("Qty", "new_quantity", False))
     columns.append(("This period", "new_value", True))
     if any(line["new_quantity"] is None for line in lines):
@@ -50,6 +53,8 @@ def _cell(line: dict[str, Any], key: str, is_money: bool) -> str:
         return _money(value)
     if key == "description":
         return _cut(value, DESCRIPTION_WIDTH)
+    if key == "unit_price":
+        return format_unit_price(Decimal(value))
     return str(value)
 
 
@@ -102,4 +107,39 @@ def render_invoice(report: dict[str, Any]) -> str:
         ]
     else:
         out.append("Attachments: none")
+    return "\n".join(out)
+
+
+def outbox_row(row: OutboundMessage) -> dict[str, Any]:
+    """One outbox row as `billbot outbox --json` prints it."""
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "kind": row.kind,
+        "recipient": row.recipient,
+        "subject": row.subject,
+        "status": str(row.status),
+        "attempts": row.attempts,
+        "created_at": as_utc(row.created_at).isoformat(),
+        "next_attempt_at": (
+            as_utc(row.next_attempt_at).isoformat() if row.status == "pending" else None
+        ),
+        "error": row.last_error,
+    }
+
+
+def render_outbox(rows: Sequence[dict[str, Any]], *, failed_only: bool) -> str:
+    """The rows of `billbot outbox`, each with why it is there and what happens next."""
+    if not rows:
+        return "No failed messages." if failed_only else "No stuck or failed messages."
+    out = []
+    for row in rows:
+        about = row["subject"] or row["kind"]
+        if row["status"] == "failed":
+            state = f"FAILED after {row['attempts']} attempt(s); retry with --retry {row['id']}"
+        else:
+            state = f"waiting, {row['attempts']} attempt(s) so far; next {row['next_attempt_at']}"
+        out.append(f"#{row['id']} {row['channel']} {row['kind']} to {row['recipient']}: {about}")
+        out.append(f"    {state}")
+        out.append(f"    reason: {row['error'] or 'not sent yet (is `billbot run` running?)'}")
     return "\n".join(out)

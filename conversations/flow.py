@@ -167,7 +167,12 @@ def step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
         take_answers(work, answers, ctx, from_form=True)
         form_problems(work, problems)
         work.bulk = True
-    elif parsed.is_empty and turn.text.strip() and not (turn.attachments or turn.action):
+    elif (
+        parsed.is_empty
+        and not parsed.pleasantries
+        and turn.text.strip()
+        and not (turn.attachments or turn.action)
+    ):
         work.problems.append("I found no answer in your message.")
     return _conclude(work, parsed, ctx)
 

@@ -21,6 +21,7 @@ from conversations.vocabulary import (
     Command,
     CommandName,
     Expect,
+    is_pleasantry,
     read_command,
 )
 
@@ -32,6 +33,7 @@ class Parsed:
     commands: tuple[Command, ...] = ()
     problems: tuple[Problem, ...] = ()
     choice: str | None = None  # the text of an answer at the choose step
+    pleasantries: tuple[str, ...] = ()  # `Thanks!`, `See attached`: neither answer nor error
 
     def has(self, name: CommandName) -> bool:
         return any(command.name == name for command in self.commands)
@@ -84,6 +86,7 @@ _ALL = re.compile(
     re.IGNORECASE,
 )
 _BARE_NUMBER = re.compile(r"[-+]?\s*\$?\s*[\d.,]+")
+_NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
 def parse(text: str, *, expect: Expect = Expect.line) -> Parsed:
@@ -152,6 +155,8 @@ class _Builder:
         self.commands: list[Command] = []
         self.problems: list[Problem] = []
         self.choice: str | None = None
+        self.pleasantries: list[str] = []
+        self._last_pleasant = False  # the fragment before was a pleasantry (`Thanks, Sam`)
 
     def build(self) -> Parsed:
         if len(set(n.casefold() for n in self.invoice_numbers)) > 1:
@@ -170,9 +175,21 @@ class _Builder:
             commands=tuple(self.commands),
             problems=tuple(self.problems),
             choice=self.choice,
+            pleasantries=tuple(self.pleasantries),
         )
 
     def add(self, fragment: str) -> None:
+        pleasant, self._last_pleasant = self._last_pleasant, False
+        problems = len(self.problems)
+        self._add(fragment)
+        if len(self.problems) > problems and (
+            is_pleasantry(fragment) or (pleasant and _NAME_ONLY.fullmatch(fragment))
+        ):
+            self.problems.pop()  # words around the answers: not an error
+            self.pleasantries.append(fragment)
+            self._last_pleasant = True
+
+    def _add(self, fragment: str) -> None:
         if len(fragment) > MAX_FRAGMENT_CHARS:
             self.problems.append(Problem(_short(fragment), "This is too long to be one answer."))
             return

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from conversations.render import money
 from conversations.types import Reply
 from models.billing import G702Summary, LineFigures
-from models.money import ZERO, format_quantity
+from models.money import ZERO, format_units
 
 G702_LABELS = (
     ("original_contract_sum", "1. Original contract sum"),
@@ -49,8 +49,8 @@ def lines_table(lines: Sequence[LineFigures]) -> str:
     for line in lines:
         row = [line.number, _cut(line.description), money(line.previous_value)]
         if any_unit:
-            uom = f" {line.uom}" if line.uom else ""
-            row.append(f"{format_quantity(line.new_quantity or ZERO)}{uom}" if line.is_unit else "")
+            quantity = line.new_quantity or ZERO
+            row.append(format_units(quantity, line.uom, line.unit_price) if line.is_unit else "")
         row.append(money(line.new_value))
         if any_stored:
             row.append(money(line.materials_stored) if not line.is_unit else "")

@@ -9,7 +9,7 @@ from conversations.context import Candidate, Context, format_date
 from conversations.state import State
 from models.attachments import AttachmentRef, human_size
 from models.billing import LineEntry, LineFigures, LineHistory, LineTerms, line_figures
-from models.money import ZERO, format_dollars, format_quantity
+from models.money import ZERO, format_dollars, format_quantity, format_unit_price
 from models.tables import InvoiceStatus
 
 STATUS_WORDS = {
@@ -95,7 +95,8 @@ def line_prompt(state: State, ctx: Context, line: str) -> str:
     if terms.is_unit:
         uom = f" {terms.uom}" if terms.uom else ""
         head += (
-            f"{format_quantity(terms.quantity or ZERO)}{uom} × {money(terms.unit_price or ZERO)}"
+            f"{format_quantity(terms.quantity or ZERO)}{uom} × "
+            f"{format_unit_price(terms.unit_price or ZERO)}"
             f" = {money(terms.value)}. Billed before: "
             f"{format_quantity(history.previous_quantity)}{uom} "
             f"({money(history.previous_value)}, {pct:.2f}%)."

@@ -94,3 +94,43 @@ def read_command(fragment: str, expect: Expect) -> Command | None:
         if match:
             return Command(name, match.groupdict().get("ref"))
     return None
+
+
+# What people write around their answers: greetings, thanks, "see attached", "filled in
+# below". Said alone or beside answers, it is not an answer and not an error. Only a fragment
+# that could not be read otherwise is taken for one, and never one holding a digit.
+_NAME = r"(?:\s+[a-z][\w'.-]*){0,3}"
+_PLEASANTRY = re.compile(
+    rf"(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening|day)|greetings|hola|buenos\s+"
+    rf"d[ií]as|buenas\s+tardes){_NAME}"
+    rf"|(?:many\s+|thanks\s+)?(?:thanks|thank\s+you|thx|ty|cheers|gracias|much\s+appreciated"
+    rf"|appreciate\s+it)(?:\s+(?:so|very)\s+much|\s+a\s+lot|\s+again|\s+in\s+advance)?{_NAME}"
+    rf"|(?:best|kind|warm)?\s*regards{_NAME}|best{_NAME}|sincerely{_NAME}|saludos{_NAME}"
+    r"|(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:attached|attachments?|below|above"
+    r"|enclosed)(?:\s+\w+){0,4}"
+    r"|(?:please\s+)?find\s+(?:\w+\s+){0,5}(?:attached|enclosed|below)(?:\s+\w+){0,3}"
+    r"|(?:(?:our|my|the)\s+)?(?:\w+\s+){0,4}(?:is|are)\s+attached(?:\s+\w+){0,3}"
+    r"|attached(?:\s+(?:is|are|please\s+find))?(?:\s+\w+){0,5}"
+    r"|(?:i\s+|we\s+)?(?:have\s+)?(?:filled|answered|entered|put)\s+(?:it\s+|them\s+|this\s+"
+    r"|everything\s+|the\s+\w+\s+)?(?:in\s+|out\s+)?(?:below|above|in\s+the\s+template"
+    r"|inline)"
+    r"|(?:answers?|figures|numbers|progress|details)\s+(?:are\s+|is\s+)?(?:below|above|inline)"
+    r"|see\s+(?:my\s+)?(?:answers?\s+)?(?:below|above|inline)"
+    r"|here\s+(?:you\s+go|it\s+is|they\s+are|(?:is|are)(?:\s+\w+){1,5})"
+    r"|(?:let\s+me\s+know|tell\s+me)(?:\s+\w+){0,8}"
+    r"|(?:have\s+a\s+)?(?:good|great|nice)\s+(?:day|week|weekend|one)"
+    r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
+    r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
+    re.IGNORECASE,
+)
+
+
+def is_pleasantry(fragment: str) -> bool:
+    """`Thanks!`, `Hi Jane`, `See attached`, `Filled in below`, `Please find our pay app
+    attached`: words around the answers, which ask for nothing."""
+    text = fragment.strip(" \t.,;:!?-–—()\"'")
+    return (
+        bool(text)
+        and not any(ch.isdigit() for ch in text)
+        and bool(_PLEASANTRY.fullmatch(" ".join(text.split())))
+    )

@@ -7,26 +7,29 @@ attempt: the body parts, and in `payload` the threading headers, Reply-To,
 
 from __future__ import annotations
 
+import email.errors
 import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
 
+from mail import headers
 from mail.config import MailSettings, domain
 from mail.errors import ComposeError
+from mail.headers import MAX_HEADER, header_value
 from models.attachments import AttachmentError, attachment_path
 from models.outbox import OutboundMessage, message_exists
 from models.tables import utcnow
 
 AUTO_GENERATED = "auto-generated"  # RFC 3834: not a reply (invites, notifications)
 AUTO_REPLIED = "auto-replied"  # RFC 3834: a reply to a message we received
+MAX_REFERENCES = 20 * MAX_HEADER  # References may be long: the policy folds it between ids
 
 
 def mint_message_id(settings: MailSettings, *, token: str | None = None, tag: str = "") -> str:
@@ -61,6 +64,7 @@ class Envelope:
     references: tuple[str, ...] = ()
     auto_submitted: str = AUTO_REPLIED
     attachments: tuple[FileRef, ...] = field(default=())
+    answer_template: str = ""  # the template the email asks to fill in (read back from replies)
 
 
 def queue_email(
@@ -80,7 +84,7 @@ def queue_email(
     row = OutboundMessage(
         channel="email",
         recipient=envelope.recipient,
-        subject=envelope.subject[:998],
+        subject=header_value(envelope.subject),
         body_text=text,
         body_html=html,
         payload=json.dumps(payload),
@@ -106,26 +110,48 @@ def thread_references(*ids: str | None, previous: Sequence[str] = ()) -> tuple[s
 def build_message(
     row: OutboundMessage, settings: MailSettings, attachments_dir: Path
 ) -> EmailMessage:
-    """The MIME message of an outbox row, the same at every attempt."""
+    """The MIME message of an outbox row, the same at every attempt; raises `ComposeError`
+    (never anything else) when the row cannot become an email."""
+    try:
+        return _build(row, settings, attachments_dir)
+    except ComposeError:
+        raise
+    except (ValueError, TypeError, LookupError, email.errors.MessageError) as exc:
+        raise ComposeError(f"cannot build the message: {type(exc).__name__}: {exc}") from exc
+
+
+def address_header(name: object, address: object) -> str:
+    """`headers.address_header`, refusing with `ComposeError`."""
+    try:
+        return headers.address_header(name, address)
+    except headers.BadAddress as exc:
+        raise ComposeError(str(exc)) from exc
+
+
+def _build(row: OutboundMessage, settings: MailSettings, attachments_dir: Path) -> EmailMessage:
     data: dict[str, Any] = row.data()
-    message = EmailMessage()
-    address = settings.address or ""
-    message["From"] = formataddr((settings.display_name, address))
-    name = str(data.get("recipient_name") or "")
-    message["To"] = formataddr((name, row.recipient)) if name else row.recipient
-    message["Subject"] = row.subject
-    message["Message-ID"] = row.message_id
-    message["Date"] = format_datetime(utcnow())
+    fields = {
+        "From": address_header(settings.display_name, settings.address),
+        "To": address_header(data.get("recipient_name"), row.recipient),
+        "Subject": row.subject,
+        "Message-ID": row.message_id,
+        "Date": format_datetime(utcnow()),
+    }
     if data.get("reply_to"):
         name = data.get("reply_to_name") or settings.display_name
-        message["Reply-To"] = str(Address(name, addr_spec=data["reply_to"]))
+        fields["Reply-To"] = address_header(name, data["reply_to"])
     if data.get("in_reply_to"):
-        message["In-Reply-To"] = data["in_reply_to"]
+        fields["In-Reply-To"] = data["in_reply_to"]
     references = [str(ref) for ref in data.get("references") or ()]
     if references:
-        message["References"] = " ".join(references)
-    message["Auto-Submitted"] = str(data.get("auto_submitted") or AUTO_REPLIED)
-    message["X-Auto-Response-Suppress"] = "All"  # ask Exchange not to answer with an OOF
+        fields["References"] = " ".join(references)
+    fields["Auto-Submitted"] = str(data.get("auto_submitted") or AUTO_REPLIED)
+    fields["X-Auto-Response-Suppress"] = "All"  # ask Exchange not to answer with an OOF
+    message = EmailMessage()
+    for name, value in fields.items():
+        # Every header passes `header_value` (no CR/LF/NUL); the policy folds long ones.
+        limit = MAX_REFERENCES if name == "References" else MAX_HEADER
+        message[name] = header_value(value, limit=limit)
     message.set_content(row.body_text or "")
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
@@ -142,6 +168,5 @@ def _attach(message: EmailMessage, attachments_dir: Path, item: dict[str, Any]) 
     maintype, _, subtype = str(item.get("content_type") or "").partition("/")
     if not maintype or not subtype:
         maintype, subtype = "application", "octet-stream"
-    message.add_attachment(
-        content, maintype=maintype, subtype=subtype, filename=str(item.get("filename"))
-    )
+    filename = header_value(item.get("filename"), limit=255) or "attachment"
+    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)

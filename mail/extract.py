@@ -36,7 +36,8 @@ class ExtractedReply:
     `text` is the new text (empty when nothing new was written or the mail was unusable);
     `html_only` tells it came from HTML; `charset` is the codec that decoded it; `quoted` tells
     quoted history was removed; `signature` is what was removed as signature; `inline` pairs
-    answers with the quoted line above them; `body` is the whole decoded body.
+    answers with the quoted line above them; `body` is the whole decoded body, quoted history
+    included (HTML converted with `>` for blockquotes and the history kept).
     """
 
     text: str
@@ -72,12 +73,14 @@ def _extract(message: Message) -> ExtractedReply:
     html_only = not body.strip()
     html_quoted = False
     charset = decoded[0][1] if decoded else None
+    whole = body
     if html_only:
         html_parts = [_decode_text(part) for part in _leaves(message, "html")]
         charset = html_parts[0][1] if html_parts else None
         converted = [html_to_text(html) for html, _ in html_parts]
         body = "\n".join(text for text, _ in converted)
         html_quoted = any(quoted for _, quoted in converted)
+        whole = "\n".join(html_to_text(html, keep_history=True)[0] for html, _ in html_parts)
     stripped = strip_reply(body)
     return ExtractedReply(
         text=stripped.text,
@@ -86,7 +89,7 @@ def _extract(message: Message) -> ExtractedReply:
         quoted=stripped.quoted or html_quoted,
         signature=stripped.signature,
         inline=stripped.inline,
-        body=_normalize(body).strip("\n"),
+        body=_normalize(whole).strip("\n"),
     )
 
 
@@ -255,10 +258,12 @@ class _Open:
 
 
 class _HtmlText(HTMLParser):
-    """HTML to plain text; blockquotes become `> ` lines, signatures and history vanish."""
+    """HTML to plain text; blockquotes become `> ` lines, signatures and (unless
+    `keep_history`) the quoted history of Outlook-style replies vanish."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_history: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.keep_history = keep_history
         self.lines: list[tuple[int, str]] = []
         self.quoted = False
         self._line: list[str] = []
@@ -281,7 +286,7 @@ class _HtmlText(HTMLParser):
         classes = {c.lower().removeprefix("x_") for c in values.get("class", "").split()}
         element_id = values.get("id", "").lower().removeprefix("x_")
         if element_id in _HISTORY_IDS:
-            self._stopped = True
+            self._stopped = not self.keep_history
             self.quoted = True
             return None
         if tag in _HIDDEN or classes & _SIGNATURE_CLASSES or element_id in _SIGNATURE_IDS:
@@ -386,9 +391,10 @@ class _HtmlText(HTMLParser):
         return "\n".join(rendered)
 
 
-def html_to_text(html: str) -> tuple[str, bool]:
-    """(plain text, whether quoted parts were found) with blockquotes as `> ` lines."""
-    parser = _HtmlText()
+def html_to_text(html: str, *, keep_history: bool = False) -> tuple[str, bool]:
+    """(plain text, whether quoted parts were found) with blockquotes as `> ` lines; the
+    history of an Outlook-style reply is left out unless `keep_history`."""
+    parser = _HtmlText(keep_history=keep_history)
     parser.feed(html)
     parser.close()
     return _normalize(parser.text()), parser.quoted

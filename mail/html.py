@@ -9,7 +9,7 @@ from conversations.plaintext import G702_LABELS, as_text
 from conversations.render import money
 from conversations.types import Reply
 from models.billing import G702Summary, LineFigures
-from models.money import ZERO, format_quantity
+from models.money import ZERO, format_units
 
 CELL = "padding:3px 8px;border-bottom:1px solid #ddd;"
 RIGHT = CELL + "text-align:right;white-space:nowrap;"
@@ -56,9 +56,8 @@ def lines_html(lines: Sequence[LineFigures]) -> str:
     for line in lines:
         row = [line.number, line.description, money(line.previous_value)]
         if any_unit:
-            uom = f" {line.uom}" if line.uom else ""
-            qty = format_quantity(line.new_quantity or ZERO) if line.is_unit else ""
-            row.append(f"{qty}{uom}" if qty else "")
+            quantity = line.new_quantity or ZERO
+            row.append(format_units(quantity, line.uom, line.unit_price) if line.is_unit else "")
         row.append(money(line.new_value))
         if any_stored:
             row.append("" if line.is_unit else money(line.materials_stored))

@@ -16,9 +16,11 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr
 
 from mail.extract import extract_reply
+from mail.headers import BadAddress, address_header, header_value, read_header
 
 ROUTING_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
 MAX_ADDRESS = 254  # RFC 5321's limit; a longer From is no address we could answer
+MAX_FROM = 100_000  # a From header longer than this is cut before it is parsed
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ class InboundMail:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     recipients: tuple[str, ...] = ()  # To, Cc, Delivered-To, X-Original-To addresses
-    text: str = ""
+    text: str = ""  # what the sender wrote, without quoted history or signature
+    body: str = ""  # the whole body, quoted history included (where a template may be filled)
     attachments: tuple[RawAttachment, ...] = ()
     message: Message | None = field(default=None, repr=False)
     error: str | None = None
@@ -50,14 +53,14 @@ def _no_nul(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def header_text(message: Message, name: str) -> str:
-    value = message.get(name)
-    if value is None:
-        return ""
-    try:
-        return _no_nul(str(make_header(decode_header(str(value)))).strip())
-    except Exception:  # undecodable: keep the raw header
-        return _no_nul(str(value).strip())
+def _sender(message: Message) -> tuple[str, str]:
+    """(display name, address) of From; the name's encoded words are decoded after the
+    address is parsed, so an encoded comma or bracket cannot change the address."""
+    name, address = parseaddr(header_value(message.get("From"), limit=MAX_FROM))
+    if "=?" in name:
+        with contextlib.suppress(Exception):
+            name = str(make_header(decode_header(name)))
+    return header_value(name), header_value(address)
 
 
 def message_ids(value: str) -> tuple[str, ...]:
@@ -83,7 +86,7 @@ def parse_mail(raw: bytes) -> InboundMail:
     try:
         return _parse(message, raw)
     except Exception as exc:
-        ids = message_ids(_no_nul(str(message.get("Message-ID") or "")))
+        ids = message_ids(header_value(message.get("Message-ID")))
         return InboundMail(
             external_id=external_id(ids[0] if ids else None, raw),
             message=message,
@@ -92,35 +95,45 @@ def parse_mail(raw: bytes) -> InboundMail:
 
 
 def _parse(message: Message, raw: bytes) -> InboundMail:
-    ids = message_ids(header_text(message, "Message-ID"))
+    ids = message_ids(read_header(message, "Message-ID"))
     message_id = ids[0][:998] if ids else None
-    name, sender = parseaddr(header_text(message, "From"))
+    name, sender = _sender(message)
     recipients = tuple(
         addr.lower()
         for _, addr in getaddresses(
-            [_no_nul(str(v)) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
+            [header_value(v) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
         )
         if addr
     )
-    in_reply_to = message_ids(header_text(message, "In-Reply-To"))
+    in_reply_to = message_ids(read_header(message, "In-Reply-To"))
     sender = sender.strip().lower()
+    problem = None
     if len(sender) > MAX_ADDRESS:
+        problem = f"sender address longer than {MAX_ADDRESS} characters"
+    elif sender:
+        try:
+            address_header("", sender)
+        except BadAddress as exc:  # e.g. a non-ASCII local part: no answer could be sent
+            problem = f"sender cannot be answered: {exc}"
+    if problem is not None:
         return InboundMail(
             external_id=external_id(message_id, raw),
             message_id=message_id,
             message=message,
-            error=f"sender address longer than {MAX_ADDRESS} characters",
+            error=problem,
         )
+    reply = extract_reply(message)
     return InboundMail(
         external_id=external_id(message_id, raw),
         message_id=message_id,
         sender=sender,
         sender_name=name,
-        subject=header_text(message, "Subject"),
+        subject=read_header(message, "Subject"),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=message_ids(header_text(message, "References")),
+        references=message_ids(read_header(message, "References")),
         recipients=recipients,
-        text=_no_nul(extract_reply(message).text),
+        text=_no_nul(reply.text),
+        body=_no_nul(reply.body),
         attachments=tuple(_attachments(message)),
         message=message,
     )
@@ -147,6 +160,6 @@ def _attachments(message: Message) -> list[RawAttachment]:
         if filename:
             with contextlib.suppress(Exception):
                 filename = str(make_header(decode_header(filename)))
-        name = _no_nul(filename or "") or "attachment"
-        found.append(RawAttachment(name, _no_nul(part.get_content_type()), data))
+        name = header_value(filename, limit=255) or "attachment"
+        found.append(RawAttachment(name, header_value(part.get_content_type()), data))
     return found

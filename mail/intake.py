@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
+from conversations.parse import parse
 from conversations.service import ConversationService, SentHook
 from conversations.types import Turn
 from mail.autoreply import classify
@@ -25,8 +26,10 @@ from mail.inbound import InboundMail, parse_mail
 from mail.notify import queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
 from mail.routing import Refusal, Route, route_mail
+from mail.template import TEMPLATE_READ, filled_in, sent_template, template_left_text
 from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
 from models.db import session_scope
+from models.invitation import find_invitation
 from models.outbox import RefusalNotice, inbound_seen
 from models.tables import Invoice
 
@@ -73,8 +76,19 @@ class Intake:
         queue_sent_notification(session, invoice=invoice, settings=self.env, now=now)
 
     def process(self, raw: bytes) -> IntakeResult:
-        """Handle one message; raises only on database trouble (then it is retried later)."""
+        """Handle one message; raises only when the database cannot be reached (the message
+        is then left for a later pass). Anything else that goes wrong is recorded as `failed`
+        with its reason, so the message is not tried again and the next one goes on."""
         mail = parse_mail(raw)
+        try:
+            return self._process(mail)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            log.exception("message %s failed", mail.external_id)
+            return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
+
+    def _process(self, mail: InboundMail) -> IntakeResult:
         with session_scope(self.engine) as session:
             if inbound_seen(session, channel="email", external_id=mail.external_id):
                 return IntakeResult("duplicate", external_id=mail.external_id)
@@ -96,6 +110,9 @@ class Intake:
 
     def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
         stored, notes = self._store_attachments(mail)
+        text, template_note = self._with_template(mail, route)
+        if template_note:
+            notes.append(template_note)
         outbox = EmailOutbox(
             self.env,
             thread=Thread(mail.message_id, mail.references, route.subject or mail.subject),
@@ -111,7 +128,7 @@ class Intake:
             on_sent=self.on_sent,
         )
         assert route.person.id is not None
-        turn = Turn(text=mail.text, attachments=tuple(stored), channel="email")
+        turn = Turn(text=text, attachments=tuple(stored), channel="email")
         try:
             result = service.handle(
                 person_id=route.person.id,
@@ -129,6 +146,30 @@ class Intake:
             log.exception("turn of %s failed", mail.external_id)
             return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
         return IntakeResult("processed", None, mail.external_id, result.conversation_id)
+
+    def _with_template(self, mail: InboundMail, route: Route) -> tuple[str, str | None]:
+        """The turn's text: the new text, or, when it holds no answers, the answers typed
+        into our template in the quoted part; and a note saying which was read."""
+        with session_scope(self.engine) as session:
+            thread = [mail.in_reply_to, *reversed(mail.references)]
+            if route.commitment_id and route.period_id and route.person.id:
+                invitation = find_invitation(
+                    session,
+                    commitment_id=route.commitment_id,
+                    period_id=route.period_id,
+                    person_id=route.person.id,
+                )
+                thread.append(invitation.email_message_id if invitation else None)
+            template = sent_template(session, thread)
+        filled = filled_in(mail.body, template) if template else ()
+        written = {" ".join(line.split()).casefold() for line in mail.text.splitlines()}
+        filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)
+        if not filled:
+            return mail.text, None
+        parsed = parse(mail.text)
+        if parsed.answers or parsed.invoice_number:
+            return mail.text, template_left_text(filled)
+        return "\n".join([mail.text, *filled]).strip(), TEMPLATE_READ
 
     def _store_attachments(self, mail: InboundMail) -> tuple[list[AttachmentRef], list[str]]:
         stored: list[AttachmentRef] = []

@@ -22,11 +22,12 @@ from mail.calendar import BillingEvent, billing_calendar
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailSettings, domain, secret_bytes
 from mail.html import document, paragraphs, table, text_table
+from mail.template import TEMPLATE_MARKER
 from mail.tokens import make_token, reply_address
 from models.attachments import store_bytes
 from models.invitation import Invitation
 from models.ledger import load_ledger
-from models.money import format_quantity
+from models.money import format_quantity, format_unit_price
 from models.outbox import OutboundMessage
 from models.tables import BillingPeriod, Commitment, Company, Person, Project
 
@@ -53,6 +54,7 @@ class InviteEmail:
     subject: str
     text: str
     html: str
+    template: str  # the answer template, as the text shows it
 
 
 def invite_subject(project_name: str, administrator_name: str) -> str:
@@ -84,7 +86,9 @@ def sov_rows(ctx: Context) -> list[list[str]]:
                 terms.number,
                 terms.description,
                 qty,
-                f"${terms.unit_price:,.2f}" if unit and terms.unit_price is not None else "",
+                format_unit_price(terms.unit_price)
+                if unit and terms.unit_price is not None
+                else "",
                 money(terms.value),
                 money(history.previous_value),
                 money(terms.value - history.previous_value),
@@ -129,9 +133,7 @@ def compose_invite(
     rows = sov_rows(ctx)
     template = answer_template(ctx)
     sov_text = text_table([list(SOV_HEADER), *rows], {0, 1})
-    text = "\n\n".join(
-        [intro, "Schedule of values:", sov_text, HOW_TO, "---- answer template ----", template]
-    )
+    text = "\n\n".join([intro, "Schedule of values:", sov_text, HOW_TO, TEMPLATE_MARKER, template])
     template_html = escape(template)
     html = document(
         paragraphs(intro)
@@ -140,7 +142,7 @@ def compose_invite(
         + paragraphs(HOW_TO)
         + f'<pre style="background:#f6f6f6;padding:8px;">{template_html}</pre>'
     )
-    return InviteEmail(subject=subject, text=text + "\n", html=html)
+    return InviteEmail(subject=subject, text=text + "\n", html=html, template=template)
 
 
 CALENDAR_FILENAME = "billing-date.ics"
@@ -206,6 +208,7 @@ def queue_invite_email(
         references=(message_id,),
         auto_submitted=AUTO_GENERATED,
         attachments=files,
+        answer_template=content.template,
     )
     row = queue_email(
         session,

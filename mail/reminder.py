@@ -61,6 +61,7 @@ def queue_reminder_email(
     invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
     label = f"{commitment.number} {commitment.title}"
     deadline = deadline_text(reminder.offset_days, period.billing_date, period.due_date)
+    template = ""
     if invoice is not None:
         figures = invoice_figures(session, invoice)
         first = person.name.split()[0] if person.name.strip() else "there"
@@ -85,7 +86,7 @@ def queue_reminder_email(
             session, invitation, now=now, sender=settings.display_name, lead=lead
         )
         subject = f"Reminder: {invite.subject}"
-        text, html = invite.text, invite.html
+        text, html, template = invite.text, invite.html, invite.template
     message_id = f"<{token}.reminder-{reminder.reminder_id}@{domain(settings)}>"
     envelope = Envelope(
         recipient=person.email,
@@ -95,6 +96,7 @@ def queue_reminder_email(
         in_reply_to=invitation.email_message_id,
         references=tuple(ref for ref in (invitation.email_message_id, message_id) if ref),
         auto_submitted=AUTO_GENERATED,
+        answer_template=template,
     )
     return queue_email(
         session, envelope=envelope, text=text, html=html, message_id=message_id, kind="reminder"

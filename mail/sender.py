@@ -279,6 +279,11 @@ async def deliver_due(
                     await finish(row, str(exc))
                 except DeliveryError as exc:
                     await finish(row, str(exc), exc.permanent)
+                except MailConnectionError:
+                    raise  # the connection is gone: every row left is retried later
+                except Exception as exc:  # a bug on one row must not hold up the others
+                    log.exception("outbox row %s (%s) failed", row.id, row.message_id)
+                    await finish(row, f"{type(exc).__name__}: {exc}")
                 else:
                     await finish(row, None)
                 pending.pop(0)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from conversations.service import SentHook
 from mail.config import MailEnvironment
@@ -36,6 +36,7 @@ SEND_SECONDS = 2.0  # the outbox is looked at this often (and at once after an i
 SEND_BATCH = 50  # rows claimed per pass; a full pass is followed by another at once
 MAX_BACKOFF = 300.0
 LOCK_RETRY_SECONDS = 5.0  # a standby worker tries the mailbox lock this often (or each poll)
+INTAKE_TRIES = 5  # passes a message whose outcome the database refuses is fetched again
 
 
 @dataclass
@@ -73,6 +74,7 @@ class MailWorker:
         self.intake = Intake(engine, env, clock=clock, on_sent=on_sent)
         self.lock = lock or mailbox_lock(engine, env.mail)
         self._kick = asyncio.Event()
+        self._tries: dict[str, int] = {}  # IMAP uid -> passes that could not record it
 
     async def receive_once(self) -> list[IntakeResult]:
         """Fetch the unseen messages and process each; raises MailConnectionError.
@@ -90,9 +92,18 @@ class MailWorker:
             for item in batch:
                 try:
                     result = await asyncio.to_thread(self.intake.process, item.raw)
-                except SQLAlchemyError as exc:  # database trouble: leave it unseen, retry later
+                except OperationalError as exc:  # the database is away: retry later
                     log.error("message %s left for later: %s", item.uid, exc)
                     continue
+                except SQLAlchemyError as exc:  # even its failure could not be recorded
+                    tries = self._tries.get(item.uid, 0) + 1
+                    if tries < INTAKE_TRIES:
+                        self._tries[item.uid] = tries
+                        log.error("message %s left for later: %s", item.uid, exc)
+                        continue
+                    log.error("message %s given up after %d tries: %s", item.uid, tries, exc)
+                    result = IntakeResult("failed", str(exc)[:500])
+                self._tries.pop(item.uid, None)
                 results.append(result)
                 done.append(item.uid)
                 log.info("message %s: %s %s", item.uid, result.outcome, result.reason or "")

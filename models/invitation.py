@@ -24,6 +24,18 @@ class Invitation(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=50)
 
 
+def find_invitation(
+    session: Session, *, commitment_id: int, period_id: int, person_id: int
+) -> Invitation | None:
+    """The invitation of this contact for this commitment and period, if there is one."""
+    statement = select(Invitation).where(
+        col(Invitation.commitment_id) == commitment_id,
+        col(Invitation.period_id) == period_id,
+        col(Invitation.person_id) == person_id,
+    )
+    return session.exec(statement).first()
+
+
 def get_or_create_invitation(
     session: Session,
     *,
@@ -33,12 +45,9 @@ def get_or_create_invitation(
     expires_at: datetime,
 ) -> tuple[Invitation, bool]:
     """The invitation for this contact, commitment and period; True when it is new."""
-    statement = select(Invitation).where(
-        col(Invitation.commitment_id) == commitment_id,
-        col(Invitation.period_id) == period_id,
-        col(Invitation.person_id) == person_id,
+    found = find_invitation(
+        session, commitment_id=commitment_id, period_id=period_id, person_id=person_id
     )
-    found = session.exec(statement).first()
     if found is not None:
         if as_utc(found.expires_at) < expires_at:
             found.expires_at = expires_at

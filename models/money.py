@@ -81,7 +81,27 @@ def format_dollars(value: Decimal) -> str:
     return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 
 
+def unit_price_text(value: Decimal) -> str:
+    """A unit price as precise as it was set, two to four decimals, never rounded to cents:
+    `12.5` -> `"12.50"`, `212.3375` -> `"212.3375"`."""
+    whole, _, fraction = f"{value:z.4f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+
+
+def format_unit_price(value: Decimal) -> str:
+    """`212.3375` -> `"$212.3375"`, `4200` -> `"$4,200.00"`, `-1.5` -> `"-$1.50"`."""
+    whole, _, fraction = unit_price_text(value).partition(".")
+    text = f"{int(whole):,}.{fraction}".removeprefix("-")
+    return f"-${text}" if value < 0 else f"${text}"
+
+
 def format_quantity(value: Decimal) -> str:
     """A quantity without trailing zeros: `300.000000` -> `"300"`, `2.5` -> `"2.5"`."""
     text = f"{value:,.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def format_units(quantity: Decimal, uom: str | None, unit_price: Decimal | None) -> str:
+    """`20 EA @ $212.3375`: a unit-based line's quantity, with its price as precise as set."""
+    text = f"{format_quantity(quantity)} {uom}" if uom else format_quantity(quantity)
+    return f"{text} @ {format_unit_price(unit_price)}" if unit_price is not None else text

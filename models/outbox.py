@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Column, String, Text, UniqueConstraint, or_, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.tables import timestamp_column, utcnow
+from models.tables import as_utc, timestamp_column, utcnow
 
 
 class OutboxStatus(enum.StrEnum):
@@ -187,3 +187,36 @@ def mark_failed(
     else:
         row.next_attempt_at = now + backoff(row.attempts)
     session.add(row)
+
+
+STUCK_AFTER = timedelta(minutes=10)  # a due row still unsent this long after: no worker runs
+
+
+def troubled_rows(
+    session: Session, *, now: datetime, failed_only: bool = False
+) -> list[OutboundMessage]:
+    """Rows an operator should see: given up (`failed`), and unless `failed_only`, pending rows
+    that have failed at least once or have waited past their time (no worker sends them)."""
+    failed = col(OutboundMessage.status) == OutboxStatus.failed.value
+    stuck = (col(OutboundMessage.status) == OutboxStatus.pending.value) & or_(
+        col(OutboundMessage.attempts) > 0,
+        col(OutboundMessage.next_attempt_at) < now - STUCK_AFTER,
+    )
+    statement = select(OutboundMessage).where(failed if failed_only else or_(failed, stuck))
+    return list(session.exec(statement.order_by(col(OutboundMessage.id))))
+
+
+def retry_row(session: Session, *, row_id: int, now: datetime) -> OutboundMessage | None:
+    """Put a failed (or waiting) row back in line to be sent at once; None if there is no such
+    row. A row already sent, or being sent by a worker right now, is left alone."""
+    row = session.get(OutboundMessage, row_id, with_for_update=True)
+    if row is None or row.status == OutboxStatus.sent:
+        return None
+    if row.claimed_until is not None and as_utc(row.claimed_until) > now:
+        return None
+    row.status = OutboxStatus.pending
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.claimed_until = None
+    session.add(row)
+    return row

@@ -65,9 +65,7 @@ def invoice_document(session: Session, invoice: Invoice) -> dict[str, Any]:
             | {
                 "cost_code": sov.cost_code,
                 "retainage_percent": quantity_text(terms.retainage_percent),
-                "uom": fig.uom,
                 "quantity": quantity_text(fig.quantity) if unit and fig.quantity else None,
-                "unit_price": str(fig.unit_price) if unit and fig.unit_price else None,
                 "total_quantity": quantity_text(fig.total_quantity or ZERO) if unit else None,
             }
         )

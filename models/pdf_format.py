@@ -73,12 +73,6 @@ def quantity(value: str | None) -> str:
     return "" if value is None else format_quantity(Decimal(value))
 
 
-def unit_price(value: str) -> str:
-    """Two to four decimals: `"12.5"` -> `"12.50"`, `"0.1275"` -> `"0.1275"`."""
-    whole, _, fraction = f"{Decimal(value):,.4f}".partition(".")
-    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
-
-
 def day(iso: str | None) -> str:
     """`"2026-10-31"` -> `"Oct 31, 2026"`: no day/month ambiguity for any reader."""
     if not iso:

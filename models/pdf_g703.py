@@ -14,7 +14,7 @@ from typing import Any
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, Table, TableStyle
 
-from models.money import HUNDRED, ZERO
+from models.money import HUNDRED, ZERO, format_unit_price
 from models.money import percent as round_percent
 from models.pdf_format import (
     BOLD,
@@ -29,7 +29,6 @@ from models.pdf_format import (
     percent,
     quantity,
     text,
-    unit_price,
 )
 
 # (report key, column letter, heading, share of the table width); money columns from C on.
@@ -67,7 +66,7 @@ def unit_detail(line: Mapping[str, Any]) -> str:
     if line.get("quantity") is None:
         return ""
     uom = f" {text(line['uom'])}" if line.get("uom") else ""
-    price = f" × ${unit_price(line['unit_price'])}" if line.get("unit_price") else ""
+    price = f" × {format_unit_price(Decimal(line['unit_price']))}" if line.get("unit_price") else ""
     return (
         f"{quantity(line['quantity'])}{uom}{price} · this period "
         f"{quantity(line['new_quantity'])} · to date {quantity(line['total_quantity'])}{uom}"

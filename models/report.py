@@ -23,7 +23,7 @@ from models.invoice_lookup import (
     list_invoices,
 )
 from models.ledger import invoice_figures
-from models.money import HUNDRED, ZERO, cents, percent
+from models.money import HUNDRED, ZERO, cents, percent, unit_price_text
 from models.tables import Attachment, Invoice, InvoiceStatus, Project
 
 __all__ = [
@@ -99,6 +99,8 @@ def _line(figures: LineFigures) -> dict[str, Any]:
         "description": figures.description,
         "scheduled_value": money_text(figures.scheduled_value),
         "previous_value": money_text(figures.previous_value),
+        "unit_price": unit_price_text(figures.unit_price or ZERO) if figures.is_unit else None,
+        "uom": figures.uom if figures.is_unit else None,
         "new_quantity": None if new_quantity is None else quantity_text(new_quantity),
         "new_value": money_text(figures.new_value),
         "materials_stored": money_text(figures.materials_stored),

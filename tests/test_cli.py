@@ -73,6 +73,7 @@ def test_invoices_table(example: str) -> None:
         "Conduit",
         "15,000.00",
         "0.00",
+        "$12.50",
         "300",
         "3,750.00",
         "3,750.00",

@@ -10,7 +10,7 @@ import email.policy
 import email.utils
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -73,7 +73,14 @@ class Site:
         return list(json.loads(self.cli("invoices", "--json").stdout))
 
 
-def make_site(server: MailServer, root: Path, **extra: str) -> Site:
+def make_site(
+    server: MailServer,
+    root: Path,
+    *,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    **extra: str,
+) -> Site:
+    """A billbot on `server` with the DESIGN example imported (changed first by `edit`)."""
     billing = server.new_user("billing", "summit.test", "pw")
     sam = server.new_user("sam", "acme.test", "pw")
     jane = server.new_user("jane", "summit.test", "pw")
@@ -90,6 +97,8 @@ def make_site(server: MailServer, root: Path, **extra: str) -> Site:
     }
     site = Site(server, env, billing, sam, jane, root)
     data = shifted_example({"sam": sam, "jane": jane})
+    if edit is not None:
+        edit(data)
     site.cli("import", str(write_json(root / "import.json", data)))
     return site
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.settings import Settings
+from mail.compose import build_message
 from mail.config import MailSettings, secret_bytes
 from mail.intake import Intake
 from mail.tokens import make_token, reply_address
@@ -297,6 +298,9 @@ def test_mutated_mime_messages_never_break_the_intake(
         if n % CHECK_EVERY == 0:
             check_invoice(engine, ids.sc7, ids.nov)
     check_invoice(engine, ids.sc7, ids.nov)
+    with Session(engine) as session:  # every answer queued can become an email
+        for row in session.exec(select(OutboundMessage)):
+            build_message(row, settings.mail, settings.attachments_dir).as_bytes()
     with Session(engine) as session:
         reasons = Counter(
             f"{r.outcome}: {(r.reason or '')[:40]}" for r in session.exec(select(InboundMessage))

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.settings import Settings
+from mail import sender as mail_sender
 from mail.config import MailSettings
 from mail.sender import deliver_due
 from models.db import make_engine, session_scope
@@ -23,6 +24,8 @@ from models.outbox import (
     claim_due,
     mark_failed,
     mark_sent,
+    retry_row,
+    troubled_rows,
 )
 from tests.database import truncate_all
 from tests.servers.mailserver import MailServer, free_port
@@ -146,3 +149,58 @@ def test_a_refused_recipient_fails_alone_and_the_others_are_delivered(
     [received] = mail_servers.wait_for_messages(sam, "pw")
     assert received.obj["Message-ID"] == f"<m0-{sam.replace('@', '.')}@summit.test>"
     assert received.obj["Auto-Submitted"] == "auto-replied"
+
+
+@pytest.mark.servers
+def test_a_row_that_raises_is_retried_then_given_up_and_never_blocks_the_rows_behind(
+    sqlite_engine: Engine,
+    mail_servers: MailServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sam = mail_servers.new_user("sam", "acme.test", "pw")
+    add(sqlite_engine, 3, recipient=sam)
+    real_build = mail_sender.build_message
+
+    def build(row: OutboundMessage, *args: object) -> object:
+        if row.subject == "s0":  # a bug that only this row meets
+            raise RuntimeError("boom on s0")
+        return real_build(row, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mail_sender, "build_message", build)
+    config = settings(tmp_path, smtp_port=mail_servers.smtp_port)
+
+    report = asyncio.run(deliver_due(sqlite_engine, config, now=NOW))
+
+    assert (report.sent, report.retried, report.failed) == (2, 1, 0)
+    assert statuses(sqlite_engine) == [(sam, "pending", 1), (sam, "sent", 1), (sam, "sent", 1)]
+    assert len(mail_servers.wait_for_messages(sam, "pw", 2)) == 2
+    moment = NOW
+    for _ in range(MAX_ATTEMPTS - 1):  # each retry once its back-off has passed
+        moment += backoff(MAX_ATTEMPTS) + timedelta(minutes=1)
+        asyncio.run(deliver_due(sqlite_engine, config, now=moment))
+    with Session(sqlite_engine) as session:
+        row = session.exec(select(OutboundMessage).where(OutboundMessage.subject == "s0")).one()
+    assert (row.status, row.attempts) == (OutboxStatus.failed, MAX_ATTEMPTS)
+    assert row.last_error == "RuntimeError: boom on s0"
+    later = asyncio.run(deliver_due(sqlite_engine, config, now=moment + timedelta(days=1)))
+    assert (later.sent, later.retried, later.failed) == (0, 0, 0)  # given up: never again
+
+
+def test_troubled_rows_lists_failing_waiting_and_failed_rows(engine: Engine) -> None:
+    add(engine, 4)
+    with session_scope(engine) as session:
+        first, second, third, _fourth = claim_due(session, channel="email", now=NOW)
+        mark_failed(session, first, now=NOW, error="451 try later")
+        mark_failed(session, second, now=NOW, error="550 no such user", permanent=True)
+        mark_sent(session, third, now=NOW)
+    with session_scope(engine) as session:
+        soon = troubled_rows(session, now=NOW + timedelta(minutes=1))
+        assert [row.last_error for row in soon] == ["451 try later", "550 no such user"]
+        late = troubled_rows(session, now=NOW + timedelta(hours=1))  # the 4th waits unsent
+        assert [row.subject for row in late] == ["s0", "s1", "s3"]
+        failed = troubled_rows(session, now=NOW + timedelta(hours=1), failed_only=True)
+        assert [row.subject for row in failed] == ["s1"]
+        assert retry_row(session, row_id=third.id or 0, now=NOW) is None  # sent is final
+        again = retry_row(session, row_id=second.id or 0, now=NOW)
+        assert again is not None and (again.status, again.attempts) == ("pending", 0)

@@ -32,6 +32,8 @@ LINE_KEYS = {
     "description",
     "scheduled_value",
     "previous_value",
+    "unit_price",
+    "uom",
     "new_quantity",
     "new_value",
     "materials_stored",
@@ -88,6 +90,7 @@ def test_report_has_the_documented_shape_and_ties_to_the_lines(engine: Engine) -
     assert all(set(line) == LINE_KEYS for line in data["lines"])
     mobilization, _ductwork, units = data["lines"][:3]
     assert mobilization["new_quantity"] is None
+    assert (mobilization["unit_price"], mobilization["uom"]) == (None, None)  # amount-based
     assert mobilization["retainage_held"] == "0.00"  # the line's own 0% rate
     assert units["materials_stored"] == "60000.00"
     assert units["retainage_held"] == "3000.00"

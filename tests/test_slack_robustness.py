@@ -4,7 +4,9 @@ strangers, App Home, files and Socket Mode."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -13,10 +15,11 @@ from sqlmodel import Session, select
 
 from bot.slack.errors import DownloadError
 from bot.slack.files import fetch_file
+from bot.slack.sender import SlackSender
 from bot.slack.worker import SlackWorker, make_client
 from models.conversation import Conversation
 from models.db import session_scope
-from models.outbox import InboundMessage
+from models.outbox import InboundMessage, OutboundMessage
 from models.tables import Attachment, Person
 from tests.slack_emulator import (
     SlackEmulator,
@@ -217,3 +220,42 @@ async def test_an_invite_to_someone_not_on_slack_is_given_up_at_once(
         assert (row.status, row.attempts) == ("failed", 1)
         assert row.last_error and "users_not_found" in row.last_error
         assert h.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_slack_row_that_raises_is_retried_and_never_blocks_the_others(
+    slack_emulator: SlackEmulator,
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for user, email in [("U0SAM", "sam@acme.test"), ("U0MAX", "max@acme.test")]:
+        slack_emulator.add_user(user, email, user)
+    with session_scope(sqlite_engine) as session:
+        for n, user in enumerate(["U0SAM", "U0SAM", "U0MAX"]):
+            session.add(
+                OutboundMessage(
+                    channel="slack",
+                    recipient=user,
+                    body_text=f"message {n}",
+                    payload=json.dumps({"user": user, "text": f"message {n}"}),
+                    message_id=f"<raise-{n}@billbot>",
+                )
+            )
+    settings = settings_for(slack_emulator, sqlite_engine, tmp_path)
+    sender = SlackSender(sqlite_engine, make_client(settings))
+    deliver = sender._deliver
+
+    async def flaky(row: OutboundMessage) -> dict[str, Any]:
+        if row.body_text == "message 0":
+            raise KeyError("channel")  # a bug that only this row meets
+        return await deliver(row)
+
+    monkeypatch.setattr(sender, "_deliver", flaky)
+
+    assert await sender.run_once() == 1  # Max's message goes; Sam's second waits for his first
+    with Session(sqlite_engine) as session:
+        rows = {r.body_text: r for r in session.exec(select(OutboundMessage))}
+    assert [m["text"] for m in slack_emulator.messages_to("U0MAX")] == ["message 2"]
+    assert (rows["message 0"].status, rows["message 0"].attempts) == ("pending", 1)
+    assert rows["message 0"].last_error == "KeyError: 'channel'"
+    assert rows["message 1"].status == "pending" and rows["message 1"].attempts == 0

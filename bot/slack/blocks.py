@@ -16,7 +16,7 @@ from conversations.plaintext import G702_LABELS
 from conversations.render import money
 from conversations.types import Choice, Reply, ReplyKind, StepName
 from models.billing import G702Summary, LineFigures
-from models.money import format_money, format_quantity
+from models.money import format_money, format_units
 
 from .text import chunks, cut, escape
 
@@ -104,9 +104,7 @@ def lines_table(lines: Sequence[LineFigures]) -> list[Block]:
     for line in lines:
         this = format_money(line.new_value + line.materials_stored)
         if line.is_unit and line.new_quantity:
-            this = f"{format_quantity(line.new_quantity)} {line.uom or ''} {this}".replace(
-                "  ", " "
-            )
+            this = f"{format_units(line.new_quantity, line.uom, line.unit_price)} = {this}"
         row = [
             line.number,
             cut(line.description, 18),

@@ -54,7 +54,13 @@ class SlackSender:
                 except SlackCallError as exc:
                     log.warning("slack outbox row %s: %s", row.id, exc)
                     blocked.add(row.recipient)
-                    await asyncio.to_thread(self._write, self._failed, row, exc)
+                    await asyncio.to_thread(self._write, self._failed, row, str(exc), exc.permanent)
+                    continue
+                except Exception as exc:  # a bug on one row must not hold up the others
+                    log.exception("slack outbox row %s (%s) failed", row.id, row.message_id)
+                    blocked.add(row.recipient)
+                    error = f"{type(exc).__name__}: {exc}"
+                    await asyncio.to_thread(self._write, self._failed, row, error, False)
                     continue
                 await asyncio.to_thread(self._write, self._sent, row, outcome)
                 sent += 1
@@ -133,14 +139,12 @@ class SlackSender:
                 invitation.slack_ts = outcome["ts"]
                 session.add(invitation)
 
-    def _failed(self, row: OutboundMessage, exc: SlackCallError) -> None:
+    def _failed(self, row: OutboundMessage, error: str, permanent: bool) -> None:
         with session_scope(self.engine) as session:
             stored = session.get(OutboundMessage, row.id)
             if stored is None:
                 return
-            mark_failed(session, stored, now=self.clock(), error=str(exc))
-            if exc.permanent:
-                stored.status = OutboxStatus.failed
+            mark_failed(session, stored, now=self.clock(), error=error, permanent=permanent)
 
 
 def _first_pending(session: Session, recipients: set[str]) -> dict[str, int]:

@@ -1,0 +1,143 @@
+"""Answers typed into the answer template we sent, found in the quoted part of a reply.
+
+The invite says "reply and fill in the template below", and the most natural way to do that
+is to click Reply and type after `1:`, `2:` inside the quoted invite (Gmail and Apple Mail quote
+it with `>` or a blockquote; Outlook's inline replies leave it unmarked). The new text of such a
+reply holds no answers, so we look for the template in the whole body and take the lines the
+contact changed, comparing each with the template exactly as we sent it: a line we wrote
+ourselves (a suggested invoice number, the closing `send`) is never read as an answer, and
+nothing outside the template (the SOV table, the instructions) is read at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from models.outbox import OutboundMessage
+
+TEMPLATE_MARKER = "---- answer template ----"  # the line above the template in our emails
+WINDOW = 6  # body lines searched for the next template line (the contact's own lines between)
+_QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
+
+TEMPLATE_READ = "I read your answers from the template you filled in, in the quoted email."
+
+
+def template_left_text(answers: Sequence[str]) -> str:
+    """The note when a reply has answers on top and a filled-in template below as well."""
+    return (
+        "You also filled in the template in the quoted email below ("
+        + "; ".join(answers)
+        + "). I used the answers you wrote at the top and left the template alone; to use "
+        "those as well, write them at the top of your reply."
+    )
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One line of the template: `key: value` (`1:`, `Invoice number: INV-0042`) or a
+    bare word (`send`, value None)."""
+
+    key: str
+    value: str | None
+
+    @classmethod
+    def of(cls, line: str) -> Slot:
+        key, colon, value = line.partition(":")
+        return cls(key.strip(), value.strip()) if colon else cls(line.strip(), None)
+
+    def read(self, line: str) -> str | None:
+        """The value on `line` if it is this slot's line (any case and spacing), else None."""
+        if self.value is None:
+            return "" if _same(line, self.key) else None
+        key, colon, value = line.partition(":")
+        return value.strip() if colon and _same(key, self.key) else None
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def unquoted(line: str) -> str:
+    """A body line without its `>` quote marks and surrounding blanks."""
+    return _QUOTE.sub("", line).strip()
+
+
+def filled_in(body: str, template: str) -> tuple[str, ...]:
+    """The answers the contact typed into `template` somewhere in `body`, as answer lines
+    (`1: 50%`, `Invoice number: INV-0043`); empty when the template is not there or was sent
+    back as it was. Where the template appears more than once (a reminder quoting the invite),
+    the first copy with changes counts."""
+    slots = [Slot.of(line) for line in template.splitlines() if line.strip()]
+    lines = [unquoted(line) for line in body.splitlines()]
+    if len(slots) < 2:
+        return ()
+    for start, line in enumerate(lines):
+        # A copy begins at its first line, or below our marker when that line was deleted.
+        if slots[0].read(line) is None and not _same(line, TEMPLATE_MARKER):
+            continue
+        answers = _read_copy(lines, start, slots)
+        if answers:
+            return answers
+    return ()
+
+
+def _read_copy(lines: Sequence[str], start: int, slots: Sequence[Slot]) -> tuple[str, ...]:
+    """The changed slots of the template copy beginning at `lines[start]`, or () when too few
+    of its slots are there for it to be our template."""
+    found: list[tuple[Slot, str, list[str]]] = []  # slot, value on its line, lines typed after
+    position = start
+    for slot in slots:
+        for index in range(position, min(position + WINDOW, len(lines))):
+            value = slot.read(lines[index])
+            if value is None:
+                continue
+            if found:  # lines between two slots were typed by the contact under the first
+                found[-1][2].extend(line for line in lines[position:index] if line)
+            found.append((slot, value, []))
+            position = index + 1
+            break
+    if len(found) * 2 < len(slots) + 1:  # fewer than half of its lines: not our template
+        return ()
+    return tuple(answer for slot, value, extra in found if (answer := _answer(slot, value, extra)))
+
+
+def _answer(slot: Slot, value: str, extra: Iterable[str]) -> str | None:
+    if slot.value is None:
+        return None  # a bare word we wrote (`send`): never the contact's answer
+    typed = [value] if value and not _same(value, slot.value) else []
+    typed += [line for line in extra if not _same(line, slot.value)]
+    return f"{slot.key}: {', '.join(typed)}" if typed else None
+
+
+def template_of(row: OutboundMessage) -> str | None:
+    """The answer template an outbound email carried (kept in its payload; older rows: the
+    lines after the marker in its text)."""
+    kept = row.data().get("answer_template")
+    if kept:
+        return str(kept)
+    _head, marker, tail = (row.body_text or "").partition(TEMPLATE_MARKER)
+    if not marker:
+        return None
+    return tail.strip() or None
+
+
+def sent_template(session: Session, message_ids: Sequence[str | None]) -> str | None:
+    """The template of the newest of our emails among `message_ids` (the thread being
+    answered, nearest first) that carried one."""
+    ids = [message_id for message_id in message_ids if message_id]
+    if not ids:
+        return None
+    statement = select(OutboundMessage).where(
+        col(OutboundMessage.channel) == "email", col(OutboundMessage.message_id).in_(ids)
+    )
+    rows = {row.message_id: row for row in session.exec(statement)}
+    for message_id in ids:
+        row = rows.get(message_id)
+        template = template_of(row) if row is not None else None
+        if template:
+            return template
+    return None

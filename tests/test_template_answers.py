@@ -1,0 +1,129 @@
+"""Reading answers typed into our answer template (`mail.template.filled_in`), and the
+pleasantries around answers (`conversations.vocabulary.is_pleasantry`)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conversations.parse import Expect, parse
+from conversations.vocabulary import is_pleasantry
+from mail.template import TEMPLATE_MARKER, filled_in
+
+TEMPLATE = "Invoice number: INV-0042\n1: \n2: \n3: \nsend"
+INVITE_TEXT = f"""Hi Sam,
+
+Schedule of values:
+
+#  Description   Quantity  Unit price
+-  -----------  ---------  ----------
+1  Conduit       1,200 LF      $12.50
+2  Panels            8 EA   $4,200.00
+3  Fixtures         40 EA     $212.3375
+
+How to answer: reply to this email and fill in the template below. For each line write
+one of: 45% (total progress to date), +10% (progress this period), 30 units.
+
+{TEMPLATE_MARKER}
+
+{TEMPLATE}
+"""
+
+
+def quote(text: str, prefix: str = "> ") -> str:
+    return "\n".join(f"{prefix}{line}".rstrip() for line in text.splitlines())
+
+
+def filled(**answers: str) -> str:
+    text = INVITE_TEXT
+    for line, answer in answers.items():
+        text = text.replace(f"\n{line.lstrip('_')}: \n", f"\n{line.lstrip('_')}: {answer}\n")
+    return text
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (quote(filled(_1="50%", _2="2 units")), ("1: 50%", "2: 2 units")),
+        (quote(quote(filled(_3="skip"))), ("3: skip",)),  # quoted twice
+        (quote(filled(_1="50%"), ">"), ("1: 50%",)),  # `>` without a space
+        (filled(_1="50%", _3="done"), ("1: 50%", "3: done")),  # Outlook: not marked at all
+        (quote(INVITE_TEXT.replace("1: \n", "1:\n45%\n")), ("1: 45%",)),  # typed below `1:`
+        (quote(INVITE_TEXT.replace("INV-0042", "INV-0099")), ("Invoice number: INV-0099",)),
+        (quote(INVITE_TEXT.replace("1: \n", "1:   50 %  \n")), ("1: 50 %",)),
+        # the first line deleted: the marker still says where the template is
+        (quote(INVITE_TEXT.replace("Invoice number: INV-0042\n", "").replace("2: \n", "2: 3\n")),
+         ("2: 3",)),
+    ],
+)  # fmt: skip
+def test_lines_changed_in_the_template_are_read(body: str, expected: tuple[str, ...]) -> None:
+    assert filled_in(body, TEMPLATE) == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        quote(INVITE_TEXT),  # sent back as it was: the number and `send` are ours
+        quote(INVITE_TEXT.replace("1  Conduit ", "1  Conduit 50% ")),  # the SOV table edited
+        quote(INVITE_TEXT.replace("45% (total", "55% (total")),  # the instructions edited
+        "1: 50%\n2: 30 units",  # answers, but not in our template
+        "",
+        "> 1: 50%",  # one line of it is not the template
+    ],
+)
+def test_nothing_we_wrote_and_nothing_outside_the_template_is_read(body: str) -> None:
+    assert filled_in(body, TEMPLATE) == ()
+
+
+def test_the_first_copy_with_changes_counts() -> None:
+    reminder = quote(filled(_2="30 units"))
+    older = quote(quote(filled(_1="10%")))
+    assert filled_in(f"{reminder}\n{older}", TEMPLATE) == ("2: 30 units",)
+    assert filled_in(f"{quote(INVITE_TEXT)}\n{older}", TEMPLATE) == ("1: 10%",)
+
+
+@given(st.text(max_size=400))
+def test_any_body_is_read_without_raising_and_only_as_template_lines(body: str) -> None:
+    for answer in filled_in(body, TEMPLATE):
+        assert answer.split(":", 1)[0] in {"Invoice number", "1", "2", "3"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Filled in below.",
+        "Thanks!",
+        "Thank you very much",
+        "See attached",
+        "Please see attached lien waiver",
+        "Please find our pay app attached",
+        "Our pay app is attached.",
+        "Attached is our invoice",
+        "Hi Jane,",
+        "Good morning",
+        "Here you go",
+        "I filled it in below",
+        "answers below",
+        "Let me know if you need anything else",
+        "Best regards",
+    ],
+)
+def test_pleasantries_beside_answers_are_neither_answers_nor_errors(text: str) -> None:
+    assert is_pleasantry(text)
+    for expect in (Expect.invoice_number, Expect.line, Expect.attachments, Expect.review):
+        parsed = parse(f"{text}\n1: 50%", expect=expect)
+        assert parsed.problems == () and len(parsed.answers) == 1, (expect, parsed)
+
+
+@pytest.mark.parametrize(
+    "text", ["done", "skip", "none", "send", "50%", "INV-0042", "Conduit", "12 units", "Sam"]
+)
+def test_answers_and_unknown_words_are_not_pleasantries(text: str) -> None:
+    assert not is_pleasantry(text)
+
+
+def test_a_name_after_thanks_is_part_of_the_pleasantry() -> None:
+    parsed = parse("1: 50%\nThanks, Sam", expect=Expect.line)
+    assert parsed.problems == () and parsed.pleasantries == ("Thanks", "Sam")
+    assert parse("Sam", expect=Expect.line).problems  # alone, a name is not understood
