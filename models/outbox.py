@@ -187,3 +187,12 @@ def mark_failed(
     else:
         row.next_attempt_at = now + backoff(row.attempts)
     session.add(row)
+
+
+def postpone(session: Session, row: OutboundMessage, *, until: datetime, error: str) -> None:
+    """Wait for something outside the message (the mailbox sign-in being fixed): the claim is
+    released and no attempt is used up, so a long outage never makes billbot give up."""
+    row.last_error = error[:2000]
+    row.claimed_until = None
+    row.next_attempt_at = until
+    session.add(row)
