@@ -36,7 +36,7 @@ def _required(value: object, setting: str, why: str) -> None:
 
 
 @contextmanager
-def _reaching(endpoint: str) -> Iterator[None]:
+def reaching(endpoint: str) -> Iterator[None]:
     """Network trouble with the token endpoint -> MailConnectionError (retried later)."""
     import requests
     from google.auth.exceptions import TransportError
@@ -47,7 +47,7 @@ def _reaching(endpoint: str) -> Iterator[None]:
         raise MailConnectionError(f"cannot reach the token endpoint {endpoint}: {exc}") from exc
 
 
-def _scopes(settings: MailSettings, default: list[str]) -> list[str]:
+def scopes_for(settings: MailSettings, default: list[str]) -> list[str]:
     return settings.oauth2.scope.split() if settings.oauth2.scope else list(default)
 
 
@@ -70,7 +70,7 @@ class MicrosoftSource:
         self._custom = custom
         self._app: Any = None
 
-    def _application(self) -> Any:
+    def application(self) -> Any:
         if self._app is None:
             import msal
 
@@ -81,7 +81,7 @@ class MicrosoftSource:
                 "instance_discovery": not self._custom,
                 "token_cache": msal.TokenCache(),
             }
-            with _reaching(self.endpoint):
+            with reaching(self.endpoint):
                 try:
                     if o.client_secret is not None:
                         secret = o.client_secret.get_secret_value()
@@ -98,13 +98,13 @@ class MicrosoftSource:
         return self._app
 
     def fetch(self, refresh_token: str | None) -> Grant:
-        app = self._application()
-        with _reaching(self.endpoint):
+        app = self.application()
+        with reaching(self.endpoint):
             if refresh_token is not None:
-                scopes = _scopes(self.settings, MICROSOFT_USER_SCOPES)
+                scopes = scopes_for(self.settings, MICROSOFT_USER_SCOPES)
                 result = app.acquire_token_by_refresh_token(refresh_token, scopes=scopes)
             elif hasattr(app, "acquire_token_for_client"):
-                scopes = _scopes(self.settings, MICROSOFT_APP_SCOPES)
+                scopes = scopes_for(self.settings, MICROSOFT_APP_SCOPES)
                 result = app.acquire_token_for_client(scopes=scopes)
             else:
                 raise SignInError(
@@ -165,7 +165,7 @@ class GoogleSource:
                 token_uri=self.endpoint,
                 client_id=o.client_id,
                 client_secret=o.client_secret.get_secret_value() if o.client_secret else None,
-                scopes=_scopes(self.settings, GOOGLE_SCOPES),
+                scopes=scopes_for(self.settings, GOOGLE_SCOPES),
             )
         elif self._service_account is not None:
             from google.oauth2 import service_account
@@ -173,7 +173,7 @@ class GoogleSource:
             try:
                 credentials = service_account.Credentials.from_service_account_info(
                     {**self._service_account, "token_uri": self.endpoint},
-                    scopes=_scopes(self.settings, GOOGLE_SCOPES),
+                    scopes=scopes_for(self.settings, GOOGLE_SCOPES),
                     subject=self.settings.mailbox_user,
                 )
             except (ValueError, KeyError) as exc:
@@ -183,7 +183,7 @@ class GoogleSource:
                 "no service account and no refresh token",
                 fix=f"set {SETTING}SERVICE_ACCOUNT_FILE",
             )
-        with _reaching(self.endpoint):
+        with reaching(self.endpoint):
             try:
                 credentials.refresh(Request(http_session(self.settings)))
             except google.auth.exceptions.RefreshError as exc:
@@ -241,7 +241,7 @@ class GenericSource:
         """Run `request(client)`, translating authlib's and requests' errors."""
         from authlib.integrations.base_client import OAuthError
 
-        with _reaching(self.endpoint):
+        with reaching(self.endpoint):
             try:
                 return request(self._client())
             except OAuthError as exc:
