@@ -57,7 +57,8 @@ class MailCheck:
         self.report = report
         self.wait = wait
         self.steps: list[Step] = []
-        self._box: BaseMailBox | None = None
+        self._box: BaseMailBox | None = None  # the IMAP connection, to close at the end
+        self._signed_in = False
 
     @property
     def failed(self) -> bool:
@@ -75,7 +76,7 @@ class MailCheck:
             await asyncio.to_thread(self._imap)
         try:
             tag = await self._smtp()
-            if self._box is not None:
+            if self._box is not None and self._signed_in:
                 await asyncio.to_thread(self._arrival, self._box, tag)
         except _Stop:
             pass
@@ -90,15 +91,16 @@ class MailCheck:
         s = self.settings
         self._reach("IMAP", s.imap_host, s.imap_port, "IMAP")
         client = ImapClient(s, timeout=20, tokens=self.tokens)
-        box = self._tls("IMAP", s.imap_security, client.open)
+        box = self._box = self._tls("IMAP", s.imap_security, client.open)
         self._token()
+        self._box = None  # sign_in closes the connection it was given when it fails
         try:
             box = client.sign_in(box)
         except SignInError as exc:
             self._step("IMAP sign-in", False, exc.problem, exc.fix)
         except MailConnectionError as exc:
             self._step("IMAP sign-in", False, str(exc), "try again; if it lasts, check the server")
-        self._box = box
+        self._box, self._signed_in = box, True
         self._step("IMAP sign-in", True, f"as {s.mailbox_user} ({self._mechanism()})")
         try:
             with translated("select"):

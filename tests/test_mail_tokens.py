@@ -367,3 +367,32 @@ def test_migration_0007_matches_the_token_table(engine: Engine) -> None:
         differences = compare_metadata(context, SQLModel.metadata)
 
     assert [d for d in differences if "mail_oauth_tokens" in repr(d)] == []
+
+
+def test_mail_login_with_microsoft_keeps_the_refresh_token(
+    sqlite_engine: Engine, https_token_server: TokenServer, ca: trustme.CA, tmp_path: Path
+) -> None:
+    from mail.auth.device import login
+
+    server = https_token_server
+    server.add_client("ms-login", None, [])
+    server.approve_devices_as(USER)
+    config = microsoft(server, ca_file(ca, tmp_path), client_id="ms-login")
+    shown: list[str] = []
+
+    login(config, sqlite_engine, show=shown.append)
+
+    assert len(shown) == 1 and "enter the code" in shown[0]
+    [row] = stored(sqlite_engine)
+    manager(sqlite_engine, config).token()  # delegated access from the kept token
+    assert [r.grant_type for r in server.requests("ms-login")][-1] == "refresh_token"
+    assert server.requests("ms-login")[-1].refresh_token not in row.refresh_token
+
+
+def test_mail_login_with_google_explains_the_alternatives(sqlite_engine: Engine) -> None:
+    from mail.auth.device import login
+
+    config = settings(provider="google", refresh_token="x", client_id="c")
+
+    with pytest.raises(MailConfigError, match="SERVICE_ACCOUNT_FILE"):
+        login(config, sqlite_engine, show=print)
