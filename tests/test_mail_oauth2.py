@@ -110,22 +110,26 @@ async def test_tokens_expired_and_revoked_mid_run_are_refreshed_nothing_lost_or_
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop))
 
-    def drop_imap_session() -> None:
+    async def drop_imap_session() -> None:
         # Dovecot checks a token at sign-in only: drop the session, as a NAT would, so the
-        # worker signs in again with the token it has cached.
-        assert worker.imap.box is not None
-        worker.imap.box.client.sock.shutdown(socket.SHUT_RDWR)
+        # worker signs in again with the token it has cached (once it has signed in at all).
+        for _ in range(400):
+            if worker.imap.box is not None:
+                worker.imap.box.client.sock.shutdown(socket.SHUT_RDWR)
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the worker never signed in to IMAP")
 
     try:
         [invite] = await asyncio.to_thread(site.inbox, site.sam)
         assert token_server.expire_access_tokens(app) >= 1
-        drop_imap_session()
+        await drop_imap_session()
         answer = "Invoice number: INV-0042\n1: 50%\n2: 2 units"
         await asyncio.to_thread(site.server.send, client_reply(invite, site.sam, answer))
         review = (await asyncio.to_thread(wait_for, site, site.sam, 2))[-1]
 
         assert token_server.revoke_access_tokens(app) >= 1
-        drop_imap_session()
+        await drop_imap_session()
         await asyncio.to_thread(site.server.send, client_reply(review, site.sam, "SEND"))
         messages = await asyncio.to_thread(wait_for, site, site.sam, 3)
         await asyncio.to_thread(wait_for, site, site.jane, 1)
