@@ -396,3 +396,27 @@ def test_mail_login_with_google_explains_the_alternatives(sqlite_engine: Engine)
 
     with pytest.raises(MailConfigError, match="SERVICE_ACCOUNT_FILE"):
         login(config, sqlite_engine, show=print)
+
+
+def test_incomplete_oauth2_settings_stop_mail_check_with_the_setting_to_add(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    env = {
+        "BILLBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'billbot.db'}",
+        "BILLBOT_MAIL__ADDRESS": USER,
+        "BILLBOT_MAIL__IMAP_HOST": "127.0.0.1",
+        "BILLBOT_MAIL__SMTP_HOST": "127.0.0.1",
+        "BILLBOT_MAIL__SECRET": "s3cret",
+        "BILLBOT_MAIL__AUTH": "oauth2",
+        "BILLBOT_MAIL__OAUTH2__CLIENT_ID": "app",
+    }
+
+    result = CliRunner().invoke(app, ["mail", "check"], env=env)
+
+    assert result.exit_code == 2
+    assert "set BILLBOT_MAIL__OAUTH2__TOKEN_URL" in result.output
+    assert "Traceback" not in result.output
