@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from bot.cli_mail import mail_app
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
@@ -28,6 +30,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(mail_app, name="mail")
 
 
 class ExportFormat(enum.StrEnum):

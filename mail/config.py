@@ -15,6 +15,31 @@ class Security(StrEnum):
     none = "none"
 
 
+class Auth(StrEnum):
+    password = "password"
+    oauth2 = "oauth2"
+
+
+class Provider(StrEnum):
+    microsoft = "microsoft"
+    google = "google"
+    generic = "generic"
+
+
+class OAuth2Settings(BaseModel):
+    """`BILLBOT_MAIL__OAUTH2__*`: how billbot gets access tokens for the mailbox."""
+
+    provider: Provider = Provider.generic
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    tenant_id: str | None = None  # microsoft
+    token_url: str | None = None  # generic; derived for the others (set it for another cloud)
+    device_authorization_url: str | None = None  # generic, for `billbot mail login`
+    scope: str | None = None  # default: the provider's IMAP + SMTP scopes
+    refresh_token: SecretStr | None = None  # delegated access; else client credentials
+    service_account_file: Path | None = None  # google: a key with domain-wide delegation
+
+
 class MailSettings(BaseModel):
     address: str | None = None  # e.g. billing@summit.test; replies go to billing+<token>@...
     display_name: str = "billbot"
@@ -30,6 +55,9 @@ class MailSettings(BaseModel):
     smtp_password: SecretStr | None = None
     smtp_security: Security = Security.ssl
     secret: SecretStr | None = None  # signs the per-invitation reply tokens
+    auth: Auth = Auth.password
+    oauth2: OAuth2Settings = OAuth2Settings()
+    ca_file: Path | None = None  # a private CA trusted besides the system's
     token_days: int = 120
     max_attachment_bytes: int = 25 * 1024 * 1024
     max_attachments: int = 20
@@ -38,6 +66,11 @@ class MailSettings(BaseModel):
     @property
     def configured(self) -> bool:
         return bool(self.address and self.imap_host and self.smtp_host)
+
+    @property
+    def mailbox_user(self) -> str:
+        """Who signs in to IMAP (and, with OAuth2, whose token SMTP uses too)."""
+        return self.imap_user or self.address or ""
 
 
 class MailEnvironment(Protocol):

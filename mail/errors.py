@@ -22,3 +22,20 @@ class DeliveryError(MailError):
 
 class ComposeError(MailError):
     """An outbound message cannot be built (for example its attachment file is missing)."""
+
+
+class SignInError(MailConnectionError):
+    """The mailbox or the token endpoint refused billbot's credentials.
+
+    Retrying helps only once someone fixed what `fix` names, so the worker retries with
+    back-off, and an outbox row waiting for it is postponed without using up its attempts.
+    """
+
+    def __init__(self, problem: str, *, fix: str) -> None:
+        super().__init__(f"{problem}. Fix: {fix}")
+        self.problem = problem
+        self.fix = fix
+
+
+class MailConfigError(MailError):
+    """The mail settings are incomplete or contradictory; names the setting to change."""

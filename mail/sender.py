@@ -20,14 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from mail.auth.refusals import mailbox_refused, password_refused
 from mail.compose import build_message
 from mail.config import MailEnvironment, MailSettings, Security
-from mail.errors import ComposeError, DeliveryError, MailConnectionError
+from mail.errors import ComposeError, DeliveryError, MailConnectionError, SignInError
+from mail.tls import tls_context
 from models.db import session_scope
 from models.outbox import (
     OutboundMessage,
@@ -35,9 +38,13 @@ from models.outbox import (
     claim_due,
     mark_failed,
     mark_sent,
+    postpone,
     renew_claim,
 )
 from models.tables import as_utc
+
+if TYPE_CHECKING:
+    from mail.auth.tokens import TokenManager
 
 log = logging.getLogger(__name__)
 WRITE_ATTEMPTS = 5  # pool_pre_ping reconnects a dropped connection on the next attempt
@@ -45,13 +52,25 @@ CONNECTION_ERRORS = (OSError, ssl.SSLError, socket.gaierror, asyncio.TimeoutErro
 # The claim on each row is renewed while it is sent (heartbeat every third of it), so this
 # only bounds how long a killed worker's claimed rows wait before another worker sends them.
 LEASE_SECONDS = 30.0
+SIGN_IN_DELAY = 60.0  # seconds rows wait after a refused SMTP sign-in (the worker doubles it)
 
 
 class SmtpClient:
-    """An SMTP session; aiosmtplib's errors are translated to the channel's own."""
+    """An SMTP session; aiosmtplib's errors are translated to the channel's own.
 
-    def __init__(self, settings: MailSettings, *, timeout: float = 30.0) -> None:
+    Signs in with the password, or with SASL XOAUTH2 (`auth_xoauth2`) when `tokens` is
+    given: a refused token is replaced by a fresh one once, on the same connection.
+    """
+
+    def __init__(
+        self,
+        settings: MailSettings,
+        *,
+        timeout: float = 30.0,
+        tokens: TokenManager | None = None,
+    ) -> None:
         self.settings = settings
+        self.tokens = tokens
         security = settings.smtp_security
         self.smtp = aiosmtplib.SMTP(
             hostname=settings.smtp_host,
@@ -59,14 +78,22 @@ class SmtpClient:
             timeout=timeout,
             use_tls=security == Security.ssl,
             start_tls=security == Security.starttls,
+            tls_context=tls_context(settings) if security != Security.none else None,
         )
 
     async def __aenter__(self) -> SmtpClient:
+        await self.open()
+        try:
+            await self.sign_in()
+        except BaseException:
+            await self._close()
+            raise
+        return self
+
+    async def open(self) -> None:
+        """Connect, with TLS as configured (certificate verified)."""
         try:
             await self.smtp.connect()
-            if self.settings.smtp_user and self.settings.smtp_password is not None:
-                password = self.settings.smtp_password.get_secret_value()
-                await self.smtp.login(self.settings.smtp_user, password)
         except aiosmtplib.SMTPResponseException as exc:
             await self._close()
             raise MailConnectionError(
@@ -75,7 +102,47 @@ class SmtpClient:
         except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
             await self._close()
             raise MailConnectionError(f"cannot connect to SMTP: {exc}") from exc
-        return self
+
+    async def sign_in(self) -> None:
+        """Sign in (nothing to do without an SMTP user or OAuth2)."""
+        s = self.settings
+        try:
+            if self.tokens is not None:
+                await self._sign_in_xoauth2(s.smtp_user or s.mailbox_user, self.tokens)
+            elif s.smtp_user and s.smtp_password is not None:
+                try:
+                    await self.smtp.login(s.smtp_user, s.smtp_password.get_secret_value())
+                except aiosmtplib.SMTPAuthenticationError as exc:
+                    setting = "BILLBOT_MAIL__SMTP_USER and BILLBOT_MAIL__SMTP_PASSWORD"
+                    raise password_refused("SMTP", s.smtp_user, exc.message, setting) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise MailConnectionError(
+                f"SMTP refused the session: {exc.code} {exc.message}"
+            ) from exc
+        except (aiosmtplib.SMTPException, *CONNECTION_ERRORS) as exc:
+            raise MailConnectionError(f"SMTP sign-in failed: {exc}") from exc
+
+    async def _sign_in_xoauth2(self, user: str, tokens: TokenManager) -> None:
+        if self.smtp.last_ehlo_response is None:
+            await self.smtp.ehlo()
+        if "xoauth2" not in self.smtp.server_auth_methods:
+            offered = " ".join(self.smtp.server_auth_methods) or "none"
+            raise SignInError(
+                f"the SMTP server does not offer XOAUTH2 (it offers: {offered})",
+                fix="send through the provider's submission server (Microsoft 365: "
+                "smtp.office365.com, port 587, starttls; Google: smtp.gmail.com, port 465, ssl)",
+            )
+        token = await asyncio.to_thread(tokens.token)
+        try:
+            await self.smtp.auth_xoauth2(user, token)
+            return
+        except aiosmtplib.SMTPAuthenticationError:
+            await asyncio.to_thread(tokens.invalidate, token)
+        token = await asyncio.to_thread(tokens.token)
+        try:
+            await self.smtp.auth_xoauth2(user, token)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise mailbox_refused(self.settings, "SMTP", f"{exc.code} {exc.message}") from exc
 
     async def __aexit__(
         self,
@@ -116,6 +183,7 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0  # permanently
     skipped: int = 0  # the claim had expired and another worker took the row over
+    postponed: int = 0  # waiting for the mailbox sign-in to be fixed (no attempt used)
 
 
 def _claim(engine: Engine, now: datetime, limit: int, lease: float) -> list[OutboundMessage]:
@@ -153,6 +221,15 @@ def _finish(
                 raise
             log.warning("outbox row %s not recorded yet: %s", claim.id, exc)
             time.sleep(0.05 * attempt)
+
+
+def _postpone(engine: Engine, claim: OutboundMessage, until: datetime, error: str) -> None:
+    assert claim.id is not None
+    with session_scope(engine) as session:
+        row = session.get(OutboundMessage, claim.id, with_for_update=True)
+        pending = row is not None and row.status == OutboxStatus.pending
+        if pending and row is not None and _claim_time(row) == _claim_time(claim):
+            postpone(session, row, until=until, error=error)
 
 
 def _record_outcome(
@@ -232,12 +309,15 @@ async def deliver_due(
     now: datetime,
     limit: int = 50,
     lease: float = LEASE_SECONDS,
+    tokens: TokenManager | None = None,
+    sign_in_delay: float = SIGN_IN_DELAY,
 ) -> DeliveryReport:
     """One pass: send every due email row; failures are scheduled again (or given up on 5xx).
 
     Each row's claim is renewed (committed) right before it is sent and kept alive while it
     is, so two live workers never send one row; a worker killed mid-send leaves at most that
-    one row to be sent again once its lease has expired.
+    one row to be sent again once its lease has expired. When the SMTP sign-in is refused
+    (`SignInError`), the rows wait `sign_in_delay` seconds without using up an attempt.
     """
     report = DeliveryReport()
     rows = await asyncio.to_thread(_claim, engine, now, limit, lease)
@@ -261,7 +341,7 @@ async def deliver_due(
 
     pending = list(rows)
     try:
-        async with SmtpClient(env.mail) as smtp:
+        async with SmtpClient(env.mail, tokens=tokens) as smtp:
             while pending:
                 row = pending[0]
                 if not await _still_ours(engine, row, lease, moment):
@@ -287,6 +367,12 @@ async def deliver_due(
                 else:
                     await finish(row, None)
                 pending.pop(0)
+    except SignInError as exc:
+        log.error("outbox waits %.0f s for the SMTP sign-in: %s", sign_in_delay, exc)
+        until = moment() + timedelta(seconds=sign_in_delay)
+        for row in pending:
+            await asyncio.to_thread(_postpone, engine, row, until, str(exc))
+            report.postponed += 1
     except MailConnectionError as exc:
         for row in pending:
             await finish(row, str(exc))

@@ -2,7 +2,10 @@
 
 Each fetched message goes through `Intake.process` in a thread; it is flagged `\\Seen`
 only after its transaction committed. Connection errors reconnect with exponential
-back-off; nothing here ever reaches the user.
+back-off; nothing here ever reaches the user. A refused sign-in (`SignInError`: a wrong
+secret, consent missing, the app not allowed on the mailbox) is logged as one line that
+says what to fix, and retried with the same back-off: the mailbox and the token endpoint
+are asked once per attempt, never in a loop.
 
 Several workers may share one PostgreSQL database: only the holder of the mailbox lock
 (`mail.lock`) fetches; the others deliver the outbox and retry the lock every few seconds,
@@ -14,20 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from conversations.service import SentHook
+from mail.auth import token_manager
 from mail.config import MailEnvironment
-from mail.errors import MailConnectionError
+from mail.errors import MailConnectionError, SignInError
 from mail.imap import ImapClient
 from mail.intake import Intake, IntakeResult
 from mail.lock import MailboxLock, mailbox_lock
-from mail.sender import DeliveryReport, deliver_due
+from mail.sender import SIGN_IN_DELAY, DeliveryReport, deliver_due
+
+if TYPE_CHECKING:
+    from mail.auth.tokens import TokenManager
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +74,21 @@ class MailWorker:
         imap: ImapClient | None = None,
         on_sent: SentHook | None = None,
         lock: MailboxLock | None = None,
+        tokens: TokenManager | None = None,
+        pause: Callable[[asyncio.Event, float], Awaitable[None]] = _sleep,
     ) -> None:
         self.engine = engine
         self.env = env
         self.clock = clock
-        self.imap = imap or ImapClient(env.mail)
+        # One token manager for IMAP and SMTP, so they never spend one refresh token twice.
+        self.tokens = tokens or token_manager(env.mail, engine)
+        self.imap = imap or ImapClient(env.mail, tokens=self.tokens)
         self.intake = Intake(engine, env, clock=clock, on_sent=on_sent)
         self.lock = lock or mailbox_lock(engine, env.mail)
+        self.pause = pause  # waits between attempts (tests record the back-off instead)
         self._kick = asyncio.Event()
         self._tries: dict[str, int] = {}  # IMAP uid -> passes that could not record it
+        self._sign_in_refusals = 0  # in a row, on the SMTP side: postpones the outbox longer
 
     async def receive_once(self) -> list[IntakeResult]:
         """Fetch the unseen messages and process each; raises MailConnectionError.
@@ -114,7 +128,20 @@ class MailWorker:
                 return results
 
     async def deliver_once(self) -> DeliveryReport:
-        return await deliver_due(self.engine, self.env, now=self.clock(), limit=SEND_BATCH)
+        delay = min(SIGN_IN_DELAY * 2**self._sign_in_refusals, MAX_BACKOFF * 3)
+        report = await deliver_due(
+            self.engine,
+            self.env,
+            now=self.clock(),
+            limit=SEND_BATCH,
+            tokens=self.tokens,
+            sign_in_delay=delay,
+        )
+        if report.postponed:
+            self._sign_in_refusals += 1
+        elif report.sent:
+            self._sign_in_refusals = 0
+        return report
 
     async def run_once(self) -> PassReport:
         """One fetch and one outbox pass; connection problems are logged, not raised."""
@@ -126,7 +153,7 @@ class MailWorker:
                 report.fetched = False
                 log.info("another worker fetches the mailbox; this pass only delivers")
         except MailConnectionError as exc:
-            log.warning("%s", exc)
+            (log.error if isinstance(exc, SignInError) else log.warning)("%s", exc)
             report.errors.append(str(exc))
         finally:
             await asyncio.to_thread(self.imap.close)
@@ -164,12 +191,14 @@ class MailWorker:
                 backoff = 1.0
                 await self._wait_for_mail(stop)
             except Exception as exc:  # connection lost (or a bug): keep the loop alive
-                if isinstance(exc, MailConnectionError):
+                if isinstance(exc, SignInError):
+                    log.error("IMAP sign-in: %s (next try in %.0f s)", exc, backoff)
+                elif isinstance(exc, MailConnectionError):
                     log.warning("%s; reconnecting in %.0f s", exc, backoff)
                 else:
                     log.exception("inbox pass failed; retrying in %.0f s", backoff)
                 await asyncio.to_thread(self.imap.close)
-                await _sleep(stop, backoff)
+                await self.pause(stop, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _wait_for_mail(self, stop: asyncio.Event) -> None:

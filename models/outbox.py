@@ -196,10 +196,11 @@ def troubled_rows(
     session: Session, *, now: datetime, failed_only: bool = False
 ) -> list[OutboundMessage]:
     """Rows an operator should see: given up (`failed`), and unless `failed_only`, pending rows
-    that have failed at least once or have waited past their time (no worker sends them)."""
+    that have failed or been postponed, or have waited past their time (no worker sends them)."""
     failed = col(OutboundMessage.status) == OutboxStatus.failed.value
     stuck = (col(OutboundMessage.status) == OutboxStatus.pending.value) & or_(
         col(OutboundMessage.attempts) > 0,
+        col(OutboundMessage.last_error).is_not(None),  # e.g. postponed: the sign-in is refused
         col(OutboundMessage.next_attempt_at) < now - STUCK_AFTER,
     )
     statement = select(OutboundMessage).where(failed if failed_only else or_(failed, stuck))
@@ -220,3 +221,12 @@ def retry_row(session: Session, *, row_id: int, now: datetime) -> OutboundMessag
     row.claimed_until = None
     session.add(row)
     return row
+
+
+def postpone(session: Session, row: OutboundMessage, *, until: datetime, error: str) -> None:
+    """Wait for something outside the message (the mailbox sign-in being fixed): the claim is
+    released and no attempt is used up, so a long outage never makes billbot give up."""
+    row.last_error = error[:2000]
+    row.claimed_until = None
+    row.next_attempt_at = until
+    session.add(row)

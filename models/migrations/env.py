@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import models.conversation  # (and the conversation table)
 import models.inbox  # (the Slack inbox table)
 import models.invitation  # (the invitation table)
+import models.mail_tokens  # (the mailbox refresh token)
 import models.outbox  # (the outbox, inbound and refusal tables)
 import models.reminders  # (the reminder table)
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)

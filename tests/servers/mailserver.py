@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import email.policy
 import email.utils
 import grp
+import json
 import os
 import pwd
 import shutil
 import smtplib
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 from imap_tools import MailBoxUnencrypted, MailMessage
 
 HOST = "127.0.0.1"
@@ -75,18 +81,46 @@ def _wait_for_greeting(port: int, prefix: bytes, timeout: float, alive: Callable
     return False
 
 
+@dataclass(frozen=True)
+class Certificate:
+    """A server certificate and its key (PEM files), e.g. issued by a test CA (trustme)."""
+
+    cert_path: Path
+    key_path: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_path, self.key_path)
+        return context
+
+
 class Dovecot:
     """A private Dovecot 2.3 instance serving IMAP and LMTP from `root`.
 
     Each user has a passwd-file of its own (`users/<address>`), so users added while it runs
     are known at once. Mail survives `restart()`; ports stay the same.
+
+    With `introspection_url`, XOAUTH2 / OAUTHBEARER sign-ins are checked by Dovecot's oauth2
+    passdb, which POSTs the bearer token there (RFC 7662) and wants `active: true` and a
+    `username` equal to the user signing in. With `certificate`, IMAP over TLS (`imaps_port`)
+    is served too.
     """
 
-    def __init__(self, root: Path, *, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        binary: str | None = None,
+        introspection_url: str | None = None,
+        certificate: Certificate | None = None,
+    ) -> None:
         self.root = root
         self.binary = binary or find_dovecot()
         self.imap_port = free_port()
         self.lmtp_port = free_port()
+        self.imaps_port = free_port() if certificate else 0
+        self.introspection_url = introspection_url
+        self.certificate = certificate
         self.users: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self.config_path = root / "dovecot.conf"
@@ -167,8 +201,35 @@ class Dovecot:
             self._config(mail_user, grp.getgrgid(account.pw_gid).gr_name, login_user)
         )
 
+    def _oauth2_passdb(self) -> str:
+        if self.introspection_url is None:
+            return ""
+        args = self.root / "dovecot-oauth2.conf.ext"
+        args.write_text(
+            "introspection_mode = post\n"
+            f"introspection_url = {self.introspection_url}\n"
+            "username_attribute = username\n"
+            "active_attribute = active\n"
+            "active_value = true\n"
+        )
+        return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {args}
+}}
+"""
+
+    def _ssl(self) -> str:
+        if self.certificate is None:
+            return "ssl = no"
+        return (
+            f"ssl = yes\nssl_cert = <{self.certificate.cert_path}\n"
+            f"ssl_key = <{self.certificate.key_path}"
+        )
+
     def _config(self, mail_user: str, mail_group: str, login_user: str) -> str:
         root = self.root
+        mechanisms = "xoauth2 oauthbearer plain login" if self.introspection_url else "plain login"
         return f"""\
 protocols = imap lmtp
 listen = {HOST}
@@ -176,10 +237,11 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {self.log_path}
 instance_name = billbot-test-{self.imap_port}
-ssl = no
+{self._ssl()}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 first_valid_uid = 1
+auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {mail_user}
 default_internal_group = {mail_group}
@@ -187,7 +249,7 @@ mail_location = maildir:~/Maildir
 recipient_delimiter = +
 lmtp_save_to_detail_mailbox = no
 mailbox_idle_check_interval = 1 secs
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%Lu {self.users_dir}/%Lu
 }}
@@ -204,7 +266,8 @@ service imap-login {{
     port = {self.imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {self.imaps_port}
+    ssl = {"yes" if self.certificate else "no"}
   }}
 }}
 service lmtp {{
@@ -276,12 +339,85 @@ class LmtpDeliveryHandler:
             return dict(lmtp.sendmail(sender, recipients, content))
 
 
-class SmtpServer:
-    """An aiosmtpd controller (own thread) that can be stopped and restarted on its port."""
+class SubmissionHandler(LmtpDeliveryHandler):
+    """The submission port's handler: delivery as above, and SASL XOAUTH2 checked by POSTing
+    the bearer token to the token server's introspection URL (as Dovecot's oauth2 passdb
+    does). PLAIN and LOGIN are checked against the Dovecot users' passwords."""
 
-    def __init__(self, handler: LmtpDeliveryHandler, port: int | None = None) -> None:
+    def __init__(
+        self,
+        lmtp_port: int,
+        is_known: Callable[[str], bool],
+        passwords: dict[str, str],
+        introspection_url: str | None,
+    ) -> None:
+        super().__init__(lmtp_port, is_known)
+        self.passwords = passwords
+        self.introspection_url = introspection_url
+        self.signed_in: list[tuple[str, str]] = []  # (mechanism, user)
+        self.refused: list[tuple[str, str]] = []
+
+    def authenticator(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        user, password = data.login.decode().lower(), data.password.decode()
+        ok = self.passwords.get(user) == password
+        (self.signed_in if ok else self.refused).append((mechanism, user))
+        return AuthResult(success=ok, handled=False)
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
+        if self.introspection_url is None:
+            return AuthResult(success=False, handled=False, message="504 5.5.4 No XOAUTH2 here")
+        if len(args) > 1:
+            blob = base64.b64decode(args[1])
+        else:
+            answer = await server.challenge_auth("")
+            if answer is MISSING:
+                return AuthResult(success=False, handled=True)
+            assert isinstance(answer, bytes)
+            blob = answer
+        fields = dict(p.split("=", 1) for p in blob.decode().split("\x01") if "=" in p)
+        user = fields.get("user", "").lower()
+        token = fields.get("auth", "").removeprefix("Bearer ").strip()
+        found = await asyncio.to_thread(self._introspect, token)
+        if found.get("active") is True and str(found.get("username", "")).lower() == user:
+            self.signed_in.append(("XOAUTH2", user))
+            return AuthResult(success=True, auth_data=user)
+        self.refused.append(("XOAUTH2", user))
+        # RFC 7628 style: an error challenge, answered by an empty line, then the failure.
+        error = '{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}'
+        if await server.challenge_auth(error) is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Token not accepted")
+
+    def _introspect(self, token: str) -> dict[str, Any]:
+        assert self.introspection_url is not None
+        body = urllib.parse.urlencode({"token": token}).encode()
+        with urllib.request.urlopen(self.introspection_url, body, timeout=10) as response:
+            found = json.loads(response.read())
+        return found if isinstance(found, dict) else {}
+
+
+class SmtpServer:
+    """An aiosmtpd controller (own thread) that can be stopped and restarted on its port.
+
+    `auth_required` makes it a submission server (a SubmissionHandler checks sign-ins);
+    `tls` offers STARTTLS with that server context.
+    """
+
+    def __init__(
+        self,
+        handler: LmtpDeliveryHandler,
+        port: int | None = None,
+        *,
+        auth_required: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.handler = handler
         self.port = port or free_port()
+        self.auth_required = auth_required
+        self.tls = tls
         self._controller: Controller | None = None
 
     @property
@@ -291,12 +427,22 @@ class SmtpServer:
     def start(self) -> None:
         if self._controller is not None:
             return
+        options: dict[str, Any] = {}
+        if self.auth_required and isinstance(self.handler, SubmissionHandler):
+            options.update(
+                auth_required=True,
+                auth_require_tls=False,  # tests also sign in over plain text
+                authenticator=self.handler.authenticator,
+            )
+        if self.tls is not None:
+            options["tls_context"] = self.tls
         controller = Controller(
             self.handler,
             hostname=HOST,
             port=self.port,
             ready_timeout=START_TIMEOUT,
             enable_SMTPUTF8=True,
+            **options,
         )
         try:
             controller.start()
@@ -315,16 +461,53 @@ class SmtpServer:
 
 
 class MailServer:
-    """Dovecot plus an SMTP front door, in a temporary folder; a context manager."""
+    """Dovecot plus an SMTP front door, in a temporary folder; a context manager.
+
+    `smtp` is the open door the world's mail comes in by (no sign-in). With `submission`,
+    `introspection_url` (OAuth2) or `certificate` (TLS), a submission server that requires
+    sign-in (`submission_port`) is started too: it is the one billbot sends through.
+    """
 
     host = imap_host = smtp_host = lmtp_host = HOST
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        submission: bool = False,
+        introspection_url: str | None = None,
+        certificate: Certificate | None = None,
+    ) -> None:
         self._owns_root = root is None
         self.root = root or Path(tempfile.mkdtemp(prefix="billbot-mail-"))
-        self.dovecot = Dovecot(self.root)
+        self.dovecot = Dovecot(
+            self.root, introspection_url=introspection_url, certificate=certificate
+        )
         self.smtp = SmtpServer(LmtpDeliveryHandler(self.dovecot.lmtp_port, self.dovecot.has_user))
+        self.submission: SmtpServer | None = None
+        if submission or introspection_url or certificate:
+            handler = SubmissionHandler(
+                self.dovecot.lmtp_port, self.dovecot.has_user, self.dovecot.users, introspection_url
+            )
+            tls = certificate.server_context() if certificate else None
+            self.submission = SmtpServer(handler, auth_required=True, tls=tls)
         self._user_count = 0
+
+    @property
+    def submission_handler(self) -> SubmissionHandler:
+        assert self.submission is not None
+        handler = self.submission.handler
+        assert isinstance(handler, SubmissionHandler)
+        return handler
+
+    @property
+    def submission_port(self) -> int:
+        assert self.submission is not None
+        return self.submission.port
+
+    @property
+    def imaps_port(self) -> int:
+        return self.dovecot.imaps_port
 
     @property
     def imap_port(self) -> int:
@@ -355,12 +538,17 @@ class MailServer:
         self.dovecot.start()
         try:
             self.smtp.start()
+            if self.submission is not None:
+                self.submission.start()
         except MailServerError:
+            self.smtp.stop()
             self.dovecot.stop()
             raise
         return self
 
     def stop(self) -> None:
+        if self.submission is not None:
+            self.submission.stop()
         self.smtp.stop()
         self.dovecot.stop()
 
@@ -413,6 +601,24 @@ class MailServer:
             "BILLBOT_MAIL__SMTP_SECURITY": "none",
             "BILLBOT_MAIL__SECRET": secret,
         }
+
+    def oauth2_env(
+        self, *, billing: str, token_url: str, client_id: str, client_secret: str | None
+    ) -> dict[str, str]:
+        """The settings that switch a billbot (`billbot_env`) to OAuth2 sign-in through the
+        submission server, with the `generic` provider and this token endpoint."""
+        env = {
+            "BILLBOT_MAIL__AUTH": "oauth2",
+            "BILLBOT_MAIL__IMAP_PASSWORD": "",
+            "BILLBOT_MAIL__SMTP_PORT": str(self.submission_port),
+            "BILLBOT_MAIL__SMTP_USER": billing,
+            "BILLBOT_MAIL__OAUTH2__PROVIDER": "generic",
+            "BILLBOT_MAIL__OAUTH2__TOKEN_URL": token_url,
+            "BILLBOT_MAIL__OAUTH2__CLIENT_ID": client_id,
+        }
+        if client_secret is not None:
+            env["BILLBOT_MAIL__OAUTH2__CLIENT_SECRET"] = client_secret
+        return env
 
     def imap_fetch_all(
         self, user: str, password: str, *, folder: str = "INBOX", mark_seen: bool = False
