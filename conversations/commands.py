@@ -18,10 +18,16 @@ def has_number(state: State, ctx: Context) -> bool:
 
 
 def lines_done(state: State, ctx: Context) -> bool:
-    return all(line in state.entries for line in ctx.line_numbers) and not state.pending
+    return (
+        all(line in state.entries for line in ctx.line_numbers)
+        and not state.pending
+        and not state.to_revise
+    )
 
 
 def first_missing(state: State, ctx: Context) -> str | None:
+    if state.to_revise:
+        return state.to_revise[0]
     missing = [n for n in ctx.line_numbers if n not in state.entries]
     return missing[0] if missing else (ctx.line_numbers[0] if ctx.lines else None)
 
@@ -55,6 +61,9 @@ def edit(work: Work, ref: str | None, ctx: Context) -> None:
     line = ctx.find_line(ref)
     if line is None:
         work.problems.append(f"There is no line {ref} (lines: {', '.join(ctx.line_numbers)}).")
+        return
+    if ctx.invoice is not None and ctx.invoice.locked(line):
+        work.problems.append(render.locked_line_text(ctx, line))
         return
     work.state = replace(
         work.state.moved_to(StepName.lines, line, revisit=True), send_requested=False

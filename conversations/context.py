@@ -56,16 +56,42 @@ class PeriodInfo:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    """A line the administrator approved at another amount than the contact's."""
+
+    line: str
+    billed: Decimal  # the contact's amount this period
+    certified: Decimal  # the administrator's
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class InvoiceInfo:
     number: str
     status: InvoiceStatus
     id: int | None = None
     sent_at: datetime | None = None
     sent_by: str | None = None
+    # The administrator's last review (DESIGN §6): who, the lines returned with their reason,
+    # the lines approved (locked while the others are revised), and on approval the amount
+    # certified (G702 line 8) and the lines approved at another amount.
+    reviewer: str | None = None
+    returned: tuple[tuple[str, str | None], ...] = ()
+    approved_lines: frozenset[str] = frozenset()
+    certified: Decimal | None = None
+    adjustments: tuple[Adjustment, ...] = ()
 
     @property
     def editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
+
+    @property
+    def returned_lines(self) -> tuple[str, ...]:
+        return tuple(line for line, _ in self.returned)
+
+    def locked(self, line: str) -> bool:
+        """A line approved at the review: it stays as it is while the returned ones change."""
+        return self.status == InvoiceStatus.revise_and_resubmit and line in self.approved_lines
 
 
 @dataclass(frozen=True)

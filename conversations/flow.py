@@ -33,6 +33,7 @@ from conversations.context import Context
 from conversations.handlers import (
     Work,
     form_problems,
+    keep_returned_line,
     take_answers,
     take_attachments,
     take_confirmations,
@@ -84,7 +85,10 @@ def handle_invoice_number(work: Work, parsed: Parsed, ctx: Context) -> None:
 
 
 def handle_lines(work: Work, parsed: Parsed, ctx: Context) -> None:
-    if work.state.revisit and _take(work, parsed, CommandName.next):
+    line = work.state.line
+    if line in work.state.to_revise and _take(work, parsed, CommandName.next):
+        keep_returned_line(work, line, ctx)  # `same`: the returned line keeps its amount
+    elif work.state.revisit and _take(work, parsed, CommandName.next):
         work.applied += 1
 
 
@@ -229,9 +233,20 @@ def _locked(state: State, ctx: Context) -> bool:
 
 
 def _reopen(work: Work, ctx: Context) -> None:
-    """An invoice sent, then returned for revision, can be changed and sent again."""
-    if work.state.status == Status.sent:
-        work.set(status=Status.open, sent_at=None, step=StepName.review, revisit=False)
+    """An invoice sent, then returned for revision: the returned lines are asked again (the
+    approved ones stay locked), then the review, then `send` resubmits it."""
+    if work.state.status != Status.sent:
+        return
+    returned = tuple(
+        line for line in (ctx.invoice.returned_lines if ctx.invoice else ()) if ctx.terms(line)
+    )
+    work.set(status=Status.open, sent_at=None, revisit=False, send_requested=False)
+    work.set(to_revise=returned)
+    if returned:
+        work.state = work.state.moved_to(StepName.lines, returned[0])
+        work.notes.append(render.returned_text(ctx))
+    else:
+        work.state = work.state.moved_to(StepName.review)
         work.notes.append(
             f"{work.state.invoice_number} was returned for revision: you can change it and "
             "send it again."

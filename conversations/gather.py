@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
 from conversations.context import (
+    Adjustment,
     Candidate,
     CommitmentInfo,
     Context,
@@ -16,7 +18,8 @@ from conversations.context import (
 )
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
 from models.conversation import ACTIVE_STATUSES, Conversation
-from models.ledger import CommitmentLedger
+from models.ledger import CommitmentLedger, invoice_entries
+from models.review import REVIEWED, last_event, line_reviews
 from models.tables import (
     EDITABLE_STATUSES,
     AccountingMethod,
@@ -26,6 +29,7 @@ from models.tables import (
     CommitmentContact,
     Invoice,
     InvoiceStatus,
+    LineReviewStatus,
     Person,
     Project,
 )
@@ -143,6 +147,7 @@ def build_context(
             id=invoice.id,
             sent_at=invoice.sent_at,
             sent_by=sent_by.name if sent_by else None,
+            **_review_info(session, invoice, ledger),
         )
         rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
         attachments = tuple(
@@ -172,3 +177,30 @@ def build_context(
         limits=limits,
         timezone=project.timezone if project else "UTC",
     )
+
+
+def _review_info(session: Session, invoice: Invoice, ledger: CommitmentLedger) -> dict[str, Any]:
+    """What the contact's conversation needs of the administrator's last review."""
+    status = InvoiceStatus(invoice.status)
+    if status not in REVIEWED:
+        return {}
+    reviews = line_reviews(session, invoice)
+    event = last_event(session, invoice)
+    reviewer = session.get(Person, event.by_person_id) if event and event.by_person_id else None
+    info: dict[str, Any] = {
+        "reviewer": reviewer.name if reviewer else None,
+        "returned": tuple(
+            (line, r.reason) for line, r in reviews.items() if r.status == LineReviewStatus.rejected
+        ),
+        "approved_lines": frozenset(
+            line for line, r in reviews.items() if r.status == LineReviewStatus.approved
+        ),
+    }
+    if status != InvoiceStatus.revise_and_resubmit:
+        info["certified"] = ledger.summary(invoice_entries(session, invoice)).current_payment_due
+        info["adjustments"] = tuple(
+            Adjustment(line, r.reviewed_value, r.value, r.reason)
+            for line, r in reviews.items()
+            if r.reviewed_value is not None and r.reviewed_value != r.value
+        )
+    return info

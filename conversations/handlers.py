@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from conversations import render
 from conversations.answers import LineAnswer, Problem, Scope
 from conversations.context import Context
 from conversations.entries import Verdict, apply_answer
@@ -156,7 +157,25 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
     return line
 
 
+def keep_returned_line(work: Work, line: str, ctx: Context) -> None:
+    """A line returned for revision, answered `same`: its amount stands as it was sent."""
+    terms = ctx.terms(line)
+    entry = work.state.entries.get(line, LineEntry())
+    assert terms is not None
+    work.set(to_revise=tuple(other for other in work.state.to_revise if other != line))
+    work.understood.append(describe_entry(terms, ctx.history(line), entry) + " (kept)")
+    work.applied += 1
+
+
 def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form: bool) -> None:
+    if ctx.invoice is not None and ctx.invoice.locked(line):
+        if answer.scope in (Scope.all, Scope.rest):
+            return  # `all 100%` means the lines that can change
+        message = render.locked_line_text(ctx, line)
+        work.problems.append(message)
+        if from_form:
+            work.field_errors.append(FieldError(line, message))
+        return
     terms = ctx.terms(line)
     assert terms is not None and ctx.commitment is not None
     history = ctx.history(line)
@@ -178,6 +197,7 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
     else:
         work.state = replace(work.state.with_entry(line, outcome.entry), pending=pending)
         work.understood.append(outcome.message)
+    work.set(to_revise=tuple(other for other in work.state.to_revise if other != line))
     work.applied += 1
 
 

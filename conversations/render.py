@@ -210,7 +210,7 @@ def sent_text(state: State, ctx: Context) -> str:
 
 
 def missing_text(state: State, ctx: Context) -> str:
-    missing = [n for n in ctx.line_numbers if n not in state.entries]
+    missing = [n for n in ctx.line_numbers if n not in state.entries or n in state.to_revise]
     if not state.invoice_number:
         return "the invoice number" + (f" and lines {', '.join(missing)}" if missing else "")
     if missing:
@@ -218,8 +218,69 @@ def missing_text(state: State, ctx: Context) -> str:
     return ""
 
 
+def returned_text(ctx: Context) -> str:
+    """The contact's news that the invoice came back: which lines and why, what stays."""
+    invoice = ctx.invoice
+    assert invoice is not None
+    who = invoice.reviewer or "The invoice administrator"
+    rows = []
+    for line, reason in invoice.returned:
+        terms = ctx.terms(line)
+        name = line_name(terms) if terms else line
+        rows.append(f"- Line {name}: {reason or 'no reason given'}")
+    returned = [line for line, _ in invoice.returned]
+    kept = [line for line in ctx.line_numbers if line in invoice.approved_lines]
+    text = f"{who} returned invoice {invoice.number} for revision:\n" + "\n".join(rows)
+    if len(kept) == 1:
+        text += f"\nLine {kept[0]} was approved and stays as it is."
+    elif kept:
+        text += f"\nLines {', '.join(kept)} were approved and stay as they are."
+    which = "line " + returned[0] if len(returned) == 1 else "lines " + ", ".join(returned)
+    return (
+        f"{text}\nPlease answer {which} again (or `same` to keep an amount), then `send` "
+        "to resubmit it."
+    )
+
+
+def locked_line_text(ctx: Context, line: str) -> str:
+    invoice = ctx.invoice
+    assert invoice is not None
+    who = f" by {invoice.reviewer}" if invoice.reviewer else ""
+    returned = ", ".join(invoice.returned_lines) or "none"
+    return (
+        f"Line {line} was approved{who} and stays as it is; only the returned "
+        f"{'line' if len(invoice.returned_lines) == 1 else 'lines'} ({returned}) can change."
+    )
+
+
+def approved_text(ctx: Context, state: State) -> str:
+    """The contact's news that the invoice was approved, and the amount certified."""
+    invoice = ctx.invoice
+    assert invoice is not None
+    who = invoice.reviewer or "The invoice administrator"
+    label = f" for {ctx.commitment.label}" if ctx.commitment else ""
+    noted = invoice.status == InvoiceStatus.approved_as_noted
+    text = f"{who} approved{' as noted' if noted else ''} invoice {invoice.number}{label}."
+    if invoice.certified is not None:
+        text += f" Amount certified (current payment due): {money(invoice.certified)}."
+    for item in invoice.adjustments:
+        terms = ctx.terms(item.line)
+        name = line_name(terms) if terms else item.line
+        why = f" Reason: {item.reason}" if item.reason else ""
+        text += (
+            f"\n- Line {name}: you billed {money(item.billed)} this period; approved "
+            f"{money(item.certified)}.{why}"
+        )
+    return text
+
+
 def locked_text(ctx: Context, state: State) -> str:
     invoice = ctx.invoice
+    if invoice is not None and invoice.status in (
+        InvoiceStatus.approved,
+        InvoiceStatus.approved_as_noted,
+    ):
+        return f"{approved_text(ctx, state)}\nIt is locked now and can no longer be changed here."
     number = invoice.number if invoice else state.invoice_number
     status = STATUS_WORDS.get(invoice.status, "sent") if invoice else "under review"
     sent_at = (invoice.sent_at if invoice else None) or state.sent_at

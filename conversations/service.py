@@ -215,6 +215,24 @@ class ConversationService:
             return options[0].commitment_id, options[0].period_id
         return None
 
+    def handle_in(
+        self,
+        session: Session,
+        *,
+        person_id: int,
+        turn: Turn,
+        commitment_id: int,
+        period_id: int,
+        outbox: Outbox,
+    ) -> TurnResult:
+        """One turn inside the caller's transaction, its replies to `outbox` (e.g. the
+        contact hearing of a review, in the same transaction as the review)."""
+        person = session.get(Person, person_id)
+        if person is None:
+            raise UnknownPerson(person_id)
+        key = (commitment_id, period_id)
+        return self._keyed(session, person, turn, key, (), self.clock(), outbox=outbox)
+
     def _keyed(
         self,
         session: Session,
@@ -223,15 +241,19 @@ class ConversationService:
         key: tuple[int, int],
         prefix: tuple[Reply, ...],
         now: datetime,
+        *,
+        outbox: Outbox | None = None,
     ) -> TurnResult:
         assert person.id is not None
         commitment = session.get(Commitment, key[0])
         period = session.get(BillingPeriod, key[1])
         if commitment is None or period is None or period.project_id != commitment.project_id:
-            return self._refuse(session, person, "I can't find that invoice. Nothing was changed.")
+            text = "I can't find that invoice. Nothing was changed."
+            return self._refuse(session, person, text, outbox)
         if not is_contact(session, person_id=person.id, commitment_id=key[0]):
             label = f"{commitment.number} {commitment.title}"
-            return self._refuse(session, person, render.not_a_contact_text(person.name, label))
+            text = render.not_a_contact_text(person.name, label)
+            return self._refuse(session, person, text, outbox)
         conversation = lock_conversation(session, commitment_id=key[0], period_id=key[1], now=now)
         invoice = find_invoice(session, commitment_id=key[0], period_id=key[1])
         state = load_state(session, conversation, invoice)
@@ -241,7 +263,13 @@ class ConversationService:
         )
         new_state, replies = step(state, turn, ctx)
         invoice = apply_state(
-            session, state=new_state, ledger=ledger, invoice=invoice, person_id=person.id, now=now
+            session,
+            state=new_state,
+            ledger=ledger,
+            invoice=invoice,
+            person_id=person.id,
+            now=now,
+            channel=turn.channel,
         )
         save_conversation(
             session,
@@ -253,7 +281,7 @@ class ConversationService:
             now=now,
         )
         all_replies = prefix + tuple(replies)
-        self.outbox.queue(session, conversation, person, all_replies)
+        (outbox or self.outbox).queue(session, conversation, person, all_replies)
         if self.on_sent and invoice and new_state.status == Status.sent != state.status:
             self.on_sent(session, invoice, now)
         return TurnResult(
@@ -265,9 +293,11 @@ class ConversationService:
             status=new_state.status,
         )
 
-    def _refuse(self, session: Session, person: Person, text: str) -> TurnResult:
+    def _refuse(
+        self, session: Session, person: Person, text: str, outbox: Outbox | None = None
+    ) -> TurnResult:
         replies = (Reply(text, ReplyKind.error, StepName.choose),)
-        self.outbox.queue(session, None, person, replies)
+        (outbox or self.outbox).queue(session, None, person, replies)
         return TurnResult(replies, refused=True)
 
 

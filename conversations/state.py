@@ -53,6 +53,7 @@ class State:
     started: bool = False
     send_requested: bool = False  # said `send` while something was missing
     sent_at: datetime | None = None
+    to_revise: tuple[str, ...] = ()  # lines returned for revision, not answered again yet
 
     @property
     def position(self) -> str:
@@ -105,6 +106,7 @@ class State:
                 "started": self.started,
                 "send_requested": self.send_requested,
                 "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+                "to_revise": list(self.to_revise),
             },
             sort_keys=True,
         )
@@ -135,6 +137,7 @@ class State:
                 started=bool(data.get("started")),
                 send_requested=bool(data.get("send_requested")),
                 sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
+                to_revise=tuple(str(line) for line in data.get("to_revise", [])),
             )
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise ValueError(f"unreadable conversation state: {exc}") from exc

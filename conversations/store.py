@@ -24,7 +24,8 @@ from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
 from models.ledger import CommitmentLedger, invoice_entries, save_entries
-from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus, as_utc
+from models.review import record_event
+from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def load_state(session: Session, conversation: Conversation, invoice: Invoice | 
         return state
     entries = invoice_entries(session, invoice)
     files = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
-    sent = invoice.status not in EDITABLE_STATUSES
+    sent = invoice.status != InvoiceStatus.draft  # returned for revision: it was sent
     return State(
         step=StepName.done if sent else StepName.invoice_number,
         commitment_id=conversation.commitment_id,
@@ -168,8 +169,10 @@ def apply_state(
     invoice: Invoice | None,
     person_id: int,
     now: datetime,
+    channel: str = "",
 ) -> Invoice | None:
-    """Mirror the state into the invoice tables: number, entries, attachments, sent status."""
+    """Mirror the state into the invoice tables: number, entries, attachments, sent status
+    (a sending is recorded in the invoice's history)."""
     if invoice is not None and invoice.status not in EDITABLE_STATUSES:
         return invoice  # locked: the conversation may not change it
     if state.invoice_number is None:
@@ -207,13 +210,21 @@ def apply_state(
             )
             known.add((ref.sha256, ref.filename))
     save_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
-    if state.status == Status.sent and (
-        invoice.sent_at is None
-        or (state.sent_at is not None and as_utc(state.sent_at) > as_utc(invoice.sent_at))
-    ):
+    if state.status == Status.sent:  # a draft or a returned invoice is (re)sent
+        before = InvoiceStatus(invoice.status)
         invoice.status = InvoiceStatus.under_review
         invoice.sent_by_id = person_id
         invoice.sent_at = state.sent_at or now
+        record_event(
+            session,
+            invoice=invoice,
+            by_person_id=person_id,
+            channel=channel,
+            from_status=before,
+            to_status=InvoiceStatus.under_review,
+            now=invoice.sent_at,
+            note="resubmitted" if before == InvoiceStatus.revise_and_resubmit else None,
+        )
     invoice.updated_at = now
     session.add(invoice)
     session.flush()

@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, DateTime, Numeric, String, UniqueConstraint
+from sqlalchemy import Column, DateTime, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Stable constraint names, so later migrations can refer to them on every backend.
@@ -54,6 +54,11 @@ class InvoiceStatus(enum.StrEnum):
     approved = "approved"
     approved_as_noted = "approved_as_noted"
     pending_owner_approval = "pending_owner_approval"
+
+
+class LineReviewStatus(enum.StrEnum):
+    approved = "approved"
+    rejected = "rejected"
 
 
 # Statuses in which the invoice contact may still change and send the invoice.
@@ -189,6 +194,13 @@ class InvoiceLine(SQLModel, table=True):
     materials_stored: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     retainage_held: Decimal = Field(default=Decimal("0"), sa_column=money_column())
     retainage_released: Decimal = Field(default=Decimal("0"), sa_column=money_column())
+    # The administrator's last review of this line (DESIGN §6): approved or rejected, why,
+    # and the contact's figures as they were reviewed (kept beside the administrator's own
+    # when approved as noted; compared with a resubmission to say what changed).
+    review_status: LineReviewStatus | None = Field(default=None, sa_type=String(10))
+    review_reason: str | None = Field(default=None, max_length=1000)
+    reviewed_value: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))
+    reviewed_quantity: Decimal | None = Field(default=None, sa_column=quantity_column())
 
 
 class Attachment(SQLModel, table=True):
@@ -202,3 +214,18 @@ class Attachment(SQLModel, table=True):
     sha256: str = Field(max_length=64, index=True)
     source: str = Field(default="", max_length=50)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+
+
+class InvoiceEvent(SQLModel, table=True):
+    """One status change of an invoice: when, who, on which channel, from, to, and a note."""
+
+    __tablename__ = "invoice_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
+    by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    channel: str = Field(default="", max_length=20)  # email | slack | cli | console
+    from_status: str | None = Field(default=None, max_length=30)
+    to_status: str = Field(max_length=30)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
