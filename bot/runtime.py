@@ -64,8 +64,10 @@ def build_workers(engine: Engine, settings: Settings) -> list[Worker]:
     """Every configured channel's worker, after the reminders (so one pass delivers them)."""
     from bot.notify import sent_notifier
     from bot.reminders import ReminderWorker
+    from bot.review import review_service
 
     notify = sent_notifier(settings)
+    reviews = review_service(engine, settings, on_sent=notify)
     workers: list[Worker] = []
     if settings.mail.configured or settings.slack.configured:
         workers.append(ReminderWorker(engine, settings))
@@ -76,7 +78,7 @@ def build_workers(engine: Engine, settings: Settings) -> list[Worker]:
 
         try:
             secret_bytes(settings.mail)
-            workers.append(MailWorker(engine, settings, on_sent=notify))
+            workers.append(MailWorker(engine, settings, on_sent=notify, reviews=reviews))
         except MailError as exc:
             log.error("email is not started: %s", exc)
     if settings.slack.configured:

@@ -92,6 +92,23 @@ class MemoryOutbox:
         event.listen(session, "after_commit", lambda _session: self.queued.append(item), once=True)
 
 
+class FanOutbox:
+    """The same replies to several outboxes (a contact on both email and Slack)."""
+
+    def __init__(self, outboxes: Sequence[Outbox]) -> None:
+        self.outboxes = tuple(outboxes)
+
+    def queue(
+        self,
+        session: Session,
+        conversation: Conversation | None,
+        person: Person,
+        replies: Sequence[Reply],
+    ) -> None:
+        for outbox in self.outboxes:
+            outbox.queue(session, conversation, person, replies)
+
+
 class UnknownPerson(ConversationError):
     def __init__(self, person_id: int) -> None:
         super().__init__(f"no person with id {person_id}")
@@ -329,6 +346,7 @@ def person_by_email(session: Session, email: str) -> Person | None:
 
 __all__ = [
     "ConversationService",
+    "FanOutbox",
     "MemoryOutbox",
     "Outbox",
     "Queued",

@@ -17,21 +17,24 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from conversations.parse import parse
-from conversations.service import ConversationService, SentHook
-from conversations.types import Turn
+from conversations.review_answers import ANSWER_FORMS, read_review
+from conversations.review_service import ReviewService
+from conversations.service import ConversationService, MemoryOutbox, Outbox, SentHook
+from conversations.types import Reply, ReplyKind, Turn
 from mail.autoreply import classify
 from mail.compose import AUTO_REPLIED, Envelope, mint_message_id, queue_email, thread_references
 from mail.config import MailEnvironment
 from mail.inbound import InboundMail, parse_mail
 from mail.notify import queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
-from mail.routing import Refusal, Route, route_mail
+from mail.review import ReviewerOutbox, contact_email_outbox
+from mail.routing import Refusal, ReviewRoute, Route, route_mail
 from mail.template import TEMPLATE_READ, filled_in, sent_template, template_left_text
 from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
 from models.db import session_scope
 from models.invitation import find_invitation
 from models.outbox import RefusalNotice, inbound_seen
-from models.tables import Invoice
+from models.tables import Invoice, Person
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ SORRY = (
     "changed. Please send it again in a while; if it keeps happening, tell the project's "
     "invoice administrator."
 )
+
+
+UNCLEAR_REVIEW = f"I couldn't tell what you decided, so nothing was changed.\n\n{ANSWER_FORMS}"
 
 
 @dataclass(frozen=True)
@@ -66,11 +72,26 @@ class Intake:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_sent: SentHook | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.engine = engine
         self.env = env
         self.clock = clock
         self.on_sent = on_sent or self._notify_by_email
+        self.reviews = reviews or ReviewService(
+            engine,
+            conversations=ConversationService(
+                engine, outbox=MemoryOutbox(), clock=clock, on_sent=self.on_sent
+            ),
+            contact_outbox=self._contact_by_email,
+            clock=clock,
+        )
+
+    def _contact_by_email(
+        self, session: Session, invoice: Invoice, person: Person
+    ) -> tuple[Outbox, str] | None:
+        outbox = contact_email_outbox(session, self.env, invoice, person)
+        return (outbox, "email") if outbox is not None else None
 
     def _notify_by_email(self, session: Session, invoice: Invoice, now: datetime) -> None:
         queue_sent_notification(session, invoice=invoice, settings=self.env, now=now)
@@ -106,7 +127,39 @@ class Intake:
         if isinstance(route, Refusal):
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
             return self._record(mail, "refused", route.reason, answer=route.text)
+        if isinstance(route, ReviewRoute):
+            return self._review(mail, route)
         return self._converse(mail, route)
+
+    def _review(self, mail: InboundMail, route: ReviewRoute) -> IntakeResult:
+        """An administrator's answer: a decision, else the answer forms; nothing guessed."""
+        assert route.reviewer.id is not None
+        reply = ReviewerOutbox(
+            self.env,
+            route.invoice_id,
+            Thread(mail.message_id, mail.references, route.subject or mail.subject),
+            record=InboundRecord(mail.external_id, mail.sender, reason=f"review via {route.via}"),
+            clock_now=self.clock(),
+        )
+        decision = read_review(mail.text)
+        if decision is None:
+            with session_scope(self.engine) as session:
+                reviewer = session.get(Person, route.reviewer.id)
+                assert reviewer is not None
+                text = (
+                    f"I couldn't tell what you decided, so nothing was changed.\n\n{ANSWER_FORMS}"
+                )
+                reply.queue(session, None, reviewer, (Reply(text, ReplyKind.reprompt),))
+            return IntakeResult("processed", "review unclear", mail.external_id)
+        result = self.reviews.review(
+            invoice_id=route.invoice_id,
+            reviewer_id=route.reviewer.id,
+            decision=decision,
+            channel="email",
+            reply=reply,
+        )
+        reason = f"review refused: {result.refused.code}" if result.refused else "reviewed"
+        return IntakeResult("processed", reason, mail.external_id)
 
     def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
         stored, notes = self._store_attachments(mail)

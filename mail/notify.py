@@ -14,10 +14,12 @@ from sqlmodel import Session, col, select
 from conversations.context import format_date
 from conversations.gather import period_info
 from conversations.plaintext import totals_table
+from conversations.review_answers import ANSWER_FORMS
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailEnvironment, domain, secret_bytes
 from mail.html import document, paragraphs, totals_html
 from mail.invite import invitation_subject
+from mail.review import review_address, review_token
 from mail.tokens import make_token, reply_address
 from models.attachments import human_size, store_bytes
 from models.conversation import Conversation
@@ -25,15 +27,19 @@ from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage, OutboxStatus, message_exists
 from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
+from models.review import changes_since_review
 from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project
 
 log = logging.getLogger(__name__)
 
 
-def sent_message_id(invoice: Invoice, settings: MailEnvironment) -> str:
-    """One notification per sending of an invoice (a resubmission is a new sending)."""
+def sent_message_id(invoice: Invoice, settings: MailEnvironment, person_id: int) -> str:
+    """One notification per sending of an invoice (a resubmission is a new sending); the
+    review token in it routes the administrator's answer even without the plus-tag."""
+    assert invoice.id is not None
     stamp = int(invoice.sent_at.timestamp()) if invoice.sent_at else 0
-    return f"<sent-{invoice.id}-{stamp}@{domain(settings.mail)}>"
+    token = review_token(settings, invoice.id, person_id)
+    return f"<{token}.sent-{invoice.id}-{stamp}@{domain(settings.mail)}>"
 
 
 def invoice_pdf(
@@ -57,9 +63,10 @@ def queue_sent_notification(
     commitment = session.get(Commitment, invoice.commitment_id)
     admin_id = commitment.administrator_id if commitment else None
     admin = session.get(Person, admin_id) if admin_id else None
-    if commitment is None or admin is None or not admin.email:
+    if commitment is None or admin is None or admin.id is None or not admin.email:
         return None
-    message_id = sent_message_id(invoice, settings)
+    assert invoice.id is not None
+    message_id = sent_message_id(invoice, settings, admin.id)
     if message_exists(session, message_id):
         return None
     project = session.get(Project, commitment.project_id)
@@ -67,25 +74,31 @@ def queue_sent_notification(
     sender = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None
     assert project is not None and period is not None
     label = f"{commitment.number} {commitment.title}"
+    changes = changes_since_review(session, invoice)
+    again = " again" if changes else ""
     intro = (
         f"{sender.name if sender else 'The invoice contact'} sent invoice {invoice.number} for "
-        f"{label} on {project.name} for {period_info(period).label} for your review."
+        f"{label} on {project.name} for {period_info(period).label} for your review{again}."
     )
+    if changes:
+        intro += "\n\nWhat changed since your review:\n" + "\n".join(f"- {c}" for c in changes)
     files = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
     listed = "\n".join(f"- {a.filename} ({human_size(a.size)})" for a in files)
     attached = f"Their attachments:\n{listed}" if files else "They attached no files."
     summary = invoice_figures(session, invoice).summary
     attachments, closing = invoice_pdf(session, invoice, settings)
-    text = "\n\n".join([intro, totals_table(summary), attached, closing]) + "\n"
+    text = "\n\n".join([intro, totals_table(summary), attached, closing, ANSWER_FORMS]) + "\n"
     html = document(
-        paragraphs(intro) + totals_html(summary) + paragraphs(attached + "\n\n" + closing)
+        paragraphs(intro)
+        + totals_html(summary)
+        + paragraphs(attached + "\n\n" + closing + "\n\n" + ANSWER_FORMS)
     )
     envelope = Envelope(
         recipient=admin.email,
         recipient_name=admin.name,
         subject=f"{project.name}: {label} invoice {invoice.number} was sent for review",
-        reply_to=sender.email if sender else None,
-        reply_to_name=sender.name if sender else None,
+        reply_to=review_address(settings, invoice.id, admin.id),
+        references=(message_id,),
         auto_submitted=AUTO_GENERATED,
         attachments=attachments,
     )

@@ -18,9 +18,10 @@ from conversations.service import person_by_email
 from mail.config import MailSettings, secret_bytes
 from mail.inbound import InboundMail
 from mail.invite import invitation_subject
-from mail.tokens import TokenError, find_tokens, read_token
+from mail.tokens import ReviewToken, TokenError, find_tokens, read_any_token
 from models.invitation import Invitation
-from models.tables import EDITABLE_STATUSES, Commitment, Person, as_utc
+from models.review import may_review
+from models.tables import EDITABLE_STATUSES, Commitment, Invoice, Person, Project, as_utc
 
 NOTHING_CHANGED = "Your message was not processed and nothing was changed."
 
@@ -32,6 +33,16 @@ class Route:
     period_id: int | None = None
     subject: str = ""  # the thread's subject (the invite's, when known)
     via: str = "sender"  # address | references | sender
+
+
+@dataclass(frozen=True)
+class ReviewRoute:
+    """An administrator's answer to the review of one invoice."""
+
+    reviewer: Person
+    invoice_id: int
+    subject: str = ""
+    via: str = "address"
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ EXPIRED_TEXT = (
 
 def route_mail(
     session: Session, mail: InboundMail, *, settings: MailSettings, now: datetime
-) -> Route | Refusal:
+) -> Route | ReviewRoute | Refusal:
     """Where `mail` goes, or why it is refused."""
     addressed = [t for r in mail.recipients if _ours(r, settings) for t in find_tokens(r)]
     if addressed:
@@ -77,7 +88,7 @@ def route_mail(
     for ref in (mail.in_reply_to, *reversed(mail.references)):
         for token in find_tokens(ref or ""):
             try:
-                read_token(secret, token)
+                read_any_token(secret, token)
             except TokenError:
                 continue  # someone else's Message-ID that happens to look like a token
             return _by_token(session, mail, token, settings=settings, now=now, via="references")
@@ -92,11 +103,14 @@ def _by_token(
     settings: MailSettings,
     now: datetime,
     via: str,
-) -> Route | Refusal:
+) -> Route | ReviewRoute | Refusal:
     try:
-        invitation_id = read_token(secret_bytes(settings), token).invitation_id
+        found = read_any_token(secret_bytes(settings), token)
     except TokenError:
         return Refusal("bad-token", BAD_TOKEN_TEXT)
+    if isinstance(found, ReviewToken):
+        return _by_review_token(session, mail, found, via=via)
+    invitation_id = found.invitation_id
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         return Refusal("unknown-invitation", BAD_TOKEN_TEXT)
@@ -119,6 +133,38 @@ def _by_token(
         return locked
     subject = invitation_subject(session, invitation, settings.display_name)
     return Route(person, invitation.commitment_id, invitation.period_id, subject, via)
+
+
+def _by_review_token(
+    session: Session, mail: InboundMail, token: ReviewToken, *, via: str
+) -> ReviewRoute | Refusal:
+    """The administrator's answer: from the person the token names, or from another person
+    who may review the invoice (an assistant answering from their own address)."""
+    invoice = session.get(Invoice, token.invoice_id)
+    commitment = session.get(Commitment, invoice.commitment_id) if invoice else None
+    if invoice is None or commitment is None:
+        return Refusal("unknown-invoice", BAD_TOKEN_TEXT)
+    named = session.get(Person, token.person_id)
+    reviewer = named if named and named.email.lower() == mail.sender else None
+    if reviewer is None and mail.sender:
+        other = person_by_email(session, mail.sender)
+        reviewer = other if other is not None and may_review(session, other, commitment) else None
+    if reviewer is None:
+        return Refusal("not-a-reviewer", not_a_reviewer_text(mail.sender, commitment))
+    project = session.get(Project, commitment.project_id)
+    subject = (
+        f"{project.name if project else 'Billing'}: {commitment.number} {commitment.title} "
+        f"invoice {invoice.number} was sent for review"
+    )
+    return ReviewRoute(reviewer, token.invoice_id, subject, via)
+
+
+def not_a_reviewer_text(address: str, commitment: Commitment) -> str:
+    return (
+        f"Hello,\n\nonly the invoice administrators of {commitment.number} {commitment.title} "
+        f"can review its invoices, and {address or 'your address'} is not one of them. "
+        f"{NOTHING_CHANGED}"
+    )
 
 
 def _locked(session: Session, invitation: Invitation) -> Refusal | None:

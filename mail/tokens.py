@@ -1,6 +1,7 @@
-"""Signed per-invitation reply tokens: `billing+<token>@domain`.
+"""Signed reply tokens: `billing+<token>@domain`.
 
-The token names an invitation and carries a truncated HMAC, so a tampered token
+A contact's token names their invitation (`bb...`); an administrator's names the invoice
+they review and themselves (`br...`). Each carries a truncated HMAC, so a tampered token
 is refused. It is lower-case base32/hex only, because some mail servers fold the
 case of the local part, and short, because a local part holds at most 64 octets.
 """
@@ -26,9 +27,45 @@ class ReplyToken:
     invitation_id: int
 
 
+@dataclass(frozen=True)
+class ReviewToken:
+    """An administrator's reply address for the review of one invoice."""
+
+    invoice_id: int
+    person_id: int
+
+
+REVIEW_PREFIX = "br"
+_REVIEW = re.compile(r"^([0-9a-f]{1,12})g([0-9a-f]{1,12})([a-z2-7]{16})$")
+
+
 def _signature(secret: bytes, invitation_id: int) -> str:
-    digest = hmac.new(secret, f"invitation:{invitation_id}".encode(), hashlib.sha256).digest()
+    return _sign(secret, f"invitation:{invitation_id}")
+
+
+def _sign(secret: bytes, subject: str) -> str:
+    digest = hmac.new(secret, subject.encode(), hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii").lower()[:16]
+
+
+def make_review_token(secret: bytes, invoice_id: int, person_id: int) -> str:
+    signature = _sign(secret, f"review:{invoice_id}:{person_id}")
+    return f"{REVIEW_PREFIX}{invoice_id:x}g{person_id:x}{signature}"
+
+
+def read_any_token(secret: bytes, token: str) -> ReplyToken | ReviewToken:
+    """A contact's or an administrator's token; raises `TokenError` for anything else."""
+    token = token.strip().lower()
+    if not token.startswith(REVIEW_PREFIX):
+        return read_token(secret, token)
+    match = _REVIEW.match(token[len(REVIEW_PREFIX) :])
+    if match is None:
+        raise TokenError("malformed token")
+    invoice_id, person_id = int(match.group(1), 16), int(match.group(2), 16)
+    expected = _sign(secret, f"review:{invoice_id}:{person_id}")
+    if not hmac.compare_digest(match.group(3), expected):
+        raise TokenError("token signature does not match")
+    return ReviewToken(invoice_id=invoice_id, person_id=person_id)
 
 
 def make_token(secret: bytes, invitation_id: int) -> str:
@@ -48,7 +85,11 @@ def read_token(secret: bytes, token: str) -> ReplyToken:
     return ReplyToken(invitation_id=invitation_id)
 
 
-_FIND = re.compile(rf"\b({PREFIX}[0-9a-f]{{1,12}}[a-z2-7]{{16}})\b", re.IGNORECASE)
+_FIND = re.compile(
+    rf"\b({PREFIX}[0-9a-f]{{1,12}}[a-z2-7]{{16}}|{REVIEW_PREFIX}[0-9a-f]{{1,12}}g[0-9a-f]{{1,12}}"
+    r"[a-z2-7]{16})\b",
+    re.IGNORECASE,
+)
 
 
 def find_tokens(text: str) -> list[str]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from conversations.review_service import ReviewService
 from conversations.service import SentHook
 from mail.auth import token_manager
 from mail.config import MailEnvironment
@@ -73,6 +74,7 @@ class MailWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         imap: ImapClient | None = None,
         on_sent: SentHook | None = None,
+        reviews: ReviewService | None = None,
         lock: MailboxLock | None = None,
         tokens: TokenManager | None = None,
         pause: Callable[[asyncio.Event, float], Awaitable[None]] = _sleep,
@@ -83,7 +85,7 @@ class MailWorker:
         # One token manager for IMAP and SMTP, so they never spend one refresh token twice.
         self.tokens = tokens or token_manager(env.mail, engine)
         self.imap = imap or ImapClient(env.mail, tokens=self.tokens)
-        self.intake = Intake(engine, env, clock=clock, on_sent=on_sent)
+        self.intake = Intake(engine, env, clock=clock, on_sent=on_sent, reviews=reviews)
         self.lock = lock or mailbox_lock(engine, env.mail)
         self.pause = pause  # waits between attempts (tests record the back-off instead)
         self._kick = asyncio.Event()
