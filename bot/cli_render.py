@@ -107,7 +107,38 @@ def render_invoice(report: dict[str, Any]) -> str:
         ]
     else:
         out.append("Attachments: none")
+    out += _review_lines(report)
     return "\n".join(out)
+
+
+def _review_lines(report: dict[str, Any]) -> list[str]:
+    """The administrator's review of each line that needs a word, then the history."""
+    out: list[str] = []
+    for line in report["lines"]:
+        review = line.get("review")
+        if not review:
+            continue
+        why = f": {review['reason']}" if review.get("reason") else ""
+        if review["status"] == "rejected":
+            out.append(f"  line {line['line']}: returned for revision{why}")
+        elif review.get("billed_value"):
+            out.append(
+                f"  line {line['line']}: billed {_money(review['billed_value'])}, approved "
+                f"{_money(line['new_value'])}{why}"
+            )
+    if out:
+        out.insert(0, "Review:")
+    if report.get("history"):
+        out.append("History:")
+        for event in report["history"]:
+            who = f" by {event['by']}" if event.get("by") else ""
+            via = f" ({event['channel']})" if event.get("channel") else ""
+            note = f" — {event['note']}" if event.get("note") else ""
+            start = event["from"] or "new"
+            out.append(
+                f"  {event['at'][:16].replace('T', ' ')} {start} → {event['to']}{who}{via}{note}"
+            )
+    return out
 
 
 def outbox_row(row: OutboundMessage) -> dict[str, Any]:

@@ -8,11 +8,10 @@ same invoice.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from conversations.context import format_date
 from conversations.plaintext import totals_table
 from conversations.render import money
 from mail.compose import AUTO_GENERATED, Envelope, queue_email
@@ -23,15 +22,8 @@ from mail.tokens import make_token, reply_address
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
-from models.reminders import DueReminder, when_text
-from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
-
-
-def deadline_text(offset_days: int, billing_date: date, due_date: date) -> str:
-    return (
-        f"The billing date is {when_text(offset_days)} ({format_date(billing_date)}); "
-        f"invoices are due by {format_date(due_date)}."
-    )
+from models.reminders import DueReminder, invoice_state_text
+from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus, Person, Project
 
 
 def queue_reminder_email(
@@ -60,16 +52,17 @@ def queue_reminder_email(
     token = make_token(secret_bytes(settings), invitation.id)
     invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
     label = f"{commitment.number} {commitment.title}"
-    deadline = deadline_text(reminder.offset_days, period.billing_date, period.due_date)
+    deadline = reminder.deadline(period.billing_date, period.due_date)
     template = ""
     if invoice is not None:
         figures = invoice_figures(session, invoice)
         first = person.name.split()[0] if person.name.strip() else "there"
+        where = f"{invoice.number} for {label} on {project.name}"
+        state = invoice_state_text(session, invoice)
+        on = "the draft" if invoice.status == InvoiceStatus.draft else "it now"
         intro = (
-            f"Hi {first},\n\nYour invoice {invoice.number} for {label} on {project.name} is "
-            f"saved as a draft but has not been sent yet. {deadline}\n\n"
-            f"Current payment due on the draft: "
-            f"{money(figures.summary.current_payment_due)}."
+            f"Hi {first},\n\nYour invoice {where} {state}. {deadline}\n\n"
+            f"Current payment due on {on}: {money(figures.summary.current_payment_due)}."
         )
         line = figures.lines[0].number if figures.lines else "1"
         how = (
@@ -77,7 +70,9 @@ def queue_reminder_email(
             f"To change it first, reply with the changed lines (for example {line}: 60%) "
             "and the word send; without send you get the updated draft to check first."
         )
-        subject = f"Reminder: {project.name}: invoice {invoice.number} is still a draft"
+        returned = invoice.status == InvoiceStatus.revise_and_resubmit
+        still = "was returned for revision" if returned else "is still a draft"
+        subject = f"Reminder: {project.name}: invoice {invoice.number} {still}"
         text = "\n\n".join([intro, totals_table(figures.summary), how]) + "\n"
         html = document(paragraphs(intro) + totals_html(figures.summary) + paragraphs(how))
     else:

@@ -40,6 +40,7 @@ from models.outbox import (
     mark_sent,
     postpone,
     renew_claim,
+    write_pause,
 )
 from models.tables import as_utc
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from mail.auth.tokens import TokenManager
 
 log = logging.getLogger(__name__)
-WRITE_ATTEMPTS = 5  # pool_pre_ping reconnects a dropped connection on the next attempt
+WRITE_ATTEMPTS = 10  # pool_pre_ping reconnects a dropped connection on the next attempt
 CONNECTION_ERRORS = (OSError, ssl.SSLError, socket.gaierror, asyncio.TimeoutError)
 # The claim on each row is renewed while it is sent (heartbeat every third of it), so this
 # only bounds how long a killed worker's claimed rows wait before another worker sends them.
@@ -220,7 +221,7 @@ def _finish(
             if attempt == WRITE_ATTEMPTS:
                 raise
             log.warning("outbox row %s not recorded yet: %s", claim.id, exc)
-            time.sleep(0.05 * attempt)
+            time.sleep(write_pause(attempt))
 
 
 def _postpone(engine: Engine, claim: OutboundMessage, until: datetime, error: str) -> None:

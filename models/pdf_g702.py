@@ -178,6 +178,76 @@ def attachments_block(document: Mapping[str, Any], width: float) -> list[Flowabl
     return [heading, table]
 
 
+def _table(rows: list[list[Any]], widths: list[float]) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), BOLD, 7),
+                ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def review_block(document: Mapping[str, Any], width: float) -> list[Flowable]:
+    """The administrator's review: lines approved at another amount than billed, with the
+    reasons for the difference, and every status change of the invoice."""
+    out: list[Flowable] = []
+    differences = [
+        line for line in document["lines"] if (line.get("review") or {}).get("billed_value")
+    ]
+    if differences:
+        rows: list[list[Any]] = [
+            ["Line", "Billed this period", "Approved", "Reasons for difference"]
+        ]
+        rows += [
+            [
+                text(line["line"]),
+                dollars(line["review"]["billed_value"]),
+                dollars(line["new_value"]),
+                Paragraph(text(line["review"].get("reason") or DASH), BODY),
+            ]
+            for line in differences
+        ]
+        widths = [width * 0.08, width * 0.18, width * 0.16, width * 0.58]
+        out += [Paragraph("REASONS FOR DIFFERENCE", HEADING), _table(rows, widths)]
+    returned = [
+        line for line in document["lines"] if (line.get("review") or {}).get("status") == "rejected"
+    ]
+    if returned and document.get("status") == "revise_and_resubmit":
+        rows = [["Line", "Returned for revision because"]]
+        rows += [
+            [text(line["line"]), Paragraph(text(line["review"].get("reason") or DASH), BODY)]
+            for line in returned
+        ]
+        out += [
+            Paragraph("RETURNED FOR REVISION", HEADING),
+            _table(rows, [width * 0.08, width * 0.92]),
+        ]
+    events = document.get("history") or []
+    if events:
+        rows = [["When", "Who", "Channel", "From", "To", "Note"]]
+        rows += [
+            [
+                day(event["at"]),
+                Paragraph(text(event.get("by") or DASH), BODY),
+                text(event.get("channel") or DASH),
+                status_label(event["from"]) if event.get("from") else DASH,
+                status_label(event["to"]),
+                Paragraph(text(event.get("note") or ""), BODY),
+            ]
+            for event in events
+        ]
+        widths = [width * f for f in (0.13, 0.16, 0.09, 0.15, 0.15, 0.32)]
+        out += [Paragraph("HISTORY", HEADING), _table(rows, widths)]
+    return out
+
+
 def signature_block(document: Mapping[str, Any], width: float) -> Table:
     if document.get("submitted_at"):
         who = document.get("submitted_by") or "the invoice contact"
@@ -186,9 +256,10 @@ def signature_block(document: Mapping[str, Any], width: float) -> Table:
         submitted = "Not yet sent for review."
     sign = "By: ______________________________  Date: ______________"
     left = _box("Subcontractor", _or_dash(document.get("vendor")), submitted)
-    right = _box(
-        "General contractor", _or_dash(document.get("owner")), "Amount certified: $____________"
-    )
+    certified = "Amount certified: $____________"
+    if document.get("status") in ("approved", "approved_as_noted"):
+        certified = f"Amount certified: {dollars(document['totals']['current_payment_due'])}"
+    right = _box("General contractor", _or_dash(document.get("owner")), certified)
     rows = [[left, right], [Paragraph(sign, BODY), Paragraph(sign, BODY)]]
     table = Table(rows, colWidths=[width / 2, width / 2])
     table.setStyle(
@@ -215,6 +286,7 @@ def g702_story(document: Mapping[str, Any], width: float) -> list[Flowable]:
         Paragraph("CONTRACTOR'S APPLICATION FOR PAYMENT", HEADING),
         summary_table(document, width),
         *attachments_block(document, width),
+        *review_block(document, width),
         Spacer(1, 12),
         KeepTogether([signature_block(document, width)]),
     ]

@@ -1,6 +1,7 @@
-"""Which reminders are due: contacts who have not sent their invoice, N days before billing.
+"""Which reminders are due: contacts who have not sent their invoice, N days before billing,
+and contacts whose invoice was returned for revision, N days before it is due.
 
-At most one reminder per (contact, commitment, period, offset), ever: the unique
+At most one reminder per (contact, commitment, period, basis, offset), ever: the unique
 constraint decides, so several workers (or a second run on the same day) can
 never queue the same reminder twice. The scan is one set-based query, so a
 large contractor's 100,000 (contact, commitment, period) rows stay cheap.
@@ -8,36 +9,53 @@ large contractor's 100,000 (contact, commitment, period) rows stay cheap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import enum
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import DateTime, UniqueConstraint, and_, case, literal, or_
+from sqlalchemy import DateTime, String, UniqueConstraint, and_, case, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql import Select
 from sqlmodel import Field, Session, SQLModel, col
 
+from models.review import line_reviews
 from models.tables import (
     EDITABLE_STATUSES,
     BillingPeriod,
     Commitment,
     CommitmentContact,
     Invoice,
+    InvoiceStatus,
+    LineReviewStatus,
     Project,
     timestamp_column,
     utcnow,
 )
 
 
+class ReminderBasis(enum.StrEnum):
+    """What a reminder counts its days to: the billing date (every contact who has not sent
+    an invoice), or the due date (an invoice returned for revision and not sent again)."""
+
+    billing = "billing"
+    due = "due"
+
+
 class Reminder(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("person_id", "commitment_id", "period_id", "offset_days"),)
+    __table_args__ = (
+        UniqueConstraint("person_id", "commitment_id", "period_id", "basis", "offset_days"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     commitment_id: int = Field(foreign_key="commitment.id")
     period_id: int = Field(foreign_key="billing_period.id", index=True)
+    basis: ReminderBasis = Field(default=ReminderBasis.billing, sa_type=String(10))
     offset_days: int
     has_draft: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
@@ -51,6 +69,38 @@ class DueReminder:
     period_id: int
     offset_days: int
     invoice_id: int | None  # a draft (or revise-and-resubmit) invoice, if one exists
+    basis: ReminderBasis = ReminderBasis.billing
+
+    def deadline(
+        self, billing_date: date, due_date: date, strong: Callable[[str], str] = str
+    ) -> str:
+        """`The billing date is tomorrow (Nov 25, 2026); invoices are due by Nov 30, 2026.`
+        (`strong` marks the words that matter, e.g. Slack's `*bold*`)."""
+        when = strong(when_text(self.offset_days))
+        if self.basis == ReminderBasis.due:
+            return f"Invoices are due {when} ({_day(due_date)})."
+        return (
+            f"The billing date is {when} ({_day(billing_date)}); "
+            f"invoices are due by {strong(_day(due_date))}."
+        )
+
+
+def invoice_state_text(session: Session, invoice: Invoice) -> str:
+    """`is saved as a draft but has not been sent yet`, or for a returned invoice which lines
+    came back and that it has not been sent again."""
+    if invoice.status != InvoiceStatus.revise_and_resubmit:
+        return "is saved as a draft but has not been sent yet"
+    returned = [
+        f"line {line}" + (f" ({review.reason})" if review.reason else "")
+        for line, review in line_reviews(session, invoice).items()
+        if review.status == LineReviewStatus.rejected
+    ]
+    lines = f": {'; '.join(returned)}" if returned else ""
+    return f"was returned for revision{lines}, and has not been sent again yet"
+
+
+def _day(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
 
 
 def when_text(offset_days: int) -> str:
@@ -90,18 +140,56 @@ def queue_due_reminders(
     offsets = sorted({int(o) for o in offsets if int(o) >= 0})
     if not offsets:
         return []
-    billing_dates = {today + timedelta(days=offset): offset for offset in offsets}
+    days = {today + timedelta(days=offset): offset for offset in offsets}
     editable = [status.value for status in EDITABLE_STATUSES]
-    offset_of = case(
-        *((col(BillingPeriod.billing_date) == day, offset) for day, offset in billing_dates.items())
+    returned = InvoiceStatus.revise_and_resubmit.value
+    recorded = [
+        *_record(session, _due(ReminderBasis.billing, days, today, project_ids).where(
+            or_(col(Invoice.id).is_(None), col(Invoice.status).in_(editable))
+        )),
+        # A returned invoice is counted to its due date too (it may come back after the
+        # billing date), unless a billing-date reminder goes out the same day.
+        *_record(session, _due(ReminderBasis.due, days, today, project_ids).where(
+            col(Invoice.status) == returned, col(BillingPeriod.billing_date).not_in(list(days))
+        )),
+    ]  # fmt: skip
+    drafts = _draft_invoices(
+        session, {(row.commitment_id, row.period_id) for row in recorded if row.has_draft}
     )
-    # One INSERT ... SELECT: the database finds who is due and records them in one statement;
-    # ON CONFLICT DO NOTHING leaves out every reminder recorded before (by any worker).
+    return sorted(
+        (
+            DueReminder(
+                reminder_id=row.id,
+                person_id=row.person_id,
+                commitment_id=row.commitment_id,
+                period_id=row.period_id,
+                offset_days=row.offset_days,
+                invoice_id=drafts.get((row.commitment_id, row.period_id)),
+                basis=ReminderBasis(row.basis),
+            )
+            for row in recorded
+        ),
+        key=lambda r: (r.period_id, r.commitment_id, r.person_id, r.basis),
+    )
+
+
+def _due(
+    basis: ReminderBasis,
+    days: dict[date, int],
+    today: date,
+    project_ids: Sequence[int] | None,
+) -> Select[Any]:
+    """Who is due a reminder counted to `basis` on one of `days` (date -> offset)."""
+    counted = col(
+        BillingPeriod.due_date if basis == ReminderBasis.due else BillingPeriod.billing_date
+    )
+    offset_of = case(*((counted == day, offset) for day, offset in days.items()))
     due = (
         sa_select(
             col(CommitmentContact.person_id),
             col(Commitment.id),
             col(BillingPeriod.id),
+            literal(basis.value, String(10)),
             offset_of,
             col(Invoice.id).is_not(None),
             literal(utcnow(), DateTime(timezone=True)),
@@ -116,50 +204,36 @@ def queue_due_reminders(
                 col(Invoice.period_id) == col(BillingPeriod.id),
             ),
         )
-        .where(
-            col(BillingPeriod.billing_date).in_(list(billing_dates)),
-            col(BillingPeriod.due_date) >= today,
-            or_(col(Invoice.id).is_(None), col(Invoice.status).in_(editable)),
-        )
+        .where(counted.in_(list(days)), col(BillingPeriod.due_date) >= today)
     )
     if project_ids is not None:
         due = due.where(col(BillingPeriod.project_id).in_(list(project_ids)))
+    return due
+
+
+def _record(session: Session, due: Select[Any]) -> list[Any]:
+    """One INSERT ... SELECT: the database finds who is due and records them in one statement;
+    ON CONFLICT DO NOTHING leaves out every reminder recorded before (by any worker)."""
     table = Reminder.__table__  # type: ignore[attr-defined]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    columns = [
+        "person_id", "commitment_id", "period_id", "basis", "offset_days", "has_draft", "created_at"
+    ]  # fmt: skip
     statement = (
         insert(table)
-        .from_select(
-            ["person_id", "commitment_id", "period_id", "offset_days", "has_draft", "created_at"],
-            due,
-        )
+        .from_select(columns, due)
         .on_conflict_do_nothing()
         .returning(
             table.c.id,
             table.c.person_id,
             table.c.commitment_id,
             table.c.period_id,
+            table.c.basis,
             table.c.offset_days,
             table.c.has_draft,
         )
     )
-    recorded = list(session.execute(statement))
-    drafts = _draft_invoices(
-        session, {(row.commitment_id, row.period_id) for row in recorded if row.has_draft}
-    )
-    return sorted(
-        (
-            DueReminder(
-                reminder_id=row.id,
-                person_id=row.person_id,
-                commitment_id=row.commitment_id,
-                period_id=row.period_id,
-                offset_days=row.offset_days,
-                invoice_id=drafts.get((row.commitment_id, row.period_id)),
-            )
-            for row in recorded
-        ),
-        key=lambda r: (r.period_id, r.commitment_id, r.person_id),
-    )
+    return list(session.execute(statement))
 
 
 def _draft_invoices(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int, int], int]:

@@ -24,6 +24,7 @@ from models.invoice_lookup import (
 )
 from models.ledger import invoice_figures
 from models.money import HUNDRED, ZERO, cents, percent, unit_price_text
+from models.review import LineReview, history, line_reviews
 from models.tables import Attachment, Invoice, InvoiceStatus, Project
 
 __all__ = [
@@ -92,7 +93,18 @@ def quantity_text(value: Decimal) -> str:
     return "0" if text == "-0" else text
 
 
-def _line(figures: LineFigures) -> dict[str, Any]:
+def _review(review: LineReview | None) -> dict[str, Any] | None:
+    """A line's last review: approved or rejected, why, and (approved as noted) the
+    contact's own amount beside the one approved."""
+    if review is None:
+        return None
+    out: dict[str, Any] = {"status": review.status.value, "reason": review.reason}
+    if review.reviewed_value is not None and review.reviewed_value != review.value:
+        out["billed_value"] = money_text(review.reviewed_value)
+    return out
+
+
+def _line(figures: LineFigures, review: LineReview | None = None) -> dict[str, Any]:
     new_quantity = figures.new_quantity if figures.is_unit else None
     return {
         "line": figures.number,
@@ -110,12 +122,14 @@ def _line(figures: LineFigures) -> dict[str, Any]:
         "retainage_held": money_text(figures.retainage_held),
         "retainage_released": money_text(figures.retainage_released),
         "retainage_total": money_text(figures.retainage_total),
+        "review": _review(review),
     }
 
 
 def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
     """The invoice with its G703 lines, G702 totals and attachments, as JSON-ready data."""
     figures = invoice_figures(session, invoice)
+    reviews = line_reviews(session, invoice)
     commitment, period = figures.ledger.commitment, figures.ledger.period
     project = session.get(Project, commitment.project_id)
     assert project is not None
@@ -130,7 +144,7 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
         "project": project.name,
         "number": invoice.number,
         "status": InvoiceStatus(invoice.status).value,
-        "lines": [_line(line) for line in figures.lines],
+        "lines": [_line(line, reviews.get(line.number)) for line in figures.lines],
         "totals": {name: money_text(value) for name, value in figures.summary.as_dict().items()},
         "attachments": [
             {
@@ -141,6 +155,7 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
             }
             for attachment in session.exec(statement)
         ],
+        "history": history(session, invoice),
     }
 
 

@@ -19,12 +19,12 @@ from conversations.service import ConversationService, MemoryOutbox
 from conversations.types import Turn
 from mail.config import MailSettings
 from mail.inbound import InboundMail
-from mail.reminder import queue_reminder_email, when_text
+from mail.reminder import queue_reminder_email
 from mail.routing import Route, route_mail
 from models.db import session_scope
 from models.importer import import_text
 from models.outbox import OutboundMessage
-from models.reminders import queue_due_reminders
+from models.reminders import queue_due_reminders, when_text
 from models.tables import Commitment, Invoice, Person
 from tests.reminder_data import three_contacts
 

@@ -43,6 +43,7 @@ LINE_KEYS = {
     "retainage_held",
     "retainage_released",
     "retainage_total",
+    "review",
 }
 
 
@@ -81,6 +82,7 @@ def test_report_has_the_documented_shape_and_ties_to_the_lines(engine: Engine) -
         "lines",
         "totals",
         "attachments",
+        "history",
     }
     assert (data["commitment"], data["commitment_key"], data["project"]) == (
         "SC-011",

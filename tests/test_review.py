@@ -323,3 +323,32 @@ def test_a_system_turn_reopens_only_once(
     )
     assert "returned invoice" not in again.replies[0].text  # said once, when it came back
     assert "line 2" in again.replies[0].text.lower()
+
+
+def test_a_returned_invoice_is_reminded_before_its_due_date(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService
+) -> None:
+    from datetime import date
+
+    from pydantic import SecretStr
+
+    from mail.config import MailSettings
+    from mail.reminder import queue_reminder_email
+    from models.reminders import ReminderBasis, queue_due_reminders
+
+    invoice = sent_invoice(service, ids, engine)
+    review(reviews, invoice, ids.jane, "reject 2: only 2 panels are set")
+    mail = MailSettings(address="billing@summit.test", secret=SecretStr("s"))
+    with session_scope(engine) as session:  # billing date Nov 25 has passed; due Nov 30
+        assert queue_due_reminders(session, today=date(2026, 11, 27), offsets=[1]) == []
+        [due] = queue_due_reminders(session, today=date(2026, 11, 29), offsets=[1])
+        assert (due.basis, due.offset_days, due.invoice_id) == (ReminderBasis.due, 1, invoice.id)
+        assert queue_due_reminders(session, today=date(2026, 11, 29), offsets=[1]) == []
+        row = queue_reminder_email(session, reminder=due, settings=mail, now=NOW)
+        assert row is not None
+        assert row.subject == "Reminder: Harbor Tower: invoice INV-0042 was returned for revision"
+        assert "was returned for revision: line 2 (only 2 panels are set)" in row.body_text
+        assert "Invoices are due tomorrow (Nov 30, 2026)." in row.body_text
+    said(service, ids.sam, "same\nsend", channel="email")  # sent again: no more reminders
+    with session_scope(engine) as session:
+        assert queue_due_reminders(session, today=date(2026, 11, 30), offsets=[0]) == []

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from conversations.context import format_date
 from conversations.render import money
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
-from models.reminders import DueReminder, when_text
-from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
+from models.reminders import DueReminder, invoice_state_text
+from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus, Person, Project
 
 from .blocks import Block, SlackMessage, button, button_value, section, totals_fields
 from .home import START
@@ -36,26 +35,25 @@ def queue_slack_reminder(
     project = session.get(Project, commitment.project_id)
     label = escape(f"{commitment.number} {commitment.title}")
     where = f" on {escape(project.name)}" if project else ""
-    deadline = (
-        f"The billing date is *{when_text(reminder.offset_days)}* "
-        f"({format_date(period.billing_date)}); invoices are due by "
-        f"*{format_date(period.due_date)}*."
-    )
+    deadline = reminder.deadline(period.billing_date, period.due_date, lambda s: f"*{s}*")
     invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
     key = (reminder.commitment_id, reminder.period_id)
     blocks: list[Block]
     if invoice is not None:
         summary = invoice_figures(session, invoice).summary
         due = money(summary.current_payment_due)
+        plain_state = invoice_state_text(session, invoice)
+        on = "the draft" if invoice.status == InvoiceStatus.draft else "it now"
+        state = escape(plain_state)
         text = (
-            f":hourglass: Your invoice *{escape(invoice.number)}* for *{label}*{where} is "
-            f"saved as a draft but has not been sent yet. {deadline}\n"
-            f"Current payment due on the draft: *{due}*. Press *Continue invoice* to "
+            f":hourglass: Your invoice *{escape(invoice.number)}* for *{label}*{where} "
+            f"{state}. {deadline}\n"
+            f"Current payment due on {on}: *{due}*. Press *Continue invoice* to "
             "review it and send it."
         )
         blocks = [section(text), totals_fields(summary)]
         label_button = "Continue invoice"
-        fallback = f"Reminder: invoice {invoice.number} ({due}) is still a draft, not sent."
+        fallback = f"Reminder: invoice {invoice.number} ({due}) {plain_state}."
     else:
         text = (
             f":bell: A reminder: we have not received your invoice for *{label}*{where} yet. "
@@ -64,8 +62,8 @@ def queue_slack_reminder(
         blocks = [section(text)]
         label_button = "Start invoice"
         fallback = (
-            f"Reminder: please bill {commitment.number} {commitment.title}: the billing date "
-            f"is {when_text(reminder.offset_days)}."
+            f"Reminder: please bill {commitment.number} {commitment.title}. "
+            f"{reminder.deadline(period.billing_date, period.due_date)}"
         )
     blocks.append(
         {

@@ -21,14 +21,21 @@ from sqlmodel import Session, col, func, select
 
 from models.db import session_scope
 from models.invitation import Invitation
-from models.outbox import OutboundMessage, OutboxStatus, claim_due, mark_failed, mark_sent
+from models.outbox import (
+    OutboundMessage,
+    OutboxStatus,
+    claim_due,
+    mark_failed,
+    mark_sent,
+    write_pause,
+)
 from models.tables import Person, utcnow
 
 from .errors import SlackCallError, slack_call
 from .outbox import CHANNEL
 
 log = logging.getLogger(__name__)
-WRITE_ATTEMPTS = 5  # a dropped database connection is retried (pool_pre_ping reconnects)
+WRITE_ATTEMPTS = 10  # a dropped database connection is retried (pool_pre_ping reconnects)
 
 
 class SlackSender:
@@ -103,7 +110,7 @@ class SlackSender:
                 if attempt == WRITE_ATTEMPTS:
                     raise
                 log.warning("slack outbox row %s not recorded yet: %s", args[0].id, exc)
-                time.sleep(0.05 * attempt)
+                time.sleep(write_pause(attempt))
 
     def _claim(self) -> list[OutboundMessage]:
         with session_scope(self.engine) as session:

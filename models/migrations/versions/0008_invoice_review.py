@@ -1,4 +1,4 @@
-"""invoice review: line reviews and the status history
+"""invoice review: line reviews, the status history, reminders counted to the due date
 
 Revision ID: 0008
 Revises: 0007
@@ -42,9 +42,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invoice_event", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_invoice_event_invoice_id"), ["invoice_id"])
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("basis", sa.String(length=10), nullable=False, server_default="billing")
+        )
+        batch_op.drop_constraint("uq_reminder_person_id_commitment_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_reminder_person_id_commitment_id",
+            ["person_id", "commitment_id", "period_id", "basis", "offset_days"],
+        )
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.alter_column("basis", server_default=None)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM reminder WHERE basis <> 'billing'")
+    with op.batch_alter_table("reminder", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_reminder_person_id_commitment_id", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_reminder_person_id_commitment_id",
+            ["person_id", "commitment_id", "period_id", "offset_days"],
+        )
+        batch_op.drop_column("basis")
     with op.batch_alter_table("invoice_event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_invoice_event_invoice_id"))
     op.drop_table("invoice_event")

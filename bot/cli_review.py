@@ -1,0 +1,125 @@
+"""`billbot review` (DESIGN §4, §6): the administrator's review from the command line.
+
+    billbot review SC-007/INV-0042 --approve [--note TEXT] [--by PERSON]
+    billbot review SC-007/INV-0042 --approve-as-noted --adjust 3=4000 --note TEXT
+    billbot review SC-007/INV-0042 --reject "3=only 18 fixtures installed" --reject 2
+
+The review goes through the same `ReviewService` as an email reply or a Slack button: the
+same rules and history, and the contact hears of it (queued; `billbot run` delivers).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    """`LINE=TEXT` options as {line: text}; `LINE` alone means an empty text."""
+    out: dict[str, str] = {}
+    for value in values:
+        line, _, text = value.partition("=")
+        if not line.strip():
+            raise typer.BadParameter(f"{value!r}: write LINE=…, e.g. 3=…", param_hint=option)
+        out[line.strip()] = text.strip()
+    return out
+
+
+def _amounts(values: list[str]) -> dict[str, Decimal]:
+    from models.money import AmountError, parse_amount
+
+    out: dict[str, Decimal] = {}
+    for line, text in _pairs(values, "'--adjust'").items():
+        try:
+            out[line] = parse_amount(text)
+        except AmountError as exc:
+            raise typer.BadParameter(
+                f"line {line}: {text!r} is not an amount (e.g. 3=4000 or 3=$4,000.00)",
+                param_hint="'--adjust'",
+            ) from exc
+    return out
+
+
+def review(
+    ctx: typer.Context,
+    invoice: Annotated[
+        str, typer.Argument(help="SC-007/INV-0042, sc7:INV-0042, INV-0042 or the invoice id.")
+    ],
+    approve: Annotated[bool, typer.Option("--approve", help="Approve it.")] = False,
+    approve_as_noted: Annotated[
+        bool,
+        typer.Option("--approve-as-noted", help="Approve with your amounts (--adjust) on lines."),
+    ] = False,
+    adjust: Annotated[
+        list[str] | None,
+        typer.Option(metavar="LINE=AMOUNT", help="This period's amount you approve for a line."),
+    ] = None,
+    reject: Annotated[
+        list[str] | None,
+        typer.Option(metavar="LINE=REASON", help="Return this line for revision, with why."),
+    ] = None,
+    note: Annotated[str, typer.Option(help="A note for the contact and the history.")] = "",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERSON", help="Who reviews (key or email); default: the administrator."
+        ),
+    ] = None,
+) -> None:
+    """Approve an invoice under review, approve it as noted, or return lines for revision."""
+    from bot.cli import _settings, fail, open_database
+    from bot.notify import sent_notifier
+    from bot.review import review_service
+    from conversations.service import person_by_email, person_by_key
+    from models.db import session_scope
+    from models.invoice_lookup import InvoiceRefError, find_invoice
+    from models.review import Decision, ReviewKind
+    from models.tables import Commitment
+
+    chosen = [approve, approve_as_noted, bool(reject)]
+    if sum(chosen) != 1:
+        fail("say what you decide: one of --approve, --approve-as-noted or --reject", code=2)
+    if adjust and not approve_as_noted:
+        fail("--adjust goes with --approve-as-noted", code=2)
+    if approve_as_noted and not adjust:
+        fail("--approve-as-noted needs at least one --adjust LINE=AMOUNT", code=2)
+    if approve:
+        decision = Decision(ReviewKind.approve, note=note)
+    elif approve_as_noted:
+        decision = Decision(
+            ReviewKind.approve_as_noted, note=note, adjustments=_amounts(adjust or [])
+        )
+    else:
+        decision = Decision(
+            ReviewKind.reject, note=note, reasons=_pairs(reject or [], "'--reject'")
+        )
+    settings = _settings()
+    with open_database(ctx) as engine:
+        with session_scope(engine) as session:
+            try:
+                found = find_invoice(session, invoice)
+            except InvoiceRefError as exc:
+                fail(str(exc))
+            if by is None:
+                commitment = session.get(Commitment, found.commitment_id)
+                reviewer_id = commitment.administrator_id if commitment else None
+                if reviewer_id is None:
+                    fail(f"{invoice} has no invoice administrator: say who reviews with --by")
+            else:
+                person = person_by_key(session, by) or person_by_email(session, by)
+                if person is None:
+                    fail(f"nobody is known as {by!r} (a person's key or email)")
+                reviewer_id = person.id
+            invoice_id = found.id
+        assert invoice_id is not None and reviewer_id is not None
+        service = review_service(engine, settings, on_sent=sent_notifier(settings))
+        result = service.review(
+            invoice_id=invoice_id, reviewer_id=reviewer_id, decision=decision, channel="cli"
+        )
+    if result.refused is not None:
+        fail(result.refused.message)
+    typer.echo(result.text)
+    if result.contact:
+        typer.echo("The message to the contact goes out with the next `billbot run`.")
