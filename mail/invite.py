@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from conversations.context import Context, format_date
 from conversations.gather import build_context, find_invoice
-from conversations.render import money
+from conversations.render import including, money
 from mail.calendar import BillingEvent, billing_calendar
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailSettings, domain, secret_bytes
@@ -82,7 +82,7 @@ def sov_rows(ctx: Context) -> list[list[str]]:
         rows.append(
             [
                 terms.number,
-                terms.description,
+                terms.description + including(terms.change_orders),
                 qty,
                 f"${terms.unit_price:,.2f}" if unit and terms.unit_price is not None else "",
                 money(terms.value),

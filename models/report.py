@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -108,13 +109,26 @@ def _line(figures: LineFigures) -> dict[str, Any]:
         "retainage_held": money_text(figures.retainage_held),
         "retainage_released": money_text(figures.retainage_released),
         "retainage_total": money_text(figures.retainage_total),
+        "change_orders": [
+            {"number": number, "amount": money_text(amount)} for number, amount in figures.changes
+        ],
     }
+
+
+def change_order_amounts(lines: Sequence[LineFigures]) -> dict[str, Decimal]:
+    """Each change order's amount: the sum of the steps it makes in the lines' column C."""
+    amounts: dict[str, Decimal] = {}
+    for line in lines:
+        for number, amount in line.changes:
+            amounts[number] = amounts.get(number, cents(ZERO)) + amount
+    return amounts
 
 
 def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
     """The invoice with its G703 lines, G702 totals and attachments, as JSON-ready data."""
     figures = invoice_figures(session, invoice)
     commitment, period = figures.ledger.commitment, figures.ledger.period
+    amounts = change_order_amounts(figures.lines)
     project = session.get(Project, commitment.project_id)
     assert project is not None
     statement = (
@@ -130,6 +144,15 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
         "status": InvoiceStatus(invoice.status).value,
         "lines": [_line(line) for line in figures.lines],
         "totals": {name: money_text(value) for name, value in figures.summary.as_dict().items()},
+        "change_orders": [
+            {
+                "number": order.number,
+                "title": order.title,
+                "approved_on": order.approved_on.isoformat(),
+                "amount": money_text(amounts.get(order.number, ZERO)),
+            }
+            for order in figures.ledger.change_orders
+        ],
         "attachments": [
             {
                 "filename": attachment.filename,

@@ -41,6 +41,7 @@ LINE_KEYS = {
     "retainage_held",
     "retainage_released",
     "retainage_total",
+    "change_orders",
 }
 
 
@@ -79,6 +80,7 @@ def test_report_has_the_documented_shape_and_ties_to_the_lines(engine: Engine) -
         "lines",
         "totals",
         "attachments",
+        "change_orders",
     }
     assert (data["commitment"], data["commitment_key"], data["project"]) == (
         "SC-011",
