@@ -10,7 +10,7 @@ for a workbook the sheet, row and column (`models.workbook_places`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -148,14 +148,19 @@ def validate_import(
     a checked `ImportFile`, or `ImportFileError` with `problems` (the reader's) and every
     other problem found."""
     found = list(problems)
+    reported = {problem.location for problem in problems}  # cells the reader could not read
+
+    def add(more: Iterable[Problem]) -> None:
+        found.extend(problem for problem in more if problem.location not in reported)
+
     try:
         data = ImportFile.model_validate(raw)
     except ValidationError as exc:
-        found += [
+        add(
             locator.problem(tuple(error["loc"]), _pydantic_message(error)) for error in exc.errors()
-        ]
+        )
         raise ImportFileError(found) from None
-    found += [locator.problem(loc, message) for loc, message in check_file(data, locator.where)]
+    add(locator.problem(loc, message) for loc, message in check_file(data, locator.where))
     if found:
         raise ImportFileError(found)
     return data

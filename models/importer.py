@@ -31,6 +31,7 @@ from models.import_check import (
     Problem,
     parse_import,
     references,
+    validate_import,
 )
 from models.import_invoices import load_invoices
 from models.import_rows import write_row
@@ -46,7 +47,14 @@ from models.tables import (
     SovLine,
 )
 
-__all__ = ["ImportFileError", "ImportSummary", "import_data", "import_file", "import_text"]
+__all__ = [
+    "ImportFileError",
+    "ImportSummary",
+    "import_data",
+    "import_file",
+    "import_text",
+    "import_workbook",
+]
 
 KINDS = (
     "companies",
@@ -107,7 +115,12 @@ class ImportSummary:
 
 
 def import_file(engine: Engine, *, path: Path) -> ImportSummary:
-    """Import a file in one transaction; `ImportFileError` if anything is wrong."""
+    """Import a file (JSON, or a workbook) in one transaction; `ImportFileError` if anything
+    is wrong."""
+    from models.workbook_reader import is_workbook
+
+    if is_workbook(path):
+        return import_workbook(engine, path=path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -120,6 +133,16 @@ def import_text(engine: Engine, *, text: str) -> ImportSummary:
     data = parse_import(text)
     with session_scope(engine) as session:
         return import_data(session, data=data)
+
+
+def import_workbook(engine: Engine, *, path: Path) -> ImportSummary:
+    """Read, check and import a workbook (`billbot template`'s layout) in one transaction."""
+    from models.workbook_reader import read_workbook
+
+    found = read_workbook(path)
+    data = validate_import(found.raw, found.locator, found.problems)
+    with session_scope(engine) as session:
+        return import_data(session, data=data, locator=found.locator)
 
 
 def import_data(
