@@ -118,8 +118,9 @@ def import_(
 ) -> None:
     """Load companies, people, projects, commitments, billing periods, change orders, invoices.
 
-    From a JSON file or a workbook (see `billbot template`). Idempotent: rows are matched by the file's keys, so importing the same file
-    again changes nothing. All or nothing: on any problem nothing is written.
+    From a JSON file or a workbook (see `billbot template`). Idempotent: rows are matched
+    by the file's keys, so importing the same file again changes nothing. All or nothing:
+    on any problem nothing is written.
     """
     from models.importer import ImportFileError, import_file
 

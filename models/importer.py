@@ -34,8 +34,9 @@ from models.import_check import (
     validate_import,
 )
 from models.import_invoices import load_invoices
-from models.import_rows import write_row
+from models.import_rows import stage_row, write_row
 from models.import_schema import ImportFile
+from models.ledger import sov_lines
 from models.tables import (
     BillingPeriod,
     ChangeOrder,
@@ -247,6 +248,7 @@ class _Loader:
             "commitments", "updated" if outcome == "unchanged" and contacts_changed else outcome
         )
         by_change_order = added_lines(self.session, row.id)
+        existing = {line.number: line for line in sov_lines(self.session, row.id)}
         for n, line in enumerate(item.lines):
             self.current = ("commitments", index, "lines", n)
             if line.number in by_change_order:
@@ -257,8 +259,10 @@ class _Loader:
                 raise ImportFileError([self.locator.problem((*self.current, "number"), message)])
             values = line.model_dump(exclude={"number"}) | {"position": n + 1}
             lookup = {"commitment_id": row.id, "number": line.number}
-            _, outcome = write_row(self.session, SovLine, lookup, values)
+            found = existing.get(line.number)
+            _, outcome = stage_row(self.session, found, SovLine, lookup, values)
             self.summary.count("sov_lines", outcome)
+        self.session.flush()  # the lines in one batch
 
     def sync_contacts(self, commitment_id: int, keys: list[str]) -> bool:
         wanted = {person_id for key in keys if (person_id := self.id("people", key))}

@@ -325,6 +325,32 @@ SHEETS: tuple[Sheet, ...] = (
 INSTRUCTIONS = "instructions"
 
 
+def sheet_rows(data: dict[str, Any], sheet: Sheet) -> list[dict[str, Any]]:
+    """The rows of `sheet` for import data in the JSON shape, as {header: value} (what the
+    reader turns back into that data)."""
+    if sheet.parent is None:
+        rows = [
+            {k: v for k, v in item.items() if k != "lines"} for item in data.get(sheet.section, [])
+        ]
+        for row in rows:
+            if isinstance(row.get("invoice_contacts"), list):
+                row["invoice_contacts"] = ", ".join(row["invoice_contacts"])
+        return rows
+    rows = []
+    for parent in data.get(sheet.parent.section, []):
+        refs = {
+            ref: parent[name] for ref, name in zip(sheet.refs, sheet.parent_fields, strict=True)
+        }
+        for line in parent.get("lines", []):
+            row = refs | {k: v for k, v in line.items() if k != NEW_LINE}
+            if NEW_LINE in line:
+                new = dict(line[NEW_LINE])
+                row["line"] = new.pop("number")
+                row |= {NEW + name: value for name, value in new.items()}
+            rows.append(row)
+    return rows
+
+
 def child_of(sheet: Sheet) -> Sheet | None:
     """The sheet holding the `lines` of `sheet`'s items (`sov_lines` for `commitments`)."""
     return next((child for child in SHEETS if child.parent is sheet), None)

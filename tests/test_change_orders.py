@@ -435,3 +435,19 @@ def test_an_amount_based_line_prompt_names_its_change_orders() -> None:
     ctx = Context(now=ctx.now, today=ctx.today, lines=(terms,))
     prompt = line_prompt(State(), ctx, "3")
     assert "scheduled $18,500.00 incl. CO-001." in prompt
+
+
+def test_the_review_names_the_change_orders_on_email_and_slack() -> None:
+    from bot.slack.blocks import render_reply
+    from conversations.types import Reply, ReplyKind
+    from mail.html import reply_html
+
+    changed = with_change_orders(PANELS, [LineChange("CO-001", quantity=D("2"))])
+    lines = tuple(line_figures(terms, LineHistory(), LineEntry()) for terms in (FIXTURES, changed))
+    reply = Reply("Please check:", ReplyKind.review, lines=lines, totals=summarize(lines))
+    note = "Change orders: line 2 (Panels) is $42,000.00 incl. CO-001."
+    assert note in reply_html(reply)
+    slack = json.dumps([message.blocks for message in render_reply(reply)])
+    assert note in slack
+    unchanged = Reply("Please check:", ReplyKind.review, lines=lines[:1])
+    assert "Change orders" not in reply_html(unchanged)

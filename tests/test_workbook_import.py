@@ -137,6 +137,8 @@ def test_blank_rows_titles_and_trailing_formatted_cells_are_passed_over(
     for row in range(6, 400):  # formatted, empty rows and columns below and beside them
         lines.cell(row=row, column=30).number_format = "0.00"
     lines["C5"] = "  "  # only spaces: still blank
+    lines.title = "renamed"
+    lines.title = "SOV_Lines"  # sheet names in any case
     book.save(workbook)
     summary = import_workbook(sqlite_engine, path=workbook)
     assert summary.counts["sov_lines"].created == 2
@@ -177,6 +179,10 @@ def _missing_header(book: Any) -> None:
     book["sov_lines"]["B1"] = None
 
 
+def _no_header_row(book: Any) -> None:
+    book["companies"].delete_rows(1)
+
+
 def _unknown_column(book: Any) -> None:
     book["people"]["G1"] = "phone"
     book["people"]["G2"] = "555-0100"
@@ -215,6 +221,7 @@ def _date_in_a_text_cell(book: Any) -> None:
 BAD_WORKBOOKS = [
     ("missing_sheet", _missing_sheet, "change_orders: the workbook has no change_orders sheet"),
     ("missing_header", _missing_header, "sov_lines row 1: the header row has no number column"),
+    ("no_header_row", _no_header_row, "companies: has no header row: the first row must hold"),
     ("unknown_column", _unknown_column, 'people!G1: "phone" is not a column of people'),
     ("orphan_line", _orphan_line, 'sov_lines!A3: commitment "sc9" is not on the commitments'),
     (

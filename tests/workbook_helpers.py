@@ -12,35 +12,11 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from models.workbook_layout import SHEETS, Sheet
+from models.workbook_layout import SHEETS, sheet_rows
 from models.workbook_template import write_template
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-
-def sheet_rows(data: dict[str, Any], sheet: Sheet) -> list[dict[str, Any]]:
-    """The rows of `sheet` for JSON import data, as {header: value}."""
-    if sheet.parent is None:
-        rows = [dict(item) for item in data.get(sheet.section, [])]
-        for row in rows:
-            row.pop("lines", None)
-            if isinstance(row.get("invoice_contacts"), list):
-                row["invoice_contacts"] = ", ".join(row["invoice_contacts"])
-        return rows
-    rows = []
-    for parent in data.get(sheet.parent.section, []):
-        refs = {
-            ref: parent[name] for ref, name in zip(sheet.refs, sheet.parent_fields, strict=True)
-        }
-        for line in parent.get("lines", []):
-            row = refs | {k: v for k, v in line.items() if k != "new"}
-            if "new" in line:
-                new = dict(line["new"])
-                row["line"] = new.pop("number")
-                row |= {f"new_{name}": value for name, value in new.items()}
-            rows.append(row)
-    return rows
 
 
 def typed(value: Any, kind: str) -> Any:
