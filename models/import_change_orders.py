@@ -53,14 +53,15 @@ def added_lines(session: Session, commitment_id: int) -> dict[str, str]:
 
 def load_change_orders(
     session: Session, *, data: ImportFile, row: Row, summary: ImportSummary, locator: Locator
-) -> list[Problem]:
-    """Upsert the file's change orders; returns the problems found (nothing to keep if any)."""
+) -> tuple[list[Problem], set[str]]:
+    """Upsert the file's change orders: the problems found (nothing to keep if any), and the
+    keys of those created or changed."""
     loader = _ChangeOrderLoader(session, locator, summary)
     order = sorted(range(len(data.change_orders)), key=lambda i: data.change_orders[i].approved_on)
     for index in order:
         item = data.change_orders[index]
         loader.load(index, item, row("commitments", item.commitment))
-    return loader.problems
+    return loader.problems, loader.changed
 
 
 class _ChangeOrderLoader:
@@ -69,6 +70,7 @@ class _ChangeOrderLoader:
         self.locator = locator
         self.summary = summary
         self.problems: list[Problem] = []
+        self.changed: set[str] = set()
 
     def report(self, loc: Loc, message: str) -> None:
         self.problems.append(self.locator.problem(loc, message))
@@ -103,6 +105,8 @@ class _ChangeOrderLoader:
         if self.sync_lines(loc, order.id, item, commitment, lines):
             outcome = "updated" if outcome == "unchanged" else outcome
         self.summary.count("change_orders", outcome)
+        if outcome != "unchanged":
+            self.changed.add(item.key)
 
     def check_line(
         self,
@@ -218,11 +222,14 @@ class _ChangeOrderLoader:
 
 
 def check_billed(
-    session: Session, *, data: ImportFile, row: Row, locator: Locator
+    session: Session, *, data: ImportFile, row: Row, locator: Locator, keys: set[str]
 ) -> list[Problem]:
-    """A change order may not take a line below what has been billed on it (or below zero)."""
+    """A change order (of `keys`: those the import creates or changes) may not take a line
+    below what has been billed on it, or below zero."""
     problems: list[Problem] = []
     for index, item in enumerate(data.change_orders):
+        if item.key not in keys:
+            continue  # unchanged: it is not weighed again against later billing
         commitment: Commitment = row("commitments", item.commitment)
         assert commitment.id is not None
         rows = change_order_rows(session, commitment.id)

@@ -220,7 +220,7 @@ class _Loader:
             values["project_id"] = self.id("projects", period.project)
             self.upsert("billing_periods", i, BillingPeriod, {"key": period.key}, values)
         self.current = ("change_orders",)
-        problems = load_change_orders(
+        problems, changed = load_change_orders(
             self.session, data=data, row=self.row, summary=self.summary, locator=self.locator
         )
         if problems:
@@ -229,7 +229,9 @@ class _Loader:
         problems = load_invoices(
             self.session, data=data, row=self.row, summary=self.summary, locator=self.locator
         )
-        problems += check_billed(self.session, data=data, row=self.row, locator=self.locator)
+        problems += check_billed(
+            self.session, data=data, row=self.row, locator=self.locator, keys=changed
+        )
         if problems:
             raise ImportFileError(problems)
 

@@ -104,6 +104,8 @@ class _Reader:
         self.data = data
         self.cached: Workbook | None = None  # opened for stored formula values, when needed
         self.titles = {title.strip().casefold(): title for title in book.sheetnames}
+        self.ignored: set[int] = set()  # columns of the sheet being read: unknown headers
+        self.headerless: set[int] = set()  # ... and columns without one, reported once
         # Per section, the items' indexes by what child rows name them with.
         self.parents: dict[str, dict[tuple[str, ...], int]] = {}
 
@@ -194,6 +196,7 @@ class _Reader:
             if not any(sheet.column(name) for name in names.values()):
                 continue
             columns: dict[int, Column] = {}
+            self.ignored, self.headerless = set(names), set()
             for index, name in names.items():
                 where = f"{sheet.name}!{get_column_letter(index)}{number}"
                 column = sheet.column(name)
@@ -205,6 +208,7 @@ class _Reader:
                     self.problem(where, f'column "{name}" is there twice')
                 else:
                     columns[index] = column
+                    self.ignored.discard(index)
             missing = [c.name for c in sheet.columns if c.required and c not in columns.values()]
             if missing:
                 names_text = ", ".join(missing)
@@ -232,9 +236,12 @@ class _Reader:
             column = columns.get(cell.column)
             where = f"{sheet.name}!{get_column_letter(cell.column)}{number}"
             if column is None:
-                if cell.value is not None and str(cell.value).strip():
+                if cell.column in self.ignored or not str(cell.value).strip():
+                    continue  # (an unknown column: reported at its header)
+                if cell.column not in self.headerless:
+                    self.headerless.add(cell.column)
                     self.problem(where, "holds a value, but its column has no header")
-                    blank = False
+                blank = False
                 continue
             try:
                 value = self.value(column, cell)

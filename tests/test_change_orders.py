@@ -451,3 +451,23 @@ def test_the_review_names_the_change_orders_on_email_and_slack() -> None:
     assert note in slack
     unchanged = Reply("Please check:", ReplyKind.review, lines=lines[:1])
     assert "Change orders" not in reply_html(unchanged)
+
+
+def test_an_unchanged_change_order_is_not_weighed_again_against_later_billing(
+    engine: Engine,
+) -> None:
+    cut = {**CO1, "approved_on": "2026-12-05", "lines": [{"line": "1", "quantity_change": "-600"}]}
+    first = example(cut, invoices=False)
+    import_text(engine, text=json.dumps(first))
+    november = {
+        "commitment": "sc7",
+        "period": "nov",
+        "number": "INV-0042",
+        "status": "approved",
+        "lines": [{"line": "1", "new_quantity": "600"}],  # 900 LF in all: CO-001 leaves 600
+    }
+    import_text(engine, text=json.dumps({"invoices": [november]}))  # before CO-001 counts
+    assert not import_text(engine, text=json.dumps(first)).changed
+    retitled = example({**cut, "title": "Less conduit"}, invoices=False)
+    (problem,) = refused(engine, retitled)
+    assert "to 600 LF ($7,500.00), below the $11,250.00 already billed" in problem

@@ -188,6 +188,11 @@ def _unknown_column(book: Any) -> None:
     book["people"]["G2"] = "555-0100"
 
 
+def _value_without_header(book: Any) -> None:
+    book["projects"]["H2"] = "call Jane"
+    book["projects"]["H3"] = "and Sam"  # (reported once, at the column's first value)
+
+
 def _orphan_line(book: Any) -> None:
     book["sov_lines"]["A3"] = "sc9"
 
@@ -223,6 +228,11 @@ BAD_WORKBOOKS = [
     ("missing_header", _missing_header, "sov_lines row 1: the header row has no number column"),
     ("no_header_row", _no_header_row, "companies: has no header row: the first row must hold"),
     ("unknown_column", _unknown_column, 'people!G1: "phone" is not a column of people'),
+    (
+        "value_without_header",
+        _value_without_header,
+        "projects!H2: holds a value, but its column has no header\n",
+    ),
     ("orphan_line", _orphan_line, 'sov_lines!A3: commitment "sc9" is not on the commitments'),
     (
         "missing_reference",
@@ -316,6 +326,8 @@ def test_every_problem_of_a_workbook_is_reported_at_once(
     book = load_workbook(workbook)
     del book["invoices"]
     book["people"]["G1"] = "phone"
+    book["people"]["H2"] = "a note"
+    book["people"]["H3"] = "another note"
     book["sov_lines"]["E2"] = "lots"
     book["sov_lines"]["G3"] = -1
     book["billing_periods"]["C2"] = "10/01/2026"
@@ -324,6 +336,7 @@ def test_every_problem_of_a_workbook_is_reported_at_once(
         import_workbook(sqlite_engine, path=workbook)
     assert [problem.location for problem in caught.value.problems] == [
         "people!G1",
+        "people!H2",  # (once for the column)
         "invoices",  # (its lines on invoice_lines are then not checked against it)
         "sov_lines!E2",
         "sov_lines!G3",
