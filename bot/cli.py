@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from bot import cli_workbook
 from bot.cli_mail import mail_app
 from bot.cli_review import review
 
@@ -39,6 +40,7 @@ class ExportFormat(enum.StrEnum):
     json = "json"
     csv = "csv"
     pdf = "pdf"
+    xlsx = "xlsx"
 
 
 @dataclass
@@ -110,13 +112,19 @@ def import_(
     ctx: typer.Context,
     file: Annotated[
         Path,
-        typer.Argument(exists=True, dir_okay=False, readable=True, help="The import file (JSON)."),
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="The import file: JSON, or a workbook (.xlsx) laid out as `billbot template`.",
+        ),
     ],
 ) -> None:
-    """Load companies, people, projects, commitments, billing periods and invoices.
+    """Load companies, people, projects, commitments, billing periods, change orders, invoices.
 
-    Idempotent: rows are matched by the file's keys, so importing the same file
-    again changes nothing. All or nothing: on any problem nothing is written.
+    From a JSON file or a workbook (see `billbot template`). Idempotent: rows are matched
+    by the file's keys, so importing the same file again changes nothing. All or nothing:
+    on any problem nothing is written.
     """
     from models.importer import ImportFileError, import_file
 
@@ -207,8 +215,9 @@ def _export_pdf(ctx: typer.Context, ref: str, output: Path | None) -> None:
 def export(
     ctx: typer.Context,
     invoice: Annotated[
-        str, typer.Argument(help="SC-007/INV-0041, sc7:INV-0041, INV-0041 or the invoice id.")
-    ],
+        str | None,
+        typer.Argument(help="SC-007/INV-0041, sc7:INV-0041, INV-0041 or the invoice id."),
+    ] = None,
     format_: Annotated[
         ExportFormat | None,
         typer.Option("--format", help="Default: from --output's suffix, else json."),
@@ -216,11 +225,22 @@ def export(
     output: Annotated[
         Path | None, typer.Option(help="Write to this file instead of standard output.")
     ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="With --format xlsx: every invoice of this billing period."),
+    ] = None,
 ) -> None:
-    """The invoice as a G702/G703-style document."""
+    """The invoice as a G702/G703-style document, or a period's invoices as a workbook."""
     if format_ is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
         format_ = ExportFormat(suffix) if suffix in set(ExportFormat) else ExportFormat.json
+    if format_ == ExportFormat.xlsx or period is not None:
+        if invoice is not None or format_ != ExportFormat.xlsx:
+            fail("--period goes with --format xlsx, and without an INVOICE", code=2)
+        cli_workbook.export_period(ctx, period=period, output=output)
+        return
+    if invoice is None:
+        fail("give an INVOICE, or --period KEY --format xlsx", code=2)
     if format_ == ExportFormat.pdf:
         _export_pdf(ctx, invoice, output)
         return
@@ -406,6 +426,9 @@ def outbox(
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         typer.echo(render_outbox(rows, failed_only=failed))
+
+
+app.command("template")(cli_workbook.template)
 
 
 def main() -> None:

@@ -98,6 +98,13 @@ def render_invoice(report: dict[str, Any]) -> str:
     amount_width = max(len(amount) for amount in amounts)
     for name, amount in zip(report["totals"], amounts, strict=True):
         out.append(f"  {G702_LABELS.get(name, name).ljust(width)}  {amount.rjust(amount_width)}")
+    orders = report.get("change_orders") or []
+    if orders:
+        out += ["", "Change orders:"]
+        out += [
+            f"  {o['number']} {o['title']} (approved {o['approved_on']})  {_money(o['amount'])}"
+            for o in orders
+        ]
     attachments = report["attachments"]
     out.append("")
     if attachments:

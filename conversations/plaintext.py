@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conversations.render import money
+from conversations.render import change_orders_note, money
 from conversations.types import Reply
 from models.billing import G702Summary, LineFigures
 from models.money import ZERO, format_units
@@ -28,6 +28,7 @@ def as_text(reply: Reply) -> str:
     parts = [reply.text.strip()]
     if reply.lines:
         parts.append(lines_table(reply.lines))
+        parts.append(change_orders_note(reply.lines))
     if reply.totals is not None:
         parts.append(totals_table(reply.totals))
     if reply.footer:

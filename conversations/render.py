@@ -59,6 +59,22 @@ def describe_entry(
     return f"line {line_name(terms)}: " + ", ".join(parts)
 
 
+def including(change_orders: Sequence[str]) -> str:
+    """` incl. CO-001, CO-002` after a line's value, or nothing without change orders."""
+    return f" incl. {', '.join(change_orders)}" if change_orders else ""
+
+
+def change_orders_note(lines: Sequence[LineFigures]) -> str:
+    """Which lines change orders changed, with their scheduled values (for the review)."""
+    changed = [
+        f"line {line.number}{f' ({line.description})' if line.description else ''} is "
+        f"{money(line.scheduled_value)}{including(line.change_orders)}"
+        for line in lines
+        if line.changes
+    ]
+    return f"Change orders: {'; '.join(changed)}." if changed else ""
+
+
 def greeting(ctx: Context) -> str:
     assert ctx.commitment is not None and ctx.period is not None
     c, p = ctx.commitment, ctx.period
@@ -97,15 +113,15 @@ def line_prompt(state: State, ctx: Context, line: str) -> str:
         head += (
             f"{format_quantity(terms.quantity or ZERO)}{uom} × "
             f"{format_unit_price(terms.unit_price or ZERO)}"
-            f" = {money(terms.value)}. Billed before: "
+            f" = {money(terms.value)}{including(terms.change_orders)}. Billed before: "
             f"{format_quantity(history.previous_quantity)}{uom} "
             f"({money(history.previous_value)}, {pct:.2f}%)."
         )
     else:
-        head += (
-            f"{money(terms.value)} scheduled. Billed before: {money(history.previous_value)} "
-            f"({pct:.2f}%)."
-        )
+        scheduled = f"{money(terms.value)} scheduled"
+        if terms.changes:
+            scheduled = f"scheduled {money(terms.value)}{including(terms.change_orders)}"
+        head += f"{scheduled}. Billed before: {money(history.previous_value)} ({pct:.2f}%)."
     if history.retainage_balance > 0:
         head += f" Retainage held: {money(history.retainage_balance)}."
     lines = [head]

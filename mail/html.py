@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from conversations.plaintext import G702_LABELS, as_text
-from conversations.render import money
+from conversations.render import change_orders_note, money
 from conversations.types import Reply
 from models.billing import G702Summary, LineFigures
 from models.money import ZERO, format_units
@@ -82,6 +82,7 @@ def reply_html(reply: Reply) -> str:
     parts = [paragraphs(reply.text)]
     if reply.lines:
         parts.append(lines_html(reply.lines))
+        parts.append(paragraphs(change_orders_note(reply.lines)))
     if reply.totals is not None:
         parts.append(f"<p></p>{totals_html(reply.totals)}")
     if reply.footer:

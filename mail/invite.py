@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from conversations.context import Context, format_date
 from conversations.gather import build_context, find_invoice
-from conversations.render import money
+from conversations.render import including, money
 from mail.calendar import BillingEvent, billing_calendar
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailSettings, domain, secret_bytes
@@ -84,7 +84,7 @@ def sov_rows(ctx: Context) -> list[list[str]]:
         rows.append(
             [
                 terms.number,
-                terms.description,
+                terms.description + including(terms.change_orders),
                 qty,
                 format_unit_price(terms.unit_price)
                 if unit and terms.unit_price is not None

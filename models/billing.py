@@ -12,6 +12,12 @@ next application, so retainage is held on them exactly once (held = rate x (E+F)
 Entries keep full precision; a `LineFigures` rounds each money column of its
 line half-up to cents, and the G702 summary adds those rounded columns, so the
 G702 always ties to the G703 lines to the cent.
+
+Change orders change a line's scheduled value C (amount-based) or quantity
+(unit-based, at the line's unit price), or add a line. `with_change_orders`
+gives the terms that billing uses from then on; each change order's amount is
+the step it makes in the line's C rounded to cents, so G702 line 2 (the sum of
+those steps) is exactly C less the original scheduled value, line by line.
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ class LineTerms:
     unit_price: Decimal | None = None
     uom: str | None = None
     retainage_percent: Decimal = ZERO
+    # Set by `with_change_orders`: C before any change order (exact; zero for a line that a
+    # change order added), and each change order's number with its amount in cents.
+    value_before_changes: Decimal | None = None
+    changes: tuple[tuple[str, Decimal], ...] = ()
 
     @property
     def is_unit(self) -> bool:
@@ -52,10 +62,54 @@ class LineTerms:
 
     @property
     def value(self) -> Decimal:
-        """Scheduled value C, exact (unit-based: quantity x unit price)."""
+        """Scheduled value C, exact (unit-based: quantity x unit price), change orders included."""
         if self.is_unit:
             return (self.quantity or ZERO) * (self.unit_price or ZERO)
         return self.scheduled_value or ZERO
+
+    @property
+    def original_value(self) -> Decimal:
+        """C as first scheduled, before change orders (exact)."""
+        return self.value if self.value_before_changes is None else self.value_before_changes
+
+    @property
+    def change_orders(self) -> tuple[str, ...]:
+        return tuple(number for number, _ in self.changes)
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One approved change order's change to one SOV line."""
+
+    change_order: str  # its number, e.g. "CO-001"
+    quantity: Decimal = ZERO  # unit-based lines
+    amount: Decimal = ZERO  # amount-based lines: change of scheduled value
+    adds_line: bool = False  # the change order added this line (as `terms` describe it)
+
+
+def with_change_orders(terms: LineTerms, changes: Sequence[LineChange]) -> LineTerms:
+    """The line with `changes` applied in order (the change orders that count for a period).
+
+    `terms` is the line as first scheduled; for a line added by a change order, as that
+    change order adds it (its first change then has `adds_line`).
+    """
+    if not changes:
+        return terms
+    adds_line = changes[0].adds_line
+    before = ZERO if adds_line else terms.value
+    current, shown = terms, ZERO if adds_line else cents(terms.value)
+    amounts: list[tuple[str, Decimal]] = []
+    for change in changes:
+        if not change.adds_line:
+            if current.is_unit:
+                current = replace(current, quantity=(current.quantity or ZERO) + change.quantity)
+            else:
+                value = (current.scheduled_value or ZERO) + change.amount
+                current = replace(current, scheduled_value=value)
+        step = cents(current.value)
+        amounts.append((change.change_order, step - shown))
+        shown = step
+    return replace(current, value_before_changes=before, changes=tuple(amounts))
 
 
 @dataclass(frozen=True)
@@ -178,6 +232,17 @@ class LineFigures:
     uom: str | None = None
     previous_quantity: Decimal | None = None
     new_quantity: Decimal | None = None
+    original_value: Decimal | None = None  # C before change orders, in cents (None: no change)
+    changes: tuple[tuple[str, Decimal], ...] = ()  # (change order number, amount in cents)
+
+    @property
+    def change_orders(self) -> tuple[str, ...]:
+        return tuple(number for number, _ in self.changes)
+
+    @property
+    def net_change(self) -> Decimal:
+        """What change orders added to C (the line's part of G702 line 2)."""
+        return ZERO if self.original_value is None else self.scheduled_value - self.original_value
 
     @property
     def total_quantity(self) -> Decimal | None:
@@ -232,6 +297,8 @@ def line_figures(terms: LineTerms, history: LineHistory, entry: LineEntry) -> Li
         uom=terms.uom if terms.is_unit else None,
         previous_quantity=history.previous_quantity if terms.is_unit else None,
         new_quantity=new_quantity,
+        original_value=None if not terms.changes else cents(terms.original_value),
+        changes=terms.changes,
     )
 
 
@@ -264,13 +331,16 @@ class G702Summary:
         }
 
 
-def summarize(
-    lines: Sequence[LineFigures], net_change_by_change_orders: Decimal = ZERO
-) -> G702Summary:
-    """G702 from G703 rows: every figure is a sum of the rows' rounded columns."""
+def summarize(lines: Sequence[LineFigures]) -> G702Summary:
+    """G702 from G703 rows: every figure is a sum of the rows' rounded columns.
+
+    Column C includes the change orders, so line 3 (contract sum to date) is the sum of C,
+    and line 1 the sum of C before the change orders.
+    """
     none = cents(ZERO)  # "0.00": a summary without lines still shows two decimals
-    original = sum((line.scheduled_value for line in lines), none)
-    contract_to_date = original + cents(net_change_by_change_orders)
+    net_change = sum((line.net_change for line in lines), none)
+    contract_to_date = sum((line.scheduled_value for line in lines), none)
+    original = contract_to_date - net_change
     completed = sum((line.completed_to_date for line in lines), none)
     retainage = sum((line.retainage_total for line in lines), none)
     earned = completed - retainage
@@ -279,7 +349,7 @@ def summarize(
     )
     return G702Summary(
         original_contract_sum=original,
-        net_change_by_change_orders=cents(net_change_by_change_orders),
+        net_change_by_change_orders=net_change,
         contract_sum_to_date=contract_to_date,
         total_completed_and_stored_to_date=completed,
         retainage=retainage,

@@ -24,7 +24,7 @@ from models.billing import (
     with_retainage_released,
     with_total_percent,
 )
-from models.import_check import Loc, Problem, location
+from models.import_check import Loc, Locator, Problem
 from models.import_schema import ImportFile, InvoiceIn, InvoiceLineIn
 from models.ledger import CommitmentLedger, load_ledger, save_entries
 from models.tables import BillingPeriod, Commitment, Invoice, InvoiceLine, SovLine, utcnow
@@ -40,9 +40,10 @@ def load_invoices(
     data: ImportFile,
     row: Callable[[str, str], Any],
     summary: ImportSummary,
+    locator: Locator,
 ) -> list[Problem]:
     """Upsert the file's invoices; returns the problems found (nothing to keep if any)."""
-    loader = _InvoiceLoader(session, data)
+    loader = _InvoiceLoader(session, data, locator)
     periods = {i: row("billing_periods", inv.period) for i, inv in enumerate(data.invoices)}
     for index in sorted(periods, key=lambda i: (periods[i].start, i)):
         item = data.invoices[index]
@@ -53,13 +54,14 @@ def load_invoices(
 
 
 class _InvoiceLoader:
-    def __init__(self, session: Session, data: ImportFile) -> None:
+    def __init__(self, session: Session, data: ImportFile, locator: Locator) -> None:
         self.session = session
         self.data = data
+        self.locator = locator
         self.problems: list[Problem] = []
 
     def report(self, loc: Loc, message: str) -> None:
-        self.problems.append(Problem(location(self.data, loc), message))
+        self.problems.append(self.locator.problem(loc, message))
 
     def load(
         self, index: int, item: InvoiceIn, commitment: Commitment, period: BillingPeriod

@@ -116,6 +116,24 @@ class InvoiceIn(_Strict):
     lines: list[InvoiceLineIn] = []
 
 
+class ChangeOrderLineIn(_Strict):
+    """A change to an existing line (`line` with `quantity_change` or `change`) or a `new` line."""
+
+    line: LineNumber | None = None
+    quantity_change: SignedQuantity | None = None
+    change: SignedMoney | None = None
+    new: SovLineIn | None = None
+
+
+class ChangeOrderIn(_Strict):
+    key: Key
+    commitment: Key
+    number: Number
+    title: Name
+    approved_on: IsoDate
+    lines: list[ChangeOrderLineIn] = []
+
+
 class ImportFile(_Strict):
     companies: list[CompanyIn] = []
     people: list[PersonIn] = []
@@ -123,3 +141,4 @@ class ImportFile(_Strict):
     commitments: list[CommitmentIn] = []
     billing_periods: list[BillingPeriodIn] = []
     invoices: list[InvoiceIn] = []
+    change_orders: list[ChangeOrderIn] = []

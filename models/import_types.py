@@ -47,31 +47,41 @@ def _error(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
 
 
-def _decimal(value: Any) -> Decimal:
+def _decimal(value: Any, what: str) -> Decimal:
+    """`what`: `an amount (example: "1234.50")` or `a number (example: "12.5")`."""
     if isinstance(value, JsonNumber):
         if value.text in ("NaN", "Infinity", "-Infinity"):
-            raise _error("amount", f"{value.text} is not an amount")
+            raise _error("amount", f"{value.text} is not {what.split(' (')[0]}")
         raise _error(
             "amount_type",
             f"{value.text} is a JSON number: write amounts as strings, "
             f'"{value.text}", so nothing goes through a float',
         )
     if not isinstance(value, str):
-        raise _error("amount_type", f'{show(value)} is not an amount (example: "1234.50")')
+        raise _error("amount_type", f"{show(value)} is not {what}")
     text = value.strip()
     if not _DECIMAL.match(text):
-        raise _error("amount", f'{show(value)} is not an amount (example: "1234.50")')
+        raise _error("amount", f"{show(value)} is not {what}")
     try:
         return Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
-        raise _error("amount", f"{show(value)} is not an amount") from exc
+        raise _error("amount", f"{show(value)} is not {what}") from exc
+
+
+AN_AMOUNT = 'an amount (example: "1234.50")'
+A_NUMBER = 'a number (example: "12.5")'
 
 
 def _amount_validator(
-    *, places: int, integer_digits: int, negative: bool, maximum: Decimal | None = None
+    *,
+    places: int,
+    integer_digits: int,
+    negative: bool,
+    maximum: Decimal | None = None,
+    what: str = AN_AMOUNT,
 ) -> PlainValidator:
     def validate(value: Any) -> Decimal:
-        number = _decimal(value)
+        number = _decimal(value, what)
         if number < 0 and not negative:
             raise _error("amount_negative", f"{show(value)} is negative; it must be 0 or more")
         if maximum is not None and number > maximum:
@@ -90,8 +100,12 @@ def _amount_validator(
 # Precision and range follow the Numeric columns in models/tables.py.
 Money = Annotated[Decimal, _amount_validator(places=2, integer_digits=14, negative=False)]
 SignedMoney = Annotated[Decimal, _amount_validator(places=2, integer_digits=14, negative=True)]
-Quantity = Annotated[Decimal, _amount_validator(places=6, integer_digits=14, negative=False)]
-SignedQuantity = Annotated[Decimal, _amount_validator(places=6, integer_digits=14, negative=True)]
+Quantity = Annotated[
+    Decimal, _amount_validator(places=6, integer_digits=14, negative=False, what=A_NUMBER)
+]
+SignedQuantity = Annotated[
+    Decimal, _amount_validator(places=6, integer_digits=14, negative=True, what=A_NUMBER)
+]
 UnitPrice = Annotated[Decimal, _amount_validator(places=4, integer_digits=12, negative=False)]
 RetainagePercent = Annotated[
     Decimal, _amount_validator(places=4, integer_digits=3, negative=False, maximum=Decimal(100))

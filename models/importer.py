@@ -3,8 +3,11 @@
 Rows are upserted by the file's `key` (SOV lines by commitment and number,
 invoices by commitment and invoice number), so importing the same file twice
 changes nothing. References may name rows of the file or rows already in the
-database. Invoice lines are computed with the billing functions and stored in
-period order, so each invoice sees the right previous figures.
+database. Change orders are loaded before the invoices, which are computed with
+the billing functions and stored in period order, so each invoice sees the right
+previous figures and the change orders that count for its period. A JSON file
+and a workbook (`models.workbook_reader`) both arrive here as an `ImportFile`;
+only the `Locator` that names places differs.
 """
 
 from __future__ import annotations
@@ -19,11 +22,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from models.db import session_scope
-from models.import_check import ImportFileError, Loc, Problem, location, parse_import, references
+from models.import_change_orders import added_lines, check_billed, load_change_orders
+from models.import_check import (
+    ImportFileError,
+    JsonLocator,
+    Loc,
+    Locator,
+    Problem,
+    parse_import,
+    references,
+    validate_import,
+)
 from models.import_invoices import load_invoices
+from models.import_rows import stage_row, write_row
 from models.import_schema import ImportFile
+from models.ledger import sov_lines
 from models.tables import (
     BillingPeriod,
+    ChangeOrder,
     Commitment,
     CommitmentContact,
     Company,
@@ -32,7 +48,14 @@ from models.tables import (
     SovLine,
 )
 
-__all__ = ["ImportFileError", "ImportSummary", "import_data", "import_file", "import_text"]
+__all__ = [
+    "ImportFileError",
+    "ImportSummary",
+    "import_data",
+    "import_file",
+    "import_text",
+    "import_workbook",
+]
 
 KINDS = (
     "companies",
@@ -41,6 +64,7 @@ KINDS = (
     "commitments",
     "sov_lines",
     "billing_periods",
+    "change_orders",
     "invoices",
 )
 KEYED: dict[str, type[SQLModel]] = {
@@ -49,6 +73,7 @@ KEYED: dict[str, type[SQLModel]] = {
     "projects": Project,
     "commitments": Commitment,
     "billing_periods": BillingPeriod,
+    "change_orders": ChangeOrder,
 }
 SINGULAR = {
     "companies": "company",
@@ -56,6 +81,7 @@ SINGULAR = {
     "projects": "project",
     "commitments": "commitment",
     "billing_periods": "billing period",
+    "change_orders": "change order",
 }
 T = TypeVar("T", bound=SQLModel)
 
@@ -90,7 +116,12 @@ class ImportSummary:
 
 
 def import_file(engine: Engine, *, path: Path) -> ImportSummary:
-    """Import a file in one transaction; `ImportFileError` if anything is wrong."""
+    """Import a file (JSON, or a workbook) in one transaction; `ImportFileError` if anything
+    is wrong."""
+    from models.workbook_reader import is_workbook
+
+    if is_workbook(path):
+        return import_workbook(engine, path=path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -105,19 +136,32 @@ def import_text(engine: Engine, *, text: str) -> ImportSummary:
         return import_data(session, data=data)
 
 
-def import_data(session: Session, *, data: ImportFile) -> ImportSummary:
+def import_workbook(engine: Engine, *, path: Path) -> ImportSummary:
+    """Read, check and import a workbook (`billbot template`'s layout) in one transaction."""
+    from models.workbook_reader import read_workbook
+
+    found = read_workbook(path)
+    data = validate_import(found.raw, found.locator, found.problems)
+    with session_scope(engine) as session:
+        return import_data(session, data=data, locator=found.locator)
+
+
+def import_data(
+    session: Session, *, data: ImportFile, locator: Locator | None = None
+) -> ImportSummary:
     """Upsert everything in `data`; on `ImportFileError` the caller must roll back."""
-    _check_references(session, data)
-    loader = _Loader(session, data)
+    locator = locator or JsonLocator(data)
+    _check_references(session, data, locator)
+    loader = _Loader(session, data, locator)
     try:
         loader.run()
     except IntegrityError as exc:
         message = f"conflicts with data already in the database ({str(exc.orig).strip()})"
-        raise ImportFileError([Problem(location(data, loader.current), message)]) from None
+        raise ImportFileError([locator.problem(loader.current, message)]) from None
     return loader.summary
 
 
-def _check_references(session: Session, data: ImportFile) -> None:
+def _check_references(session: Session, data: ImportFile, locator: Locator) -> None:
     in_file = {kind: {item.key for item in getattr(data, kind)} for kind in KEYED}
     refs = list(references(data))
     missing: dict[str, set[str]] = defaultdict(set)
@@ -129,10 +173,7 @@ def _check_references(session: Session, data: ImportFile) -> None:
         key_column: Any = col(KEYED[kind].key)  # type: ignore[attr-defined]
         in_db[kind] = set(session.exec(select(key_column).where(key_column.in_(keys))))
     problems = [
-        Problem(
-            location(data, loc),
-            f'unknown {SINGULAR[kind]} "{key}": not in this file or the database',
-        )
+        locator.problem(loc, f'unknown {SINGULAR[kind]} "{key}": not in this file or the database')
         for loc, kind, key in refs
         if key not in in_file[kind] and key not in in_db.get(kind, set())
     ]
@@ -141,9 +182,10 @@ def _check_references(session: Session, data: ImportFile) -> None:
 
 
 class _Loader:
-    def __init__(self, session: Session, data: ImportFile) -> None:
+    def __init__(self, session: Session, data: ImportFile, locator: Locator) -> None:
         self.session = session
         self.data = data
+        self.locator = locator
         self.summary = ImportSummary()
         self.rows: dict[str, dict[str, Any]] = {kind: {} for kind in KEYED}
         self.current: Loc = ()
@@ -177,8 +219,19 @@ class _Loader:
             values = period.model_dump(exclude={"key", "project"})
             values["project_id"] = self.id("projects", period.project)
             self.upsert("billing_periods", i, BillingPeriod, {"key": period.key}, values)
+        self.current = ("change_orders",)
+        problems, changed = load_change_orders(
+            self.session, data=data, row=self.row, summary=self.summary, locator=self.locator
+        )
+        if problems:
+            raise ImportFileError(problems)
         self.current = ("invoices",)
-        problems = load_invoices(self.session, data=data, row=self.row, summary=self.summary)
+        problems = load_invoices(
+            self.session, data=data, row=self.row, summary=self.summary, locator=self.locator
+        )
+        problems += check_billed(
+            self.session, data=data, row=self.row, locator=self.locator, keys=changed
+        )
         if problems:
             raise ImportFileError(problems)
 
@@ -196,12 +249,22 @@ class _Loader:
         self.summary.count(
             "commitments", "updated" if outcome == "unchanged" and contacts_changed else outcome
         )
+        by_change_order = added_lines(self.session, row.id)
+        existing = {line.number: line for line in sov_lines(self.session, row.id)}
         for n, line in enumerate(item.lines):
             self.current = ("commitments", index, "lines", n)
+            if line.number in by_change_order:
+                message = (
+                    f"line {line.number} was added by change order "
+                    f"{by_change_order[line.number]}: change it with a change order"
+                )
+                raise ImportFileError([self.locator.problem((*self.current, "number"), message)])
             values = line.model_dump(exclude={"number"}) | {"position": n + 1}
             lookup = {"commitment_id": row.id, "number": line.number}
-            _, outcome = self._write(SovLine, lookup, values)
+            found = existing.get(line.number)
+            _, outcome = stage_row(self.session, found, SovLine, lookup, values)
             self.summary.count("sov_lines", outcome)
+        self.session.flush()  # the lines in one batch
 
     def sync_contacts(self, commitment_id: int, keys: list[str]) -> bool:
         wanted = {person_id for key in keys if (person_id := self.id("people", key))}
@@ -222,25 +285,8 @@ class _Loader:
         self, kind: str, index: int, model: type[T], lookup: dict[str, Any], values: dict[str, Any]
     ) -> tuple[T, str]:
         self.current = (kind, index)
-        row, outcome = self._write(model, lookup, values)
+        row, outcome = write_row(self.session, model, lookup, values)
         self.rows[kind][lookup["key"]] = row
         if kind != "commitments":  # counted with its contacts
             self.summary.count(kind, outcome)
-        return row, outcome
-
-    def _write(
-        self, model: type[T], lookup: dict[str, Any], values: dict[str, Any]
-    ) -> tuple[T, str]:
-        row = self.session.exec(select(model).filter_by(**lookup)).first()
-        if row is None:
-            row = model(**lookup, **values)
-            outcome = "created"
-        else:
-            changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-            outcome = "updated" if changed else "unchanged"
-            for name, value in changed.items():
-                setattr(row, name, value)
-        if outcome != "unchanged":
-            self.session.add(row)
-            self.session.flush()
         return row, outcome

@@ -1,9 +1,16 @@
-"""From rows to figures: an invoice's G703 lines and G702 summary, and storing entries."""
+"""From rows to figures: an invoice's G703 lines and G702 summary, and storing entries.
+
+A ledger is the commitment as it stands in one billing period: the change orders
+approved on or before the period's end are applied to its lines, and a line that a
+later change order adds is not there yet, so an earlier invoice is unchanged by a
+later change order.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func
@@ -12,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from models.billing import (
     G702Summary,
+    LineChange,
     LineEntry,
     LineFigures,
     LineHistory,
@@ -19,11 +27,14 @@ from models.billing import (
     line_figures,
     retainage_held_this_period,
     summarize,
+    with_change_orders,
 )
 from models.money import ZERO
 from models.tables import (
     AccountingMethod,
     BillingPeriod,
+    ChangeOrder,
+    ChangeOrderLine,
     Commitment,
     Invoice,
     InvoiceLine,
@@ -54,6 +65,51 @@ def line_terms(commitment: Commitment, line: SovLine) -> LineTerms:
         uom=line.uom,
         retainage_percent=commitment.retainage_percent if rate is None else rate,
     )
+
+
+def change_order_rows(
+    session: Session, commitment_id: int
+) -> list[tuple[ChangeOrder, ChangeOrderLine]]:
+    """The commitment's change order lines, in the order they apply (approval date, number)."""
+    statement = (
+        select(ChangeOrder, ChangeOrderLine)
+        .join(ChangeOrderLine, col(ChangeOrderLine.change_order_id) == ChangeOrder.id)
+        .where(ChangeOrder.commitment_id == commitment_id)
+        .order_by(
+            col(ChangeOrder.approved_on),
+            col(ChangeOrder.number),
+            col(ChangeOrder.id),
+            col(ChangeOrderLine.position),
+        )
+    )
+    return list(session.exec(statement).all())
+
+
+def line_changes(
+    rows: Sequence[tuple[ChangeOrder, ChangeOrderLine]], *, until: date | None
+) -> dict[int, list[LineChange]]:
+    """Per SOV line id, the changes of the change orders approved on or before `until`
+    (all of them when `until` is None); the change that adds a line comes first."""
+    changes: dict[int, list[LineChange]] = {}
+    for order, row in rows:
+        if until is not None and order.approved_on > until:
+            continue
+        change = LineChange(
+            change_order=order.number,
+            quantity=row.quantity_change or ZERO,
+            amount=row.change or ZERO,
+            adds_line=row.adds_line,
+        )
+        found = changes.setdefault(row.sov_line_id, [])
+        if change.adds_line:
+            found.insert(0, change)
+        else:
+            found.append(change)
+    return changes
+
+
+def added_line_ids(rows: Sequence[tuple[ChangeOrder, ChangeOrderLine]]) -> set[int]:
+    return {row.sov_line_id for _, row in rows if row.adds_line}
 
 
 def line_histories(
@@ -108,6 +164,7 @@ class CommitmentLedger:
     lines: tuple[SovLine, ...]
     terms: Mapping[str, LineTerms]  # by SOV line number
     histories: Mapping[str, LineHistory]  # by SOV line number
+    change_orders: tuple[ChangeOrder, ...] = ()  # those that count for the period, in order
 
     def figures(self, entries: Mapping[str, LineEntry]) -> list[LineFigures]:
         return [
@@ -127,14 +184,28 @@ def load_ledger(
     session: Session, *, commitment: Commitment, period: BillingPeriod
 ) -> CommitmentLedger:
     assert commitment.id is not None
-    lines = sov_lines(session, commitment.id)
+    rows = change_order_rows(session, commitment.id)
+    changes = line_changes(rows, until=period.end)
+    # A line added by a change order that does not count yet is not on the commitment yet.
+    pending = added_line_ids(rows) - {
+        line_id for line_id, found in changes.items() if found and found[0].adds_line
+    }
+    lines = [line for line in sov_lines(session, commitment.id) if line.id not in pending]
     by_id = line_histories(session, commitment_id=commitment.id, period=period)
     return CommitmentLedger(
         commitment=commitment,
         period=period,
         lines=tuple(lines),
-        terms={line.number: line_terms(commitment, line) for line in lines},
+        terms={
+            line.number: with_change_orders(
+                line_terms(commitment, line), changes.get(line.id or 0, ())
+            )
+            for line in lines
+        },
         histories={line.number: by_id.get(line.id or 0, LineHistory()) for line in lines},
+        change_orders=tuple(
+            {order.id: order for order, _ in rows if order.approved_on <= period.end}.values()
+        ),
     )
 
 

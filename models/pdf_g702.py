@@ -125,6 +125,8 @@ def summary_table(document: Mapping[str, Any], width: float) -> Table:
     for name, label in G702_LABELS.items():
         due = name == "current_payment_due"
         note = NOTES.get(name, "")
+        if name == "net_change_by_change_orders" and document.get("change_orders"):
+            note = "the change orders listed below"
         if name == "retainage":
             note = retainage_note(document)
             if document.get("retainage_percent") is not None:
@@ -150,6 +152,45 @@ def summary_table(document: Mapping[str, Any], width: float) -> Table:
         )
     )
     return table
+
+
+def change_orders_block(document: Mapping[str, Any], width: float) -> list[Flowable]:
+    """The change orders that count for this period, adding up to G702 line 2."""
+    orders: Sequence[Mapping[str, Any]] = document.get("change_orders") or []
+    if not orders:
+        return []
+    heading = Paragraph(f"CHANGE ORDERS ({len(orders)})", HEADING)
+    rows: list[list[Any]] = [["Number", "Title", "Approved", "Amount"]]
+    rows += [
+        [
+            text(o["number"]),
+            Paragraph(text(o["title"]), BODY),
+            day(o["approved_on"]),
+            dollars(o["amount"]),
+        ]
+        for o in orders
+    ]
+    total = document["totals"]["net_change_by_change_orders"]
+    rows.append(["", "Net change by change orders (line 2)", "", dollars(total)])
+    table = Table(
+        rows, colWidths=[width * 0.14, width * 0.52, width * 0.14, width * 0.2], repeatRows=1
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, 0), BOLD, 7),
+                ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                ("FONT", (0, -1), (-1, -1), BOLD, 8),
+                ("TEXTCOLOR", (0, 0), (-1, 0), MUTED),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+                ("LINEBELOW", (0, 1), (-1, -2), 0.3, RULE),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.6, INK),
+                ("ALIGN", (3, 0), (3, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return [heading, table]
 
 
 def attachments_block(document: Mapping[str, Any], width: float) -> list[Flowable]:
@@ -285,6 +326,7 @@ def g702_story(document: Mapping[str, Any], width: float) -> list[Flowable]:
         header_block(document, width),
         Paragraph("CONTRACTOR'S APPLICATION FOR PAYMENT", HEADING),
         summary_table(document, width),
+        *change_orders_block(document, width),
         *attachments_block(document, width),
         *review_block(document, width),
         Spacer(1, 12),

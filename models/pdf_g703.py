@@ -46,9 +46,9 @@ COLUMNS = (
 )
 FIGURES = tuple(key for key, *_ in COLUMNS[2:])
 MONEY_KEYS = tuple(key for key in FIGURES if key != "total_percent")
-# Grand-total cells that must equal a G702 line.
+# Grand-total cells that must equal a G702 line (column C includes the change orders).
 TIED = {
-    "scheduled_value": "original_contract_sum",
+    "scheduled_value": "contract_sum_to_date",
     "completed_to_date": "total_completed_and_stored_to_date",
     "retainage_total": "retainage",
 }
@@ -73,6 +73,13 @@ def unit_detail(line: Mapping[str, Any]) -> str:
     )
 
 
+def change_text(change: Mapping[str, str]) -> str:
+    """`CO-001 +$8,400.00` (a deduction: `CO-002 -$1,500.00`)."""
+    amount = Decimal(change["amount"])
+    sign = "-" if amount < 0 else "+"
+    return f"{text(change['number'])} {sign}${money(str(abs(amount)))}"
+
+
 def description_cell(line: Mapping[str, Any], default_rate: str | None) -> Paragraph:
     details = [f"Cost code {text(line['cost_code'])}"] if line.get("cost_code") else []
     if detail := unit_detail(line):
@@ -82,6 +89,8 @@ def description_cell(line: Mapping[str, Any], default_rate: str | None) -> Parag
         details.append(f"retainage {text(rate)}%")
     if Decimal(line["retainage_released"]):
         details.append(f"retainage released ${money(line['retainage_released'])}")
+    if changes := line.get("change_orders"):
+        details.append("incl. " + ", ".join(change_text(change) for change in changes))
     body = text(line["description"]) or "&nbsp;"
     if details:
         body += f'<br/><font size="6.3" color="#52606d">{" · ".join(details)}</font>'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -123,7 +124,19 @@ def _line(figures: LineFigures, review: LineReview | None = None) -> dict[str, A
         "retainage_released": money_text(figures.retainage_released),
         "retainage_total": money_text(figures.retainage_total),
         "review": _review(review),
+        "change_orders": [
+            {"number": number, "amount": money_text(amount)} for number, amount in figures.changes
+        ],
     }
+
+
+def change_order_amounts(lines: Sequence[LineFigures]) -> dict[str, Decimal]:
+    """Each change order's amount: the sum of the steps it makes in the lines' column C."""
+    amounts: dict[str, Decimal] = {}
+    for line in lines:
+        for number, amount in line.changes:
+            amounts[number] = amounts.get(number, cents(ZERO)) + amount
+    return amounts
 
 
 def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
@@ -131,6 +144,7 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
     figures = invoice_figures(session, invoice)
     reviews = line_reviews(session, invoice)
     commitment, period = figures.ledger.commitment, figures.ledger.period
+    amounts = change_order_amounts(figures.lines)
     project = session.get(Project, commitment.project_id)
     assert project is not None
     statement = (
@@ -146,6 +160,15 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
         "status": InvoiceStatus(invoice.status).value,
         "lines": [_line(line, reviews.get(line.number)) for line in figures.lines],
         "totals": {name: money_text(value) for name, value in figures.summary.as_dict().items()},
+        "change_orders": [
+            {
+                "number": order.number,
+                "title": order.title,
+                "approved_on": order.approved_on.isoformat(),
+                "amount": money_text(amounts.get(order.number, ZERO)),
+            }
+            for order in figures.ledger.change_orders
+        ],
         "attachments": [
             {
                 "filename": attachment.filename,

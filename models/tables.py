@@ -229,3 +229,35 @@ class InvoiceEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=30)
     to_status: str = Field(max_length=30)
     note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ChangeOrder(SQLModel, table=True):
+    """An approved change order of a commitment; it counts for every billing period whose end
+    is on or after `approved_on`."""
+
+    __tablename__ = "change_order"
+    __table_args__ = (UniqueConstraint("commitment_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True, max_length=100)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    number: str = Field(max_length=50)
+    title: str = Field(max_length=200)
+    approved_on: date
+
+
+class ChangeOrderLine(SQLModel, table=True):
+    """What one change order does to one SOV line: a quantity change (unit-based), a change of
+    scheduled value (amount-based), or adding the line (`adds_line`; the SOV line row then
+    holds the new line's own figures)."""
+
+    __tablename__ = "change_order_line"
+    __table_args__ = (UniqueConstraint("change_order_id", "sov_line_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    change_order_id: int = Field(foreign_key="change_order.id", index=True)
+    sov_line_id: int = Field(foreign_key="sov_line.id", index=True)
+    position: int = Field(default=0)
+    adds_line: bool = Field(default=False)
+    quantity_change: Decimal | None = Field(default=None, sa_column=quantity_column())
+    change: Decimal | None = Field(default=None, sa_column=money_column(nullable=True))

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: Dovecot (IMAP + LMTP) for the real mail servers.
+# Debian packages the test suite needs: Dovecot (IMAP + LMTP) for the real mail servers, and
+# LibreOffice Calc without a GUI (`soffice`) to open the period workbook billbot exports.
 set -euo pipefail
 
 missing=()
 command -v dovecot >/dev/null 2>&1 || missing+=(dovecot-imapd dovecot-lmtpd)
 [ -e /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

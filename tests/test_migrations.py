@@ -7,6 +7,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+# Every module with tables, as models/migrations/env.py imports them.
+import models.conversation
+import models.inbox
+import models.invitation
+import models.mail_tokens
+import models.outbox
+import models.reminders
+import models.tables  # noqa: F401
+
 
 def test_the_migrations_build_the_schema_the_models_describe(engine: Engine) -> None:
     with engine.connect() as connection:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.plaintext import G702_LABELS
-from conversations.render import money
+from conversations.render import change_orders_note, money
 from conversations.types import Choice, Reply, ReplyKind, StepName
 from models.billing import G702Summary, LineFigures
 from models.money import format_money, format_units
@@ -158,6 +158,7 @@ def render_reply(reply: Reply, key: tuple[int, int] | None = None) -> list[Slack
     blocks += text_sections(reply.text)
     if reply.lines:
         blocks += lines_table(reply.lines)
+        blocks += text_sections(change_orders_note(reply.lines))
     if reply.totals is not None:
         blocks.append(totals_fields(reply.totals))
     if reply.footer:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from conversations.context import format_date
 from conversations.gather import period_info
-from conversations.render import money
+from conversations.render import including, money
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import ZERO, format_money
@@ -77,7 +77,8 @@ def invite_message(
         f"billed before {money(before)}"
     )
     rows = [
-        f"{t.number:>4}  {cut(t.description, 24):<24}  {format_money(t.value):>14}  "
+        f"{t.number:>4}  {cut(t.description + including(t.change_orders), 24):<24}  "
+        f"{format_money(t.value):>14}  "
         f"{(h.previous_value / t.value * 100 if t.value else ZERO):6.2f}%"
         for t, h in zip(terms[:MAX_TABLE_LINES], histories, strict=False)
     ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from conversations.render import including
 from conversations.store import load_state
 from conversations.types import FieldError
 from models.billing import LineEntry, LineHistory, LineTerms
@@ -117,10 +118,14 @@ def _left(terms: LineTerms, history: LineHistory) -> str:
         uom = f" {terms.uom}" if terms.uom else ""
         left = (terms.quantity or ZERO) - history.previous_quantity
         return (
-            f"{format_quantity(left)}{uom} of {format_quantity(terms.quantity or ZERO)}{uom} left"
+            f"{format_quantity(left)}{uom} of {format_quantity(terms.quantity or ZERO)}{uom}"
+            f"{including(terms.change_orders)} left"
         )
     left = terms.value - history.previous_value
-    return f"{format_dollars(left)} of {format_dollars(terms.value)} left"
+    return (
+        f"{format_dollars(left)} of {format_dollars(terms.value)}"
+        f"{including(terms.change_orders)} left"
+    )
 
 
 def _initial(terms: LineTerms, entry: LineEntry) -> str:

@@ -1,0 +1,332 @@
+"""`billbot import FILE.xlsx`: a workbook read into the data a JSON import file holds.
+
+The reader only translates: sheets become the file's sections, rows its items, the
+rows of `sov_lines`, `invoice_lines` and `change_order_lines` the `lines` of the item
+their reference columns name. What it cannot translate (a missing sheet or header, an
+unknown column, an error value, a reference to a row that is not there) is a problem
+located by sheet, row and column; everything else is judged by the same validation as
+a JSON file (`models.import_check.validate_import`). A formula cell counts with the
+value the spreadsheet stored for it. Blank rows, and rows above the header row, are
+passed over.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from models.import_check import Problem
+from models.workbook_cells import MISSING, CellError, cell_value
+from models.workbook_layout import NEW_LINE, SHEETS, Column, Sheet, child_of
+from models.workbook_places import Place, WorkbookLocator, with_field
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc) format
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")
+
+
+@dataclass(frozen=True)
+class Cell:
+    column: int  # 1-based
+    value: Any
+    number_format: str | None = None
+    formula: str | None = None  # the formula that computed `value` (its stored result)
+    error: bool = False  # an error value such as #N/A
+
+
+Row = tuple[int, list[Cell]]
+
+
+@dataclass
+class WorkbookData:
+    """The import data read from a workbook, where each item came from, and what went wrong."""
+
+    raw: dict[str, Any] = field(default_factory=dict)
+    locator: WorkbookLocator = field(default_factory=WorkbookLocator)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def is_workbook(path: Path) -> bool:
+    """Whether `path` should be read as a workbook: by its name, else by its first bytes."""
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return head in (ZIP_MAGIC, OLE_MAGIC)
+
+
+def read_workbook(path: Path) -> WorkbookData:
+    data = WorkbookData()
+    content = path.read_bytes()
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as exc:
+        data.problems.append(Problem("(file)", _not_a_workbook(content, exc)))
+        return data
+    try:
+        _Reader(book, content, data).read()
+    finally:
+        book.close()
+    return data
+
+
+def _not_a_workbook(content: bytes, exc: Exception) -> str:
+    if content.startswith(OLE_MAGIC):
+        return "is an old-style .xls workbook: open it and save it as .xlsx"
+    if not content.startswith(ZIP_MAGIC):
+        return "is not an Excel workbook (.xlsx)"
+    return f"is not an Excel workbook (.xlsx): {exc}"
+
+
+def _header_name(value: Any) -> str:
+    return re.sub(r"[\s-]+", "_", str(value).strip()).casefold()
+
+
+class _Reader:
+    def __init__(self, book: Workbook, content: bytes, data: WorkbookData) -> None:
+        self.book = book
+        self.content = content
+        self.data = data
+        self.cached: Workbook | None = None  # opened for stored formula values, when needed
+        self.titles = {title.strip().casefold(): title for title in book.sheetnames}
+        self.ignored: set[int] = set()  # columns of the sheet being read: unknown headers
+        self.headerless: set[int] = set()  # ... and columns without one, reported once
+        # Per section, the items' indexes by what child rows name them with.
+        self.parents: dict[str, dict[tuple[str, ...], int]] = {}
+
+    def problem(self, where: str, message: str) -> None:
+        self.data.problems.append(Problem(where, message))
+
+    def read(self) -> None:
+        try:
+            for sheet in SHEETS:
+                self.read_sheet(sheet)
+        finally:
+            if self.cached is not None:
+                self.cached.close()
+
+    def read_sheet(self, sheet: Sheet) -> None:
+        title = self.titles.get(sheet.name)
+        if title is None:
+            self.problem(
+                sheet.name,
+                f"the workbook has no {sheet.name} sheet (its sheets: "
+                f"{', '.join(self.book.sheetnames)}); `billbot template` makes one with all",
+            )
+            return
+        rows = iter(self.rows(title))
+        columns = self.header(sheet, rows)
+        if columns is None:
+            return
+        letters = {
+            column.target: (get_column_letter(index), column.name)
+            for index, column in columns.items()
+        }
+        if ("line",) in letters and any(c.target[0] == NEW_LINE for c in columns.values()):
+            letters[(NEW_LINE, "number")] = letters[("line",)]  # a new line's number
+        lines_sheet = child_of(sheet)
+        lines_name = lines_sheet.name if lines_sheet else None
+        if sheet.parent is None:
+            items: list[dict[str, Any]] = self.data.raw.setdefault(sheet.section, [])
+            by_key = self.parents.setdefault(sheet.section, {})
+            key_fields = lines_sheet.parent_fields if lines_sheet else ()
+        for number, cells in rows:
+            item, refs = self.item(sheet, number, cells, columns)
+            if item is None:
+                continue
+            place = Place(sheet.name, number, letters, lines_name)
+            if sheet.parent is not None:
+                self.attach(sheet, number, columns, refs, item, place)
+                continue
+            by_key.setdefault(tuple(str(item.get(f, "")) for f in key_fields), len(items))
+            self.data.locator.add((sheet.section, len(items)), place)
+            items.append(item)
+
+    def attach(
+        self,
+        sheet: Sheet,
+        number: int,
+        columns: dict[int, Column],
+        refs: dict[str, Any],
+        item: dict[str, Any],
+        place: Place,
+    ) -> None:
+        """Put a child row into the `lines` of the parent item its reference columns name."""
+        parent = sheet.parent
+        assert parent is not None
+        index_of = {column.name: index for index, column in columns.items()}
+        missing = [name for name in sheet.refs if refs.get(name, MISSING) is MISSING]
+        for name in missing:
+            where = f"{sheet.name}!{get_column_letter(index_of[name])}{number}"
+            self.problem(where, f"{name} is required")
+        if missing or parent.section not in self.parents:
+            return  # the parent sheet could not be read: its problem is reported already
+        key = tuple(str(refs[name]) for name in sheet.refs)
+        index = self.parents[parent.section].get(key)
+        if index is None:
+            name = sheet.refs[-1]
+            where = f"{sheet.name}!{get_column_letter(index_of[name])}{number}"
+            named = " ".join(f'{ref} "{value}"' for ref, value in zip(sheet.refs, key, strict=True))
+            self.problem(where, f"{named} is not on the {parent.name} sheet")
+            return
+        lines = self.data.raw[parent.section][index].setdefault("lines", [])
+        self.data.locator.add((parent.section, index, "lines", len(lines)), place)
+        lines.append(item)
+
+    def header(self, sheet: Sheet, rows: Iterator[Row]) -> dict[int, Column] | None:
+        """The header row: the first row naming a column of the sheet; rows above it are
+        titles or notes."""
+        for number, cells in rows:
+            names = {cell.column: _header_name(cell.value) for cell in cells}
+            if not any(sheet.column(name) for name in names.values()):
+                continue
+            columns: dict[int, Column] = {}
+            self.ignored, self.headerless = set(names), set()
+            for index, name in names.items():
+                where = f"{sheet.name}!{get_column_letter(index)}{number}"
+                column = sheet.column(name)
+                if column is None:
+                    known = ", ".join(sheet.headers)
+                    message = f'"{name}" is not a column of {sheet.name} (its columns: {known})'
+                    self.problem(where, message)
+                elif column in columns.values():
+                    self.problem(where, f'column "{name}" is there twice')
+                else:
+                    columns[index] = column
+                    self.ignored.discard(index)
+            missing = [c.name for c in sheet.columns if c.required and c not in columns.values()]
+            if missing:
+                names_text = ", ".join(missing)
+                self.problem(
+                    f"{sheet.name} row {number}",
+                    f"the header row has no {names_text} column{'s' if len(missing) > 1 else ''}",
+                )
+                return None
+            return columns
+        self.problem(
+            sheet.name,
+            f"has no header row: the first row must hold the column names "
+            f"({', '.join(sheet.headers)})",
+        )
+        return None
+
+    def item(
+        self, sheet: Sheet, number: int, cells: list[Cell], columns: dict[int, Column]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """One row as an item (None for a blank row) and its reference columns' values."""
+        item: dict[str, Any] = {}
+        refs: dict[str, Any] = {}
+        blank = True
+        for cell in cells:
+            column = columns.get(cell.column)
+            where = f"{sheet.name}!{get_column_letter(cell.column)}{number}"
+            if column is None:
+                if cell.column in self.ignored or not str(cell.value).strip():
+                    continue  # (an unknown column: reported at its header)
+                if cell.column not in self.headerless:
+                    self.headerless.add(cell.column)
+                    self.problem(where, "holds a value, but its column has no header")
+                blank = False
+                continue
+            try:
+                value = self.value(column, cell)
+            except CellError as exc:
+                self.problem(where, with_field(column.name, str(exc)))
+                blank = False
+                continue
+            if value is MISSING:
+                continue
+            blank = False
+            if column.name in sheet.refs:
+                refs[column.name] = value
+            elif len(column.target) == 2:
+                item.setdefault(column.target[0], {})[column.target[1]] = value
+            else:
+                item[column.name] = value
+        if blank:
+            return None, refs
+        if "new" in item and "line" in item:  # change_order_lines: `line` numbers the new line
+            item["new"]["number"] = item.pop("line")
+        return item, refs
+
+    @staticmethod
+    def value(column: Column, cell: Cell) -> Any:
+        if cell.error:
+            made = f" from its formula ={cell.formula}" if cell.formula else ""
+            raise CellError(f"is an error value ({cell.value}){made}")
+        if cell.formula is not None and cell.value is None:
+            raise CellError(
+                f"is a formula (={cell.formula}) with no stored value: open the workbook in "
+                "Excel or LibreOffice and save it, so the value is stored"
+            )
+        return cell_value(column, cell.value, cell.number_format)
+
+    def rows(self, title: str) -> list[Row]:
+        """The sheet's non-empty rows; a formula cell holds its stored value."""
+        found: list[Row] = []
+        formulas = False
+        for number, cells in _cells(self.book[title]):
+            formulas = formulas or any(cell.formula is not None for cell in cells)
+            found.append((number, cells))
+        if formulas:
+            if self.cached is None:
+                self.cached = load_workbook(
+                    io.BytesIO(self.content), read_only=True, data_only=True
+                )
+            stored = {
+                (number, cell.column): cell
+                for number, cells in _cells(self.cached[title])
+                for cell in cells
+            }
+            found = [
+                (number, [_stored(cell, stored.get((number, cell.column))) for cell in cells])
+                for number, cells in found
+            ]
+        return found
+
+
+def _cells(sheet: Any) -> Iterator[Row]:
+    """(row number, its non-empty cells) of a read-only sheet."""
+    sheet.reset_dimensions()  # some writers record a wrong size; read every row there is
+    for row in sheet.iter_rows(min_row=1):
+        cells = []
+        number = 0
+        for cell in row:
+            value = getattr(cell, "value", None)
+            if value is None:
+                continue
+            number = cell.row
+            if cell.data_type == "f":
+                cells.append(Cell(cell.column, None, formula=str(value).removeprefix("=")))
+            elif cell.data_type == "e":
+                cells.append(Cell(cell.column, value, error=True))
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                cells.append(Cell(cell.column, value, cell.number_format))
+            else:
+                cells.append(Cell(cell.column, value))
+        if cells:
+            yield number, cells
+
+
+def _stored(cell: Cell, stored: Cell | None) -> Cell:
+    """A formula cell with the value stored for it (None: the workbook stored none)."""
+    if cell.formula is None:
+        return cell
+    if stored is None:
+        return cell
+    return Cell(cell.column, stored.value, stored.number_format, cell.formula, stored.error)

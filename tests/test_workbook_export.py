@@ -1,0 +1,236 @@
+"""`billbot export --period KEY --format xlsx`: a summary sheet and a G703 sheet per invoice,
+money as numbers that add up (in LibreOffice) to the G702 figures of the PDFs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from bot.cli import app
+from models.db import session_scope
+from models.demo import demo_text
+from models.importer import import_text
+from models.pdf import invoice_document
+from models.report import G702_LABELS, find_invoice, invoice_report
+from models.workbook_export import MONEY_FORMAT
+from tests.servers import skip_or_fail
+
+runner = CliRunner()
+TOTALS = list(G702_LABELS)
+
+
+def november(engine: Engine) -> None:
+    """The demo project with both commitments billed in November, and a change order each."""
+    data = json.loads(demo_text())
+    data["change_orders"] = [
+        {
+            "key": "co7",
+            "commitment": "sc7",
+            "number": "CO-001",
+            "title": "Two more panels",
+            "approved_on": "2026-11-03",
+            "lines": [{"line": "2", "quantity_change": "2"}],
+        },
+        {
+            "key": "co11",
+            "commitment": "sc11",
+            "number": "CO-002",
+            "title": "Less ductwork, a louver",
+            "approved_on": "2026-11-30",
+            "lines": [
+                {"line": "2", "change": "-1500.00"},
+                {"new": {"number": "7", "description": "Louver", "scheduled_value": "2345.67"}},
+            ],
+        },
+    ]
+    data["invoices"] += [
+        {
+            "commitment": "sc7",
+            "period": "nov",
+            "number": "INV-0042",
+            "status": "under_review",
+            "lines": [{"line": "1", "new_quantity": "212.5"}, {"line": "2", "total_percent": "40"}],
+        },
+        {
+            "commitment": "sc11",
+            "period": "nov",
+            "number": "NW-1002",
+            "status": "draft",
+            "lines": [
+                {"line": "2", "total_percent": "55.5"},
+                {"line": "3", "new_value": "60000", "retainage_released": "100"},
+                {"line": "7", "new_value": "1172.83"},
+            ],
+        },
+    ]
+    import_text(engine, text=json.dumps(data))
+
+
+def reports(engine: Engine) -> dict[str, dict[str, Any]]:
+    with session_scope(engine) as session:
+        return {
+            ref: invoice_report(session, find_invoice(session, ref))
+            for ref in ("SC-007/INV-0042", "SC-011/NW-1002")
+        }
+
+
+def export(database_url: str, path: Path, *extra: str) -> Any:
+    return runner.invoke(
+        app,
+        [
+            "--database-url",
+            database_url,
+            "export",
+            "--period",
+            "nov",
+            "--output",
+            str(path),
+            *extra,
+        ],
+    )
+
+
+def test_the_period_workbook_has_a_summary_row_per_commitment_and_a_g703_sheet_per_invoice(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    november(engine)
+    path = tmp_path / "nov.xlsx"
+    result = export(database_url, path, "--format", "xlsx")
+    assert result.exit_code == 0, result.output
+    book = load_workbook(path)
+    assert book.sheetnames == ["summary", "SC-007 INV-0042", "SC-011 NW-1002"]
+    found = reports(engine)
+
+    summary = book["summary"]
+    header = [cell.value for cell in summary[4]]
+    assert header[:6] == ["Commitment", "Title", "Vendor", "Invoice contacts", "Invoice", "Status"]
+    assert header[6:] == list(G702_LABELS.values())
+    sc7 = [cell.value for cell in summary[5]]
+    assert sc7[:6] == [
+        "SC-007",
+        "Electrical",
+        "Acme Electric",
+        "Sam Sparks <sam@acme.test>",
+        "INV-0042",
+        "under_review",
+    ]
+    report = found["SC-007/INV-0042"]
+    assert [Decimal(str(v)) for v in sc7[6:]] == [Decimal(report["totals"][n]) for n in TOTALS]
+    assert summary.cell(row=5, column=7).number_format == MONEY_FORMAT
+    assert summary["A7"].value == "Total"
+    assert summary["G7"].value == "=SUM(G5:G6)"
+
+    sheet = book["SC-011 NW-1002"]
+    lines = found["SC-011/NW-1002"]["lines"]
+    rows = [
+        [cell.value for cell in row] for row in sheet.iter_rows(min_row=5, max_row=4 + len(lines))
+    ]
+    assert [row[0] for row in rows] == [line["line"] for line in lines]
+    assert [Decimal(str(row[2])) for row in rows] == [
+        Decimal(line["scheduled_value"]) for line in lines
+    ]
+    assert rows[1][10] == "CO-002 -1500.00" and rows[6][10] == "CO-002 2345.67"
+
+
+def soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None:
+        skip_or_fail("no soffice (Debian: libreoffice-calc-nogui)")
+    return found
+
+
+def as_csv(workbook: Path, out: Path) -> dict[str, list[list[str]]]:
+    """Every sheet of the workbook as LibreOffice computes it, by sheet name."""
+    options = "44,34,76,1,,0,false,true,false,false,false,-1"  # all sheets, values not as shown
+    done = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation=file://{out / 'profile'}",
+            "--headless",
+            "--convert-to",
+            f"csv:Text - txt - csv (StarCalc):{options}",
+            "--outdir",
+            str(out),
+            str(workbook),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    sheets = {}
+    for path in out.glob(f"{workbook.stem}-*.csv"):
+        with path.open(encoding="utf-8") as handle:
+            sheets[path.stem.removeprefix(f"{workbook.stem}-")] = list(csv.reader(handle))
+    return sheets
+
+
+def test_the_period_workbook_opens_in_libreoffice_with_sums_equal_to_the_g702_figures(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    november(engine)
+    path = tmp_path / "nov.xlsx"
+    assert export(database_url, path).exit_code == 0  # xlsx from the name
+    sheets = as_csv(path, tmp_path)
+    assert set(sheets) == {"summary", "SC-007 INV-0042", "SC-011 NW-1002"}
+    found = reports(engine)
+    summary = sheets["summary"]
+    (total,) = [row for row in summary if row[0] == "Total"]
+    for offset, name in enumerate(TOTALS):
+        expected = sum(Decimal(report["totals"][name]) for report in found.values())
+        assert Decimal(total[6 + offset]) == expected, name
+    for ref, report in found.items():
+        with session_scope(engine) as session:
+            pdf = invoice_document(session, find_invoice(session, ref))
+        assert pdf["totals"] == report["totals"]  # what the PDF prints
+        rows = sheets[ref.replace("/", " ")]
+        (grand,) = [row for row in rows if row[1] == "Grand total"]
+        totals = report["totals"]
+        assert Decimal(grand[2]) == Decimal(totals["contract_sum_to_date"])  # C = line 3
+        assert Decimal(grand[6]) == Decimal(totals["total_completed_and_stored_to_date"])
+        assert Decimal(grand[9]) == Decimal(totals["retainage"])  # I = line 5
+        lines = {row[1]: Decimal(row[2]) for row in rows if row[1] in G702_LABELS.values()}
+        assert lines == {label: Decimal(totals[n]) for n, label in G702_LABELS.items()}
+    assert found["SC-011/NW-1002"]["totals"]["net_change_by_change_orders"] == "845.67"
+
+
+def test_export_refuses_an_unknown_period_and_mixed_arguments(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    november(engine)
+    path = tmp_path / "x.xlsx"
+    result = runner.invoke(
+        app,
+        [
+            "--database-url",
+            database_url,
+            "export",
+            "--period",
+            "jan",
+            "--format",
+            "xlsx",
+            "--output",
+            str(path),
+        ],
+    )
+    assert (
+        result.exit_code == 1
+        and 'no billing period "jan" (periods: oct, nov, dec)' in result.stderr
+    )
+    assert not path.exists()
+    mixed = runner.invoke(
+        app, ["--database-url", database_url, "export", "INV-0042", "--period", "nov"]
+    )
+    assert mixed.exit_code == 2 and "--period goes with --format xlsx" in mixed.stderr
+    bare = runner.invoke(app, ["--database-url", database_url, "export", "--format", "xlsx"])
+    assert bare.exit_code == 2 and "give --period KEY" in bare.stderr
