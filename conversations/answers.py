@@ -41,6 +41,7 @@ class Progress:
     amount: Decimal = ZERO
     unit: str | None = None  # the unit word as written (`LF`)
     to_date: bool = False  # `300 LF to date`: a cumulative quantity or value
+    cents: bool = False  # a bare number written with cents (`700.00`): money, not units
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class LineAnswer:
     released: Decimal | None = None
     release_all: bool = False
     text: str = ""
+    described: str | None = None  # `conduit 45%`: the line named by words of its description
 
     def merged(self, extra: LineAnswer) -> LineAnswer:
         """This answer with the stored/released clauses of `extra` added."""
@@ -79,7 +81,8 @@ _TO_DATE = r"(?P<todate>\s+(?:to\s+date|total|cumulative))?"
 _KEYWORDS = (
     r"stored|materials?|retainage|released?|release[sd]?|ret|this|to|total|done|complete[d]?"
     r"|finished|skip|none|nothing|and|with|plus|percent|pct|dollars?|usd|of|for|on|value"
-    r"|amount|amt|qty|quantity|all|rest|cumulative|overall|period|month"
+    r"|amount|amt|qty|quantity|all|rest|cumulative|overall|period|month|por|ciento|nada"
+    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin"
 )
 UNIT = (
     rf"(?!(?:{_KEYWORDS})\b)"
@@ -93,10 +96,12 @@ def _clause(pattern: str) -> re.Pattern[str]:
 
 _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("skip", _clause(r"(?:skip(?:ped)?|none|nothing|nil|n/a|na|zero|no\s+(?:progress|change"
-                     r"|work|billing))(?![\w%$])|[-–—]\s*$")),
-    ("done", _clause(r"(?:done|complete[d]?|finished|100\s*%\s*(?:complete[d]?|done))(?![\w%])")),
+                     r"|work|billing)|nada|ninguno|ninguna|omitir|sin\s+(?:avance|cambios?|trabajo))"
+                     r"(?![\w%$])|[-–—]\s*$")),
+    ("done", _clause(r"(?:done|complete[d]?|finished|listo|completo|completado|terminado"
+                     r"|100\s*%\s*(?:complete[d]?|done))(?![\w%])")),
     ("percent", _clause(
-        rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|pct\b)(?:\s*(?P<scope>this\s+"
+        rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|pct\b|por\s*ciento\b)(?:\s*(?P<scope>this\s+"
         r"(?:period|month)|for\s+(?:this|the)\s+(?:period|month)|to\s+date|total|overall"
         r"|cumulative|complete[d]?|done)\b)?")),
     ("stored", _clause(rf"(?:materials?\s+)?(?:stored|on\s+hand)\s*[:=]?\s*{_MONEYISH}")),
@@ -106,7 +111,7 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?!\s*[:=]?\s*(?:usd\b|\$|[-+]?\.?\d[\d,]*(?:\.\d+)?(?![\d,.]|\s*(?:%|percent|pct))))")),
     ("released", _clause(
         r"(?:retainage\s+released|released?\s+retainage|retainage\s+release|release[ds]?"
-        r"|retainage|ret\.?)\s*[:=]?\s*(?:(?P<all>all|everything|full|in\s+full|all\s+held)"
+        r"|retainage|ret\.?|retenci[oó]n(?:\s+liberada)?)\s*[:=]?\s*(?:(?P<all>all|everything|full|in\s+full|all\s+held)"
         rf"(?:\s+retainage)?\b|{_MONEYISH})")),
     ("quantity", _clause(
         rf"(?:qty|quantity|q)\s*[:=]?\s*(?P<sign>[-+])?\s*(?P<num>{NUM})(?:\s*{UNIT})?{_TO_DATE}")),
@@ -132,8 +137,8 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
     released: Decimal | None = None
     release_all = False
     pos = 0
-    text = body.strip()
     try:
+        text, when = qualified(words_to_numbers(body.strip()))
         while pos < len(text):
             pos = _SEPARATOR.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
@@ -150,6 +155,8 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
                 release_all = True
             else:
                 released = _money(match)
+        if when is not None and progress is not None:
+            progress = _when(progress, when)
     except _Unreadable as exc:
         return Problem(_short(body), str(exc))
     if progress is None and stored is None and released is None and not release_all:
@@ -209,9 +216,174 @@ def _progress(kind: str, match: re.Match[str]) -> Progress:
     amount = _number(match["num"], groups.get("sign"))
     if kind == "number" and amount == 0 and not to_date:
         return Progress(ProgressKind.skip)
+    if kind == "number" and re.fullmatch(r"[\d,]*\.\d\d", match["num"]):
+        # `700.00`: written with cents, a value even on a unit line (DESIGN §2)
+        return Progress(ProgressKind.number, amount, to_date=to_date, cents=True)
     if kind == "quantity":
         return Progress(ProgressKind.quantity, amount, unit=groups.get("unit"), to_date=to_date)
     return Progress(ProgressKind.number, amount, to_date=to_date)
+
+
+class When(enum.StrEnum):
+    """What a trailing qualifier says about the amount: cumulative, or this period only."""
+
+    to_date = "to_date"
+    period = "period"
+
+
+_QUALIFIER = re.compile(
+    r"\s*[,;-]?\s*(?:"
+    r"(?P<to_date>to\s+date|so\s+far|in\s+total|total|cumulative(?:ly)?|overall|a\s+la\s+fecha"
+    r"|hasta\s+(?:la\s+fecha|ahora)|acumulad[oa]s?|en\s+total)"
+    r"|(?P<period>(?:for\s+|in\s+)?(?:this|the)\s+(?:period|month|week|cycle|billing(?:\s+period)?"
+    r"|pay\s*app)|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
+    r"|(?P<plain>complete[d]?|installed|in\s+place|placed|finished|done|billed|delivered|set"
+    r"|instalad[oa]s?|completad[oa]s?|terminad[oa]s?|colocad[oa]s?|entregad[oa]s?))\s*$",
+    re.IGNORECASE,
+)
+
+
+_ANSWER_WORD = re.compile(
+    r"done|complete[d]?|finished|completad[oa]s?|terminad[oa]s?", re.IGNORECASE
+)
+_BARE = re.compile(r"\s*#?\d{1,6}[a-z]?\s*")
+
+
+def qualified(text: str) -> tuple[str, When | None]:
+    """`45% complete to date` -> (`45%`, to date): trailing words that only qualify the amount
+    come off, and say whether it is cumulative or this period's (None: not said)."""
+    when: When | None = None
+    while True:
+        match = _QUALIFIER.search(text)
+        if match is None or not text[: match.start()].strip():
+            return text, when  # `done` alone is the answer itself
+        if _ANSWER_WORD.fullmatch(match["plain"] or "") and _BARE.fullmatch(text[: match.start()]):
+            return text, when  # `3 done` is line 3 done, not 3 units
+        said = When.to_date if match["to_date"] else When.period if match["period"] else None
+        if said is not None and when is not None and said != when:
+            raise _Unreadable("This says both to date and this period; which one is it?")
+        when = said or when
+        text = text[: match.start()].rstrip(" ,;-")
+
+
+def _when(progress: Progress, when: When) -> Progress:
+    """The amount read as a qualifier says: cumulative or this period's."""
+    kind = progress.kind
+    if kind in (ProgressKind.total_percent, ProgressKind.period_percent):
+        return replace(
+            progress,
+            kind=ProgressKind.period_percent if when == When.period else ProgressKind.total_percent,
+        )
+    if kind in (ProgressKind.quantity, ProgressKind.value, ProgressKind.number):
+        return replace(progress, to_date=when == When.to_date)
+    return progress
+
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SMALL_ES = [
+    "cero",
+    "uno",
+    "dos",
+    "tres",
+    "cuatro",
+    "cinco",
+    "seis",
+    "siete",
+    "ocho",
+    "nueve",
+    "diez",
+    "once",
+    "doce",
+    "trece",
+    "catorce",
+    "quince",
+    "dieciséis",
+    "diecisiete",
+    "dieciocho",
+    "diecinueve",
+]
+_TENS_ES = [
+    "veinte",
+    "treinta",
+    "cuarenta",
+    "cincuenta",
+    "sesenta",
+    "setenta",
+    "ochenta",
+    "noventa",
+]
+_TWENTIES_ES = [
+    "veintiuno",
+    "veintidós",
+    "veintitrés",
+    "veinticuatro",
+    "veinticinco",
+    "veintiséis",
+    "veintisiete",
+    "veintiocho",
+    "veintinueve",
+]
+_WORDS: dict[str, int] = {
+    **{word: n for n, word in enumerate(_SMALL)},
+    **{word: 20 + 10 * n for n, word in enumerate(_TENS)},
+    **{word: n for n, word in enumerate(_SMALL_ES)},
+    **{word: 20 + 10 * n for n, word in enumerate(_TENS_ES)},
+    **{word: 21 + n for n, word in enumerate(_TWENTIES_ES)},
+    "una": 1,
+    "dieciseis": 16,
+    "veintidos": 22,
+    "veintitres": 23,
+    "veintiseis": 26,
+    "hundred": 100,
+    "cien": 100,
+}
+_UNITS_WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_UNITS_ES = ["uno", "una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
+_NUMBER_WORDS = re.compile(
+    r"\b(?:(?P<tens>" + "|".join(_TENS) + r")[-\s](?P<unit>" + "|".join(_UNITS_WORDS) + r")"
+    r"|(?P<tens_es>" + "|".join(_TENS_ES[1:]) + r")\s+y\s+(?P<unit_es>" + "|".join(_UNITS_ES) + r")"
+    r"|(?:a|one)\s+hundred"
+    r"|(?P<word>" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r"))\b",
+    re.IGNORECASE,
+)
+
+
+def words_to_numbers(text: str) -> str:
+    """Numbers written as words, up to a hundred (`twenty-five percent` -> `25 percent`,
+    `cuarenta y cinco por ciento` -> `45 por ciento`)."""
+
+    def digits(match: re.Match[str]) -> str:
+        if match["tens"]:
+            return str(_WORDS[match["tens"].lower()] + _WORDS[match["unit"].lower()])
+        if match["tens_es"]:
+            return str(_WORDS[match["tens_es"].lower()] + _WORDS[match["unit_es"].lower()])
+        if match["word"]:
+            return str(_WORDS[match["word"].lower()])
+        return "100"
+
+    return _NUMBER_WORDS.sub(digits, text)
 
 
 def _money(match: re.Match[str]) -> Decimal:

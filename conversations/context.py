@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -13,6 +14,15 @@ from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
 from models.billing import LineHistory, LineTerms
 from models.money import ZERO
 from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus
+
+
+def _stem(word: str) -> str:
+    """A word as lines are matched by it: folded, and without a plural ending."""
+    word = word.casefold()
+    for ending in ("es", "s"):
+        if len(word) > 3 and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
 
 
 def format_date(day: date) -> str:
@@ -155,6 +165,17 @@ class Context:
             return folded[ref.casefold()]
         stripped = {number.lstrip("0") or "0": number for number in self.line_numbers}
         return stripped.get(ref.lstrip("0") or "0")
+
+    def described(self, words: str) -> tuple[str, ...]:
+        """The lines whose description holds every one of `words` (any case, singular or
+        plural): `conduit` -> ("1",) when only line 1 is a conduit line."""
+        wanted = [_stem(word) for word in re.findall(r"[^\W_]+", words)]
+        found = []
+        for terms in self.lines:
+            have = {_stem(word) for word in re.findall(r"[^\W_]+", terms.description)}
+            if wanted and all(word in have for word in wanted):
+                found.append(terms.number)
+        return tuple(found)
 
     @property
     def past_due(self) -> bool:

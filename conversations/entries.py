@@ -9,7 +9,7 @@ answer that would be accepted.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conversations.answers import MAX_AMOUNT, LineAnswer, Progress, ProgressKind
 from conversations.render import describe_entry, line_name
@@ -89,9 +89,14 @@ def apply_answer(
     refused = [issue for issue in issues if not issue.needs_confirmation]
     if refused:
         issue = refused[0]
-        return Outcome(
-            n, Verdict.refused, message=issue.message + _example(issue.code, terms, history, answer)
-        )
+        message = issue.message + _example(issue.code, terms, history, answer)
+        if issue.code == IssueCode.over_billing:
+            meant = _other_reading(terms, history, current, answer, allow_overbilling)
+            if meant is not None:  # a bare number that cannot mean what it says: ask
+                question = describe_entry(terms, history, meant)
+                question = f"Did you mean {question[0].lower()}{question[1:]}?"
+                return Outcome(n, Verdict.pending, entry=meant, message=f"{message} {question}")
+        return Outcome(n, Verdict.refused, message=message)
     if issues:
         text = " ".join(issue.message for issue in issues)
         return Outcome(n, Verdict.pending, entry=entry, message=text)
@@ -102,6 +107,33 @@ def apply_answer(
 
 class _Refused(ValueError):
     pass
+
+
+def _other_reading(
+    terms: LineTerms,
+    history: LineHistory,
+    current: LineEntry,
+    answer: LineAnswer,
+    allow_overbilling: bool,
+) -> LineEntry | None:
+    """For a bare number (`3: 700`) whose plain reading bills past 100%: the first other
+    reading that fits — dollars on a unit line, or the amount to date — else None."""
+    progress = answer.progress
+    if progress is None or progress.kind != ProgressKind.number or progress.to_date:
+        return None
+    readings = [replace(progress, to_date=True)]
+    if terms.is_unit and not progress.cents:
+        readings.insert(0, replace(progress, cents=True))  # the number as dollars
+    for reading in readings:
+        try:
+            entry = _entry(terms, history, current, replace(answer, progress=reading))
+        except (_Refused, BillingError):
+            continue
+        if entry.new_value > 0 and not validate_line(
+            terms, history, entry, allow_overbilling=allow_overbilling
+        ):
+            return entry
+    return None
 
 
 def _entry(
@@ -127,7 +159,8 @@ def _with_progress(
 ) -> LineEntry:
     kind, amount = progress.kind, progress.amount
     if kind == ProgressKind.number:
-        kind = ProgressKind.quantity if terms.is_unit else ProgressKind.value
+        unit = terms.is_unit and not progress.cents
+        kind = ProgressKind.quantity if unit else ProgressKind.value
     if kind == ProgressKind.total_percent:
         return with_total_percent(terms, history, entry, amount)
     if kind == ProgressKind.period_percent:

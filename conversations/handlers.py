@@ -15,7 +15,13 @@ from conversations.context import Context
 from conversations.entries import Verdict, apply_answer
 from conversations.numbers import invoice_number_problem
 from conversations.parse import CommandName, Parsed
-from conversations.render import all_attachments, describe_entry, human_size, short_example
+from conversations.render import (
+    all_attachments,
+    describe_entry,
+    human_size,
+    line_name,
+    short_example,
+)
 from conversations.state import Pending, State
 from conversations.types import FieldError, StepName, Turn
 from models.attachments import check_attachment
@@ -149,6 +155,8 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
             f"e.g. `{ctx.line_numbers[0] if ctx.lines else 1}: {answer.text}`."
         )
         return None
+    if answer.described is not None:
+        return _described(work, answer, ctx)
     line = ctx.find_line(answer.line or "")
     if line is None:
         label = ctx.commitment.number if ctx.commitment else "this commitment"
@@ -165,6 +173,28 @@ def keep_returned_line(work: Work, line: str, ctx: Context) -> None:
     work.set(to_revise=tuple(other for other in work.state.to_revise if other != line))
     work.understood.append(describe_entry(terms, ctx.history(line), entry) + " (kept)")
     work.applied += 1
+
+
+def _described(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
+    """The one line `conduit 45%` names by its description, or a problem saying why not."""
+    words = answer.described or ""
+    lines = ctx.described(words)
+    if len(lines) == 1:
+        return lines[0]
+    rest = answer.text[len(words) :].strip(" :=-–—") if answer.text else ""
+    if lines:
+        named = ", ".join(line_name(terms) for n in lines if (terms := ctx.terms(n)))
+        work.problems.append(
+            f"“{words}” fits more than one line ({named}); which one? "
+            f"Write its number, e.g. `{lines[0]}: {rest or '45%'}`."
+        )
+        return None
+    have = "; ".join(line_name(terms) for terms in ctx.lines[:12])
+    work.problems.append(
+        f"“{answer.text}”: no line is called “{words}” (lines: {have}). Start with the line "
+        f"number, e.g. `{ctx.line_numbers[0] if ctx.lines else 1}: {rest or '45%'}`."
+    )
+    return None
 
 
 def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form: bool) -> None:

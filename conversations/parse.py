@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conversations.answers import LineAnswer, Problem, Scope, parse_body, why_unreadable
 from conversations.text import MAX_CHARS, MAX_FRAGMENT_CHARS, MAX_FRAGMENTS, split_fragments
@@ -86,6 +86,20 @@ _ALL = re.compile(
     re.IGNORECASE,
 )
 _BARE_NUMBER = re.compile(r"[-+]?\s*\$?\s*[\d.,]+")
+# `conduit 45%`, `light fixtures: 20 ea`: up to three words of a line's description, then an
+# answer (resolved against the lines by `handlers`; refused when the words fit two lines).
+_DESCRIBED = re.compile(
+    r"(?P<words>[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}?)\s*[:=\-–—]?\s*"
+    r"(?P<rest>(?:[-+$#.]?\s*\d|usd\b|done\b|complete|finished\b|skip|none\b|nothing\b|n/a"
+    r"|listo\b|completo\b|nada\b|ninguno\b|omitir\b).*)",
+    re.IGNORECASE,
+)
+_NOT_A_NAME = re.compile(
+    r"(?:all|every|each|rest|the|others?|remaining|line|lines|item|items|ln|sov|l|qty|quantity"
+    r"|q|value|amount|amt|stored|materials?|retainage|ret|released?|release[sd]?|plus|and|with"
+    r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
+    re.IGNORECASE,
+)
 _NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
@@ -276,6 +290,15 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             if isinstance(answer, Problem):
                 return Problem(fragment, answer.reason)
             return answer
+    match = _DESCRIBED.fullmatch(fragment)
+    if (
+        match
+        and not _NOT_A_NAME.fullmatch(match["words"])
+        and isinstance(parse_body(fragment, scope=Scope.current), Problem)
+    ):
+        answer = parse_body(match["rest"], scope=Scope.line)
+        if isinstance(answer, LineAnswer):
+            return replace(answer, described=" ".join(match["words"].split()), text=fragment)
     match = _REF_SPACE.fullmatch(fragment)
     if match and isinstance(parse_body(fragment, scope=Scope.current), Problem):
         rest = match["rest"].strip()

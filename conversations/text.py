@@ -104,13 +104,36 @@ def _in_number(line: str, start: int, index: int) -> bool:
     return tail is not None and "." not in tail.group()
 
 
+# Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`.
+_INNER_REF = re.compile(
+    r"\s+(?=(?:(?:line|ln|item|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b|\d{1,6}[a-z]?\s*[:=)]))",
+    re.IGNORECASE,
+)
+_ANSWERED = re.compile(r"\d|%|\b(?:skip|none|nothing|done|complete[d]?|n/a)\b", re.IGNORECASE)
+_LEADING_REF = re.compile(r"^\W*(?:line|ln|item|l|#)?\.?\s*#?\s*\d{1,6}[a-z]?", re.IGNORECASE)
+
+
+def split_line_refs(piece: str) -> list[str]:
+    """`1: 80 lf 2: 1 ea` -> [`1: 80 lf`, `2: 1 ea`]: a new line reference starts a new answer
+    once the text before it holds one (so `edit line 2` stays whole)."""
+    parts: list[str] = []
+    start = 0
+    for match in _INNER_REF.finditer(piece):
+        head = piece[start : match.start()]
+        if _ANSWERED.search(_LEADING_REF.sub("", head)):
+            parts.append(head)
+            start = match.end()
+    parts.append(piece[start:])
+    return parts
+
+
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
     text = normalize(text[:MAX_CHARS])
     fragments: list[str] = []
     for line in text.split("\n"):
-        for piece in split_answers(line):
+        for piece in (part for chunk in split_answers(line) for part in split_line_refs(chunk)):
             cleaned = clean_fragment(piece)
             if cleaned:
                 if len(fragments) >= MAX_FRAGMENTS:
