@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
+from models.i18n import ENGLISH, N_, Words
 from models.money import HUNDRED, ZERO
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: beyond any subcontract, within Numeric(16, 2)
@@ -47,7 +49,19 @@ class Progress:
 @dataclass(frozen=True)
 class Problem:
     text: str  # what the contact wrote (shortened)
-    reason: str
+    reason: str  # given as a catalog sentence with `{places}`; kept filled in, in English
+    values: Mapping[str, object] = field(default_factory=dict)
+    template: str = ""  # the catalog sentence `reason` was made of
+
+    def __post_init__(self) -> None:
+        if not self.template:
+            object.__setattr__(self, "template", self.reason)
+            if self.values:
+                object.__setattr__(self, "reason", self.reason.format(**self.values))
+
+    def said(self, words: Words = ENGLISH) -> str:
+        """The reason in `words`' language."""
+        return words(self.template, **self.values)
 
 
 @dataclass(frozen=True)
@@ -127,7 +141,12 @@ _PROGRESS = ("skip", "done", "percent", "quantity", "value", "number")
 
 
 class _Unreadable(ValueError):
-    pass
+    """Why an answer cannot be read: a catalog sentence and its values."""
+
+    def __init__(self, reason: str, **values: object) -> None:
+        super().__init__(reason.format(**values))
+        self.reason = reason
+        self.values = values
 
 
 def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswer | Problem:
@@ -147,7 +166,7 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
             pos = match.end()
             if kind in _PROGRESS:
                 if progress is not None:
-                    raise _Unreadable("This gives two amounts for one line; which one is it?")
+                    raise _Unreadable(N_("This gives two amounts for one line; which one is it?"))
                 progress = _progress(kind, match)
             elif kind == "stored":
                 stored = _money(match)
@@ -158,9 +177,9 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
         if when is not None and progress is not None:
             progress = _when(progress, when)
     except _Unreadable as exc:
-        return Problem(_short(body), str(exc))
+        return Problem(_short(body), exc.reason, exc.values)
     if progress is None and stored is None and released is None and not release_all:
-        return Problem(_short(body), "I found no answer here.")
+        return Problem(_short(body), N_("I found no answer here."))
     return LineAnswer(
         scope=scope,
         line=line,
@@ -177,23 +196,27 @@ def _next_clause(text: str, pos: int) -> tuple[str, re.Match[str]]:
         match = pattern.match(text, pos)
         if match and match.end() > pos:
             return kind, match
-    raise _Unreadable(why_unreadable(text, pos))
+    raise why_unreadable(text, pos)
 
 
-def why_unreadable(text: str, pos: int = 0) -> str:
+def why_unreadable(text: str, pos: int = 0) -> _Unreadable:
     """The most useful reason we can give for text the grammar stopped reading at `pos`."""
     lowered = text.lower()
     if re.search(r"\d\s*e\s*[-+]?\d", lowered):
-        return "Please write the number in full (like 1000000), not in scientific notation."
+        return _Unreadable(
+            N_("Please write the number in full (like 1000000), not in scientific notation.")
+        )
     if re.search(r"\b(?:nan|inf|infinity)\b", lowered):
-        return "That is not a number I can bill."
+        return _Unreadable(N_("That is not a number I can bill."))
     if re.search(r"\d,\d{1,2}(?!\d)|\d,\d{4,}", text):
-        return "Use a point for decimals and commas only between thousands (12.5, 1,200.50)."
+        return _Unreadable(
+            N_("Use a point for decimals and commas only between thousands (12.5, 1,200.50).")
+        )
     if re.search(r"\d\.\d+\.\d", text):
-        return "That number has more than one decimal point."
+        return _Unreadable(N_("That number has more than one decimal point."))
     if not re.search(r"[A-Za-z0-9]", text):
-        return "I couldn't find a number or a word I know here."
-    return f"I couldn't read “{_short(text[pos:], 30)}”."
+        return _Unreadable(N_("I couldn't find a number or a word I know here."))
+    return _Unreadable(N_("I couldn't read “{text}”."), text=_short(text[pos:], 30))
 
 
 def _progress(kind: str, match: re.Match[str]) -> Progress:
@@ -206,7 +229,7 @@ def _progress(kind: str, match: re.Match[str]) -> Progress:
     if kind == "percent":
         amount = _number(match["num"], match["sign"])
         if abs(amount) > MAX_PERCENT:
-            raise _Unreadable(f"{match['num']}% is not a percentage I can bill.")
+            raise _Unreadable(N_("{number}% is not a percentage I can bill."), number=match["num"])
         scope = (match["scope"] or "").lower()
         period = match["sign"] in ("+", "-") or scope.startswith(("this", "for"))
         kind_ = ProgressKind.period_percent if period else ProgressKind.total_percent
@@ -261,7 +284,7 @@ def qualified(text: str) -> tuple[str, When | None]:
             return text, when  # `3 done` is line 3 done, not 3 units
         said = When.to_date if match["to_date"] else When.period if match["period"] else None
         if said is not None and when is not None and said != when:
-            raise _Unreadable("This says both to date and this period; which one is it?")
+            raise _Unreadable(N_("This says both to date and this period; which one is it?"))
         when = said or when
         text = text[: match.start()].rstrip(" ,;-")
 
@@ -390,22 +413,22 @@ def _money(match: re.Match[str]) -> Decimal:
     groups = match.groupdict()
     signs = (groups.get("s1") or "") + (groups.get("s2") or "")
     if len(signs) > 1:
-        raise _Unreadable("That amount has two signs.")
+        raise _Unreadable(N_("That amount has two signs."))
     return _number(match["num"], signs)
 
 
 def _number(digits: str, sign: str | None) -> Decimal:
     whole, _, fraction = digits.replace(",", "").partition(".")
     if len(whole.lstrip("0")) > 13 or len(fraction) > 6:
-        raise _Unreadable(f"{digits} has too many digits.")
+        raise _Unreadable(N_("{number} has too many digits."), number=digits)
     try:
         value = Decimal(digits.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the grammar admits only digits
-        raise _Unreadable(f"{digits} is not a number.") from exc
+        raise _Unreadable(N_("{number} is not a number."), number=digits) from exc
     if sign == "-":
         value = -value
     if abs(value) > MAX_AMOUNT:
-        raise _Unreadable(f"{digits} is too large.")
+        raise _Unreadable(N_("{number} is too large."), number=digits)
     return ZERO if value == 0 else value  # `-0` is zero
 
 

@@ -15,11 +15,11 @@ from conversations.types import Choice, Reply, ReplyKind, StepName, Turn
 
 
 def choose(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
+    _ = ctx.words
     candidates = ctx.candidates
     if not candidates:
-        return state, [
-            Reply(render.nothing_to_bill_text(ctx.person_name), ReplyKind.info, StepName.choose)
-        ]
+        text = render.nothing_to_bill_text(ctx.person_name, _)
+        return state, [Reply(text, ReplyKind.info, StepName.choose)]
     chosen = _chosen(turn, candidates)
     if chosen is not None:
         new = State(
@@ -27,16 +27,20 @@ def choose(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
             commitment_id=chosen.commitment_id,
             period_id=chosen.period_id,
         )
-        return new, [Reply(f"OK: {chosen.label}.", ReplyKind.info, StepName.choose)]
+        return new, [Reply(_("OK: {label}.", label=chosen.label), ReplyKind.info, StepName.choose)]
     parsed = parse(turn.text, expect=Expect.choose)
-    text = render.choose_text(candidates)
+    text = render.choose_text(candidates, _)
     kind = ReplyKind.prompt
     if parsed.has(CommandName.help):
         kind = ReplyKind.info
     elif parsed.choice and not parsed.has(CommandName.start):
         text = (
-            f"I couldn't tell which invoice “{parsed.choice[:40]}” is about; nothing was "
-            "recorded yet.\n\n" + text
+            _(
+                "I couldn't tell which invoice “{choice}” is about; nothing was recorded yet.",
+                choice=parsed.choice[:40],
+            )
+            + "\n\n"
+            + text
         )
         kind = ReplyKind.reprompt
     choices = tuple(

@@ -36,13 +36,13 @@ def complete(state: State, ctx: Context) -> bool:
     return has_number(state, ctx) and lines_done(state, ctx)
 
 
-def back(work: Work) -> None:
+def back(work: Work, ctx: Context) -> None:
     state = work.state
     if not state.history:
-        work.remarks.append("This is the first step; there is nothing before it.")
+        work.remarks.append(ctx.words("This is the first step; there is nothing before it."))
         return
     previous = state.history[-1]
-    name, _, line = previous.partition(":")
+    name, _colon, line = previous.partition(":")
     work.set(
         history=state.history[:-1],
         step=StepName(name),
@@ -54,13 +54,20 @@ def back(work: Work) -> None:
 
 
 def edit(work: Work, ref: str | None, ctx: Context) -> None:
+    _ = ctx.words
     if ref is None:
         example = ctx.line_numbers[0] if ctx.lines else "1"
-        work.remarks.append(f"Which line? For example `edit {example}`.")
+        work.remarks.append(_("Which line? For example `edit {line}`.", line=example))
         return
     line = ctx.find_line(ref)
     if line is None:
-        work.problems.append(f"There is no line {ref} (lines: {', '.join(ctx.line_numbers)}).")
+        work.problems.append(
+            _(
+                "There is no line {line} (lines: {lines}).",
+                line=ref,
+                lines=", ".join(ctx.line_numbers),
+            )
+        )
         return
     if ctx.invoice is not None and ctx.invoice.locked(line):
         work.problems.append(render.locked_line_text(ctx, line))
@@ -72,13 +79,17 @@ def edit(work: Work, ref: str | None, ctx: Context) -> None:
 
 
 def cancel(work: Work, ctx: Context) -> tuple[State, list[Reply]]:
+    _ = ctx.words
     work.set(status=Status.cancelled, send_requested=False)
     kept = (
-        f"{work.state.invoice_number} is kept as a draft"
+        _("{number} is kept as a draft", number=work.state.invoice_number)
         if work.state.invoice_number
-        else "your answers are kept"
+        else _("your answers are kept")
     )
-    text = f"OK, stopped for now. Nothing is lost: {kept}. Reply here any time to carry on."
+    text = _(
+        "OK, stopped for now. Nothing is lost: {kept}. Reply here any time to carry on.",
+        kept=kept,
+    )
     base = Reply(text, ReplyKind.confirmation, work.state.step)
     return work.state, [compose(work, ctx, work.turn.channel, base=base)]
 
@@ -86,7 +97,9 @@ def cancel(work: Work, ctx: Context) -> tuple[State, list[Reply]]:
 def draft(work: Work, ctx: Context) -> tuple[State, list[Reply]]:
     if not work.state.invoice_number:
         work.problems.append(
-            "I need the invoice number before I can save a draft (your answers are kept)."
+            ctx.words(
+                "I need the invoice number before I can save a draft (your answers are kept)."
+            )
         )
         return work.state, [compose(work, ctx, work.turn.channel)]
     work.set(status=Status.draft_saved, send_requested=False)
@@ -96,20 +109,28 @@ def draft(work: Work, ctx: Context) -> tuple[State, list[Reply]]:
 
 def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Reply]] | None:
     """Send when complete; else remember the request and say what is missing."""
+    _ = ctx.words
     state = work.state
     blocker = ""
     if work.problems:
-        blocker = "I haven't sent it: please fix what is above first"
+        blocker = _("I haven't sent it: please fix what is above first.")
     elif state.pending:
-        lines = ", ".join(item.line for item in state.pending)
-        blocker = f"I haven't sent it yet: first, please answer the question about line {lines}"
+        blocker = _(
+            "I haven't sent it yet: first, please answer the question about line {lines}.",
+            lines=", ".join(item.line for item in state.pending),
+        )
     elif not complete(state, ctx):
-        blocker = f"I haven't sent it yet: still needed: {render.missing_text(state, ctx)}"
+        blocker = _(
+            "I haven't sent it yet: still needed: {missing}.",
+            missing=render.missing_text(state, ctx),
+        )
     if blocker:
         work.set(send_requested=True)
         if asked_now or work.applied:
             work.remarks.append(
-                blocker + ". Then I'll send it (or reply `draft` to save it without sending)."
+                blocker
+                + " "
+                + _("Then I'll send it (or reply `draft` to save it without sending).")
             )
         return None
     work.set(

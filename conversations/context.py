@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from conversations.numbers import next_invoice_number
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
 from models.billing import LineHistory, LineTerms
+from models.i18n import DEFAULT_LANGUAGE, Words, words
 from models.money import ZERO
 from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus
 
@@ -136,6 +137,12 @@ class Context:
     candidates: tuple[Candidate, ...] = ()
     limits: AttachmentLimits = DEFAULT_LIMITS
     timezone: str = "UTC"  # the project's, for the dates shown
+    language: str = DEFAULT_LANGUAGE  # the person's: what the replies are written in
+
+    @property
+    def words(self) -> Words:
+        """The wording of the person's language (`_ = ctx.words; _("Hello {name}", ...)`)."""
+        return words(self.language)
 
     def local_date(self, moment: datetime) -> date:
         """The calendar date of `moment` where the project is (naive means UTC)."""

@@ -26,6 +26,7 @@ from models.billing import (
     with_retainage_released,
     with_total_percent,
 )
+from models.i18n import ENGLISH, N_, Words
 from models.money import ZERO, format_dollars, format_money, format_quantity
 from models.validation import IssueCode, validate_line
 
@@ -63,15 +64,20 @@ def apply_answer(
     answer: LineAnswer,
     *,
     allow_overbilling: bool = False,
+    words: Words = ENGLISH,
 ) -> Outcome:
     """The entry `answer` makes of `current` on this line, with its verdict."""
+    _ = words
     n = terms.number
     try:
         entry = _entry(terms, history, current, answer)
     except _Refused as exc:
-        return Outcome(n, Verdict.refused, message=f"Line {line_name(terms)}: {exc}")
+        reason = _(exc.reason, **exc.values)
+        message = _("Line {line}: {reason}", line=line_name(terms), reason=reason)
+        return Outcome(n, Verdict.refused, message=message)
     except BillingError as exc:
-        return Outcome(n, Verdict.refused, message=f"Line {line_name(terms)} {exc.message}.")
+        message = _("Line {line} {reason}.", line=line_name(terms), reason=_(exc.message))
+        return Outcome(n, Verdict.refused, message=message)
     too_large = max(
         abs(v) for v in (entry.new_value, entry.materials_stored, entry.retainage_released)
     )
@@ -79,8 +85,12 @@ def apply_answer(
         return Outcome(
             n,
             Verdict.refused,
-            message=f"Line {line_name(terms)}: {format_dollars(too_large)} is more than billbot "
-            "can bill on one line; please check the amount.",
+            message=_(
+                "Line {line}: {value} is more than billbot can bill on one line; please check "
+                "the amount.",
+                line=line_name(terms),
+                value=format_dollars(too_large),
+            ),
         )
     figures = line_figures(terms, history, entry)
     issues = validate_line(
@@ -89,24 +99,32 @@ def apply_answer(
     refused = [issue for issue in issues if not issue.needs_confirmation]
     if refused:
         issue = refused[0]
-        message = issue.message + _example(issue.code, terms, history, answer)
+        message = issue.said(_) + _example(issue.code, terms, history, answer, _)
         if issue.code == IssueCode.over_billing:
             meant = _other_reading(terms, history, current, answer, allow_overbilling)
             if meant is not None:  # a bare number that cannot mean what it says: ask
-                question = describe_entry(terms, history, meant)
-                question = f"Did you mean {question[0].lower()}{question[1:]}?"
+                meaning = describe_entry(terms, history, meant, None, _)
+                question = _("Did you mean {meaning}?", meaning=meaning)
                 return Outcome(n, Verdict.pending, entry=meant, message=f"{message} {question}")
         return Outcome(n, Verdict.refused, message=message)
     if issues:
-        text = " ".join(issue.message for issue in issues)
+        text = " ".join(issue.said(_) for issue in issues)
         return Outcome(n, Verdict.pending, entry=entry, message=text)
     return Outcome(
-        n, Verdict.accepted, entry=entry, message=describe_entry(terms, history, entry, figures)
+        n,
+        Verdict.accepted,
+        entry=entry,
+        message=describe_entry(terms, history, entry, figures, _),
     )
 
 
 class _Refused(ValueError):
-    pass
+    """Why this line cannot take the answer: a catalog sentence and its values."""
+
+    def __init__(self, reason: str, **values: object) -> None:
+        super().__init__(reason.format(**values))
+        self.reason = reason
+        self.values = values
 
 
 def _other_reading(
@@ -168,8 +186,11 @@ def _with_progress(
     if kind == ProgressKind.quantity:
         if not terms.is_unit:
             raise _Refused(
-                "is billed by amount, not by quantity. "
-                f"Example: `{terms.number}: $4,500` or `{terms.number}: 45%`."
+                N_(
+                    "it is billed by amount, not by quantity. Example: `{line}: $4,500` or "
+                    "`{line}: 45%`."
+                ),
+                line=terms.number,
             )
         _check_unit(terms, progress.unit)
         if progress.to_date:
@@ -191,7 +212,10 @@ def _check_unit(terms: LineTerms, unit: str | None) -> None:
     if any(written in group and expected in group for group in _UNIT_ALIASES):
         return
     raise _Refused(
-        f"is measured in {terms.uom}, not {unit}. Example: `{terms.number}: 12 {terms.uom}`."
+        N_("it is measured in {uom}, not {unit}. Example: `{line}: 12 {uom}`."),
+        uom=terms.uom,
+        unit=unit,
+        line=terms.number,
     )
 
 
@@ -199,32 +223,48 @@ def _unit_key(unit: str) -> str:
     return "".join(ch for ch in unit.casefold() if ch not in " .")
 
 
-def _example(code: IssueCode, terms: LineTerms, history: LineHistory, answer: LineAnswer) -> str:
+def _example(
+    code: IssueCode,
+    terms: LineTerms,
+    history: LineHistory,
+    answer: LineAnswer,
+    _: Words = ENGLISH,
+) -> str:
     n = terms.number
     if code == IssueCode.over_billing:
         if terms.is_unit:
-            left = (terms.quantity or ZERO) - history.previous_quantity
+            left = max((terms.quantity or ZERO) - history.previous_quantity, ZERO)
             uom = f" {terms.uom}" if terms.uom else ""
-            text = (
-                f" {format_quantity(history.previous_quantity)}{uom} were billed before, so "
-                f"{format_quantity(max(left, ZERO))}{uom} remain. Example: "
-                f"`{n}: {format_quantity(max(left, ZERO))}{uom}` or `{n}: done`."
+            text = " " + _(
+                "{before} were billed before, so {left} remain. Example: `{line}: {left}` or "
+                "`{line}: done`.",
+                before=f"{format_quantity(history.previous_quantity)}{uom}",
+                left=f"{format_quantity(left)}{uom}",
+                line=n,
             )
             progress = answer.progress
             if progress is not None and progress.kind == ProgressKind.number:
-                text += f" If you meant dollars, write `{n}: {format_dollars(progress.amount)}`."
+                text += " " + _(
+                    "If you meant dollars, write `{line}: {value}`.",
+                    line=n,
+                    value=format_dollars(progress.amount),
+                )
             return text
-        left = terms.value - history.previous_value
-        return (
-            f" {format_dollars(history.previous_value)} was billed before, so "
-            f"{format_dollars(max(left, ZERO))} remains. Example: "
-            f"`{n}: {format_dollars(max(left, ZERO))}` or `{n}: done`."
+        left_value = max(terms.value - history.previous_value, ZERO)
+        return " " + _(
+            "{before} was billed before, so {left} remains. Example: `{line}: {left}` or "
+            "`{line}: done`.",
+            before=format_dollars(history.previous_value),
+            left=format_dollars(left_value),
+            line=n,
         )
     if code == IssueCode.retainage_over_held:
         held = history.retainage_balance
         if held <= 0:
-            return f" No retainage is held on line {n}, so none can be released."
-        return f" Example: `{n}: retainage {format_money(held)}` (all of it)."
+            return " " + _("No retainage is held on line {line}, so none can be released.", line=n)
+        return " " + _(
+            "Example: `{line}: retainage {value}` (all of it).", line=n, value=format_money(held)
+        )
     if code == IssueCode.below_zero_to_date:
-        return f" Example: `{n}: skip` for nothing this period."
-    return f" Example: `{n}: 45%`."
+        return " " + _("Example: `{line}: skip` for nothing this period.", line=n)
+    return " " + _("Example: `{line}: 45%`.", line=n)

@@ -74,14 +74,16 @@ def handle_invoice_number(work: Work, parsed: Parsed, ctx: Context) -> None:
         return
     if _take(work, parsed, CommandName.yes) or _take(work, parsed, CommandName.next):
         if work.state.invoice_number:
-            work.understood.append(f"invoice number {work.state.invoice_number} (kept)")
+            work.understood.append(
+                ctx.words("invoice number {number} (kept)", number=work.state.invoice_number)
+            )
             work.applied += 1
         elif ctx.suggested_number:
             take_invoice_number(work, ctx.suggested_number, ctx)
         else:
-            work.problems.append("Please type your invoice number, e.g. `INV-0001`.")
+            work.problems.append(ctx.words("Please type your invoice number, e.g. `INV-0001`."))
     elif _take(work, parsed, CommandName.no):
-        work.remarks.append("OK, please type your invoice number.")
+        work.remarks.append(ctx.words("OK, please type your invoice number."))
 
 
 def handle_lines(work: Work, parsed: Parsed, ctx: Context) -> None:
@@ -100,7 +102,7 @@ def handle_attachments(work: Work, parsed: Parsed, ctx: Context) -> None:
 
 def handle_review(work: Work, parsed: Parsed, ctx: Context) -> None:
     if _take(work, parsed, CommandName.yes) or _take(work, parsed, CommandName.next):
-        work.remarks.append("Shall I send it, or save it as a draft?")
+        work.remarks.append(ctx.words("Shall I send it, or save it as a draft?"))
 
 
 class Flow:
@@ -161,7 +163,7 @@ def step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     _welcome(work, ctx)
     take_attachments(work, ctx)
     parsed = read(turn, FLOW[work.state.step].expect)
-    take_confirmations(work, parsed)
+    take_confirmations(work, parsed, ctx)
     FLOW[work.state.step].handle(work, parsed, ctx)
     take_invoice_number(work, parsed.invoice_number, ctx)
     take_answers(work, parsed.answers, ctx)
@@ -169,7 +171,7 @@ def step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     if turn.line_values:
         answers, problems = read_form(turn.line_values)
         take_answers(work, answers, ctx, from_form=True)
-        form_problems(work, problems)
+        form_problems(work, problems, ctx)
         work.bulk = True
     elif (
         parsed.is_empty
@@ -177,7 +179,7 @@ def step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
         and turn.text.strip()
         and not (turn.attachments or turn.action)
     ):
-        work.problems.append("I found no answer in your message.")
+        work.problems.append(ctx.words("I found no answer in your message."))
     return _conclude(work, parsed, ctx)
 
 
@@ -248,8 +250,10 @@ def _reopen(work: Work, ctx: Context) -> None:
     else:
         work.state = work.state.moved_to(StepName.review)
         work.notes.append(
-            f"{work.state.invoice_number} was returned for revision: you can change it and "
-            "send it again."
+            ctx.words(
+                "{number} was returned for revision: you can change it and send it again.",
+                number=work.state.invoice_number,
+            )
         )
 
 
@@ -258,7 +262,7 @@ def _welcome(work: Work, ctx: Context) -> None:
         work.notes.append(render.greeting(ctx))
         work.set(started=True)
     elif work.state.status in (Status.draft_saved, Status.cancelled):
-        work.notes.append("Welcome back! Everything you entered is still here.")
+        work.notes.append(ctx.words("Welcome back! Everything you entered is still here."))
         work.set(status=Status.open)
 
 
@@ -270,7 +274,7 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
         return cancel(work, ctx)
     for command in commands:
         if command.name == CommandName.back:
-            back(work)
+            back(work, ctx)
         elif command.name == CommandName.edit:
             edit(work, command.line, ctx)
         elif (
@@ -278,13 +282,14 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
             and not work.state.pending
             and work.state.step == StepName.lines
         ):
-            work.remarks.append("There is nothing waiting for a yes or no.")
+            work.remarks.append(ctx.words("There is nothing waiting for a yes or no."))
     if CommandName.review in names and not work.moved:
         if complete(work.state, ctx):
             work.state = work.state.moved_to(StepName.review)
             work.moved = True
         else:
-            work.remarks.append(f"Not ready to review yet: {render.missing_text(work.state, ctx)}.")
+            missing = render.missing_text(work.state, ctx)
+            work.remarks.append(ctx.words("Not ready to review yet: {missing}.", missing=missing))
     if not work.moved:
         _advance(work, ctx, names)
     wants_send = CommandName.send in names or work.state.send_requested

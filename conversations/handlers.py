@@ -68,12 +68,15 @@ def take_attachments(work: Work, ctx: Context) -> None:
             work.problems.append(problem)
             continue
         work.set(attachments=(*work.state.attachments, ref))
-        work.understood.append(f"attached {ref.filename} ({human_size(ref.size)})")
+        work.understood.append(
+            ctx.words("attached {file} ({size})", file=ref.filename, size=human_size(ref.size))
+        )
         work.attached += 1
 
 
-def take_confirmations(work: Work, parsed: Parsed) -> None:
+def take_confirmations(work: Work, parsed: Parsed, ctx: Context) -> None:
     """`yes` / `no` to the confirmations asked before this turn."""
+    _ = ctx.words
     pending = work.state.pending
     if not pending:
         return
@@ -81,7 +84,7 @@ def take_confirmations(work: Work, parsed: Parsed) -> None:
         work.consumed.add(CommandName.yes)
         for item in pending:
             work.state = work.state.with_entry(item.line, item.entry)
-            work.understood.append(f"confirmed line {item.line}")
+            work.understood.append(_("confirmed line {line}", line=item.line))
         work.set(pending=())
         work.applied += len(pending)
     elif parsed.has(CommandName.no):
@@ -89,7 +92,10 @@ def take_confirmations(work: Work, parsed: Parsed) -> None:
         lines = [item.line for item in pending]
         work.set(pending=())
         work.remarks.append(
-            "OK, not kept: line " + ", ".join(lines) + " stays as it was. What should it be?"
+            _(
+                "OK, not kept: line {lines} stays as it was. What should it be?",
+                lines=", ".join(lines),
+            )
         )
         work.state = work.state.moved_to(StepName.lines, lines[0], revisit=True)
         work.moved = True
@@ -98,24 +104,38 @@ def take_confirmations(work: Work, parsed: Parsed) -> None:
 def take_invoice_number(work: Work, number: str | None, ctx: Context) -> None:
     if number is None:
         return
+    _ = ctx.words
     state = work.state
-    problem = invoice_number_problem(number)
+    problem = invoice_number_problem(number, _)
     if problem is None and ctx.commitment and number.casefold() == ctx.commitment.number.casefold():
-        problem = f"{number} is the commitment number; I need your own invoice number."
+        problem = _(
+            "{number} is the commitment number; I need your own invoice number.", number=number
+        )
     if problem is None and ctx.number_taken(number):
         suggestion = ctx.suggested_number
-        try_next = f" Try {suggestion}." if suggestion and suggestion != number else ""
-        label = ctx.commitment.number if ctx.commitment else "this commitment"
-        problem = f"Invoice number {number} is already used on {label}.{try_next}"
+        label = ctx.commitment.number if ctx.commitment else _("this commitment")
+        problem = _(
+            "Invoice number {number} is already used on {commitment}.",
+            number=number,
+            commitment=label,
+        )
+        if suggestion and suggestion != number:
+            problem += " " + _("Try {number}.", number=suggestion)
     if problem:
         work.problems.append(problem)
         return
     if state.invoice_number == number:
-        work.understood.append(f"invoice number {number} (unchanged)")
+        work.understood.append(_("invoice number {number} (unchanged)", number=number))
     elif state.invoice_number:
-        work.understood.append(f"invoice number changed from {state.invoice_number} to {number}")
+        work.understood.append(
+            _(
+                "invoice number changed from {old} to {new}",
+                old=state.invoice_number,
+                new=number,
+            )
+        )
     else:
-        work.understood.append(f"invoice number {number}")
+        work.understood.append(_("invoice number {number}", number=number))
     work.set(invoice_number=number)
     work.applied += 1
 
@@ -151,17 +171,28 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
         if work.state.step == StepName.lines and work.state.line:
             return work.state.line
         work.problems.append(
-            f"“{answer.text}”: which line is this for? Start with the line number, "
-            f"e.g. `{ctx.line_numbers[0] if ctx.lines else 1}: {answer.text}`."
+            ctx.words(
+                "“{text}”: which line is this for? Start with the line number, e.g. "
+                "`{line}: {text}`.",
+                text=answer.text,
+                line=ctx.line_numbers[0] if ctx.lines else 1,
+            )
         )
         return None
     if answer.described is not None:
         return _described(work, answer, ctx)
     line = ctx.find_line(answer.line or "")
     if line is None:
-        label = ctx.commitment.number if ctx.commitment else "this commitment"
-        have = ", ".join(ctx.line_numbers)
-        work.problems.append(f"There is no line {answer.line} on {label} (lines: {have}).")
+        _ = ctx.words
+        label = ctx.commitment.number if ctx.commitment else _("this commitment")
+        work.problems.append(
+            _(
+                "There is no line {line} on {commitment} (lines: {lines}).",
+                line=answer.line,
+                commitment=label,
+                lines=", ".join(ctx.line_numbers),
+            )
+        )
     return line
 
 
@@ -171,12 +202,14 @@ def keep_returned_line(work: Work, line: str, ctx: Context) -> None:
     entry = work.state.entries.get(line, LineEntry())
     assert terms is not None
     work.set(to_revise=tuple(other for other in work.state.to_revise if other != line))
-    work.understood.append(describe_entry(terms, ctx.history(line), entry) + " (kept)")
+    described = describe_entry(terms, ctx.history(line), entry, None, ctx.words)
+    work.understood.append(ctx.words("{entry} (kept)", entry=described))
     work.applied += 1
 
 
 def _described(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
     """The one line `conduit 45%` names by its description, or a problem saying why not."""
+    _ = ctx.words
     words = answer.described or ""
     lines = ctx.described(words)
     if len(lines) == 1:
@@ -185,14 +218,26 @@ def _described(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
     if lines:
         named = ", ".join(line_name(terms) for n in lines if (terms := ctx.terms(n)))
         work.problems.append(
-            f"“{words}” fits more than one line ({named}); which one? "
-            f"Write its number, e.g. `{lines[0]}: {rest or '45%'}`."
+            _(
+                "“{words}” fits more than one line ({lines}); which one? Write its number, e.g. "
+                "`{line}: {answer}`.",
+                words=words,
+                lines=named,
+                line=lines[0],
+                answer=rest or "45%",
+            )
         )
         return None
-    have = "; ".join(line_name(terms) for terms in ctx.lines[:12])
     work.problems.append(
-        f"“{answer.text}”: no line is called “{words}” (lines: {have}). Start with the line "
-        f"number, e.g. `{ctx.line_numbers[0] if ctx.lines else 1}: {rest or '45%'}`."
+        _(
+            "“{text}”: no line is called “{words}” (lines: {lines}). Start with the line number, "
+            "e.g. `{line}: {answer}`.",
+            text=answer.text,
+            words=words,
+            lines="; ".join(line_name(terms) for terms in ctx.lines[:12]),
+            line=ctx.line_numbers[0] if ctx.lines else 1,
+            answer=rest or "45%",
+        )
     )
     return None
 
@@ -211,7 +256,12 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
     history = ctx.history(line)
     current = work.state.entries.get(line, LineEntry())
     outcome = apply_answer(
-        terms, history, current, answer, allow_overbilling=ctx.commitment.allow_overbilling
+        terms,
+        history,
+        current,
+        answer,
+        allow_overbilling=ctx.commitment.allow_overbilling,
+        words=ctx.words,
     )
     if outcome.verdict == Verdict.refused:
         work.problems.append(outcome.message)
@@ -223,7 +273,8 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
     if outcome.verdict == Verdict.pending:
         item = Pending(line, outcome.entry, outcome.message, answer.text)
         work.set(pending=(*pending, item))
-        work.understood.append(describe_entry(terms, history, outcome.entry) + " (to confirm)")
+        described = describe_entry(terms, history, outcome.entry, None, ctx.words)
+        work.understood.append(ctx.words("{entry} (to confirm)", entry=described))
     else:
         work.state = replace(work.state.with_entry(line, outcome.entry), pending=pending)
         work.understood.append(outcome.message)
@@ -233,24 +284,26 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
 
 def take_problems(work: Work, problems: tuple[Problem, ...], ctx: Context) -> None:
     for problem in problems:
-        work.problems.append(f"“{problem.text}”: {problem.reason}{_example(work, ctx, problem)}")
+        reason = problem.said(ctx.words)
+        work.problems.append(f"“{problem.text}”: {reason}{_example(work, ctx, problem)}")
 
 
 def _example(work: Work, ctx: Context, problem: Problem) -> str:
-    if "e.g." in problem.reason or "Example" in problem.reason or "`" in problem.reason:
+    if "e.g." in problem.template or "Example" in problem.template or "`" in problem.template:
         return ""
+    _ = ctx.words
     state = work.state
     if state.step == StepName.invoice_number:
-        return " Example: `INV-0042`."
+        return " " + _("Example: `INV-0042`.")
     if state.step == StepName.lines and state.line and (terms := ctx.terms(state.line)):
-        return f" Example: {short_example(terms)}."
+        return " " + _("Example: {example}.", example=short_example(terms, _))
     first = ctx.line_numbers[0] if ctx.lines else "1"
-    return f" Example: `{first}: 45%` or `send`."
+    return " " + _("Example: `{line}: 45%` or `send`.", line=first)
 
 
-def form_problems(work: Work, problems: dict[str, Problem]) -> None:
+def form_problems(work: Work, problems: dict[str, Problem], ctx: Context) -> None:
     """Problems of a form (one answer per line): reported per line."""
     for line, problem in problems.items():
-        message = f"Line {line}: {problem.reason}"
-        work.problems.append(message)
-        work.field_errors.append(FieldError(line, problem.reason))
+        reason = problem.said(ctx.words)
+        work.problems.append(ctx.words("Line {line}: {reason}", line=line, reason=reason))
+        work.field_errors.append(FieldError(line, reason))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from models.i18n import ENGLISH, Words
+
 MAX_LENGTH = 50
 _LAST_DIGITS = re.compile(r"(\d+)(?!.*\d)")
 _VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-_/.#]*")
@@ -19,12 +21,12 @@ def next_invoice_number(previous: str) -> str | None:
     return previous[: match.start(1)] + following + previous[match.end(1) :]
 
 
-def invoice_number_problem(number: str) -> str | None:
+def invoice_number_problem(number: str, _: Words = ENGLISH) -> str | None:
     """Why `number` cannot be an invoice number, or None if it can."""
     if len(number) > MAX_LENGTH:
-        return f"An invoice number can have at most {MAX_LENGTH} characters."
+        return _("An invoice number can have at most {count} characters.", count=MAX_LENGTH)
     if not _VALID.fullmatch(number):
-        return "An invoice number may hold letters, digits, and - _ / . # only."
+        return _("An invoice number may hold letters, digits, and - _ / . # only.")
     if not re.search(r"\d", number):
-        return "An invoice number needs at least one digit."
+        return _("An invoice number needs at least one digit.")
     return None

@@ -24,6 +24,7 @@ from conversations.vocabulary import (
     is_pleasantry,
     read_command,
 )
+from models.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ _NOT_A_NAME = re.compile(
     r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
     re.IGNORECASE,
 )
+_WHICH_LINE = N_("Which line is this for? Start with the line number, e.g. `2: {text}`.")
 _NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
@@ -108,7 +110,7 @@ def parse(text: str, *, expect: Expect = Expect.line) -> Parsed:
     try:
         return parse_strict(text, expect=expect)
     except Exception:  # pragma: no cover - a last resort; the tests hold parse_strict to it
-        return Parsed(problems=(Problem(_short(text), "I could not read this message."),))
+        return Parsed(problems=(Problem(_short(text), N_("I could not read this message.")),))
 
 
 def parse_strict(text: str, *, expect: Expect = Expect.line) -> Parsed:
@@ -117,9 +119,12 @@ def parse_strict(text: str, *, expect: Expect = Expect.line) -> Parsed:
     if truncated:
         builder.problems.append(
             Problem(
-                "(the rest of your message)",
-                f"Your message is very long: I read only the first {MAX_CHARS:,} characters "
-                f"and {MAX_FRAGMENTS} lines.",
+                "…",
+                N_(
+                    "Your message is very long: I read only the first {chars} characters and "
+                    "{lines} lines."
+                ),
+                {"chars": f"{MAX_CHARS:,}", "lines": MAX_FRAGMENTS},
             )
         )
     if expect == Expect.choose:
@@ -136,7 +141,7 @@ def parse_line_value(text: str, line: str) -> LineAnswer | Problem | None:
     if not body:
         return None
     if len(body) > MAX_FRAGMENT_CHARS:
-        return Problem(_short(body), "This is too long to be one answer.")
+        return Problem(_short(body), N_("This is too long to be one answer."))
     return parse_body(body, scope=Scope.line, line=line)
 
 
@@ -177,7 +182,7 @@ class _Builder:
             self.problems.append(
                 Problem(
                     ", ".join(self.invoice_numbers),
-                    "This message holds more than one invoice number; which one is it?",
+                    N_("This message holds more than one invoice number; which one is it?"),
                 )
             )
             number = None
@@ -205,7 +210,9 @@ class _Builder:
 
     def _add(self, fragment: str) -> None:
         if len(fragment) > MAX_FRAGMENT_CHARS:
-            self.problems.append(Problem(_short(fragment), "This is too long to be one answer."))
+            self.problems.append(
+                Problem(_short(fragment), N_("This is too long to be one answer."))
+            )
             return
         command = read_command(fragment, self.expect)
         if command is not None:
@@ -247,27 +254,26 @@ class _Builder:
         if self.expect == Expect.invoice_number:
             return Problem(
                 fragment,
-                "First, what is the invoice number? To answer a line now, start with its "
-                f"number, e.g. `1: {fragment}`.",
+                N_(
+                    "First, what is the invoice number? To answer a line now, start with its "
+                    "number, e.g. `1: {text}`."
+                ),
+                {"text": fragment},
             )
         if self.expect != Expect.line:
-            return Problem(
-                fragment,
-                f"Which line is this for? Start with the line number, e.g. `2: {fragment}`.",
-            )
+            return Problem(fragment, _WHICH_LINE, {"text": fragment})
         if any(a.scope != Scope.current for a in self.answers) or any(
             a.scope == Scope.current and a.progress is not None for a in self.answers
         ):
-            return Problem(
-                fragment,
-                f"Which line is this for? Start with the line number, e.g. `2: {fragment}`.",
-            )
+            return Problem(fragment, _WHICH_LINE, {"text": fragment})
         return answer
 
     def _unreadable(self, fragment: str, problem: Problem) -> Problem:
         if re.fullmatch(r"\#\s*\d+", fragment):
             return Problem(
-                fragment, f"If this is the invoice number, write `invoice {fragment.lstrip('#')}`."
+                fragment,
+                N_("If this is the invoice number, write `invoice {number}`."),
+                {"number": fragment.lstrip("#")},
             )
         return problem
 
@@ -288,7 +294,7 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
                 return _CONSUMED  # an empty template line (`1:`) is no answer
             answer = parse_body(rest, scope=Scope.line, line=match["ref"])
             if isinstance(answer, Problem):
-                return Problem(fragment, answer.reason)
+                return Problem(fragment, answer.template, answer.values)
             return answer
     match = _DESCRIBED.fullmatch(fragment)
     if (
@@ -305,12 +311,13 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
         if _BARE_NUMBER.fullmatch(rest) and "$" not in rest:
             return Problem(
                 fragment,
-                f"Is this line {match['ref']}, or the number {match['ref']}{rest}? "
-                f"Write `{match['ref']}: {rest}` for line {match['ref']}.",
-            )
+                N_("Is this line {line}, or the number {line}{rest}? Write `{line}: {rest}` for "
+                   "line {line}."),
+                {"line": match["ref"], "rest": rest},
+            )  # fmt: skip
         answer = parse_body(rest, scope=Scope.line, line=match["ref"])
         if isinstance(answer, Problem):
-            return Problem(fragment, answer.reason)
+            return Problem(fragment, answer.template, answer.values)
         return answer
     return None
 

@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 
 def prompt_for(state: State, ctx: Context, channel: str) -> Reply:
     """The question the conversation asks at its current position."""
+    _ = ctx.words
     if state.step == StepName.invoice_number:
         suggestion = None if state.invoice_number else ctx.suggested_number
-        choices = (
-            (Choice(f"Use {suggestion}", f"number:{suggestion}", "primary"),) if suggestion else ()
-        )
+        use = _("Use {number}", number=suggestion)
+        choices = (Choice(use, f"number:{suggestion}", "primary"),) if suggestion else ()
         return Reply(
             render.invoice_number_prompt(state, ctx), ReplyKind.prompt, state.step, choices=choices
         )
@@ -33,8 +33,8 @@ def prompt_for(state: State, ctx: Context, channel: str) -> Reply:
             ReplyKind.prompt,
             state.step,
             choices=(
-                Choice("Skip (nothing this period)", f"answer:{line}:skip"),
-                Choice("Done (100%)", f"answer:{line}:done"),
+                Choice(_("Skip (nothing this period)"), f"answer:{line}:skip"),
+                Choice(_("Done (100%)"), f"answer:{line}:done"),
             ),
         )
     if state.step == StepName.attachments:
@@ -42,7 +42,7 @@ def prompt_for(state: State, ctx: Context, channel: str) -> Reply:
             render.attachments_prompt(state, ctx, channel),
             ReplyKind.prompt,
             state.step,
-            choices=(Choice("No attachments", "next"),),
+            choices=(Choice(_("No attachments"), "next"),),
         )
     if state.step == StepName.done:
         return sent_reply(state, ctx, channel)
@@ -57,11 +57,15 @@ def review_reply(
         line_figures(terms, ctx.history(terms.number), state.entries.get(terms.number, LineEntry()))
         for terms in ctx.lines
     )
+    _ = ctx.words
     return Reply(
-        text=f"Please check {render.invoice_heading(state, ctx, lower=True)} before sending:",
+        text=_(
+            "Please check {invoice} before sending:",
+            invoice=render.invoice_heading(state, ctx, lower=True),
+        ),
         kind=kind,
         step=StepName.review,
-        choices=(Choice("Save as Draft", "draft"), Choice("Send", "send", "primary")),
+        choices=(Choice(_("Save as Draft"), "draft"), Choice(_("Send"), "send", "primary")),
         lines=figures,
         totals=summarize(figures),
         attachments=render.all_attachments(state, ctx),
@@ -71,79 +75,84 @@ def review_reply(
 
 
 def sent_reply(state: State, ctx: Context, channel: str) -> Reply:
+    _ = ctx.words
     reply = review_reply(state, ctx, channel, kind=ReplyKind.confirmation)
     files = render.all_attachments(state, ctx)
     return replace(
         reply,
         text=f"{render.sent_text(state, ctx)}\n\n{render.invoice_heading(state, ctx)}:",
-        footer=f"Attachments: {render.attachment_list(files)}." if files else "",
+        footer=_("Attachments: {files}.", files=render.attachment_list(files)) if files else "",
         choices=(),
         step=StepName.done,
     )
 
 
 def draft_reply(state: State, ctx: Context, channel: str) -> Reply:
+    _ = ctx.words
     missing = render.missing_text(state, ctx)
-    still = f" Still needed before you can send: {missing}." if missing else ""
+    text = _("Saved {number} as a draft; nothing has been sent.", number=state.invoice_number)
+    if missing:
+        text += " " + _("Still needed before you can send: {missing}.", missing=missing)
+    text += " " + _("Reply here any time to carry on, or `send` when it is ready.")
     reply = review_reply(state, ctx, channel, kind=ReplyKind.confirmation)
     return replace(
         reply,
-        text=(
-            f"Saved {state.invoice_number} as a draft; nothing has been sent.{still} "
-            "Reply here any time to carry on, or `send` when it is ready."
-            f"\n\n{render.invoice_heading(state, ctx)}:"
-        ),
+        text=f"{text}\n\n{render.invoice_heading(state, ctx)}:",
         footer="",
-        choices=(Choice("Send", "send", "primary"),) if not missing else (),
+        choices=(Choice(_("Send"), "send", "primary"),) if not missing else (),
     )
 
 
-def confirmation_prompt(state: State) -> Reply:
+def confirmation_prompt(state: State, ctx: Context) -> Reply:
+    _ = ctx.words
     items = "\n".join(f"- {item.message}" for item in state.pending)
     lines = ", ".join(item.line for item in state.pending)
     return Reply(
-        f"Please confirm:\n{items}\nReply `yes` to keep it, or `no` "
-        f"(or give line {lines} a new answer).",
+        _("Please confirm:")
+        + f"\n{items}\n"
+        + _("Reply `yes` to keep it, or `no` (or give line {lines} a new answer).", lines=lines),
         ReplyKind.confirmation,
         state.step,
-        choices=(Choice("Yes, keep it", "yes", "primary"), Choice("No", "no", "danger")),
+        choices=(
+            Choice(_("Yes, keep it"), "yes", "primary"),
+            Choice(_("No"), "no", "danger"),
+        ),
     )
 
 
 def short_prompt(state: State, ctx: Context) -> str:
     """A one-line reminder of where the conversation is (after help or status)."""
+    _ = ctx.words
     if state.pending:
-        return (
-            "Waiting for your `yes` or `no` on line "
-            + ", ".join(p.line for p in state.pending)
-            + "."
-        )
+        lines = ", ".join(p.line for p in state.pending)
+        return _("Waiting for your `yes` or `no` on line {lines}.", lines=lines)
     if state.step == StepName.invoice_number:
-        return "Next: your invoice number."
+        return _("Next: your invoice number.")
     if state.step == StepName.lines and state.line and (terms := ctx.terms(state.line)):
-        return f"Next: line {render.line_name(terms)}."
+        return _("Next: line {line}.", line=render.line_name(terms))
     if state.step == StepName.attachments:
-        return "Next: attachments (or reply `none`)."
+        return _("Next: attachments (or reply `none`).")
     if state.step == StepName.review:
-        return "Next: reply `send` to send it, or `draft` to save it."
+        return _("Next: reply `send` to send it, or `draft` to save it.")
     return ""
 
 
 def compose(work: Work, ctx: Context, channel: str, *, base: Reply | None = None) -> Reply:
     """Notes, then what was understood, what was wrong, remarks, then the question."""
+    _ = ctx.words
     state = work.state
     if base is None:
-        base = confirmation_prompt(state) if state.pending else prompt_for(state, ctx, channel)
+        base = confirmation_prompt(state, ctx) if state.pending else prompt_for(state, ctx, channel)
     parts = list(work.notes)
     if work.understood:
         if len(work.understood) == 1:
-            parts.append(f"Got it: {work.understood[0]}.")
+            parts.append(_("Got it: {item}.", item=work.understood[0]))
         else:
-            parts.append("Got it:\n" + "\n".join(f"- {item}" for item in work.understood))
+            parts.append(_("Got it:") + "\n" + "\n".join(f"- {i}" for i in work.understood))
     if work.problems:
         if not work.understood and not work.attached:
-            parts.append("I couldn't use that, so nothing was changed.")
-        parts.append(render.problems_text(work.problems))
+            parts.append(_("I couldn't use that, so nothing was changed."))
+        parts.append(render.problems_text(work.problems, _))
     parts += work.remarks
     parts.append(base.text)
     kind = base.kind

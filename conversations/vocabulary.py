@@ -48,36 +48,44 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rf"(?:{pattern})", re.IGNORECASE))
     for name, pattern in (
         (CommandName.help, r"help|\?+|h|commands|menu|examples?|how\s+does\s+this\s+work"
-         r"|what\s+can\s+i\s+(?:say|do|type)"),
-        (CommandName.back, r"back|go\s+back|previous|prev|undo"),
-        (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to)"
+         r"|what\s+can\s+i\s+(?:say|do|type)|ayuda|ejemplos?|c[oó]mo\s+funciona"),
+        (CommandName.back, r"back|go\s+back|previous|prev|undo|atr[aá]s|volver|regresar"
+         r"|anterior|deshacer"),
+        (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to|editar|cambiar"
+         rf"|corregir|ir\s+a)"
          rf"(?:\s+{LINE_WORD})?\s*#?\s*{REF}"),
         (CommandName.edit, rf"{LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*{REF}"),
-        (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"),
+        (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"
+         r"|editar|cambiar|corregir"),
         (CommandName.status, r"status|where\s+(?:am|was)\s+i|where\s+are\s+we"
-         r"|what'?s\s+(?:left|missing|next)"),
+         r"|what'?s\s+(?:left|missing|next)|estado|qu[eé]\s+falta|d[oó]nde\s+estoy"),
         (CommandName.review, r"review|summary|preview|show(?:\s+(?:me\s+)?(?:the\s+)?"
-         r"(?:invoice|review|summary|totals))?"),
+         r"(?:invoice|review|summary|totals))?|revisar|resumen|ver\s+(?:la\s+)?factura"),
         (CommandName.cancel, r"cancel|stop|abort|cancel\s+(?:the\s+)?(?:invoice|this|it)"
-         r"|never\s*mind"),
+         r"|never\s*mind|cancelar|parar|detener"),
         (CommandName.draft, r"draft|save|save\s+(?:as\s+)?(?:a\s+)?draft|save\s+(?:it|for\s+later)"
-         r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft"),
+         r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador|guardar"
+         r"|guardar\s+(?:como\s+)?borrador"),
         (CommandName.send, r"send|submit|(?:send|submit)\s+(?:it|now|(?:the\s+)?invoice)"
-         r"|(?:yes|ok|okay),?\s+(?:send|submit)(?:\s+it)?|go\s+ahead(?:\s+and\s+send)?"),
+         r"|(?:yes|ok|okay),?\s+(?:send|submit)(?:\s+it)?|go\s+ahead(?:\s+and\s+send)?"
+         r"|enviar|env[ií]a(?:la|lo)?|enviarla|enviarlo|s[ií],?\s+enviar"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
-         r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍"),
-        (CommandName.no, r"no|n|nope|nah"),
+         r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
+         r"|de\s+acuerdo|correcto|usar(?:lo)?"),
+        (CommandName.no, r"no|n|nope|nah|no,?\s+gracias"),
         (CommandName.next, r"next|continue|keep(?:\s+it)?|same|as\s+is|unchanged|skip\s+this"
-         r"|no\s+(?:attachments?|files?|backup|documents?|docs)|nothing\s+to\s+attach"),
+         r"|no\s+(?:attachments?|files?|backup|documents?|docs)|nothing\s+to\s+attach"
+         r"|siguiente|continuar|igual|mismo|sin\s+cambios?|sin\s+adjuntos?"),
         (CommandName.start, r"start|begin|hi|hello|hey|resume|restart|start\s+(?:over|billing"
-         r"|(?:the\s+|an\s+)?invoice)|let'?s\s+(?:go|start|begin)"),
+         r"|(?:the\s+|an\s+)?invoice)|let'?s\s+(?:go|start|begin)|empezar|comenzar|iniciar"),
         (CommandName.switch, r"switch|choose|(?:other|another|change|switch)\s+invoice"),
     )
 )  # fmt: skip
 
 # At the attachments step these mean "no (more) attachments".
 _ATTACHMENTS_DONE = re.compile(
-    r"none|nothing|done|skip|no|n/?a|that'?s\s+(?:all|it)|all\s+done|finished|no\s+thanks?",
+    r"none|nothing|done|skip|no|n/?a|that'?s\s+(?:all|it)|all\s+done|finished|no\s+thanks?"
+    r"|ninguno|nada|no\s+hay|eso\s+es\s+todo|listo|sin\s+adjuntos?",
     re.IGNORECASE,
 )
 

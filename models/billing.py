@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from models.i18n import N_
 from models.money import HUNDRED, ZERO, cents, percent, quantity
 from models.tables import AccountingMethod
 
@@ -148,9 +149,9 @@ class LineEntry:
 
 def _unit_price(terms: LineTerms) -> Decimal:
     if not terms.is_unit:
-        raise BillingError(terms.number, "is amount-based: enter a value or a percentage")
+        raise BillingError(terms.number, N_("is amount-based: enter a value or a percentage"))
     if not terms.unit_price:
-        raise BillingError(terms.number, "has no unit price")
+        raise BillingError(terms.number, N_("has no unit price"))
     return terms.unit_price
 
 
@@ -197,7 +198,9 @@ def with_period_percent(terms: LineTerms, entry: LineEntry, period_percent: Deci
 
 def with_materials_stored(terms: LineTerms, entry: LineEntry, amount: Decimal) -> LineEntry:
     if terms.is_unit:
-        raise BillingError(terms.number, "is unit-based: materials stored apply to amount lines")
+        raise BillingError(
+            terms.number, N_("is unit-based: materials stored apply to amount lines")
+        )
     return _replace(entry, materials_stored=amount)
 
 

@@ -7,7 +7,7 @@ are strings parsed to `Decimal` (see `models.import_types`).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
@@ -50,6 +50,7 @@ class PersonIn(_Strict):
     email: Email
     slack_user_id: ShortText | None = None
     timezone: TimeZone | None = None
+    language: Literal["en", "es"] | None = None
 
 
 class ProjectIn(_Strict):

@@ -89,6 +89,8 @@ class Person(SQLModel, table=True):
     email: str = Field(index=True, max_length=320)
     slack_user_id: str | None = Field(default=None, index=True, max_length=50)
     timezone: str | None = Field(default=None, max_length=64)
+    # `en` or `es`; None: English until the person writes in Spanish (then set to `es`)
+    language: str | None = Field(default=None, max_length=10)
 
 
 class Project(SQLModel, table=True):

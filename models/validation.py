@@ -7,10 +7,11 @@ contact (`needs_confirmation`) before the entry may be kept.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from models.billing import LineEntry, LineFigures, LineHistory, LineTerms, line_figures
+from models.i18n import ENGLISH, N_, Words
 from models.money import ZERO, format_dollars, format_quantity
 
 
@@ -27,8 +28,18 @@ class IssueCode(enum.StrEnum):
 class BillingIssue:
     code: IssueCode
     line: str
-    message: str
+    message: str  # given as a catalog sentence with `{places}`; kept filled in, in English
     needs_confirmation: bool = False
+    values: Mapping[str, object] = field(default_factory=dict, compare=False)
+    template: str = field(default="", compare=False)  # the sentence `message` was made of
+
+    def __post_init__(self) -> None:
+        if not self.template:
+            object.__setattr__(self, "template", self.message)
+            object.__setattr__(self, "message", self.said())
+
+    def said(self, words: Words = ENGLISH) -> str:
+        return words(self.template, line=self.line, **self.values)
 
 
 def validate_line(
@@ -52,8 +63,8 @@ def validate_line(
             BillingIssue(
                 IssueCode.negative_retainage,
                 n,
-                f"Line {n}: retainage released cannot be negative "
-                f"(you entered {format_dollars(figures.retainage_released)}).",
+                N_("Line {line}: retainage released cannot be negative (you entered {value})."),
+                values={"value": format_dollars(figures.retainage_released)},
             )
         )
     elif figures.retainage_released > max(figures.previous_retainage, ZERO):
@@ -62,9 +73,14 @@ def validate_line(
             BillingIssue(
                 IssueCode.retainage_over_held,
                 n,
-                f"Line {n}: retainage released {format_dollars(figures.retainage_released)} "
-                f"is more than the {format_dollars(figures.previous_retainage)} held "
-                "before this period.",
+                N_(
+                    "Line {line}: retainage released {released} is more than the {held} held "
+                    "before this period."
+                ),
+                values={
+                    "released": format_dollars(figures.retainage_released),
+                    "held": format_dollars(figures.previous_retainage),
+                },
             )
         )
     elif figures.retainage_released > still_held:
@@ -74,10 +90,17 @@ def validate_line(
             BillingIssue(
                 IssueCode.retainage_over_held,
                 n,
-                f"Line {n}: retainage released {format_dollars(figures.retainage_released)} "
-                f"is more than the {format_dollars(still_held)} still held: "
-                f"{format_dollars(figures.previous_retainage)} held before this period less "
-                f"{format_dollars(-figures.retainage_held)} returned by this period's correction.",
+                N_(
+                    "Line {line}: retainage released {released} is more than the {still} still "
+                    "held: {held} held before this period less {returned} returned by this "
+                    "period's correction."
+                ),
+                values={
+                    "released": format_dollars(figures.retainage_released),
+                    "still": format_dollars(still_held),
+                    "held": format_dollars(figures.previous_retainage),
+                    "returned": format_dollars(-figures.retainage_held),
+                },
             )
         )
     if figures.materials_stored < ZERO:
@@ -85,8 +108,8 @@ def validate_line(
             BillingIssue(
                 IssueCode.negative_stored,
                 n,
-                f"Line {n}: materials stored cannot be negative "
-                f"(you entered {format_dollars(figures.materials_stored)}).",
+                N_("Line {line}: materials stored cannot be negative (you entered {value})."),
+                values={"value": format_dollars(figures.materials_stored)},
             )
         )
     if figures.completed_to_date < ZERO:
@@ -94,56 +117,70 @@ def validate_line(
             BillingIssue(
                 IssueCode.below_zero_to_date,
                 n,
-                f"Line {n}: this would take the total billed to "
-                f"{format_dollars(figures.completed_to_date)}, below zero "
-                f"({format_dollars(figures.previous_value)} was billed before).",
+                N_(
+                    "Line {line}: this would take the total billed to {total}, below zero "
+                    "({before} was billed before)."
+                ),
+                values={
+                    "total": format_dollars(figures.completed_to_date),
+                    "before": format_dollars(figures.previous_value),
+                },
             )
         )
     if figures.completed_to_date > figures.scheduled_value:
-        what = _to_date_text(terms, history, figures.new_quantity, figures.completed_to_date)
-        message = (
-            f"Line {n}: this would bill {what} — {figures.percent_complete}% of the "
-            f"{format_dollars(figures.scheduled_value)} scheduled value"
+        unit = terms.is_unit and figures.new_quantity is not None and terms.quantity is not None
+        values: dict[str, object] = {
+            "percent": figures.percent_complete,
+            "scheduled": format_dollars(figures.scheduled_value),
+            "value": format_dollars(figures.completed_to_date),
+        }
+        if unit:
+            uom = f" {terms.uom}" if terms.uom else ""
+            total = history.previous_quantity + (figures.new_quantity or ZERO)
+            values["total"] = f"{format_quantity(total)}{uom}"
+            values["quantity"] = f"{format_quantity(terms.quantity or ZERO)}{uom}"
+        issues.append(
+            BillingIssue(
+                IssueCode.over_billing,
+                n,
+                _OVER_BILLING[(unit, allow_overbilling)],
+                needs_confirmation=allow_overbilling,
+                values=values,
+            )
         )
-        if allow_overbilling:
-            issues.append(
-                BillingIssue(
-                    IssueCode.over_billing,
-                    n,
-                    message + ". Over-billing is allowed on this commitment; please confirm.",
-                    needs_confirmation=True,
-                )
-            )
-        else:
-            issues.append(
-                BillingIssue(
-                    IssueCode.over_billing,
-                    n,
-                    message + ", and this commitment does not allow billing past 100%.",
-                )
-            )
     if figures.new_value < ZERO and figures.completed_to_date >= ZERO:
         issues.append(
             BillingIssue(
                 IssueCode.negative_amount,
                 n,
-                f"Line {n}: this period's amount is negative "
-                f"({format_dollars(figures.new_value)}), a correction of earlier billing. "
-                "Please confirm.",
+                N_(
+                    "Line {line}: this period's amount is negative ({value}), a correction of "
+                    "earlier billing. Please confirm."
+                ),
+                values={"value": format_dollars(figures.new_value)},
                 needs_confirmation=True,
             )
         )
     return issues
 
 
-def _to_date_text(
-    terms: LineTerms, history: LineHistory, new_quantity: Decimal | None, to_date: Decimal
-) -> str:
-    if terms.is_unit and new_quantity is not None and terms.quantity is not None:
-        total = history.previous_quantity + new_quantity
-        uom = f" {terms.uom}" if terms.uom else ""
-        return (
-            f"{format_quantity(total)}{uom} of {format_quantity(terms.quantity)}{uom} "
-            f"({format_dollars(to_date)})"
-        )
-    return f"{format_dollars(to_date)} to date"
+# (unit-based, over-billing allowed) -> the sentence
+_OVER_BILLING = {
+    (True, False): N_(
+        "Line {line}: this would bill {total} of {quantity} ({value}) — {percent}% of the "
+        "{scheduled} scheduled value, and this commitment does not allow billing past 100%."
+    ),
+    (False, False): N_(
+        "Line {line}: this would bill {value} to date — {percent}% of the {scheduled} scheduled "
+        "value, and this commitment does not allow billing past 100%."
+    ),
+    (True, True): N_(
+        "Line {line}: this would bill {total} of {quantity} ({value}) — {percent}% of the "
+        "{scheduled} scheduled value. Over-billing is allowed on this commitment; please "
+        "confirm."
+    ),
+    (False, True): N_(
+        "Line {line}: this would bill {value} to date — {percent}% of the {scheduled} scheduled "
+        "value. Over-billing is allowed on this commitment; please confirm."
+    ),
+}

@@ -140,7 +140,7 @@ PEOPLE = _sheet(
     "people",
     "people",
     PersonIn,
-    ("key", "company", "name", "email", "slack_user_id", "timezone"),
+    ("key", "company", "name", "email", "slack_user_id", "timezone", "language"),
     "Invoice contacts and administrators; company is a key from companies.",
     {
         "key": "sam",

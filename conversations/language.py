@@ -1,0 +1,35 @@
+"""Which language a contact writes in, when they have none set (DESIGN §2, Language).
+
+Billing answers are mostly numbers, so a message is taken for Spanish only on clear signs:
+words that are Spanish and not English (`enviar`, `gracias`, `por ciento`, `unidades`,
+`factura`), or accented letters of Spanish, outnumbering English words that say the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPANISH = re.compile(
+    r"\b(?:hola|gracias|buen[oa]s|saludos|por\s+ciento|unidades|unidad|enviar|env[ií]al[ao]"
+    r"|borrador|ayuda|atr[aá]s|estado|cancelar|listo|completo|completado|terminado|nada"
+    r"|ninguno|omitir|factura|l[ií]nea|adjunto|adjunta|este\s+mes|a\s+la\s+fecha|hasta\s+la"
+    r"\s+fecha|por\s+favor|siguiente|s[ií]|n[uú]mero|aqu[ií]|est[aá]|qu[eé]|tambi[eé]n|mes"
+    r"|semana|avance|instalad[oa]s|cuarenta|cincuenta|veinte|treinta|sesenta|setenta|ochenta"
+    r"|noventa|cien|muchas|pago|revisi[oó]n|revisar|guardar|corregir|cambiar|editar)\b",
+    re.IGNORECASE,
+)
+_ENGLISH = re.compile(
+    r"\b(?:hi|hello|thanks|thank|please|percent|units?|send|draft|help|back|status|cancel"
+    r"|done|complete|nothing|none|skip|invoice|line|attached|this|month|to\s+date|the|and"
+    r"|yes|next|installed)\b",
+    re.IGNORECASE,
+)
+_ACCENTS = re.compile(r"[áéíóúñ¿¡]", re.IGNORECASE)
+
+
+def looks_spanish(text: str) -> bool:
+    """Whether `text` is clearly written in Spanish."""
+    sample = text[:4000]
+    spanish = len(_SPANISH.findall(sample)) + len(_ACCENTS.findall(sample))
+    english = len(_ENGLISH.findall(sample))
+    return spanish >= 1 and spanish > english
