@@ -118,7 +118,9 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|pct\b|por\s*ciento\b)(?:\s*(?P<scope>this\s+"
         r"(?:period|month)|for\s+(?:this|the)\s+(?:period|month)|to\s+date|total|overall"
         r"|cumulative|complete[d]?|done)\b)?")),
-    ("stored", _clause(rf"(?:materials?\s+)?(?:stored|on\s+hand)\s*[:=]?\s*{_MONEYISH}")),
+    ("stored", _clause(
+        rf"(?:materials?\s+)?(?:stored|on\s+hand|almacenad[oa]s?|materiales\s+almacenados)"
+        rf"\s*[:=]?\s*{_MONEYISH}")),
     # "2000 stored", but not "$4,500 stored $2,000": there "stored" introduces the next amount.
     ("stored", _clause(
         rf"{_MONEYISH}\s+(?:(?:of\s+)?materials?\s+)?stored\b"

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, replace
 
 from conversations.answers import MAX_AMOUNT, LineAnswer, Progress, ProgressKind
-from conversations.render import describe_entry, line_name
+from conversations.render import describe_entry, line_name, quantity_text
 from models.billing import (
     BillingError,
     LineEntry,
@@ -27,10 +27,12 @@ from models.billing import (
     with_total_percent,
 )
 from models.i18n import ENGLISH, N_, Words
-from models.money import ZERO, format_dollars, format_money, format_quantity
+from models.money import ZERO, format_dollars, format_money
 from models.validation import IssueCode, validate_line
 
-GENERIC_UNITS = frozenset({"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces"})
+GENERIC_UNITS = frozenset(
+    {"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces", "unidad", "unidades", "ud", "uds"}
+)
 _UNIT_ALIASES = (
     {"ea", "each", "pc", "pcs", "piece", "pieces"},
     {"lf", "ft", "feet", "foot", "linft", "linearfeet", "linearfoot", "lnft"},
@@ -234,12 +236,11 @@ def _example(
     if code == IssueCode.over_billing:
         if terms.is_unit:
             left = max((terms.quantity or ZERO) - history.previous_quantity, ZERO)
-            uom = f" {terms.uom}" if terms.uom else ""
             text = " " + _(
                 "{before} were billed before, so {left} remain. Example: `{line}: {left}` or "
                 "`{line}: done`.",
-                before=f"{format_quantity(history.previous_quantity)}{uom}",
-                left=f"{format_quantity(left)}{uom}",
+                before=quantity_text(history.previous_quantity, terms.uom),
+                left=quantity_text(left, terms.uom),
                 line=n,
             )
             progress = answer.progress

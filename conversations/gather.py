@@ -18,6 +18,7 @@ from conversations.context import (
 )
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
 from models.conversation import ACTIVE_STATUSES, Conversation
+from models.i18n import language_of
 from models.ledger import CommitmentLedger, invoice_entries
 from models.review import REVIEWED, last_event, line_reviews
 from models.tables import (
@@ -176,6 +177,7 @@ def build_context(
         attachments=attachments,
         limits=limits,
         timezone=project.timezone if project else "UTC",
+        language=language_of(person.language),
     )
 
 

@@ -48,7 +48,8 @@ class Parsed:
 
 _TOKEN = r"[A-Za-z0-9][A-Za-z0-9\-_/.#]{0,49}"
 _INVOICE_KEYWORD = re.compile(
-    rf"(?:invoice|inv\.?)(?:\s*(?:number|num|no\.?|nr\.?|\#))?\s*(?:[:\#=]\s*|\s+)\#?\s*"
+    rf"(?:invoice|inv\.?|factura|n[uú]mero\s+de\s+factura)(?:\s*(?:number|num|no\.?|nr\.?|\#"
+    rf"|n[uú]mero|n[º°o]\.?))?\s*(?:[:\#=]\s*|\s+)\#?\s*"
     rf"(?P<num>{_TOKEN})",
     re.IGNORECASE,
 )
@@ -77,12 +78,14 @@ _REF_SEPARATOR = re.compile(
 _REF_SPACE = re.compile(rf"{REF}{_NOTE}\s+(?P<rest>\S.*)", re.IGNORECASE)
 _REST = re.compile(
     r"(?:the\s+)?(?:rest|remaining(?:\s+lines)?|others|other\s+lines|everything\s+else"
-    r"|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?)"
+    r"|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
+    r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)"
     r"\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)",
     re.IGNORECASE,
 )
 _ALL = re.compile(
-    r"(?:all|every(?:thing)?|each)(?:\s+(?:the\s+)?(?:lines?|items?))?"
+    r"(?:all|every(?:thing)?|each|todo|todas|todos)(?:\s+(?:the\s+|las\s+)?(?:lines?|items?"
+    r"|l[ií]neas?))?"
     r"\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)",
     re.IGNORECASE,
 )

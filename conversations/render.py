@@ -28,7 +28,11 @@ def money(value: object) -> str:
     return format_dollars(value)  # type: ignore[arg-type]
 
 
-def line_name(terms: LineTerms) -> str:
+def percent_text(value: object) -> str:
+    return format(value, ".2f")
+
+
+def line_name(terms: LineTerms | LineFigures) -> str:
     return f"{terms.number} ({terms.description})" if terms.description else terms.number
 
 
@@ -90,7 +94,7 @@ def change_orders_note(lines: Sequence[LineFigures], _: Words = ENGLISH) -> str:
     changed = [
         _(
             "line {line} is {value}{including}",
-            line=f"{line.number} ({line.description})" if line.description else line.number,
+            line=line_name(line),
             value=money(line.scheduled_value),
             including=including(line.change_orders, _),
         )
@@ -151,7 +155,7 @@ def line_prompt(state: State, ctx: Context, line: str) -> str:
             including=including(terms.change_orders, _),
             before=quantity_text(history.previous_quantity, terms.uom),
             before_value=money(history.previous_value),
-            percent=f"{pct:.2f}",
+            percent=percent_text(pct),
         )
     else:
         scheduled = _("{value} scheduled", value=money(terms.value))
@@ -165,7 +169,7 @@ def line_prompt(state: State, ctx: Context, line: str) -> str:
             "{scheduled}. Billed before: {before} ({percent}%).",
             scheduled=scheduled,
             before=money(history.previous_value),
-            percent=f"{pct:.2f}",
+            percent=percent_text(pct),
         )
     head = _(
         "Line {line}, {position} of {count}: {terms}",
@@ -203,7 +207,8 @@ def answer_template(state: State, ctx: Context) -> str:
     sent back half-filled only answers what was filled in.
     """
     number = state.invoice_number or ctx.suggested_number or ""
-    rows = [f"{ctx.words('Invoice number')}: {number}"]
+    label = ctx.words("Invoice number")
+    rows = [f"{label}: {number}"]
     for terms in ctx.lines:
         note = re.sub(r"[()\[\];]", " ", terms.description)[:60].strip()
         if terms.is_unit and terms.uom:

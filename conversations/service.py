@@ -31,6 +31,7 @@ from conversations.gather import (
     is_contact,
     recent_conversation,
 )
+from conversations.language import looks_spanish
 from conversations.parse import CommandName, Expect, parse
 from conversations.state import State, Status
 from conversations.store import (
@@ -45,6 +46,7 @@ from conversations.store import (
 from conversations.types import Reply, ReplyKind, StepName, Turn
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits
 from models.conversation import Conversation
+from models.i18n import language_of, words
 from models.ledger import load_ledger
 from models.tables import BillingPeriod, Commitment, Invoice, Person
 
@@ -201,6 +203,7 @@ class ConversationService:
         person = session.get(Person, person_id)
         if person is None:
             raise UnknownPerson(person_id)
+        learn_language(session, person, turn)
         now = self.clock()
         key = _key(commitment_id, period_id, turn.action)
         prefix: tuple[Reply, ...] = ()
@@ -210,7 +213,11 @@ class ConversationService:
             key = None if choose else self._default_key(session, person_id, options)
             if key is None:
                 ctx = Context(
-                    now=now, today=now.date(), person_name=person.name, candidates=tuple(options)
+                    now=now,
+                    today=now.date(),
+                    person_name=person.name,
+                    candidates=tuple(options),
+                    language=language_of(person.language),
                 )
                 chosen, replies = step(State(step=StepName.choose), turn, ctx)
                 if chosen.commitment_id is None or chosen.period_id is None:
@@ -262,14 +269,15 @@ class ConversationService:
         outbox: Outbox | None = None,
     ) -> TurnResult:
         assert person.id is not None
+        _ = words(person.language)
         commitment = session.get(Commitment, key[0])
         period = session.get(BillingPeriod, key[1])
         if commitment is None or period is None or period.project_id != commitment.project_id:
-            text = "I can't find that invoice. Nothing was changed."
+            text = _("I can't find that invoice. Nothing was changed.")
             return self._refuse(session, person, text, outbox)
         if not is_contact(session, person_id=person.id, commitment_id=key[0]):
             label = f"{commitment.number} {commitment.title}"
-            text = render.not_a_contact_text(person.name, label)
+            text = render.not_a_contact_text(person.name, label, _)
             return self._refuse(session, person, text, outbox)
         conversation = lock_conversation(session, commitment_id=key[0], period_id=key[1], now=now)
         invoice = find_invoice(session, commitment_id=key[0], period_id=key[1])
@@ -316,6 +324,14 @@ class ConversationService:
         replies = (Reply(text, ReplyKind.error, StepName.choose),)
         (outbox or self.outbox).queue(session, None, person, replies)
         return TurnResult(replies, refused=True)
+
+
+def learn_language(session: Session, person: Person, turn: Turn) -> None:
+    """A contact with no language set who writes in Spanish is answered in Spanish from then
+    on (DESIGN §2): the language is kept on the person, in the turn's transaction."""
+    if person.language is None and turn.text and looks_spanish(turn.text):
+        person.language = "es"
+        session.add(person)
 
 
 def _key(
