@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo demo-scripted install install-test system-deps test lint bench clean
+.PHONY: demo demo-scripted install install-test catalogs system-deps test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -11,9 +11,16 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m models.catalogs compile
 
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m models.catalogs compile
+
+## The message catalogs: new sentences into every .po (then translate them), and compile.
+catalogs: install
+	$(BIN)/python -m models.catalogs update
+	$(BIN)/python -m models.catalogs compile
 
 system-deps:
 	./scripts/install-system-deps.sh
@@ -34,6 +41,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python -m models.catalogs check
 
 bench: install-test system-deps
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

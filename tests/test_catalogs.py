@@ -1,0 +1,46 @@
+"""The message catalogs: every sentence of the code is in English and Spanish, with the same
+`{places}`, and the catalogs compile; billbot speaks the person's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from models.catalogs import po_path, problems, sentences
+from models.i18n import LANGUAGES, compile_catalog, language_of, words
+
+
+def test_the_catalogs_hold_every_sentence_of_the_code_translated() -> None:
+    assert [str(problem) for problem in problems()] == []
+
+
+def test_there_is_enough_wording_to_be_worth_checking() -> None:
+    assert len({str(message) for _file, _line, message, _c in sentences()}) > 150
+
+
+def test_every_catalog_compiles(tmp_path: Path) -> None:
+    for language in LANGUAGES:
+        assert compile_catalog(po_path(language)).startswith(b"\xde\x12\x04\x95")
+
+
+def test_spanish_and_english_say_the_same_sentence() -> None:
+    with po_path("es").open("rb") as handle:
+        catalog = read_po(handle)
+    sample = catalog.get("Please confirm:")
+    assert sample is not None and sample.string == "Confirme, por favor:"
+    assert words("es")("Got it: {item}.", item="x") == "Entendido: x."
+    assert words("en")("Got it: {item}.", item="x") == "Got it: x."
+    assert words("fr")("Got it: {item}.", item="x") == "Got it: x."  # unknown: English
+
+
+def test_language_codes_are_read_forgivingly() -> None:
+    assert [language_of(v) for v in ("es", "ES", "es-MX", "es_419", None, "", "de")] == [
+        "es",
+        "es",
+        "es",
+        "es",
+        "en",
+        "en",
+        "en",
+    ]
