@@ -100,7 +100,7 @@ _KEYWORDS = (
 )
 UNIT = (
     rf"(?!(?:{_KEYWORDS})\b)"
-    r"(?P<unit>(?:sq|cu|lin|square|cubic|linear)\.?\s*[a-z]+\.?|[a-z][a-z.²³/]{0,11})(?![\w])"
+    r"(?P<unit>(?:square|cubic|linear|sq|cu|lin)\.?\s*[a-z]+\.?|[a-z][a-z.²³/]{0,11})(?![\w])"
 )
 
 
@@ -263,13 +263,16 @@ _QUALIFIER = re.compile(
     r"|(?P<period>(?:for\s+|in\s+)?(?:this|the)\s+(?:period|month|week|cycle|billing(?:\s+period)?"
     r"|pay\s*app)|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
     r"|(?P<plain>complete[d]?|installed|in\s+place|placed|finished|done|billed|delivered|set"
-    r"|instalad[oa]s?|completad[oa]s?|terminad[oa]s?|colocad[oa]s?|entregad[oa]s?))\s*$",
+    r"|thanks|thank\s+you|thx|please|gracias|por\s+favor"
+    r"|instalad[oa]s?|complet[oa]s?|completad[oa]s?|terminad[oa]s?|colocad[oa]s?"
+    r"|entregad[oa]s?))\s*$",
     re.IGNORECASE,
 )
 
 
 _ANSWER_WORD = re.compile(
-    r"done|complete[d]?|finished|completad[oa]s?|terminad[oa]s?", re.IGNORECASE
+    r"done|complete[d]?|finished|complet[oa]s?|completad[oa]s?|terminad[oa]s?|listo",
+    re.IGNORECASE,
 )
 _BARE = re.compile(r"\s*#?\d{1,6}[a-z]?\s*")
 

@@ -211,6 +211,9 @@ def _check_unit(terms: LineTerms, unit: str | None) -> None:
     written, expected = _unit_key(unit), _unit_key(terms.uom)
     if written in GENERIC_UNITS or written == expected or written.rstrip("s") == expected:
         return
+    described = {_unit_key(word).rstrip("s") for word in terms.description.split()}
+    if written.rstrip("s") in described:
+        return  # `3: 20 fixtures` on the line "Light fixtures", counted in EA
     if any(written in group and expected in group for group in _UNIT_ALIASES):
         return
     raise _Refused(

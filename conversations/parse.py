@@ -13,7 +13,14 @@ import enum
 import re
 from dataclasses import dataclass, replace
 
-from conversations.answers import LineAnswer, Problem, Scope, parse_body, why_unreadable
+from conversations.answers import (
+    LineAnswer,
+    Problem,
+    Scope,
+    parse_body,
+    why_unreadable,
+    words_to_numbers,
+)
 from conversations.text import MAX_CHARS, MAX_FRAGMENT_CHARS, MAX_FRAGMENTS, split_fragments
 from conversations.vocabulary import (
     LINE_WORD,
@@ -299,7 +306,7 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             if isinstance(answer, Problem):
                 return Problem(fragment, answer.template, answer.values)
             return answer
-    match = _DESCRIBED.fullmatch(fragment)
+    match = _DESCRIBED.fullmatch(words_to_numbers(fragment))
     if (
         match
         and not _NOT_A_NAME.fullmatch(match["words"])

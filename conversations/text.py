@@ -106,11 +106,14 @@ def _in_number(line: str, start: int, index: int) -> bool:
 
 # Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`.
 _INNER_REF = re.compile(
-    r"\s+(?=(?:(?:line|ln|item|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b|\d{1,6}[a-z]?\s*[:=)]))",
+    r"\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
+    r"|\d{1,6}[a-z]?\s*[:=)]))",
     re.IGNORECASE,
 )
 _ANSWERED = re.compile(r"\d|%|\b(?:skip|none|nothing|done|complete[d]?|n/a)\b", re.IGNORECASE)
-_LEADING_REF = re.compile(r"^\W*(?:line|ln|item|l|#)?\.?\s*#?\s*\d{1,6}[a-z]?", re.IGNORECASE)
+_LEADING_REF = re.compile(
+    r"^\W*(?:line|ln|item|l[ií]nea|partida|l|#)?\.?\s*#?\s*\d{1,6}[a-z]?", re.IGNORECASE
+)
 
 
 def split_line_refs(piece: str) -> list[str]:

@@ -1,0 +1,239 @@
+"""How people really answer, in English and Spanish, with the figures each answer must give.
+
+Two commitments (DESIGN-like figures):
+
+UNIT (SC-007, unit-based, 10% retainage)
+  1  EMT conduit 3/4in   1,200 LF × $12.50     = $15,000.00   before: 300 LF ($3,750.00)
+  2  Switchgear panels       8 EA × $4,200.00  = $33,600.00   before: 0
+  3  Light fixtures         40 EA × $212.3375  =  $8,493.50   before: 10 EA ($2,123.38)
+
+AMOUNT (SC-011, amount-based, 5% retainage)
+  1  Mobilization     $25,000.00   before: $25,000.00 (fully billed)
+  2  Ductwork        $180,000.00   before: $36,000.00
+  3  Rooftop units   $240,000.00   before: $60,000.00
+
+Each row: (commitment, language, what the contact wrote, {line: expected}), where expected is
+`(quantity this period, value this period)` for a unit line, `value this period` for an amount
+line, or `SKIP` for nothing this period; or, for the whole message, `ASK` (a confirming
+question, nothing kept yet) or `NO` (refused, nothing changed). Lines not named must stay
+unanswered.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+D = Decimal
+SKIP = "skip"
+ASK = "ask"
+NO = "refused"
+UNIT, AMOUNT = "unit", "amount"
+
+Expected = tuple[Decimal, Decimal] | Decimal | str
+
+PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
+    # -- English, unit-based ---------------------------------------------------------------
+    (UNIT, "en", "1: 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: 45% complete", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: 45% to date", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: 45 percent", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: 45 pct", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: forty-five percent", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: forty five percent complete", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "#1 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "L1 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "Line 1 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "line 1 - 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "Item 1: 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "item #1 = 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "conduit 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "Conduit: 45% complete", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "EMT conduit - 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "en", "1: +10%", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "en", "1: 10% this period", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "en", "1: 10% this month", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "en", "1: ten percent this period", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "en", "1: 80 lf", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80 LF", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80 ft", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80 linear feet", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: qty 80", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80 units", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80 installed", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 80 this period", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: eighty", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 600 LF to date", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "1: 600 so far", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "1: 600 total", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "1: $1,000", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: USD 1,000", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 1000 dollars", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1: 1,000.00", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "en", "1 - 700.00", {"1": (D(56), D("700.00"))}),
+    (UNIT, "en", "1: $3,750 to date", {"1": (D(0), D("0.00"))}),
+    (UNIT, "en", "1: done", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "en", "1: complete", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "en", "1: 100%", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "en", "1: finished", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "en", "1 done", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "en", "1: a hundred percent", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "en", "1: skip", {"1": SKIP}),
+    (UNIT, "en", "1: none", {"1": SKIP}),
+    (UNIT, "en", "1: nothing", {"1": SKIP}),
+    (UNIT, "en", "1: nothing this month", {"1": SKIP}),
+    (UNIT, "en", "1: no change", {"1": SKIP}),
+    (UNIT, "en", "1: n/a", {"1": SKIP}),
+    (UNIT, "en", "1: 0", {"1": SKIP}),
+    (UNIT, "en", "1: zero", {"1": SKIP}),
+    (UNIT, "en", "1: no progress", {"1": SKIP}),
+    (UNIT, "en", "2: 1", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "2: 1 ea", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "2: 1 each", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "2: 1 installed", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "2: one", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "2: one panel installed", {"2": (D(1), D("4200.00"))}),  # panel: the line's
+    (UNIT, "en", "2: 2 pcs", {"2": (D(2), D("8400.00"))}),
+    (UNIT, "en", "panels 2", {"2": (D(2), D("8400.00"))}),
+    (UNIT, "en", "Switchgear: 2 ea", {"2": (D(2), D("8400.00"))}),
+    (UNIT, "en", "2: 50%", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "en", "2: fifty percent", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "en", "2: 9", ASK),  # 9 EA of 8 cannot be: $9?
+    (UNIT, "en", "2: 9 EA", NO),
+    (UNIT, "en", "2: 4500", ASK),  # 4,500 EA of 8: dollars?
+    (UNIT, "en", "3: 20 ea", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "3: 20", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "3: twenty", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "3: 20 fixtures", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "fixtures 20 ea", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "light fixtures: 20 ea", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "3: 25 to date", {"3": (D(15), D("3185.06"))}),
+    (UNIT, "en", "3: 35", ASK),  # 35 more of 30 left cannot be: asked what is meant
+    (UNIT, "en", "3: 50%", {"3": (D(10), D("2123.37"))}),
+    (UNIT, "en", "3: done", {"3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "1: 80 lf 2: 1 ea 3: 20 ea", {
+        "1": (D(80), D("1000.00")), "2": (D(1), D("4200.00")), "3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "1: 45%, 2: 1, 3: 20", {
+        "1": (D(240), D("3000.00")), "2": (D(1), D("4200.00")), "3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "1: 45% complete\n2: 1 installed", {
+        "1": (D(240), D("3000.00")), "2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "1: 45%; 2: skip; 3: done", {
+        "1": (D(240), D("3000.00")), "2": SKIP, "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "L1 45% L2 1 L3 20", {
+        "1": (D(240), D("3000.00")), "2": (D(1), D("4200.00")), "3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "#1 45%\n#2 skip\n#3 20", {
+        "1": (D(240), D("3000.00")), "2": SKIP, "3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "Line 1 - 50%\nLine 2 - 2 ea\nLine 3 - nothing this month", {
+        "1": (D(300), D("3750.00")), "2": (D(2), D("8400.00")), "3": SKIP}),
+    (UNIT, "en", "all 100%", {
+        "1": (D(900), D("11250.00")), "2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "1: 50%\nrest skip", {"1": (D(300), D("3750.00")), "2": SKIP, "3": SKIP}),
+    (UNIT, "en", "1: 50%\nthe rest: n/a", {"1": (D(300), D("3750.00")), "2": SKIP, "3": SKIP}),
+    (UNIT, "en", "Hi Jane,\n1: 50%\nThanks!", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "See attached.\n2: 1", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "en", "Please find our pay app attached\n3: 20 ea", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "en", "1: 50% thanks", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "1: 45% this period to date", NO),
+    (UNIT, "en", "1: 12,5", NO),
+    (UNIT, "en", "1: 1e9", NO),
+    (UNIT, "en", "9: 50%", NO),
+    (UNIT, "en", "ductwork 45%", NO),  # no such line here
+    (UNIT, "en", "1: 50% stored 2000", NO),  # materials stored are for amount lines
+    # -- English, amount-based -------------------------------------------------------------
+    (AMOUNT, "en", "2: 45%", {"2": D("45000.00")}),
+    (AMOUNT, "en", "2: 45% complete", {"2": D("45000.00")}),
+    (AMOUNT, "en", "Ductwork 45%", {"2": D("45000.00")}),
+    (AMOUNT, "en", "ductwork: forty-five percent", {"2": D("45000.00")}),
+    (AMOUNT, "en", "2: +10%", {"2": D("18000.00")}),
+    (AMOUNT, "en", "2: 10% this period", {"2": D("18000.00")}),
+    (AMOUNT, "en", "2: $4,500", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: 4500", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: 4,500.00", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: USD 4,500", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: 4500 dollars", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: $4,500 this month", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: $81,000 to date", {"2": D("45000.00")}),
+    (AMOUNT, "en", "2: 81000 to date", {"2": D("45000.00")}),
+    (AMOUNT, "en", "2 - $4,500", {"2": D("4500.00")}),
+    (AMOUNT, "en", "Item 2: $4,500", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: done", {"2": D("144000.00")}),
+    (AMOUNT, "en", "2: skip", {"2": SKIP}),
+    (AMOUNT, "en", "1: skip", {"1": SKIP}),
+    (AMOUNT, "en", "1: no change", {"1": SKIP}),
+    (AMOUNT, "en", "mobilization n/a", {"1": SKIP}),
+    (AMOUNT, "en", "3: 50% complete", {"3": D("60000.00")}),
+    (AMOUNT, "en", "rooftop units 50%", {"3": D("60000.00")}),
+    (AMOUNT, "en", "units 50%", {"3": D("60000.00")}),
+    (AMOUNT, "en", "3: fifty percent", {"3": D("60000.00")}),
+    (AMOUNT, "en", "3: 20%", ASK),  # below what was billed: a correction to confirm
+    (AMOUNT, "en", "2: 45%\n3: $12,000", {"2": D("45000.00"), "3": D("12000.00")}),
+    (AMOUNT, "en", "2: 45% 3: $12,000", {"2": D("45000.00"), "3": D("12000.00")}),
+    (AMOUNT, "en", "2: 45%, 3: 12000", {"2": D("45000.00"), "3": D("12000.00")}),
+    (AMOUNT, "en", "2: $200,000", NO),
+    (AMOUNT, "en", "2: 150,000", ASK),  # past 100% this period; $150,000 to date fits
+    (AMOUNT, "en", "2: 45 fixtures", NO),
+    (AMOUNT, "en", "all skip", {"1": SKIP, "2": SKIP, "3": SKIP}),
+    # -- Spanish, unit-based ---------------------------------------------------------------
+    (UNIT, "es", "1: 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "1: 45 por ciento", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "1: 45 por ciento completo", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "1: cuarenta y cinco por ciento", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "1: 45% a la fecha", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "1: 45% hasta la fecha", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "1: 10% este mes", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "es", "1: 10 por ciento este periodo", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "es", "1: +10%", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "es", "1: 80 unidades", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "es", "1: ochenta", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "es", "1: 80 instalados", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "es", "1: 80 este mes", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "es", "1: 600 a la fecha", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "es", "1: 600 acumulado", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "es", "1: $1,000", {"1": (D(80), D("1000.00"))}),
+    (UNIT, "es", "1: listo", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "es", "1: completo", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "es", "1: terminado", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "es", "1: cien por ciento", {"1": (D(900), D("11250.00"))}),
+    (UNIT, "es", "1: nada", {"1": SKIP}),
+    (UNIT, "es", "1: ninguno", {"1": SKIP}),
+    (UNIT, "es", "1: omitir", {"1": SKIP}),
+    (UNIT, "es", "1: nada este mes", {"1": SKIP}),
+    (UNIT, "es", "1: sin avance", {"1": SKIP}),
+    (UNIT, "es", "1: sin cambios", {"1": SKIP}),
+    (UNIT, "es", "1: cero", {"1": SKIP}),
+    (UNIT, "es", "2: una unidad", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "es", "2: 1 instalado", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "es", "2: dos", {"2": (D(2), D("8400.00"))}),
+    (UNIT, "es", "2: 50 por ciento", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "es", "2: cincuenta por ciento", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "es", "3: 20 unidades", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "es", "3: veinte unidades", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "es", "3: veinte", {"3": (D(20), D("4246.75"))}),
+    (UNIT, "es", "3: 25 a la fecha", {"3": (D(15), D("3185.06"))}),
+    (UNIT, "es", "Línea 1: 45%", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "línea 2 - omitir", {"2": SKIP}),
+    (UNIT, "es", "1: 45% 2: 1 3: 20", {
+        "1": (D(240), D("3000.00")), "2": (D(1), D("4200.00")), "3": (D(20), D("4246.75"))}),
+    (UNIT, "es", "1: 45%\nresto omitir", {"1": (D(240), D("3000.00")), "2": SKIP, "3": SKIP}),
+    (UNIT, "es", "1: 45%\nel resto: nada", {"1": (D(240), D("3000.00")), "2": SKIP, "3": SKIP}),
+    (UNIT, "es", "todo 100%", {
+        "1": (D(900), D("11250.00")), "2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "es", "todas las líneas: listo", {
+        "1": (D(900), D("11250.00")), "2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "es", "Hola,\n1: 50%\nGracias", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "es", "Adjunto la factura\n2: 1", {"2": (D(1), D("4200.00"))}),
+    (UNIT, "es", "1: 12,5", NO),
+    (UNIT, "es", "1: 45% este mes a la fecha", NO),
+    # -- Spanish, amount-based -------------------------------------------------------------
+    (AMOUNT, "es", "2: 45 por ciento", {"2": D("45000.00")}),
+    (AMOUNT, "es", "2: $4,500", {"2": D("4500.00")}),
+    (AMOUNT, "es", "2: 4500", {"2": D("4500.00")}),
+    (AMOUNT, "es", "2: $4,500 este mes", {"2": D("4500.00")}),
+    (AMOUNT, "es", "2: $81,000 a la fecha", {"2": D("45000.00")}),
+    (AMOUNT, "es", "2: 10% este periodo", {"2": D("18000.00")}),
+    (AMOUNT, "es", "2: listo", {"2": D("144000.00")}),
+    (AMOUNT, "es", "1: nada", {"1": SKIP}),
+    (AMOUNT, "es", "3: cincuenta por ciento", {"3": D("60000.00")}),
+    (AMOUNT, "es", "2: 45%\n3: $12,000", {"2": D("45000.00"), "3": D("12000.00")}),
+    (AMOUNT, "es", "todo omitir", {"1": SKIP, "2": SKIP, "3": SKIP}),
+]  # fmt: skip
