@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from bot.cli_mail import mail_app
+from bot.cli_status import status
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -31,6 +32,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(mail_app, name="mail")
+app.command("status")(status)
 
 
 class ExportFormat(enum.StrEnum):
