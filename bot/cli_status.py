@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from models.board import Board, BoardRow
 
 HEADINGS = (
@@ -58,7 +59,7 @@ def render_board(board: Board) -> str:
     from conversations.context import PeriodInfo, format_date
 
     info = PeriodInfo(board.period_id, board.start, board.end, board.billing_date, board.due_date)
-    zone = _zone(board.timezone)
+    zone = board.zone
     lines = [
         f"{board.project} · {info.label} ({board.period_key}) · billing date "
         f"{format_date(board.billing_date)} · due {format_date(board.due_date)}",
@@ -109,10 +110,3 @@ def _cells(row: BoardRow, zone: ZoneInfo) -> tuple[str, ...]:
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")

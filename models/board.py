@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, func, or_, select
 
@@ -85,6 +86,14 @@ class Board:
     billing_date: date
     due_date: date
     rows: tuple[BoardRow, ...]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The project's time zone (UTC when it is not a known one)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     def counts(self) -> Counter[str]:
         """How many commitments are in each status (not contacts: one invoice each)."""

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.billing import LineFigures, LineTerms, retainage_held_this_period, with_new_value
 from models.ledger import CommitmentLedger, invoice_figures, stored_entry
@@ -352,6 +352,16 @@ def last_event(session: Session, invoice: Invoice) -> InvoiceEvent | None:
     return session.exec(statement).first()
 
 
+def times_sent(session: Session, invoice: Invoice) -> int:
+    """How many times `invoice` was sent for review (its sendings, counted from 1; 0 for an
+    invoice imported as sent): names one sending, whatever the clock says."""
+    statement = select(func.count(col(InvoiceEvent.id))).where(
+        col(InvoiceEvent.invoice_id) == invoice.id,
+        col(InvoiceEvent.to_status) == InvoiceStatus.under_review.value,
+    )
+    return int(session.exec(statement).one())
+
+
 def history(session: Session, invoice: Invoice) -> list[dict[str, str | None]]:
     """The invoice's status changes, oldest first, as `billbot invoices --json` shows them."""
     statement = (
@@ -439,4 +449,5 @@ __all__ = [
     "remaining_value",
     "review_invoice",
     "status_words",
+    "times_sent",
 ]
