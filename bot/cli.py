@@ -20,6 +20,7 @@ import typer
 from bot import cli_workbook
 from bot.cli_mail import mail_app
 from bot.cli_review import review
+from bot.cli_status import status
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -34,6 +35,7 @@ db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(mail_app, name="mail")
 app.command("review")(review)
+app.command("status")(status)
 
 
 class ExportFormat(enum.StrEnum):

@@ -7,12 +7,22 @@ used for the invoice (email, Slack, or both; email when they only used the conso
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.settings import Settings
 from conversations.review_service import ContactOutbox, ReviewService
-from conversations.service import ConversationService, FanOutbox, MemoryOutbox, Outbox, SentHook
+from conversations.service import (
+    ConversationService,
+    FanOutbox,
+    MemoryOutbox,
+    Outbox,
+    SentHook,
+    utc_now,
+)
 from models.conversation import Conversation
 from models.invitation import find_invitation
 from models.outbox import InboundMessage
@@ -75,9 +85,18 @@ def contact_outbox(settings: Settings) -> ContactOutbox:
     return where
 
 
-def review_service(engine: Engine, settings: Settings, *, on_sent: SentHook) -> ReviewService:
+def review_service(
+    engine: Engine,
+    settings: Settings,
+    *,
+    on_sent: SentHook,
+    clock: Callable[[], datetime] = utc_now,
+) -> ReviewService:
     return ReviewService(
         engine,
-        conversations=ConversationService(engine, outbox=MemoryOutbox(), on_sent=on_sent),
+        conversations=ConversationService(
+            engine, outbox=MemoryOutbox(), on_sent=on_sent, clock=clock
+        ),
         contact_outbox=contact_outbox(settings),
+        clock=clock,
     )

@@ -86,7 +86,7 @@ def build_workers(engine: Engine, settings: Settings) -> list[Worker]:
         from bot.slack.worker import SlackWorker
 
         try:
-            workers.append(SlackWorker(engine, settings, on_sent=notify))
+            workers.append(SlackWorker(engine, settings, on_sent=notify, reviews=reviews))
         except SlackError as exc:
             log.error("Slack is not started: %s", exc)
     return workers

@@ -27,17 +27,20 @@ from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage, OutboxStatus, message_exists
 from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
-from models.review import changes_since_review
+from models.review import changes_since_review, times_sent
 from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project
 
 log = logging.getLogger(__name__)
 
 
-def sent_message_id(invoice: Invoice, settings: MailEnvironment, person_id: int) -> str:
-    """One notification per sending of an invoice (a resubmission is a new sending); the
-    review token in it routes the administrator's answer even without the plus-tag."""
+def sent_message_id(
+    session: Session, invoice: Invoice, settings: MailEnvironment, person_id: int
+) -> str:
+    """One notification per sending of an invoice (a resubmission is a new sending, counted,
+    not timed); the review token in it routes the administrator's answer even without the
+    plus-tag."""
     assert invoice.id is not None
-    stamp = int(invoice.sent_at.timestamp()) if invoice.sent_at else 0
+    stamp = times_sent(session, invoice)
     token = review_token(settings, invoice.id, person_id)
     return f"<{token}.sent-{invoice.id}-{stamp}@{domain(settings.mail)}>"
 
@@ -66,7 +69,7 @@ def queue_sent_notification(
     if commitment is None or admin is None or admin.id is None or not admin.email:
         return None
     assert invoice.id is not None
-    message_id = sent_message_id(invoice, settings, admin.id)
+    message_id = sent_message_id(session, invoice, settings, admin.id)
     if message_exists(session, message_id):
         return None
     project = session.get(Project, commitment.project_id)
@@ -127,8 +130,7 @@ def queue_contact_confirmation(
     )
     assert invitation.id is not None
     token = make_token(secret_bytes(mail), invitation.id)
-    stamp = int(invoice.sent_at.timestamp()) if invoice.sent_at else 0
-    message_id = f"<{token}.confirm-{invoice.id}-{stamp}@{domain(mail)}>"
+    message_id = f"<{token}.confirm-{invoice.id}-{times_sent(session, invoice)}@{domain(mail)}>"
     if message_exists(session, message_id):
         return None
     project = session.get(Project, commitment.project_id)

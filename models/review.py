@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.billing import LineFigures, LineTerms, retainage_held_this_period, with_new_value
 from models.ledger import CommitmentLedger, invoice_figures, stored_entry
@@ -173,6 +173,23 @@ def _check_lines(refs: Mapping[str, object], lines: Mapping[str, object], label:
         )
 
 
+def check_reviewable(
+    session: Session, *, invoice: Invoice, reviewer: Person, commitment: Commitment
+) -> str:
+    """Raise `ReviewRefused` unless `reviewer` may review `invoice` now (an administrator,
+    and the invoice under review); returns the invoice's label for the messages."""
+    label = f"invoice {invoice.number} for {commitment.number} {commitment.title}"
+    if not may_review(session, reviewer, commitment):
+        raise ReviewRefused(
+            f"Only the invoice administrator of {commitment.number} {commitment.title} can "
+            f"review {label}, and {reviewer.name} is not one. Nothing was changed.",
+            code="not-an-administrator",
+        )
+    if InvoiceStatus(invoice.status) != InvoiceStatus.under_review:
+        raise ReviewRefused(_not_under_review(session, invoice, label), code="not-under-review")
+    return label
+
+
 def review_invoice(
     session: Session,
     *,
@@ -186,16 +203,8 @@ def review_invoice(
     having changed nothing."""
     commitment = session.get(Commitment, invoice.commitment_id)
     assert commitment is not None and invoice.id is not None
-    label = f"invoice {invoice.number} for {commitment.number} {commitment.title}"
-    if not may_review(session, reviewer, commitment):
-        raise ReviewRefused(
-            f"Only the invoice administrator of {commitment.number} {commitment.title} can "
-            f"review {label}, and {reviewer.name} is not one. Nothing was changed.",
-            code="not-an-administrator",
-        )
+    label = check_reviewable(session, invoice=invoice, reviewer=reviewer, commitment=commitment)
     current = InvoiceStatus(invoice.status)
-    if current != InvoiceStatus.under_review:
-        raise ReviewRefused(_not_under_review(session, invoice, label), code="not-under-review")
     lines = _lines(session, invoice)
     _check_lines(decision.reasons, lines, label)
     _check_lines(decision.adjustments, lines, label)
@@ -207,7 +216,7 @@ def review_invoice(
         assert number is not None
         line = by_number[number]
         adjusted[number] = (line.new_value, cents(amount))
-        _check_adjustment(figures.ledger.terms[number], line, cents(amount), commitment)
+        check_adjustment(figures.ledger.terms[number], line, cents(amount), commitment)
     returned = {
         _find(lines, ref) or ref: reason.strip() for ref, reason in decision.reasons.items()
     }
@@ -270,7 +279,12 @@ def _target(decision: Decision, adjusted: Mapping[str, tuple[Decimal, Decimal]])
     return InvoiceStatus.approved
 
 
-def _check_adjustment(
+def remaining_value(terms: LineTerms, line: LineFigures) -> Decimal:
+    """The most this period's amount of `line` may be without billing past 100%."""
+    return cents(terms.value) - line.previous_value - line.materials_stored
+
+
+def check_adjustment(
     terms: LineTerms, line: LineFigures, amount: Decimal, commitment: Commitment
 ) -> None:
     """An administrator's amount this period obeys what a contact's would: no negative amount,
@@ -281,7 +295,7 @@ def _check_adjustment(
             f"({format_dollars(amount)}). Nothing was changed.",
             code="over-billing",
         )
-    remaining = cents(terms.value) - line.previous_value - line.materials_stored
+    remaining = remaining_value(terms, line)
     if amount > remaining and not commitment.allow_overbilling:
         raise ReviewRefused(
             f"Line {line.number}: {format_dollars(amount)} this period would bill past 100% of "
@@ -336,6 +350,16 @@ def last_event(session: Session, invoice: Invoice) -> InvoiceEvent | None:
         .order_by(col(InvoiceEvent.at).desc(), col(InvoiceEvent.id).desc())
     )
     return session.exec(statement).first()
+
+
+def times_sent(session: Session, invoice: Invoice) -> int:
+    """How many times `invoice` was sent for review (its sendings, counted from 1; 0 for an
+    invoice imported as sent): names one sending, whatever the clock says."""
+    statement = select(func.count(col(InvoiceEvent.id))).where(
+        col(InvoiceEvent.invoice_id) == invoice.id,
+        col(InvoiceEvent.to_status) == InvoiceStatus.under_review.value,
+    )
+    return int(session.exec(statement).one())
 
 
 def history(session: Session, invoice: Invoice) -> list[dict[str, str | None]]:
@@ -415,11 +439,15 @@ __all__ = [
     "ReviewRefused",
     "administrators",
     "changes_since_review",
+    "check_adjustment",
+    "check_reviewable",
     "history",
     "last_event",
     "line_reviews",
     "may_review",
     "record_event",
+    "remaining_value",
     "review_invoice",
     "status_words",
+    "times_sent",
 ]

@@ -16,14 +16,15 @@ from sqlmodel import Session
 
 from conversations.service import SentHook
 from models.attachments import AttachmentLimits, AttachmentRef
+from models.board import Board
 from models.db import session_scope
 from models.outbox import InboundMessage
 from models.tables import Invoice, Person
 
 from .blocks import SlackMessage, text_sections
-from .errors import DownloadError
+from .errors import DownloadError, SlackCallError, slack_call
 from .files import store_shared_file
-from .home import sent_invoices
+from .home import admin_boards, is_contact, sent_invoices
 from .outbox import CHANNEL, Inbound, queue_message
 from .people import person_by_slack_id, queue_unknown_refusal, resolve_person
 from .turns import Turns
@@ -77,6 +78,14 @@ class SlackChannel:
         for task in set(self._tasks):
             task.cancel()
         await self.idle(timeout=5)
+
+    async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
+        """`views.open` (within the trigger's 3 seconds); a failure is logged."""
+        try:
+            with slack_call("views.open"):
+                await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackCallError as exc:
+            log.warning("slack: %s modal not opened: %s", view.get("callback_id"), exc)
 
     async def known(self, user_id: str) -> Person | None:
         """The person with this Slack id, from the database only (no Web API call)."""
@@ -151,6 +160,12 @@ class SlackChannel:
     def sent_invoices(self, person_id: int) -> list[tuple[Invoice, str]]:
         with Session(self.engine) as session:
             return sent_invoices(session, person_id=person_id)
+
+    def boards(self, person_id: int) -> tuple[list[Board] | None, bool]:
+        """The administrator's boards (None: not one), and whether they are a contact too."""
+        with Session(self.engine) as session:
+            boards = admin_boards(session, person_id=person_id, now=self.clock())
+            return boards, is_contact(session, person_id=person_id)
 
     def _tell(
         self,

@@ -141,7 +141,8 @@ class Events:
             candidates = self.ch.turns.service(SlackOutbox(quiet=True)).candidates
             options = await asyncio.to_thread(candidates, person_id=person.id)
             sent = await asyncio.to_thread(self.ch.sent_invoices, person.id)
-            view = home_view(person.name, options, sent)
+            boards, contact = await asyncio.to_thread(self.ch.boards, person.id)
+            view = home_view(person.name, options, sent, boards, contact=contact)
         try:
             with slack_call("views.publish"):
                 await self.ch.client.views_publish(user_id=user_id, view=view)

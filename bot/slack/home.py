@@ -1,8 +1,11 @@
-"""The App Home tab: the person's open billing periods and their invoices, with buttons."""
+"""The App Home tab: a contact's open billing periods and invoices, with buttons; for an
+invoice administrator, the board of their projects' open periods (`board.py`). Someone who
+is both sees both."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -10,11 +13,14 @@ from sqlmodel import Session, col, select
 from conversations.context import Candidate, format_date
 from conversations.gather import candidate_label
 from conversations.render import STATUS_WORDS
+from models.board import Board, is_administrator, open_boards
 from models.tables import BillingPeriod, Commitment, CommitmentContact, Invoice, Project
 
 from .blocks import Block, button, button_value, header, section
+from .board import board_blocks
 from .text import cut, escape
 
+MAX_HOME_BLOCKS = 100
 MAX_OPEN = 30
 MAX_SENT = 15
 START = "start"
@@ -39,9 +45,40 @@ def sent_invoices(session: Session, *, person_id: int) -> list[tuple[Invoice, st
     ]
 
 
+def is_contact(session: Session, *, person_id: int) -> bool:
+    """Whether the person is an invoice contact of any commitment."""
+    statement = select(CommitmentContact).where(CommitmentContact.person_id == person_id)
+    return session.exec(statement.limit(1)).first() is not None
+
+
+def admin_boards(session: Session, *, person_id: int, now: datetime) -> list[Board] | None:
+    """The boards an administrator's Home shows; None for someone who administers nothing."""
+    if not is_administrator(session, person_id):
+        return None
+    return open_boards(session, administrator_id=person_id, now=now)
+
+
 def home_view(
-    name: str, candidates: Sequence[Candidate], sent: Sequence[tuple[Invoice, str]]
+    name: str,
+    candidates: Sequence[Candidate],
+    sent: Sequence[tuple[Invoice, str]],
+    boards: Sequence[Board] | None = None,
+    *,
+    contact: bool = True,
 ) -> dict[str, Any]:
+    """The Home tab: the contact's part (unless `contact` is False and `boards` are shown),
+    then the administrator's boards in the blocks left."""
+    blocks = _contact_blocks(name, candidates, sent) if contact or boards is None else []
+    if boards is not None:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks += board_blocks(boards, budget=MAX_HOME_BLOCKS - len(blocks))
+    return {"type": "home", "blocks": blocks}
+
+
+def _contact_blocks(
+    name: str, candidates: Sequence[Candidate], sent: Sequence[tuple[Invoice, str]]
+) -> list[Block]:
     blocks: list[Block] = [header("Your billing")]
     if not candidates:
         blocks.append(
@@ -88,4 +125,4 @@ def home_view(
             ],
         }
     )
-    return {"type": "home", "blocks": blocks}
+    return blocks

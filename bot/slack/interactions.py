@@ -20,7 +20,6 @@ from conversations.types import ReplyKind, Turn
 
 from .blocks import FILL_LINES, TURN, read_value
 from .channel import SlackChannel
-from .errors import SlackCallError, slack_call
 from .home import START
 from .modal import (
     CALLBACK,
@@ -91,20 +90,13 @@ class Interactions:
             await self._press(person.id, "status", key, channel, thread)
             return
         view = page_view(rows, Meta(key[0], key[1], 0, channel, thread))
-        self.ch.spawn(self._open(str(body.get("trigger_id")), view))
+        self.ch.spawn(self.ch.open_modal(str(body.get("trigger_id")), view))
 
     def _form(self, person_id: int, key: Key) -> tuple[bool, list[LineRow]]:
         with Session(self.ch.engine) as session:
             if not is_contact(session, person_id=person_id, commitment_id=key[0]):
                 return False, []
             return True, load_rows(session, commitment_id=key[0], period_id=key[1])
-
-    async def _open(self, trigger_id: str, view: dict[str, Any]) -> None:
-        try:
-            with slack_call("views.open"):
-                await self.ch.client.views_open(trigger_id=trigger_id, view=view)
-        except SlackCallError as exc:
-            log.warning("slack: lines modal not opened: %s", exc)
 
     async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = Meta.load(view.get("private_metadata") or "")

@@ -1,32 +1,56 @@
-"""Telling the invoice administrator on Slack that an invoice was sent (when they have a
-Slack user id); idempotent per invoice and send time."""
+"""The invoice administrator's Slack DM when an invoice is sent for review (when they have a
+Slack user id): who sent it, what changed since their review on a resubmission, the lines and
+the G702 totals, and the **Approve**, **Approve as noted** and **Return for revision**
+buttons (`bot.slack.review`). Idempotent per invoice and sending.
+
+Once the invoice is reviewed (here or on another channel) the DM is rewritten without its
+buttons, with the outcome at the bottom (`decided_message`).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
 from conversations.context import format_date
-from conversations.gather import period_info
+from conversations.gather import local_today, period_info
 from conversations.render import money
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
-from models.tables import BillingPeriod, Commitment, Invoice, Person, Project
+from models.review import REVIEWED, changes_since_review, last_event, status_words, times_sent
+from models.tables import (
+    BillingPeriod,
+    Commitment,
+    Invoice,
+    InvoiceStatus,
+    Person,
+    Project,
+    as_utc,
+)
 
-from .blocks import SlackMessage, section
+from .blocks import Block, SlackMessage, button, lines_table, section, split, totals_fields
 from .outbox import queue_message
-from .text import escape
+from .review_modal import ReviewRef
+from .text import cut, escape
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+
+APPROVE, NOTED, RETURN = "review:approve", "review:noted", "review:return"
+
+
+def marker(invoice_id: int, stamp: int) -> str:
+    """The Message-ID of the DM's last message (the one with the buttons)."""
+    return f"<slack-sent-{invoice_id}-{stamp}@billbot>"
 
 
 def queue_slack_sent_notification(
     session: Session, *, invoice: Invoice, settings: Settings
 ) -> OutboundMessage | None:
-    """Queue a DM to the commitment's administrator about the sent `invoice`; None when
-    Slack is off, the administrator has no Slack user id, or it was queued already."""
+    """Queue the review DM about the sent `invoice` to its commitment's administrator; None
+    when Slack is off, the administrator has no Slack user id, or it was queued already."""
     commitment = session.get(Commitment, invoice.commitment_id)
     admin = (
         session.get(Person, commitment.administrator_id)
@@ -37,32 +61,107 @@ def queue_slack_sent_notification(
         not settings.slack.configured
         or commitment is None
         or admin is None
+        or admin.id is None
         or not admin.slack_user_id
+        or invoice.id is None
     ):
         return None
-    stamp = invoice.sent_at.isoformat() if invoice.sent_at else "unsent"
-    marker = f"<slack-sent-{invoice.id}-{stamp}@billbot>"
+    stamp = times_sent(session, invoice)
+    last_id = marker(invoice.id, stamp)
     if session.exec(
-        select(OutboundMessage).where(col(OutboundMessage.message_id) == marker)
+        select(OutboundMessage).where(col(OutboundMessage.message_id) == last_id)
     ).first():
         return None
     project = session.get(Project, commitment.project_id)
     period = session.get(BillingPeriod, invoice.period_id)
     sender = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None
-    due = invoice_figures(session, invoice).summary.current_payment_due
+    figures = invoice_figures(session, invoice)
+    changes = changes_since_review(session, invoice)
     who = sender.name if sender else "A contact"
     when = f"{period_info(period).label}" if period else ""
     text = (
         f"{who} sent invoice {invoice.number} for {commitment.number} {commitment.title}"
-        f"{' on ' + project.name if project else ''}, {when}: current payment due {money(due)}."
+        f"{' on ' + project.name if project else ''}, {when}{' again' if changes else ''}: "
+        f"current payment due {money(figures.summary.current_payment_due)}."
     )
     if invoice.sent_at:
         text += f" Sent {format_date(invoice.sent_at.date())}; it is now under review."
-    row = queue_message(
-        session,
-        person=admin,
-        message=SlackMessage(text, [section(escape(text))]),
-        kind="notification",
-    )
-    row.message_id = marker
-    return row
+    blocks: list[Block] = [section(escape(text))]
+    if changes:
+        listed = "\n".join(f"• {escape(change)}" for change in changes)
+        blocks.append(section(cut(f"*What changed since your review:*\n{listed}", 3000)))
+    blocks += lines_table(figures.lines)
+    blocks.append(totals_fields(figures.summary))
+    actions = [review_buttons(ReviewRef(invoice.id, stamp, admin.id), invoice, summary=text)]
+    rows = [
+        queue_message(session, person=admin, message=message, kind="notification")
+        for message in split(blocks, actions, notification=text)
+    ]
+    rows[-1].message_id = last_id
+    return rows[-1]
+
+
+def review_buttons(ref: ReviewRef, invoice: Invoice, *, summary: str) -> Block:
+    approve = button("Approve", APPROVE, ref.value(), "primary")
+    approve["confirm"] = {
+        "title": {"type": "plain_text", "text": f"Approve {cut(invoice.number, 80)}?"},
+        "text": {"type": "mrkdwn", "text": cut(escape(summary), 300)},
+        "confirm": {"type": "plain_text", "text": "Approve"},
+        "deny": {"type": "plain_text", "text": "Not yet"},
+    }
+    return {
+        "type": "actions",
+        "block_id": "review",
+        "elements": [
+            approve,
+            button("Approve as noted", NOTED, ref.value()),
+            button("Return for revision", RETURN, ref.value(), "danger"),
+        ],
+    }
+
+
+def decided_message(session: Session, ref: ReviewRef) -> SlackMessage | None:
+    """The review DM as it stands once decided: its blocks without the buttons, and what
+    happened; None when the invoice still waits for this sending's review."""
+    invoice = session.get(Invoice, ref.invoice_id)
+    row = session.exec(
+        select(OutboundMessage).where(
+            col(OutboundMessage.message_id) == marker(ref.invoice_id, ref.stamp)
+        )
+    ).first()
+    if invoice is None or row is None:
+        return None
+    outcome = outcome_text(session, invoice, ref)
+    if outcome is None:
+        return None
+    data = json.loads(row.payload or "{}")
+    kept = [block for block in data.get("blocks") or [] if block.get("type") != "actions"]
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(escape(outcome), 3000)}]}
+    return SlackMessage(str(data.get("text") or row.body_text), [*kept, note])
+
+
+def outcome_text(session: Session, invoice: Invoice, ref: ReviewRef) -> str | None:
+    """`Approved by Jane Doe on Nov 20, 2026 (slack). Amount certified: $10,935.00.`; or
+    that a newer sending replaced this one; None while this sending waits for review."""
+    status = InvoiceStatus(invoice.status)
+    newer = times_sent(session, invoice) != ref.stamp
+    if status == InvoiceStatus.under_review and not newer:
+        return None
+    if newer and status not in REVIEWED:
+        return "Sent again since: review it from the newer message."
+    event = last_event(session, invoice)
+    who = session.get(Person, event.by_person_id) if event and event.by_person_id else None
+    commitment = session.get(Commitment, invoice.commitment_id)
+    project = session.get(Project, commitment.project_id) if commitment else None
+    text = status_words(status).capitalize()
+    if who is not None and event is not None:
+        day = local_today(as_utc(event.at), project.timezone if project else None)
+        text += f" by {who.name} on {format_date(day)}" + (
+            f" ({event.channel})" if event.channel else ""
+        )
+    if status == InvoiceStatus.revise_and_resubmit and event and event.note:
+        return f"{text}: {event.note}."
+    if status in (InvoiceStatus.approved, InvoiceStatus.approved_as_noted):
+        certified = invoice_figures(session, invoice).summary.current_payment_due
+        return f"{text}. Amount certified: {money(certified)}."
+    return f"{text}."

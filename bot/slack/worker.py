@@ -25,7 +25,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.review import review_service
 from bot.settings import Settings
+from conversations.review_service import ReviewService
 from conversations.service import SentHook, utc_now
 from models.attachments import DEFAULT_LIMITS
 from models.tables import Invoice
@@ -35,6 +37,7 @@ from .errors import SlackError, slack_call
 from .events import Events
 from .interactions import Interactions
 from .notify import queue_slack_sent_notification
+from .review import ReviewActions
 from .sender import SlackSender
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class SlackWorker:
         poll_seconds: float = 5.0,
         file_shared_delay: float = 2.0,
         on_sent: SentHook | None = None,
+        reviews: ReviewService | None = None,
     ) -> None:
         self.settings = settings
         self.client = make_client(settings)
@@ -92,6 +96,10 @@ class SlackWorker:
             poke=self.poke,
             file_shared_delay=file_shared_delay,
             on_sent=on_sent or self._notify_on_slack,
+        )
+        # The process's one ReviewService (`bot.runtime`); built here when run on its own.
+        self.reviews = reviews or review_service(
+            engine, settings, on_sent=on_sent or self._notify_on_slack, clock=clock
         )
         self.sender = SlackSender(engine, self.client)
         self.events = Events(self.channel)
@@ -114,6 +122,7 @@ class SlackWorker:
         )
         self.events.register(app)
         Interactions(self.channel).register(app)
+        ReviewActions(self.channel, self.reviews).register(app)
         return app
 
     @property

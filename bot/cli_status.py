@@ -1,0 +1,112 @@
+"""`billbot status --period KEY [--json]` (DESIGN §4, §6): the period board in the terminal.
+
+Registered in `bot.cli`; the data is `models.board`, heavy imports stay inside the command.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from models.board import Board, BoardRow
+
+HEADINGS = (
+    "Commitment",
+    "Contact",
+    "Invited",
+    "Reminders",
+    "Status",
+    "Invoice",
+    "Payment due",
+    "Last activity",
+)
+RIGHT = frozenset({"Payment due"})
+TITLE_WIDTH = 24
+
+
+def status(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="Billing period key, e.g. nov.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list (one per row).")] = (
+        False
+    ),
+) -> None:
+    """The period's board: one row per commitment and contact — invited (when, which
+    channels), reminders sent, status, amount this period, last activity."""
+    from bot.cli import fail, open_database
+    from models.board import BoardError, board_json, period_board
+    from models.db import session_scope
+
+    with open_database(ctx) as engine, session_scope(engine) as session:
+        try:
+            found = period_board(session, period_key=period)
+        except BoardError as exc:
+            fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(board_json(found), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_board(found))
+
+
+def render_board(board: Board) -> str:
+    """The board as a heading, a summary line, an aligned table and what the columns mean."""
+    from conversations.context import PeriodInfo, format_date
+
+    info = PeriodInfo(board.period_id, board.start, board.end, board.billing_date, board.due_date)
+    zone = board.zone
+    lines = [
+        f"{board.project} · {info.label} ({board.period_key}) · billing date "
+        f"{format_date(board.billing_date)} · due {format_date(board.due_date)}",
+        board.summary() + ".",
+        "",
+    ]
+    if not board.rows:
+        return "\n".join([*lines, "No commitments on this project."])
+    rows = [HEADINGS, *(_cells(row, zone) for row in board.rows)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADINGS))]
+    for number, row in enumerate(rows):
+        cells = [
+            cell.rjust(widths[i]) if HEADINGS[i] in RIGHT else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    lines += [
+        "",
+        "Payment due: the invoice's current payment due (G702 line 8). "
+        f"Times are {board.timezone} time.",
+    ]
+    return "\n".join(lines)
+
+
+def _cells(row: BoardRow, zone: ZoneInfo) -> tuple[str, ...]:
+    from models.money import format_dollars
+
+    title = row.title if len(row.title) <= TITLE_WIDTH else row.title[: TITLE_WIDTH - 1] + "…"
+    invited = "not invited"
+    if row.invited_at:
+        invited = f"{_when(row.invited_at, zone)} {'+'.join(row.channels)}"
+    reminders = str(row.reminders)
+    if row.last_reminder_at:
+        reminders += f" (last {_when(row.last_reminder_at, zone)[:10]})"
+    return (
+        f"{row.commitment} {title}",
+        row.contact or "(no invoice contact)",
+        invited,
+        reminders,
+        row.status_words,
+        row.invoice or "",
+        format_dollars(row.current_payment_due) if row.current_payment_due is not None else "",
+        _when(row.last_activity, zone) if row.last_activity else "",
+    )
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"

@@ -1,0 +1,96 @@
+"""The period board on an administrator's App Home (DESIGN §6): each open period of their
+projects at a glance — a summary line, then one line per commitment and contact — within
+the blocks the Home tab has left (`billbot status` shows the whole of a longer one)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from conversations.context import PeriodInfo, format_date
+from conversations.render import money
+from models.board import Board, BoardRow
+
+from .blocks import SECTION_CHARS, Block, header, section
+from .text import cut, escape
+
+
+def board_blocks(boards: Sequence[Board], *, budget: int) -> list[Block]:
+    """The boards in at most `budget` blocks."""
+    blocks: list[Block] = [header("Billing board")]
+    if not boards:
+        blocks.append(section("No billing period of your projects is open right now."))
+        return blocks
+    for board in boards:
+        info = PeriodInfo(
+            board.period_id, board.start, board.end, board.billing_date, board.due_date
+        )
+        zone = board.zone
+        head = (
+            f"*{escape(board.project)} · {info.label}* — billing date "
+            f"{format_date(board.billing_date)}, due {format_date(board.due_date)}\n"
+            f"{escape(board.summary())}."
+        )
+        pieces = [head, *_row_chunks(board.rows, zone)]
+        room = budget - len(blocks) - 1  # one for the closing context
+        if room <= 0:
+            break
+        if len(pieces) > room:
+            shown = pieces[: max(room - 1, 1)]
+            rest = f"_More rows: run `billbot status --period {escape(board.period_key)}`._"
+            pieces = [*shown, rest]
+        blocks += [section(piece) for piece in pieces]
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": "Amounts are each invoice's current payment due (G702 line 8). "
+                    "`billbot status --period KEY` prints the whole board.",
+                }
+            ],
+        }
+    )
+    return blocks[:budget]
+
+
+def _row_chunks(rows: Sequence[BoardRow], zone: ZoneInfo) -> list[str]:
+    """The rows as mrkdwn lines, grouped into sections under Slack's 3000 characters."""
+    chunks: list[str] = []
+    current = ""
+    for row in rows:
+        line = cut(_row(row, zone), 600)
+        if current and len(current) + len(line) + 1 > SECTION_CHARS:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _row(row: BoardRow, zone: ZoneInfo) -> str:
+    """`• SC-007 Electrical — Sam Sparks: *under review* · INV-0042 · $14,715.00 due · invited
+    Nov 2 (email, slack) · 2 reminders · last activity Nov 20`."""
+    who = escape(row.contact) if row.contact else "_no invoice contact_"
+    parts = [f"• *{escape(row.commitment)}* {escape(row.title)} — {who}: *{row.status_words}*"]
+    if row.invoice:
+        parts.append(escape(row.invoice))
+    if row.current_payment_due is not None:
+        parts.append(f"{money(row.current_payment_due)} due")
+    if row.invited_at:
+        parts.append(f"invited {_day(row.invited_at, zone)} ({', '.join(row.channels)})")
+    else:
+        parts.append("not invited")
+    if row.reminders:
+        parts.append(f"{row.reminders} reminder{'s' if row.reminders != 1 else ''}")
+    if row.last_activity:
+        parts.append(f"last activity {_day(row.last_activity, zone)}")
+    return " · ".join(parts)
+
+
+def _day(moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%b} {local.day}"

@@ -1,0 +1,286 @@
+"""The administrator's review on Slack (DESIGN §6): the buttons of the review DM and its modals.
+
+    Approve              ack -> ReviewService.review -> the answer in the DM's thread, and
+                         the DM rewritten without buttons, with the outcome (chat.update)
+    Approve as noted     ack -> views.open: this period's amount per line, and a note
+    Return for revision  ack -> views.open: a reject box and a reason per line
+
+Every click is acknowledged first; a modal page's validation (nothing ticked, not an amount,
+over-billing) is the one answer computed before its ack (`response_action: errors`), and the
+review itself runs after it, through the process's one `ReviewService`. A refusal — not an
+administrator, no longer under review (answered by email first, or a race), an older sending
+of the invoice — is told in the DM's thread (or in the clicker's own DM when the DM was not
+theirs) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlmodel import Session
+
+from conversations.review_service import ReviewService
+from conversations.types import Reply, ReplyKind, StepName
+from models.db import session_scope
+from models.review import Decision, ReviewKind, ReviewRefused, check_reviewable, times_sent
+from models.review_lines import ReviewLine, adjustment_problems, review_lines
+from models.tables import Commitment, Invoice, Person
+
+from .channel import SlackChannel
+from .errors import SlackCallError, slack_call
+from .notify import APPROVE, NOTED, RETURN, decided_message
+from .outbox import SlackOutbox
+from .review_modal import (
+    NOTED_CALLBACK,
+    RETURN_CALLBACK,
+    Page,
+    ReviewRef,
+    adjustments,
+    carried_forward,
+    is_last_amounts_page,
+    noted_view,
+    pick_errors,
+    picked,
+    read_amounts,
+    reasons_view,
+    return_errors,
+    return_view,
+    returned_lines,
+    too_much_to_carry,
+)
+
+log = logging.getLogger(__name__)
+NO_CHANGE = "No amount differs from the contact's: change at least one line, or use Approve."
+
+
+class ReviewActions:
+    def __init__(self, channel: SlackChannel, reviews: ReviewService) -> None:
+        self.ch = channel
+        self.reviews = reviews
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(APPROVE)(self.on_approve)
+        app.action(NOTED)(self.on_open)
+        app.action(RETURN)(self.on_open)
+        app.view(RETURN_CALLBACK)(self.on_return)
+        app.view(NOTED_CALLBACK)(self.on_noted)
+
+    # -- the buttons --------------------------------------------------------------------------
+
+    async def on_approve(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        ref = ReviewRef.from_action(str(action.get("value") or ""), body)
+        if ref is not None:
+            self.ch.spawn(self._approve(body["user"]["id"], ref))
+
+    async def _approve(self, user: str, ref: ReviewRef) -> None:
+        person = await self._reviewer(user)
+        if person is None:
+            return
+        if await asyncio.to_thread(self._still_current, person, ref):
+            await self.decide(person, ref, Decision(ReviewKind.approve))
+        else:
+            await self._rewrite(ref)
+
+    async def on_open(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        ref = ReviewRef.from_action(str(action.get("value") or ""), body)
+        if ref is not None:
+            trigger = str(body.get("trigger_id") or "")
+            self.ch.spawn(self._open(body["user"]["id"], trigger, ref, action["action_id"]))
+
+    async def _open(self, user: str, trigger_id: str, ref: ReviewRef, which: str) -> None:
+        person = await self._reviewer(user)
+        if person is None:
+            return
+        form = await asyncio.to_thread(self._form, person, ref)
+        if form is None:  # refused: the DM loses its buttons if they no longer apply
+            await self._rewrite(ref)
+            return
+        heading, lines = form
+        if which == RETURN:
+            view = return_view(ref, heading, lines)
+        else:
+            view = noted_view(Page(ref, "amounts", heading), lines)
+        await self.ch.open_modal(trigger_id, view)
+
+    # -- the modals ---------------------------------------------------------------------------
+
+    async def on_return(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        page = Page.load(view.get("private_metadata") or "")
+        if page.kind == "pick":
+            chosen = picked(view)
+            errors = pick_errors(chosen)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+            else:
+                await ack(response_action="update", view=reasons_view(page, chosen))
+            return
+        reasons = returned_lines(page, view)
+        if not reasons:
+            await ack(response_action="errors", errors=return_errors(view))
+            return
+        await ack()
+        decision = Decision(ReviewKind.reject, reasons=reasons)
+        self.ch.spawn(self._decide_as(body["user"]["id"], page.ref, decision))
+
+    async def on_noted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        page = Page.load(view.get("private_metadata") or "")
+        answer, decision = await asyncio.to_thread(self._amounts_page, page, view)
+        await ack(**answer)
+        if decision is not None:
+            self.ch.spawn(self._decide_as(body["user"]["id"], page.ref, decision))
+
+    def _amounts_page(
+        self, page: Page, view: dict[str, Any]
+    ) -> tuple[dict[str, Any], Decision | None]:
+        """The ack of an amounts page (errors, the next page, or closing) and, on the last
+        page, the decision; over-billing is checked by the rule `review_invoice` applies."""
+        with Session(self.ch.engine) as session:
+            invoice = session.get(Invoice, page.ref.invoice_id)
+            if invoice is None:
+                return {}, None
+            lines = review_lines(session, invoice)
+            amounts = read_amounts(view, lines)
+            problems = adjustment_problems(session, invoice, amounts.changed)
+        errors = amounts.errors | {f"amt:{line}": text for line, text in problems.items()}
+        first = next((f"amt:{line.number}" for line in lines), "note")
+        if not errors and not is_last_amounts_page(page, lines):
+            following = carried_forward(page, amounts)
+            if too_much_to_carry(following):
+                errors[first] = "Too many changed lines to carry to the next page."
+            else:
+                return {"response_action": "update", "view": noted_view(following, lines)}, None
+        changed = adjustments(page, amounts)
+        if not errors and not changed:
+            errors[first] = NO_CHANGE
+        if errors:
+            return {"response_action": "errors", "errors": errors}, None
+        decision = Decision(ReviewKind.approve_as_noted, note=amounts.note, adjustments=changed)
+        return {}, decision
+
+    # -- deciding ------------------------------------------------------------------------------
+
+    async def _decide_as(self, user: str, ref: ReviewRef, decision: Decision) -> None:
+        person = await self._reviewer(user)
+        if person is not None:
+            await self.decide(person, ref, decision)
+
+    async def decide(self, person: Person, ref: ReviewRef, decision: Decision) -> None:
+        """Review through the process's `ReviewService`; the answer goes to the DM's thread,
+        and the DM loses its buttons once the invoice is no longer waiting for this sending."""
+        assert person.id is not None
+        result = await asyncio.to_thread(
+            self.reviews.review,
+            invoice_id=ref.invoice_id,
+            reviewer_id=person.id,
+            decision=decision,
+            channel="slack",
+            reply=self._answer_to(person, ref),
+        )
+        self.ch.poke()
+        if result.outcome is not None or (
+            result.refused is not None and result.refused.code == "not-under-review"
+        ):
+            await self._rewrite(ref)
+
+    async def _rewrite(self, ref: ReviewRef) -> None:
+        """The DM without its buttons, with the outcome, once they no longer apply."""
+        if not ref.channel or not ref.ts:
+            return
+        message = await asyncio.to_thread(self._decided, ref)
+        if message is None:
+            return
+        try:
+            with slack_call("chat.update"):
+                await self.ch.client.chat_update(
+                    channel=ref.channel, ts=ref.ts, text=message.text, blocks=message.blocks
+                )
+        except SlackCallError as exc:  # the answer in the thread says it all the same
+            log.warning("slack: review DM %s not updated: %s", ref.ts, exc)
+
+    def _decided(self, ref: ReviewRef) -> Any:
+        with Session(self.ch.engine) as session:
+            return decided_message(session, ref)
+
+    # -- who, and whether they may --------------------------------------------------------------
+
+    async def _reviewer(self, user: str) -> Person | None:
+        """The clicker as a person (asking Slack for their email if need be); a stranger is
+        told they are not known, and None is returned."""
+        person = await self.ch.known(user)
+        if person is None:
+            person = await self.ch.person(user)  # a refusal goes to their own DM
+        return person if person is not None and person.id is not None else None
+
+    def _answer_to(self, person: Person, ref: ReviewRef) -> SlackOutbox:
+        """The DM's thread when the DM was the clicker's; else their own DM."""
+        if person.id == ref.admin_id:
+            return SlackOutbox(channel=ref.channel, thread_ts=ref.ts)
+        return SlackOutbox()
+
+    def _form(self, person: Person, ref: ReviewRef) -> tuple[str, list[ReviewLine]] | None:
+        """The modal's heading and lines; None when the clicker was told why not."""
+        with Session(self.ch.engine) as session:
+            invoice = session.get(Invoice, ref.invoice_id)
+            commitment = session.get(Commitment, invoice.commitment_id) if invoice else None
+            if invoice is None or commitment is None:
+                return None
+            refusal = self._refusal(session, invoice, commitment, person, ref)
+            if refusal is None:
+                heading = f"{invoice.number} · {commitment.number} {commitment.title}"
+                return heading, review_lines(session, invoice)
+        self._tell(person, ref, refusal)
+        return None
+
+    def _still_current(self, person: Person, ref: ReviewRef) -> bool:
+        """False (and the clicker told) when the DM is about an older sending of an invoice
+        that was sent again since; the rest is `ReviewService`'s to decide."""
+        with Session(self.ch.engine) as session:
+            invoice = session.get(Invoice, ref.invoice_id)
+            if invoice is None:
+                return False
+            refusal = _older_sending(session, invoice, ref)
+        if refusal is not None:
+            self._tell(person, ref, refusal)
+            return False
+        return True
+
+    def _refusal(
+        self,
+        session: Session,
+        invoice: Invoice,
+        commitment: Commitment,
+        person: Person,
+        ref: ReviewRef,
+    ) -> str | None:
+        older = _older_sending(session, invoice, ref)
+        if older is not None:
+            return older
+        try:
+            check_reviewable(session, invoice=invoice, reviewer=person, commitment=commitment)
+        except ReviewRefused as refused:
+            return refused.message
+        return None
+
+    def _tell(self, person: Person, ref: ReviewRef, text: str) -> None:
+        with session_scope(self.ch.engine) as session:
+            reply = Reply(text, ReplyKind.error, StepName.done)
+            self._answer_to(person, ref).queue(session, None, person, (reply,))
+        self.ch.poke()
+
+
+def _older_sending(session: Session, invoice: Invoice, ref: ReviewRef) -> str | None:
+    if invoice.status != "under_review" or times_sent(session, invoice) == ref.stamp:
+        return None
+    return (
+        f"This message is about an earlier sending of invoice {invoice.number}; it was sent "
+        "again since. Please review it from the newest message, which shows what changed. "
+        "Nothing was changed."
+    )
+
+
+__all__ = ["ReviewActions"]

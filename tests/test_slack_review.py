@@ -1,0 +1,390 @@
+"""The administrator's review on Slack (DESIGN §6), on the Slack emulator with signed requests:
+Approve, Return for revision and Approve as noted from the review DM, the contact told in
+their own thread, validation errors in the ack, refusals, and the App Home board."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.slack.notify import APPROVE, NOTED, RETURN
+from conversations.service import ConversationService, MemoryOutbox
+from conversations.types import Turn
+from models.db import session_scope
+from models.review import Decision, ReviewKind, history
+from models.tables import CommitmentContact, Invoice
+from tests.slack_emulator import SlackEmulator, validate_blocks, validate_view, view_submission
+from tests.test_slack_flow import invoice_of as find_invoice
+from tests.test_slack_support import NOW, Harness, has_button, ids, invite, person, running
+
+pytestmark = pytest.mark.servers
+
+
+def invoice_of(engine: Engine, commitment: str) -> Invoice:
+    found = find_invoice(engine, commitment)
+    assert found is not None
+    return found
+
+
+def inputs(view: dict[str, Any]) -> list[str]:
+    return [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+
+
+def last_note(engine: Engine, commitment: str) -> str | None:
+    with Session(engine) as session:
+        return history(session, invoice_of(engine, commitment))[-1]["note"]
+
+
+def steps(engine: Engine, commitment: str) -> list[tuple[Any, ...]]:
+    with Session(engine) as session:
+        found = history(session, invoice_of(engine, commitment))
+    return [(h["from"], h["to"], h["by"], h["channel"]) for h in found]
+
+
+def in_thread(h: Harness, user: str, thread_ts: str) -> list[dict[str, Any]]:
+    return [m for m in h.messages(user) if m.get("thread_ts") == thread_ts]
+
+
+def as_it_is_now(h: Harness, user: str, message: dict[str, Any]) -> dict[str, Any]:
+    return next(m for m in h.messages(user) if m["ts"] == message["ts"])
+
+
+def context_text(message: dict[str, Any]) -> str:
+    return " ".join(
+        e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]
+    )
+
+
+async def sent_by_sam(h: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Sam's invite thread and Jane's review DM, once Sam sent INV-0042 on Slack."""
+    invite(h, "sam", "sc7")
+    await h.settle()
+    [invite_dm] = h.messages("U0SAM")
+    await h.click("U0SAM", invite_dm, "start")
+    await h.say("U0SAM", "INV-0042\n1: 50%\n2: 3 units\nsend", thread_ts=invite_dm["ts"])
+    assert "Sent INV-0042" in h.messages("U0SAM")[-1]["text"]
+    review_dm = h.messages("U0JANE")[-1]
+    assert has_button(review_dm, APPROVE), review_dm["text"]
+    return invite_dm, review_dm
+
+
+def checked(line: str, reason: str | None = None) -> dict[str, Any]:
+    """A return modal's values ticking `line` (with a reason)."""
+    box = {"text": {"type": "plain_text", "text": "Return this line"}, "value": "return"}
+    values: dict[str, Any] = {
+        f"ret:{line}": {"pick": {"type": "checkboxes", "selected_options": [box]}}
+    }
+    if reason is not None:
+        values[f"why:{line}"] = {"value": reason}
+    return values
+
+
+async def test_approve_by_button_tells_the_contact_the_amount_certified(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, review_dm = await sent_by_sam(h)
+        assert "Sam Sparks sent invoice INV-0042 for SC-007 Electrical" in review_dm["text"]
+        assert validate_blocks(review_dm["blocks"], surface="message") == []
+        assert (await h.click("U0JANE", review_dm, APPROVE)).status == 200
+
+        [answer] = in_thread(h, "U0JANE", review_dm["ts"])
+        assert "Invoice INV-0042 (SC-007 Electrical) is approved" in answer["text"]
+        assert "Amount certified (current payment due): $14,715.00" in answer["text"]
+        updated = as_it_is_now(h, "U0JANE", review_dm)
+        assert not has_button(updated, APPROVE) and not has_button(updated, RETURN)
+        assert "Approved by Jane Doe on Nov 20, 2026 (slack)" in context_text(updated)
+        assert "Amount certified: $14,715.00." in context_text(updated)
+
+        told = in_thread(h, "U0SAM", thread["ts"])[-1]["text"]
+        assert "Jane Doe approved invoice INV-0042 for SC-007 Electrical." in told
+        assert "Amount certified (current payment due): $14,715.00." in told
+        assert h.pending_or_failed() == []
+    assert steps(engine, "sc7")[-1] == ("under_review", "approved", "Jane Doe", "slack")
+
+
+async def test_return_one_line_with_a_reason_then_the_resubmission_shows_what_changed(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, review_dm = await sent_by_sam(h)
+        await h.click("U0JANE", review_dm, RETURN)
+        [modal] = slack_emulator.modals("review_return")
+        assert validate_view(modal) == []
+        assert inputs(modal) == ["ret:1", "why:1", "ret:2", "why:2"]
+        assert "2 · Panels — $12,600.00 this period" in modal["blocks"][3]["label"]["text"]
+
+        nothing = await h.interact(view_submission(user="U0JANE", view=modal, values={}))
+        assert nothing.json["response_action"] == "errors"
+        assert list(nothing.json["errors"]) == ["ret:1"]
+        assert invoice_of(engine, "sc7").status == "under_review"
+
+        values = checked("2", "only 2 panels are set") | {"why:1": {"value": ""}}
+        done = await h.interact(view_submission(user="U0JANE", view=modal, values=values))
+        assert done.status == 200 and not done.json  # the modal closes
+        assert invoice_of(engine, "sc7").status == "revise_and_resubmit"
+
+        [answer] = in_thread(h, "U0JANE", review_dm["ts"])
+        assert "Returned invoice INV-0042 (SC-007 Electrical) for revision" in answer["text"]
+        assert "line 2: only 2 panels are set" in answer["text"]
+        updated = as_it_is_now(h, "U0JANE", review_dm)
+        assert not has_button(updated, APPROVE)
+        assert "Returned for revision by Jane Doe" in context_text(updated)
+
+        told = in_thread(h, "U0SAM", thread["ts"])[-1]["text"]
+        assert "Jane Doe returned invoice INV-0042 for revision" in told
+        assert "Line 2 (Panels): only 2 panels are set" in told
+        assert "Line 1 was approved and stays as it is." in told
+        assert "Line 2 (Panels), 2 of 2" in told  # asks that line only
+
+        await h.say("U0SAM", "2: 2 units\nsend", thread_ts=thread["ts"])
+        again = h.messages("U0JANE")[-1]
+        assert again["ts"] != review_dm["ts"] and has_button(again, APPROVE)
+        assert "sent invoice INV-0042 for SC-007 Electrical" in again["text"]
+        changed = again["blocks"][1]["text"]["text"]
+        assert "What changed since your review" in changed
+        assert "Line 2: $12,600.00 -&gt; $8,400.00 (returned: only 2 panels are set)" in changed
+        await h.click("U0JANE", again, APPROVE)
+        assert "Amount certified: $10,935.00." in context_text(as_it_is_now(h, "U0JANE", again))
+    assert steps(engine, "sc7") == [
+        ("draft", "under_review", "Sam Sparks", "slack"),
+        ("under_review", "revise_and_resubmit", "Jane Doe", "slack"),
+        ("revise_and_resubmit", "under_review", "Sam Sparks", "slack"),
+        ("under_review", "approved", "Jane Doe", "slack"),
+    ]
+
+
+async def test_approve_as_noted_validates_amounts_in_the_ack(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, review_dm = await sent_by_sam(h)
+        await h.click("U0JANE", review_dm, NOTED)
+        [modal] = slack_emulator.modals("review_noted")
+        assert validate_view(modal) == []
+        amounts = {
+            b["block_id"]: b["element"]["initial_value"]
+            for b in modal["blocks"]
+            if b["block_id"].startswith("amt:")
+        }
+        assert amounts == {"amt:1": "3,750.00", "amt:2": "12,600.00"}
+        assert "at most $33,600.00" in modal["blocks"][2]["label"]["text"]
+
+        note = "two panels were set, not three"
+        wrong = await h.submit("U0JANE", modal, {"amt:1": "lots", "amt:2": "$40,000", "note": note})
+        assert wrong.json["response_action"] == "errors"
+        errors = wrong.json["errors"]
+        assert set(errors) == {"amt:1", "amt:2"}
+        assert "is not an amount" in errors["amt:1"]
+        assert "at most $33,600.00 remains" in errors["amt:2"]
+        same = await h.submit("U0JANE", modal, {**amounts, "note": note})
+        assert "No amount differs" in same.json["errors"]["amt:1"]
+        assert invoice_of(engine, "sc7").status == "under_review"
+
+        done = await h.submit("U0JANE", modal, {"amt:1": "3,750.00", "amt:2": "8400", "note": note})
+        assert done.status == 200 and not done.json
+        assert invoice_of(engine, "sc7").status == "approved_as_noted"
+        told = in_thread(h, "U0SAM", thread["ts"])[-1]["text"]
+        assert "Line 2 (Panels): you billed $12,600.00 this period; approved $8,400.00." in told
+        updated = as_it_is_now(h, "U0JANE", review_dm)
+        assert "Approved as noted by Jane Doe" in context_text(updated)
+    assert steps(engine, "sc7")[-1][1:] == ("approved_as_noted", "Jane Doe", "slack")
+
+
+async def test_someone_who_is_not_an_administrator_is_refused_and_nothing_changes(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        _, review_dm = await sent_by_sam(h)
+        await h.click("U0OLIVE", review_dm, APPROVE)
+        await h.click("U0OLIVE", review_dm, RETURN)
+        assert slack_emulator.modals("review_return") == []
+        told = [m["text"] for m in h.messages("U0OLIVE")]
+        assert len(told) == 2 and all("Olive Stone is not one" in t for t in told), told
+        assert all("Nothing was changed." in t for t in told)
+        assert in_thread(h, "U0JANE", review_dm["ts"]) == []  # nothing posted in Jane's DM
+        assert has_button(as_it_is_now(h, "U0JANE", review_dm), APPROVE)
+
+        await h.click("U0NOBODY", review_dm, APPROVE)
+        assert "I don't know you yet" in h.messages("U0NOBODY")[-1]["text"]
+    assert invoice_of(engine, "sc7").status == "under_review"
+    assert len(steps(engine, "sc7")) == 1
+
+
+async def test_clicking_after_the_invoice_was_reviewed_by_email_says_its_status(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        _, review_dm = await sent_by_sam(h)
+        jane = person(engine, "jane")
+        assert jane.id is not None
+        by_email = h.worker.reviews.review(
+            invoice_id=invoice_of(engine, "sc7").id or 0,
+            reviewer_id=jane.id,
+            decision=Decision(ReviewKind.approve),
+            channel="email",
+        )
+        assert by_email.outcome is not None
+        await h.click("U0JANE", review_dm, RETURN)  # no modal: it is not under review
+        assert slack_emulator.modals("review_return") == []
+        assert not has_button(as_it_is_now(h, "U0JANE", review_dm), RETURN)
+        await h.click("U0JANE", review_dm, APPROVE)  # a client showing the old message
+        answers = [m["text"] for m in in_thread(h, "U0JANE", review_dm["ts"])]
+        assert len(answers) == 2
+        assert all("is approved (reviewed by Jane Doe)" in a for a in answers), answers
+        assert all("Nothing was changed." in a for a in answers)
+        updated = as_it_is_now(h, "U0JANE", review_dm)
+        assert not has_button(updated, APPROVE)
+        assert "Approved by Jane Doe on Nov 20, 2026 (email)" in context_text(updated)
+    assert [s[3] for s in steps(engine, "sc7")] == ["slack", "email"]
+
+
+async def test_the_buttons_of_an_earlier_sending_do_not_review_the_resubmission(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, first = await sent_by_sam(h)
+        jane = person(engine, "jane").id or 0
+        returned = h.worker.reviews.review(
+            invoice_id=invoice_of(engine, "sc7").id or 0,
+            reviewer_id=jane,
+            decision=Decision(ReviewKind.reject, reasons={"2": "count"}),
+            channel="email",
+        )
+        assert returned.outcome is not None
+        await h.say("U0SAM", "2: 2 units\nsend", thread_ts=thread["ts"])
+        second = h.messages("U0JANE")[-1]
+        assert second["ts"] != first["ts"] and has_button(second, APPROVE)
+
+        await h.click("U0JANE", first, APPROVE)  # the first DM still showed its buttons
+        [told] = in_thread(h, "U0JANE", first["ts"])
+        assert "earlier sending of invoice INV-0042" in told["text"]
+        assert invoice_of(engine, "sc7").status == "under_review"
+        assert "Sent again since" in context_text(as_it_is_now(h, "U0JANE", first))
+        assert has_button(as_it_is_now(h, "U0JANE", second), APPROVE)
+
+
+async def sent_by_max(h: Harness) -> dict[str, Any]:
+    """Max's SC-009 (120 lines) sent with 10% on every line; Jane's review DM."""
+    max_ = person(h.engine, "max")
+    assert max_.id is not None
+    service = ConversationService(
+        h.engine, outbox=MemoryOutbox(), clock=lambda: NOW, on_sent=h.worker.channel.turns.on_sent
+    )
+    key = ids(h.engine, "sc9")
+    result = service.handle(
+        person_id=max_.id,
+        turn=Turn(text="MV-101\nall 10%\nsend", channel="slack"),
+        commitment_id=key[0],
+        period_id=key[1],
+    )
+    assert invoice_of(h.engine, "sc9").status == "under_review", result.replies[0].text
+    await h.settle()
+    review_dm = h.messages("U0JANE")[-1]
+    assert "MV-101" in review_dm["text"] and has_button(review_dm, RETURN)
+    assert all(validate_blocks(m["blocks"], surface="message") == [] for m in h.messages("U0JANE"))
+    return review_dm
+
+
+async def test_a_long_commitment_is_returned_from_a_pick_list_then_reasons(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        review_dm = await sent_by_max(h)
+        await h.click("U0JANE", review_dm, RETURN)
+        [pick] = slack_emulator.modals("review_return")
+        assert validate_view(pick) == []
+        [select_block] = [b for b in pick["blocks"] if b["type"] == "input"]
+        groups = select_block["element"]["option_groups"]
+        assert [len(g["options"]) for g in groups] == [100, 20]
+        none = await h.interact(view_submission(user="U0JANE", view=pick, values={}))
+        assert list(none.json["errors"]) == ["pick"]
+
+        options = {o["value"]: o for g in groups for o in g["options"]}
+        chosen = [options["7"], options["110"]]
+        values = {"pick": {"lines": {"type": "multi_static_select", "selected_options": chosen}}}
+        page = await h.interact(view_submission(user="U0JANE", view=pick, values=values))
+        assert page.json["response_action"] == "update"
+        reasons = page.json["view"]
+        assert validate_view(reasons) == []
+        assert inputs(reasons) == ["why:7", "why:110"]
+        filled = {"why:7": {"value": "no delivery ticket"}, "why:110": {"value": ""}}
+        done = await h.interact(view_submission(user="U0JANE", view=reasons, values=filled))
+        assert done.status == 200 and not done.json
+    assert invoice_of(engine, "sc9").status == "revise_and_resubmit"
+    assert last_note(engine, "sc9") == "line 7: no delivery ticket; line 110: no reason given"
+
+
+async def test_approve_as_noted_pages_through_a_long_commitment(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        review_dm = await sent_by_max(h)
+        await h.click("U0JANE", review_dm, NOTED)
+        [first] = slack_emulator.modals("review_noted")
+        assert validate_view(first) == []
+        assert len(inputs(first)) == 90 and "note" not in inputs(first)
+        assert first["submit"]["text"] == "Next page"
+        over = await h.submit("U0JANE", first, {"amt:5": "$9,500"})
+        # line 5: $1,000 billed in October, so 10% to date is nothing this period
+        assert "at most $9,000.00 remains" in over.json["errors"]["amt:5"]
+        page = await h.submit("U0JANE", first, {"amt:5": "500"})
+        second = page.json["view"]
+        assert validate_view(second) == []
+        assert inputs(second)[0] == "amt:91" and inputs(second)[-2:] == ["amt:120", "note"]
+        done = await h.submit("U0JANE", second, {"amt:120": "0", "note": "per site walk"})
+        assert done.status == 200 and not done.json
+    assert invoice_of(engine, "sc9").status == "approved_as_noted"
+    note = last_note(engine, "sc9")
+    assert note == "line 5: $0.00 -> $500.00; line 120: $1,000.00 -> $0.00; per site walk"
+
+
+async def test_app_home_shows_an_administrator_the_board_and_a_contact_their_billing(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        await sent_by_sam(h)
+        await h.event(app_home_opened("U0JANE"))
+        [home] = slack_emulator.views_published("U0JANE")
+        assert validate_view(home) == []
+        text = view_text(home)
+        assert "Billing board" in text and "Your billing" not in text
+        assert "Harbor Tower · November 2026" in text
+        assert "2 commitments: 1 not started, 1 under review" in text
+        sc7 = "*SC-007* Electrical — Sam Sparks: *under review* · INV-0042 · $14,715.00 due"
+        assert sc7 in text
+        # dates of rows written on the real clock (the invitation, inbound messages)
+        invited = r"\$14,715\.00 due · invited \w{3} \d{1,2} \(slack\) · last activity \w{3} \d"
+        assert re.search(invited, text), text
+        assert "*SC-009* Low voltage — Max Volt: *not started* · not invited" in text
+
+        commitment_id, jane = ids(engine, "sc9")[0], person(engine, "jane").id or 0
+        with session_scope(engine) as session:  # Jane bills SC-009 too: she sees both
+            session.add(CommitmentContact(commitment_id=commitment_id, person_id=jane))
+        await h.event(app_home_opened("U0JANE"))
+        both = view_text(slack_emulator.views_published("U0JANE")[-1])
+        assert "Your billing" in both and "SC-009 Low voltage" in both and "Billing board" in both
+
+        await h.event(app_home_opened("U0SAM"))
+        sam = view_text(slack_emulator.views_published("U0SAM")[-1])
+        assert "Your billing" in sam and "Billing board" not in sam
+
+
+def app_home_opened(user: str) -> dict[str, Any]:
+    from tests.slack_emulator import app_home_opened_event
+
+    return app_home_opened_event(user=user, channel=f"D{user}")
+
+
+def view_text(view: dict[str, Any]) -> str:
+    texts = []
+    for block in view["blocks"]:
+        if isinstance(block.get("text"), dict):
+            texts.append(block["text"]["text"])
+        texts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
+    return "\n".join(str(t) for t in texts)
