@@ -150,6 +150,11 @@ FLOW = Flow(
 
 def step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     """One turn of the conversation: the new state and the replies. Pure; never raises on input."""
+    new_state, replies = _step(state, turn, ctx)
+    return new_state, [replace(reply, language=ctx.language) for reply in replies]
+
+
+def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     if state.commitment_id is None or state.step == StepName.choose:
         return choose(state, turn, ctx)
     if _locked(state, ctx):

@@ -27,6 +27,11 @@ _ENGLISH = re.compile(
 _ACCENTS = re.compile(r"[áéíóúñ¿¡]", re.IGNORECASE)
 
 
+def written_in(text: str) -> str | None:
+    """The language `text` is clearly written in, when it is not English (`es`), else None."""
+    return "es" if looks_spanish(text) else None
+
+
 def looks_spanish(text: str) -> bool:
     """Whether `text` is clearly written in Spanish."""
     sample = text[:4000]

@@ -18,10 +18,11 @@ from decimal import Decimal
 
 from conversations.text import normalize
 from conversations.vocabulary import is_pleasantry
+from models.i18n import N_
 from models.money import AmountError, parse_amount
 from models.review import Decision, ReviewKind
 
-ANSWER_FORMS = (
+ANSWER_FORMS = N_(
     "To review it, reply with one of:\n"
     "- `approve` (add a note on the next line if you like)\n"
     "- `approve as noted`, then this period's amount for the lines you change, one per line, "

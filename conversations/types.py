@@ -98,3 +98,4 @@ class Reply:
     field_errors: tuple[FieldError, ...] = ()
     title: str = ""  # a short heading (email subject suffix, Slack header)
     footer: str = ""  # text shown after the tables (the question, at the review)
+    language: str = "en"  # what it is written in: channels word their tables the same way

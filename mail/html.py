@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from conversations.plaintext import G702_LABELS, as_text
+from conversations.plaintext import G702_LABELS, as_text, line_columns
 from conversations.render import change_orders_note, money
 from conversations.types import Reply
 from models.billing import G702Summary, LineFigures
+from models.i18n import ENGLISH, Words, words
 from models.money import ZERO, format_units
 
 CELL = "padding:3px 8px;border-bottom:1px solid #ddd;"
@@ -44,14 +45,11 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int])
     return f'<table style="{TABLE}">{thead}<tbody>{body}</tbody></table>'
 
 
-def lines_html(lines: Sequence[LineFigures]) -> str:
+def lines_html(lines: Sequence[LineFigures], _: Words = ENGLISH) -> str:
     """The G703 rows of a reply."""
     any_unit = any(line.is_unit for line in lines)
     any_stored = any(not line.is_unit for line in lines)
-    header = ["#", "Description", "Previous"]
-    header += ["Qty this period"] if any_unit else []
-    header += ["This period"] + (["Stored"] if any_stored else [])
-    header += ["% to date", "Retainage held", "Released"]
+    header = line_columns(lines, _)
     rows = []
     for line in lines:
         row = [line.number, line.description, money(line.previous_value)]
@@ -70,21 +68,22 @@ def lines_html(lines: Sequence[LineFigures]) -> str:
     return table(header, rows, set(range(2, len(header))))
 
 
-def totals_html(totals: G702Summary) -> str:
+def totals_html(totals: G702Summary, _: Words = ENGLISH) -> str:
     """The G702 summary as a two-column table."""
     values = totals.as_dict()
-    rows = [[label, money(values[key])] for key, label in G702_LABELS]
+    rows = [[_(label), money(values[key])] for key, label in G702_LABELS]
     return table((), rows, {1})
 
 
 def reply_html(reply: Reply) -> str:
     """One engine reply: its text, tables and footer."""
+    _ = words(reply.language)
     parts = [paragraphs(reply.text)]
     if reply.lines:
-        parts.append(lines_html(reply.lines))
-        parts.append(paragraphs(change_orders_note(reply.lines)))
+        parts.append(lines_html(reply.lines, _))
+        parts.append(paragraphs(change_orders_note(reply.lines, _)))
     if reply.totals is not None:
-        parts.append(f"<p></p>{totals_html(reply.totals)}")
+        parts.append(f"<p></p>{totals_html(reply.totals, _)}")
     if reply.footer:
         parts.append(paragraphs(reply.footer))
     return "".join(parts)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
+from conversations.language import written_in
 from conversations.parse import parse
 from conversations.review_answers import ANSWER_FORMS, read_review
 from conversations.review_service import ReviewService
@@ -28,24 +29,23 @@ from mail.inbound import InboundMail, parse_mail
 from mail.notify import queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
 from mail.review import ReviewerOutbox, contact_email_outbox
-from mail.routing import Refusal, ReviewRoute, Route, route_mail
+from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
 from mail.template import TEMPLATE_READ, filled_in, sent_template, template_left_text
 from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
 from models.db import session_scope
+from models.i18n import N_, words
 from models.invitation import find_invitation
 from models.outbox import RefusalNotice, inbound_seen
 from models.tables import Invoice, Person
 
 log = logging.getLogger(__name__)
 
-SORRY = (
+SORRY = N_(
     "Sorry, something went wrong on our side while reading your message, so nothing was "
     "changed. Please send it again in a while; if it keeps happening, tell the project's "
     "invoice administrator."
 )
-
-
-UNCLEAR_REVIEW = f"I couldn't tell what you decided, so nothing was changed.\n\n{ANSWER_FORMS}"
+UNCLEAR_REVIEW = N_("I couldn't tell what you decided, so nothing was changed.")
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,8 @@ class Intake:
             with session_scope(self.engine) as session:
                 reviewer = session.get(Person, route.reviewer.id)
                 assert reviewer is not None
-                text = (
-                    f"I couldn't tell what you decided, so nothing was changed.\n\n{ANSWER_FORMS}"
-                )
+                _ = words(reviewer.language)
+                text = f"{_(UNCLEAR_REVIEW)}\n\n{_(ANSWER_FORMS)}"
                 reply.queue(session, None, reviewer, (Reply(text, ReplyKind.reprompt),))
             return IntakeResult("processed", "review unclear", mail.external_id)
         result = self.reviews.review(
@@ -219,10 +218,11 @@ class Intake:
         filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)
         if not filled:
             return mail.text, None
+        _ = words(route.person.language or written_in(mail.text))
         parsed = parse(mail.text)
         if parsed.answers or parsed.invoice_number:
-            return mail.text, template_left_text(filled)
-        return "\n".join([mail.text, *filled]).strip(), TEMPLATE_READ
+            return mail.text, template_left_text(filled, _)
+        return "\n".join([mail.text, *filled]).strip(), _(TEMPLATE_READ)
 
     def _store_attachments(self, mail: InboundMail) -> tuple[list[AttachmentRef], list[str]]:
         stored: list[AttachmentRef] = []
@@ -244,7 +244,12 @@ class Intake:
                 notes.append(exc.message)
             except OSError as exc:
                 log.error("cannot store %s: %s", item.filename, exc)
-                notes.append(f"{item.filename} could not be saved; please send it again later.")
+                notes.append(
+                    words(None)(
+                        "{file} could not be saved; please send it again later.",
+                        file=item.filename,
+                    )
+                )
         return stored, notes
 
     def _record(
@@ -256,6 +261,8 @@ class Intake:
             session.add(record.row(None, now))
             session.flush()
             if answer and mail.sender and self._first_today(session, mail.sender, now):
+                if answer == SORRY:
+                    answer = speaker(session, mail)(SORRY)
                 self._answer(session, mail, answer)
         return IntakeResult(outcome, reason, mail.external_id)
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from conversations.context import Context, format_date
 from conversations.gather import build_context, find_invoice
-from conversations.render import including, money
+from conversations.render import first_name, including, money
 from mail.calendar import BillingEvent, billing_calendar
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailSettings, domain, secret_bytes
@@ -25,13 +25,14 @@ from mail.html import document, paragraphs, table, text_table
 from mail.template import TEMPLATE_MARKER
 from mail.tokens import make_token, reply_address
 from models.attachments import store_bytes
+from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import format_quantity, format_unit_price
 from models.outbox import OutboundMessage
-from models.tables import BillingPeriod, Commitment, Company, Person, Project
+from models.tables import BillingPeriod, Commitment, Company, Person, Project, label_of
 
-HOW_TO = (
+HOW_TO = N_(
     "How to answer: reply to this email and fill in the template below. For each line write "
     "one of: 45% (total progress to date), +10% (progress this period), 30 units (quantity "
     "this period), $4,500 (value this period), done (100% complete) or skip (nothing this "
@@ -39,13 +40,13 @@ HOW_TO = (
     "send the invoice for review at once; without it you get a review to check first."
 )
 SOV_HEADER = (
-    "#",
-    "Description",
-    "Quantity",
-    "Unit price",
-    "Scheduled value",
-    "Previous",
-    "Remaining",
+    N_("#"),
+    N_("Description"),
+    N_("Quantity"),
+    N_("Unit price"),
+    N_("Scheduled value"),
+    N_("Previous"),
+    N_("Remaining"),
 )
 
 
@@ -57,18 +58,27 @@ class InviteEmail:
     template: str  # the answer template, as the text shows it
 
 
-def invite_subject(project_name: str, administrator_name: str) -> str:
+def invite_subject(project_name: str, administrator_name: str, _: Words = ENGLISH) -> str:
     """`Harbor Tower: Jane Doe has invited you to bill.` (the subject DESIGN §3 fixes)."""
-    return f"{project_name}: {administrator_name} has invited you to bill."
+    return _(
+        "{project}: {admin} has invited you to bill.",
+        project=project_name,
+        admin=administrator_name,
+    )
 
 
 def invitation_subject(session: Session, invitation: Invitation, fallback: str) -> str:
-    """The subject of the invite of `invitation` (replies keep it, with `Re: `)."""
+    """The subject of the invite of `invitation` (replies keep it, with `Re: `), in the
+    invited person's language."""
     commitment = session.get(Commitment, invitation.commitment_id)
     project = session.get(Project, commitment.project_id) if commitment else None
     admin_id = commitment.administrator_id if commitment else None
     admin = session.get(Person, admin_id) if admin_id else None
-    return invite_subject(project.name if project else "Billing", admin.name if admin else fallback)
+    person = session.get(Person, invitation.person_id)
+    _ = words(person.language if person else None)
+    return invite_subject(
+        project.name if project else "Billing", admin.name if admin else fallback, _
+    )
 
 
 def sov_rows(ctx: Context) -> list[list[str]]:
@@ -98,9 +108,11 @@ def sov_rows(ctx: Context) -> list[list[str]]:
 
 
 def answer_template(ctx: Context) -> str:
+    _ = ctx.words
     number = ctx.invoice.number if ctx.invoice else ctx.suggested_number or "INV-0001"
-    lines = [f"Invoice number: {number}"] + [f"{terms.number}: " for terms in ctx.lines]
-    return "\n".join([*lines, "send"])
+    label = _("Invoice number")
+    lines = [f"{label}: {number}"] + [f"{terms.number}: " for terms in ctx.lines]
+    return "\n".join([*lines, _("send")])
 
 
 def compose_invite(
@@ -119,27 +131,36 @@ def compose_invite(
     )
     ctx = build_context(session, person=person, ledger=ledger, invoice=invoice, now=now)
     assert ctx.commitment is not None and ctx.period is not None
+    _ = ctx.words
     admin = ctx.commitment.administrator_name or sender
-    subject = invite_subject(ctx.commitment.project_name, admin)
-    greeting = f"Hi {person.name.split()[0] if person.name.strip() else 'there'},"
-    invited = (
-        f"{admin} has invited you to bill {commitment.number} {commitment.title}"
-        f"{f' ({vendor.name})' if vendor else ''} on {ctx.commitment.project_name} "
-        f"for {ctx.period.label}.\n"
-        f"Billing date: {format_date(period.billing_date)}. "
-        f"Due date: {format_date(period.due_date)}."
+    subject = invite_subject(ctx.commitment.project_name, admin, _)
+    greeting = _("Hi {name},", name=first_name(person.name, _))
+    invited = _(
+        "{admin} has invited you to bill {commitment}{vendor} on {project} for {period}.",
+        admin=admin,
+        commitment=label_of(commitment),
+        vendor=" (" + vendor.name + ")" if vendor else "",
+        project=ctx.commitment.project_name,
+        period=ctx.period.label,
+    )
+    invited += "\n" + _(
+        "Billing date: {billing_date}. Due date: {due_date}.",
+        billing_date=format_date(period.billing_date),
+        due_date=format_date(period.due_date),
     )
     intro = "\n\n".join(part for part in (greeting, lead, invited) if part)
     rows = sov_rows(ctx)
     template = answer_template(ctx)
-    sov_text = text_table([list(SOV_HEADER), *rows], {0, 1})
-    text = "\n\n".join([intro, "Schedule of values:", sov_text, HOW_TO, TEMPLATE_MARKER, template])
+    header = [_(heading) for heading in SOV_HEADER]
+    sov_text = text_table([header, *rows], {0, 1})
+    schedule, how_to, marker = _("Schedule of values"), _(HOW_TO), _(TEMPLATE_MARKER)
+    text = "\n\n".join([intro, f"{schedule}:", sov_text, how_to, marker, template])
     template_html = escape(template)
     html = document(
         paragraphs(intro)
-        + "<p><b>Schedule of values</b></p>"
-        + table(SOV_HEADER, rows, {2, 3, 4, 5, 6})
-        + paragraphs(HOW_TO)
+        + f"<p><b>{escape(schedule)}</b></p>"
+        + table(header, rows, {2, 3, 4, 5, 6})
+        + paragraphs(how_to)
         + f'<pre style="background:#f6f6f6;padding:8px;">{template_html}</pre>'
     )
     return InviteEmail(subject=subject, text=text + "\n", html=html, template=template)

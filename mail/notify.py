@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from conversations.context import format_date
 from conversations.gather import period_info
 from conversations.plaintext import totals_table
+from conversations.render import first_name
 from conversations.review_answers import ANSWER_FORMS
 from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
 from mail.config import MailEnvironment, domain, secret_bytes
@@ -23,12 +24,13 @@ from mail.review import review_address, review_token
 from mail.tokens import make_token, reply_address
 from models.attachments import human_size, store_bytes
 from models.conversation import Conversation
+from models.i18n import ENGLISH, Words, words
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage, OutboxStatus, message_exists
 from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
 from models.review import changes_since_review, times_sent
-from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project
+from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project, label_of
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +48,21 @@ def sent_message_id(
 
 
 def invoice_pdf(
-    session: Session, invoice: Invoice, settings: MailEnvironment
+    session: Session, invoice: Invoice, settings: MailEnvironment, _: Words = ENGLISH
 ) -> tuple[tuple[FileRef, ...], str]:
     """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it."""
     try:
         document_data = invoice_document(session, invoice)
-        digest, _ = store_bytes(settings.attachments_dir, render_invoice_pdf(document_data))
+        digest, _size = store_bytes(settings.attachments_dir, render_invoice_pdf(document_data))
     except (TotalsMismatchError, OSError) as exc:
         log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
-        return (), f"The PDF could not be made ({exc}); run `billbot export {invoice.id}`."
+        return (), _(
+            "The PDF could not be made ({error}); run `billbot export {invoice}`.",
+            error=exc,
+            invoice=invoice.id,
+        )
     attachment = FileRef(pdf_filename(document_data), "application/pdf", digest)
-    return (attachment,), "The G702/G703 application is attached as a PDF."
+    return (attachment,), _("The G702/G703 application is attached as a PDF.")
 
 
 def queue_sent_notification(
@@ -76,30 +82,51 @@ def queue_sent_notification(
     period = session.get(BillingPeriod, invoice.period_id)
     sender = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None
     assert project is not None and period is not None
+    _ = words(admin.language)
     label = f"{commitment.number} {commitment.title}"
     changes = changes_since_review(session, invoice)
-    again = " again" if changes else ""
-    intro = (
-        f"{sender.name if sender else 'The invoice contact'} sent invoice {invoice.number} for "
-        f"{label} on {project.name} for {period_info(period).label} for your review{again}."
-    )
+    values = {
+        "who": sender.name if sender else _("The invoice contact"),
+        "number": invoice.number,
+        "commitment": label,
+        "project": project.name,
+        "period": period_info(period).label,
+    }
     if changes:
-        intro += "\n\nWhat changed since your review:\n" + "\n".join(f"- {c}" for c in changes)
+        intro = _(
+            "{who} sent invoice {number} for {commitment} on {project} for {period} for your "
+            "review again.",
+            **values,
+        )
+        intro += "\n\n" + _("What changed since your review:") + "\n"
+        intro += "\n".join(f"- {c}" for c in changes)
+    else:
+        intro = _(
+            "{who} sent invoice {number} for {commitment} on {project} for {period} for your "
+            "review.",
+            **values,
+        )
     files = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
     listed = "\n".join(f"- {a.filename} ({human_size(a.size)})" for a in files)
-    attached = f"Their attachments:\n{listed}" if files else "They attached no files."
+    attached = _("Their attachments:") + f"\n{listed}" if files else _("They attached no files.")
     summary = invoice_figures(session, invoice).summary
-    attachments, closing = invoice_pdf(session, invoice, settings)
-    text = "\n\n".join([intro, totals_table(summary), attached, closing, ANSWER_FORMS]) + "\n"
+    attachments, closing = invoice_pdf(session, invoice, settings, _)
+    forms = _(ANSWER_FORMS)
+    text = "\n\n".join([intro, totals_table(summary, _), attached, closing, forms]) + "\n"
     html = document(
         paragraphs(intro)
-        + totals_html(summary)
-        + paragraphs(attached + "\n\n" + closing + "\n\n" + ANSWER_FORMS)
+        + totals_html(summary, _)
+        + paragraphs(attached + "\n\n" + closing + "\n\n" + forms)
     )
     envelope = Envelope(
         recipient=admin.email,
         recipient_name=admin.name,
-        subject=f"{project.name}: {label} invoice {invoice.number} was sent for review",
+        subject=_(
+            "{project}: {commitment} invoice {number} was sent for review",
+            project=project.name,
+            commitment=label,
+            number=invoice.number,
+        ),
         reply_to=review_address(settings, invoice.id, admin.id),
         references=(message_id,),
         auto_submitted=AUTO_GENERATED,
@@ -121,13 +148,14 @@ def queue_contact_confirmation(
         return None
     mail = settings.mail
     assert mail.address and invoice.id is not None
-    invitation, _ = get_or_create_invitation(
+    invitation, _new = get_or_create_invitation(
         session,
         commitment_id=invoice.commitment_id,
         period_id=invoice.period_id,
         person_id=contact.id,
         expires_at=now + timedelta(days=mail.token_days),
     )
+    _ = words(contact.language)
     assert invitation.id is not None
     token = make_token(secret_bytes(mail), invitation.id)
     message_id = f"<{token}.confirm-{invoice.id}-{times_sent(session, invoice)}@{domain(mail)}>"
@@ -137,25 +165,38 @@ def queue_contact_confirmation(
     period = session.get(BillingPeriod, invoice.period_id)
     admin = session.get(Person, commitment.administrator_id or 0)
     assert project is not None and period is not None
-    label = f"{commitment.number} {commitment.title}"
-    reviewer = admin.name if admin else "the invoice administrator"
-    first = contact.name.split()[0] if contact.name.strip() else "there"
-    intro = (
-        f"Hi {first},\n\nYour invoice {invoice.number} for {label} on {project.name} for "
-        f"{period_info(period).label} was sent to {reviewer} for review on "
-        f"{format_date((invoice.sent_at or now).date())}."
+    reviewer = admin.name if admin else _("the invoice administrator")
+    intro = _("Hi {name},", name=first_name(contact.name, _)) + "\n\n"
+    intro += _(
+        "Your invoice {number} for {commitment} on {project} for {period} was sent to {reviewer} "
+        "for review on {date}.",
+        number=invoice.number,
+        commitment=label_of(commitment),
+        project=project.name,
+        period=period_info(period).label,
+        reviewer=reviewer,
+        date=format_date((invoice.sent_at or now).date()),
     )
     summary = invoice_figures(session, invoice).summary
-    attachments, closing = invoice_pdf(session, invoice, settings)
-    after = f"It is locked now; if it needs a change, ask {reviewer} to return it for revision."
-    text = "\n\n".join([intro, totals_table(summary), closing, after]) + "\n"
-    html = document(paragraphs(intro) + totals_html(summary) + paragraphs(closing + "\n\n" + after))
+    attachments, closing = invoice_pdf(session, invoice, settings, _)
+    after = _(
+        "It is locked now; if it needs a change, ask {reviewer} to return it for revision.",
+        reviewer=reviewer,
+    )
+    text = "\n\n".join([intro, totals_table(summary, _), closing, after]) + "\n"
+    html = document(
+        paragraphs(intro) + totals_html(summary, _) + paragraphs(closing + "\n\n" + after)
+    )
     thread = invitation.email_message_id
     subject = invitation_subject(session, invitation, mail.display_name)
+    if thread:
+        subject = f"Re: {subject}"
+    else:
+        subject = _("{project}: invoice {number} sent", project=project.name, number=invoice.number)
     envelope = Envelope(
         recipient=contact.email,
         recipient_name=contact.name,
-        subject=f"Re: {subject}" if thread else f"{project.name}: invoice {invoice.number} sent",
+        subject=subject,
         reply_to=reply_address(mail.address, token),
         in_reply_to=thread,
         references=tuple(ref for ref in (thread, message_id) if ref),
@@ -186,7 +227,7 @@ def attach_document_to_reply(
     reply = session.exec(statement).first()
     if reply is None:
         return False
-    files, _ = invoice_pdf(session, invoice, settings)
+    files, _sentence = invoice_pdf(session, invoice, settings)
     if not files:
         return False
     data = reply.data()

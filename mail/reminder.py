@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from conversations.plaintext import totals_table
-from conversations.render import money
+from conversations.render import first_name, money
 from mail.compose import AUTO_GENERATED, Envelope, queue_email
 from mail.config import MailSettings, domain, secret_bytes
 from mail.html import document, paragraphs, totals_html
 from mail.invite import compose_invite
 from mail.tokens import make_token, reply_address
+from models.i18n import words
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
@@ -51,36 +52,48 @@ def queue_reminder_email(
     assert invitation.id is not None
     token = make_token(secret_bytes(settings), invitation.id)
     invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
+    _ = words(person.language)
     label = f"{commitment.number} {commitment.title}"
-    deadline = reminder.deadline(period.billing_date, period.due_date)
+    deadline = reminder.deadline(period.billing_date, period.due_date, str, _)
     template = ""
     if invoice is not None:
         figures = invoice_figures(session, invoice)
-        first = person.name.split()[0] if person.name.strip() else "there"
-        where = f"{invoice.number} for {label} on {project.name}"
-        state = invoice_state_text(session, invoice)
-        on = "the draft" if invoice.status == InvoiceStatus.draft else "it now"
-        intro = (
-            f"Hi {first},\n\nYour invoice {where} {state}. {deadline}\n\n"
-            f"Current payment due on {on}: {money(figures.summary.current_payment_due)}."
+        due = money(figures.summary.current_payment_due)
+        intro = _("Hi {name},", name=first_name(person.name, _)) + "\n\n"
+        intro += _(
+            "Your invoice {number} for {commitment} on {project} {state}.",
+            number=invoice.number,
+            commitment=label,
+            project=project.name,
+            state=invoice_state_text(session, invoice, _),
         )
-        line = figures.lines[0].number if figures.lines else "1"
-        how = (
-            "To send it for review as it is, reply to this email with the word send. "
-            f"To change it first, reply with the changed lines (for example {line}: 60%) "
-            "and the word send; without send you get the updated draft to check first."
+        intro += f" {deadline}\n\n"
+        if invoice.status == InvoiceStatus.draft:
+            intro += _("Current payment due on the draft: {value}.", value=due)
+        else:
+            intro += _("Current payment due on it now: {value}.", value=due)
+        how = _(
+            "To send it for review as it is, reply to this email with the word send. To change "
+            "it first, reply with the changed lines (for example {line}: 60%) and the word send; "
+            "without send you get the updated draft to check first.",
+            line=figures.lines[0].number if figures.lines else "1",
         )
-        returned = invoice.status == InvoiceStatus.revise_and_resubmit
-        still = "was returned for revision" if returned else "is still a draft"
-        subject = f"Reminder: {project.name}: invoice {invoice.number} {still}"
-        text = "\n\n".join([intro, totals_table(figures.summary), how]) + "\n"
-        html = document(paragraphs(intro) + totals_html(figures.summary) + paragraphs(how))
+        values = {"project": project.name, "number": invoice.number}
+        if invoice.status == InvoiceStatus.revise_and_resubmit:
+            subject = _("Reminder: {project}: invoice {number} was returned for revision", **values)
+        else:
+            subject = _("Reminder: {project}: invoice {number} is still a draft", **values)
+        text = "\n\n".join([intro, totals_table(figures.summary, _), how]) + "\n"
+        html = document(paragraphs(intro) + totals_html(figures.summary, _) + paragraphs(how))
     else:
-        lead = f"A reminder: we have not received your invoice for {label} yet. {deadline}"
-        invite = compose_invite(
-            session, invitation, now=now, sender=settings.display_name, lead=lead
+        lead = _(
+            "A reminder: we have not received your invoice for {commitment} yet.",
+            commitment=label,
         )
-        subject = f"Reminder: {invite.subject}"
+        invite = compose_invite(
+            session, invitation, now=now, sender=settings.display_name, lead=f"{lead} {deadline}"
+        )
+        subject = _("Reminder: {subject}", subject=invite.subject)
         text, html, template = invite.text, invite.html, invite.template
     message_id = f"<{token}.reminder-{reminder.reminder_id}@{domain(settings)}>"
     envelope = Envelope(

@@ -14,16 +14,26 @@ from datetime import datetime
 from sqlmodel import Session
 
 from conversations.gather import candidates, find_invoice, is_contact
+from conversations.language import written_in
+from conversations.render import STATUS_WORDS
 from conversations.service import person_by_email
 from mail.config import MailSettings, secret_bytes
 from mail.inbound import InboundMail
 from mail.invite import invitation_subject
 from mail.tokens import ReviewToken, TokenError, find_tokens, read_any_token
+from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
 from models.review import may_review
-from models.tables import EDITABLE_STATUSES, Commitment, Invoice, Person, Project, as_utc
-
-NOTHING_CHANGED = "Your message was not processed and nothing was changed."
+from models.tables import (
+    EDITABLE_STATUSES,
+    Commitment,
+    Invoice,
+    InvoiceStatus,
+    Person,
+    Project,
+    as_utc,
+    label_of,
+)
 
 
 @dataclass(frozen=True)
@@ -57,24 +67,40 @@ def _ours(address: str, settings: MailSettings) -> bool:
     return got_host == host and got_local.startswith(f"{local}+")
 
 
-def stranger_text(address: str) -> str:
-    return (
-        f"Hello,\n\nthis address answers only the invoice contacts invited to bill, and "
-        f"{address} is not one of them for this invoice. {NOTHING_CHANGED}\n\n"
-        "If you should be billing here, please ask the project's invoice administrator to add "
-        "you as an invoice contact."
+def stranger_text(address: str, _: Words = ENGLISH) -> str:
+    return _(
+        "Hello,\n\nthis address answers only the invoice contacts invited to bill, and "
+        "{address} is not one of them for this invoice. Your message was not processed and "
+        "nothing was changed.\n\nIf you should be billing here, please ask the project's "
+        "invoice administrator to add you as an invoice contact.",
+        address=address or _("your address"),
     )
 
 
-BAD_TOKEN_TEXT = (
-    "Hello,\n\nthe reply address of your message is not valid (it may have been changed). "
-    f"{NOTHING_CHANGED}\n\nPlease answer the original invitation email, or ask the project's "
-    "invoice administrator to invite you again."
-)
-EXPIRED_TEXT = (
-    f"Hello,\n\nthis invitation to bill has expired. {NOTHING_CHANGED}\n\n"
-    "Please ask the project's invoice administrator for a new invitation."
-)
+def bad_token_text(_: Words = ENGLISH) -> str:
+    return _(
+        "Hello,\n\nthe reply address of your message is not valid (it may have been changed). "
+        "Your message was not processed and nothing was changed.\n\nPlease answer the "
+        "original invitation email, or ask the project's invoice administrator to invite you "
+        "again."
+    )
+
+
+def expired_text(_: Words = ENGLISH) -> str:
+    return _(
+        "Hello,\n\nthis invitation to bill has expired. Your message was not processed and "
+        "nothing was changed.\n\nPlease ask the project's invoice administrator for a new "
+        "invitation."
+    )
+
+
+def speaker(session: Session, mail: InboundMail) -> Words:
+    """The words to answer `mail` with: its sender's language if we know them, else the
+    language the message is written in."""
+    person = person_by_email(session, mail.sender) if mail.sender else None
+    if person is not None and person.language:
+        return words(person.language)
+    return words(written_in(f"{mail.subject}\n{mail.text}"))
 
 
 def route_mail(
@@ -107,15 +133,15 @@ def _by_token(
     try:
         found = read_any_token(secret_bytes(settings), token)
     except TokenError:
-        return Refusal("bad-token", BAD_TOKEN_TEXT)
+        return Refusal("bad-token", bad_token_text(speaker(session, mail)))
     if isinstance(found, ReviewToken):
         return _by_review_token(session, mail, found, via=via)
     invitation_id = found.invitation_id
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
-        return Refusal("unknown-invitation", BAD_TOKEN_TEXT)
+        return Refusal("unknown-invitation", bad_token_text(speaker(session, mail)))
     if as_utc(invitation.expires_at) < now:
-        return Refusal("expired-invitation", EXPIRED_TEXT)
+        return Refusal("expired-invitation", expired_text(speaker(session, mail)))
     invited = session.get(Person, invitation.person_id)
     person = invited if invited and invited.email.lower() == mail.sender else None
     if person is None:
@@ -127,7 +153,7 @@ def _by_token(
         ):
             person = other
     if person is None:
-        return Refusal("not-the-contact", stranger_text(mail.sender or "your address"))
+        return Refusal("not-the-contact", stranger_text(mail.sender, speaker(session, mail)))
     locked = _locked(session, invitation)
     if locked is not None:
         return locked
@@ -143,14 +169,15 @@ def _by_review_token(
     invoice = session.get(Invoice, token.invoice_id)
     commitment = session.get(Commitment, invoice.commitment_id) if invoice else None
     if invoice is None or commitment is None:
-        return Refusal("unknown-invoice", BAD_TOKEN_TEXT)
+        return Refusal("unknown-invoice", bad_token_text(speaker(session, mail)))
     named = session.get(Person, token.person_id)
     reviewer = named if named and named.email.lower() == mail.sender else None
     if reviewer is None and mail.sender:
         other = person_by_email(session, mail.sender)
         reviewer = other if other is not None and may_review(session, other, commitment) else None
     if reviewer is None:
-        return Refusal("not-a-reviewer", not_a_reviewer_text(mail.sender, commitment))
+        _ = speaker(session, mail)
+        return Refusal("not-a-reviewer", not_a_reviewer_text(mail.sender, commitment, _))
     project = session.get(Project, commitment.project_id)
     subject = (
         f"{project.name if project else 'Billing'}: {commitment.number} {commitment.title} "
@@ -159,11 +186,12 @@ def _by_review_token(
     return ReviewRoute(reviewer, token.invoice_id, subject, via)
 
 
-def not_a_reviewer_text(address: str, commitment: Commitment) -> str:
-    return (
-        f"Hello,\n\nonly the invoice administrators of {commitment.number} {commitment.title} "
-        f"can review its invoices, and {address or 'your address'} is not one of them. "
-        f"{NOTHING_CHANGED}"
+def not_a_reviewer_text(address: str, commitment: Commitment, _: Words = ENGLISH) -> str:
+    return _(
+        "Hello,\n\nonly the invoice administrators of {commitment} can review its invoices, and "
+        "{address} is not one of them. Your message was not processed and nothing was changed.",
+        commitment=label_of(commitment),
+        address=address or _("your address"),
     )
 
 
@@ -176,20 +204,26 @@ def _locked(session: Session, invitation: Invitation) -> Refusal | None:
     commitment = session.get(Commitment, invitation.commitment_id)
     admin_id = commitment.administrator_id if commitment else None
     admin = session.get(Person, admin_id) if admin_id else None
-    label = f"{commitment.number} {commitment.title}" if commitment else "this commitment"
-    status = str(invoice.status).replace("_", " ")
+    person = session.get(Person, invitation.person_id)
+    _ = words(person.language if person else None)
     return Refusal(
         "invoice-locked",
-        f"Hello,\n\ninvoice {invoice.number} for {label} is {status} and locked, so your "
-        f"message changed nothing.\n\nIf it needs a change, please ask "
-        f"{admin.name if admin else 'the invoice administrator'} to return it for revision.",
+        _(
+            "Hello,\n\ninvoice {number} for {commitment} is {status} and locked, so your "
+            "message changed nothing.\n\nIf it needs a change, please ask {admin} to return it "
+            "for revision.",
+            number=invoice.number,
+            commitment=label_of(commitment),
+            status=_(STATUS_WORDS.get(InvoiceStatus(invoice.status), N_("sent"))),
+            admin=admin.name if admin else _("the invoice administrator"),
+        ),
     )
 
 
 def _by_sender(session: Session, mail: InboundMail, *, now: datetime) -> Route | Refusal:
     person = person_by_email(session, mail.sender) if mail.sender else None
     if person is None or person.id is None:
-        return Refusal("stranger", stranger_text(mail.sender or "your address"))
+        return Refusal("stranger", stranger_text(mail.sender, speaker(session, mail)))
     options = candidates(session, person_id=person.id, now=now)
     if len(options) == 1:
         return Route(person, options[0].commitment_id, options[0].period_id, mail.subject)

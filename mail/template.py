@@ -17,22 +17,24 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from models.i18n import ENGLISH, LANGUAGES, N_, Words, words
 from models.outbox import OutboundMessage
 
-TEMPLATE_MARKER = "---- answer template ----"  # the line above the template in our emails
+TEMPLATE_MARKER = N_("---- answer template ----")  # the line above the template in our emails
+MARKERS = frozenset(words(language)(TEMPLATE_MARKER) for language in LANGUAGES)
 WINDOW = 6  # body lines searched for the next template line (the contact's own lines between)
 _QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 
-TEMPLATE_READ = "I read your answers from the template you filled in, in the quoted email."
+TEMPLATE_READ = N_("I read your answers from the template you filled in, in the quoted email.")
 
 
-def template_left_text(answers: Sequence[str]) -> str:
+def template_left_text(answers: Sequence[str], _: Words = ENGLISH) -> str:
     """The note when a reply has answers on top and a filled-in template below as well."""
-    return (
-        "You also filled in the template in the quoted email below ("
-        + "; ".join(answers)
-        + "). I used the answers you wrote at the top and left the template alone; to use "
-        "those as well, write them at the top of your reply."
+    return _(
+        "You also filled in the template in the quoted email below ({answers}). I used the "
+        "answers you wrote at the top and left the template alone; to use those as well, write "
+        "them at the top of your reply.",
+        answers="; ".join(answers),
     )
 
 
@@ -77,7 +79,7 @@ def filled_in(body: str, template: str) -> tuple[str, ...]:
         return ()
     for start, line in enumerate(lines):
         # A copy begins at its first line, or below our marker when that line was deleted.
-        if slots[0].read(line) is None and not _same(line, TEMPLATE_MARKER):
+        if slots[0].read(line) is None and not any(_same(line, m) for m in MARKERS):
             continue
         answers = _read_copy(lines, start, slots)
         if answers:
@@ -119,7 +121,9 @@ def template_of(row: OutboundMessage) -> str | None:
     kept = row.data().get("answer_template")
     if kept:
         return str(kept)
-    _head, marker, tail = (row.body_text or "").partition(TEMPLATE_MARKER)
+    body = row.body_text or ""
+    marker = next((m for m in MARKERS if m in body), "")
+    _head, marker, tail = body.partition(marker) if marker else (body, "", "")
     if not marker:
         return None
     return tail.strip() or None

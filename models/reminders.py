@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import Select
 from sqlmodel import Field, Session, SQLModel, col
 
+from models.i18n import ENGLISH, Words
 from models.review import line_reviews
 from models.tables import (
     EDITABLE_STATUSES,
@@ -72,44 +73,56 @@ class DueReminder:
     basis: ReminderBasis = ReminderBasis.billing
 
     def deadline(
-        self, billing_date: date, due_date: date, strong: Callable[[str], str] = str
+        self,
+        billing_date: date,
+        due_date: date,
+        strong: Callable[[str], str] = str,
+        _: Words = ENGLISH,
     ) -> str:
         """`The billing date is tomorrow (Nov 25, 2026); invoices are due by Nov 30, 2026.`
         (`strong` marks the words that matter, e.g. Slack's `*bold*`)."""
-        when = strong(when_text(self.offset_days))
+        when = strong(when_text(self.offset_days, _))
         if self.basis == ReminderBasis.due:
-            return f"Invoices are due {when} ({_day(due_date)})."
-        return (
-            f"The billing date is {when} ({_day(billing_date)}); "
-            f"invoices are due by {strong(_day(due_date))}."
+            return _("Invoices are due {when} ({date}).", when=when, date=_day(due_date))
+        return _(
+            "The billing date is {when} ({date}); invoices are due by {due}.",
+            when=when,
+            date=_day(billing_date),
+            due=strong(_day(due_date)),
         )
 
 
-def invoice_state_text(session: Session, invoice: Invoice) -> str:
+def invoice_state_text(session: Session, invoice: Invoice, _: Words = ENGLISH) -> str:
     """`is saved as a draft but has not been sent yet`, or for a returned invoice which lines
     came back and that it has not been sent again."""
     if invoice.status != InvoiceStatus.revise_and_resubmit:
-        return "is saved as a draft but has not been sent yet"
+        return _("is saved as a draft but has not been sent yet")
     returned = [
-        f"line {line}" + (f" ({review.reason})" if review.reason else "")
+        _("line {line} ({reason})", line=line, reason=review.reason)
+        if review.reason
+        else _("line {line}", line=line)
         for line, review in line_reviews(session, invoice).items()
         if review.status == LineReviewStatus.rejected
     ]
-    lines = f": {'; '.join(returned)}" if returned else ""
-    return f"was returned for revision{lines}, and has not been sent again yet"
+    if not returned:
+        return _("was returned for revision, and has not been sent again yet")
+    return _(
+        "was returned for revision: {lines}, and has not been sent again yet",
+        lines="; ".join(returned),
+    )
 
 
 def _day(day: date) -> str:
     return f"{day:%b} {day.day}, {day.year}"
 
 
-def when_text(offset_days: int) -> str:
+def when_text(offset_days: int, _: Words = ENGLISH) -> str:
     """`today`, `tomorrow`, `in 3 days`: how far the billing date is (every channel's words)."""
     if offset_days == 0:
-        return "today"
+        return _("today")
     if offset_days == 1:
-        return "tomorrow"
-    return f"in {offset_days} days"
+        return _("tomorrow")
+    return _("in {count} days", count=offset_days)
 
 
 def project_today(project_timezone: str | None, now: datetime) -> date:

@@ -120,6 +120,11 @@ class Commitment(SQLModel, table=True):
     administrator_id: int | None = Field(default=None, foreign_key="person.id")
 
 
+def label_of(commitment: Commitment | None) -> str:
+    """`SC-007 Electrical`: how people name a commitment."""
+    return f"{commitment.number} {commitment.title}".strip() if commitment else ""
+
+
 class CommitmentContact(SQLModel, table=True):
     """An invoice contact of a commitment (many-to-many)."""
 

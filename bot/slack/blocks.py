@@ -16,6 +16,7 @@ from conversations.plaintext import G702_LABELS
 from conversations.render import change_orders_note, money
 from conversations.types import Choice, Reply, ReplyKind, StepName
 from models.billing import G702Summary, LineFigures
+from models.i18n import ENGLISH, Words, words
 from models.money import format_money, format_units
 
 from .text import chunks, cut, escape
@@ -93,13 +94,13 @@ def code_sections(rows: Sequence[str], head: Sequence[str] = ()) -> list[Block]:
     return blocks
 
 
-def lines_table(lines: Sequence[LineFigures]) -> list[Block]:
+def lines_table(lines: Sequence[LineFigures], _: Words = ENGLISH) -> list[Block]:
     """The G703 rows, compact enough for a phone: #, description, previous, this period,
     % to date, retainage held (and released, when any is)."""
     released = any(line.retainage_released for line in lines)
-    columns = ["#", "Description", "Previous", "This period", "%", "Ret. held"]
+    columns = ["#", _("Description"), _("Previous"), _("This period"), "%", _("Ret. held")]
     if released:
-        columns.append("Released")
+        columns.append(_("Released"))
     rows = [columns]
     for line in lines:
         this = format_money(line.new_value + line.materials_stored)
@@ -124,10 +125,11 @@ def lines_table(lines: Sequence[LineFigures]) -> list[Block]:
     return code_sections(text[1:], head=[text[0], "-" * len(text[0])])
 
 
-def totals_fields(totals: G702Summary) -> Block:
+def totals_fields(totals: G702Summary, _: Words = ENGLISH) -> Block:
     values = totals.as_dict()
     fields = [
-        {"type": "mrkdwn", "text": f"*{label}*\n{money(values[key])}"} for key, label in G702_LABELS
+        {"type": "mrkdwn", "text": f"*{_(label)}*\n{money(values[key])}"}
+        for key, label in G702_LABELS
     ]
     return {"type": "section", "fields": fields}
 
@@ -146,21 +148,22 @@ def reply_choices(reply: Reply, key: tuple[int, int] | None) -> list[Choice]:
     """The reply's buttons, plus `Fill in all lines` wherever lines can be answered."""
     choices = list(reply.choices)
     if key is not None and reply.step in FORM_STEPS and reply.kind != ReplyKind.error:
-        choices.append(Choice("Fill in all lines", FILL_LINES))
+        choices.append(Choice(words(reply.language)("Fill in all lines"), FILL_LINES))
     return choices
 
 
 def render_reply(reply: Reply, key: tuple[int, int] | None = None) -> list[SlackMessage]:
     """The messages that show `reply`; `key` (commitment, period) goes into the buttons."""
+    _ = words(reply.language)
     blocks: list[Block] = []
     if reply.title:
         blocks.append(header(reply.title))
     blocks += text_sections(reply.text)
     if reply.lines:
-        blocks += lines_table(reply.lines)
-        blocks += text_sections(change_orders_note(reply.lines))
+        blocks += lines_table(reply.lines, _)
+        blocks += text_sections(change_orders_note(reply.lines, _))
     if reply.totals is not None:
-        blocks.append(totals_fields(reply.totals))
+        blocks.append(totals_fields(reply.totals, _))
     if reply.footer:
         blocks += text_sections(reply.footer)
     actions = []

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from conversations.gather import is_contact
 from conversations.types import ReplyKind, Turn
+from models.i18n import words
 
 from .blocks import FILL_LINES, TURN, read_value
 from .channel import SlackChannel
@@ -89,7 +90,7 @@ class Interactions:
         if not allowed or not rows:  # the engine says why (not a contact, no lines)
             await self._press(person.id, "status", key, channel, thread)
             return
-        view = page_view(rows, Meta(key[0], key[1], 0, channel, thread))
+        view = page_view(rows, Meta(key[0], key[1], 0, channel, thread), words(person.language))
         self.ch.spawn(self.ch.open_modal(str(body.get("trigger_id")), view))
 
     def _form(self, person_id: int, key: Key) -> tuple[bool, list[LineRow]]:
@@ -127,7 +128,8 @@ class Interactions:
             await ack(response_action="errors", errors=errors)
         elif not last:
             _, rows = await asyncio.to_thread(self._form, person.id, key)
-            await ack(response_action="update", view=page_view(rows, meta_next(meta)))
+            view = page_view(rows, meta_next(meta), words(person.language))
+            await ack(response_action="update", view=view)
         else:
             await ack()
 

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from conversations.context import format_date
 from conversations.gather import period_info
 from conversations.render import including, money
+from models.i18n import ENGLISH, Words, words
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import ZERO, format_money
@@ -42,7 +43,9 @@ def queue_slack_invite(
         return None
     if not (person.slack_user_id or person.email):
         return None
-    message = invite_message(session, commitment=commitment, period=period)
+    message = invite_message(
+        session, commitment=commitment, period=period, _=words(person.language)
+    )
     return queue_message(
         session,
         person=person,
@@ -53,7 +56,7 @@ def queue_slack_invite(
 
 
 def invite_message(
-    session: Session, *, commitment: Commitment, period: BillingPeriod
+    session: Session, *, commitment: Commitment, period: BillingPeriod, _: Words = ENGLISH
 ) -> SlackMessage:
     project = session.get(Project, commitment.project_id)
     admin = (
@@ -62,19 +65,25 @@ def invite_message(
     ledger = load_ledger(session, commitment=commitment, period=period)
     info = period_info(period)
     project_name = project.name if project else ""
-    inviter = admin.name if admin else "Your general contractor"
-    title = f"{project_name}: {inviter} has invited you to bill."
+    inviter = admin.name if admin else _("Your general contractor")
+    title = _("{project}: {admin} has invited you to bill.", project=project_name, admin=inviter)
     label = f"{commitment.number} {commitment.title}".strip()
     terms = [ledger.terms[line.number] for line in ledger.lines]
     histories = [ledger.histories[line.number] for line in ledger.lines]
     contract = sum((t.value for t in terms), ZERO)
     before = sum((h.previous_value for h in histories), ZERO)
-    text = (
-        f"*{escape(label)}* on {escape(project_name)}\n"
-        f"Billing period: *{info.label}* · billing date {format_date(info.billing_date)} · "
-        f"due *{format_date(info.due_date)}*\n"
-        f"{len(terms)} schedule-of-values lines · contract {money(contract)} · "
-        f"billed before {money(before)}"
+    text = _(
+        "*{commitment}* on {project}\nBilling period: *{period}* · billing date {billing_date} · "
+        "due *{due_date}*\n{count} schedule-of-values lines · contract {contract} · billed "
+        "before {before}",
+        commitment=escape(label),
+        project=escape(project_name),
+        period=info.label,
+        billing_date=format_date(info.billing_date),
+        due_date=format_date(info.due_date),
+        count=len(terms),
+        contract=money(contract),
+        before=money(before),
     )
     rows = [
         f"{t.number:>4}  {cut(t.description + including(t.change_orders), 24):<24}  "
@@ -83,15 +92,15 @@ def invite_message(
         for t, h in zip(terms[:MAX_TABLE_LINES], histories, strict=False)
     ]
     if len(terms) > MAX_TABLE_LINES:
-        rows.append(f"… and {len(terms) - MAX_TABLE_LINES} more lines")
-    head = [f"{'#':>4}  {'Description':<24}  {'Scheduled':>14}  {'Billed':>7}"]
+        rows.append(_("… and {count} more lines", count=len(terms) - MAX_TABLE_LINES))
+    head = [f"{'#':>4}  {_('Description'):<24}  {_('Scheduled'):>14}  {_('Billed'):>7}"]
     blocks: list[Block] = [header(title), section(text)]
     blocks += code_sections(rows, head=head)
     key = (commitment.id or 0, period.id or 0)
     blocks.append(
         {
             "type": "actions",
-            "elements": [button("Start invoice", START, button_value("start", key), "primary")],
+            "elements": [button(_("Start invoice"), START, button_value("start", key), "primary")],
         }
     )
     blocks.append(
@@ -100,7 +109,7 @@ def invite_message(
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": (
+                    "text": _(
                         "Press *Start invoice*, or just type your answers here, e.g. "
                         "`INV-0042` then `1: 50%`. Type `help` any time."
                     ),
@@ -108,5 +117,11 @@ def invite_message(
             ],
         }
     )
-    fallback = f"{title} {label}, {info.label} (due {format_date(info.due_date)})."
+    fallback = _(
+        "{title} {commitment}, {period} (due {due_date}).",
+        title=title,
+        commitment=label,
+        period=info.label,
+        due_date=format_date(info.due_date),
+    )
     return SlackMessage(fallback, blocks)

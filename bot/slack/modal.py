@@ -20,6 +20,7 @@ from conversations.store import load_state
 from conversations.types import FieldError
 from models.billing import LineEntry, LineHistory, LineTerms
 from models.conversation import Conversation
+from models.i18n import ENGLISH, N_, Words
 from models.ledger import load_ledger
 from models.money import ZERO, format_dollars, format_quantity
 from models.tables import BillingPeriod, Commitment, Invoice
@@ -30,7 +31,7 @@ from .text import cut
 CALLBACK = "fill_lines"
 LINES_PER_PAGE = 40
 BLOCKS_PER_PAGE = 90  # Slack allows 100 in a modal
-HINT = (
+HINT = N_(
     "Answer like in chat: `45%` (total to date), `+10%` (this period), `30 LF`, `$4,500`, "
     "`done` or `skip`. Leave a line empty to answer it later."
 )
@@ -155,18 +156,18 @@ def paginate(rows: Sequence[LineRow]) -> list[list[LineRow]]:
     return pages if pages[0] else []
 
 
-def page_view(rows: Sequence[LineRow], meta: Meta) -> dict[str, Any]:
+def page_view(rows: Sequence[LineRow], meta: Meta, _: Words = ENGLISH) -> dict[str, Any]:
     """The modal showing page `meta.page` of the commitment's lines."""
     pages = paginate(rows)
     page = min(meta.page, len(pages) - 1)
     shown = pages[page]
     first = sum(len(p) for p in pages[:page]) + 1
     last = first + len(shown) - 1
-    where = f"Lines {first}–{last} of {len(rows)}" + (
-        f" (page {page + 1} of {len(pages)})" if len(pages) > 1 else ""
-    )
+    where = _("Lines {first}–{last} of {count}", first=first, last=last, count=len(rows))
+    if len(pages) > 1:
+        where += " " + _("(page {page} of {pages})", page=page + 1, pages=len(pages))
     blocks: list[Block] = [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{where}.* {HINT}"}]}
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{where}.* {_(HINT)}"}]}
     ]
     for row in shown:
         blocks.append(
@@ -174,16 +175,20 @@ def page_view(rows: Sequence[LineRow], meta: Meta) -> dict[str, Any]:
                 f"line:{row.number}",
                 row.label,
                 row.initial,
-                "e.g. 45%, 30 units, $4,500, done, skip",
+                _("e.g. 45%, 30 units, $4,500, done, skip"),
             )
         )
         if row.retainage_held:
             blocks.append(
                 _input(
                     f"ret:{row.number}",
-                    f"{row.number} · retainage released (held {row.retainage_held})",
+                    _(
+                        "{line} · retainage released (held {held})",
+                        line=row.number,
+                        held=row.retainage_held,
+                    ),
                     row.initial_released,
-                    "e.g. $500 or all",
+                    _("e.g. $500 or all"),
                 )
             )
     more = page < len(pages) - 1
@@ -191,9 +196,9 @@ def page_view(rows: Sequence[LineRow], meta: Meta) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CALLBACK,
         "private_metadata": meta.dump(page),
-        "title": {"type": "plain_text", "text": "Fill in all lines"},
-        "submit": {"type": "plain_text", "text": "Next page" if more else "Save"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _("Fill in all lines")},
+        "submit": {"type": "plain_text", "text": _("Next page") if more else _("Save")},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "blocks": blocks,
     }
 
