@@ -162,7 +162,34 @@ def hostile_answer(rnd: random.Random) -> str:
         return "".join(chr(rnd.randrange(0, 0x3000)) for _ in range(rnd.randrange(1, 40)))
     if kind < 0.93:
         return rnd.choice(["1: ", "", "x"]) + rnd.choice(["9", "5 ", "%", "a,"]) * 50_000
+    if kind < 0.97:  # how people write: words, qualifiers, several answers, Spanish
+        return loose_answer(rnd)
     return "".join(rnd.choice(NUMBERS + UNITS + PREFIXES + WORDS) for _ in range(4))
+
+
+LOOSE_REFS = [
+    *("1: ", "#1 ", "L1 ", "Item 1: ", "Line 2 - ", "línea 2: ", "conduit ", "panels: "),
+    *("ductwork ", "units ", "", "2 "),
+]
+LOOSE_VALUES = [
+    *("forty-five percent", "twenty five", "a hundred percent", "cuarenta y cinco por ciento"),
+    *("veinte unidades", "USD 4,500", "700.00", "n/a", "no change", "nada", "listo", "omitir"),
+    *("one", "ninety-nine pct", "cien por ciento", "sin avance"),
+]
+LOOSE_TAILS = [
+    *("", " complete", " installed", " to date", " this period", " this month", " a la fecha"),
+    *(" este mes", " so far", " total", " thanks", " gracias", " to date this period"),
+    " completo instalado",
+]
+
+
+def loose_answer(rnd: random.Random) -> str:
+    """Answers as people write them, run together on one line or with qualifiers after."""
+    parts = [
+        rnd.choice(LOOSE_REFS) + rnd.choice(LOOSE_VALUES + NUMBERS) + rnd.choice(LOOSE_TAILS)
+        for _ in range(rnd.randrange(1, 4))
+    ]
+    return rnd.choice([" ", ", ", "; "]).join(parts)
 
 
 def hostile_message(rnd: random.Random, answers: int) -> str:
