@@ -373,6 +373,16 @@ async def test_app_home_shows_an_administrator_the_board_and_a_contact_their_bil
         await h.event(app_home_opened("U0SAM"))
         sam = view_text(slack_emulator.views_published("U0SAM")[-1])
         assert "Your billing" in sam and "Billing board" not in sam
+        assert "INV-0042* — SC-007 Electrical" in sam and "under review" in sam
+
+        with session_scope(engine) as session:  # Sam writes Spanish: his Home is in Spanish
+            sam_row = person(engine, "sam")
+            sam_row.language = "es"
+            session.add(sam_row)
+        await h.event(app_home_opened("U0SAM"))
+        sam = view_text(slack_emulator.views_published("U0SAM")[-1])
+        assert "Su facturación" in sam and "Facturas enviadas" in sam and "en revisión" in sam
+        assert "Your billing" not in sam and "under review" not in sam
 
 
 def app_home_opened(user: str) -> dict[str, Any]:

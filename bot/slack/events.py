@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from conversations.types import Turn
+from models.i18n import words
 from models.tables import Person
 
 from .channel import SlackChannel
@@ -142,7 +143,8 @@ class Events:
             options = await asyncio.to_thread(candidates, person_id=person.id)
             sent = await asyncio.to_thread(self.ch.sent_invoices, person.id)
             boards, contact = await asyncio.to_thread(self.ch.boards, person.id)
-            view = home_view(person.name, options, sent, boards, contact=contact)
+            _ = words(person.language)
+            view = home_view(person.name, options, sent, boards, contact=contact, _=_)
         try:
             with slack_call("views.publish"):
                 await self.ch.client.views_publish(user_id=user_id, view=view)

@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 
 from conversations.context import Candidate, format_date
 from conversations.gather import candidate_label
-from conversations.render import STATUS_WORDS
+from conversations.render import STATUS_WORDS, first_name
 from models.board import Board, is_administrator, open_boards
+from models.i18n import ENGLISH, Words
 from models.tables import BillingPeriod, Commitment, CommitmentContact, Invoice, Project
 
 from .blocks import Block, button, button_value, header, section
@@ -65,10 +66,12 @@ def home_view(
     boards: Sequence[Board] | None = None,
     *,
     contact: bool = True,
+    _: Words = ENGLISH,
 ) -> dict[str, Any]:
-    """The Home tab: the contact's part (unless `contact` is False and `boards` are shown),
-    then the administrator's boards in the blocks left."""
-    blocks = _contact_blocks(name, candidates, sent) if contact or boards is None else []
+    """The Home tab, in the person's language: the contact's part (unless `contact` is False
+    and `boards` are shown), then the administrator's boards in the blocks left."""
+    show_contact = contact or boards is None
+    blocks = _contact_blocks(name, candidates, sent, _) if show_contact else []
     if boards is not None:
         if blocks:
             blocks.append({"type": "divider"})
@@ -77,52 +80,38 @@ def home_view(
 
 
 def _contact_blocks(
-    name: str, candidates: Sequence[Candidate], sent: Sequence[tuple[Invoice, str]]
+    name: str, candidates: Sequence[Candidate], sent: Sequence[tuple[Invoice, str]], _: Words
 ) -> list[Block]:
-    blocks: list[Block] = [header("Your billing")]
+    blocks: list[Block] = [header(_("Your billing"))]
     if not candidates:
-        blocks.append(
-            section(
-                escape(
-                    f"Hi {name.split()[0] if name else 'there'}, you have no "
-                    "open billing periods right now."
-                )
-            )
+        greeting = _(
+            "Hi {name}, you have no open billing periods right now.", name=first_name(name, _)
         )
+        blocks.append(section(escape(greeting)))
     for candidate in candidates[:MAX_OPEN]:
         if candidate.invoice_number:
-            status = STATUS_WORDS.get(candidate.status, "a draft") if candidate.status else ""
-            state = f"{candidate.invoice_number} is {status}"
-            label = "Continue"
+            status = _(STATUS_WORDS.get(candidate.status, "a draft")) if candidate.status else ""
+            state = _("{number} is {status}", number=candidate.invoice_number, status=status)
+            label = _("Continue")
         else:
-            state, label = "not started", "Start invoice"
-        text = (
-            f"*{escape(candidate.label)}*\n{escape(state)} · due {format_date(candidate.due_date)}"
-        )
+            state, label = _("not started"), _("Start invoice")
+        due = _("due {date}", date=format_date(candidate.due_date))
+        text = f"*{escape(candidate.label)}*\n{escape(state)} · {escape(due)}"
         block = section(cut(text, 3000))
         key = (candidate.commitment_id, candidate.period_id)
         block["accessory"] = button(label, START, button_value("start", key), "primary")
         blocks.append(block)
     if sent:
-        blocks += [{"type": "divider"}, header("Sent invoices")]
+        blocks += [{"type": "divider"}, header(_("Sent invoices"))]
         rows = [
             f"• *{escape(invoice.number)}* — {escape(label)}: "
-            f"{STATUS_WORDS.get(invoice.status, str(invoice.status))}"
+            f"{_(STATUS_WORDS.get(invoice.status, str(invoice.status)))}"
             for invoice, label in sent
         ]
         blocks.append(section(cut("\n".join(rows), 3000)))
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": (
-                        "Answer in the Messages tab: type `help` for the answer forms, "
-                        "or share files to attach them."
-                    ),
-                }
-            ],
-        }
+    hint = _(
+        "Answer in the Messages tab: type `help` for the answer forms, "
+        "or share files to attach them."
     )
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": hint}]})
     return blocks
