@@ -159,7 +159,7 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
     release_all = False
     pos = 0
     try:
-        text, when = qualified(words_to_numbers(body.strip()))
+        text, when = qualified(lead_in_removed(words_to_numbers(body.strip())))
         while pos < len(text):
             pos = _SEPARATOR.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
@@ -275,6 +275,22 @@ _ANSWER_WORD = re.compile(
     re.IGNORECASE,
 )
 _BARE = re.compile(r"\s*#?\d{1,6}[a-z]?\s*")
+
+
+# Words before an answer that only lead into it: `is 45%`, `is at about 45%`, `~45%`,
+# `está al 45%`, `va en unos 80`. An estimate is billed as written; the reply shows it.
+LEAD_IN = (
+    r"(?:(?:(?:is|are|was|were|now|currently|at|stands\s+at|about|around|roughly|approx"
+    r"|approximately|approx\.|circa|est\.|estimated|es|est[aá]n?|va|van|vamos|en|al|a|como"
+    r"|aprox\.?|aproximadamente|cerca\s+de|unos|unas|alrededor\s+de(?:l)?)\b|[~≈])\s*)+"
+)
+_LEAD_IN = re.compile(LEAD_IN, re.IGNORECASE)
+
+
+def lead_in_removed(text: str) -> str:
+    """`is at about 45%` -> `45%`; text with nothing after the lead-in is left alone."""
+    match = _LEAD_IN.match(text)
+    return text[match.end() :] if match and text[match.end() :].strip() else text
 
 
 def qualified(text: str) -> tuple[str, When | None]:
@@ -398,9 +414,30 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+_THOUSANDS = re.compile(
+    r"(?<![\d.,])(?P<num>\d+(?:\.\d+)?)(?:\s*k|\s+(?:thousand|mil))\b", re.IGNORECASE
+)
+_FRACTIONS = re.compile(
+    r"\b(?:(?P<half>(?:a\s+|one\s+|1\s+|la\s+)?(?:half(?:\s*way)?|mitad)|medio)"
+    r"|(?P<three>(?:three|3|tres)\s+(?:quarters|cuartos|cuartas\s+partes))"
+    r"|(?P<quarter>(?:a\s+|one\s+|1\s+|un\s+)?(?:quarter|cuarto)))\b(?:\s+(?:way|of\s+it))?",
+    re.IGNORECASE,
+)
+
+
 def words_to_numbers(text: str) -> str:
-    """Numbers written as words, up to a hundred (`twenty-five percent` -> `25 percent`,
-    `cuarenta y cinco por ciento` -> `45 por ciento`)."""
+    """Numbers written as words or in shorthand (`twenty-five percent` -> `25 percent`,
+    `cuarenta y cinco por ciento` -> `45 por ciento`, `$50k` and `fifty thousand` ->
+    `$50000` and `50000`, `half done` -> `50% done`)."""
+    text = _FRACTIONS.sub(_fraction, _small_numbers(text))
+    return _THOUSANDS.sub(lambda m: format((Decimal(m["num"]) * 1000).normalize(), "f"), text)
+
+
+def _fraction(match: re.Match[str]) -> str:
+    return "50%" if match["half"] else "75%" if match["three"] else "25%"
+
+
+def _small_numbers(text: str) -> str:
 
     def digits(match: re.Match[str]) -> str:
         if match["tens"]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from conversations.answers import (
+    LEAD_IN,
     LineAnswer,
     Problem,
     Scope,
@@ -74,7 +75,7 @@ _INVOICE_ANYWHERE = re.compile(
 
 _NOTE = r"(?:\s*\([^)]{0,80}\))?"
 _REF_WITH_WORD = re.compile(
-    rf"{LINE_WORD}\.?\s*(?:no\.?|number)?\s*\#?\s*{REF}(?![\d,]){_NOTE}\s*"
+    rf"(?:the\s+|la\s+|el\s+)?{LINE_WORD}\.?\s*(?:no\.?|number|n[uú]mero)?\s*\#?\s*{REF}(?![\d,]){_NOTE}\s*"
     r"(?:[:=)\-–—.]\s*|\s+|$)(?P<rest>.*)",
     re.IGNORECASE,
 )
@@ -101,6 +102,7 @@ _BARE_NUMBER = re.compile(r"[-+]?\s*\$?\s*[\d.,]+")
 # answer (resolved against the lines by `handlers`; refused when the words fit two lines).
 _DESCRIBED = re.compile(
     r"(?P<words>[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}?)\s*[:=\-–—]?\s*"
+    rf"(?:{LEAD_IN})?"
     r"(?P<rest>(?:[-+$#.]?\s*\d|usd\b|done\b|complete|finished\b|skip|none\b|nothing\b|n/a"
     r"|listo\b|completo\b|nada\b|ninguno\b|omitir\b).*)",
     re.IGNORECASE,
@@ -297,7 +299,9 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             if not isinstance(body, Problem) or scope == Scope.all:
                 return body
     for pattern in (_REF_WITH_WORD, _REF_HASH, _REF_SEPARATOR):
-        match = pattern.fullmatch(fragment)
+        # `line one: 45%` names line 1; number words elsewhere wait for the answer's reading
+        said = words_to_numbers(fragment) if pattern is _REF_WITH_WORD else fragment
+        match = pattern.fullmatch(said)
         if match:
             rest = match["rest"].strip()
             if not rest:
