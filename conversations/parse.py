@@ -310,7 +310,8 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             if isinstance(answer, Problem):
                 return Problem(fragment, answer.template, answer.values)
             return answer
-    match = _DESCRIBED.fullmatch(words_to_numbers(fragment))
+    # the words as written first (`half-height walls 50%`), then with number words read
+    match = _DESCRIBED.fullmatch(fragment) or _DESCRIBED.fullmatch(words_to_numbers(fragment))
     if (
         match
         and not _NOT_A_NAME.fullmatch(match["words"])

@@ -3,6 +3,7 @@ each read to the figures it must give — and never a change to a line the messa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -168,3 +169,23 @@ def test_a_parsed_answer_never_changes_a_line_the_message_did_not_name(
     state, _replies = step(at_the_lines(ctx), Turn(text=text, channel="email"), ctx)
     touched = set(state.entries) | {item.line for item in state.pending}
     assert touched <= set(named), (text, touched)
+
+
+def test_a_description_with_number_words_is_read_as_written() -> None:
+    """`half`, `quarter` and `one` read as numbers in an answer, but not in a line's name."""
+    ctx = replace(
+        CONTEXTS[AMOUNT],
+        lines=(
+            _amount("1", "Half-height walls", 25000),
+            _amount("2", "Quarter round trim", 180000),
+            _amount("3", "Rooftop units", 240000),
+        ),
+    )
+    state, replies = step(
+        at_the_lines(ctx), Turn(text="quarter round trim: 30%", channel="email"), ctx
+    )
+    assert figures(ctx, state, "2") == D("18000.00"), replies[-1].text
+    state, replies = step(
+        at_the_lines(ctx), Turn(text="rooftop forty five percent", channel="email"), ctx
+    )
+    assert figures(ctx, state, "3") == D("48000.00"), replies[-1].text
