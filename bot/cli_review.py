@@ -74,9 +74,10 @@ def review(
     from bot.review import review_service
     from conversations.service import person_by_email, person_by_key
     from models.db import session_scope
+    from models.i18n import words
     from models.invoice_lookup import InvoiceRefError, find_invoice
     from models.review import Decision, ReviewKind
-    from models.tables import Commitment
+    from models.tables import Commitment, Person
 
     chosen = [approve, approve_as_noted, bool(reject)]
     if sum(chosen) != 1:
@@ -112,6 +113,8 @@ def review(
                 if person is None:
                     fail(f"nobody is known as {by!r} (a person's key or email)")
                 reviewer_id = person.id
+            reviewer = session.get(Person, reviewer_id)
+            _ = words(reviewer.language if reviewer else None)
             invoice_id = found.id
         assert invoice_id is not None and reviewer_id is not None
         service = review_service(engine, settings, on_sent=sent_notifier(settings))
@@ -121,5 +124,5 @@ def review(
     if result.refused is not None:
         fail(result.refused.message)
     typer.echo(result.text)
-    if result.contact:
-        typer.echo("The message to the contact goes out with the next `billbot run`.")
+    if result.contact:  # the review's answers speak the reviewer's language; usage is English
+        typer.echo(_("The message to the contact goes out with the next `billbot run`."))

@@ -25,6 +25,7 @@ from conversations.service import ConversationService, Outbox, utc_now
 from conversations.store import StaleConversation, locked_transaction
 from conversations.types import Reply, ReplyKind, StepName, Turn
 from models.conversation import Conversation
+from models.i18n import ENGLISH, Words, language_of, words
 from models.review import (
     Decision,
     ReviewKind,
@@ -33,7 +34,14 @@ from models.review import (
     review_invoice,
     status_words,
 )
-from models.tables import Commitment, CommitmentContact, Invoice, InvoiceStatus, Person
+from models.tables import (
+    Commitment,
+    CommitmentContact,
+    Invoice,
+    InvoiceStatus,
+    Person,
+    label_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +122,7 @@ class ReviewService:
             self._answer(session, reviewer, reply, refused.message, ReplyKind.error)
             return ReviewResult(refused.message, refused=refused)
         contact = self._tell_contact(session, outcome)
-        text = reviewed_text(session, outcome, contact)
+        text = reviewed_text(session, outcome, contact, words(reviewer.language))
         self._answer(session, reviewer, reply, text, ReplyKind.confirmation)
         return ReviewResult(text, outcome=outcome, contact=contact.name if contact else None)
 
@@ -150,7 +158,8 @@ class ReviewService:
         kind: ReplyKind,
     ) -> None:
         if reply is not None:
-            reply.queue(session, None, reviewer, (Reply(text, kind, StepName.done),))
+            answer = Reply(text, kind, StepName.done, language=language_of(reviewer.language))
+            reply.queue(session, None, reviewer, (answer,))
 
 
 def invoice_contact(session: Session, invoice: Invoice) -> Person | None:
@@ -176,29 +185,47 @@ def _last_writer(session: Session, invoice: Invoice) -> int | None:
     return session.exec(statement).first()
 
 
-def reviewed_text(session: Session, outcome: ReviewOutcome, contact: Person | None) -> str:
-    """The reviewer's confirmation: what now stands, and who was told."""
+def reviewed_text(
+    session: Session, outcome: ReviewOutcome, contact: Person | None, _: Words = ENGLISH
+) -> str:
+    """The reviewer's confirmation, in their language: what now stands, and who was told."""
     invoice = outcome.invoice
-    commitment = session.get(Commitment, invoice.commitment_id)
-    label = f"{invoice.number} ({commitment.number} {commitment.title})" if commitment else ""
-    told = f" {contact.name} has been told." if contact else " (No contact could be told.)"
-    decision = outcome.decision
-    if decision.kind == ReviewKind.reject:
+    values = {
+        "number": invoice.number,
+        "commitment": label_of(session.get(Commitment, invoice.commitment_id)),
+    }
+    if contact is not None:
+        told = _("{name} has been told.", name=contact.name)
+    else:
+        told = _("(No contact could be told.)")
+    if outcome.decision.kind == ReviewKind.reject:
         lines = "; ".join(
-            f"line {line}: {reason}" if reason else f"line {line}"
+            _("line {line}: {reason}", line=line, reason=reason)
+            if reason
+            else _("line {line}", line=line)
             for line, reason in outcome.returned.items()
         )
-        return (
-            f"Returned invoice {label} for revision ({lines}).{told} You will hear when it "
-            "is sent again."
+        returned = _(
+            "Returned invoice {number} ({commitment}) for revision ({lines}).",
+            lines=lines,
+            **values,
         )
+        return " ".join([returned, told, _("You will hear when it is sent again.")])
     changed = [
-        f"line {line}: {money(before)} -> {money(after)}"
+        _("line {line}: {before} -> {after}", line=line, before=money(before), after=money(after))
         for line, (before, after) in outcome.adjusted.items()
         if before != after
     ]
-    noted = f" ({'; '.join(changed)})" if changed else ""
-    return (
-        f"Invoice {label} is {status_words(outcome.to_status)}{noted}. Amount certified "
-        f"(current payment due): {money(outcome.certified)}.{told}"
+    values["status"] = status_words(outcome.to_status, _)
+    if changed:
+        stands = _(
+            "Invoice {number} ({commitment}) is {status} ({changes}).",
+            changes="; ".join(changed),
+            **values,
+        )
+    else:
+        stands = _("Invoice {number} ({commitment}) is {status}.", **values)
+    certified = _(
+        "Amount certified (current payment due): {value}.", value=money(outcome.certified)
     )
+    return f"{stands} {certified} {told}"

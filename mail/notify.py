@@ -84,7 +84,7 @@ def queue_sent_notification(
     assert project is not None and period is not None
     _ = words(admin.language)
     label = f"{commitment.number} {commitment.title}"
-    changes = changes_since_review(session, invoice)
+    changes = changes_since_review(session, invoice, _)
     values = {
         "who": sender.name if sender else _("The invoice contact"),
         "number": invoice.number,

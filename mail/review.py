@@ -22,6 +22,7 @@ from mail.invite import invitation_subject
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
 from mail.tokens import make_review_token, reply_address
 from models.conversation import Conversation
+from models.i18n import words
 from models.invitation import find_invitation
 from models.tables import Invoice, Person
 
@@ -97,7 +98,7 @@ def contact_email_outbox(
     subject = (
         invitation_subject(session, invitation, env.mail.display_name)
         if invitation
-        else f"Invoice {invoice.number}"
+        else words(person.language)("Invoice {number}", number=invoice.number)
     )
     thread = Thread(message_id, (message_id,) if message_id else (), subject)
     return EmailOutbox(env, thread=thread)

@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from models.billing import LineFigures, LineTerms, retainage_held_this_period, with_new_value
+from models.i18n import ENGLISH, N_, Words, words
 from models.ledger import CommitmentLedger, invoice_figures, stored_entry
 from models.money import ZERO, cents, format_dollars
 from models.tables import (
@@ -33,6 +34,7 @@ from models.tables import (
     Person,
     Project,
     SovLine,
+    label_of,
 )
 
 REVIEWED = frozenset(
@@ -59,11 +61,13 @@ class Decision:
 
 
 class ReviewRefused(Exception):
-    """A review that cannot take effect; `message` is meant for the reviewer. Nothing changed."""
+    """A review that cannot take effect; `message` is meant for the reviewer, in their
+    language: `reason`, then that nothing was changed. Nothing changed."""
 
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason: str, *, code: str, _: Words = ENGLISH) -> None:
+        self.reason = reason
+        self.message = reason + " " + _("Nothing was changed.")
+        super().__init__(self.message)
         self.code = code  # not-an-administrator | not-under-review | no-such-line | over-billing
 
 
@@ -126,16 +130,21 @@ def record_event(
     return event
 
 
-def status_words(status: InvoiceStatus | str) -> str:
+# What an invoice is, within a sentence (`Invoice INV-0042 ... is {status}`).
+STATUS_WORDS = {
+    InvoiceStatus.draft: N_("a draft (not sent yet)"),
+    InvoiceStatus.under_review: N_("under review"),
+    InvoiceStatus.revise_and_resubmit: N_("returned for revision"),
+    InvoiceStatus.approved: N_("approved"),
+    InvoiceStatus.approved_as_noted: N_("approved as noted"),
+    InvoiceStatus.pending_owner_approval: N_("pending the owner's approval"),
+}
+
+
+def status_words(status: InvoiceStatus | str, _: Words = ENGLISH) -> str:
     """`revise_and_resubmit` -> `returned for revision`: how people say it."""
-    return {
-        InvoiceStatus.draft: "a draft (not sent yet)",
-        InvoiceStatus.under_review: "under review",
-        InvoiceStatus.revise_and_resubmit: "returned for revision",
-        InvoiceStatus.approved: "approved",
-        InvoiceStatus.approved_as_noted: "approved as noted",
-        InvoiceStatus.pending_owner_approval: "pending the owner's approval",
-    }.get(InvoiceStatus(status), str(status).replace("_", " "))
+    said = STATUS_WORDS.get(InvoiceStatus(status))
+    return _(said) if said else str(status).replace("_", " ")
 
 
 def _lines(session: Session, invoice: Invoice) -> dict[str, tuple[SovLine, InvoiceLine | None]]:
@@ -163,31 +172,49 @@ def _find(lines: Mapping[str, object], ref: str) -> str | None:
     return folded.get(ref.casefold()) or stripped.get(ref.lstrip("0") or "0")
 
 
-def _check_lines(refs: Mapping[str, object], lines: Mapping[str, object], label: str) -> None:
+def _check_lines(
+    refs: Mapping[str, object],
+    lines: Mapping[str, object],
+    invoice: Invoice,
+    commitment: Commitment,
+    _: Words,
+) -> None:
     unknown = [ref for ref in refs if _find(lines, ref) is None]
     if unknown:
         raise ReviewRefused(
-            f"There is no line {', '.join(unknown)} on {label}. "
-            f"Its lines are: {', '.join(lines)}. Nothing was changed.",
+            _(
+                "There is no line {line} on invoice {number} for {commitment}. Its lines are: "
+                "{lines}.",
+                line=", ".join(unknown),
+                number=invoice.number,
+                commitment=label_of(commitment),
+                lines=", ".join(lines),
+            ),
             code="no-such-line",
+            _=_,
         )
 
 
 def check_reviewable(
     session: Session, *, invoice: Invoice, reviewer: Person, commitment: Commitment
-) -> str:
-    """Raise `ReviewRefused` unless `reviewer` may review `invoice` now (an administrator,
-    and the invoice under review); returns the invoice's label for the messages."""
-    label = f"invoice {invoice.number} for {commitment.number} {commitment.title}"
+) -> None:
+    """Raise `ReviewRefused` (in the reviewer's language) unless `reviewer` may review
+    `invoice` now: an administrator, and the invoice under review."""
+    _ = words(reviewer.language)
     if not may_review(session, reviewer, commitment):
         raise ReviewRefused(
-            f"Only the invoice administrator of {commitment.number} {commitment.title} can "
-            f"review {label}, and {reviewer.name} is not one. Nothing was changed.",
+            _(
+                "Only the invoice administrator of {commitment} can review invoice {number} for "
+                "{commitment}, and {name} is not one.",
+                commitment=label_of(commitment),
+                number=invoice.number,
+                name=reviewer.name,
+            ),
             code="not-an-administrator",
+            _=_,
         )
     if InvoiceStatus(invoice.status) != InvoiceStatus.under_review:
-        raise ReviewRefused(_not_under_review(session, invoice, label), code="not-under-review")
-    return label
+        raise _not_under_review(session, invoice, commitment, _)
 
 
 def review_invoice(
@@ -203,11 +230,12 @@ def review_invoice(
     having changed nothing."""
     commitment = session.get(Commitment, invoice.commitment_id)
     assert commitment is not None and invoice.id is not None
-    label = check_reviewable(session, invoice=invoice, reviewer=reviewer, commitment=commitment)
+    check_reviewable(session, invoice=invoice, reviewer=reviewer, commitment=commitment)
+    _ = words(reviewer.language)
     current = InvoiceStatus(invoice.status)
     lines = _lines(session, invoice)
-    _check_lines(decision.reasons, lines, label)
-    _check_lines(decision.adjustments, lines, label)
+    _check_lines(decision.reasons, lines, invoice, commitment, _)
+    _check_lines(decision.adjustments, lines, invoice, commitment, _)
     figures = invoice_figures(session, invoice)
     by_number = {line.number: line for line in figures.lines}
     adjusted: dict[str, tuple[Decimal, Decimal]] = {}
@@ -216,15 +244,18 @@ def review_invoice(
         assert number is not None
         line = by_number[number]
         adjusted[number] = (line.new_value, cents(amount))
-        check_adjustment(figures.ledger.terms[number], line, cents(amount), commitment)
+        check_adjustment(figures.ledger.terms[number], line, cents(amount), commitment, _)
     returned = {
         _find(lines, ref) or ref: reason.strip() for ref, reason in decision.reasons.items()
     }
     if decision.kind == ReviewKind.reject and not returned:
         raise ReviewRefused(
-            "Which lines should be revised? Name them, e.g. `reject 3: only 18 fixtures "
-            "installed`. Nothing was changed.",
+            _(
+                "Which lines should be revised? Name them, e.g. `reject 3: only 18 fixtures "
+                "installed`."
+            ),
             code="no-such-line",
+            _=_,
         )
     target = _target(decision, adjusted)
     moved = session.execute(
@@ -235,7 +266,7 @@ def review_invoice(
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(invoice)
-        raise ReviewRefused(_not_under_review(session, invoice, label), code="not-under-review")
+        raise _not_under_review(session, invoice, commitment, _)
     invoice.status = target
     invoice.updated_at = now
     for number, (sov, row) in lines.items():
@@ -285,24 +316,38 @@ def remaining_value(terms: LineTerms, line: LineFigures) -> Decimal:
 
 
 def check_adjustment(
-    terms: LineTerms, line: LineFigures, amount: Decimal, commitment: Commitment
+    terms: LineTerms,
+    line: LineFigures,
+    amount: Decimal,
+    commitment: Commitment,
+    _: Words = ENGLISH,
 ) -> None:
     """An administrator's amount this period obeys what a contact's would: no negative amount,
     and nothing past the line's remaining value unless the commitment allows over-billing."""
     if amount < 0:
         raise ReviewRefused(
-            f"Line {line.number}: this period's amount cannot be negative "
-            f"({format_dollars(amount)}). Nothing was changed.",
+            _(
+                "Line {line}: this period's amount cannot be negative ({amount}).",
+                line=line.number,
+                amount=format_dollars(amount),
+            ),
             code="over-billing",
+            _=_,
         )
     remaining = remaining_value(terms, line)
     if amount > remaining and not commitment.allow_overbilling:
         raise ReviewRefused(
-            f"Line {line.number}: {format_dollars(amount)} this period would bill past 100% of "
-            f"its {format_dollars(cents(terms.value))} scheduled value; "
-            f"{format_dollars(line.previous_value)} was billed before, so at most "
-            f"{format_dollars(remaining)} remains. Nothing was changed.",
+            _(
+                "Line {line}: {amount} this period would bill past 100% of its {value} scheduled "
+                "value; {before} was billed before, so at most {remaining} remains.",
+                line=line.number,
+                amount=format_dollars(amount),
+                value=format_dollars(cents(terms.value)),
+                before=format_dollars(line.previous_value),
+                remaining=format_dollars(remaining),
+            ),
             code="over-billing",
+            _=_,
         )
 
 
@@ -332,15 +377,31 @@ def _event_note(
     return "; ".join(parts)
 
 
-def _not_under_review(session: Session, invoice: Invoice, label: str) -> str:
+def _not_under_review(
+    session: Session, invoice: Invoice, commitment: Commitment, _: Words
+) -> ReviewRefused:
+    """The refusal of a review of `invoice` once it is no longer under review."""
     status = InvoiceStatus(invoice.status)
-    text = f"{label[0].upper()}{label[1:]} is {status_words(status)}"
-    if status in REVIEWED:
-        event = last_event(session, invoice)
-        who = session.get(Person, event.by_person_id) if event and event.by_person_id else None
-        if who is not None:
-            text += f" (reviewed by {who.name})"
-    return f"{text}, so there is nothing to review now. Nothing was changed."
+    values = {
+        "number": invoice.number,
+        "commitment": label_of(commitment),
+        "status": status_words(status, _),
+    }
+    event = last_event(session, invoice) if status in REVIEWED else None
+    who = session.get(Person, event.by_person_id) if event and event.by_person_id else None
+    if who is not None:
+        reason = _(
+            "Invoice {number} for {commitment} is {status} (reviewed by {name}), so there is "
+            "nothing to review now.",
+            name=who.name,
+            **values,
+        )
+    else:
+        reason = _(
+            "Invoice {number} for {commitment} is {status}, so there is nothing to review now.",
+            **values,
+        )
+    return ReviewRefused(reason, code="not-under-review", _=_)
 
 
 def last_event(session: Session, invoice: Invoice) -> InvoiceEvent | None:
@@ -413,21 +474,33 @@ def line_reviews(session: Session, invoice: Invoice) -> dict[str, LineReview]:
     }
 
 
-def changes_since_review(session: Session, invoice: Invoice) -> list[str]:
-    """What the contact changed on the returned lines since the review (a resubmission)."""
+# (changed, a reason given) -> the sentence of one returned line on a resubmission
+_CHANGE = {
+    (True, True): N_("Line {line}: {before} -> {now} (returned: {reason})"),
+    (True, False): N_("Line {line}: {before} -> {now} (returned)"),
+    (False, True): N_("Line {line}: unchanged at {now} (returned: {reason})"),
+    (False, False): N_("Line {line}: unchanged at {now} (returned)"),
+}
+
+
+def changes_since_review(session: Session, invoice: Invoice, _: Words = ENGLISH) -> list[str]:
+    """What the contact changed on the returned lines since the review (a resubmission), in
+    the reviewer's language."""
     out = []
     for review in line_reviews(session, invoice).values():
         if review.status != LineReviewStatus.rejected:
             continue
         before = review.reviewed_value if review.reviewed_value is not None else ZERO
-        why = f" (returned: {review.reason})" if review.reason else " (returned)"
-        if before == review.value:
-            out.append(f"Line {review.line}: unchanged at {format_dollars(review.value)}{why}")
-        else:
-            out.append(
-                f"Line {review.line}: {format_dollars(before)} -> "
-                f"{format_dollars(review.value)}{why}"
+        sentence = _CHANGE[(before != review.value, bool(review.reason))]
+        out.append(
+            _(
+                sentence,
+                line=review.line,
+                before=format_dollars(before),
+                now=format_dollars(review.value),
+                reason=review.reason or "",
             )
+        )
     return out
 
 

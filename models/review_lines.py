@@ -15,12 +15,11 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from models.i18n import ENGLISH, Words
 from models.ledger import invoice_figures
 from models.money import cents
 from models.review import ReviewRefused, check_adjustment, remaining_value
 from models.tables import Invoice
-
-NOTHING_CHANGED = " Nothing was changed."
 
 
 @dataclass(frozen=True)
@@ -50,21 +49,22 @@ def review_lines(session: Session, invoice: Invoice) -> list[ReviewLine]:
 
 
 def adjustment_problems(
-    session: Session, invoice: Invoice, amounts: Mapping[str, Decimal]
+    session: Session, invoice: Invoice, amounts: Mapping[str, Decimal], _: Words = ENGLISH
 ) -> dict[str, str]:
-    """`{line: what is wrong}` for the administrator's amounts this period (empty: all fine)."""
+    """`{line: what is wrong}` for the administrator's amounts this period (empty: all fine),
+    in their language."""
     figures = invoice_figures(session, invoice)
     by_number = {line.number: line for line in figures.lines}
     problems: dict[str, str] = {}
     for number, amount in amounts.items():
         line = by_number.get(number)
         if line is None:
-            problems[number] = f"There is no line {number}."
+            problems[number] = _("There is no line {line}.", line=number)
             continue
         try:
             check_adjustment(
-                figures.ledger.terms[number], line, cents(amount), figures.ledger.commitment
+                figures.ledger.terms[number], line, cents(amount), figures.ledger.commitment, _
             )
         except ReviewRefused as refused:
-            problems[number] = refused.message.removesuffix(NOTHING_CHANGED)
+            problems[number] = refused.reason
     return problems

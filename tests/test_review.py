@@ -16,6 +16,7 @@ from conversations.review_service import ReviewResult, ReviewService
 from conversations.service import ConversationService, MemoryOutbox
 from conversations.types import Turn
 from models.db import make_engine, session_scope
+from models.i18n import words
 from models.ledger import invoice_figures
 from models.review import Decision, ReviewKind, changes_since_review, history, may_review
 from models.tables import (
@@ -352,3 +353,91 @@ def test_a_returned_invoice_is_reminded_before_its_due_date(
     said(service, ids.sam, "same\nsend", channel="email")  # sent again: no more reminders
     with session_scope(engine) as session:
         assert queue_due_reminders(session, today=date(2026, 11, 30), offsets=[0]) == []
+
+
+def speaks(engine: Engine, person_id: int, language: str) -> None:
+    with session_scope(engine) as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        person.language = language
+
+
+def test_a_spanish_administrator_is_answered_in_spanish_and_the_contact_in_english(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    contact: MemoryOutbox,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    speaks(engine, ids.jane, "es")
+    speaks(engine, ids.maria, "es")
+
+    stranger = review(reviews, invoice, ids.maria, "approve")
+    assert stranger.text == (
+        "Solo el administrador de facturas de SC-007 Electrical puede revisar la factura "
+        "INV-0042 de SC-007 Electrical, y Maria Lopez no lo es. No se cambió nada."
+    )
+    no_line = review(reviews, invoice, ids.jane, "reject 9: no such line")
+    assert no_line.text == (
+        "No hay línea 9 en la factura INV-0042 de SC-007 Electrical. Sus líneas son: 1, 2. "
+        "No se cambió nada."
+    )
+    over = review(reviews, invoice, ids.jane, "approve as noted\n2: $40,000")
+    assert over.refused is not None and over.refused.code == "over-billing"
+    assert "Línea 2: $40,000.00 este periodo facturaría más del 100%" in over.text
+    assert "quedan como máximo $33,600.00. No se cambió nada." in over.text
+
+    returned = review(reviews, invoice, ids.jane, "reject 2: solo hay 2 paneles")
+    assert returned.text == (
+        "Se devolvió la factura INV-0042 (SC-007 Electrical) para revisión (línea 2: solo hay "
+        "2 paneles). Se avisó a Sam Sparks. Le avisaremos cuando se vuelva a enviar."
+    )
+    told = contact.queued[-1].replies[0].text  # Sam speaks English: he hears English
+    assert "Jane Doe returned invoice INV-0042 for revision" in told
+    with session_scope(engine) as session:  # the history keeps what was recorded
+        stored = session.get(Invoice, invoice.id)
+        assert stored is not None
+        assert history(session, stored)[-1]["note"] == "line 2: solo hay 2 paneles"
+
+    said(service, ids.sam, "2: 2 units\nsend", channel="email")
+    with session_scope(engine) as session:
+        stored = session.get(Invoice, invoice.id)
+        assert stored is not None
+        assert changes_since_review(session, stored, words("es")) == [
+            "Línea 2: $12,600.00 -> $8,400.00 (devuelta: solo hay 2 paneles)"
+        ]
+        assert changes_since_review(session, stored) == [
+            "Line 2: $12,600.00 -> $8,400.00 (returned: solo hay 2 paneles)"
+        ]
+
+    answer = MemoryOutbox()
+    assert invoice.id is not None
+    approved = reviews.review(
+        invoice_id=invoice.id,
+        reviewer_id=ids.jane,
+        decision=Decision(ReviewKind.approve),
+        channel="email",
+        reply=answer,
+    )
+    assert approved.text == (
+        "La factura INV-0042 (SC-007 Electrical) está aprobada. Importe certificado (pago "
+        "actual adeudado): $10,935.00. Se avisó a Sam Sparks."
+    )
+    assert [reply.language for reply in answer.queued[0].replies] == ["es"]
+    assert "Jane Doe approved invoice INV-0042" in contact.queued[-1].replies[0].text
+    again = review(reviews, invoice, ids.jane, "approve")
+    assert again.text == (
+        "La factura INV-0042 de SC-007 Electrical está aprobada (revisada por Jane Doe), así "
+        "que ahora no hay nada que revisar. No se cambió nada."
+    )
+
+
+def test_an_approval_as_noted_is_confirmed_in_the_reviewers_language(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService
+) -> None:
+    invoice = sent_invoice(service, ids, engine)
+    speaks(engine, ids.jane, "es")
+    result = review(reviews, invoice, ids.jane, "approve as noted\n2: $8,400\nnote: dos paneles")
+    assert result.text == (
+        "La factura INV-0042 (SC-007 Electrical) está aprobada con observaciones (línea 2: "
+        "$12,600.00 -> $8,400.00). Importe certificado (pago actual adeudado): $10,935.00. "
+        "Se avisó a Sam Sparks."
+    )

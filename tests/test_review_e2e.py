@@ -191,3 +191,44 @@ def test_the_same_cycle_through_billbot_review(site: Site) -> None:
     assert [h["channel"] for h in invoice["history"]] == ["email", "cli", "email", "cli"]
     shown = site.cli("invoices", "--commitment", "sc7", "--period", "nov").stdout
     assert "line 1: billed 3,750.00, approved 3,000.00: 240 LF installed, not 300" in shown
+
+
+def jane_speaks_spanish(data: dict[str, Any]) -> None:
+    with_december(data)
+    for person_data in data["people"]:
+        if person_data["key"] == "jane":
+            person_data["language"] = "es"
+
+
+def test_a_spanish_administrator_reviews_in_spanish_by_email_and_with_billbot_review(
+    mail_servers: MailServer, tmp_path: Path
+) -> None:
+    site = make_site(mail_servers, tmp_path, edit=jane_speaks_spanish)
+    sent = send_invoice(site)
+    assert "Para revisarla, responda con una de estas formas" in unfolded(sent.text)
+
+    admin_reply(site, sent, "reject 2: solo hay 1 panel, no 2")
+    site.cli("run", "--once")
+    [answer] = site.inbox(site.jane, 2)[1:]
+    assert unfolded(answer.text).startswith(
+        "Se devolvió la factura INV-0042 (SC-007 Electrical) para revisión (línea 2: solo hay "
+        "1 panel, no 2). Se avisó a Sam Sparks. Le avisaremos cuando se vuelva a enviar."
+    ), answer.text
+    returned = unfolded(newest(site, site.sam, 4).text)  # Sam speaks English
+    assert "Jane Doe returned invoice INV-0042 for revision" in returned
+
+    site.server.send(client_reply(newest(site, site.sam, 4), site.sam, "2: 1 unit\nsend"))
+    site.cli("run", "--once")
+    again = unfolded(newest(site, site.jane, 3).text)
+    assert "Lo que cambió desde su revisión:" in again
+    assert "Línea 2: $8,400.00 -> $4,200.00 (devuelta: solo hay 1 panel, no 2)" in again
+
+    refused = runner.invoke(app, ["review", "SC-007/INV-0042", "--reject", "7=no"], env=site.env)
+    assert refused.exit_code == 1
+    assert "No hay línea 7 en la factura INV-0042 de SC-007 Electrical" in refused.output
+    out = site.cli("review", "SC-007/INV-0042", "--approve").stdout
+    assert "La factura INV-0042 (SC-007 Electrical) está aprobada." in out
+    assert "Se avisó a Sam Sparks." in out
+    assert "El mensaje al contacto sale con el próximo `billbot run`." in out
+    site.cli("run", "--once")
+    assert "Jane Doe approved invoice INV-0042" in unfolded(newest(site, site.sam, 6).text)
