@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, func, or_, select
 
 from models.conversation import Conversation
+from models.i18n import ENGLISH, N_, Words
 from models.invitation import Invitation
 from models.ledger import invoice_figures
 from models.outbox import InboundMessage
@@ -40,13 +41,13 @@ from models.tables import (
 
 NOT_STARTED = "not_started"
 STATUS_WORDS = {
-    NOT_STARTED: "not started",
-    InvoiceStatus.draft: "draft",
-    InvoiceStatus.under_review: "under review",
-    InvoiceStatus.revise_and_resubmit: "returned",
-    InvoiceStatus.approved: "approved",
-    InvoiceStatus.approved_as_noted: "approved as noted",
-    InvoiceStatus.pending_owner_approval: "pending owner approval",
+    NOT_STARTED: N_("not started"),
+    InvoiceStatus.draft: N_("draft"),
+    InvoiceStatus.under_review: N_("under review"),
+    InvoiceStatus.revise_and_resubmit: N_("returned"),
+    InvoiceStatus.approved: N_("approved"),
+    InvoiceStatus.approved_as_noted: N_("approved as noted"),
+    InvoiceStatus.pending_owner_approval: N_("pending owner approval"),
 }
 
 
@@ -72,7 +73,11 @@ class BoardRow:
 
     @property
     def status_words(self) -> str:
-        return STATUS_WORDS.get(self.status, self.status.replace("_", " "))
+        return self.status_text()
+
+    def status_text(self, _: Words = ENGLISH) -> str:
+        said = STATUS_WORDS.get(self.status)
+        return _(said) if said else self.status.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -102,15 +107,38 @@ class Board:
             seen.setdefault(row.commitment, row.status)
         return Counter(seen.values())
 
-    def summary(self) -> str:
+    def summary(self, _: Words = ENGLISH) -> str:
         """`3 commitments: 1 not started, 1 draft, 1 approved`."""
         counts = self.counts()
         total = sum(counts.values())
-        parts = [
-            f"{counts[status]} {words}" for status, words in STATUS_WORDS.items() if counts[status]
-        ]
-        noun = "commitment" if total == 1 else "commitments"
-        return f"{total} {noun}" + (f": {', '.join(parts)}" if parts else "")
+        parts = [counted(status, counts[status], _) for status in STATUS_WORDS if counts[status]]
+        if not parts:
+            return _.plural("{count} commitment", "{count} commitments", total)
+        return _.plural(
+            "{count} commitment: {statuses}",
+            "{count} commitments: {statuses}",
+            total,
+            statuses=", ".join(parts),
+        )
+
+
+def counted(status: str, count: int, _: Words = ENGLISH) -> str:
+    """`2 under review`: how many commitments of a board are in `status` (a word that agrees
+    with the number in Spanish)."""
+    said = {
+        NOT_STARTED: _.plural("{count} not started", "{count} not started", count),
+        InvoiceStatus.draft: _.plural("{count} draft", "{count} draft", count),
+        InvoiceStatus.under_review: _.plural("{count} under review", "{count} under review", count),
+        InvoiceStatus.revise_and_resubmit: _.plural("{count} returned", "{count} returned", count),
+        InvoiceStatus.approved: _.plural("{count} approved", "{count} approved", count),
+        InvoiceStatus.approved_as_noted: _.plural(
+            "{count} approved as noted", "{count} approved as noted", count
+        ),
+        InvoiceStatus.pending_owner_approval: _.plural(
+            "{count} pending owner approval", "{count} pending owner approval", count
+        ),
+    }
+    return said.get(status) or f"{count} {status.replace('_', ' ')}"
 
 
 def period_board(session: Session, *, period_key: str) -> Board:

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.slack.board import board_blocks
 from conversations.review_service import ReviewService
 from conversations.service import ConversationService, MemoryOutbox
 from models.board import board_json, period_board
 from models.db import session_scope
+from models.i18n import words
 from models.review import Decision, ReviewKind
 from models.tables import Person
 from tests.board_data import INVITED, invoice_id, seed_board
@@ -144,3 +147,38 @@ def test_an_unknown_period_is_one_clear_line(engine: Engine, database_url: str) 
         "billbot: no billing period with key 'dec' (known periods: nov)"
     )
     assert result.stdout == ""
+
+
+def test_the_board_on_slack_speaks_the_administrators_language(engine: Engine) -> None:
+    seed_board(engine)
+    with session_scope(engine) as session:
+        board = period_board(session, period_key="nov")
+    spanish = words("es")
+    assert board.summary(spanish) == (
+        "7 contratos: 2 sin empezar, 1 borrador, 1 en revisión, 1 devuelta, 1 aprobada, "
+        "1 aprobada con observaciones"
+    )
+    assert {row.commitment: row.status_text(spanish) for row in board.rows}["SC-004"] == "devuelta"
+
+    def shown(blocks: list[dict[str, Any]]) -> str:
+        texts = [b["text"]["text"] for b in blocks if isinstance(b.get("text"), dict)]
+        texts += [e["text"] for b in blocks for e in b.get("elements", [])]
+        return "\n".join(texts)
+
+    es = shown(board_blocks([board], budget=50, _=spanish))
+    assert "Tablero de facturación" in es
+    assert "fecha de facturación Nov 25, 2026, vence Nov 30, 2026" in es
+    assert "*SC-001* Trade 1 — Ann Sub: *sin empezar* · invitación del Nov 2 (email, slack)" in es
+    assert "(email, slack) · 2 recordatorios\n" in es and "(email) · 1 recordatorio\n" in es
+    assert "*SC-004* Trade 4 — Dee Sub: *devuelta* · INV-sc4 · $900.00 a pagar" in es
+    assert "_sin contacto de facturación_: *sin empezar* · sin invitación" in es
+    assert "pago actual adeudado de cada factura" in es
+    for english in ("Billing board", "not started", "reminder", "due", "invited"):
+        assert english not in es, english
+    en = shown(board_blocks([board], budget=50))  # an English administrator: as before
+    assert "Billing board" in en and "7 commitments: 2 not started, 1 draft" in en
+    assert "*SC-004* Trade 4 — Dee Sub: *returned* · INV-sc4 · $900.00 due" in en
+    assert "_no invoice contact_: *not started* · not invited" in en
+    assert "(email, slack) · 2 reminders\n" in en and "(email) · 1 reminder\n" in en
+    nothing = shown(board_blocks([], budget=50, _=spanish))
+    assert "Ahora mismo no hay ningún periodo de facturación abierto en sus proyectos." in nothing

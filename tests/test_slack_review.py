@@ -244,22 +244,31 @@ async def test_clicking_after_the_invoice_was_reviewed_by_email_says_its_status(
     assert [s[3] for s in steps(engine, "sc7")] == ["slack", "email"]
 
 
+async def returned_by_email_and_sent_again(
+    h: Harness, reason: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Jane's first review DM, and her second once she returned line 2 by email (for
+    `reason`) and Sam sent INV-0042 again."""
+    thread, first = await sent_by_sam(h)
+    jane = person(h.engine, "jane").id or 0
+    returned = h.worker.reviews.review(
+        invoice_id=invoice_of(h.engine, "sc7").id or 0,
+        reviewer_id=jane,
+        decision=Decision(ReviewKind.reject, reasons={"2": reason}),
+        channel="email",
+    )
+    assert returned.outcome is not None
+    await h.say("U0SAM", "2: 2 units\nsend", thread_ts=thread["ts"])
+    second = h.messages("U0JANE")[-1]
+    assert second["ts"] != first["ts"] and has_button(second, APPROVE)
+    return first, second
+
+
 async def test_the_buttons_of_an_earlier_sending_do_not_review_the_resubmission(
     slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
 ) -> None:
     async with running(slack_emulator, engine, tmp_path) as h:
-        thread, first = await sent_by_sam(h)
-        jane = person(engine, "jane").id or 0
-        returned = h.worker.reviews.review(
-            invoice_id=invoice_of(engine, "sc7").id or 0,
-            reviewer_id=jane,
-            decision=Decision(ReviewKind.reject, reasons={"2": "count"}),
-            channel="email",
-        )
-        assert returned.outcome is not None
-        await h.say("U0SAM", "2: 2 units\nsend", thread_ts=thread["ts"])
-        second = h.messages("U0JANE")[-1]
-        assert second["ts"] != first["ts"] and has_button(second, APPROVE)
+        first, second = await returned_by_email_and_sent_again(h, "count")
 
         await h.click("U0JANE", first, APPROVE)  # the first DM still showed its buttons
         [told] = in_thread(h, "U0JANE", first["ts"])
@@ -398,3 +407,109 @@ def view_text(view: dict[str, Any]) -> str:
             texts.append(block["text"]["text"])
         texts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e, dict)]
     return "\n".join(str(t) for t in texts)
+
+
+def speaks_spanish(engine: Engine, key: str) -> None:
+    with session_scope(engine) as session:
+        row = person(engine, key)
+        row.language = "es"
+        session.add(row)
+
+
+def button_texts(message: dict[str, Any]) -> list[str]:
+    return [
+        e["text"]["text"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+async def test_a_spanish_administrator_reviews_in_spanish_and_the_contact_hears_english(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        speaks_spanish(engine, "jane")
+        thread, review_dm = await sent_by_sam(h)
+        assert review_dm["text"].startswith(
+            "Sam Sparks envió la factura INV-0042 de SC-007 Electrical en Harbor Tower, "
+            "November 2026: pago actual adeudado $14,715.00."
+        ), review_dm["text"]
+        assert "ahora está en revisión" in review_dm["text"]
+        assert button_texts(review_dm) == [
+            "Aprobar",
+            "Aprobar con observación",
+            "Devolver para revisión",
+        ]
+        assert "Pago actual adeudado" in str(review_dm["blocks"])
+        assert validate_blocks(review_dm["blocks"], surface="message") == []
+
+        await h.click("U0JANE", review_dm, RETURN)
+        [returning] = slack_emulator.modals("review_return")
+        assert validate_view(returning) == []  # titles within Slack's 24 characters
+        assert returning["title"]["text"] == "Devolver para revisión"
+        assert "2 · Panels — $12,600.00 este periodo" in returning["blocks"][3]["label"]["text"]
+        nothing = await h.interact(view_submission(user="U0JANE", view=returning, values={}))
+        assert nothing.json["errors"] == {
+            "ret:1": "Marque al menos una línea para devolver (o cierre esto y use Aprobar)."
+        }
+
+        await h.click("U0JANE", review_dm, NOTED)
+        [noted] = slack_emulator.modals("review_noted")
+        assert validate_view(noted) == []
+        assert (noted["title"]["text"], noted["submit"]["text"], noted["close"]["text"]) == (
+            "Aprobar con observación",
+            "Aprobar",
+            "Cancelar",
+        )
+        assert "como máximo $33,600.00" in noted["blocks"][2]["label"]["text"]
+        note = "se instalaron dos paneles, no tres"
+        values = {"amt:1": "mucho", "amt:2": "$40,000", "note": note}
+        wrong = await h.submit("U0JANE", noted, values)
+        errors = wrong.json["errors"]
+        assert errors["amt:1"] == "«mucho» no es un importe (p. ej. 4,000.00)."
+        assert errors["amt:2"].startswith("Línea 2: $40,000.00 este periodo facturaría más")
+        assert errors["amt:2"].endswith("quedan como máximo $33,600.00.")  # nothing more
+        same = await h.submit("U0JANE", noted, {"amt:1": "3,750.00", "amt:2": "12,600.00"})
+        assert same.json["errors"]["amt:1"].startswith("Ningún importe es distinto")
+
+        done = await h.submit("U0JANE", noted, {"amt:1": "3,750.00", "amt:2": "8400", "note": note})
+        assert done.status == 200 and not done.json
+        [answer] = in_thread(h, "U0JANE", review_dm["ts"])
+        assert answer["text"] == (
+            "La factura INV-0042 (SC-007 Electrical) está aprobada con observaciones (línea 2: "
+            "$12,600.00 -> $8,400.00). Importe certificado (pago actual adeudado): $10,935.00. "
+            "Se avisó a Sam Sparks."
+        ), answer["text"]
+        updated = context_text(as_it_is_now(h, "U0JANE", review_dm))
+        assert "Aprobada con observaciones por Jane Doe el Nov 20, 2026 (slack)." in updated
+        assert "Importe certificado: $" in updated
+
+        told = in_thread(h, "U0SAM", thread["ts"])[-1]["text"]
+        assert "Line 2 (Panels): you billed $12,600.00 this period; approved $8,400.00." in told
+
+        await h.event(app_home_opened("U0JANE"))
+        home = view_text(slack_emulator.views_published("U0JANE")[-1])
+        assert "Tablero de facturación" in home and "Billing board" not in home
+        assert "2 contratos: 1 sin empezar, 1 aprobada con observaciones" in home
+        assert "Sam Sparks: *aprobada con observaciones* · INV-0042" in home
+
+
+async def test_a_spanish_administrator_is_told_in_spanish_that_a_dm_is_an_earlier_sending(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        speaks_spanish(engine, "jane")
+        first, second = await returned_by_email_and_sent_again(h, "cuenta")
+        assert "volvió a enviar la factura INV-0042" in second["text"], second["text"]
+        changed = second["blocks"][1]["text"]["text"]
+        assert "*Lo que cambió desde su revisión:*" in changed
+        assert "Línea 2: $12,600.00 -&gt; $8,400.00 (devuelta: cuenta)" in changed
+
+        await h.click("U0JANE", first, APPROVE)
+        [told] = in_thread(h, "U0JANE", first["ts"])
+        assert told["text"].startswith(
+            "Este mensaje corresponde a un envío anterior de la factura INV-0042"
+        )
+        earlier = context_text(as_it_is_now(h, "U0JANE", first))
+        assert "Se volvió a enviar desde entonces" in earlier

@@ -11,34 +11,42 @@ from zoneinfo import ZoneInfo
 from conversations.context import PeriodInfo, format_date
 from conversations.render import money
 from models.board import Board, BoardRow
+from models.i18n import ENGLISH, Words
 
 from .blocks import SECTION_CHARS, Block, header, section
 from .text import cut, escape
 
 
-def board_blocks(boards: Sequence[Board], *, budget: int) -> list[Block]:
-    """The boards in at most `budget` blocks."""
-    blocks: list[Block] = [header("Billing board")]
+def board_blocks(boards: Sequence[Board], *, budget: int, _: Words = ENGLISH) -> list[Block]:
+    """The boards in at most `budget` blocks, in the administrator's language."""
+    blocks: list[Block] = [header(_("Billing board"))]
     if not boards:
-        blocks.append(section("No billing period of your projects is open right now."))
+        blocks.append(section(escape(_("No billing period of your projects is open right now."))))
         return blocks
     for board in boards:
         info = PeriodInfo(
             board.period_id, board.start, board.end, board.billing_date, board.due_date
         )
         zone = board.zone
-        head = (
-            f"*{escape(board.project)} · {info.label}* — billing date "
-            f"{format_date(board.billing_date)}, due {format_date(board.due_date)}\n"
-            f"{escape(board.summary())}."
+        dates = _(
+            "billing date {billing_date}, due {due_date}",
+            billing_date=format_date(board.billing_date),
+            due_date=format_date(board.due_date),
         )
-        pieces = [head, *_row_chunks(board.rows, zone)]
+        head = (
+            f"*{escape(board.project)} · {info.label}* — {escape(dates)}\n"
+            f"{escape(board.summary(_))}."
+        )
+        pieces = [head, *_row_chunks(board.rows, zone, _)]
         room = budget - len(blocks) - 1  # one for the closing context
         if room <= 0:
             break
         if len(pieces) > room:
             shown = pieces[: max(room - 1, 1)]
-            rest = f"_More rows: run `billbot status --period {escape(board.period_key)}`._"
+            more = _(
+                "More rows: run `billbot status --period {key}`.", key=escape(board.period_key)
+            )
+            rest = f"_{more}_"
             pieces = [*shown, rest]
         blocks += [section(piece) for piece in pieces]
     blocks.append(
@@ -47,8 +55,10 @@ def board_blocks(boards: Sequence[Board], *, budget: int) -> list[Block]:
             "elements": [
                 {
                     "type": "mrkdwn",
-                    "text": "Amounts are each invoice's current payment due (G702 line 8). "
-                    "`billbot status --period KEY` prints the whole board.",
+                    "text": _(
+                        "Amounts are each invoice's current payment due (G702 line 8). "
+                        "`billbot status --period KEY` prints the whole board."
+                    ),
                 }
             ],
         }
@@ -56,12 +66,12 @@ def board_blocks(boards: Sequence[Board], *, budget: int) -> list[Block]:
     return blocks[:budget]
 
 
-def _row_chunks(rows: Sequence[BoardRow], zone: ZoneInfo) -> list[str]:
+def _row_chunks(rows: Sequence[BoardRow], zone: ZoneInfo, _: Words) -> list[str]:
     """The rows as mrkdwn lines, grouped into sections under Slack's 3000 characters."""
     chunks: list[str] = []
     current = ""
     for row in rows:
-        line = cut(_row(row, zone), 600)
+        line = cut(_row(row, zone, _), 600)
         if current and len(current) + len(line) + 1 > SECTION_CHARS:
             chunks.append(current)
             current = ""
@@ -71,23 +81,30 @@ def _row_chunks(rows: Sequence[BoardRow], zone: ZoneInfo) -> list[str]:
     return chunks
 
 
-def _row(row: BoardRow, zone: ZoneInfo) -> str:
+def _row(row: BoardRow, zone: ZoneInfo, _: Words = ENGLISH) -> str:
     """`• SC-007 Electrical — Sam Sparks: *under review* · INV-0042 · $14,715.00 due · invited
     Nov 2 (email, slack) · 2 reminders · last activity Nov 20`."""
-    who = escape(row.contact) if row.contact else "_no invoice contact_"
-    parts = [f"• *{escape(row.commitment)}* {escape(row.title)} — {who}: *{row.status_words}*"]
+    nobody = _("no invoice contact")
+    who = escape(row.contact) if row.contact else f"_{escape(nobody)}_"
+    status = escape(row.status_text(_))
+    parts = [f"• *{escape(row.commitment)}* {escape(row.title)} — {who}: *{status}*"]
     if row.invoice:
         parts.append(escape(row.invoice))
     if row.current_payment_due is not None:
-        parts.append(f"{money(row.current_payment_due)} due")
+        parts.append(_("{amount} due", amount=money(row.current_payment_due)))
     if row.invited_at:
-        parts.append(f"invited {_day(row.invited_at, zone)} ({', '.join(row.channels)})")
+        invited = _(
+            "invited {date} ({channels})",
+            date=_day(row.invited_at, zone),
+            channels=", ".join(row.channels),
+        )
+        parts.append(invited)
     else:
-        parts.append("not invited")
+        parts.append(_("not invited"))
     if row.reminders:
-        parts.append(f"{row.reminders} reminder{'s' if row.reminders != 1 else ''}")
+        parts.append(_.plural("{count} reminder", "{count} reminders", row.reminders))
     if row.last_activity:
-        parts.append(f"last activity {_day(row.last_activity, zone)}")
+        parts.append(_("last activity {date}", date=_day(row.last_activity, zone)))
     return " · ".join(parts)
 
 

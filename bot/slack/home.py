@@ -75,7 +75,7 @@ def home_view(
     if boards is not None:
         if blocks:
             blocks.append({"type": "divider"})
-        blocks += board_blocks(boards, budget=MAX_HOME_BLOCKS - len(blocks))
+        blocks += board_blocks(boards, budget=MAX_HOME_BLOCKS - len(blocks), _=_)
     return {"type": "home", "blocks": blocks}
 
 

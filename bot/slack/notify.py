@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from conversations.context import format_date
 from conversations.gather import local_today, period_info
 from conversations.render import money
+from models.i18n import ENGLISH, Words, words
 from models.ledger import invoice_figures
 from models.outbox import OutboundMessage
 from models.review import REVIEWED, changes_since_review, last_event, status_words, times_sent
@@ -28,6 +29,7 @@ from models.tables import (
     Person,
     Project,
     as_utc,
+    label_of,
 )
 
 from .blocks import Block, SlackMessage, button, lines_table, section, split, totals_fields
@@ -74,25 +76,43 @@ def queue_slack_sent_notification(
         return None
     project = session.get(Project, commitment.project_id)
     period = session.get(BillingPeriod, invoice.period_id)
+    assert project is not None and period is not None
     sender = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None
+    _ = words(admin.language)
     figures = invoice_figures(session, invoice)
-    changes = changes_since_review(session, invoice)
-    who = sender.name if sender else "A contact"
-    when = f"{period_info(period).label}" if period else ""
-    text = (
-        f"{who} sent invoice {invoice.number} for {commitment.number} {commitment.title}"
-        f"{' on ' + project.name if project else ''}, {when}{' again' if changes else ''}: "
-        f"current payment due {money(figures.summary.current_payment_due)}."
-    )
+    changes = changes_since_review(session, invoice, _)
+    values = {
+        "who": sender.name if sender else _("A contact"),
+        "number": invoice.number,
+        "commitment": label_of(commitment),
+        "project": project.name,
+        "period": period_info(period).label,
+        "amount": money(figures.summary.current_payment_due),
+    }
+    if changes:
+        text = _(
+            "{who} sent invoice {number} for {commitment} on {project}, {period} again: current "
+            "payment due {amount}.",
+            **values,
+        )
+    else:
+        text = _(
+            "{who} sent invoice {number} for {commitment} on {project}, {period}: current "
+            "payment due {amount}.",
+            **values,
+        )
     if invoice.sent_at:
-        text += f" Sent {format_date(invoice.sent_at.date())}; it is now under review."
+        sent = format_date(invoice.sent_at.date())
+        text += " " + _("Sent {date}; it is now under review.", date=sent)
     blocks: list[Block] = [section(escape(text))]
     if changes:
         listed = "\n".join(f"• {escape(change)}" for change in changes)
-        blocks.append(section(cut(f"*What changed since your review:*\n{listed}", 3000)))
-    blocks += lines_table(figures.lines)
-    blocks.append(totals_fields(figures.summary))
-    actions = [review_buttons(ReviewRef(invoice.id, stamp, admin.id), invoice, summary=text)]
+        heading = escape(_("What changed since your review:"))
+        blocks.append(section(cut(f"*{heading}*\n{listed}", 3000)))
+    blocks += lines_table(figures.lines, _)
+    blocks.append(totals_fields(figures.summary, _))
+    ref = ReviewRef(invoice.id, stamp, admin.id)
+    actions = [review_buttons(ref, invoice, summary=text, _=_)]
     rows = [
         queue_message(session, person=admin, message=message, kind="notification")
         for message in split(blocks, actions, notification=text)
@@ -101,21 +121,22 @@ def queue_slack_sent_notification(
     return rows[-1]
 
 
-def review_buttons(ref: ReviewRef, invoice: Invoice, *, summary: str) -> Block:
-    approve = button("Approve", APPROVE, ref.value(), "primary")
+def review_buttons(ref: ReviewRef, invoice: Invoice, *, summary: str, _: Words = ENGLISH) -> Block:
+    approve = button(_("Approve"), APPROVE, ref.value(), "primary")
+    title = _("Approve {number}?", number=cut(invoice.number, 80))
     approve["confirm"] = {
-        "title": {"type": "plain_text", "text": f"Approve {cut(invoice.number, 80)}?"},
+        "title": {"type": "plain_text", "text": cut(title, 100)},
         "text": {"type": "mrkdwn", "text": cut(escape(summary), 300)},
-        "confirm": {"type": "plain_text", "text": "Approve"},
-        "deny": {"type": "plain_text", "text": "Not yet"},
+        "confirm": {"type": "plain_text", "text": _("Approve")},
+        "deny": {"type": "plain_text", "text": _("Not yet")},
     }
     return {
         "type": "actions",
         "block_id": "review",
         "elements": [
             approve,
-            button("Approve as noted", NOTED, ref.value()),
-            button("Return for revision", RETURN, ref.value(), "danger"),
+            button(_("Approve as noted"), NOTED, ref.value()),
+            button(_("Return for revision"), RETURN, ref.value(), "danger"),
         ],
     }
 
@@ -131,7 +152,8 @@ def decided_message(session: Session, ref: ReviewRef) -> SlackMessage | None:
     ).first()
     if invoice is None or row is None:
         return None
-    outcome = outcome_text(session, invoice, ref)
+    admin = session.get(Person, ref.admin_id) if ref.admin_id else None
+    outcome = outcome_text(session, invoice, ref, words(admin.language if admin else None))
     if outcome is None:
         return None
     data = json.loads(row.payload or "{}")
@@ -140,28 +162,33 @@ def decided_message(session: Session, ref: ReviewRef) -> SlackMessage | None:
     return SlackMessage(str(data.get("text") or row.body_text), [*kept, note])
 
 
-def outcome_text(session: Session, invoice: Invoice, ref: ReviewRef) -> str | None:
+def outcome_text(
+    session: Session, invoice: Invoice, ref: ReviewRef, _: Words = ENGLISH
+) -> str | None:
     """`Approved by Jane Doe on Nov 20, 2026 (slack). Amount certified: $10,935.00.`; or
-    that a newer sending replaced this one; None while this sending waits for review."""
+    that a newer sending replaced this one; None while this sending waits for review. The
+    note of a return is the history's, as it was recorded."""
     status = InvoiceStatus(invoice.status)
     newer = times_sent(session, invoice) != ref.stamp
     if status == InvoiceStatus.under_review and not newer:
         return None
     if newer and status not in REVIEWED:
-        return "Sent again since: review it from the newer message."
+        return _("Sent again since: review it from the newer message.")
     event = last_event(session, invoice)
     who = session.get(Person, event.by_person_id) if event and event.by_person_id else None
     commitment = session.get(Commitment, invoice.commitment_id)
     project = session.get(Project, commitment.project_id) if commitment else None
-    text = status_words(status).capitalize()
+    text = status_words(status, _).capitalize()
     if who is not None and event is not None:
         day = local_today(as_utc(event.at), project.timezone if project else None)
-        text += f" by {who.name} on {format_date(day)}" + (
-            f" ({event.channel})" if event.channel else ""
-        )
+        values = {"status": text, "name": who.name, "date": format_date(day)}
+        if event.channel:
+            text = _("{status} by {name} on {date} ({channel})", channel=event.channel, **values)
+        else:
+            text = _("{status} by {name} on {date}", **values)
     if status == InvoiceStatus.revise_and_resubmit and event and event.note:
         return f"{text}: {event.note}."
     if status in (InvoiceStatus.approved, InvoiceStatus.approved_as_noted):
         certified = invoice_figures(session, invoice).summary.current_payment_due
-        return f"{text}. Amount certified: {money(certified)}."
+        return f"{text}. " + _("Amount certified: {value}.", value=money(certified))
     return f"{text}."

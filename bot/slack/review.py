@@ -25,6 +25,7 @@ from sqlmodel import Session
 from conversations.review_service import ReviewService
 from conversations.types import Reply, ReplyKind, StepName
 from models.db import session_scope
+from models.i18n import N_, Words, language_of, words
 from models.review import Decision, ReviewKind, ReviewRefused, check_reviewable, times_sent
 from models.review_lines import ReviewLine, adjustment_problems, review_lines
 from models.tables import Commitment, Invoice, Person
@@ -53,7 +54,7 @@ from .review_modal import (
 )
 
 log = logging.getLogger(__name__)
-NO_CHANGE = "No amount differs from the contact's: change at least one line, or use Approve."
+NO_CHANGE = N_("No amount differs from the contact's: change at least one line, or use Approve.")
 
 
 class ReviewActions:
@@ -102,9 +103,10 @@ class ReviewActions:
             return
         heading, lines = form
         if which == RETURN:
-            view = return_view(ref, heading, lines)
+            view = return_view(ref, heading, lines, words(person.language))
         else:
-            view = noted_view(Page(ref, "amounts", heading), lines)
+            page = Page(ref, "amounts", heading, language=language_of(person.language))
+            view = noted_view(page, lines)
         await self.ch.open_modal(trigger_id, view)
 
     # -- the modals ---------------------------------------------------------------------------
@@ -113,7 +115,7 @@ class ReviewActions:
         page = Page.load(view.get("private_metadata") or "")
         if page.kind == "pick":
             chosen = picked(view)
-            errors = pick_errors(chosen)
+            errors = pick_errors(chosen, page.words)
             if errors:
                 await ack(response_action="errors", errors=errors)
             else:
@@ -121,7 +123,7 @@ class ReviewActions:
             return
         reasons = returned_lines(page, view)
         if not reasons:
-            await ack(response_action="errors", errors=return_errors(view))
+            await ack(response_action="errors", errors=return_errors(view, page.words))
             return
         await ack()
         decision = Decision(ReviewKind.reject, reasons=reasons)
@@ -139,24 +141,25 @@ class ReviewActions:
     ) -> tuple[dict[str, Any], Decision | None]:
         """The ack of an amounts page (errors, the next page, or closing) and, on the last
         page, the decision; over-billing is checked by the rule `review_invoice` applies."""
+        _ = page.words
         with Session(self.ch.engine) as session:
             invoice = session.get(Invoice, page.ref.invoice_id)
             if invoice is None:
                 return {}, None
             lines = review_lines(session, invoice)
-            amounts = read_amounts(view, lines)
-            problems = adjustment_problems(session, invoice, amounts.changed)
+            amounts = read_amounts(view, lines, _)
+            problems = adjustment_problems(session, invoice, amounts.changed, _)
         errors = amounts.errors | {f"amt:{line}": text for line, text in problems.items()}
         first = next((f"amt:{line.number}" for line in lines), "note")
         if not errors and not is_last_amounts_page(page, lines):
             following = carried_forward(page, amounts)
             if too_much_to_carry(following):
-                errors[first] = "Too many changed lines to carry to the next page."
+                errors[first] = _("Too many changed lines to carry to the next page.")
             else:
                 return {"response_action": "update", "view": noted_view(following, lines)}, None
         changed = adjustments(page, amounts)
         if not errors and not changed:
-            errors[first] = NO_CHANGE
+            errors[first] = _(NO_CHANGE)
         if errors:
             return {"response_action": "errors", "errors": errors}, None
         decision = Decision(ReviewKind.approve_as_noted, note=amounts.note, adjustments=changed)
@@ -243,7 +246,7 @@ class ReviewActions:
             invoice = session.get(Invoice, ref.invoice_id)
             if invoice is None:
                 return False
-            refusal = _older_sending(session, invoice, ref)
+            refusal = _older_sending(session, invoice, ref, words(person.language))
         if refusal is not None:
             self._tell(person, ref, refusal)
             return False
@@ -257,7 +260,7 @@ class ReviewActions:
         person: Person,
         ref: ReviewRef,
     ) -> str | None:
-        older = _older_sending(session, invoice, ref)
+        older = _older_sending(session, invoice, ref, words(person.language))
         if older is not None:
             return older
         try:
@@ -268,18 +271,21 @@ class ReviewActions:
 
     def _tell(self, person: Person, ref: ReviewRef, text: str) -> None:
         with session_scope(self.ch.engine) as session:
-            reply = Reply(text, ReplyKind.error, StepName.done)
+            reply = Reply(
+                text, ReplyKind.error, StepName.done, language=language_of(person.language)
+            )
             self._answer_to(person, ref).queue(session, None, person, (reply,))
         self.ch.poke()
 
 
-def _older_sending(session: Session, invoice: Invoice, ref: ReviewRef) -> str | None:
+def _older_sending(session: Session, invoice: Invoice, ref: ReviewRef, _: Words) -> str | None:
     if invoice.status != "under_review" or times_sent(session, invoice) == ref.stamp:
         return None
-    return (
-        f"This message is about an earlier sending of invoice {invoice.number}; it was sent "
-        "again since. Please review it from the newest message, which shows what changed. "
-        "Nothing was changed."
+    return _(
+        "This message is about an earlier sending of invoice {number}; it was sent again since. "
+        "Please review it from the newest message, which shows what changed. Nothing was "
+        "changed.",
+        number=invoice.number,
     )
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from conversations.render import money
+from models.i18n import DEFAULT_LANGUAGE, ENGLISH, N_, Words, words
 from models.money import AmountError, cents, format_money, parse_amount
 from models.review_lines import ReviewLine
 
@@ -30,7 +31,7 @@ NOTED_CALLBACK = "review_noted"
 RETURN_ROWS = 45  # a box and a reason each, under Slack's 100 blocks a modal
 REASON_ROWS = 95  # the reasons page of a long commitment: one block a picked line
 AMOUNT_ROWS = 90
-RETURN_LABEL = "Return this line"
+RETURN_LABEL = N_("Return this line")
 METADATA_CHARS = 3000
 
 
@@ -66,21 +67,27 @@ class ReviewRef:
 
 @dataclass(frozen=True)
 class Page:
-    """A modal page's `private_metadata`: the review, the page kind and number, and the
-    adjustments of the earlier pages (line -> amount)."""
+    """A modal page's `private_metadata`: the review, the page kind and number, the
+    adjustments of the earlier pages (line -> amount), and the language the modal was opened
+    in (its next pages and its errors speak it too)."""
 
     ref: ReviewRef
     kind: str  # one | pick | why (return); amounts (approve as noted)
     heading: str  # `INV-0042 · SC-007 Electrical`
     number: int = 0
     carried: Mapping[str, str] = field(default_factory=dict)
+    language: str = DEFAULT_LANGUAGE
+
+    @property
+    def words(self) -> Words:
+        return words(self.language)
 
     def dump(self) -> str:
         ref = self.ref
         data: dict[str, Any] = {"i": ref.invoice_id, "s": ref.stamp, "p": ref.admin_id}
         data |= {"ch": ref.channel}
         data |= {"ts": ref.ts, "k": self.kind, "h": self.heading, "n": self.number}
-        data["adj"] = dict(self.carried)
+        data |= {"l": self.language, "adj": dict(self.carried)}
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
@@ -90,13 +97,18 @@ class Page:
             int(data["i"]), int(data["s"]), data.get("p"), data.get("ch"), data.get("ts")
         )
         heading, carried = str(data.get("h") or ""), dict(data.get("adj") or {})
-        return cls(ref, str(data["k"]), heading, int(data.get("n", 0)), carried)
+        language = str(data.get("l") or DEFAULT_LANGUAGE)
+        return cls(ref, str(data["k"]), heading, int(data.get("n", 0)), carried, language)
 
 
-def line_label(line: ReviewLine) -> str:
+def line_label(line: ReviewLine, _: Words = ENGLISH) -> str:
     """`2 · Panels — $12,600.00 this period` (and materials stored, when any)."""
-    stored = f" + {money(line.stored)} stored" if line.stored else ""
-    return f"{line.number} · {line.description} — {money(line.amount)} this period{stored}"
+    values = {"amount": money(line.amount), "stored": money(line.stored)}
+    if line.stored:
+        billed = _("{amount} this period + {stored} stored", **values)
+    else:
+        billed = _("{amount} this period", **values)
+    return f"{line.number} · {line.description} — {billed}"
 
 
 def _modal(page: Page, title: str, submit: str, blocks: list[Block]) -> dict[str, Any]:
@@ -104,9 +116,9 @@ def _modal(page: Page, title: str, submit: str, blocks: list[Block]) -> dict[str
         "type": "modal",
         "callback_id": NOTED_CALLBACK if page.kind == "amounts" else RETURN_CALLBACK,
         "private_metadata": page.dump(),
-        "title": {"type": "plain_text", "text": title},
-        "submit": {"type": "plain_text", "text": submit},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": cut(title, 24)},
+        "submit": {"type": "plain_text", "text": cut(submit, 24)},
+        "close": {"type": "plain_text", "text": cut(page.words("Cancel"), 24)},
         "blocks": blocks,
     }
 
@@ -130,67 +142,80 @@ def _text_input(
     }
 
 
-def _reason(line: ReviewLine, label: str) -> Block:
-    placeholder = {"type": "plain_text", "text": "Why? The contact reads this (optional)"}
+def _reason(line: ReviewLine, label: str, _: Words) -> Block:
+    placeholder = {"type": "plain_text", "text": _("Why? The contact reads this (optional)")}
     return _text_input(f"why:{line.number}", label, max_length=1000, placeholder=placeholder)
 
 
-def return_view(ref: ReviewRef, heading: str, lines: Sequence[ReviewLine]) -> dict[str, Any]:
+def return_view(
+    ref: ReviewRef, heading: str, lines: Sequence[ReviewLine], _: Words = ENGLISH
+) -> dict[str, Any]:
     """Return for revision: every line with a box and a reason, or the pick list first."""
     if len(lines) > RETURN_ROWS:
-        return _pick_view(Page(ref, "pick", heading), lines)
-    blocks = [
-        _context(
-            f"*{escape(heading)}* — tick each line to send back, with a reason the contact "
-            "will read (a reason alone returns its line too). The other lines stay approved."
-        )
-    ]
-    option = {"text": {"type": "plain_text", "text": RETURN_LABEL}, "value": "return"}
+        return _pick_view(Page(ref, "pick", heading, language=_.language), lines)
+    intro = _(
+        "*{heading}* — tick each line to send back, with a reason the contact will read (a "
+        "reason alone returns its line too). The other lines stay approved.",
+        heading=escape(heading),
+    )
+    blocks = [_context(intro)]
+    option = {"text": {"type": "plain_text", "text": _(RETURN_LABEL)}, "value": "return"}
     for line in lines:
         blocks.append(
             {
                 "type": "input",
                 "block_id": f"ret:{line.number}",
                 "optional": True,
-                "label": {"type": "plain_text", "text": cut(line_label(line), 2000)},
+                "label": {"type": "plain_text", "text": cut(line_label(line, _), 2000)},
                 "element": {"type": "checkboxes", "action_id": "pick", "options": [option]},
             }
         )
-        blocks.append(_reason(line, f"Reason for line {line.number}"))
-    return _modal(Page(ref, "one", heading), "Return for revision", "Return", blocks)
+        blocks.append(_reason(line, _("Reason for line {line}", line=line.number), _))
+    page = Page(ref, "one", heading, language=_.language)
+    return _modal(page, _("Return for revision"), _("Return"), blocks)
 
 
 def _pick_view(page: Page, lines: Sequence[ReviewLine]) -> dict[str, Any]:
+    _ = page.words
     options = [
-        {"text": {"type": "plain_text", "text": cut(line_label(line), 75)}, "value": line.number}
+        {
+            "text": {"type": "plain_text", "text": cut(line_label(line, _), 75)},
+            "value": line.number,
+        }
         for line in lines
     ]
     element: Block = {"type": "multi_static_select", "action_id": "lines"}
-    element["placeholder"] = {"type": "plain_text", "text": "Type a line number or a word"}
+    element["placeholder"] = {"type": "plain_text", "text": _("Type a line number or a word")}
     if len(options) <= 100:
         element["options"] = options
     else:
         element["option_groups"] = [
             {
-                "label": {"type": "plain_text", "text": f"Lines {i + 1}–{i + len(group)}"},
+                "label": {
+                    "type": "plain_text",
+                    "text": _("Lines {first}–{last}", first=i + 1, last=i + len(group)),
+                },
                 "options": group,
             }
             for i in range(0, len(options), 100)
             for group in [options[i : i + 100]]
         ]
+    intro = _(
+        "*{heading}* has {count} lines: pick the ones to send back, then give a reason for "
+        "each on the next page. The other lines stay approved.",
+        heading=escape(page.heading),
+        count=len(lines),
+    )
     blocks = [
-        _context(
-            f"*{escape(page.heading)}* has {len(lines)} lines: pick the ones to send back, "
-            "then give a reason for each on the next page. The other lines stay approved."
-        ),
+        _context(intro),
         {
             "type": "input",
             "block_id": "pick",
-            "label": {"type": "plain_text", "text": "Lines to return"},
+            "label": {"type": "plain_text", "text": _("Lines to return")},
             "element": element,
         },
     ]
-    return _modal(page, "Return for revision", "Next", blocks)
+    return _modal(page, _("Return for revision"), _("Next"), blocks)
 
 
 def picked(view: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -202,19 +227,29 @@ def picked(view: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def reasons_view(page: Page, chosen: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """The second page of a long commitment: a reason for each picked line."""
-    intro = f"*{escape(page.heading)}* — the lines you picked go back with these reasons."
+    _ = page.words
+    intro = _(
+        "*{heading}* — the lines you picked go back with these reasons.",
+        heading=escape(page.heading),
+    )
     blocks = [_context(intro)]
     for number, label in chosen:
         line = ReviewLine(number, "", Decimal(0), Decimal(0), None)
-        blocks.append(_reason(line, label or f"Line {number}"))
-    return _modal(replace(page, kind="why"), "Return for revision", "Return", blocks)
+        blocks.append(_reason(line, label or _("Line {line}", line=number), _))
+    return _modal(replace(page, kind="why"), _("Return for revision"), _("Return"), blocks)
 
 
-def pick_errors(chosen: Sequence[tuple[str, str]]) -> dict[str, str]:
+def pick_errors(chosen: Sequence[tuple[str, str]], _: Words = ENGLISH) -> dict[str, str]:
     if not chosen:
-        return {"pick": "Pick at least one line to return (or close this and use Approve)."}
+        return {"pick": _("Pick at least one line to return (or close this and use Approve).")}
     if len(chosen) > REASON_ROWS:
-        return {"pick": f"Pick at most {REASON_ROWS} lines (you picked {len(chosen)})."}
+        return {
+            "pick": _(
+                "Pick at most {most} lines (you picked {count}).",
+                most=REASON_ROWS,
+                count=len(chosen),
+            )
+        }
     return {}
 
 
@@ -224,7 +259,7 @@ def returned_lines(page: Page, view: Mapping[str, Any]) -> dict[str, str]:
     values = (view.get("state") or {}).get("values") or {}
     found: dict[str, str] = {}
     for block in view.get("blocks") or []:
-        kind, _, number = str(block.get("block_id") or "").partition(":")
+        kind, _sep, number = str(block.get("block_id") or "").partition(":")
         if kind != "why":
             continue
         reason = str(((values.get(block["block_id"]) or {}).get("value") or {}).get("value") or "")
@@ -234,31 +269,40 @@ def returned_lines(page: Page, view: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def return_errors(view: Mapping[str, Any]) -> dict[str, str]:
+def return_errors(view: Mapping[str, Any], _: Words = ENGLISH) -> dict[str, str]:
     """The answer when nothing is returned: on the first line's box."""
     first = next(
         (b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input"), "pick"
     )
-    return {first: "Tick at least one line to return (or close this and use Approve)."}
+    return {first: _("Tick at least one line to return (or close this and use Approve).")}
 
 
 def noted_view(page: Page, lines: Sequence[ReviewLine]) -> dict[str, Any]:
     """Approve as noted, page `page.number`: this period's amount per line, and the note on
     the last page."""
+    _ = page.words
     pages = max(1, -(-len(lines) // AMOUNT_ROWS))
     number = min(page.number, pages - 1)
     shown = lines[number * AMOUNT_ROWS : (number + 1) * AMOUNT_ROWS]
-    where = f" (page {number + 1} of {pages})" if pages > 1 else ""
-    blocks = [
-        _context(
-            f"*{escape(page.heading)}*{where} — this period's amount per line, as the contact "
-            "billed it. Change the lines you approve at another amount; the contact sees "
-            "both figures and your note."
+    values = {"heading": escape(page.heading), "page": number + 1, "pages": pages}
+    if pages > 1:
+        intro = _(
+            "*{heading}* (page {page} of {pages}) — this period's amount per line, as the "
+            "contact billed it. Change the lines you approve at another amount; the contact "
+            "sees both figures and your note.",
+            **values,
         )
-    ]
+    else:
+        intro = _(
+            "*{heading}* — this period's amount per line, as the contact billed it. Change the "
+            "lines you approve at another amount; the contact sees both figures and your note.",
+            **values,
+        )
+    blocks = [_context(intro)]
     for line in shown:
-        limit = f"; at most {money(line.remaining)}" if line.remaining is not None else ""
-        label = f"{line_label(line)}{limit}"
+        label = line_label(line, _)
+        if line.remaining is not None:
+            label = _("{line}; at most {amount}", line=label, amount=money(line.remaining))
         initial = format_money(line.amount)
         blocks.append(_text_input(f"amt:{line.number}", label, initial=initial))
     last = number == pages - 1
@@ -266,13 +310,14 @@ def noted_view(page: Page, lines: Sequence[ReviewLine]) -> dict[str, Any]:
         blocks.append(
             _text_input(
                 "note",
-                "Note to the contact: the reason for the difference",
+                _("Note to the contact: the reason for the difference"),
                 optional=False,
                 multiline=True,
                 max_length=1000,
             )
         )
-    return _modal(page, "Approve as noted", "Approve" if last else "Next page", blocks)
+    submit = _("Approve") if last else _("Next page")
+    return _modal(page, _("Approve as noted"), submit, blocks)
 
 
 def is_last_amounts_page(page: Page, lines: Sequence[ReviewLine]) -> bool:
@@ -286,7 +331,9 @@ class Amounts:
     note: str
 
 
-def read_amounts(view: Mapping[str, Any], lines: Sequence[ReviewLine]) -> Amounts:
+def read_amounts(
+    view: Mapping[str, Any], lines: Sequence[ReviewLine], _: Words = ENGLISH
+) -> Amounts:
     """The amounts of a submitted page: empty is the contact's figure; not a number is an
     error on its line."""
     values = (view.get("state") or {}).get("values") or {}
@@ -295,13 +342,13 @@ def read_amounts(view: Mapping[str, Any], lines: Sequence[ReviewLine]) -> Amount
     errors: dict[str, str] = {}
     for block_id, actions in values.items():
         text = str(((actions or {}).get("value") or {}).get("value") or "").strip()
-        kind, _, number = block_id.partition(":")
+        kind, _sep, number = block_id.partition(":")
         if kind != "amt" or not text or number not in by_number:
             continue
         try:
             amount = cents(parse_amount(text))
         except AmountError:
-            errors[block_id] = f"“{cut(text, 40)}” is not an amount (e.g. 4,000.00)."
+            errors[block_id] = _("“{text}” is not an amount (e.g. 4,000.00).", text=cut(text, 40))
             continue
         if amount != by_number[number].amount:
             changed[number] = amount
