@@ -65,7 +65,7 @@ def take_attachments(work: Work, ctx: Context) -> None:
             limits=ctx.limits,
         )
         if problem:
-            work.problems.append(problem)
+            work.problems.append(problem(ctx.words))
             continue
         work.set(attachments=(*work.state.attachments, ref))
         work.understood.append(

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from models.i18n import ENGLISH, N_, Sentence, Words
+
 MB = 1024 * 1024
 MAX_FILENAME = 255
 
@@ -36,15 +38,22 @@ EXECUTABLE_EXTENSIONS = frozenset(
 )  # fmt: skip
 ALLOWED_TYPE_PREFIXES = ("image/", "text/plain", "text/csv")
 # Leading bytes of executables, refused whatever the file is called.
+# What a refusal names as allowed: the common kinds, not the whole list.
+ALLOWED_SHOWN = ", ".join(sorted({"pdf", "jpg", "png", "docx", "xlsx", "csv", "txt", "zip"}))
 EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")
 
 
 class AttachmentError(ValueError):
-    """An attachment that cannot be accepted; `message` is meant for the contact."""
+    """An attachment that cannot be accepted: `sentence` is meant for the contact, worded in
+    their language (`message` is it in English, for the log)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, sentence: Sentence | str) -> None:
+        self.sentence = sentence if isinstance(sentence, Sentence) else Sentence(sentence)
+        self.message = self.sentence()
+        super().__init__(self.message)
+
+    def text(self, _: Words = ENGLISH) -> str:
+        return self.sentence(_)
 
 
 @dataclass(frozen=True)
@@ -117,27 +126,35 @@ def check_attachment(
     existing_count: int = 0,
     head: bytes = b"",
     limits: AttachmentLimits = DEFAULT_LIMITS,
-) -> str | None:
-    """Why this file cannot be attached (a message for the contact), or None if it can."""
+) -> Sentence | None:
+    """Why this file cannot be attached (a sentence for the contact), or None if it can."""
     ext = extension(filename)
-    allowed = ", ".join(sorted({"pdf", "jpg", "png", "docx", "xlsx", "csv", "txt", "zip"}))
     if existing_count >= limits.max_count:
-        return (
-            f"{filename} was not attached: an invoice can have at most "
-            f"{limits.max_count} attachments."
+        return Sentence(
+            N_("{file} was not attached: an invoice can have at most {count} attachments."),
+            {"file": filename, "count": limits.max_count},
         )
     if size > limits.max_bytes:
-        return (
-            f"{filename} is {human_size(size)}; the limit is {human_size(limits.max_bytes)} "
-            "per file. Please send a smaller file (for example a compressed PDF)."
+        return Sentence(
+            N_(
+                "{file} is {size}; the limit is {limit} per file. Please send a smaller file "
+                "(for example a compressed PDF)."
+            ),
+            {"file": filename, "size": human_size(size), "limit": human_size(limits.max_bytes)},
         )
     if size == 0:
-        return f"{filename} is empty, so it was not attached."
+        return Sentence(N_("{file} is empty, so it was not attached."), {"file": filename})
     if ext in EXECUTABLE_EXTENSIONS or any(head.startswith(magic) for magic in EXECUTABLE_MAGIC):
-        return f"{filename} looks like a program; programs cannot be attached to an invoice."
+        return Sentence(
+            N_("{file} looks like a program; programs cannot be attached to an invoice."),
+            {"file": filename},
+        )
     kind = guess_content_type(filename, content_type)
     if ext not in limits.extensions and not kind.startswith(ALLOWED_TYPE_PREFIXES):
-        return f"{filename}: this type of file cannot be attached (allowed: {allowed}, images)."
+        return Sentence(
+            N_("{file}: this type of file cannot be attached (allowed: {allowed}, images)."),
+            {"file": filename, "allowed": ALLOWED_SHOWN},
+        )
     return None
 
 

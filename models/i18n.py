@@ -17,7 +17,8 @@ from __future__ import annotations
 import functools
 import gettext
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DOMAIN = "billbot"
@@ -88,11 +89,28 @@ def N_(message: str) -> str:
 
 ENGLISH = words(DEFAULT_LANGUAGE)
 
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence worded later, in the language of whoever reads it: found where the
+    reader is not known yet (a file refused before the mail is routed), said where they are."""
+
+    template: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def __call__(self, _: Words = ENGLISH) -> str:
+        return _(self.template, **self.values)
+
+    def __str__(self) -> str:
+        return self()
+
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "ENGLISH",
     "LANGUAGES",
     "N_",
+    "Sentence",
     "Translate",
     "Words",
     "language_of",

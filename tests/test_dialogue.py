@@ -585,6 +585,17 @@ def test_refused_attachments_are_explained_and_the_same_file_is_not_added_twice(
     assert "looks like a program" in reply.text and "limit is 25.0 MB" in reply.text
 
 
+def test_a_refused_attachment_is_explained_in_the_contacts_language() -> None:
+    ctx = replace(unit_ctx(), language="es")
+    program = AttachmentRef("setup.exe", "application/octet-stream", 100, "b" * 64)
+    huge = AttachmentRef("scan.pdf", "application/pdf", 30 * 1024 * 1024, "c" * 64)
+    state, reply = say(ctx, fresh(ctx), Turn(attachments=(program, huge)))
+    assert state.attachments == ()
+    assert "setup.exe parece un programa" in reply.text
+    assert "scan.pdf pesa 30.0 MB; el límite es 25.0 MB por archivo" in reply.text
+    assert "looks like a program" not in reply.text
+
+
 def test_at_most_twenty_attachments() -> None:
     ctx = unit_ctx()
     files = tuple(AttachmentRef(f"p{i}.jpg", "image/jpeg", 10, f"{i:064x}") for i in range(21))

@@ -162,6 +162,23 @@ async def test_a_file_shared_event_becomes_an_attachment_once(
         assert attachment.content_type == "image/png"
 
 
+async def test_a_refused_file_is_explained_in_the_contacts_language(
+    slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, sqlite_engine, tmp_path) as h:
+        with session_scope(sqlite_engine) as session:  # Sam writes Spanish
+            session.exec(select(Person).where(Person.key == "sam")).one().language = "es"
+        await h.say("U0SAM", "INV-0042")
+        file_id = h.slack.add_file("U0SAM", "setup.exe", "application/octet-stream", b"MZ\x90")
+        dm = h.slack.dm_channel("U0SAM")
+        await h.event(file_shared_event(file_id=file_id, user="U0SAM", channel=dm))
+        await eventually(lambda: "setup.exe" in h.messages("U0SAM")[-1]["text"])
+        said = h.messages("U0SAM")[-1]["text"]
+        assert "setup.exe parece un programa" in said, said
+        with Session(sqlite_engine) as session:
+            assert session.exec(select(Attachment)).all() == []
+
+
 async def test_download_refuses_a_sign_in_page_and_a_file_too_large(
     slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ from conversations.service import SentHook
 from models.attachments import AttachmentLimits, AttachmentRef
 from models.board import Board
 from models.db import session_scope
+from models.i18n import Sentence
 from models.outbox import InboundMessage
 from models.tables import Invoice, Person
 
@@ -110,10 +111,10 @@ class SlackChannel:
                 self.poke()
         return person
 
-    async def download(self, file_ids: list[str]) -> tuple[list[AttachmentRef], list[str]]:
+    async def download(self, file_ids: list[str]) -> tuple[list[AttachmentRef], list[Sentence]]:
         """Store the shared files; returns the stored refs and the problems, for the person."""
         stored: list[AttachmentRef] = []
-        problems: list[str] = []
+        problems: list[Sentence] = []
         for file_id in file_ids:
             try:
                 stored.append(
@@ -126,7 +127,7 @@ class SlackChannel:
                     )
                 )
             except DownloadError as exc:
-                problems.append(exc.message)
+                problems.append(exc.sentence)
         return stored, problems
 
     async def tell(

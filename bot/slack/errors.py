@@ -8,6 +8,8 @@ from contextlib import contextmanager
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from models.i18n import ENGLISH, Sentence, Words
+
 # Errors that retrying cannot fix: the row is given up at once.
 PERMANENT = frozenset(
     {
@@ -50,11 +52,16 @@ class SlackCallError(SlackError):
 
 
 class DownloadError(SlackError):
-    """A shared file could not be fetched; `message` is meant for the contact."""
+    """A shared file could not be fetched: `sentence` is meant for the contact, worded in
+    their language (`message` is it in English, for the log)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, sentence: Sentence) -> None:
+        self.sentence = sentence
+        self.message = sentence()
+        super().__init__(self.message)
+
+    def text(self, _: Words = ENGLISH) -> str:
+        return self.sentence(_)
 
 
 @contextmanager

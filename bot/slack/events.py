@@ -82,7 +82,8 @@ class Events:
         try:
             refs, problems = await self.ch.download(files)
             if problems:
-                await self.ch.tell(person, "\n".join(problems), channel=channel, thread_ts=thread)
+                said = "\n".join(problem(words(person.language)) for problem in problems)
+                await self.ch.tell(person, said, channel=channel, thread_ts=thread)
             await self._turn(person, event, event_id, files, refs)
         finally:
             self.ch.files_in_progress.difference_update(files)

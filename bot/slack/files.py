@@ -20,6 +20,7 @@ from models.attachments import (
     human_size,
     store_attachment,
 )
+from models.i18n import N_, Sentence
 
 from .errors import DownloadError, SlackCallError, slack_call
 
@@ -34,17 +35,28 @@ async def fetch_file(
         with slack_call("files.info"):
             info = (await client.files_info(file=file_id))["file"]
     except SlackCallError as exc:
-        raise DownloadError(f"I couldn't read that file from Slack ({exc.code}).") from exc
+        raise DownloadError(
+            Sentence(N_("I couldn't read that file from Slack ({code})."), {"code": exc.code})
+        ) from exc
     name = info.get("name") or info.get("title") or file_id
     size = int(info.get("size") or 0)
     if size > max_bytes:
         raise DownloadError(
-            f"{name} is {human_size(size)}; the limit is {human_size(max_bytes)} per file. "
-            "Please share a smaller file (for example a compressed PDF)."
+            Sentence(
+                N_(
+                    "{file} is {size}; the limit is {limit} per file. Please share a smaller "
+                    "file (for example a compressed PDF)."
+                ),
+                {"file": name, "size": human_size(size), "limit": human_size(max_bytes)},
+            )
         )
     url = info.get("url_private_download") or info.get("url_private")
     if not url:
-        raise DownloadError(f"{name} can't be downloaded (Slack gave no download link).")
+        raise DownloadError(
+            Sentence(
+                N_("{file} can't be downloaded (Slack gave no download link)."), {"file": name}
+            )
+        )
     data = await _download(
         url, token=token, name=name, expected=info.get("mimetype") or "", max_bytes=max_bytes
     )
@@ -59,19 +71,35 @@ async def _download(url: str, *, token: str, name: str, expected: str, max_bytes
             session.get(url, headers=headers) as response,
         ):
             if response.status != 200:
-                raise DownloadError(f"I couldn't download {name} (HTTP {response.status}).")
+                raise DownloadError(
+                    Sentence(
+                        N_("I couldn't download {file} (HTTP {status})."),
+                        {"file": name, "status": response.status},
+                    )
+                )
             content_type = response.headers.get("Content-Type", "")
             data = await response.content.read(max_bytes + 1)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise DownloadError(f"I couldn't download {name}; please share it again.") from exc
+        raise DownloadError(
+            Sentence(N_("I couldn't download {file}; please share it again."), {"file": name})
+        ) from exc
     if len(data) > max_bytes:
         raise DownloadError(
-            f"{name} is larger than {human_size(max_bytes)}; please share a smaller file."
+            Sentence(
+                N_("{file} is larger than {limit}; please share a smaller file."),
+                {"file": name, "limit": human_size(max_bytes)},
+            )
         )
     if _is_login_page(content_type, data, expected):
         raise DownloadError(
-            f"I couldn't download {name}: Slack sent its sign-in page instead of the file. "
-            "Please ask the billbot administrator to check the app's files:read permission."
+            Sentence(
+                N_(
+                    "I couldn't download {file}: Slack sent its sign-in page instead of the "
+                    "file. Please ask the billbot administrator to check the app's files:read "
+                    "permission."
+                ),
+                {"file": name},
+            )
         )
     return data
 
@@ -104,4 +132,4 @@ async def store_shared_file(
             limits=limits,
         )
     except AttachmentError as exc:
-        raise DownloadError(exc.message) from exc
+        raise DownloadError(exc.sentence) from exc
