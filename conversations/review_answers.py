@@ -7,6 +7,9 @@
     reject 2,3: the quantities do not match the daily reports
     reject                                   (then `3: reason` lines)
 
+The same in Spanish: `aprobar`, `aprobar con observaciones` (`nota: por qué`), `rechazar 3:
+motivo` or `devolver 2 y 3: motivo`.
+
 Pure and total: `read_review` never raises. Anything it cannot read with confidence is
 unclear (None), and the administrator gets the answer forms back; nothing is guessed.
 """
@@ -31,26 +34,36 @@ ANSWER_FORMS = N_(
     "reason on several lines; the reason may be left out)"
 )
 
-_REF = r"(?:line\s*|#\s*)?(?P<ref>[0-9][0-9a-z.]{0,9})"
+_LINE_WORD = r"(?:lines?|l[ií]neas?)"
+_REF = rf"(?:{_LINE_WORD}\s*|#\s*)?(?P<ref>[0-9][0-9a-z.]{{0,9}})"
 _ONE = r"#?\s*[0-9][0-9a-z.]{0,9}"
-_REFS = rf"(?P<refs>(?:lines?\s*)?{_ONE}(?:\s*(?:,|and|&)\s*{_ONE})*)"
+_REFS = rf"(?P<refs>(?:(?:las?\s+)?{_LINE_WORD}\s*)?{_ONE}(?:\s*(?:,|and|y|&)\s*{_ONE})*)"
+_APPROVE_ES = r"(?:aprob(?:ar|ado|ada|amos)|apruebo|ok\s+para\s+pagar)"
 _APPROVE = re.compile(
-    r"(?:i\s+)?(?:approve[ds]?|approval|ok(?:ay)?\s+to\s+pay)(?:\s+it)?\b[\s,.!:;-]*(?P<rest>.*)",
+    r"(?:i\s+)?(?:approve[ds]?|approval|ok(?:ay)?\s+to\s+pay|"
+    rf"{_APPROVE_ES})(?:\s+it|\s+la)?\b[\s,.!:;-]*(?P<rest>.*)",
     re.I,
 )
-_AS_NOTED = re.compile(r"(?:i\s+)?approved?\s+as\s+noted\b[\s,.!:;-]*", re.I)
+_AS_NOTED = re.compile(
+    r"(?:(?:i\s+)?approved?\s+as\s+noted|(?:aprob(?:ar|ado|ada)|apruebo)\s+con\s+"
+    r"observaci(?:[oó]n|ones))\b[\s,.!:;-]*",
+    re.I,
+)
 _REJECT = re.compile(
-    rf"(?:reject(?:ed)?|return(?:ed)?|revise|send\s+back)(?:\s+{_REFS})?"
+    r"(?:reject(?:ed)?|return(?:ed)?|revise|send\s+back|rechaz(?:ar|o|ada|ado)|"
+    rf"devolver|devuelvo|devuelta|devuelto)(?:\s+{_REFS})?"
     r"\s*(?:[:\-–—]\s*(?P<reason>.*))?",
     re.I,
 )
 _LINE = re.compile(rf"{_REF}\s*[:=\-–—]\s*(?P<rest>.+)", re.I)
 _LINES_REASON = re.compile(rf"{_REFS}\s*[:=\-–—]\s*(?P<rest>.*)", re.I)
-_NOTE = re.compile(r"(?:note|notes|reason|comment)s?\s*[:\-]\s*(?P<note>.+)", re.I)
+_NOTE = re.compile(
+    r"(?:note|notes|reason|comment|nota|motivo|comentario)s?\s*[:\-]\s*(?P<note>.+)", re.I
+)
 
 
 def _refs(text: str) -> list[str]:
-    cleaned = re.sub(r"(?i)\b(?:lines?|and)\b|#|&", ",", text)
+    cleaned = re.sub(r"(?i)\b(?:lines?|l[ií]neas?|las?|and|y)\b|#|&", ",", text)
     return [ref.strip() for ref in cleaned.split(",") if ref.strip()]
 
 

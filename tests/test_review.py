@@ -308,6 +308,42 @@ def test_the_decision_reader_never_guesses() -> None:
     assert read_review("approve") == Decision(ReviewKind.approve)
     for unclear in ["", "looks fine", "approve line 3", "reject: why", "approve as noted", "3"]:
         assert read_review(unclear) is None, unclear
+    for unclear in [
+        "se ve bien",
+        "aprobar línea 3",
+        "rechazar: por qué",
+        "aprobar con observaciones",
+    ]:
+        assert read_review(unclear) is None, unclear
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("Aprobado, gracias", Decision(ReviewKind.approve)),
+        ("aprobar\nnota: todo en orden", Decision(ReviewKind.approve, note="todo en orden")),
+        (
+            "aprobar con observaciones\n2: $8,400\nnota: dos paneles, no tres",
+            Decision(
+                ReviewKind.approve_as_noted, note="dos paneles, no tres", adjustments={"2": D(8400)}
+            ),
+        ),
+        (
+            "rechazar 3: solo 18 luminarias",
+            Decision(ReviewKind.reject, reasons={"3": "solo 18 luminarias"}),
+        ),
+        (
+            "devolver las líneas 2 y 3: no coincide",
+            Decision(ReviewKind.reject, reasons={"2": "no coincide", "3": "no coincide"}),
+        ),
+        (
+            "rechazar\n1: falta el reporte\nlínea 2: cuenta",
+            Decision(ReviewKind.reject, reasons={"1": "falta el reporte", "2": "cuenta"}),
+        ),
+    ],
+)
+def test_the_decision_reader_reads_the_spanish_forms(text: str, decision: Decision) -> None:
+    assert read_review(text) == decision
 
 
 def test_a_system_turn_reopens_only_once(

@@ -205,9 +205,11 @@ def test_a_spanish_administrator_reviews_in_spanish_by_email_and_with_billbot_re
 ) -> None:
     site = make_site(mail_servers, tmp_path, edit=jane_speaks_spanish)
     sent = send_invoice(site)
-    assert "Para revisarla, responda con una de estas formas" in unfolded(sent.text)
+    forms = unfolded(sent.text)
+    assert "Para revisarla, responda con una de estas formas" in forms
+    assert "`rechazar 3: solo 18 luminarias instaladas`" in forms
 
-    admin_reply(site, sent, "reject 2: solo hay 1 panel, no 2")
+    admin_reply(site, sent, "Rechazar 2: solo hay 1 panel, no 2\n\nGracias")
     site.cli("run", "--once")
     [answer] = site.inbox(site.jane, 2)[1:]
     assert unfolded(answer.text).startswith(
