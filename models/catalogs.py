@@ -127,6 +127,24 @@ def problems() -> list[Problem]:
             for string in strings:
                 if string and set(_PLACE.findall(string)) != places:
                     found.append(Problem(language, key, "the {places} differ"))
+    return found + hidden_sentences()
+
+
+# `f"{_('Billed'):>7}"`: Babel cannot see a sentence inside an f-string, so it would never
+# reach the catalogs and would stay English.
+_IN_FSTRING = re.compile(
+    r"""\b[rRbB]?[fF][rR]?(?P<q>["'])(?:(?!(?P=q)).)*\{[^}]*\b(?:_|N_|words)\(\s*["']"""
+)
+
+
+def hidden_sentences() -> list[Problem]:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if not line.lstrip().startswith("#") and _IN_FSTRING.search(line):
+                    where = f"{path.relative_to(ROOT)}:{number}"
+                    found.append(Problem(DEFAULT_LANGUAGE, where, "a sentence inside an f-string"))
     return found
 
 

@@ -93,7 +93,8 @@ def invite_message(
     ]
     if len(terms) > MAX_TABLE_LINES:
         rows.append(_("… and {count} more lines", count=len(terms) - MAX_TABLE_LINES))
-    head = [f"{'#':>4}  {_('Description'):<24}  {_('Scheduled'):>14}  {_('Billed'):>7}"]
+    description, scheduled, billed = _("Description"), _("Scheduled"), _("Billed")
+    head = [f"{'#':>4}  {description:<24}  {scheduled:>14}  {billed:>7}"]
     blocks: list[Block] = [header(title), section(text)]
     blocks += code_sections(rows, head=head)
     key = (commitment.id or 0, period.id or 0)
