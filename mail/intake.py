@@ -33,7 +33,7 @@ from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
 from mail.template import TEMPLATE_READ, filled_in, sent_template, template_left_text
 from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
 from models.db import session_scope
-from models.i18n import N_, words
+from models.i18n import N_, Words, words
 from models.invitation import find_invitation
 from models.outbox import RefusalNotice, inbound_seen
 from models.tables import Invoice, Person
@@ -161,7 +161,9 @@ class Intake:
         return IntakeResult("processed", reason, mail.external_id)
 
     def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
-        stored, notes = self._store_attachments(mail)
+        # Refused attachments are explained in the contact's language (or the one they write).
+        _ = words(route.person.language or written_in(mail.text))
+        stored, notes = self._store_attachments(mail, _)
         text, template_note = self._with_template(mail, route)
         if template_note:
             notes.append(template_note)
@@ -224,7 +226,9 @@ class Intake:
             return mail.text, template_left_text(filled, _)
         return "\n".join([mail.text, *filled]).strip(), _(TEMPLATE_READ)
 
-    def _store_attachments(self, mail: InboundMail) -> tuple[list[AttachmentRef], list[str]]:
+    def _store_attachments(
+        self, mail: InboundMail, _: Words
+    ) -> tuple[list[AttachmentRef], list[str]]:
         stored: list[AttachmentRef] = []
         notes: list[str] = []
         for item in mail.attachments:
@@ -241,14 +245,12 @@ class Intake:
                     )
                 )
             except AttachmentError as exc:
-                notes.append(exc.message)
+                log.info("attachment of %s refused: %s", mail.external_id, exc.message)
+                notes.append(exc.text(_))
             except OSError as exc:
                 log.error("cannot store %s: %s", item.filename, exc)
                 notes.append(
-                    words(None)(
-                        "{file} could not be saved; please send it again later.",
-                        file=item.filename,
-                    )
+                    _("{file} could not be saved; please send it again later.", file=item.filename)
                 )
         return stored, notes
 

@@ -224,3 +224,19 @@ def test_outlook_top_posted_and_bottom_posted_replies_are_read(site: Site, style
     assert "$10,935.00" in review.text, review.text
     [invoice] = site.invoices()[-1:]
     assert invoice["number"] == "INV-0042" and invoice["status"] == "draft"
+
+
+def test_a_refused_attachment_is_explained_in_the_language_the_contact_writes(site: Site) -> None:
+    site.cli("invite", "--period", "nov")
+    site.cli("run", "--once")
+    [invite] = site.inbox(site.sam)
+    answer = "Número de factura: INV-0042\n1: 50 por ciento\n\nGracias"
+    program = (("setup.exe", b"MZ\x90\x00" + bytes(64)),)
+    site.server.send(client_reply(invite, site.sam, answer, attachments=program))
+    site.cli("run", "--once")
+
+    reply = " ".join(site.inbox(site.sam, 2)[-1].text.split())
+    assert "setup.exe parece un programa" in reply, reply
+    assert "looks like a program" not in reply
+    [invoice] = [i for i in site.invoices() if i["number"] == "INV-0042"]
+    assert invoice["attachments"] == []
