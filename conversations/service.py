@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import event, func
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from conversations import render
 from conversations.context import Candidate, Context
@@ -40,14 +40,16 @@ from conversations.store import (
     apply_state,
     load_state,
     lock_conversation,
-    locked_transaction,
     save_conversation,
 )
 from conversations.types import Reply, ReplyKind, StepName, Turn
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits
 from models.conversation import Conversation
+from models.db import write_transaction
 from models.i18n import language_of, words
 from models.ledger import load_ledger
+from models.people import person_by_email, person_by_key  # re-exported for the channels
+from models.retry import retried
 from models.tables import BillingPeriod, Commitment, Invoice, Person
 
 log = logging.getLogger(__name__)
@@ -165,15 +167,17 @@ class ConversationService:
         conversation, else to their only candidate invoice, else to the choose step.
         `choose=True` (or the text `switch`) asks which invoice even if one is open.
         """
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with locked_transaction(self.engine) as session:
-                    return self._handle(session, person_id, turn, commitment_id, period_id, choose)
-            except (StaleConversation, IntegrityError, OperationalError) as exc:
-                if attempt == self.attempts:
-                    raise
-                log.info("turn of person %s retried after %s", person_id, exc)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def once() -> TurnResult:
+            with write_transaction(self.engine) as session:
+                return self._handle(session, person_id, turn, commitment_id, period_id, choose)
+
+        return retried(
+            once,
+            attempts=self.attempts,
+            errors=(StaleConversation, IntegrityError, OperationalError),
+            what=f"turn of person {person_id}",
+        )
 
     def start(
         self, *, person_id: int, commitment_id: int, period_id: int, channel: str
@@ -344,20 +348,6 @@ def _key(
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
             return int(parts[1]), int(parts[2])
     return None
-
-
-def person_by_key(session: Session, key: str) -> Person | None:
-    return session.exec(select(Person).where(Person.key == key)).first()
-
-
-def person_by_email(session: Session, email: str) -> Person | None:
-    """The person with this address (case-insensitive), lowest id first."""
-    statement = (
-        select(Person)
-        .where(func.lower(col(Person.email)) == email.strip().lower())
-        .order_by(col(Person.id))
-    )
-    return session.exec(statement).first()
 
 
 __all__ = [

@@ -9,13 +9,10 @@ domain tables (invoice, lines, attachments, status).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -23,6 +20,7 @@ from conversations.state import State, Status
 from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
+from models.db import write_transaction
 from models.ledger import CommitmentLedger, invoice_entries, save_entries
 from models.review import record_event
 from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus
@@ -43,22 +41,8 @@ class StaleConversation(ConversationError):
         self.version = version
 
 
-@contextmanager
-def locked_transaction(engine: Engine) -> Iterator[Session]:
-    """One transaction that holds the write lock from its start on SQLite.
-
-    PostgreSQL locks rows instead (see `lock_conversation`), so writers of
-    different invoices do not wait for each other there.
-    """
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            if engine.dialect.name == "sqlite":
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+# The turn's transaction: the write lock from its start on SQLite (see `models.db`).
+locked_transaction = write_transaction
 
 
 def lock_conversation(

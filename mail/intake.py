@@ -35,7 +35,7 @@ from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef,
 from models.db import session_scope
 from models.i18n import N_, words
 from models.invitation import find_invitation
-from models.outbox import RefusalNotice, inbound_seen
+from models.outbox import InboundOutcome, OutboxKind, RefusalNotice, inbound_seen
 from models.tables import Invoice, Person
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ UNCLEAR_REVIEW = N_("I couldn't tell what you decided, so nothing was changed.")
 
 @dataclass(frozen=True)
 class IntakeResult:
-    outcome: str  # processed | duplicate | ignored | refused | rejected | failed
+    outcome: InboundOutcome
     reason: str | None = None
     external_id: str = ""
     conversation_id: int | None = None
@@ -107,26 +107,28 @@ class Intake:
             raise
         except Exception as exc:
             log.exception("message %s failed", mail.external_id)
-            return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
+            return self._record(
+                mail, InboundOutcome.failed, f"{type(exc).__name__}: {exc}", answer=SORRY
+            )
 
     def _process(self, mail: InboundMail) -> IntakeResult:
         with session_scope(self.engine) as session:
             if inbound_seen(session, channel="email", external_id=mail.external_id):
-                return IntakeResult("duplicate", external_id=mail.external_id)
+                return IntakeResult(InboundOutcome.duplicate, external_id=mail.external_id)
         if mail.error or mail.message is None or not mail.sender:
             error = mail.error or "no sender address"
             log.warning("rejected %s: %s", mail.external_id, error)
-            return self._record(mail, "rejected", error)
+            return self._record(mail, InboundOutcome.rejected, error)
         own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
         reason = classify(mail.message, own_addresses=own)
         if reason is not None:
             log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
-            return self._record(mail, "ignored", reason)
+            return self._record(mail, InboundOutcome.ignored, reason)
         with session_scope(self.engine) as session:
             route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
         if isinstance(route, Refusal):
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
-            return self._record(mail, "refused", route.reason, answer=route.text)
+            return self._record(mail, InboundOutcome.refused, route.reason, answer=route.text)
         if isinstance(route, ReviewRoute):
             return self._review(mail, route)
         return self._converse(mail, route)
@@ -149,7 +151,7 @@ class Intake:
                 _ = words(reviewer.language)
                 text = f"{_(UNCLEAR_REVIEW)}\n\n{_(ANSWER_FORMS)}"
                 reply.queue(session, None, reviewer, (Reply(text, ReplyKind.reprompt),))
-            return IntakeResult("processed", "review unclear", mail.external_id)
+            return IntakeResult(InboundOutcome.processed, "review unclear", mail.external_id)
         result = self.reviews.review(
             invoice_id=route.invoice_id,
             reviewer_id=route.reviewer.id,
@@ -158,7 +160,7 @@ class Intake:
             reply=reply,
         )
         reason = f"review refused: {result.refused.code}" if result.refused else "reviewed"
-        return IntakeResult("processed", reason, mail.external_id)
+        return IntakeResult(InboundOutcome.processed, reason, mail.external_id)
 
     def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
         stored, notes = self._store_attachments(mail)
@@ -191,13 +193,17 @@ class Intake:
         except IntegrityError:
             with session_scope(self.engine) as session:
                 if inbound_seen(session, channel="email", external_id=mail.external_id):
-                    return IntakeResult("duplicate", external_id=mail.external_id)
+                    return IntakeResult(InboundOutcome.duplicate, external_id=mail.external_id)
             log.exception("turn of %s failed", mail.external_id)
-            return self._record(mail, "failed", "database conflict", answer=SORRY)
+            return self._record(mail, InboundOutcome.failed, "database conflict", answer=SORRY)
         except Exception as exc:  # an engine bug must not stop the inbox, nor stay silent
             log.exception("turn of %s failed", mail.external_id)
-            return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
-        return IntakeResult("processed", None, mail.external_id, result.conversation_id)
+            return self._record(
+                mail, InboundOutcome.failed, f"{type(exc).__name__}: {exc}", answer=SORRY
+            )
+        return IntakeResult(
+            InboundOutcome.processed, None, mail.external_id, result.conversation_id
+        )
 
     def _with_template(self, mail: InboundMail, route: Route) -> tuple[str, str | None]:
         """The turn's text: the new text, or, when it holds no answers, the answers typed
@@ -253,7 +259,12 @@ class Intake:
         return stored, notes
 
     def _record(
-        self, mail: InboundMail, outcome: str, reason: str | None, *, answer: str | None = None
+        self,
+        mail: InboundMail,
+        outcome: InboundOutcome,
+        reason: str | None,
+        *,
+        answer: str | None = None,
     ) -> IntakeResult:
         now = self.clock()
         record = InboundRecord(mail.external_id, mail.sender, outcome, reason)
@@ -295,5 +306,5 @@ class Intake:
             text=text + "\n",
             html=None,
             message_id=message_id,
-            kind="refusal",
+            kind=OutboxKind.refusal,
         )

@@ -29,7 +29,7 @@ from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import format_quantity, format_unit_price
-from models.outbox import OutboundMessage
+from models.outbox import OutboundMessage, OutboxKind
 from models.tables import BillingPeriod, Commitment, Company, Person, Project, label_of
 
 HOW_TO = N_(
@@ -237,7 +237,7 @@ def queue_invite_email(
         text=content.text,
         html=content.html,
         message_id=message_id,
-        kind="invite",
+        kind=OutboxKind.invite,
     )
     invitation.email_message_id = message_id
     session.add(invitation)

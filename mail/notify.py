@@ -27,7 +27,7 @@ from models.conversation import Conversation
 from models.i18n import ENGLISH, Words, words
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
-from models.outbox import OutboundMessage, OutboxStatus, message_exists
+from models.outbox import OutboundMessage, OutboxKind, OutboxStatus, message_exists
 from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
 from models.review import changes_since_review, times_sent
 from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project, label_of
@@ -133,7 +133,12 @@ def queue_sent_notification(
         attachments=attachments,
     )
     return queue_email(
-        session, envelope=envelope, text=text, html=html, message_id=message_id, kind="notification"
+        session,
+        envelope=envelope,
+        text=text,
+        html=html,
+        message_id=message_id,
+        kind=OutboxKind.notification,
     )
 
 
@@ -204,7 +209,12 @@ def queue_contact_confirmation(
         attachments=attachments,
     )
     return queue_email(
-        session, envelope=envelope, text=text, html=html, message_id=message_id, kind="confirmation"
+        session,
+        envelope=envelope,
+        text=text,
+        html=html,
+        message_id=message_id,
+        kind=OutboxKind.confirmation,
     )
 
 
@@ -219,7 +229,7 @@ def attach_document_to_reply(
             col(Conversation.commitment_id) == invoice.commitment_id,
             col(Conversation.period_id) == invoice.period_id,
             col(OutboundMessage.channel) == "email",
-            col(OutboundMessage.kind) == "reply",
+            col(OutboundMessage.kind) == OutboxKind.reply.value,
             col(OutboundMessage.status) == OutboxStatus.pending.value,
         )
         .order_by(col(OutboundMessage.id).desc())

@@ -21,7 +21,7 @@ from mail.html import render_replies
 from mail.tokens import make_token, reply_address
 from models.conversation import Conversation
 from models.invitation import get_or_create_invitation
-from models.outbox import InboundMessage
+from models.outbox import InboundMessage, InboundOutcome, OutboxKind
 from models.tables import Person
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -39,7 +39,7 @@ class InboundRecord:
 
     external_id: str
     sender: str
-    outcome: str = "processed"
+    outcome: InboundOutcome = InboundOutcome.processed
     reason: str | None = None
 
     def row(self, conversation_id: int | None, now: datetime) -> InboundMessage:
@@ -115,7 +115,7 @@ class EmailOutbox:
             text=text,
             html=html,
             message_id=message_id,
-            kind="reply",
+            kind=OutboxKind.reply,
             conversation_id=conversation.id if conversation else None,
         )
         self.queued.append(message_id)

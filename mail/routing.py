@@ -16,13 +16,13 @@ from sqlmodel import Session
 from conversations.gather import candidates, find_invoice, is_contact
 from conversations.language import written_in
 from conversations.render import STATUS_WORDS
-from conversations.service import person_by_email
 from mail.config import MailSettings, secret_bytes
 from mail.inbound import InboundMail
 from mail.invite import invitation_subject
 from mail.tokens import ReviewToken, TokenError, find_tokens, read_any_token
 from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
+from models.people import person_by_email
 from models.review import may_review
 from models.tables import (
     EDITABLE_STATUSES,

@@ -31,7 +31,7 @@ from mail.compose import build_message
 from mail.config import MailEnvironment, MailSettings, Security
 from mail.errors import ComposeError, DeliveryError, MailConnectionError, SignInError
 from mail.tls import tls_context
-from models.db import session_scope
+from models.db import session_scope, write_transaction
 from models.outbox import (
     OutboundMessage,
     OutboxStatus,
@@ -40,8 +40,8 @@ from models.outbox import (
     mark_sent,
     postpone,
     renew_claim,
-    write_pause,
 )
+from models.retry import retried, write_pause
 from models.tables import as_utc
 
 if TYPE_CHECKING:
@@ -188,9 +188,7 @@ class DeliveryReport:
 
 
 def _claim(engine: Engine, now: datetime, limit: int, lease: float) -> list[OutboundMessage]:
-    with session_scope(engine) as session:
-        if engine.dialect.name == "sqlite":  # two processes on one file must not read alike
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    with write_transaction(engine) as session:  # two processes must not claim alike
         return claim_due(session, channel="email", now=now, limit=limit, lease=lease)
 
 
@@ -213,15 +211,13 @@ def _finish(
 ) -> None:
     """Record the outcome; a dropped database connection is retried, because a sent
     message whose `sent` mark is lost would be sent again once its lease expires."""
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            _record_outcome(engine, claim, now, error, permanent)
-            return
-        except OperationalError as exc:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-            log.warning("outbox row %s not recorded yet: %s", claim.id, exc)
-            time.sleep(write_pause(attempt))
+    retried(
+        lambda: _record_outcome(engine, claim, now, error, permanent),
+        attempts=WRITE_ATTEMPTS,
+        errors=(OperationalError,),
+        what=f"outbox row {claim.id}",
+        pause=write_pause,
+    )
 
 
 def _postpone(engine: Engine, claim: OutboundMessage, until: datetime, error: str) -> None:

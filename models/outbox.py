@@ -26,6 +26,29 @@ class OutboxStatus(enum.StrEnum):
     failed = "failed"  # gave up after max attempts; kept for an operator
 
 
+class OutboxKind(enum.StrEnum):
+    """What an outbound message is (stored as its value in `outbound_message.kind`)."""
+
+    reply = "reply"  # a conversation's answer
+    invite = "invite"
+    reminder = "reminder"
+    notification = "notification"  # to the administrator: an invoice was sent
+    confirmation = "confirmation"  # to the contact: their invoice was sent
+    review = "review"  # the administrator's review, to the contact
+    refusal = "refusal"  # a stranger, a bad token, a locked invoice
+
+
+class InboundOutcome(enum.StrEnum):
+    """What became of an inbound message (stored as its value in `inbound_message.outcome`)."""
+
+    processed = "processed"
+    duplicate = "duplicate"  # already recorded: skipped (never stored)
+    ignored = "ignored"  # an auto-reply, a bounce, our own message
+    refused = "refused"  # a stranger, a bad token, a locked invoice: answered politely
+    rejected = "rejected"  # unreadable, or no sender
+    failed = "failed"  # our error: answered with an apology
+
+
 class OutboundMessage(SQLModel, table=True):
     __tablename__ = "outbound_message"
 
@@ -38,7 +61,7 @@ class OutboundMessage(SQLModel, table=True):
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
     message_id: str = Field(max_length=998, unique=True)
     conversation_id: int | None = Field(default=None, index=True)
-    kind: str = Field(default="reply", max_length=30)  # reply | invite | reminder | notification
+    kind: str = Field(default=OutboxKind.reply.value, max_length=30)  # an `OutboxKind`
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(10), index=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
@@ -62,7 +85,7 @@ class InboundMessage(SQLModel, table=True):
     channel: str = Field(max_length=20)
     external_id: str = Field(max_length=998)
     sender: str = Field(default="", max_length=320)
-    outcome: str = Field(default="processed", max_length=30)  # processed | ignored | refused
+    outcome: str = Field(default=InboundOutcome.processed.value, max_length=30)
     reason: str | None = Field(default=None, max_length=500)
     conversation_id: int | None = Field(default=None)
     received_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
@@ -86,13 +109,6 @@ MAX_ATTEMPTS = 12
 # sending each row (the email sender) can pass a short lease, so that a killed worker's
 # rows are sent again soon after its death.
 CLAIM_SECONDS = 120
-
-
-def write_pause(attempt: int) -> float:
-    """Seconds before recording a delivery outcome again after a dropped connection: 0.05 s
-    doubling to 1 s, so ten attempts ride out about five seconds of database trouble (a
-    sent message whose mark is lost would be sent again once its claim expires)."""
-    return min(0.05 * 2 ** (attempt - 1), 1.0)
 
 
 def backoff(attempts: int) -> timedelta:
