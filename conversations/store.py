@@ -9,21 +9,23 @@ domain tables (invoice, lines, attachments, status).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from conversations.gather import Invoices, commitment_invoices, invoices_of
 from conversations.state import State, Status
 from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
 from models.db import write_transaction
-from models.ledger import CommitmentLedger, invoice_entries, save_entries
+from models.ledger import CommitmentLedger, invoice_entries, upsert_entries
 from models.review import record_event
-from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus
+from models.tables import EDITABLE_STATUSES, Attachment, BillingPeriod, Invoice, InvoiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,38 @@ def lock_conversation(
     # A concurrent first turn may insert the row first: then this insert does nothing.
     session.execute(statement.on_conflict_do_nothing(index_elements=["commitment_id", "period_id"]))
     return session.exec(query).one()
+
+
+def open_conversation(
+    session: Session, *, commitment_id: int, period_id: int, now: datetime
+) -> tuple[Conversation, Invoices]:
+    """`lock_conversation` and `commitment_invoices` in one statement when the conversation
+    exists (the conversation row outer-joined with the commitment's invoices, their periods
+    and the attachments of the period's invoice; only the conversation row is locked)."""
+    statement = (
+        select(Conversation, Invoice, BillingPeriod, Attachment)
+        .outerjoin(Invoice, col(Invoice.commitment_id) == Conversation.commitment_id)
+        .outerjoin(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .outerjoin(
+            Attachment,
+            and_(col(Attachment.invoice_id) == Invoice.id, col(Invoice.period_id) == period_id),
+        )
+        .where(Conversation.commitment_id == commitment_id, Conversation.period_id == period_id)
+        .order_by(col(BillingPeriod.start).desc(), col(Invoice.id).desc(), col(Attachment.id))
+        .with_for_update(of=Conversation)
+        .execution_options(populate_existing=True)
+    )
+    found = session.exec(statement).all()
+    if not found:
+        conversation = lock_conversation(
+            session, commitment_id=commitment_id, period_id=period_id, now=now
+        )
+        return conversation, commitment_invoices(
+            session, commitment_id=commitment_id, period_id=period_id
+        )
+    return found[0][0], invoices_of(
+        [(invoice, period, file) for _, invoice, period, file in found if invoice and period]
+    )
 
 
 def load_state(session: Session, conversation: Conversation, invoice: Invoice | None) -> State:
@@ -154,13 +188,20 @@ def apply_state(
     person_id: int,
     now: datetime,
     channel: str = "",
+    previous: State | None = None,
+    stored: Sequence[AttachmentRef] | None = None,
 ) -> Invoice | None:
     """Mirror the state into the invoice tables: number, entries, attachments, sent status
-    (a sending is recorded in the invoice's history)."""
+    (a sending is recorded in the invoice's history).
+
+    With `previous` (the state the turn started from, which mirrors the tables) and `stored`
+    (the invoice's attachments as the turn read them), only what changed is written and
+    nothing is read again: a turn that changes nothing writes nothing here."""
     if invoice is not None and invoice.status not in EDITABLE_STATUSES:
         return invoice  # locked: the conversation may not change it
     if state.invoice_number is None:
         return invoice
+    created = invoice is None
     if invoice is None:
         assert ledger.commitment.id is not None and ledger.period.id is not None
         invoice = Invoice(
@@ -174,10 +215,16 @@ def apply_state(
         )
         session.add(invoice)
         session.flush()
-    elif invoice.number != state.invoice_number:
+    changed = created
+    if invoice.number != state.invoice_number:
         invoice.number = state.invoice_number
-    rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
-    known = {(a.sha256, a.filename) for a in rows}
+        changed = True
+    if stored is None:
+        rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
+        stored = [
+            AttachmentRef(a.filename, a.content_type, a.size, a.sha256, a.source) for a in rows
+        ]
+    known = {(a.sha256, a.filename) for a in stored}
     for ref in state.attachments:
         if (ref.sha256, ref.filename) not in known:
             assert invoice.id is not None
@@ -193,8 +240,12 @@ def apply_state(
                 )
             )
             known.add((ref.sha256, ref.filename))
-    save_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
-    if state.status == Status.sent:  # a draft or a returned invoice is (re)sent
+            changed = True
+    sending = state.status == Status.sent
+    if previous is None or created or sending or dict(state.entries) != dict(previous.entries):
+        upsert_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
+        changed = True
+    if sending:  # a draft or a returned invoice is (re)sent
         before = InvoiceStatus(invoice.status)
         invoice.status = InvoiceStatus.under_review
         invoice.sent_by_id = person_id
@@ -209,7 +260,8 @@ def apply_state(
             now=invoice.sent_at,
             note="resubmitted" if before == InvoiceStatus.revise_and_resubmit else None,
         )
-    invoice.updated_at = now
-    session.add(invoice)
-    session.flush()
+    if changed:
+        invoice.updated_at = now
+        session.add(invoice)
+        session.flush()
     return invoice

@@ -78,11 +78,17 @@ class Intake:
         self.env = env
         self.clock = clock
         self.on_sent = on_sent or self._notify_by_email
+        # One service for every message (each turn names its own outbox).
+        self.conversations = ConversationService(
+            engine,
+            outbox=MemoryOutbox(),
+            clock=clock,
+            limits=limits(env),
+            on_sent=self.on_sent,
+        )
         self.reviews = reviews or ReviewService(
             engine,
-            conversations=ConversationService(
-                engine, outbox=MemoryOutbox(), clock=clock, on_sent=self.on_sent
-            ),
+            conversations=self.conversations,
             contact_outbox=self._contact_by_email,
             clock=clock,
         )
@@ -174,21 +180,15 @@ class Intake:
             record=InboundRecord(mail.external_id, mail.sender, reason=f"via {route.via}"),
             clock=self.clock,
         )
-        service = ConversationService(
-            self.engine,
-            outbox=outbox,
-            clock=self.clock,
-            limits=limits(self.env),
-            on_sent=self.on_sent,
-        )
         assert route.person.id is not None
         turn = Turn(text=text, attachments=tuple(stored), channel="email")
         try:
-            result = service.handle(
-                person_id=route.person.id,
+            result = self.conversations.handle(
+                person=route.person,
                 turn=turn,
                 commitment_id=route.commitment_id,
                 period_id=route.period_id,
+                outbox=outbox,
             )
         except IntegrityError:
             with session_scope(self.engine) as session:
