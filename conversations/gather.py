@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -72,19 +73,17 @@ class Parties:
     contact: bool
 
 
-def invoice_parties(
-    session: Session, *, person_id: int, commitment_id: int, period_id: int
-) -> Parties | None:
-    """None when there is no such commitment, no such period, or the period belongs to
-    another project."""
+@functools.cache
+def _parties_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
     admin = aliased(Person)
-    statement = (
+    return (
         sa_select(Commitment, Project, BillingPeriod, admin, col(CommitmentContact.person_id))
         .join(Project, col(Project.id) == Commitment.project_id)
         .join(
             BillingPeriod,
             and_(
-                col(BillingPeriod.id) == period_id,
+                col(BillingPeriod.id) == bindparam("period_id"),
                 col(BillingPeriod.project_id) == Commitment.project_id,
             ),
         )
@@ -93,12 +92,20 @@ def invoice_parties(
             CommitmentContact,
             and_(
                 col(CommitmentContact.commitment_id) == Commitment.id,
-                col(CommitmentContact.person_id) == person_id,
+                col(CommitmentContact.person_id) == bindparam("person_id"),
             ),
         )
-        .where(col(Commitment.id) == commitment_id)
+        .where(col(Commitment.id) == bindparam("commitment_id"))
     )
-    row = session.execute(statement).first()
+
+
+def invoice_parties(
+    session: Session, *, person_id: int, commitment_id: int, period_id: int
+) -> Parties | None:
+    """None when there is no such commitment, no such period, or the period belongs to
+    another project."""
+    params = {"person_id": person_id, "commitment_id": commitment_id, "period_id": period_id}
+    row = session.execute(_parties_statement(), params).first()
     if row is None:
         return None
     commitment, project, period, administrator, contact = row

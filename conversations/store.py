@@ -8,11 +8,13 @@ domain tables (invoice, lines, attachments, status).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -77,13 +79,11 @@ def lock_conversation(
     return session.exec(query).one()
 
 
-def open_conversation(
-    session: Session, *, commitment_id: int, period_id: int, now: datetime
-) -> tuple[Conversation, Invoices]:
-    """`lock_conversation` and `commitment_invoices` in one statement when the conversation
-    exists (the conversation row outer-joined with the commitment's invoices, their periods
-    and the attachments of the period's invoice; only the conversation row is locked)."""
-    statement = (
+@functools.cache
+def _open_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    period_id: Any = bindparam("period_id")
+    return (
         select(Conversation, Invoice, BillingPeriod, Attachment)
         .outerjoin(Invoice, col(Invoice.commitment_id) == Conversation.commitment_id)
         .outerjoin(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
@@ -91,12 +91,24 @@ def open_conversation(
             Attachment,
             and_(col(Attachment.invoice_id) == Invoice.id, col(Invoice.period_id) == period_id),
         )
-        .where(Conversation.commitment_id == commitment_id, Conversation.period_id == period_id)
+        .where(
+            col(Conversation.commitment_id) == bindparam("commitment_id"),
+            col(Conversation.period_id) == period_id,
+        )
         .order_by(col(BillingPeriod.start).desc(), col(Invoice.id).desc(), col(Attachment.id))
         .with_for_update(of=Conversation)
         .execution_options(populate_existing=True)
     )
-    found = session.exec(statement).all()
+
+
+def open_conversation(
+    session: Session, *, commitment_id: int, period_id: int, now: datetime
+) -> tuple[Conversation, Invoices]:
+    """`lock_conversation` and `commitment_invoices` in one statement when the conversation
+    exists (the conversation row outer-joined with the commitment's invoices, their periods
+    and the attachments of the period's invoice; only the conversation row is locked)."""
+    params = {"commitment_id": commitment_id, "period_id": period_id}
+    found = session.exec(_open_statement(), params=params).all()
     if not found:
         conversation = lock_conversation(
             session, commitment_id=commitment_id, period_id=period_id, now=now
@@ -136,6 +148,23 @@ def load_state(session: Session, conversation: Conversation, invoice: Invoice | 
     )
 
 
+@functools.cache
+def _save_statement() -> Any:
+    names = ("state", "version", "status", "invoice_id", "last_person_id", "last_channel")
+    values: dict[str, Any] = {name: bindparam(name) for name in names}
+    stamp = Conversation.__table__.c.updated_at  # type: ignore[attr-defined]
+    values["updated_at"] = bindparam("updated_at", type_=stamp.type)
+    return (
+        update(Conversation)
+        .where(
+            col(Conversation.id) == bindparam("conversation_id"),
+            col(Conversation.version) == bindparam("old_version"),
+        )
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def save_conversation(
     session: Session,
     conversation: Conversation,
@@ -150,21 +179,18 @@ def save_conversation(
     assert conversation.id is not None
     data = state.to_json()
     result = session.execute(
-        update(Conversation)
-        .where(
-            col(Conversation.id) == conversation.id,
-            col(Conversation.version) == conversation.version,
-        )
-        .values(
-            state=data,
-            version=conversation.version + 1,
-            status=ConversationStatus(state.status.value).value,
-            invoice_id=invoice_id,
-            last_person_id=person_id,
-            last_channel=channel[:30],
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+        _save_statement(),
+        {
+            "conversation_id": conversation.id,
+            "old_version": conversation.version,
+            "state": data,
+            "version": conversation.version + 1,
+            "status": ConversationStatus(state.status.value).value,
+            "invoice_id": invoice_id,
+            "last_person_id": person_id,
+            "last_channel": channel[:30],
+            "updated_at": now,
+        },
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleConversation(conversation.id, conversation.version)

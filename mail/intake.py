@@ -118,26 +118,29 @@ class Intake:
             )
 
     def _process(self, mail: InboundMail) -> IntakeResult:
-        with session_scope(self.engine) as session:
+        # The gate: one read-only session decides whether the message is new, where it goes
+        # and what its turn says; the turn then writes in a transaction of its own.
+        with Session(self.engine) as session:
             if inbound_seen(session, channel="email", external_id=mail.external_id):
                 return IntakeResult(InboundOutcome.duplicate, external_id=mail.external_id)
-        if mail.error or mail.message is None or not mail.sender:
-            error = mail.error or "no sender address"
-            log.warning("rejected %s: %s", mail.external_id, error)
-            return self._record(mail, InboundOutcome.rejected, error)
-        own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
-        reason = classify(mail.message, own_addresses=own)
-        if reason is not None:
-            log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
-            return self._record(mail, InboundOutcome.ignored, reason)
-        with session_scope(self.engine) as session:
+            if mail.error or mail.message is None or not mail.sender:
+                error = mail.error or "no sender address"
+                log.warning("rejected %s: %s", mail.external_id, error)
+                return self._record(mail, InboundOutcome.rejected, error)
+            own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
+            reason = classify(mail.message, own_addresses=own)
+            if reason is not None:
+                log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
+                return self._record(mail, InboundOutcome.ignored, reason)
             route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
+            if isinstance(route, Route):
+                text, template_note = self._with_template(session, mail, route)
+                session.close()  # end the read (rows stay as read) before the turn writes
+                return self._converse(mail, route, text, template_note)
         if isinstance(route, Refusal):
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
             return self._record(mail, InboundOutcome.refused, route.reason, answer=route.text)
-        if isinstance(route, ReviewRoute):
-            return self._review(mail, route)
-        return self._converse(mail, route)
+        return self._review(mail, route)
 
     def _review(self, mail: InboundMail, route: ReviewRoute) -> IntakeResult:
         """An administrator's answer: a decision, else the answer forms; nothing guessed."""
@@ -168,9 +171,10 @@ class Intake:
         reason = f"review refused: {result.refused.code}" if result.refused else "reviewed"
         return IntakeResult(InboundOutcome.processed, reason, mail.external_id)
 
-    def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
+    def _converse(
+        self, mail: InboundMail, route: Route, text: str, template_note: str | None
+    ) -> IntakeResult:
         stored, notes = self._store_attachments(mail)
-        text, template_note = self._with_template(mail, route)
         if template_note:
             notes.append(template_note)
         outbox = EmailOutbox(
@@ -179,6 +183,7 @@ class Intake:
             notes=tuple(notes),
             record=InboundRecord(mail.external_id, mail.sender, reason=f"via {route.via}"),
             clock=self.clock,
+            invitation=route.invitation,
         )
         assert route.person.id is not None
         turn = Turn(text=text, attachments=tuple(stored), channel="email")
@@ -205,20 +210,23 @@ class Intake:
             InboundOutcome.processed, None, mail.external_id, result.conversation_id
         )
 
-    def _with_template(self, mail: InboundMail, route: Route) -> tuple[str, str | None]:
+    def _with_template(
+        self, session: Session, mail: InboundMail, route: Route
+    ) -> tuple[str, str | None]:
         """The turn's text: the new text, or, when it holds no answers, the answers typed
         into our template in the quoted part; and a note saying which was read."""
-        with session_scope(self.engine) as session:
-            thread = [mail.in_reply_to, *reversed(mail.references)]
-            if route.commitment_id and route.period_id and route.person.id:
-                invitation = find_invitation(
-                    session,
-                    commitment_id=route.commitment_id,
-                    period_id=route.period_id,
-                    person_id=route.person.id,
-                )
-                thread.append(invitation.email_message_id if invitation else None)
-            template = sent_template(session, thread)
+        thread = [mail.in_reply_to, *reversed(mail.references)]
+        if route.invitation is not None:
+            thread.append(route.invitation.email_message_id)
+        elif route.commitment_id and route.period_id and route.person.id:
+            invitation = find_invitation(
+                session,
+                commitment_id=route.commitment_id,
+                period_id=route.period_id,
+                person_id=route.person.id,
+            )
+            thread.append(invitation.email_message_id if invitation else None)
+        template = sent_template(session, thread)
         filled = filled_in(mail.body, template) if template else ()
         written = {" ".join(line.split()).casefold() for line in mail.text.splitlines()}
         filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)

@@ -50,19 +50,31 @@ def sent_message_id(
 def invoice_pdf(
     session: Session, invoice: Invoice, settings: MailEnvironment, _: Words = ENGLISH
 ) -> tuple[tuple[FileRef, ...], str]:
-    """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it."""
-    try:
-        document_data = invoice_document(session, invoice)
-        digest, _size = store_bytes(settings.attachments_dir, render_invoice_pdf(document_data))
-    except (TotalsMismatchError, OSError) as exc:
-        log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
+    """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it.
+
+    Rendered once per sending: the administrator's notification, the contact's confirmation
+    and the reply of the turn that sent it share one PDF (kept in the transaction's info)."""
+    made: dict[tuple[int | None, int], FileRef | Exception] = session.info.setdefault(
+        "invoice_pdf", {}
+    )
+    key = (invoice.id, times_sent(session, invoice))
+    if key not in made:
+        try:
+            document_data = invoice_document(session, invoice)
+            pdf = render_invoice_pdf(document_data)
+            digest, _size = store_bytes(settings.attachments_dir, pdf)
+            made[key] = FileRef(pdf_filename(document_data), "application/pdf", digest)
+        except (TotalsMismatchError, OSError) as exc:
+            log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
+            made[key] = exc
+    found = made[key]
+    if isinstance(found, Exception):
         return (), _(
             "The PDF could not be made ({error}); run `billbot export {invoice}`.",
-            error=exc,
+            error=found,
             invoice=invoice.id,
         )
-    attachment = FileRef(pdf_filename(document_data), "application/pdf", digest)
-    return (attachment,), _("The G702/G703 application is attached as a PDF.")
+    return (found,), _("The G702/G703 application is attached as a PDF.")
 
 
 def queue_sent_notification(

@@ -43,6 +43,7 @@ class Route:
     period_id: int | None = None
     subject: str = ""  # the thread's subject (the invite's, when known)
     via: str = "sender"  # address | references | sender
+    invitation: Invitation | None = None  # the token's, when it is the person's own
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _by_token(
     if locked is not None:
         return locked
     subject = invitation_subject(session, invitation, settings.display_name)
-    return Route(person, invitation.commitment_id, invitation.period_id, subject, via)
+    own = invitation if person.id == invitation.person_id else None
+    return Route(person, invitation.commitment_id, invitation.period_id, subject, via, own)
 
 
 def _by_review_token(

@@ -37,7 +37,7 @@ from models.outbox import (
     OutboxStatus,
     claim_due,
     mark_failed,
-    mark_sent,
+    mark_sent_by_id,
     postpone,
     renew_claim,
 )
@@ -238,12 +238,13 @@ def _record_outcome(
 ) -> None:
     assert claim.id is not None
     with session_scope(engine) as session:
+        if error is None:  # unless another worker, whose claim followed ours, finished it
+            mark_sent_by_id(session, row_id=claim.id, now=now)
+            return
         row = session.get(OutboundMessage, claim.id, with_for_update=True)
         if row is None or row.status != OutboxStatus.pending:
             return  # another worker, whose claim followed ours, finished it
-        if error is None:
-            mark_sent(session, row, now=now)
-        elif _claim_time(row) == _claim_time(claim):  # still ours: retry later
+        if _claim_time(row) == _claim_time(claim):  # still ours: retry later
             mark_failed(session, row, now=now, error=error, permanent=permanent)
 
 

@@ -8,13 +8,14 @@ later change order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -114,7 +115,7 @@ def added_line_ids(rows: Sequence[tuple[ChangeOrder, ChangeOrderLine]]) -> set[i
     return {row.sov_line_id for _, row in rows if row.adds_line}
 
 
-def history_sums(*, commitment_id: int, period: BillingPeriod) -> Select[Any, Any, Any, Any, Any]:
+def history_sums(*, commitment_id: Any, start: Any) -> Select[Any, Any, Any, Any, Any]:
     """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded
     (columns: sov_line_id, quantity, value, held, released)."""
     return (
@@ -132,7 +133,7 @@ def history_sums(*, commitment_id: int, period: BillingPeriod) -> Select[Any, An
         .where(
             col(Invoice.commitment_id) == commitment_id,
             col(Invoice.status) != InvoiceStatus.draft.value,
-            col(BillingPeriod.start) < period.start,
+            col(BillingPeriod.start) < start,
         )
         .group_by(col(InvoiceLine.sov_line_id))
     )
@@ -151,7 +152,7 @@ def line_histories(
     session: Session, *, commitment_id: int, period: BillingPeriod
 ) -> dict[int, LineHistory]:
     """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded."""
-    statement = history_sums(commitment_id=commitment_id, period=period)
+    statement = history_sums(commitment_id=commitment_id, start=period.start)
     return {row[0]: line_history(*row[1:]) for row in session.execute(statement)}
 
 
@@ -197,8 +198,29 @@ def ledger_rows(
     """The commitment's SOV lines (in order), its change order lines (in the order they apply)
     and the lines' histories before `period`, in one statement: each SOV line with its change
     order lines and its sums."""
-    sums = history_sums(commitment_id=commitment_id, period=period).subquery()
-    statement = (
+    params = {"commitment_id": commitment_id, "start": period.start}
+    lines: dict[int, SovLine] = {}
+    orders: list[tuple[ChangeOrder, ChangeOrderLine]] = []
+    histories: dict[int, LineHistory] = {}
+    for line, order, order_line, *history in session.execute(_ledger_statement(), params):
+        assert line.id is not None
+        lines.setdefault(line.id, line)
+        if order is not None and order_line is not None and order.commitment_id == commitment_id:
+            orders.append((order, order_line))
+        if history[0] is not None:
+            histories[line.id] = line_history(*history)
+    orders.sort(
+        key=lambda row: (row[0].approved_on, row[0].number, row[0].id or 0, row[1].position)
+    )
+    return list(lines.values()), orders, histories
+
+
+@functools.cache
+def _ledger_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    commitment_id: Any = bindparam("commitment_id")
+    sums = history_sums(commitment_id=commitment_id, start=bindparam("start")).subquery()
+    return (
         sa_select(
             SovLine,
             ChangeOrder,
@@ -214,20 +236,6 @@ def ledger_rows(
         .where(col(SovLine.commitment_id) == commitment_id)
         .order_by(col(SovLine.position), col(SovLine.id))
     )
-    lines: dict[int, SovLine] = {}
-    orders: list[tuple[ChangeOrder, ChangeOrderLine]] = []
-    histories: dict[int, LineHistory] = {}
-    for line, order, order_line, *history in session.execute(statement):
-        assert line.id is not None
-        lines.setdefault(line.id, line)
-        if order is not None and order_line is not None and order.commitment_id == commitment_id:
-            orders.append((order, order_line))
-        if history[0] is not None:
-            histories[line.id] = line_history(*history)
-    orders.sort(
-        key=lambda row: (row[0].approved_on, row[0].number, row[0].id or 0, row[1].position)
-    )
-    return list(lines.values()), orders, histories
 
 
 def load_ledger(
@@ -315,6 +323,17 @@ def save_entries(
     session.add(invoice)
 
 
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(InvoiceLine)
+    written = ("new_quantity", "new_value", "materials_stored", "retainage_released")
+    return statement.on_conflict_do_update(
+        index_elements=["invoice_id", "sov_line_id"],
+        set_={name: statement.excluded[name] for name in (*written, "retainage_held")},
+    )
+
+
 def upsert_entries(
     session: Session,
     *,
@@ -344,15 +363,7 @@ def upsert_entries(
                 ),
             }
         )
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(InvoiceLine).values(values)
-    written = ("new_quantity", "new_value", "materials_stored", "retainage_released")
-    statement = statement.on_conflict_do_update(
-        index_elements=["invoice_id", "sov_line_id"],
-        set_={name: statement.excluded[name] for name in (*written, "retainage_held")},
-    )
-    session.execute(statement)
+    session.execute(_upsert_statement(session.get_bind().dialect.name), values)
     # Lines this session may hold are out of date now: read them again when asked.
     for held in list(session.identity_map.values()):
         if isinstance(held, InvoiceLine) and held.invoice_id == invoice.id:

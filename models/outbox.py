@@ -193,6 +193,26 @@ def mark_sent(session: Session, row: OutboundMessage, *, now: datetime) -> None:
     session.add(row)
 
 
+def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
+    """`mark_sent` in one statement, without reading the row: only a row still pending (a
+    row another worker finished meanwhile is left as it is). True if it was marked."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            col(OutboundMessage.id) == row_id,
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+        )
+        .values(
+            status=OutboxStatus.sent.value,
+            sent_at=now,
+            claimed_until=None,
+            attempts=col(OutboundMessage.attempts) + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def mark_failed(
     session: Session,
     row: OutboundMessage,
