@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from conversations.context import format_date
@@ -22,13 +26,15 @@ from mail.html import document, paragraphs, totals_html
 from mail.invite import invitation_subject
 from mail.review import review_address, review_token
 from mail.tokens import make_token, reply_address
-from models.attachments import human_size, store_bytes
+from models.attachments import human_size
 from models.conversation import Conversation
 from models.i18n import ENGLISH, Words, words
 from models.invitation import get_or_create_invitation
-from models.ledger import invoice_figures
+from models.ledger import InvoiceFigures, invoice_figures
 from models.outbox import OutboundMessage, OutboxKind, OutboxStatus, message_exists
-from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
+from models.pdf import TotalsMismatchError, invoice_document, pdf_filename
+from models.pdf_g703 import grand_totals
+from models.rendered import rendering_name, store_rendered
 from models.review import changes_since_review, times_sent
 from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project, label_of
 
@@ -47,26 +53,42 @@ def sent_message_id(
     return f"<{token}.sent-{invoice.id}-{stamp}@{domain(settings.mail)}>"
 
 
+def sent_figures(session: Session, invoice: Invoice) -> InvoiceFigures:
+    """The figures of `invoice` as it was sent, computed once per transaction for all the
+    emails that show them (the administrator's notification, the contact's confirmation)."""
+    made: dict[int | None, InvoiceFigures] = session.info.setdefault("sent_figures", {})
+    if invoice.id not in made:
+        made[invoice.id] = invoice_figures(session, invoice)
+    return made[invoice.id]
+
+
 def invoice_pdf(
     session: Session, invoice: Invoice, settings: MailEnvironment, _: Words = ENGLISH
 ) -> tuple[tuple[FileRef, ...], str]:
     """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it.
 
-    Rendered once per sending: the administrator's notification, the contact's confirmation
-    and the reply of the turn that sent it share one PDF (kept in the transaction's info)."""
+    One PDF per sending, whatever the number of emails that carry it (the administrator's
+    notification, the contact's confirmation, the reply of the turn that sent it): its
+    document is read here, in the turn's transaction, and rendered once that transaction has
+    committed, outside the write lock (`models.rendered`)."""
     made: dict[tuple[int | None, int], FileRef | Exception] = session.info.setdefault(
         "invoice_pdf", {}
     )
+    assert invoice.id is not None
     key = (invoice.id, times_sent(session, invoice))
     if key not in made:
         try:
             document_data = invoice_document(session, invoice)
-            pdf = render_invoice_pdf(document_data)
-            digest, _size = store_bytes(settings.attachments_dir, pdf)
-            made[key] = FileRef(pdf_filename(document_data), "application/pdf", digest)
-        except (TotalsMismatchError, OSError) as exc:
+            grand_totals(document_data["lines"], document_data["totals"])  # the PDF's own check
+        except TotalsMismatchError as exc:
             log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
             made[key] = exc
+        else:
+            name = rendering_name(invoice.id, key[1])
+            filename = pdf_filename(document_data)
+            made[key] = FileRef(filename, "application/pdf", "", document=name)
+            render = _renderer(settings.attachments_dir, name, document_data)
+            event.listen(session, "after_commit", render, once=True)
     found = made[key]
     if isinstance(found, Exception):
         return (), _(
@@ -75,6 +97,18 @@ def invoice_pdf(
             invoice=invoice.id,
         )
     return (found,), _("The G702/G703 application is attached as a PDF.")
+
+
+def _renderer(
+    attachments_dir: Path, name: str, document_data: dict[str, Any]
+) -> Callable[[Session], None]:
+    def render(_session: Session) -> None:
+        try:
+            store_rendered(attachments_dir, name, document_data)
+        except Exception:  # the turn is committed; the sender renders it before delivering
+            log.exception("%s: not rendered after the turn", name)
+
+    return render
 
 
 def queue_sent_notification(
@@ -121,7 +155,7 @@ def queue_sent_notification(
     files = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
     listed = "\n".join(f"- {a.filename} ({human_size(a.size)})" for a in files)
     attached = _("Their attachments:") + f"\n{listed}" if files else _("They attached no files.")
-    summary = invoice_figures(session, invoice).summary
+    summary = sent_figures(session, invoice).summary
     attachments, closing = invoice_pdf(session, invoice, settings, _)
     forms = _(ANSWER_FORMS)
     text = "\n\n".join([intro, totals_table(summary, _), attached, closing, forms]) + "\n"
@@ -194,7 +228,7 @@ def queue_contact_confirmation(
         reviewer=reviewer,
         date=format_date((invoice.sent_at or now).date()),
     )
-    summary = invoice_figures(session, invoice).summary
+    summary = sent_figures(session, invoice).summary
     attachments, closing = invoice_pdf(session, invoice, settings, _)
     after = _(
         "It is locked now; if it needs a change, ask {reviewer} to return it for revision.",

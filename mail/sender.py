@@ -19,18 +19,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiosmtplib
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
 
 from mail.auth.refusals import mailbox_refused, password_refused
 from mail.compose import build_message
 from mail.config import MailEnvironment, MailSettings, Security
 from mail.errors import ComposeError, DeliveryError, MailConnectionError, SignInError
 from mail.tls import tls_context
+from models.attachments import AttachmentError
 from models.db import session_scope, write_transaction
 from models.outbox import (
     OutboundMessage,
@@ -41,6 +44,7 @@ from models.outbox import (
     postpone,
     renew_claim,
 )
+from models.rendered import ensure_rendered, rendered_digest
 from models.retry import retried, write_pause
 from models.tables import as_utc
 
@@ -300,6 +304,22 @@ def _claim_time(row: OutboundMessage) -> datetime | None:
     return as_utc(row.claimed_until) if row.claimed_until is not None else None
 
 
+def _unrendered(row: OutboundMessage, attachments_dir: Path) -> list[str]:
+    """The documents `row` attaches that are not rendered yet (`models.rendered`)."""
+    items = row.data().get("attachments") or ()
+    names = [str(i["document"]) for i in items if i.get("document") and not i.get("sha256")]
+    return [name for name in names if rendered_digest(attachments_dir, name) is None]
+
+
+def _render(engine: Engine, attachments_dir: Path, row: OutboundMessage) -> None:
+    with Session(engine) as session:
+        for name in _unrendered(row, attachments_dir):
+            try:
+                ensure_rendered(session, attachments_dir, name)
+            except (AttachmentError, ValueError, OSError) as exc:  # ValueError: totals
+                log.error("%s of %s cannot be rendered: %s", name, row.message_id, exc)
+
+
 async def deliver_due(
     engine: Engine,
     env: MailEnvironment,
@@ -348,6 +368,8 @@ async def deliver_due(
                     pending.pop(0)
                     continue
                 try:
+                    if _unrendered(row, env.attachments_dir):  # its turn's process died early
+                        await asyncio.to_thread(_render, engine, env.attachments_dir, row)
                     message = build_message(row, env.mail, env.attachments_dir)
                     async with _Heartbeat(engine, row, lease, moment):
                         await smtp.send(
