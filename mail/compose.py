@@ -78,9 +78,12 @@ def queue_email(
     message_id: str,
     kind: str,
     conversation_id: int | None = None,
+    minted: bool = False,
 ) -> OutboundMessage | None:
-    """Add one email to the outbox (same transaction as the caller); None if already queued."""
-    if message_exists(session, message_id):
+    """Add one email to the outbox (same transaction as the caller); None if already queued.
+    `minted`: `message_id` was just made by `mint_message_id` (random), so it is not looked up
+    (the unique Message-ID would refuse a duplicate anyway)."""
+    if not minted and message_exists(session, message_id):
         return None
     payload = asdict(envelope)
     row = OutboundMessage(

@@ -128,5 +128,6 @@ class EmailOutbox:
             message_id=message_id,
             kind=OutboxKind.reply,
             conversation_id=conversation.id if conversation else None,
+            minted=True,
         )
         self.queued.append(message_id)

@@ -10,11 +10,12 @@ its channel id before it is acted on, so a message fetched twice is processed on
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, String, Text, UniqueConstraint, or_, update
+from sqlalchemy import Column, String, Text, UniqueConstraint, bindparam, or_, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.tables import as_utc, timestamp_column, utcnow
@@ -196,21 +197,28 @@ def mark_sent(session: Session, row: OutboundMessage, *, now: datetime) -> None:
 def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
     """`mark_sent` in one statement, without reading the row: only a row still pending (a
     row another worker finished meanwhile is left as it is). True if it was marked."""
-    result = session.execute(
+    result = session.execute(_sent_statement(), {"row_id": row_id, "sent_at": now})
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _sent_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    stamp = OutboundMessage.__table__.c.sent_at  # type: ignore[attr-defined]
+    return (
         update(OutboundMessage)
         .where(
-            col(OutboundMessage.id) == row_id,
+            col(OutboundMessage.id) == bindparam("row_id"),
             col(OutboundMessage.status) == OutboxStatus.pending.value,
         )
         .values(
             status=OutboxStatus.sent.value,
-            sent_at=now,
+            sent_at=bindparam("sent_at", type_=stamp.type),
             claimed_until=None,
             attempts=col(OutboundMessage.attempts) + 1,
         )
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def mark_failed(
