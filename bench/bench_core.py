@@ -56,6 +56,9 @@ D = Decimal
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # inside the demo's November period
 CORE_TARGET = 5_000.0
 PERSISTED_TARGET = 1_000.0
+RATIO_TARGET = 3.0  # a persisted turn's mean at most 3x the pure step()'s
+LINE_STATEMENTS = 5  # SQL statements of a turn that answers one line
+LINE_ANSWERS = frozenset({"1: 50%", "2 - 30 units", "2 - $12,000", "3: 30%"})
 
 # Answers for lines 3.. in the one message that answers everything else.
 UNIT_ANSWERS = (
@@ -196,7 +199,8 @@ def hotspots(profile: cProfile.Profile, count: int = 10) -> str:
 # 1. In memory -------------------------------------------------------------------------------
 
 
-def run_memory(seconds: float, lines: int, profile_mode: str) -> None:
+def run_memory(seconds: float, lines: int, profile_mode: str) -> float:
+    """Returns the mean time of one `step` (seconds)."""
     print(f"\n-- 1. pure step() in memory: hand-built {lines}-line contexts, {seconds:g} s")
     conversations = [
         (hand_built_context(method, lines), script(method, lines))
@@ -241,6 +245,7 @@ def run_memory(seconds: float, lines: int, profile_mode: str) -> None:
         profile.disable()
         print(f"hotspots of step() (cProfile, {len(conversations) * 100} conversations):")
         print(hotspots(profile))
+    return sum(latencies) / len(latencies)
 
 
 def play(ctx: Context, turns: Sequence[Turn]) -> State:
@@ -325,7 +330,9 @@ class RowOutbox:
             )
 
 
-def run_sqlite(conversations: int, lines: int, outbox_kind: str, profile_mode: str) -> None:
+def run_sqlite(
+    conversations: int, lines: int, outbox_kind: str, profile_mode: str, pure: float | None
+) -> None:
     print(
         f"\n-- 2. ConversationService.handle on SQLite: demo data + {conversations} cloned "
         f"{lines}-line commitments, one conversation each, outbox={outbox_kind}"
@@ -365,21 +372,27 @@ def run_sqlite(conversations: int, lines: int, outbox_kind: str, profile_mode: s
             if index < len(turns)
         ]
         statements: Counter[str] = Counter()
+        this_turn: list[int] = [0]
 
         def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
             statements[sql.lstrip().split(None, 1)[0].upper()] += 1
+            this_turn[0] += 1
 
         event.listen(engine, "before_cursor_execute", count)
         latencies: list[float] = []
         kinds: Counter[str] = Counter()
         clock = time.perf_counter
         started = clock()
+        line_answers: list[int] = []  # statements of the turns answering one line
         for person_id, commitment_id, turn in calls:
+            this_turn[0] = 0
             before = clock()
             result = service.handle(
                 person_id=person_id, turn=turn, commitment_id=commitment_id, period_id=nov
             )
             latencies.append(clock() - before)
+            if turn.text in LINE_ANSWERS:
+                line_answers.append(this_turn[0])
             kinds.update(reply.kind.value for reply in result.replies)
         elapsed = clock() - started
         rate = len(latencies) / elapsed
@@ -388,6 +401,19 @@ def run_sqlite(conversations: int, lines: int, outbox_kind: str, profile_mode: s
         event.remove(engine, "before_cursor_execute", count)
         per_turn = ", ".join(f"{k} {v / len(calls):.1f}" for k, v in statements.most_common())
         print(f"SQL statements per turn: {statements.total() / len(calls):.1f} ({per_turn})")
+        answering = max(line_answers) if line_answers else 0
+        print(
+            f"SQL statements answering a line ({', '.join(sorted(LINE_ANSWERS))}): at most "
+            f"{answering} — target <= {LINE_STATEMENTS}: "
+            + ("met" if answering <= LINE_STATEMENTS else "MISSED")
+        )
+        if pure:
+            ratio = (elapsed / len(latencies)) / pure
+            print(
+                f"persisted turn / pure step(), means: {elapsed / len(latencies) * 1e3:.2f} ms / "
+                f"{pure * 1e3:.3f} ms = {ratio:.1f}x — target <= {RATIO_TARGET:g}x: "
+                + ("met" if ratio <= RATIO_TARGET else "MISSED")
+            )
         print(f"reply kinds: {dict(kinds)}")
         print(verdict(rate, PERSISTED_TARGET, higher_is_better=True, unit="turns/s"))
         if profile_mode == "always" or (profile_mode == "auto" and rate < PERSISTED_TARGET):
@@ -416,10 +442,11 @@ def main() -> None:
     parser.add_argument("--only", choices=("memory", "sqlite"))
     args = parser.parse_args()
     banner("bench_core: conversation turns per second")
+    pure = None
     if args.only != "sqlite":
-        run_memory(args.seconds, args.lines, args.profile)
+        pure = run_memory(args.seconds, args.lines, args.profile)
     if args.only != "memory":
-        run_sqlite(args.conversations, args.lines, args.outbox, args.profile)
+        run_sqlite(args.conversations, args.lines, args.outbox, args.profile, pure)
 
 
 if __name__ == "__main__":

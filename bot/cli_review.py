@@ -72,10 +72,10 @@ def review(
     from bot.cli import _settings, fail, open_database
     from bot.notify import sent_notifier
     from bot.review import review_service
-    from conversations.service import person_by_email, person_by_key
     from models.db import session_scope
     from models.i18n import words
     from models.invoice_lookup import InvoiceRefError, find_invoice
+    from models.people import person_by_email, person_by_key
     from models.review import Decision, ReviewKind
     from models.tables import Commitment, Person
 

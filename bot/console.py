@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from conversations.plaintext import as_text
-from conversations.service import ConversationService, MemoryOutbox, TurnResult, person_by_key
+from conversations.service import ConversationService, MemoryOutbox, TurnResult
 from conversations.types import Turn
 from models.attachments import DEFAULT_LIMITS, AttachmentError, store_attachment
+from models.people import person_by_key
 from models.tables import BillingPeriod, CommitmentContact, Person, Project
 
 PROMPT = "> "

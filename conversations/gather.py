@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import and_, bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from conversations.context import (
@@ -53,6 +59,100 @@ def find_invoice(session: Session, *, commitment_id: int, period_id: int) -> Inv
         Invoice.commitment_id == commitment_id, Invoice.period_id == period_id
     )
     return session.exec(statement).first()
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who and what one invoice's turn is about, read in one statement: the commitment, its
+    project and administrator, the period, and whether the person is an invoice contact."""
+
+    commitment: Commitment
+    project: Project
+    period: BillingPeriod
+    administrator: Person | None
+    contact: bool
+
+
+@functools.cache
+def _parties_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    admin = aliased(Person)
+    return (
+        sa_select(Commitment, Project, BillingPeriod, admin, col(CommitmentContact.person_id))
+        .join(Project, col(Project.id) == Commitment.project_id)
+        .join(
+            BillingPeriod,
+            and_(
+                col(BillingPeriod.id) == bindparam("period_id"),
+                col(BillingPeriod.project_id) == Commitment.project_id,
+            ),
+        )
+        .outerjoin(admin, col(admin.id) == Commitment.administrator_id)
+        .outerjoin(
+            CommitmentContact,
+            and_(
+                col(CommitmentContact.commitment_id) == Commitment.id,
+                col(CommitmentContact.person_id) == bindparam("person_id"),
+            ),
+        )
+        .where(col(Commitment.id) == bindparam("commitment_id"))
+    )
+
+
+def invoice_parties(
+    session: Session, *, person_id: int, commitment_id: int, period_id: int
+) -> Parties | None:
+    """None when there is no such commitment, no such period, or the period belongs to
+    another project."""
+    params = {"person_id": person_id, "commitment_id": commitment_id, "period_id": period_id}
+    row = session.execute(_parties_statement(), params).first()
+    if row is None:
+        return None
+    commitment, project, period, administrator, contact = row
+    return Parties(commitment, project, period, administrator, contact is not None)
+
+
+@dataclass(frozen=True)
+class Invoices:
+    """A commitment's invoices with their periods (latest period first), and the attachments
+    of the one of the turn's period: one statement."""
+
+    rows: tuple[tuple[Invoice, BillingPeriod], ...]
+    attachments: tuple[Attachment, ...]
+
+    def of_period(self, period_id: int) -> Invoice | None:
+        return next((i for i, p in self.rows if p.id == period_id), None)
+
+
+def commitment_invoices(session: Session, *, commitment_id: int, period_id: int) -> Invoices:
+    statement = (
+        select(Invoice, BillingPeriod, Attachment)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .outerjoin(
+            Attachment,
+            and_(col(Attachment.invoice_id) == Invoice.id, col(Invoice.period_id) == period_id),
+        )
+        .where(col(Invoice.commitment_id) == commitment_id)
+        .order_by(col(BillingPeriod.start).desc(), col(Invoice.id).desc(), col(Attachment.id))
+    )
+    return invoices_of(session.exec(statement).all())
+
+
+def invoices_of(found: Sequence[tuple[Invoice, BillingPeriod, Attachment | None]]) -> Invoices:
+    """`Invoices` from (invoice, period, attachment or None) rows in the order they came."""
+    rows: dict[int | None, tuple[Invoice, BillingPeriod]] = {}
+    files: list[Attachment] = []
+    for invoice, period, attachment in found:
+        rows.setdefault(invoice.id, (invoice, period))
+        if attachment is not None:
+            files.append(attachment)
+    return Invoices(tuple(rows.values()), tuple(files))
+
+
+def attachment_refs(rows: Sequence[Attachment]) -> tuple[AttachmentRef, ...]:
+    return tuple(
+        AttachmentRef(a.filename, a.content_type, a.size, a.sha256, a.source) for a in rows
+    )
 
 
 def period_info(period: BillingPeriod) -> PeriodInfo:
@@ -121,20 +221,21 @@ def build_context(
     invoice: Invoice | None,
     now: datetime,
     limits: AttachmentLimits = DEFAULT_LIMITS,
+    parties: Parties | None = None,
+    invoices: Invoices | None = None,
 ) -> Context:
+    """The pure core's context; `parties` and `invoices` when the turn already read them."""
     commitment, period = ledger.commitment, ledger.period
-    assert commitment.id is not None
-    project = session.get(Project, commitment.project_id)
-    admin = (
-        session.get(Person, commitment.administrator_id) if commitment.administrator_id else None
-    )
-    others = session.exec(
-        select(Invoice, BillingPeriod)
-        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
-        .where(Invoice.commitment_id == commitment.id)
-        .order_by(col(BillingPeriod.start).desc(), col(Invoice.id).desc())
-    ).all()
-    others = [(other, p) for other, p in others if invoice is None or other.id != invoice.id]
+    assert commitment.id is not None and period.id is not None
+    if parties is None:
+        project = session.get(Project, commitment.project_id)
+        admin_id = commitment.administrator_id
+        admin = session.get(Person, admin_id) if admin_id else None
+    else:
+        project, admin = parties.project, parties.administrator
+    if invoices is None:
+        invoices = commitment_invoices(session, commitment_id=commitment.id, period_id=period.id)
+    others = [(other, p) for other, p in invoices.rows if invoice is None or other.id != invoice.id]
     earlier = [other for other, p in others if p.start < period.start]
     latest = earlier or [other for other, _ in others]
     previous = latest[0] if latest else None
@@ -150,9 +251,8 @@ def build_context(
             sent_by=sent_by.name if sent_by else None,
             **_review_info(session, invoice, ledger),
         )
-        rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
-        attachments = tuple(
-            AttachmentRef(a.filename, a.content_type, a.size, a.sha256, a.source) for a in rows
+        attachments = attachment_refs(
+            [a for a in invoices.attachments if a.invoice_id == invoice.id]
         )
     return Context(
         now=now,

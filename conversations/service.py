@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import event, func
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from conversations import render
 from conversations.context import Candidate, Context
@@ -27,8 +27,7 @@ from conversations.flow import step
 from conversations.gather import (
     build_context,
     candidates,
-    find_invoice,
-    is_contact,
+    invoice_parties,
     recent_conversation,
 )
 from conversations.language import looks_spanish
@@ -39,16 +38,18 @@ from conversations.store import (
     StaleConversation,
     apply_state,
     load_state,
-    lock_conversation,
-    locked_transaction,
+    open_conversation,
     save_conversation,
 )
 from conversations.types import Reply, ReplyKind, StepName, Turn
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits
 from models.conversation import Conversation
+from models.db import write_transaction
 from models.i18n import language_of, words
 from models.ledger import load_ledger
-from models.tables import BillingPeriod, Commitment, Invoice, Person
+from models.people import person_by_email, person_by_key  # re-exported for the channels
+from models.retry import retried
+from models.tables import Invoice, Person
 
 log = logging.getLogger(__name__)
 
@@ -153,27 +154,47 @@ class ConversationService:
     def handle(
         self,
         *,
-        person_id: int,
+        person_id: int | None = None,
         turn: Turn,
         commitment_id: int | None = None,
         period_id: int | None = None,
         choose: bool = False,
+        person: Person | None = None,
+        outbox: Outbox | None = None,
     ) -> TurnResult:
-        """Process one turn of `person` in one transaction; returns the replies (also queued).
+        """Process one turn of `person` in one transaction; returns the replies (also queued
+        in `outbox`, by default the service's).
 
         Without (commitment_id, period_id) the turn goes to the person's most recent open
         conversation, else to their only candidate invoice, else to the choose step.
         `choose=True` (or the text `switch`) asks which invoice even if one is open.
+        A channel that has already read the person (to route the message) passes the row as
+        `person`, so the turn does not read it again.
         """
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with locked_transaction(self.engine) as session:
-                    return self._handle(session, person_id, turn, commitment_id, period_id, choose)
-            except (StaleConversation, IntegrityError, OperationalError) as exc:
-                if attempt == self.attempts:
-                    raise
-                log.info("turn of person %s retried after %s", person_id, exc)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        if person_id is None:
+            assert person is not None, "a turn needs person or person_id"
+            person_id = person.id
+
+        def once() -> TurnResult:
+            with write_transaction(self.engine) as session:
+                who: Person | None = (
+                    session.merge(person, load=False)  # the channel's row, without a SELECT
+                    if person is not None
+                    else session.get(Person, person_id)
+                )
+                if who is None:
+                    raise UnknownPerson(person_id or 0)
+                return self._handle(
+                    session, who, turn, commitment_id, period_id, choose, outbox or self.outbox
+                )
+
+        return retried(
+            once,
+            attempts=self.attempts,
+            errors=(StaleConversation, IntegrityError, OperationalError),
+            what=f"turn of person {person_id}",
+        )
 
     def start(
         self, *, person_id: int, commitment_id: int, period_id: int, channel: str
@@ -194,15 +215,15 @@ class ConversationService:
     def _handle(
         self,
         session: Session,
-        person_id: int,
+        person: Person,
         turn: Turn,
         commitment_id: int | None,
         period_id: int | None,
         choose: bool,
+        outbox: Outbox,
     ) -> TurnResult:
-        person = session.get(Person, person_id)
-        if person is None:
-            raise UnknownPerson(person_id)
+        assert person.id is not None
+        person_id = person.id
         learn_language(session, person, turn)
         now = self.clock()
         key = _key(commitment_id, period_id, turn.action)
@@ -221,12 +242,12 @@ class ConversationService:
                 )
                 chosen, replies = step(State(step=StepName.choose), turn, ctx)
                 if chosen.commitment_id is None or chosen.period_id is None:
-                    self.outbox.queue(session, None, person, replies)
+                    outbox.queue(session, None, person, replies)
                     return TurnResult(tuple(replies))
                 key = (chosen.commitment_id, chosen.period_id)
                 prefix = tuple(replies)
                 turn = Turn(action="start", channel=turn.channel)
-        return self._keyed(session, person, turn, key, prefix, now)
+        return self._keyed(session, person, turn, key, prefix, now, outbox=outbox)
 
     def _default_key(
         self, session: Session, person_id: int, options: list[Candidate]
@@ -270,21 +291,32 @@ class ConversationService:
     ) -> TurnResult:
         assert person.id is not None
         _ = words(person.language)
-        commitment = session.get(Commitment, key[0])
-        period = session.get(BillingPeriod, key[1])
-        if commitment is None or period is None or period.project_id != commitment.project_id:
+        parties = invoice_parties(
+            session, person_id=person.id, commitment_id=key[0], period_id=key[1]
+        )
+        if parties is None:
             text = _("I can't find that invoice. Nothing was changed.")
             return self._refuse(session, person, text, outbox)
-        if not is_contact(session, person_id=person.id, commitment_id=key[0]):
+        commitment, period = parties.commitment, parties.period
+        if not parties.contact:
             label = f"{commitment.number} {commitment.title}"
             text = render.not_a_contact_text(person.name, label, _)
             return self._refuse(session, person, text, outbox)
-        conversation = lock_conversation(session, commitment_id=key[0], period_id=key[1], now=now)
-        invoice = find_invoice(session, commitment_id=key[0], period_id=key[1])
+        conversation, invoices = open_conversation(
+            session, commitment_id=key[0], period_id=key[1], now=now
+        )
+        invoice = invoices.of_period(key[1])
         state = load_state(session, conversation, invoice)
         ledger = load_ledger(session, commitment=commitment, period=period)
         ctx = build_context(
-            session, person=person, ledger=ledger, invoice=invoice, now=now, limits=self.limits
+            session,
+            person=person,
+            ledger=ledger,
+            invoice=invoice,
+            now=now,
+            limits=self.limits,
+            parties=parties,
+            invoices=invoices,
         )
         new_state, replies = step(state, turn, ctx)
         invoice = apply_state(
@@ -295,6 +327,8 @@ class ConversationService:
             person_id=person.id,
             now=now,
             channel=turn.channel,
+            previous=state if conversation.state not in ("", "{}") else None,
+            stored=ctx.attachments if invoice is not None else (),
         )
         save_conversation(
             session,
@@ -344,20 +378,6 @@ def _key(
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
             return int(parts[1]), int(parts[2])
     return None
-
-
-def person_by_key(session: Session, key: str) -> Person | None:
-    return session.exec(select(Person).where(Person.key == key)).first()
-
-
-def person_by_email(session: Session, email: str) -> Person | None:
-    """The person with this address (case-insensitive), lowest id first."""
-    statement = (
-        select(Person)
-        .where(func.lower(col(Person.email)) == email.strip().lower())
-        .order_by(col(Person.id))
-    )
-    return session.exec(statement).first()
 
 
 __all__ = [

@@ -8,24 +8,26 @@ domain tables (invoice, lines, attachments, status).
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from conversations.gather import Invoices, commitment_invoices, invoices_of
 from conversations.state import State, Status
 from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
-from models.ledger import CommitmentLedger, invoice_entries, save_entries
+from models.db import write_transaction
+from models.ledger import CommitmentLedger, invoice_entries, upsert_entries
 from models.review import record_event
-from models.tables import EDITABLE_STATUSES, Attachment, Invoice, InvoiceStatus
+from models.tables import EDITABLE_STATUSES, Attachment, BillingPeriod, Invoice, InvoiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +45,8 @@ class StaleConversation(ConversationError):
         self.version = version
 
 
-@contextmanager
-def locked_transaction(engine: Engine) -> Iterator[Session]:
-    """One transaction that holds the write lock from its start on SQLite.
-
-    PostgreSQL locks rows instead (see `lock_conversation`), so writers of
-    different invoices do not wait for each other there.
-    """
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            if engine.dialect.name == "sqlite":
-                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+# The turn's transaction: the write lock from its start on SQLite (see `models.db`).
+locked_transaction = write_transaction
 
 
 def lock_conversation(
@@ -91,6 +79,48 @@ def lock_conversation(
     return session.exec(query).one()
 
 
+@functools.cache
+def _open_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    period_id: Any = bindparam("period_id")
+    return (
+        select(Conversation, Invoice, BillingPeriod, Attachment)
+        .outerjoin(Invoice, col(Invoice.commitment_id) == Conversation.commitment_id)
+        .outerjoin(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .outerjoin(
+            Attachment,
+            and_(col(Attachment.invoice_id) == Invoice.id, col(Invoice.period_id) == period_id),
+        )
+        .where(
+            col(Conversation.commitment_id) == bindparam("commitment_id"),
+            col(Conversation.period_id) == period_id,
+        )
+        .order_by(col(BillingPeriod.start).desc(), col(Invoice.id).desc(), col(Attachment.id))
+        .with_for_update(of=Conversation)
+        .execution_options(populate_existing=True)
+    )
+
+
+def open_conversation(
+    session: Session, *, commitment_id: int, period_id: int, now: datetime
+) -> tuple[Conversation, Invoices]:
+    """`lock_conversation` and `commitment_invoices` in one statement when the conversation
+    exists (the conversation row outer-joined with the commitment's invoices, their periods
+    and the attachments of the period's invoice; only the conversation row is locked)."""
+    params = {"commitment_id": commitment_id, "period_id": period_id}
+    found = session.exec(_open_statement(), params=params).all()
+    if not found:
+        conversation = lock_conversation(
+            session, commitment_id=commitment_id, period_id=period_id, now=now
+        )
+        return conversation, commitment_invoices(
+            session, commitment_id=commitment_id, period_id=period_id
+        )
+    return found[0][0], invoices_of(
+        [(invoice, period, file) for _, invoice, period, file in found if invoice and period]
+    )
+
+
 def load_state(session: Session, conversation: Conversation, invoice: Invoice | None) -> State:
     """The saved state, or one rebuilt from the invoice (imported, or state unreadable)."""
     if conversation.state and conversation.state != "{}":
@@ -118,6 +148,23 @@ def load_state(session: Session, conversation: Conversation, invoice: Invoice | 
     )
 
 
+@functools.cache
+def _save_statement() -> Any:
+    names = ("state", "version", "status", "invoice_id", "last_person_id", "last_channel")
+    values: dict[str, Any] = {name: bindparam(name) for name in names}
+    stamp = Conversation.__table__.c.updated_at  # type: ignore[attr-defined]
+    values["updated_at"] = bindparam("updated_at", type_=stamp.type)
+    return (
+        update(Conversation)
+        .where(
+            col(Conversation.id) == bindparam("conversation_id"),
+            col(Conversation.version) == bindparam("old_version"),
+        )
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def save_conversation(
     session: Session,
     conversation: Conversation,
@@ -132,21 +179,18 @@ def save_conversation(
     assert conversation.id is not None
     data = state.to_json()
     result = session.execute(
-        update(Conversation)
-        .where(
-            col(Conversation.id) == conversation.id,
-            col(Conversation.version) == conversation.version,
-        )
-        .values(
-            state=data,
-            version=conversation.version + 1,
-            status=ConversationStatus(state.status.value).value,
-            invoice_id=invoice_id,
-            last_person_id=person_id,
-            last_channel=channel[:30],
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+        _save_statement(),
+        {
+            "conversation_id": conversation.id,
+            "old_version": conversation.version,
+            "state": data,
+            "version": conversation.version + 1,
+            "status": ConversationStatus(state.status.value).value,
+            "invoice_id": invoice_id,
+            "last_person_id": person_id,
+            "last_channel": channel[:30],
+            "updated_at": now,
+        },
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleConversation(conversation.id, conversation.version)
@@ -170,13 +214,20 @@ def apply_state(
     person_id: int,
     now: datetime,
     channel: str = "",
+    previous: State | None = None,
+    stored: Sequence[AttachmentRef] | None = None,
 ) -> Invoice | None:
     """Mirror the state into the invoice tables: number, entries, attachments, sent status
-    (a sending is recorded in the invoice's history)."""
+    (a sending is recorded in the invoice's history).
+
+    With `previous` (the state the turn started from, which mirrors the tables) and `stored`
+    (the invoice's attachments as the turn read them), only what changed is written and
+    nothing is read again: a turn that changes nothing writes nothing here."""
     if invoice is not None and invoice.status not in EDITABLE_STATUSES:
         return invoice  # locked: the conversation may not change it
     if state.invoice_number is None:
         return invoice
+    created = invoice is None
     if invoice is None:
         assert ledger.commitment.id is not None and ledger.period.id is not None
         invoice = Invoice(
@@ -190,10 +241,16 @@ def apply_state(
         )
         session.add(invoice)
         session.flush()
-    elif invoice.number != state.invoice_number:
+    changed = created
+    if invoice.number != state.invoice_number:
         invoice.number = state.invoice_number
-    rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
-    known = {(a.sha256, a.filename) for a in rows}
+        changed = True
+    if stored is None:
+        rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id))
+        stored = [
+            AttachmentRef(a.filename, a.content_type, a.size, a.sha256, a.source) for a in rows
+        ]
+    known = {(a.sha256, a.filename) for a in stored}
     for ref in state.attachments:
         if (ref.sha256, ref.filename) not in known:
             assert invoice.id is not None
@@ -209,8 +266,12 @@ def apply_state(
                 )
             )
             known.add((ref.sha256, ref.filename))
-    save_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
-    if state.status == Status.sent:  # a draft or a returned invoice is (re)sent
+            changed = True
+    sending = state.status == Status.sent
+    if previous is None or created or sending or dict(state.entries) != dict(previous.entries):
+        upsert_entries(session, invoice=invoice, ledger=ledger, entries=dict(state.entries))
+        changed = True
+    if sending:  # a draft or a returned invoice is (re)sent
         before = InvoiceStatus(invoice.status)
         invoice.status = InvoiceStatus.under_review
         invoice.sent_by_id = person_id
@@ -225,7 +286,8 @@ def apply_state(
             now=invoice.sent_at,
             note="resubmitted" if before == InvoiceStatus.revise_and_resubmit else None,
         )
-    invoice.updated_at = now
-    session.add(invoice)
-    session.flush()
+    if changed:
+        invoice.updated_at = now
+        session.add(invoice)
+        session.flush()
     return invoice

@@ -25,6 +25,7 @@ from mail.errors import ComposeError
 from mail.headers import MAX_HEADER, header_value
 from models.attachments import AttachmentError, attachment_path
 from models.outbox import OutboundMessage, message_exists
+from models.rendered import rendered_digest
 from models.tables import utcnow
 
 AUTO_GENERATED = "auto-generated"  # RFC 3834: not a reply (invites, notifications)
@@ -48,7 +49,8 @@ def normalize_id(value: str) -> str:
 class FileRef:
     filename: str
     content_type: str
-    sha256: str
+    sha256: str  # "" for a document not rendered yet
+    document: str | None = None  # a rendering's name (`models.rendered`), for its digest
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,12 @@ def queue_email(
     message_id: str,
     kind: str,
     conversation_id: int | None = None,
+    minted: bool = False,
 ) -> OutboundMessage | None:
-    """Add one email to the outbox (same transaction as the caller); None if already queued."""
-    if message_exists(session, message_id):
+    """Add one email to the outbox (same transaction as the caller); None if already queued.
+    `minted`: `message_id` was just made by `mint_message_id` (random), so it is not looked up
+    (the unique Message-ID would refuse a duplicate anyway)."""
+    if not minted and message_exists(session, message_id):
         return None
     payload = asdict(envelope)
     row = OutboundMessage(
@@ -161,8 +166,13 @@ def _build(row: OutboundMessage, settings: MailSettings, attachments_dir: Path) 
 
 
 def _attach(message: EmailMessage, attachments_dir: Path, item: dict[str, Any]) -> None:
+    digest = item.get("sha256")
+    if not digest and item.get("document"):
+        digest = rendered_digest(attachments_dir, str(item["document"]))
+        if digest is None:
+            raise ComposeError(f"{item.get('filename')!r} is not rendered yet")
     try:
-        content = attachment_path(attachments_dir, str(item.get("sha256"))).read_bytes()
+        content = attachment_path(attachments_dir, str(digest)).read_bytes()
     except (AttachmentError, OSError) as exc:
         raise ComposeError(f"attachment {item.get('filename')!r} is unreadable: {exc}") from exc
     maintype, _, subtype = str(item.get("content_type") or "").partition("/")

@@ -35,7 +35,7 @@ from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef,
 from models.db import session_scope
 from models.i18n import N_, Words, words
 from models.invitation import find_invitation
-from models.outbox import RefusalNotice, inbound_seen
+from models.outbox import InboundOutcome, OutboxKind, RefusalNotice, inbound_seen
 from models.tables import Invoice, Person
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ UNCLEAR_REVIEW = N_("I couldn't tell what you decided, so nothing was changed.")
 
 @dataclass(frozen=True)
 class IntakeResult:
-    outcome: str  # processed | duplicate | ignored | refused | rejected | failed
+    outcome: InboundOutcome
     reason: str | None = None
     external_id: str = ""
     conversation_id: int | None = None
@@ -78,11 +78,17 @@ class Intake:
         self.env = env
         self.clock = clock
         self.on_sent = on_sent or self._notify_by_email
+        # One service for every message (each turn names its own outbox).
+        self.conversations = ConversationService(
+            engine,
+            outbox=MemoryOutbox(),
+            clock=clock,
+            limits=limits(env),
+            on_sent=self.on_sent,
+        )
         self.reviews = reviews or ReviewService(
             engine,
-            conversations=ConversationService(
-                engine, outbox=MemoryOutbox(), clock=clock, on_sent=self.on_sent
-            ),
+            conversations=self.conversations,
             contact_outbox=self._contact_by_email,
             clock=clock,
         )
@@ -107,29 +113,34 @@ class Intake:
             raise
         except Exception as exc:
             log.exception("message %s failed", mail.external_id)
-            return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
+            return self._record(
+                mail, InboundOutcome.failed, f"{type(exc).__name__}: {exc}", answer=SORRY
+            )
 
     def _process(self, mail: InboundMail) -> IntakeResult:
-        with session_scope(self.engine) as session:
+        # The gate: one read-only session decides whether the message is new, where it goes
+        # and what its turn says; the turn then writes in a transaction of its own.
+        with Session(self.engine) as session:
             if inbound_seen(session, channel="email", external_id=mail.external_id):
-                return IntakeResult("duplicate", external_id=mail.external_id)
-        if mail.error or mail.message is None or not mail.sender:
-            error = mail.error or "no sender address"
-            log.warning("rejected %s: %s", mail.external_id, error)
-            return self._record(mail, "rejected", error)
-        own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
-        reason = classify(mail.message, own_addresses=own)
-        if reason is not None:
-            log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
-            return self._record(mail, "ignored", reason)
-        with session_scope(self.engine) as session:
+                return IntakeResult(InboundOutcome.duplicate, external_id=mail.external_id)
+            if mail.error or mail.message is None or not mail.sender:
+                error = mail.error or "no sender address"
+                log.warning("rejected %s: %s", mail.external_id, error)
+                return self._record(mail, InboundOutcome.rejected, error)
+            own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
+            reason = classify(mail.message, own_addresses=own)
+            if reason is not None:
+                log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
+                return self._record(mail, InboundOutcome.ignored, reason)
             route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
+            if isinstance(route, Route):
+                text, template_note = self._with_template(session, mail, route)
+                session.close()  # end the read (rows stay as read) before the turn writes
+                return self._converse(mail, route, text, template_note)
         if isinstance(route, Refusal):
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
-            return self._record(mail, "refused", route.reason, answer=route.text)
-        if isinstance(route, ReviewRoute):
-            return self._review(mail, route)
-        return self._converse(mail, route)
+            return self._record(mail, InboundOutcome.refused, route.reason, answer=route.text)
+        return self._review(mail, route)
 
     def _review(self, mail: InboundMail, route: ReviewRoute) -> IntakeResult:
         """An administrator's answer: a decision, else the answer forms; nothing guessed."""
@@ -149,7 +160,7 @@ class Intake:
                 _ = words(reviewer.language)
                 text = f"{_(UNCLEAR_REVIEW)}\n\n{_(ANSWER_FORMS)}"
                 reply.queue(session, None, reviewer, (Reply(text, ReplyKind.reprompt),))
-            return IntakeResult("processed", "review unclear", mail.external_id)
+            return IntakeResult(InboundOutcome.processed, "review unclear", mail.external_id)
         result = self.reviews.review(
             invoice_id=route.invoice_id,
             reviewer_id=route.reviewer.id,
@@ -158,13 +169,14 @@ class Intake:
             reply=reply,
         )
         reason = f"review refused: {result.refused.code}" if result.refused else "reviewed"
-        return IntakeResult("processed", reason, mail.external_id)
+        return IntakeResult(InboundOutcome.processed, reason, mail.external_id)
 
-    def _converse(self, mail: InboundMail, route: Route) -> IntakeResult:
+    def _converse(
+        self, mail: InboundMail, route: Route, text: str, template_note: str | None
+    ) -> IntakeResult:
         # Refused attachments are explained in the contact's language (or the one they write).
         _ = words(route.person.language or written_in(mail.text))
         stored, notes = self._store_attachments(mail, _)
-        text, template_note = self._with_template(mail, route)
         if template_note:
             notes.append(template_note)
         outbox = EmailOutbox(
@@ -173,48 +185,50 @@ class Intake:
             notes=tuple(notes),
             record=InboundRecord(mail.external_id, mail.sender, reason=f"via {route.via}"),
             clock=self.clock,
-        )
-        service = ConversationService(
-            self.engine,
-            outbox=outbox,
-            clock=self.clock,
-            limits=limits(self.env),
-            on_sent=self.on_sent,
+            invitation=route.invitation,
         )
         assert route.person.id is not None
         turn = Turn(text=text, attachments=tuple(stored), channel="email")
         try:
-            result = service.handle(
-                person_id=route.person.id,
+            result = self.conversations.handle(
+                person=route.person,
                 turn=turn,
                 commitment_id=route.commitment_id,
                 period_id=route.period_id,
+                outbox=outbox,
             )
         except IntegrityError:
             with session_scope(self.engine) as session:
                 if inbound_seen(session, channel="email", external_id=mail.external_id):
-                    return IntakeResult("duplicate", external_id=mail.external_id)
+                    return IntakeResult(InboundOutcome.duplicate, external_id=mail.external_id)
             log.exception("turn of %s failed", mail.external_id)
-            return self._record(mail, "failed", "database conflict", answer=SORRY)
+            return self._record(mail, InboundOutcome.failed, "database conflict", answer=SORRY)
         except Exception as exc:  # an engine bug must not stop the inbox, nor stay silent
             log.exception("turn of %s failed", mail.external_id)
-            return self._record(mail, "failed", f"{type(exc).__name__}: {exc}", answer=SORRY)
-        return IntakeResult("processed", None, mail.external_id, result.conversation_id)
+            return self._record(
+                mail, InboundOutcome.failed, f"{type(exc).__name__}: {exc}", answer=SORRY
+            )
+        return IntakeResult(
+            InboundOutcome.processed, None, mail.external_id, result.conversation_id
+        )
 
-    def _with_template(self, mail: InboundMail, route: Route) -> tuple[str, str | None]:
+    def _with_template(
+        self, session: Session, mail: InboundMail, route: Route
+    ) -> tuple[str, str | None]:
         """The turn's text: the new text, or, when it holds no answers, the answers typed
         into our template in the quoted part; and a note saying which was read."""
-        with session_scope(self.engine) as session:
-            thread = [mail.in_reply_to, *reversed(mail.references)]
-            if route.commitment_id and route.period_id and route.person.id:
-                invitation = find_invitation(
-                    session,
-                    commitment_id=route.commitment_id,
-                    period_id=route.period_id,
-                    person_id=route.person.id,
-                )
-                thread.append(invitation.email_message_id if invitation else None)
-            template = sent_template(session, thread)
+        thread = [mail.in_reply_to, *reversed(mail.references)]
+        if route.invitation is not None:
+            thread.append(route.invitation.email_message_id)
+        elif route.commitment_id and route.period_id and route.person.id:
+            invitation = find_invitation(
+                session,
+                commitment_id=route.commitment_id,
+                period_id=route.period_id,
+                person_id=route.person.id,
+            )
+            thread.append(invitation.email_message_id if invitation else None)
+        template = sent_template(session, thread)
         filled = filled_in(mail.body, template) if template else ()
         written = {" ".join(line.split()).casefold() for line in mail.text.splitlines()}
         filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)
@@ -255,7 +269,12 @@ class Intake:
         return stored, notes
 
     def _record(
-        self, mail: InboundMail, outcome: str, reason: str | None, *, answer: str | None = None
+        self,
+        mail: InboundMail,
+        outcome: InboundOutcome,
+        reason: str | None,
+        *,
+        answer: str | None = None,
     ) -> IntakeResult:
         now = self.clock()
         record = InboundRecord(mail.external_id, mail.sender, outcome, reason)
@@ -297,5 +316,5 @@ class Intake:
             text=text + "\n",
             html=None,
             message_id=message_id,
-            kind="refusal",
+            kind=OutboxKind.refusal,
         )

@@ -6,14 +6,19 @@ its Message-ID, so a reply routes back to the invitation whatever the client kee
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from html import escape
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
 
 from conversations.context import Context, format_date
 from conversations.gather import build_context, find_invoice
@@ -29,7 +34,7 @@ from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import format_quantity, format_unit_price
-from models.outbox import OutboundMessage
+from models.outbox import OutboundMessage, OutboxKind
 from models.tables import BillingPeriod, Commitment, Company, Person, Project, label_of
 
 HOW_TO = N_(
@@ -67,18 +72,27 @@ def invite_subject(project_name: str, administrator_name: str, _: Words = ENGLIS
     )
 
 
+@functools.cache
+def _subject_statement() -> Any:
+    """The project's name, the administrator's and the invited person's language; built once."""
+    admin, invited = aliased(Person), aliased(Person)
+    return (
+        sa_select(col(Project.name), col(admin.name), col(invited.language))
+        .select_from(Commitment)
+        .join(Project, col(Project.id) == Commitment.project_id)
+        .outerjoin(admin, col(admin.id) == Commitment.administrator_id)
+        .outerjoin(invited, col(invited.id) == bindparam("person_id"))
+        .where(col(Commitment.id) == bindparam("commitment_id"))
+    )
+
+
 def invitation_subject(session: Session, invitation: Invitation, fallback: str) -> str:
     """The subject of the invite of `invitation` (replies keep it, with `Re: `), in the
     invited person's language."""
-    commitment = session.get(Commitment, invitation.commitment_id)
-    project = session.get(Project, commitment.project_id) if commitment else None
-    admin_id = commitment.administrator_id if commitment else None
-    admin = session.get(Person, admin_id) if admin_id else None
-    person = session.get(Person, invitation.person_id)
-    _ = words(person.language if person else None)
-    return invite_subject(
-        project.name if project else "Billing", admin.name if admin else fallback, _
-    )
+    params = {"commitment_id": invitation.commitment_id, "person_id": invitation.person_id}
+    found = session.execute(_subject_statement(), params).first()
+    project_name, admin_name, language = found if found else ("Billing", None, None)
+    return invite_subject(project_name, admin_name or fallback, words(language))
 
 
 def sov_rows(ctx: Context) -> list[list[str]]:
@@ -237,7 +251,7 @@ def queue_invite_email(
         text=content.text,
         html=content.html,
         message_id=message_id,
-        kind="invite",
+        kind=OutboxKind.invite,
     )
     invitation.email_message_id = message_id
     session.add(invitation)

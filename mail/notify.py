@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from conversations.context import format_date
@@ -22,13 +26,15 @@ from mail.html import document, paragraphs, totals_html
 from mail.invite import invitation_subject
 from mail.review import review_address, review_token
 from mail.tokens import make_token, reply_address
-from models.attachments import human_size, store_bytes
+from models.attachments import human_size
 from models.conversation import Conversation
 from models.i18n import ENGLISH, Words, words
 from models.invitation import get_or_create_invitation
-from models.ledger import invoice_figures
-from models.outbox import OutboundMessage, OutboxStatus, message_exists
-from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, render_invoice_pdf
+from models.ledger import InvoiceFigures, invoice_figures
+from models.outbox import OutboundMessage, OutboxKind, OutboxStatus, message_exists
+from models.pdf import TotalsMismatchError, invoice_document, pdf_filename
+from models.pdf_g703 import grand_totals
+from models.rendered import rendering_name, store_rendered
 from models.review import changes_since_review, times_sent
 from models.tables import Attachment, BillingPeriod, Commitment, Invoice, Person, Project, label_of
 
@@ -47,22 +53,62 @@ def sent_message_id(
     return f"<{token}.sent-{invoice.id}-{stamp}@{domain(settings.mail)}>"
 
 
+def sent_figures(session: Session, invoice: Invoice) -> InvoiceFigures:
+    """The figures of `invoice` as it was sent, computed once per transaction for all the
+    emails that show them (the administrator's notification, the contact's confirmation)."""
+    made: dict[int | None, InvoiceFigures] = session.info.setdefault("sent_figures", {})
+    if invoice.id not in made:
+        made[invoice.id] = invoice_figures(session, invoice)
+    return made[invoice.id]
+
+
 def invoice_pdf(
     session: Session, invoice: Invoice, settings: MailEnvironment, _: Words = ENGLISH
 ) -> tuple[tuple[FileRef, ...], str]:
-    """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it."""
-    try:
-        document_data = invoice_document(session, invoice)
-        digest, _size = store_bytes(settings.attachments_dir, render_invoice_pdf(document_data))
-    except (TotalsMismatchError, OSError) as exc:
-        log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
+    """The invoice's G702/G703 PDF as an attachment, and the sentence that announces it.
+
+    One PDF per sending, whatever the number of emails that carry it (the administrator's
+    notification, the contact's confirmation, the reply of the turn that sent it): its
+    document is read here, in the turn's transaction, and rendered once that transaction has
+    committed, outside the write lock (`models.rendered`)."""
+    made: dict[tuple[int | None, int], FileRef | Exception] = session.info.setdefault(
+        "invoice_pdf", {}
+    )
+    assert invoice.id is not None
+    key = (invoice.id, times_sent(session, invoice))
+    if key not in made:
+        try:
+            document_data = invoice_document(session, invoice)
+            grand_totals(document_data["lines"], document_data["totals"])  # the PDF's own check
+        except TotalsMismatchError as exc:
+            log.error("invoice %s: no PDF for the email: %s", invoice.id, exc)
+            made[key] = exc
+        else:
+            name = rendering_name(invoice.id, key[1])
+            filename = pdf_filename(document_data)
+            made[key] = FileRef(filename, "application/pdf", "", document=name)
+            render = _renderer(settings.attachments_dir, name, document_data)
+            event.listen(session, "after_commit", render, once=True)
+    found = made[key]
+    if isinstance(found, Exception):
         return (), _(
             "The PDF could not be made ({error}); run `billbot export {invoice}`.",
-            error=exc,
+            error=found,
             invoice=invoice.id,
         )
-    attachment = FileRef(pdf_filename(document_data), "application/pdf", digest)
-    return (attachment,), _("The G702/G703 application is attached as a PDF.")
+    return (found,), _("The G702/G703 application is attached as a PDF.")
+
+
+def _renderer(
+    attachments_dir: Path, name: str, document_data: dict[str, Any]
+) -> Callable[[Session], None]:
+    def render(_session: Session) -> None:
+        try:
+            store_rendered(attachments_dir, name, document_data)
+        except Exception:  # the turn is committed; the sender renders it before delivering
+            log.exception("%s: not rendered after the turn", name)
+
+    return render
 
 
 def queue_sent_notification(
@@ -109,7 +155,7 @@ def queue_sent_notification(
     files = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
     listed = "\n".join(f"- {a.filename} ({human_size(a.size)})" for a in files)
     attached = _("Their attachments:") + f"\n{listed}" if files else _("They attached no files.")
-    summary = invoice_figures(session, invoice).summary
+    summary = sent_figures(session, invoice).summary
     attachments, closing = invoice_pdf(session, invoice, settings, _)
     forms = _(ANSWER_FORMS)
     text = "\n\n".join([intro, totals_table(summary, _), attached, closing, forms]) + "\n"
@@ -133,7 +179,12 @@ def queue_sent_notification(
         attachments=attachments,
     )
     return queue_email(
-        session, envelope=envelope, text=text, html=html, message_id=message_id, kind="notification"
+        session,
+        envelope=envelope,
+        text=text,
+        html=html,
+        message_id=message_id,
+        kind=OutboxKind.notification,
     )
 
 
@@ -177,7 +228,7 @@ def queue_contact_confirmation(
         reviewer=reviewer,
         date=format_date((invoice.sent_at or now).date()),
     )
-    summary = invoice_figures(session, invoice).summary
+    summary = sent_figures(session, invoice).summary
     attachments, closing = invoice_pdf(session, invoice, settings, _)
     after = _(
         "It is locked now; if it needs a change, ask {reviewer} to return it for revision.",
@@ -204,7 +255,12 @@ def queue_contact_confirmation(
         attachments=attachments,
     )
     return queue_email(
-        session, envelope=envelope, text=text, html=html, message_id=message_id, kind="confirmation"
+        session,
+        envelope=envelope,
+        text=text,
+        html=html,
+        message_id=message_id,
+        kind=OutboxKind.confirmation,
     )
 
 
@@ -219,7 +275,7 @@ def attach_document_to_reply(
             col(Conversation.commitment_id) == invoice.commitment_id,
             col(Conversation.period_id) == invoice.period_id,
             col(OutboundMessage.channel) == "email",
-            col(OutboundMessage.kind) == "reply",
+            col(OutboundMessage.kind) == OutboxKind.reply.value,
             col(OutboundMessage.status) == OutboxStatus.pending.value,
         )
         .order_by(col(OutboundMessage.id).desc())

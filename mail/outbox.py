@@ -20,9 +20,9 @@ from mail.config import MailEnvironment, secret_bytes
 from mail.html import render_replies
 from mail.tokens import make_token, reply_address
 from models.conversation import Conversation
-from models.invitation import get_or_create_invitation
-from models.outbox import InboundMessage
-from models.tables import Person
+from models.invitation import Invitation, get_or_create_invitation
+from models.outbox import InboundMessage, InboundOutcome, OutboxKind
+from models.tables import Person, as_utc
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
@@ -39,7 +39,7 @@ class InboundRecord:
 
     external_id: str
     sender: str
-    outcome: str = "processed"
+    outcome: InboundOutcome = InboundOutcome.processed
     reason: str | None = None
 
     def row(self, conversation_id: int | None, now: datetime) -> InboundMessage:
@@ -73,6 +73,7 @@ class EmailOutbox:
     record: InboundRecord | None = None  # written in the turn's transaction
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     queued: list[str] = field(default_factory=list)  # Message-IDs queued by this outbox
+    invitation: Invitation | None = None  # the one the inbound email's token named, if known
 
     def queue(
         self,
@@ -89,13 +90,23 @@ class EmailOutbox:
         assert mail.address
         token = None
         if conversation is not None and person.id is not None:
-            invitation, _ = get_or_create_invitation(
-                session,
-                commitment_id=conversation.commitment_id,
-                period_id=conversation.period_id,
-                person_id=person.id,
-                expires_at=now + timedelta(days=mail.token_days),
-            )
+            expires_at = now + timedelta(days=mail.token_days)
+            invitation = self.invitation
+            # The token's invitation, read by routing, when it is this one and would expire at
+            # most a day before a renewal would make it: neither read nor renewed again.
+            if (
+                invitation is None
+                or (invitation.commitment_id, invitation.period_id, invitation.person_id)
+                != (conversation.commitment_id, conversation.period_id, person.id)
+                or as_utc(invitation.expires_at) < expires_at - timedelta(days=1)
+            ):
+                invitation, _ = get_or_create_invitation(
+                    session,
+                    commitment_id=conversation.commitment_id,
+                    period_id=conversation.period_id,
+                    person_id=person.id,
+                    expires_at=expires_at,
+                )
             assert invitation.id is not None
             token = make_token(secret_bytes(mail), invitation.id)
         text, html = render_replies(replies, self.notes)
@@ -115,7 +126,8 @@ class EmailOutbox:
             text=text,
             html=html,
             message_id=message_id,
-            kind="reply",
+            kind=OutboxKind.reply,
             conversation_id=conversation.id if conversation else None,
+            minted=True,
         )
         self.queued.append(message_id)

@@ -22,7 +22,7 @@ from mail.tokens import make_token, reply_address
 from models.i18n import words
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
-from models.outbox import OutboundMessage
+from models.outbox import OutboundMessage, OutboxKind
 from models.reminders import DueReminder, invoice_state_text
 from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus, Person, Project
 
@@ -107,5 +107,10 @@ def queue_reminder_email(
         answer_template=template,
     )
     return queue_email(
-        session, envelope=envelope, text=text, html=html, message_id=message_id, kind="reminder"
+        session,
+        envelope=envelope,
+        text=text,
+        html=html,
+        message_id=message_id,
+        kind=OutboxKind.reminder,
     )

@@ -24,6 +24,7 @@ from mail.tokens import make_review_token, reply_address
 from models.conversation import Conversation
 from models.i18n import words
 from models.invitation import find_invitation
+from models.outbox import OutboxKind
 from models.tables import Invoice, Person
 
 
@@ -77,7 +78,7 @@ class ReviewerOutbox:
             text=text,
             html=html,
             message_id=mint_message_id(self.env.mail, token=token),
-            kind="review",
+            kind=OutboxKind.review,
         )
 
 

@@ -16,13 +16,13 @@ from sqlmodel import Session
 from conversations.gather import candidates, find_invoice, is_contact
 from conversations.language import written_in
 from conversations.render import STATUS_WORDS
-from conversations.service import person_by_email
 from mail.config import MailSettings, secret_bytes
 from mail.inbound import InboundMail
 from mail.invite import invitation_subject
 from mail.tokens import ReviewToken, TokenError, find_tokens, read_any_token
 from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
+from models.people import person_by_email
 from models.review import may_review
 from models.tables import (
     EDITABLE_STATUSES,
@@ -43,6 +43,7 @@ class Route:
     period_id: int | None = None
     subject: str = ""  # the thread's subject (the invite's, when known)
     via: str = "sender"  # address | references | sender
+    invitation: Invitation | None = None  # the token's, when it is the person's own
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ def _by_token(
     if locked is not None:
         return locked
     subject = invitation_subject(session, invitation, settings.display_name)
-    return Route(person, invitation.commitment_id, invitation.period_id, subject, via)
+    own = invitation if person.id == invitation.person_id else None
+    return Route(person, invitation.commitment_id, invitation.period_id, subject, via, own)
 
 
 def _by_review_token(

@@ -19,29 +19,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import aiosmtplib
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
 
 from mail.auth.refusals import mailbox_refused, password_refused
 from mail.compose import build_message
 from mail.config import MailEnvironment, MailSettings, Security
 from mail.errors import ComposeError, DeliveryError, MailConnectionError, SignInError
 from mail.tls import tls_context
-from models.db import session_scope
+from models.attachments import AttachmentError
+from models.db import session_scope, write_transaction
 from models.outbox import (
     OutboundMessage,
     OutboxStatus,
     claim_due,
     mark_failed,
-    mark_sent,
+    mark_sent_by_id,
     postpone,
     renew_claim,
-    write_pause,
 )
+from models.rendered import ensure_rendered, rendered_digest
+from models.retry import retried, write_pause
 from models.tables import as_utc
 
 if TYPE_CHECKING:
@@ -188,9 +192,7 @@ class DeliveryReport:
 
 
 def _claim(engine: Engine, now: datetime, limit: int, lease: float) -> list[OutboundMessage]:
-    with session_scope(engine) as session:
-        if engine.dialect.name == "sqlite":  # two processes on one file must not read alike
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    with write_transaction(engine) as session:  # two processes must not claim alike
         return claim_due(session, channel="email", now=now, limit=limit, lease=lease)
 
 
@@ -213,15 +215,13 @@ def _finish(
 ) -> None:
     """Record the outcome; a dropped database connection is retried, because a sent
     message whose `sent` mark is lost would be sent again once its lease expires."""
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            _record_outcome(engine, claim, now, error, permanent)
-            return
-        except OperationalError as exc:
-            if attempt == WRITE_ATTEMPTS:
-                raise
-            log.warning("outbox row %s not recorded yet: %s", claim.id, exc)
-            time.sleep(write_pause(attempt))
+    retried(
+        lambda: _record_outcome(engine, claim, now, error, permanent),
+        attempts=WRITE_ATTEMPTS,
+        errors=(OperationalError,),
+        what=f"outbox row {claim.id}",
+        pause=write_pause,
+    )
 
 
 def _postpone(engine: Engine, claim: OutboundMessage, until: datetime, error: str) -> None:
@@ -242,12 +242,13 @@ def _record_outcome(
 ) -> None:
     assert claim.id is not None
     with session_scope(engine) as session:
+        if error is None:  # unless another worker, whose claim followed ours, finished it
+            mark_sent_by_id(session, row_id=claim.id, now=now)
+            return
         row = session.get(OutboundMessage, claim.id, with_for_update=True)
         if row is None or row.status != OutboxStatus.pending:
             return  # another worker, whose claim followed ours, finished it
-        if error is None:
-            mark_sent(session, row, now=now)
-        elif _claim_time(row) == _claim_time(claim):  # still ours: retry later
+        if _claim_time(row) == _claim_time(claim):  # still ours: retry later
             mark_failed(session, row, now=now, error=error, permanent=permanent)
 
 
@@ -303,6 +304,22 @@ def _claim_time(row: OutboundMessage) -> datetime | None:
     return as_utc(row.claimed_until) if row.claimed_until is not None else None
 
 
+def _unrendered(row: OutboundMessage, attachments_dir: Path) -> list[str]:
+    """The documents `row` attaches that are not rendered yet (`models.rendered`)."""
+    items = row.data().get("attachments") or ()
+    names = [str(i["document"]) for i in items if i.get("document") and not i.get("sha256")]
+    return [name for name in names if rendered_digest(attachments_dir, name) is None]
+
+
+def _render(engine: Engine, attachments_dir: Path, row: OutboundMessage) -> None:
+    with Session(engine) as session:
+        for name in _unrendered(row, attachments_dir):
+            try:
+                ensure_rendered(session, attachments_dir, name)
+            except (AttachmentError, ValueError, OSError) as exc:  # ValueError: totals
+                log.error("%s of %s cannot be rendered: %s", name, row.message_id, exc)
+
+
 async def deliver_due(
     engine: Engine,
     env: MailEnvironment,
@@ -351,6 +368,8 @@ async def deliver_due(
                     pending.pop(0)
                     continue
                 try:
+                    if _unrendered(row, env.attachments_dir):  # its turn's process died early
+                        await asyncio.to_thread(_render, engine, env.attachments_dir, row)
                     message = build_message(row, env.mail, env.attachments_dir)
                     async with _Heartbeat(engine, row, lease, moment):
                         await smtp.send(

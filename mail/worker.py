@@ -34,6 +34,7 @@ from mail.imap import ImapClient
 from mail.intake import Intake, IntakeResult
 from mail.lock import MailboxLock, mailbox_lock
 from mail.sender import SIGN_IN_DELAY, DeliveryReport, deliver_due
+from models.outbox import InboundOutcome
 
 if TYPE_CHECKING:
     from mail.auth.tokens import TokenManager
@@ -118,7 +119,7 @@ class MailWorker:
                         log.error("message %s left for later: %s", item.uid, exc)
                         continue
                     log.error("message %s given up after %d tries: %s", item.uid, tries, exc)
-                    result = IntakeResult("failed", str(exc)[:500])
+                    result = IntakeResult(InboundOutcome.failed, str(exc)[:500])
                 self._tries.pop(item.uid, None)
                 results.append(result)
                 done.append(item.uid)

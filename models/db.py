@@ -66,3 +66,20 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Session]:
+    """One transaction that holds the write lock from its start on SQLite (`BEGIN IMMEDIATE`),
+    so two writers cannot both read and then both fail to upgrade to a write; committed when
+    the block ends, rolled back on error. PostgreSQL locks rows instead (`FOR UPDATE`), so
+    writers of different rows do not wait for each other there."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            if engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -8,13 +8,16 @@ later change order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, bindparam, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models.billing import (
@@ -112,36 +115,45 @@ def added_line_ids(rows: Sequence[tuple[ChangeOrder, ChangeOrderLine]]) -> set[i
     return {row.sov_line_id for _, row in rows if row.adds_line}
 
 
-def line_histories(
-    session: Session, *, commitment_id: int, period: BillingPeriod
-) -> dict[int, LineHistory]:
-    """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded."""
-    statement = (
+def history_sums(*, commitment_id: Any, start: Any) -> Select[Any, Any, Any, Any, Any]:
+    """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded
+    (columns: sov_line_id, quantity, value, held, released)."""
+    return (
         sa_select(
-            col(InvoiceLine.sov_line_id),
-            func.coalesce(func.sum(InvoiceLine.new_quantity), 0),
-            func.coalesce(func.sum(InvoiceLine.new_value + InvoiceLine.materials_stored), 0),
-            func.coalesce(func.sum(InvoiceLine.retainage_held), 0),
-            func.coalesce(func.sum(InvoiceLine.retainage_released), 0),
+            col(InvoiceLine.sov_line_id).label("sov_line_id"),
+            func.coalesce(func.sum(InvoiceLine.new_quantity), 0).label("quantity"),
+            func.coalesce(func.sum(InvoiceLine.new_value + InvoiceLine.materials_stored), 0).label(
+                "value"
+            ),
+            func.coalesce(func.sum(InvoiceLine.retainage_held), 0).label("held"),
+            func.coalesce(func.sum(InvoiceLine.retainage_released), 0).label("released"),
         )
         .join(Invoice, col(Invoice.id) == InvoiceLine.invoice_id)
         .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
         .where(
             col(Invoice.commitment_id) == commitment_id,
             col(Invoice.status) != InvoiceStatus.draft.value,
-            col(BillingPeriod.start) < period.start,
+            col(BillingPeriod.start) < start,
         )
         .group_by(col(InvoiceLine.sov_line_id))
     )
-    return {
-        sov_line_id: LineHistory(
-            previous_quantity=Decimal(qty),
-            previous_value=Decimal(value),
-            retainage_held=Decimal(held),
-            retainage_released=Decimal(released),
-        )
-        for sov_line_id, qty, value, held, released in session.execute(statement)
-    }
+
+
+def line_history(quantity: Any, value: Any, held: Any, released: Any) -> LineHistory:
+    return LineHistory(
+        previous_quantity=Decimal(quantity),
+        previous_value=Decimal(value),
+        retainage_held=Decimal(held),
+        retainage_released=Decimal(released),
+    )
+
+
+def line_histories(
+    session: Session, *, commitment_id: int, period: BillingPeriod
+) -> dict[int, LineHistory]:
+    """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded."""
+    statement = history_sums(commitment_id=commitment_id, start=period.start)
+    return {row[0]: line_history(*row[1:]) for row in session.execute(statement)}
 
 
 def stored_entry(row: InvoiceLine | None) -> LineEntry:
@@ -180,18 +192,63 @@ class CommitmentLedger:
         return summarize(self.figures(entries))
 
 
+def ledger_rows(
+    session: Session, *, commitment_id: int, period: BillingPeriod
+) -> tuple[list[SovLine], list[tuple[ChangeOrder, ChangeOrderLine]], dict[int, LineHistory]]:
+    """The commitment's SOV lines (in order), its change order lines (in the order they apply)
+    and the lines' histories before `period`, in one statement: each SOV line with its change
+    order lines and its sums."""
+    params = {"commitment_id": commitment_id, "start": period.start}
+    lines: dict[int, SovLine] = {}
+    orders: list[tuple[ChangeOrder, ChangeOrderLine]] = []
+    histories: dict[int, LineHistory] = {}
+    for line, order, order_line, *history in session.execute(_ledger_statement(), params):
+        assert line.id is not None
+        lines.setdefault(line.id, line)
+        if order is not None and order_line is not None and order.commitment_id == commitment_id:
+            orders.append((order, order_line))
+        if history[0] is not None:
+            histories[line.id] = line_history(*history)
+    orders.sort(
+        key=lambda row: (row[0].approved_on, row[0].number, row[0].id or 0, row[1].position)
+    )
+    return list(lines.values()), orders, histories
+
+
+@functools.cache
+def _ledger_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    commitment_id: Any = bindparam("commitment_id")
+    sums = history_sums(commitment_id=commitment_id, start=bindparam("start")).subquery()
+    return (
+        sa_select(
+            SovLine,
+            ChangeOrder,
+            ChangeOrderLine,
+            sums.c.quantity,
+            sums.c.value,
+            sums.c.held,
+            sums.c.released,
+        )
+        .outerjoin(ChangeOrderLine, col(ChangeOrderLine.sov_line_id) == SovLine.id)
+        .outerjoin(ChangeOrder, col(ChangeOrder.id) == ChangeOrderLine.change_order_id)
+        .outerjoin(sums, sums.c.sov_line_id == SovLine.id)
+        .where(col(SovLine.commitment_id) == commitment_id)
+        .order_by(col(SovLine.position), col(SovLine.id))
+    )
+
+
 def load_ledger(
     session: Session, *, commitment: Commitment, period: BillingPeriod
 ) -> CommitmentLedger:
     assert commitment.id is not None
-    rows = change_order_rows(session, commitment.id)
+    all_lines, rows, by_id = ledger_rows(session, commitment_id=commitment.id, period=period)
     changes = line_changes(rows, until=period.end)
     # A line added by a change order that does not count yet is not on the commitment yet.
     pending = added_line_ids(rows) - {
         line_id for line_id, found in changes.items() if found and found[0].adds_line
     }
-    lines = [line for line in sov_lines(session, commitment.id) if line.id not in pending]
-    by_id = line_histories(session, commitment_id=commitment.id, period=period)
+    lines = [line for line in all_lines if line.id not in pending]
     return CommitmentLedger(
         commitment=commitment,
         period=period,
@@ -264,6 +321,53 @@ def save_entries(
         session.add(row)
     invoice.updated_at = utcnow()
     session.add(invoice)
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(InvoiceLine)
+    written = ("new_quantity", "new_value", "materials_stored", "retainage_released")
+    return statement.on_conflict_do_update(
+        index_elements=["invoice_id", "sov_line_id"],
+        set_={name: statement.excluded[name] for name in (*written, "retainage_held")},
+    )
+
+
+def upsert_entries(
+    session: Session,
+    *,
+    invoice: Invoice,
+    ledger: CommitmentLedger,
+    entries: Mapping[str, LineEntry],
+) -> None:
+    """`save_entries` in one statement (`INSERT ... ON CONFLICT DO UPDATE`), without reading
+    the invoice's lines first; a line's review columns are left as they are."""
+    if not entries:
+        return
+    by_number = {line.number: line for line in ledger.lines}
+    values = []
+    for number, entry in entries.items():
+        sov = by_number[number]
+        stored = entry.stored()
+        values.append(
+            {
+                "invoice_id": invoice.id,
+                "sov_line_id": sov.id,
+                "new_quantity": stored.new_quantity,
+                "new_value": stored.new_value,
+                "materials_stored": stored.materials_stored,
+                "retainage_released": stored.retainage_released,
+                "retainage_held": retainage_held_this_period(
+                    ledger.terms[number], stored, ledger.histories[number]
+                ),
+            }
+        )
+    session.execute(_upsert_statement(session.get_bind().dialect.name), values)
+    # Lines this session may hold are out of date now: read them again when asked.
+    for held in list(session.identity_map.values()):
+        if isinstance(held, InvoiceLine) and held.invoice_id == invoice.id:
+            session.expire(held)
 
 
 def totals_tie(lines: Sequence[LineFigures], summary: G702Summary) -> bool:

@@ -10,11 +10,12 @@ its channel id before it is acted on, so a message fetched twice is processed on
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, String, Text, UniqueConstraint, or_, update
+from sqlalchemy import Column, String, Text, UniqueConstraint, bindparam, or_, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.tables import as_utc, timestamp_column, utcnow
@@ -24,6 +25,29 @@ class OutboxStatus(enum.StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"  # gave up after max attempts; kept for an operator
+
+
+class OutboxKind(enum.StrEnum):
+    """What an outbound message is (stored as its value in `outbound_message.kind`)."""
+
+    reply = "reply"  # a conversation's answer
+    invite = "invite"
+    reminder = "reminder"
+    notification = "notification"  # to the administrator: an invoice was sent
+    confirmation = "confirmation"  # to the contact: their invoice was sent
+    review = "review"  # the administrator's review, to the contact
+    refusal = "refusal"  # a stranger, a bad token, a locked invoice
+
+
+class InboundOutcome(enum.StrEnum):
+    """What became of an inbound message (stored as its value in `inbound_message.outcome`)."""
+
+    processed = "processed"
+    duplicate = "duplicate"  # already recorded: skipped (never stored)
+    ignored = "ignored"  # an auto-reply, a bounce, our own message
+    refused = "refused"  # a stranger, a bad token, a locked invoice: answered politely
+    rejected = "rejected"  # unreadable, or no sender
+    failed = "failed"  # our error: answered with an apology
 
 
 class OutboundMessage(SQLModel, table=True):
@@ -38,7 +62,7 @@ class OutboundMessage(SQLModel, table=True):
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
     message_id: str = Field(max_length=998, unique=True)
     conversation_id: int | None = Field(default=None, index=True)
-    kind: str = Field(default="reply", max_length=30)  # reply | invite | reminder | notification
+    kind: str = Field(default=OutboxKind.reply.value, max_length=30)  # an `OutboxKind`
     status: OutboxStatus = Field(default=OutboxStatus.pending, sa_type=String(10), index=True)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
@@ -62,7 +86,7 @@ class InboundMessage(SQLModel, table=True):
     channel: str = Field(max_length=20)
     external_id: str = Field(max_length=998)
     sender: str = Field(default="", max_length=320)
-    outcome: str = Field(default="processed", max_length=30)  # processed | ignored | refused
+    outcome: str = Field(default=InboundOutcome.processed.value, max_length=30)
     reason: str | None = Field(default=None, max_length=500)
     conversation_id: int | None = Field(default=None)
     received_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(False))
@@ -86,13 +110,6 @@ MAX_ATTEMPTS = 12
 # sending each row (the email sender) can pass a short lease, so that a killed worker's
 # rows are sent again soon after its death.
 CLAIM_SECONDS = 120
-
-
-def write_pause(attempt: int) -> float:
-    """Seconds before recording a delivery outcome again after a dropped connection: 0.05 s
-    doubling to 1 s, so ten attempts ride out about five seconds of database trouble (a
-    sent message whose mark is lost would be sent again once its claim expires)."""
-    return min(0.05 * 2 ** (attempt - 1), 1.0)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -175,6 +192,33 @@ def mark_sent(session: Session, row: OutboundMessage, *, now: datetime) -> None:
     row.claimed_until = None
     row.attempts += 1
     session.add(row)
+
+
+def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
+    """`mark_sent` in one statement, without reading the row: only a row still pending (a
+    row another worker finished meanwhile is left as it is). True if it was marked."""
+    result = session.execute(_sent_statement(), {"row_id": row_id, "sent_at": now})
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _sent_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    stamp = OutboundMessage.__table__.c.sent_at  # type: ignore[attr-defined]
+    return (
+        update(OutboundMessage)
+        .where(
+            col(OutboundMessage.id) == bindparam("row_id"),
+            col(OutboundMessage.status) == OutboxStatus.pending.value,
+        )
+        .values(
+            status=OutboxStatus.sent.value,
+            sent_at=bindparam("sent_at", type_=stamp.type),
+            claimed_until=None,
+            attempts=col(OutboundMessage.attempts) + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_failed(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pypdf
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -18,8 +21,10 @@ from conversations.service import ConversationService, MemoryOutbox
 from conversations.types import Turn
 from mail.compose import build_message
 from mail.config import MailSettings
+from mail.errors import ComposeError
+from mail.sender import _render
 from mail.tokens import find_tokens, read_token
-from models.db import session_scope
+from models.db import session_scope, write_transaction
 from models.importer import import_text
 from models.invitation import Invitation, get_or_create_invitation
 from models.outbox import OutboundMessage
@@ -130,3 +135,51 @@ def test_without_mail_nothing_is_emailed(engine: Engine, tmp_path: Path) -> None
     assert emails(engine) == {}
     with Session(engine) as session:
         assert session.exec(select(Invitation)).one().email_message_id == INVITE_ID
+
+
+def test_the_pdf_is_rendered_once_per_sending_after_the_turn_commits(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.pdf
+
+    settings = Settings(database_url="sqlite://", attachments_dir=tmp_path / "files", mail=MAIL)
+    render = models.pdf.render_invoice_pdf
+    renders: list[bool] = []
+
+    def counted(document: Any) -> bytes:
+        with write_transaction(engine):  # would wait for the turn's write lock, were it held
+            renders.append(True)
+        return render(document)
+
+    monkeypatch.setattr(models.pdf, "render_invoice_pdf", counted)
+    send_invoice(engine, settings, "slack")
+    found = emails(engine)
+    attached = [
+        row for kind in ("notification", "confirmation") for row in found[kind]
+    ]  # both carry the PDF, rendered once
+    assert renders == [True]
+    for row in attached:
+        message = email.message_from_bytes(
+            bytes(build_message(row, MAIL, settings.attachments_dir)),
+            policy=email.policy.default,
+        )
+        [pdf] = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+        assert pdf.get_content().startswith(b"%PDF")
+
+
+def test_a_pdf_not_rendered_before_a_crash_is_rendered_by_the_sender(
+    engine: Engine, tmp_path: Path
+) -> None:
+    settings = Settings(database_url="sqlite://", attachments_dir=tmp_path / "files", mail=MAIL)
+    send_invoice(engine, settings, "slack")
+    shutil.rmtree(settings.attachments_dir / "rendered")  # as if the process died at commit
+    [confirmation] = emails(engine)["confirmation"]
+    with pytest.raises(ComposeError):
+        build_message(confirmation, MAIL, settings.attachments_dir)
+    _render(engine, settings.attachments_dir, confirmation)
+    message = email.message_from_bytes(
+        bytes(build_message(confirmation, MAIL, settings.attachments_dir)),
+        policy=email.policy.default,
+    )
+    [pdf] = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert "$4,500.00" in pypdf.PdfReader(io.BytesIO(pdf.get_content())).pages[0].extract_text()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
-from models.db import session_scope
+from models.db import session_scope, write_transaction
 from models.invitation import Invitation
 from models.outbox import (
     OutboundMessage,
@@ -27,8 +26,8 @@ from models.outbox import (
     claim_due,
     mark_failed,
     mark_sent,
-    write_pause,
 )
+from models.retry import retried, write_pause
 from models.tables import Person, utcnow
 
 from .errors import SlackCallError, slack_call
@@ -102,18 +101,16 @@ class SlackSender:
     def _write(self, write: Callable[..., None], *args: Any) -> None:
         """Record an outcome, retried if the connection drops: a posted message whose row
         stays pending would be posted again once its claim expires."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                write(*args)
-                return
-            except OperationalError as exc:
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-                log.warning("slack outbox row %s not recorded yet: %s", args[0].id, exc)
-                time.sleep(write_pause(attempt))
+        retried(
+            lambda: write(*args),
+            attempts=WRITE_ATTEMPTS,
+            errors=(OperationalError,),
+            what=f"slack outbox row {args[0].id}",
+            pause=write_pause,
+        )
 
     def _claim(self) -> list[OutboundMessage]:
-        with session_scope(self.engine) as session:
+        with write_transaction(self.engine) as session:  # two processes must not claim alike
             rows = claim_due(session, channel=CHANNEL, now=self.clock())
             firsts = _first_pending(session, {row.recipient for row in rows})
             ids = {row.id for row in rows}
