@@ -1,5 +1,6 @@
-"""Slack DM messages are acknowledged once stored in the `slack_inbox` table; their turns run
-afterwards, from there: once per event id, in order, even after the worker that acked died."""
+"""Slack DM messages and clicks are acknowledged first and stored in the `slack_inbox` table
+right after; their turns run from there: once per event id, in order, even after the worker
+that stored them died."""
 
 from __future__ import annotations
 
@@ -37,10 +38,12 @@ def worker(slack: SlackEmulator, engine: Engine, tmp_path: Path) -> SlackWorker:
 
 
 async def say(w: SlackWorker, slack: SlackEmulator, user: str, text: str, event_id: str) -> int:
-    """Post a DM message event to `w`'s bolt app (no HTTP server needed); the ack's status."""
+    """Post a DM message event to `w`'s bolt app (no HTTP server needed) and wait for the
+    inbox's writer to store it; the ack's status."""
     event = message_event(user=user, text=text, channel=slack.dm_channel(user))
     headers, body = signed_event(SECRET, event_callback(event, event_id=event_id))
     response = await w.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    await w.inbox.flush()
     return response.status
 
 
@@ -56,7 +59,7 @@ def processed(engine: Engine) -> list[str]:
         return list(session.exec(statement))
 
 
-async def test_a_message_is_acked_once_stored_and_its_turn_runs_afterwards(
+async def test_a_message_is_acked_then_stored_and_its_turn_runs_afterwards(
     slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
 ) -> None:
     site(slack_emulator, engine)

@@ -78,8 +78,10 @@ class SlackWorker:
         file_shared_delay: float = 2.0,
         on_sent: SentHook | None = None,
         reviews: ReviewService | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.settings = settings
+        self.reuse_port = reuse_port  # HTTP: several workers share the port (SO_REUSEPORT)
         self.client = make_client(settings)
         self.poll_seconds = poll_seconds
         self.port: int | None = None  # the HTTP port, once serving
@@ -103,7 +105,7 @@ class SlackWorker:
         )
         self.sender = SlackSender(engine, self.client)
         self.events = Events(self.channel)
-        self.inbox = self.events.inbox
+        self.inbox = self.channel.inbox
         self.app = self._make_app()
 
     def _make_app(self) -> AsyncApp:
@@ -115,8 +117,9 @@ class SlackWorker:
             client=AsyncWebClient(base_url=self.client.base_url),
             signing_secret=secret.get_secret_value() if secret else "",
             authorize=self._bolt_authorizer(),
-            # Listeners finish before the ack: a DM message is only stored (the inbox) by
-            # then; buttons and modals run their turn (a modal's errors are in the ack).
+            # Listeners finish before the ack, and touch no database but to check a
+            # modal page (its errors are in the ack): a turn is queued for the inbox, the
+            # rest (modals opened, Home, the review) runs in tasks after the ack.
             process_before_response=True,
             request_verification_enabled=secret is not None,
         )
@@ -211,7 +214,9 @@ class SlackWorker:
             return
         runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host="0.0.0.0", port=self.settings.slack.port)
+        site = web.TCPSite(
+            runner, host="0.0.0.0", port=self.settings.slack.port, reuse_port=self.reuse_port
+        )
         await site.start()
         self.port = runner.addresses[0][1] if runner.addresses else self.settings.slack.port
         log.info("slack: serving HTTP on port %s at %s", self.port, EVENTS_PATH)
