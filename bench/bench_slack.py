@@ -316,7 +316,7 @@ class Burst:
         answers = "\n".join(f"{n}: 20%" for n in range(3, self.lines + 1)) or "status"
         return [
             ("click", "start"),
-            ("say", f"INV-{1000 + i}" if unit else f"NW-{1000 + i}"),
+            ("say", f"INV-{5000 + i}" if unit else f"NW-{5000 + i}"),  # unused numbers
             ("say", "1: 20%"),
             ("say", "2: 5 units" if unit else "2: $5,000"),
             ("say", answers),

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -103,7 +104,7 @@ class SlackWorker:
         self.reviews = reviews or review_service(
             engine, settings, on_sent=on_sent or self._notify_on_slack, clock=clock
         )
-        self.sender = SlackSender(engine, self.client)
+        self.sender = SlackSender(engine, self.client, executor=self.channel.database)
         self.events = Events(self.channel)
         self.inbox = self.channel.inbox
         self.app = self._make_app()
@@ -181,7 +182,10 @@ class SlackWorker:
                 await inbox
 
     async def _serve(self, stop: asyncio.Event, ready: asyncio.Event | None) -> None:
-        async with self._serving():
+        # One HTTP session for the Web API while serving: its connections are kept alive
+        # (slack_sdk opens and closes one per call otherwise).
+        async with aiohttp.ClientSession() as http, self._serving():
+            self.client.session = http
             if ready is not None:
                 ready.set()
             while not stop.is_set():
@@ -197,6 +201,7 @@ class SlackWorker:
                 for waiter in waits:
                     waiter.cancel()
             await self.channel.close()
+            self.client.session = None
 
     @contextlib.asynccontextmanager
     async def _serving(self) -> Any:
