@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -43,6 +44,7 @@ from .sender import SlackSender
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+SWITCH_SECONDS = 0.0005
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -170,6 +172,9 @@ class SlackWorker:
     async def run_forever(self, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> None:
         """Serve Slack and deliver the outbox until `stop` is set."""
         await self._authorize()
+        # The turns' threads hold the GIL for long stretches of ORM work; the acks' event
+        # loop gets it back after this long instead of Python's default 5 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_SECONDS))
         # The inbox's turns run in a task of their own, from rows a killed worker left too.
         inbox = asyncio.create_task(self.inbox.run_forever(stop, poll_seconds=self.poll_seconds))
         try:
