@@ -203,3 +203,27 @@ async def test_a_failing_turn_is_retried_then_given_up_without_blocking_others(
     assert bad.last_error and "boom" in bad.last_error
     assert (later.status, other.status) == ("done", "done")
     assert processed(engine) == ["Ev0OTHER", "Ev0LATER"]
+
+
+async def test_more_pending_rows_than_a_pass_reads_are_all_run_without_waiting_for_the_timer(
+    slack_emulator: SlackEmulator,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site(slack_emulator, engine)
+    monkeypatch.setattr(inbox_module, "BATCH", 2)
+    stored = worker(slack_emulator, engine, tmp_path)
+    for n in range(5):
+        user = ["U0SAM", "U0MAX", "U0NOBODY"][n % 3]
+        assert await say(stored, slack_emulator, user, "hello", f"Ev0MANY{n}") == 200
+    fresh = worker(slack_emulator, engine, tmp_path)
+    fresh.poll_seconds = 60  # only the pass on start, then the passes its turns ask for
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(fresh.run_forever(stop, ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=10)
+        assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"] * 5)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)

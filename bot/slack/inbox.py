@@ -79,6 +79,7 @@ class Inbox:
         self._not_before: dict[str, float] = {}  # user -> monotonic time of the next retry
         self._slots = asyncio.Semaphore(concurrency)
         self._passing = asyncio.Lock()
+        self._truncated = False  # the last pass read BATCH ids: look again as rows finish
         self._wake = asyncio.Event()
         self._locks = UserLocks(engine) if engine.dialect.name == "postgresql" else None
 
@@ -126,7 +127,7 @@ class Inbox:
                 pause = min(pause * 2, 5.0)
                 continue
             self._taken.difference_update(done)
-            if rows:
+            if rows or (done and self._truncated):  # new rows, or room in the next read
                 self.poke()
 
     def _write(self, rows: list[dict[str, Any]], done: list[int]) -> None:
@@ -194,7 +195,7 @@ class Inbox:
     async def _pass(self, *, skip: set[str], force: bool) -> int:
         """Hand the pending rows to their users' tasks; returns how many were handed."""
         async with self._passing:
-            rows = await asyncio.to_thread(self._pending)
+            rows, self._truncated = await asyncio.to_thread(self._pending, set(self._taken))
             now = time.monotonic()
             handed = 0
             for row in rows:
@@ -244,7 +245,7 @@ class Inbox:
                     await self._unlock(user)
         if not locked:  # another worker runs this user's rows now; look again soon
             asyncio.get_running_loop().call_later(BUSY_RETRY, self.poke)
-        elif queue or failed:
+        elif queue or failed or self._truncated:
             self.poke()
         return ran, user if failed or not locked else None
 
@@ -261,15 +262,27 @@ class Inbox:
                 self._writer, self._locks.release, user
             )
 
-    def _pending(self) -> list[SlackInbox]:
+    def _pending(self, taken: set[int]) -> tuple[list[SlackInbox], bool]:
+        """The pending rows not handed out yet, in id order, and whether there may be more
+        (the ids of every pending row are read, the rows themselves only when new)."""
+        table = SlackInbox.__table__  # type: ignore[attr-defined]
         with Session(self.engine) as session:
-            statement = (
-                select(SlackInbox)
-                .where(col(SlackInbox.status) == InboxStatus.pending.value)
-                .order_by(col(SlackInbox.id))
-                .limit(BATCH)
+            ids = list(
+                session.execute(
+                    select(table.c.id)
+                    .where(table.c.status == InboxStatus.pending.value)
+                    .order_by(table.c.id)
+                    .limit(BATCH)
+                ).scalars()
             )
-            return list(session.exec(statement))
+            truncated = len(ids) >= BATCH
+            fresh = [row_id for row_id in ids if row_id not in taken]
+            if not fresh:
+                return [], truncated
+            statement = (
+                select(SlackInbox).where(col(SlackInbox.id).in_(fresh)).order_by(col(SlackInbox.id))
+            )
+            return list(session.exec(statement)), truncated
 
     def _failed(self, row: SlackInbox, error: str) -> bool:
         """Count a failed attempt; True if the row is given up (marked failed)."""
