@@ -5,7 +5,9 @@ that stored them died."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,19 @@ async def say(w: SlackWorker, slack: SlackEmulator, user: str, text: str, event_
     response = await w.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
     await w.inbox.flush()
     return response.status
+
+
+@contextlib.asynccontextmanager
+async def serving(w: SlackWorker) -> AsyncIterator[None]:
+    """`w.run_forever` while the block runs."""
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(w.run_forever(stop, ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=10)
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
 
 
 def rows(engine: Engine) -> list[SlackInbox]:
@@ -131,14 +146,8 @@ async def test_a_restarted_worker_processes_the_pending_rows_on_start(
     )
     fresh = worker(slack_emulator, engine, tmp_path)
     fresh.poll_seconds = 60  # only the pass on start can do it
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(fresh.run_forever(stop, ready=ready))
-    try:
-        await asyncio.wait_for(ready.wait(), timeout=10)
+    async with serving(fresh):
         assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"])
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
     assert processed(engine) == ["Ev0A"]
 
 
@@ -219,11 +228,5 @@ async def test_more_pending_rows_than_a_pass_reads_are_all_run_without_waiting_f
         assert await say(stored, slack_emulator, user, "hello", f"Ev0MANY{n}") == 200
     fresh = worker(slack_emulator, engine, tmp_path)
     fresh.poll_seconds = 60  # only the pass on start, then the passes its turns ask for
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(fresh.run_forever(stop, ready=ready))
-    try:
-        await asyncio.wait_for(ready.wait(), timeout=10)
+    async with serving(fresh):
         assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"] * 5)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
