@@ -230,3 +230,34 @@ async def test_more_pending_rows_than_a_pass_reads_are_all_run_without_waiting_f
     fresh.poll_seconds = 60  # only the pass on start, then the passes its turns ask for
     async with serving(fresh):
         assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"] * 5)
+
+
+async def test_two_workers_share_the_inbox_each_persons_rows_run_once_and_in_order(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several workers share one database on PostgreSQL only")
+    site(slack_emulator, engine)
+    first, second = (
+        worker(slack_emulator, engine, tmp_path),
+        worker(slack_emulator, engine, tmp_path),
+    )
+    said = [
+        ("U0SAM", "INV-0042"),
+        ("U0MAX", "hello"),
+        ("U0SAM", "1: 20%"),
+        ("U0MAX", "help"),
+        ("U0SAM", "2: 5 units"),
+        ("U0SAM", "review"),
+    ]
+    for n, (user, text) in enumerate(said):  # each worker stores every other event
+        assert await say([first, second][n % 2], slack_emulator, user, text, f"Ev0W{n}") == 200
+    await asyncio.gather(first.inbox.drain(), second.inbox.drain())
+    await asyncio.gather(first.run_once(), second.run_once())
+    await asyncio.gather(first.inbox.close(), second.inbox.close())
+    assert [r.status for r in rows(engine)] == ["done"] * len(said)
+    ran = processed(engine)
+    assert sorted(ran) == sorted(f"Ev0W{n}" for n in range(len(said)))  # each once
+    for user in ("U0SAM", "U0MAX"):
+        stored = [r.event_id for r in rows(engine) if r.slack_user_id == user]
+        assert [e for e in ran if e in stored] == stored
