@@ -18,10 +18,12 @@ person and nothing is half-applied (a turn is one transaction).
 Turns run per Slack user, in row id order: each user with pending rows gets a task that
 runs them one at a time, up to `concurrency` users at once. A turn records its inbound id
 in its own transaction, so a row run twice (its "done" not committed yet when the worker
-died, or picked up again by another worker) is a no-op the second time. A turn that raises
-is retried on a later pass (that user's later rows wait), and after `MAX_ATTEMPTS` the row is
-marked failed and logged. On PostgreSQL several workers share the table: a user's rows are
-run by whichever worker holds that user's advisory lock (`UserLocks`), the others leave them.
+died, or picked up again by another worker) is a no-op the second time; so the "done" marks
+need no transaction of their own: they go with the next batch of rows, 50 at a time, or
+when no turn is running. A turn that raises is retried on a later pass (that user's later rows
+wait), and after `MAX_ATTEMPTS` the row is marked failed and logged. On PostgreSQL several
+workers share the table: a user's rows are run by whichever worker holds that user's
+advisory lock (`UserLocks`), the others leave them.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ MAX_ATTEMPTS = 5
 BATCH = 1000  # pending rows read per pass
 RETRY_SECONDS = 1.0  # in the background, a user whose turn failed waits this long
 BUSY_RETRY = 0.05  # a user whose lock another worker holds is tried again this soon
+DONE_BATCH = 50  # "done" marks wait for the next insert, a moment with no turn, or this many
 Process = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
@@ -106,7 +109,9 @@ class Inbox:
             self._flusher = asyncio.ensure_future(self._flush())
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is committed."""
+        """Commit everything queued so far (rows and "done" marks), and wait for it."""
+        if self._rows or self._done:
+            self._kick_writer()
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
 
@@ -154,14 +159,18 @@ class Inbox:
 
     async def run_forever(self, stop: asyncio.Event, *, poll_seconds: float) -> None:
         """Hand out the pending rows on every `poke` and every `poll_seconds` until `stop`."""
+        poked = True
         while not stop.is_set():
             self._wake.clear()
             try:
+                if self._done and not poked:  # quiet for a while: record what ran
+                    self._kick_writer()
                 await self._pass(skip=set(), force=False)
             except Exception:
                 log.exception("slack inbox pass failed")
             waits = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
             await asyncio.wait(waits, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+            poked = self._wake.is_set()
             for waiter in waits:
                 waiter.cancel()
         await self.close()
@@ -232,13 +241,16 @@ class Inbox:
                         continue
                     ran += 1
                     self._done.append(row.id)
-                    self._kick_writer()
+                    if len(self._done) >= DONE_BATCH:
+                        self._kick_writer()
             finally:
                 # No await between the loop's last check and here: a pass appends to
                 # `queue` only while it is in `_queues`.
                 for row in queue:
                     self._taken.discard(row.id or 0)
                 del self._queues[user], self._tasks[user]
+                if not self._tasks and self._done:  # nothing else running: record what ran
+                    self._kick_writer()
                 if failed:
                     self._not_before[user] = time.monotonic() + RETRY_SECONDS
                 if locked:
