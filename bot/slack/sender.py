@@ -6,8 +6,9 @@ so the conversation can run in that thread. Rows to one person go out in order: 
 while an older row to the same recipient is pending and not in this batch.
 
 A pass posts to its recipients at once (each recipient's rows one after the other), then
-records what was posted in one transaction: should the worker die in between, those
-messages are posted again once their claim expires (at most one pass of them).
+records what was posted in one transaction (one per row when that fails): should the worker
+die in between, those messages are posted again once their claim expires (at most one pass
+of them).
 """
 
 from __future__ import annotations
@@ -118,19 +119,30 @@ class SlackSender:
     # -- database (run in a worker thread) ----------------------------------------------------
 
     def _write(self, write: Callable[..., None], items: list[tuple[Any, ...]]) -> None:
-        """Record outcomes in one transaction, retried if the connection drops: a posted
-        message whose row stays pending would be posted again once its claim expires."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        """Record outcomes in one transaction; should it fail (a dropped connection), one
+        transaction each, each retried: a posted message whose row stays pending would be
+        posted again once its claim expires."""
+        if len(items) > 1:
             try:
-                with session_scope(self.engine) as session:
-                    for item in items:
-                        write(session, *item)
+                self._write_once(write, items)
                 return
             except OperationalError as exc:
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-                log.warning("slack outbox rows not recorded yet: %s", exc)
-                time.sleep(write_pause(attempt))
+                log.warning("slack outbox: %d rows to record one by one: %s", len(items), exc)
+        for item in items:
+            for attempt in range(1, WRITE_ATTEMPTS + 1):
+                try:
+                    self._write_once(write, [item])
+                    break
+                except OperationalError as exc:
+                    if attempt == WRITE_ATTEMPTS:
+                        raise
+                    log.warning("slack outbox row %s not recorded yet: %s", item[0].id, exc)
+                    time.sleep(write_pause(attempt))
+
+    def _write_once(self, write: Callable[..., None], items: list[tuple[Any, ...]]) -> None:
+        with session_scope(self.engine) as session:
+            for item in items:
+                write(session, *item)
 
     def _claim(self) -> list[OutboundMessage]:
         with session_scope(self.engine) as session:
