@@ -1,10 +1,13 @@
-"""Slack DM messages are acknowledged once stored in the `slack_inbox` table; their turns run
-afterwards, from there: once per event id, in order, even after the worker that acked died."""
+"""Slack DM messages and clicks are acknowledged first and stored in the `slack_inbox` table
+right after; their turns run from there: once per event id, in order, even after the worker
+that stored them died."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +40,26 @@ def worker(slack: SlackEmulator, engine: Engine, tmp_path: Path) -> SlackWorker:
 
 
 async def say(w: SlackWorker, slack: SlackEmulator, user: str, text: str, event_id: str) -> int:
-    """Post a DM message event to `w`'s bolt app (no HTTP server needed); the ack's status."""
+    """Post a DM message event to `w`'s bolt app (no HTTP server needed) and wait for the
+    inbox's writer to store it; the ack's status."""
     event = message_event(user=user, text=text, channel=slack.dm_channel(user))
     headers, body = signed_event(SECRET, event_callback(event, event_id=event_id))
     response = await w.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    await w.inbox.flush()
     return response.status
+
+
+@contextlib.asynccontextmanager
+async def serving(w: SlackWorker) -> AsyncIterator[None]:
+    """`w.run_forever` while the block runs."""
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(w.run_forever(stop, ready=ready))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=10)
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
 
 
 def rows(engine: Engine) -> list[SlackInbox]:
@@ -56,7 +74,7 @@ def processed(engine: Engine) -> list[str]:
         return list(session.exec(statement))
 
 
-async def test_a_message_is_acked_once_stored_and_its_turn_runs_afterwards(
+async def test_a_message_is_acked_then_stored_and_its_turn_runs_afterwards(
     slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
 ) -> None:
     site(slack_emulator, engine)
@@ -128,14 +146,8 @@ async def test_a_restarted_worker_processes_the_pending_rows_on_start(
     )
     fresh = worker(slack_emulator, engine, tmp_path)
     fresh.poll_seconds = 60  # only the pass on start can do it
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(fresh.run_forever(stop, ready=ready))
-    try:
-        await asyncio.wait_for(ready.wait(), timeout=10)
+    async with serving(fresh):
         assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"])
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, timeout=10)
     assert processed(engine) == ["Ev0A"]
 
 
@@ -160,8 +172,12 @@ async def test_a_burst_from_one_person_is_processed_in_arrival_order(
     assert [r.status for r in rows(engine)] == ["done"] * (len(events) + len(burst))
     sam = [r.event_id for r in rows(engine) if r.slack_user_id == "U0SAM"]
     assert sam == events
-    stored = [r.event_id for r in rows(engine)]
-    assert processed(engine) == stored
+    # Each person's turns follow their rows; two people's may interleave (on PostgreSQL
+    # several users' turns run at once).
+    for user in ("U0SAM", "U0MAX"):
+        stored = [r.event_id for r in rows(engine) if r.slack_user_id == user]
+        assert [e for e in processed(engine) if e in stored] == stored
+    assert sorted(processed(engine)) == sorted(r.event_id for r in rows(engine))
 
 
 async def test_a_failing_turn_is_retried_then_given_up_without_blocking_others(
@@ -196,3 +212,52 @@ async def test_a_failing_turn_is_retried_then_given_up_without_blocking_others(
     assert bad.last_error and "boom" in bad.last_error
     assert (later.status, other.status) == ("done", "done")
     assert processed(engine) == ["Ev0OTHER", "Ev0LATER"]
+
+
+async def test_more_pending_rows_than_a_pass_reads_are_all_run_without_waiting_for_the_timer(
+    slack_emulator: SlackEmulator,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site(slack_emulator, engine)
+    monkeypatch.setattr(inbox_module, "BATCH", 2)
+    stored = worker(slack_emulator, engine, tmp_path)
+    for n in range(5):
+        user = ["U0SAM", "U0MAX", "U0NOBODY"][n % 3]
+        assert await say(stored, slack_emulator, user, "hello", f"Ev0MANY{n}") == 200
+    fresh = worker(slack_emulator, engine, tmp_path)
+    fresh.poll_seconds = 60  # only the pass on start, then the passes its turns ask for
+    async with serving(fresh):
+        assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"] * 5)
+
+
+async def test_two_workers_share_the_inbox_each_persons_rows_run_once_and_in_order(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("several workers share one database on PostgreSQL only")
+    site(slack_emulator, engine)
+    first, second = (
+        worker(slack_emulator, engine, tmp_path),
+        worker(slack_emulator, engine, tmp_path),
+    )
+    said = [
+        ("U0SAM", "INV-0042"),
+        ("U0MAX", "hello"),
+        ("U0SAM", "1: 20%"),
+        ("U0MAX", "help"),
+        ("U0SAM", "2: 5 units"),
+        ("U0SAM", "review"),
+    ]
+    for n, (user, text) in enumerate(said):  # each worker stores every other event
+        assert await say([first, second][n % 2], slack_emulator, user, text, f"Ev0W{n}") == 200
+    await asyncio.gather(first.inbox.drain(), second.inbox.drain())
+    await asyncio.gather(first.run_once(), second.run_once())
+    await asyncio.gather(first.inbox.close(), second.inbox.close())
+    assert [r.status for r in rows(engine)] == ["done"] * len(said)
+    ran = processed(engine)
+    assert sorted(ran) == sorted(f"Ev0W{n}" for n in range(len(said)))  # each once
+    for user in ("U0SAM", "U0MAX"):
+        stored = [r.event_id for r in rows(engine) if r.slack_user_id == user]
+        assert [e for e in ran if e in stored] == stored

@@ -1,11 +1,17 @@
-"""What the Slack listeners share: settings, the Web API client, the engine's turns, and
-background tasks for the work that must wait until Slack has its ack."""
+"""What the Slack listeners share: settings, the Web API client, the engine's turns, the
+inbox the turns run from (each request's kind of row handled by the listener that queued it),
+and background tasks for the work that must wait until Slack has its ack.
+
+The database work of turns runs on threads of the channel's own (`self.database`): on SQLite
+one thread, shared with the inbox's writes, so that they never wait for each other's write
+lock; on PostgreSQL a few, one turn per user at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +32,13 @@ from .blocks import SlackMessage, text_sections
 from .errors import DownloadError, SlackCallError, slack_call
 from .files import store_shared_file
 from .home import admin_boards, is_contact, sent_invoices
+from .inbox import Inbox, Process
 from .outbox import CHANNEL, Inbound, queue_message
 from .people import person_by_slack_id, queue_unknown_refusal, resolve_person
 from .turns import Turns
 
 log = logging.getLogger(__name__)
+TURNS_AT_ONCE = 4  # on PostgreSQL: users whose turns run at the same time, per worker
 
 
 class SlackChannel:
@@ -55,9 +63,33 @@ class SlackChannel:
         self.clock = clock
         self.poke = poke
         self.file_shared_delay = file_shared_delay
-        self.turns = Turns(engine, clock=clock, limits=limits, poke=poke, on_sent=on_sent)
+        sqlite = engine.dialect.name == "sqlite"
+        self.database = ThreadPoolExecutor(
+            max_workers=1 if sqlite else TURNS_AT_ONCE, thread_name_prefix="slack-turns"
+        )
+        self.turns = Turns(
+            engine, clock=clock, limits=limits, poke=poke, on_sent=on_sent, executor=self.database
+        )
+        self.inbox = Inbox(
+            engine,
+            self._from_inbox,
+            writer=self.database if sqlite else None,
+            concurrency=1 if sqlite else TURNS_AT_ONCE,
+        )
+        self._inbox_kinds: dict[str, Process] = {}
         self.files_in_progress: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def handles(self, kind: str, process: Process) -> None:
+        """Run inbox rows whose payload has `"type": kind` with `process`."""
+        self._inbox_kinds[kind] = process
+
+    async def _from_inbox(self, event_id: str, event: dict[str, Any]) -> None:
+        process = self._inbox_kinds.get(str(event.get("type")))
+        if process is None:
+            log.error("slack inbox: no listener for %s (%r)", event_id, event.get("type"))
+            return
+        await process(event_id, event)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Run after the ack (Slack Web API calls, downloads); errors are logged."""

@@ -1,9 +1,9 @@
 """Events API listeners: DM messages (text and files), `file_shared`, `app_home_opened`.
 
-A text message is stored in the Slack inbox before the ack (see `inbox.Inbox`) and its
-turn runs after it, from there; anything that needs the Web API first (file downloads,
-publishing Home) runs after the ack too. Each event id (and each file id) is recorded with
-its turn, so a redelivery is ignored.
+A DM message (text, or files shared with it) is queued for the Slack inbox and acked (see
+`inbox.Inbox`); its turn runs from there, after the files are downloaded. Publishing Home
+runs after the ack too. Each event id (and each file id) is recorded with its turn, so a
+redelivery is ignored.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from models.tables import Person
 from .channel import SlackChannel
 from .errors import SlackCallError, slack_call
 from .home import home_view
-from .inbox import Inbox
 from .outbox import SlackOutbox
 from .people import UNKNOWN_TEXT, resolve_person
 from .text import inbound as inbound_text
@@ -34,7 +33,7 @@ HANDLED_SUBTYPES = frozenset({None, "file_share"})
 class Events:
     def __init__(self, channel: SlackChannel) -> None:
         self.ch = channel
-        self.inbox = Inbox(channel.engine, self.from_inbox)
+        channel.handles("message", self.from_inbox)
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
@@ -50,21 +49,15 @@ class Events:
         ):
             return  # our own posts, edits, deletions, other channels
         event_id = str(body.get("event_id") or f"ts:{event.get('ts')}")
-        files = [f["id"] for f in event.get("files") or [] if f.get("id")]
-        if not files:
-            await self.inbox.add(event_id, str(event["user"]), event)  # the ack waits for this
-            return
-        if await self.ch.turns.seen([event_id]):
-            return
-        person = await self.ch.known(event["user"])
-        if person is None or files:
-            self.ch.spawn(self._message(event, event_id, person, files))
-            return
-        await self._turn(person, event, event_id, [], [])
+        self.ch.inbox.add(event_id, str(event["user"]), event)  # all before the ack
 
     async def from_inbox(self, event_id: str, event: dict[str, Any]) -> None:
-        """The turn of a text message stored in the inbox (a no-op if it ran already)."""
+        """The turn of a DM message stored in the inbox (a no-op if it ran already)."""
         if await self.ch.turns.seen([event_id]):
+            return
+        files = [f["id"] for f in event.get("files") or [] if f.get("id")]
+        if files:
+            await self._message(event, event_id, None, files)
             return
         channel, thread = event.get("channel"), event.get("thread_ts")
         person = await self.ch.person(event["user"], channel=channel, thread_ts=thread)

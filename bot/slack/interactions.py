@@ -1,8 +1,11 @@
 """Interactivity listeners: conversation buttons, `Fill in all lines` and its modal.
 
-Buttons are a database turn before the ack. `views.open` runs right after the ack (a
-trigger id lives 3 seconds). A modal page's answers go to the engine before the ack, since
-Slack wants `response_action` (errors, or the next page) in the ack itself.
+A button press is queued for the Slack inbox and acked; its turn runs from there, in order
+with the presser's messages, and records the click's id so it runs once. `Fill in all
+lines` reads the form and calls `views.open` right after the ack (a trigger id lives 3
+seconds). A modal page's answers are checked before the ack, with reads only
+(`lines_check.check_lines`), since Slack wants `response_action` (errors, or the next page)
+in the ack itself; the turn that keeps them runs from the inbox after it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlmodel import Session
 
 from conversations.gather import is_contact
-from conversations.types import ReplyKind, Turn
+from conversations.types import Reply, ReplyKind, Turn
 from models.i18n import words
 
 from .blocks import FILL_LINES, TURN, read_value
 from .channel import SlackChannel
 from .home import START
+from .lines_check import check_lines
 from .modal import (
     CALLBACK,
     LineRow,
@@ -32,8 +36,11 @@ from .modal import (
     page_view,
     submitted_values,
 )
-from .outbox import SlackOutbox
-from .turns import Key
+from .outbox import Inbound, SlackOutbox
+from .turns import Key, inbound
+
+CLICK = "billbot.click"  # inbox rows: a conversation button pressed
+LINES = "billbot.lines"  # inbox rows: a page of the `Fill in all lines` modal submitted
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,8 @@ log = logging.getLogger(__name__)
 class Interactions:
     def __init__(self, channel: SlackChannel) -> None:
         self.ch = channel
+        channel.handles(CLICK, self.from_inbox)
+        channel.handles(LINES, self.lines_from_inbox)
 
     def register(self, app: AsyncApp) -> None:
         app.action(re.compile(rf"^({TURN}:\d+|{START})$"))(self.on_button)
@@ -50,31 +59,55 @@ class Interactions:
     async def on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         verb, key = read_value(str(action.get("value") or ""))
-        if not verb:
-            return
-        user = body["user"]["id"]
-        channel, thread = _where(body)
-        person = await self.ch.known(user)
-        if person is None or person.id is None:
-            self.ch.spawn(self._resolve_then_press(user, verb, key, channel, thread))
-            return
-        await self._press(person.id, verb, key, channel, thread)
+        if verb:
+            self.press(body, action, verb, key)
 
-    async def _resolve_then_press(
-        self, user: str, verb: str, key: Key | None, channel: str | None, thread: str | None
+    def press(
+        self, body: dict[str, Any], action: dict[str, Any], verb: str, key: Key | None
     ) -> None:
-        person = await self.ch.person(user, channel=channel, thread_ts=thread)
-        if person is not None and person.id is not None:
-            await self._press(person.id, verb, key, channel, thread)
+        """Queue the click's turn (no database work before the ack)."""
+        user = str(body["user"]["id"])
+        channel, thread = _where(body)
+        click_id = action.get("action_ts") or body.get("trigger_id") or action.get("block_id")
+        event = {
+            "type": CLICK,
+            "user": user,
+            "verb": verb,
+            "key": list(key) if key else None,
+            "channel": channel,
+            "thread": thread,
+        }
+        self.ch.inbox.add(f"click:{user}:{click_id}:{action.get('action_id')}", user, event)
+
+    async def from_inbox(self, click_id: str, event: dict[str, Any]) -> None:
+        """The turn of a click stored in the inbox (a no-op if it ran already)."""
+        if await self.ch.turns.seen([click_id]):
+            return
+        user, channel, thread = str(event["user"]), event.get("channel"), event.get("thread")
+        person = await self.ch.known(user) or await self.ch.person(
+            user, channel=channel, thread_ts=thread
+        )
+        if person is None or person.id is None:
+            return
+        key = (int(event["key"][0]), int(event["key"][1])) if event.get("key") else None
+        await self._press(
+            person.id, str(event["verb"]), key, channel, thread, inbound(click_id, sender=user)
+        )
 
     async def _press(
-        self, person_id: int, verb: str, key: Key | None, channel: str | None, thread: str | None
+        self,
+        person_id: int,
+        verb: str,
+        key: Key | None,
+        channel: str | None,
+        thread: str | None,
+        ids: list[Inbound] | None = None,
     ) -> None:
         if channel is None and key is not None:  # from App Home: continue in the invite thread
             invitation = await self.ch.turns.invitation(person_id=person_id, key=key)
             if invitation is not None and invitation.slack_ts:
                 channel, thread = invitation.slack_channel, invitation.slack_ts
-        outbox = SlackOutbox(channel=channel, thread_ts=thread)
+        outbox = SlackOutbox(channel=channel, thread_ts=thread, inbound=ids or ())
         await self.ch.turns.run(person_id, Turn(action=verb, channel="slack"), key, outbox)
 
     async def on_fill_lines(
@@ -82,16 +115,20 @@ class Interactions:
     ) -> None:
         await ack()
         _, key = read_value(str(action.get("value") or ""))
+        if key is not None:
+            self.ch.spawn(self._open_form(body, action, key))
+
+    async def _open_form(self, body: dict[str, Any], action: dict[str, Any], key: Key) -> None:
         person = await self.ch.known(body["user"]["id"])
-        if key is None or person is None or person.id is None:
+        if person is None or person.id is None:
             return
         channel, thread = _where(body)
         allowed, rows = await asyncio.to_thread(self._form, person.id, key)
         if not allowed or not rows:  # the engine says why (not a contact, no lines)
-            await self._press(person.id, "status", key, channel, thread)
+            self.press(body, action, "status", key)
             return
         view = page_view(rows, Meta(key[0], key[1], 0, channel, thread), words(person.language))
-        self.ch.spawn(self.ch.open_modal(str(body.get("trigger_id")), view))
+        await self.ch.open_modal(str(body.get("trigger_id")), view)
 
     def _form(self, person_id: int, key: Key) -> tuple[bool, list[LineRow]]:
         with Session(self.ch.engine) as session:
@@ -102,36 +139,73 @@ class Interactions:
     async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = Meta.load(view.get("private_metadata") or "")
         key = (meta.commitment_id, meta.period_id)
-        person = await self.ch.known(body["user"]["id"])
+        user = str(body["user"]["id"])
+        person = await self.ch.known(user)
         first = next(
             (b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None
         )
         if person is None or person.id is None:
             await ack(response_action="errors", errors={first or "": "I don't know you yet."})
             return
-        _, rows = await asyncio.to_thread(self._form, person.id, key)
-        last = is_last_page(rows, meta.page)
-        outbox = SlackOutbox(
-            channel=meta.channel,
-            thread_ts=meta.thread_ts,
-            quiet=not last,
-            quiet_on_field_errors=True,
-        )
-        turn = Turn(line_values=submitted_values(view), channel="slack")
-        result = await self.ch.turns.run(person.id, turn, key, outbox)
-        replies = result.replies if result else ()
+        values = submitted_values(view)
+        rows, replies = await asyncio.to_thread(self._check, person.id, key, values)
         errors = field_errors([e for r in replies for e in r.field_errors], view)
         refused = next((r.text for r in replies if r.kind == ReplyKind.error), None)
         if refused and first:
             errors.setdefault(first, refused[:300])
-        if errors:
+        last = is_last_page(rows, meta.page)
+        if errors:  # the valid answers are kept all the same (by the turn below)
             await ack(response_action="errors", errors=errors)
         elif not last:
-            _, rows = await asyncio.to_thread(self._form, person.id, key)
             view = page_view(rows, meta_next(meta), words(person.language))
             await ack(response_action="update", view=view)
         else:
             await ack()
+        event = {
+            "type": LINES,
+            "user": user,
+            "key": list(key),
+            "values": values,
+            "last": last,
+            "channel": meta.channel,
+            "thread": meta.thread_ts,
+        }
+        submission = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}:{meta.page}"
+        self.ch.inbox.add(f"lines:{submission}", user, event)
+
+    def _check(
+        self, person_id: int, key: Key, values: dict[str, str]
+    ) -> tuple[list[LineRow], tuple[Reply, ...]]:
+        """The modal's rows and what the engine would answer to this page (reads only)."""
+        turn = Turn(line_values=values, channel="slack")
+        with Session(self.ch.engine) as session:
+            replies = check_lines(
+                session,
+                person_id=person_id,
+                key=key,
+                turn=turn,
+                now=self.ch.clock(),
+                limits=self.ch.limits,
+            )
+            return load_rows(session, commitment_id=key[0], period_id=key[1]), replies
+
+    async def lines_from_inbox(self, page_id: str, event: dict[str, Any]) -> None:
+        """The turn that keeps a modal page's answers (checked before the ack)."""
+        if await self.ch.turns.seen([page_id]):
+            return
+        person = await self.ch.known(str(event["user"]))
+        if person is None or person.id is None:
+            return
+        outbox = SlackOutbox(
+            channel=event.get("channel"),
+            thread_ts=event.get("thread"),
+            inbound=inbound(page_id, sender=str(event["user"])),
+            quiet=not event.get("last"),
+            quiet_on_field_errors=True,  # the modal showed them
+        )
+        turn = Turn(line_values=dict(event.get("values") or {}), channel="slack")
+        key = (int(event["key"][0]), int(event["key"][1]))
+        await self.ch.turns.run(person.id, turn, key, outbox)
 
 
 def meta_next(meta: Meta) -> Meta:

@@ -4,13 +4,20 @@ A row whose person has no Slack user id yet is resolved by email (`users.lookupB
 and the id is stored on the person. An invite's message ts is stored on its invitation,
 so the conversation can run in that thread. Rows to one person go out in order: they wait
 while an older row to the same recipient is pending and not in this batch.
+
+A pass posts to its recipients at once (each recipient's rows one after the other), then
+records what was posted in one transaction (one per row when that fails): should the worker
+die in between, those messages are posted again once their claim expires (at most one pass
+of them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -38,39 +45,51 @@ WRITE_ATTEMPTS = 10  # a dropped database connection is retried (pool_pre_ping r
 
 
 class SlackSender:
-    def __init__(self, engine: Engine, client: AsyncWebClient) -> None:
+    def __init__(
+        self, engine: Engine, client: AsyncWebClient, *, executor: Executor | None = None
+    ) -> None:
         self.engine = engine
         self.client = client
+        self.executor = executor  # where the database work runs (None: asyncio's threads)
         self.clock = utcnow  # delivery runs on real time, whatever the business clock says
         self._dm: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
+    async def _db(self, function: Callable[..., Any], *args: Any) -> Any:
+        call = functools.partial(function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
     async def run_once(self) -> int:
         """Deliver every due row once; returns how many were sent."""
         async with self._lock:  # one pass at a time keeps each person's messages in order
-            rows = await asyncio.to_thread(self._claim)
-            sent = 0
-            blocked: set[str] = set()
+            rows = await self._db(self._claim)
+            by_recipient: dict[str, list[OutboundMessage]] = {}
             for row in rows:
-                if row.recipient in blocked:
-                    await asyncio.to_thread(self._write, self._release, row)
-                    continue
-                try:
-                    outcome = await self._deliver(row)
-                except SlackCallError as exc:
-                    log.warning("slack outbox row %s: %s", row.id, exc)
-                    blocked.add(row.recipient)
-                    await asyncio.to_thread(self._write, self._failed, row, str(exc), exc.permanent)
-                    continue
-                except Exception as exc:  # a bug on one row must not hold up the others
-                    log.exception("slack outbox row %s (%s) failed", row.id, row.message_id)
-                    blocked.add(row.recipient)
-                    error = f"{type(exc).__name__}: {exc}"
-                    await asyncio.to_thread(self._write, self._failed, row, error, False)
-                    continue
-                await asyncio.to_thread(self._write, self._sent, row, outcome)
-                sent += 1
-            return sent
+                by_recipient.setdefault(row.recipient, []).append(row)
+            posted: list[tuple[OutboundMessage, dict[str, Any]]] = []
+            await asyncio.gather(*(self._post(mine, posted) for mine in by_recipient.values()))
+            if posted:
+                await self._db(self._write, self._sent, posted)
+            return len(posted)
+
+    async def _post(
+        self, rows: list[OutboundMessage], posted: list[tuple[OutboundMessage, dict[str, Any]]]
+    ) -> None:
+        """Post one recipient's rows in order; after a failure the rest wait (released)."""
+        for n, row in enumerate(rows):
+            try:
+                posted.append((row, await self._deliver(row)))
+                continue
+            except SlackCallError as exc:
+                log.warning("slack outbox row %s: %s", row.id, exc)
+                failure = (str(exc), exc.permanent)
+            except Exception as exc:  # a bug on one row must not hold up the others
+                log.exception("slack outbox row %s (%s) failed", row.id, row.message_id)
+                failure = (f"{type(exc).__name__}: {exc}", False)
+            await self._db(self._write, self._failed, [(row, *failure)])
+            for later in rows[n + 1 :]:
+                await self._db(self._write, self._release, [(later,)])
+            return
 
     async def _deliver(self, row: OutboundMessage) -> dict[str, Any]:
         data = row.data()
@@ -98,16 +117,29 @@ class SlackSender:
 
     # -- database (run in a worker thread) ----------------------------------------------------
 
-    def _write(self, write: Callable[..., None], *args: Any) -> None:
-        """Record an outcome, retried if the connection drops: a posted message whose row
-        stays pending would be posted again once its claim expires."""
-        retried(
-            lambda: write(*args),
-            attempts=WRITE_ATTEMPTS,
-            errors=(OperationalError,),
-            what=f"slack outbox row {args[0].id}",
-            pause=write_pause,
-        )
+    def _write(self, write: Callable[..., None], items: list[tuple[Any, ...]]) -> None:
+        """Record outcomes in one transaction; should it fail (a dropped connection), one
+        transaction each, each retried: a posted message whose row stays pending would be
+        posted again once its claim expires."""
+        if len(items) > 1:
+            try:
+                self._write_once(write, items)
+                return
+            except OperationalError as exc:
+                log.warning("slack outbox: %d rows to record one by one: %s", len(items), exc)
+        for item in items:
+            retried(
+                functools.partial(self._write_once, write, [item]),
+                attempts=WRITE_ATTEMPTS,
+                errors=(OperationalError,),
+                what=f"slack outbox row {item[0].id}",
+                pause=write_pause,
+            )
+
+    def _write_once(self, write: Callable[..., None], items: list[tuple[Any, ...]]) -> None:
+        with session_scope(self.engine) as session:
+            for item in items:
+                write(session, *item)
 
     def _claim(self) -> list[OutboundMessage]:
         with write_transaction(self.engine) as session:  # two processes must not claim alike
@@ -121,33 +153,30 @@ class SlackSender:
                     session.add(row)
             return ready
 
-    def _release(self, row: OutboundMessage) -> None:
-        with session_scope(self.engine) as session:
-            stored = session.get(OutboundMessage, row.id)
-            if stored is not None:
-                stored.claimed_until = None
+    @staticmethod
+    def _release(session: Session, row: OutboundMessage) -> None:
+        stored = session.get(OutboundMessage, row.id)
+        if stored is not None:
+            stored.claimed_until = None
 
-    def _sent(self, row: OutboundMessage, outcome: dict[str, Any]) -> None:
-        with session_scope(self.engine) as session:
-            stored = session.get(OutboundMessage, row.id)
-            if stored is None or stored.status == OutboxStatus.sent:
-                return  # e.g. the commit of an earlier try went through
-            mark_sent(session, stored, now=self.clock())
-            person = session.get(Person, outcome.get("person_id") or 0)
-            if person is not None and not person.slack_user_id:
-                person.slack_user_id = outcome["user"]
-                session.add(person)
-            invitation = session.get(Invitation, outcome.get("invitation_id") or 0)
-            if invitation is not None:
-                invitation.slack_channel = outcome["channel"]
-                invitation.slack_ts = outcome["ts"]
-                session.add(invitation)
+    def _sent(self, session: Session, row: OutboundMessage, outcome: dict[str, Any]) -> None:
+        stored = session.get(OutboundMessage, row.id)
+        if stored is None or stored.status == OutboxStatus.sent:
+            return  # e.g. the commit of an earlier try went through
+        mark_sent(session, stored, now=self.clock())
+        person = session.get(Person, outcome.get("person_id") or 0)
+        if person is not None and not person.slack_user_id:
+            person.slack_user_id = outcome["user"]
+            session.add(person)
+        invitation = session.get(Invitation, outcome.get("invitation_id") or 0)
+        if invitation is not None:
+            invitation.slack_channel = outcome["channel"]
+            invitation.slack_ts = outcome["ts"]
+            session.add(invitation)
 
-    def _failed(self, row: OutboundMessage, error: str, permanent: bool) -> None:
-        with session_scope(self.engine) as session:
-            stored = session.get(OutboundMessage, row.id)
-            if stored is None:
-                return
+    def _failed(self, session: Session, row: OutboundMessage, error: str, permanent: bool) -> None:
+        stored = session.get(OutboundMessage, row.id)
+        if stored is not None:
             mark_failed(session, stored, now=self.clock(), error=error, permanent=permanent)
 
 

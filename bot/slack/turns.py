@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -34,7 +36,9 @@ class Turns:
         limits: AttachmentLimits,
         poke: Callable[[], None],
         on_sent: SentHook | None = None,
+        executor: Executor | None = None,
     ) -> None:
+        self.executor = executor  # None: asyncio's default threads
         self.on_sent = on_sent
         self.engine = engine
         self.clock = clock
@@ -56,13 +60,14 @@ class Turns:
         """The turn's result; None when one of its inbound ids was processed already."""
         service = self.service(outbox)
         try:
-            result = await asyncio.to_thread(
+            handle = functools.partial(
                 service.handle,
                 person_id=person_id,
                 turn=turn,
                 commitment_id=key[0] if key else None,
                 period_id=key[1] if key else None,
             )
+            result = await asyncio.get_running_loop().run_in_executor(self.executor, handle)
         except IntegrityError:
             if outbox.inbound and await self.seen([i.external_id for i in outbox.inbound]):
                 log.info("slack: %s already processed", outbox.inbound[0].external_id)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -42,6 +44,7 @@ from .sender import SlackSender
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+SWITCH_SECONDS = 0.0005
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -78,8 +81,10 @@ class SlackWorker:
         file_shared_delay: float = 2.0,
         on_sent: SentHook | None = None,
         reviews: ReviewService | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.settings = settings
+        self.reuse_port = reuse_port  # HTTP: several workers share the port (SO_REUSEPORT)
         self.client = make_client(settings)
         self.poll_seconds = poll_seconds
         self.port: int | None = None  # the HTTP port, once serving
@@ -101,9 +106,9 @@ class SlackWorker:
         self.reviews = reviews or review_service(
             engine, settings, on_sent=on_sent or self._notify_on_slack, clock=clock
         )
-        self.sender = SlackSender(engine, self.client)
+        self.sender = SlackSender(engine, self.client, executor=self.channel.database)
         self.events = Events(self.channel)
-        self.inbox = self.events.inbox
+        self.inbox = self.channel.inbox
         self.app = self._make_app()
 
     def _make_app(self) -> AsyncApp:
@@ -115,8 +120,9 @@ class SlackWorker:
             client=AsyncWebClient(base_url=self.client.base_url),
             signing_secret=secret.get_secret_value() if secret else "",
             authorize=self._bolt_authorizer(),
-            # Listeners finish before the ack: a DM message is only stored (the inbox) by
-            # then; buttons and modals run their turn (a modal's errors are in the ack).
+            # Listeners finish before the ack, and touch no database but to check a
+            # modal page (its errors are in the ack): a turn is queued for the inbox, the
+            # rest (modals opened, Home, the review) runs in tasks after the ack.
             process_before_response=True,
             request_verification_enabled=secret is not None,
         )
@@ -166,6 +172,9 @@ class SlackWorker:
     async def run_forever(self, stop: asyncio.Event, *, ready: asyncio.Event | None = None) -> None:
         """Serve Slack and deliver the outbox until `stop` is set."""
         await self._authorize()
+        # The turns' threads hold the GIL for long stretches of ORM work; the acks' event
+        # loop gets it back after this long instead of Python's default 5 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_SECONDS))
         # The inbox's turns run in a task of their own, from rows a killed worker left too.
         inbox = asyncio.create_task(self.inbox.run_forever(stop, poll_seconds=self.poll_seconds))
         try:
@@ -178,7 +187,10 @@ class SlackWorker:
                 await inbox
 
     async def _serve(self, stop: asyncio.Event, ready: asyncio.Event | None) -> None:
-        async with self._serving():
+        # One HTTP session for the Web API while serving: its connections are kept alive
+        # (slack_sdk opens and closes one per call otherwise).
+        async with aiohttp.ClientSession() as http, self._serving():
+            self.client.session = http
             if ready is not None:
                 ready.set()
             while not stop.is_set():
@@ -194,6 +206,7 @@ class SlackWorker:
                 for waiter in waits:
                     waiter.cancel()
             await self.channel.close()
+            self.client.session = None
 
     @contextlib.asynccontextmanager
     async def _serving(self) -> Any:
@@ -211,7 +224,9 @@ class SlackWorker:
             return
         runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, host="0.0.0.0", port=self.settings.slack.port)
+        site = web.TCPSite(
+            runner, host="0.0.0.0", port=self.settings.slack.port, reuse_port=self.reuse_port
+        )
         await site.start()
         self.port = runner.addresses[0][1] if runner.addresses else self.settings.slack.port
         log.info("slack: serving HTTP on port %s at %s", self.port, EVENTS_PATH)
