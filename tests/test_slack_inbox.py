@@ -232,11 +232,12 @@ async def test_more_pending_rows_than_a_pass_reads_are_all_run_without_waiting_f
         assert await eventually(lambda: [r.status for r in rows(engine)] == ["done"] * 5)
 
 
+# Several workers share one database on PostgreSQL only.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_workers_share_the_inbox_each_persons_rows_run_once_and_in_order(
     slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("several workers share one database on PostgreSQL only")
+    assert engine.dialect.name == "postgresql"
     site(slack_emulator, engine)
     first, second = (
         worker(slack_emulator, engine, tmp_path),
