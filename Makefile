@@ -37,7 +37,7 @@ demo-scripted: install
 ## (pytest-xdist, each with its own servers and databases); TEST_WORKERS=0 runs them in this one.
 TEST_WORKERS ?= 3
 test: install-test system-deps
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
