@@ -35,7 +35,7 @@ demo-scripted: install
 
 ## Installs what the tests need (Debian + PyPI) and runs them all, in TEST_WORKERS processes
 ## (pytest-xdist, each with its own servers and databases); TEST_WORKERS=0 runs them in this one.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 2
 test: install-test system-deps
 	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
