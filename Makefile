@@ -33,9 +33,11 @@ demo: install
 demo-scripted: install
 	printf 'INV-0042\n1: 50%%\n2: 3 units\nnone\nsend\n' | $(BIN)/billbot demo
 
-## Installs what the tests need (Debian + PyPI) and runs them all.
+## Installs what the tests need (Debian + PyPI) and runs them all, in TEST_WORKERS processes
+## (pytest-xdist, each with its own servers and databases); TEST_WORKERS=0 runs them in this one.
+TEST_WORKERS ?= 2
 test: install-test system-deps
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -6,9 +6,15 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-from tests.database import database_url, engine, postgres_url, sqlite_engine
+from tests.database import (
+    database_url,
+    engine,
+    migrated_sqlite_file,
+    postgres_url,
+    sqlite_engine,
+)
 
-__all__ = ["database_url", "engine", "postgres_url", "sqlite_engine"]
+__all__ = ["database_url", "engine", "migrated_sqlite_file", "postgres_url", "sqlite_engine"]
 
 pytest_plugins = ["tests.servers.fixtures", "tests.slack_emulator.fixtures"]
 

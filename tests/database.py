@@ -2,12 +2,16 @@
 
 PostgreSQL comes from `BILLBOT_TEST_POSTGRES_URL`, else a server answering on
 127.0.0.1:5432. Each test session gets a database of its own (so parallel runs
-do not collide); each test starts from empty tables.
+do not collide): under pytest-xdist, each worker process is a session of its own, and
+the database's name says which worker (`billbot_test_gw0_…`). Each test starts from
+empty tables. A SQLite test gets a copy of a file migrated once per session (what
+`upgrade` writes is the same for every test; running it for each costs a fifth of a second).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -19,7 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 from models.db import make_engine, upgrade
-from tests.servers import skip_or_fail
+from tests.servers import skip_or_fail, worker_name
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -40,7 +44,7 @@ class PostgresDatabase:
 
     def __init__(self, admin_url: str) -> None:
         self.admin_url = make_url(admin_url).set(drivername="postgresql+psycopg")
-        self.name = f"billbot_test_{uuid.uuid4().hex[:12]}"
+        self.name = f"billbot_test_{worker_name()}_{uuid.uuid4().hex[:12]}"
         self.url = self.admin_url.set(database=self.name).render_as_string(hide_password=False)
 
     def create(self) -> None:
@@ -84,15 +88,31 @@ def truncate_all(engine: Engine) -> None:
                 connection.execute(text(f'DELETE FROM "{name}"'))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the head revision, empty, every connection closed:
+    copied, it is what `upgrade` on a new file gives."""
+    path = tmp_path_factory.mktemp("migrated") / "billbot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    for suffix in ("-wal", "-shm", "-journal"):
+        assert not Path(f"{path}{suffix}").exists(), f"{path}{suffix} left behind"
+    return path
+
+
+def migrated_sqlite_url(template: Path, folder: Path) -> str:
+    """A migrated, empty SQLite database `folder/billbot.db` (a copy of `template`)."""
+    path = folder / "billbot.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database URL, once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'billbot.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        yield migrated_sqlite_url(request.getfixturevalue("migrated_sqlite_file"), tmp_path)
         return
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
@@ -109,9 +129,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+def sqlite_engine(tmp_path: Path, migrated_sqlite_file: Path) -> Iterator[Engine]:
     """SQLite only, for tests of logic that does not depend on the backend."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'billbot.db'}")
-    upgrade(engine)
+    engine = make_engine(migrated_sqlite_url(migrated_sqlite_file, tmp_path))
     yield engine
     engine.dispose()

@@ -31,7 +31,8 @@ from tests.crash_support import (
 from tests.database import truncate_all
 from tests.servers.mailserver import MailServer
 
-pytestmark = [pytest.mark.slow, pytest.mark.servers]
+# With the database-connection killers of test_faults, on one pytest-xdist worker in turn.
+pytestmark = [pytest.mark.slow, pytest.mark.servers, pytest.mark.xdist_group("faults")]
 
 KILLS = scale("BILLBOT_CRASH_KILLS", 10)
 DRAIN_TIMEOUT = 180.0  # seconds the last workers get to finish (an email lease is 30 s)

@@ -65,7 +65,9 @@ class Site:
         return result
 
     def inbox(self, user: str, count: int = 1) -> list[MailMessage]:
-        messages = self.server.wait_for_messages(user, "pw", count, timeout=10)
+        # Returns once they are there; the margin is for a loaded machine (a `billbot run`
+        # process started beside other test workers takes seconds to import and deliver).
+        messages = self.server.wait_for_messages(user, "pw", count, timeout=30)
         assert len(messages) >= count, [m.subject for m in messages]
         return messages
 

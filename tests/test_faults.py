@@ -48,6 +48,10 @@ from tests.test_slack_support import eventually, running, settings_for
 pytestmark = pytest.mark.servers
 T = TypeVar("T")
 WAIT = 20.0
+# The connection killers' pace is set for a machine that is otherwise quiet: the tests that cut
+# connections or kill workers take their turns on one pytest-xdist worker (`--dist loadgroup`)
+# rather than each being the others' load.
+FAULTS_GROUP = pytest.mark.xdist_group("faults")
 
 
 def make_due(engine: Engine) -> None:
@@ -284,6 +288,7 @@ def line_one(engine: Engine) -> tuple[int, Any]:
         return conversation.version, row.new_quantity if row else None
 
 
+@FAULTS_GROUP
 def test_postgres_connection_cut_while_turns_are_handled_loses_no_turn(
     pg_engine: Engine, postgres_url: str
 ) -> None:
@@ -330,6 +335,7 @@ def test_postgres_connection_cut_while_turns_are_handled_loses_no_turn(
     assert final_version - committed_anyway <= len(outbox.queued) <= final_version
 
 
+@FAULTS_GROUP
 async def test_postgres_connection_cut_while_the_slack_outbox_delivers(
     pg_engine: Engine, postgres_url: str, slack_emulator: SlackEmulator, tmp_path: Path
 ) -> None:
@@ -386,6 +392,7 @@ def make_due_patiently(engine: Engine) -> None:
     patiently(lambda: make_due(engine))
 
 
+@FAULTS_GROUP
 async def test_postgres_connection_cut_while_the_email_outbox_delivers(
     mail_servers: MailServer, pg_engine: Engine, postgres_url: str, tmp_path: Path
 ) -> None:

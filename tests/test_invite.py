@@ -32,6 +32,12 @@ MAIL = MailSettings(
 )
 
 
+@pytest.fixture(autouse=True)
+def attachments_in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The invites' calendar files go to this test's folder, not to the shared `var/`."""
+    monkeypatch.setenv("BILLBOT_ATTACHMENTS_DIR", str(tmp_path / "files"))
+
+
 @pytest.fixture
 def example(engine: Engine, tmp_path: Path) -> Engine:
     data = shifted_example({"sam": "sam@acme.test", "jane": "jane@summit.test"})

@@ -35,6 +35,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 from imap_tools import MailBoxUnencrypted, MailMessage
 
+from tests.servers import worker_name
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 DOVECOT_CANDIDATES = ("dovecot", "/usr/sbin/dovecot", "/usr/local/sbin/dovecot")
@@ -479,7 +481,7 @@ class MailServer:
         certificate: Certificate | None = None,
     ) -> None:
         self._owns_root = root is None
-        self.root = root or Path(tempfile.mkdtemp(prefix="billbot-mail-"))
+        self.root = root or Path(tempfile.mkdtemp(prefix=f"billbot-mail-{worker_name()}-"))
         self.dovecot = Dovecot(
             self.root, introspection_url=introspection_url, certificate=certificate
         )
