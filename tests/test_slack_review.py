@@ -13,6 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.slack import turns as turns_module
 from bot.slack.notify import APPROVE, NOTED, RETURN
 from bot.slack.worker import SlackWorker
 from conversations.service import ConversationService, MemoryOutbox
@@ -585,15 +586,15 @@ async def test_approve_is_acked_then_runs_from_the_inbox_once_even_when_its_row_
     # ... or, when both runs got past that check, by the review's own transaction.
     run_again(engine)
     late = SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2)
-    real_seen, calls = late.channel.turns.seen, []
+    checked_first: list[str] = []
 
-    async def not_seen_at_first(external_ids: Any) -> bool:
-        calls.append(external_ids)
-        return len(calls) > 1 and await real_seen(external_ids)
+    def not_seen_at_first(session: Any, *, channel: str, external_id: str) -> bool:
+        checked_first.append(external_id)
+        return False
 
-    monkeypatch.setattr(late.channel.turns, "seen", not_seen_at_first)
+    monkeypatch.setattr(turns_module, "inbound_seen", not_seen_at_first)
     await late.run_once()
-    assert len(calls) == 2  # the check before, and the one after the refused insert
+    assert checked_first == ["review:U0JANE:" + pressed["action_ts"] + ":" + APPROVE]
     assert [r.status for r in review_rows(engine)] == ["done"]
     assert in_thread(h, "U0JANE", review_dm["ts"]) == [answer]  # no "already reviewed"
     assert steps(engine, "sc7")[-1] == ("under_review", "approved", "Jane Doe", "slack")

@@ -177,10 +177,11 @@ class ReviewActions:
 
     async def from_inbox(self, decision_id: str, event: dict[str, Any]) -> None:
         """A decision stored in the inbox (a no-op if it ran already)."""
-        if await self.ch.turns.seen([decision_id]):
-            return
         user = str(event["user"])
-        person = await self._reviewer(user)
+        gate = await self.ch.turns.gate(decision_id, user)
+        if gate.seen:
+            return
+        person = gate.person or await self._reviewer(user)
         if person is None:
             return
         ref, decision = _load_ref(event["ref"]), _load_decision(event)
