@@ -9,18 +9,40 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from bot.slack import turns as turns_module
 from bot.slack.notify import APPROVE, NOTED, RETURN
+from bot.slack.worker import SlackWorker
 from conversations.service import ConversationService, MemoryOutbox
 from conversations.types import Turn
 from models.db import session_scope
+from models.inbox import SlackInbox
 from models.review import Decision, ReviewKind, history
 from models.tables import CommitmentContact, Invoice
-from tests.slack_emulator import SlackEmulator, validate_blocks, validate_view, view_submission
+from tests.slack_emulator import (
+    SlackEmulator,
+    block_actions,
+    button_action,
+    signed_interaction,
+    validate_blocks,
+    validate_view,
+    view_submission,
+)
 from tests.test_slack_flow import invoice_of as find_invoice
-from tests.test_slack_support import NOW, Harness, has_button, ids, invite, person, running
+from tests.test_slack_support import (
+    NOW,
+    SECRET,
+    Harness,
+    button,
+    has_button,
+    ids,
+    invite,
+    person,
+    running,
+)
 
 pytestmark = pytest.mark.servers
 
@@ -513,3 +535,70 @@ async def test_a_spanish_administrator_is_told_in_spanish_that_a_dm_is_an_earlie
         )
         earlier = context_text(as_it_is_now(h, "U0JANE", first))
         assert "Se volvió a enviar desde entonces" in earlier
+
+
+def review_rows(engine: Engine) -> list[SlackInbox]:
+    with Session(engine) as session:
+        statement = select(SlackInbox).where(col(SlackInbox.event_id).startswith("review:"))
+        return list(session.exec(statement))
+
+
+def run_again(engine: Engine) -> None:
+    """The review rows back to pending: a worker that died before marking them done."""
+    with session_scope(engine) as session:
+        statement = select(SlackInbox).where(col(SlackInbox.event_id).startswith("review:"))
+        for row in session.exec(statement):
+            row.status = "pending"
+            session.add(row)
+
+
+async def test_approve_is_acked_then_runs_from_the_inbox_once_even_when_its_row_runs_again(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path, monkeypatch: Any
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        _thread, review_dm = await sent_by_sam(h)
+        settings = h.settings
+    # The serving worker is gone; this one only acks (its inbox is not running).
+    w = SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2)
+    block, element = button(review_dm, APPROVE)
+    pressed = button_action(element["action_id"], element["value"], block_id=block["block_id"])
+    payload = block_actions(
+        user="U0JANE", actions=[pressed], channel=review_dm["channel"], message=review_dm
+    )
+    headers, body = signed_interaction(SECRET, payload)
+    response = await w.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    await w.inbox.flush()
+    assert response.status == 200
+    [row] = review_rows(engine)
+    assert (row.slack_user_id, row.status) == ("U0JANE", "pending")
+    assert invoice_of(engine, "sc7").status == "under_review"
+    assert in_thread(h, "U0JANE", review_dm["ts"]) == []
+
+    await w.run_once()
+    assert [r.status for r in review_rows(engine)] == ["done"]
+    assert invoice_of(engine, "sc7").status == "approved"
+    [answer] = in_thread(h, "U0JANE", review_dm["ts"])
+    assert "Invoice INV-0042 (SC-007 Electrical) is approved" in answer["text"]
+
+    # Run twice: found recorded before the review is tried ...
+    run_again(engine)
+    await SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2).run_once()
+    # ... or, when both runs got past that check, by the review's own transaction.
+    run_again(engine)
+    late = SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2)
+    checked_first: list[str] = []
+
+    def not_seen_at_first(session: Any, *, channel: str, external_id: str) -> bool:
+        checked_first.append(external_id)
+        return False
+
+    monkeypatch.setattr(turns_module, "inbound_seen", not_seen_at_first)
+    await late.run_once()
+    assert checked_first == ["review:U0JANE:" + pressed["action_ts"] + ":" + APPROVE]
+    assert [r.status for r in review_rows(engine)] == ["done"]
+    assert in_thread(h, "U0JANE", review_dm["ts"]) == [answer]  # no "already reviewed"
+    assert steps(engine, "sc7")[-1] == ("under_review", "approved", "Jane Doe", "slack")
+    assert [s for s in steps(engine, "sc7") if s[1] == "approved"] == [
+        ("under_review", "approved", "Jane Doe", "slack")
+    ]
+    assert h.pending_or_failed() == []

@@ -24,7 +24,7 @@ from .home import home_view
 from .outbox import SlackOutbox
 from .people import UNKNOWN_TEXT, resolve_person
 from .text import inbound as inbound_text
-from .turns import inbound
+from .turns import Gate, inbound
 
 log = logging.getLogger(__name__)
 HANDLED_SUBTYPES = frozenset({None, "file_share"})
@@ -52,23 +52,29 @@ class Events:
         self.ch.inbox.add(event_id, str(event["user"]), event)  # all before the ack
 
     async def from_inbox(self, event_id: str, event: dict[str, Any]) -> None:
-        """The turn of a DM message stored in the inbox (a no-op if it ran already)."""
-        if await self.ch.turns.seen([event_id]):
+        """The turn of a DM message stored in the inbox (a no-op if it ran already): one
+        read for whether it ran, who sent it and which invoice its thread is about."""
+        channel, thread = event.get("channel"), event.get("thread_ts")
+        gate = await self.ch.turns.gate(event_id, str(event["user"]), thread_ts=thread)
+        if gate.seen:
             return
         files = [f["id"] for f in event.get("files") or [] if f.get("id")]
         if files:
-            await self._message(event, event_id, None, files)
+            await self._message(event, event_id, gate, files)
             return
-        channel, thread = event.get("channel"), event.get("thread_ts")
-        person = await self.ch.person(event["user"], channel=channel, thread_ts=thread)
+        person = gate.person or await self.ch.person(
+            event["user"], channel=channel, thread_ts=thread
+        )
         if person is not None:
-            await self._turn(person, event, event_id, [], [])
+            await self._turn(person, event, event_id, [], [], gate)
 
     async def _message(
-        self, event: dict[str, Any], event_id: str, person: Person | None, files: list[str]
+        self, event: dict[str, Any], event_id: str, gate: Gate | None, files: list[str]
     ) -> None:
         channel, thread = event.get("channel"), event.get("thread_ts")
-        person = person or await self.ch.person(event["user"], channel=channel, thread_ts=thread)
+        person = (gate.person if gate else None) or await self.ch.person(
+            event["user"], channel=channel, thread_ts=thread
+        )
         if person is None:
             return
         files = await self._claim_files(files)
@@ -77,7 +83,7 @@ class Events:
             if problems:
                 said = "\n".join(problem(words(person.language)) for problem in problems)
                 await self.ch.tell(person, said, channel=channel, thread_ts=thread)
-            await self._turn(person, event, event_id, files, refs)
+            await self._turn(person, event, event_id, files, refs, gate)
         finally:
             self.ch.files_in_progress.difference_update(files)
 
@@ -94,7 +100,10 @@ class Events:
         event_id: str,
         files: list[str],
         refs: list[Any],
+        gate: Gate | None,
     ) -> None:
+        """The turn, for `person`; `gate` (when it found them) already knows the thread's
+        invoice."""
         assert person.id is not None
         channel, thread = event.get("channel"), event.get("thread_ts")
         text = inbound_text(event.get("text") or "")
@@ -103,10 +112,13 @@ class Events:
             if ids:
                 await self.ch.tell_nothing(ids)
             return
-        key = await self.ch.turns.thread_key(person_id=person.id, thread_ts=thread)
+        if gate is not None and gate.person is not None:
+            key = gate.key
+        else:  # found by email just now
+            key = await self.ch.turns.thread_key(person_id=person.id, thread_ts=thread)
         outbox = SlackOutbox(channel=channel, thread_ts=thread, inbound=ids)
         turn = Turn(text=text, attachments=tuple(refs), channel="slack")
-        await self.ch.turns.run(person.id, turn, key, outbox)
+        await self.ch.turns.run(person, turn, key, outbox)
 
     async def on_file_shared(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if str(event.get("channel_id", "")).startswith("D") and event.get("file_id"):
@@ -133,7 +145,7 @@ class Events:
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": UNKNOWN_TEXT}}],
             }
         else:
-            candidates = self.ch.turns.service(SlackOutbox(quiet=True)).candidates
+            candidates = self.ch.turns.conversations.candidates
             options = await asyncio.to_thread(candidates, person_id=person.id)
             sent = await asyncio.to_thread(self.ch.sent_invoices, person.id)
             boards, contact = await asyncio.to_thread(self.ch.boards, person.id)

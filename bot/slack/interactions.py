@@ -36,7 +36,7 @@ from .modal import (
     page_view,
     submitted_values,
 )
-from .outbox import Inbound, SlackOutbox
+from .outbox import SlackOutbox
 from .turns import Key, inbound
 
 CLICK = "billbot.click"  # inbox rows: a conversation button pressed
@@ -80,35 +80,29 @@ class Interactions:
         self.ch.inbox.add(f"click:{user}:{click_id}:{action.get('action_id')}", user, event)
 
     async def from_inbox(self, click_id: str, event: dict[str, Any]) -> None:
-        """The turn of a click stored in the inbox (a no-op if it ran already)."""
-        if await self.ch.turns.seen([click_id]):
-            return
+        """The turn of a click stored in the inbox (a no-op if it ran already): one read for
+        whether it ran, who clicked, and (from App Home) the invoice's invite thread."""
         user, channel, thread = str(event["user"]), event.get("channel"), event.get("thread")
-        person = await self.ch.known(user) or await self.ch.person(
-            user, channel=channel, thread_ts=thread
-        )
+        key = (int(event["key"][0]), int(event["key"][1])) if event.get("key") else None
+        gate = await self.ch.turns.gate(click_id, user, key=key if channel is None else None)
+        if gate.seen:
+            return
+        person = gate.person or await self.ch.person(user, channel=channel, thread_ts=thread)
         if person is None or person.id is None:
             return
-        key = (int(event["key"][0]), int(event["key"][1])) if event.get("key") else None
-        await self._press(
-            person.id, str(event["verb"]), key, channel, thread, inbound(click_id, sender=user)
-        )
-
-    async def _press(
-        self,
-        person_id: int,
-        verb: str,
-        key: Key | None,
-        channel: str | None,
-        thread: str | None,
-        ids: list[Inbound] | None = None,
-    ) -> None:
         if channel is None and key is not None:  # from App Home: continue in the invite thread
-            invitation = await self.ch.turns.invitation(person_id=person_id, key=key)
+            invitation = (
+                gate.invitation
+                if gate.person is not None
+                else await self.ch.turns.invitation(person_id=person.id, key=key)
+            )
             if invitation is not None and invitation.slack_ts:
                 channel, thread = invitation.slack_channel, invitation.slack_ts
-        outbox = SlackOutbox(channel=channel, thread_ts=thread, inbound=ids or ())
-        await self.ch.turns.run(person_id, Turn(action=verb, channel="slack"), key, outbox)
+        outbox = SlackOutbox(
+            channel=channel, thread_ts=thread, inbound=inbound(click_id, sender=user)
+        )
+        verb = str(event["verb"])
+        await self.ch.turns.run(person, Turn(action=verb, channel="slack"), key, outbox)
 
     async def on_fill_lines(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
@@ -191,10 +185,9 @@ class Interactions:
 
     async def lines_from_inbox(self, page_id: str, event: dict[str, Any]) -> None:
         """The turn that keeps a modal page's answers (checked before the ack)."""
-        if await self.ch.turns.seen([page_id]):
-            return
-        person = await self.ch.known(str(event["user"]))
-        if person is None or person.id is None:
+        gate = await self.ch.turns.gate(page_id, str(event["user"]))
+        person = gate.person
+        if gate.seen or person is None or person.id is None:
             return
         outbox = SlackOutbox(
             channel=event.get("channel"),
@@ -205,7 +198,7 @@ class Interactions:
         )
         turn = Turn(line_values=dict(event.get("values") or {}), channel="slack")
         key = (int(event["key"][0]), int(event["key"][1]))
-        await self.ch.turns.run(person.id, turn, key, outbox)
+        await self.ch.turns.run(person, turn, key, outbox)
 
 
 def meta_next(meta: Meta) -> Meta:

@@ -8,9 +8,10 @@ from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from conversations.service import person_by_email
+from models import people
 from models.db import session_scope
 from models.outbox import RefusalNotice
 from models.tables import Person
@@ -28,8 +29,7 @@ UNKNOWN_TEXT = (
 
 def person_by_slack_id(engine: Engine, user_id: str) -> Person | None:
     with Session(engine) as session:
-        statement = select(Person).where(col(Person.slack_user_id) == user_id)
-        return session.exec(statement.order_by(col(Person.id))).first()
+        return people.person_by_slack_id(session, user_id)
 
 
 async def resolve_person(engine: Engine, client: AsyncWebClient, user_id: str) -> Person | None:

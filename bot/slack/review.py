@@ -6,8 +6,12 @@
     Return for revision  ack -> views.open: a reject box and a reason per line
 
 Every click is acknowledged first; a modal page's validation (nothing ticked, not an amount,
-over-billing) is the one answer computed before its ack (`response_action: errors`), and the
-review itself runs after it, through the process's one `ReviewService`. A refusal — not an
+over-billing) is the one answer computed before its ack (`response_action: errors`). The
+decision itself (Approve, or a modal page that closes) is queued for the Slack inbox with the
+ack, like the contact's clicks: it runs from the inbox, in order with the administrator's other
+turns, through the process's one `ReviewService`, and its id is recorded in the review's own
+transaction, so a row run twice (a worker that died before marking it done) does nothing the
+second time instead of telling the administrator it was already reviewed. A refusal — not an
 administrator, no longer under review (answered by email first, or a race), an older sending
 of the invoice — is told in the DM's thread (or in the clicker's own DM when the DM was not
 theirs) and changes nothing.
@@ -16,10 +20,13 @@ theirs) and changes nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from conversations.review_service import ReviewService
@@ -33,7 +40,7 @@ from models.tables import Commitment, Invoice, Person
 from .channel import SlackChannel
 from .errors import SlackCallError, slack_call
 from .notify import APPROVE, NOTED, RETURN, decided_message
-from .outbox import SlackOutbox
+from .outbox import Inbound, SlackOutbox
 from .review_modal import (
     NOTED_CALLBACK,
     RETURN_CALLBACK,
@@ -54,6 +61,7 @@ from .review_modal import (
 )
 
 log = logging.getLogger(__name__)
+DECIDE = "billbot.review"  # inbox rows: a review decision (Approve, or a modal submitted)
 NO_CHANGE = N_("No amount differs from the contact's: change at least one line, or use Approve.")
 
 
@@ -61,6 +69,7 @@ class ReviewActions:
     def __init__(self, channel: SlackChannel, reviews: ReviewService) -> None:
         self.ch = channel
         self.reviews = reviews
+        channel.handles(DECIDE, self.from_inbox)
 
     def register(self, app: AsyncApp) -> None:
         app.action(APPROVE)(self.on_approve)
@@ -75,16 +84,9 @@ class ReviewActions:
         await ack()
         ref = ReviewRef.from_action(str(action.get("value") or ""), body)
         if ref is not None:
-            self.ch.spawn(self._approve(body["user"]["id"], ref))
-
-    async def _approve(self, user: str, ref: ReviewRef) -> None:
-        person = await self._reviewer(user)
-        if person is None:
-            return
-        if await asyncio.to_thread(self._still_current, person, ref):
-            await self.decide(person, ref, Decision(ReviewKind.approve))
-        else:
-            await self._rewrite(ref)
+            click = action.get("action_ts") or body.get("trigger_id") or action.get("block_id")
+            user = str(body["user"]["id"])
+            self._queue(f"review:{user}:{click}:{action.get('action_id')}", user, ref, APPROVED)
 
     async def on_open(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -127,14 +129,15 @@ class ReviewActions:
             return
         await ack()
         decision = Decision(ReviewKind.reject, reasons=reasons)
-        self.ch.spawn(self._decide_as(body["user"]["id"], page.ref, decision))
+        self._queue(_submission(body, view, page), str(body["user"]["id"]), page.ref, decision)
 
     async def on_noted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         page = Page.load(view.get("private_metadata") or "")
         answer, decision = await asyncio.to_thread(self._amounts_page, page, view)
         await ack(**answer)
         if decision is not None:
-            self.ch.spawn(self._decide_as(body["user"]["id"], page.ref, decision))
+            user = str(body["user"]["id"])
+            self._queue(_submission(body, view, page), user, page.ref, decision)
 
     def _amounts_page(
         self, page: Page, view: dict[str, Any]
@@ -167,23 +170,51 @@ class ReviewActions:
 
     # -- deciding ------------------------------------------------------------------------------
 
-    async def _decide_as(self, user: str, ref: ReviewRef, decision: Decision) -> None:
-        person = await self._reviewer(user)
-        if person is not None:
-            await self.decide(person, ref, decision)
+    def _queue(self, decision_id: str, user: str, ref: ReviewRef, decision: Decision) -> None:
+        """Queue the decision for the inbox (no database work before the ack)."""
+        event = {"type": DECIDE, "user": user, "ref": _ref_data(ref), **_decision_data(decision)}
+        self.ch.inbox.add(decision_id, user, event)
 
-    async def decide(self, person: Person, ref: ReviewRef, decision: Decision) -> None:
-        """Review through the process's `ReviewService`; the answer goes to the DM's thread,
-        and the DM loses its buttons once the invoice is no longer waiting for this sending."""
+    async def from_inbox(self, decision_id: str, event: dict[str, Any]) -> None:
+        """A decision stored in the inbox (a no-op if it ran already)."""
+        user = str(event["user"])
+        gate = await self.ch.turns.gate(decision_id, user)
+        if gate.seen:
+            return
+        person = gate.person or await self._reviewer(user)
+        if person is None:
+            return
+        ref, decision = _load_ref(event["ref"]), _load_decision(event)
+        ids = (Inbound(decision_id, user),)
+        if decision.kind == ReviewKind.approve:
+            current = functools.partial(self._still_current, person, ref, ids)
+            if not await self._database(current):
+                await self._rewrite(ref)
+                return
+        await self.decide(person, ref, decision, ids)
+
+    async def decide(
+        self, person: Person, ref: ReviewRef, decision: Decision, ids: tuple[Inbound, ...] = ()
+    ) -> None:
+        """Review through the process's `ReviewService`, recording `ids` with it; the answer
+        goes to the DM's thread, and the DM loses its buttons once the invoice is no longer
+        waiting for this sending."""
         assert person.id is not None
-        result = await asyncio.to_thread(
+        review = functools.partial(
             self.reviews.review,
             invoice_id=ref.invoice_id,
             reviewer_id=person.id,
             decision=decision,
             channel="slack",
-            reply=self._answer_to(person, ref),
+            reply=self._answer_to(person, ref, ids),
         )
+        try:
+            result = await self._database(review)
+        except IntegrityError:  # the same decision ran meanwhile (its id is recorded)
+            if ids and await self.ch.turns.seen([i.external_id for i in ids]):
+                log.info("slack: review %s already processed", ids[0].external_id)
+                return
+            raise
         self.ch.poke()
         if result.outcome is not None or (
             result.refused is not None and result.refused.code == "not-under-review"
@@ -219,11 +250,18 @@ class ReviewActions:
             person = await self.ch.person(user)  # a refusal goes to their own DM
         return person if person is not None and person.id is not None else None
 
-    def _answer_to(self, person: Person, ref: ReviewRef) -> SlackOutbox:
-        """The DM's thread when the DM was the clicker's; else their own DM."""
+    async def _database(self, work: Any) -> Any:
+        """`work()` on the channel's database threads (on SQLite: the inbox's writer's)."""
+        return await asyncio.get_running_loop().run_in_executor(self.ch.database, work)
+
+    def _answer_to(
+        self, person: Person, ref: ReviewRef, ids: tuple[Inbound, ...] = ()
+    ) -> SlackOutbox:
+        """The DM's thread when the DM was the clicker's; else their own DM. The answer's
+        transaction records `ids`."""
         if person.id == ref.admin_id:
-            return SlackOutbox(channel=ref.channel, thread_ts=ref.ts)
-        return SlackOutbox()
+            return SlackOutbox(channel=ref.channel, thread_ts=ref.ts, inbound=ids)
+        return SlackOutbox(inbound=ids)
 
     def _form(self, person: Person, ref: ReviewRef) -> tuple[str, list[ReviewLine]] | None:
         """The modal's heading and lines; None when the clicker was told why not."""
@@ -239,16 +277,16 @@ class ReviewActions:
         self._tell(person, ref, refusal)
         return None
 
-    def _still_current(self, person: Person, ref: ReviewRef) -> bool:
-        """False (and the clicker told) when the DM is about an older sending of an invoice
-        that was sent again since; the rest is `ReviewService`'s to decide."""
+    def _still_current(self, person: Person, ref: ReviewRef, ids: tuple[Inbound, ...] = ()) -> bool:
+        """False (and the clicker told, recording `ids`) when the DM is about an older
+        sending of an invoice that was sent again since; the rest is `ReviewService`'s."""
         with Session(self.ch.engine) as session:
             invoice = session.get(Invoice, ref.invoice_id)
             if invoice is None:
                 return False
             refusal = _older_sending(session, invoice, ref, words(person.language))
         if refusal is not None:
-            self._tell(person, ref, refusal)
+            self._tell(person, ref, refusal, ids)
             return False
         return True
 
@@ -269,13 +307,51 @@ class ReviewActions:
             return refused.message
         return None
 
-    def _tell(self, person: Person, ref: ReviewRef, text: str) -> None:
+    def _tell(
+        self, person: Person, ref: ReviewRef, text: str, ids: tuple[Inbound, ...] = ()
+    ) -> None:
         with session_scope(self.ch.engine) as session:
             reply = Reply(
                 text, ReplyKind.error, StepName.done, language=language_of(person.language)
             )
-            self._answer_to(person, ref).queue(session, None, person, (reply,))
+            self._answer_to(person, ref, ids).queue(session, None, person, (reply,))
         self.ch.poke()
+
+
+APPROVED = Decision(ReviewKind.approve)
+
+
+def _submission(body: dict[str, Any], view: dict[str, Any], page: Page) -> str:
+    """The id of a modal's submission, the same in a redelivery."""
+    submitted = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}:{page.number}"
+    return f"review:{body['user']['id']}:{submitted}"
+
+
+def _ref_data(ref: ReviewRef) -> dict[str, Any]:
+    return {"i": ref.invoice_id, "s": ref.stamp, "p": ref.admin_id, "ch": ref.channel, "ts": ref.ts}
+
+
+def _load_ref(data: dict[str, Any]) -> ReviewRef:
+    return ReviewRef(int(data["i"]), int(data["s"]), data.get("p"), data.get("ch"), data.get("ts"))
+
+
+def _decision_data(decision: Decision) -> dict[str, Any]:
+    """A decision as JSON (amounts as strings: money stays Decimal)."""
+    return {
+        "kind": decision.kind.value,
+        "note": decision.note,
+        "adjustments": {line: str(amount) for line, amount in decision.adjustments.items()},
+        "reasons": dict(decision.reasons),
+    }
+
+
+def _load_decision(data: dict[str, Any]) -> Decision:
+    return Decision(
+        ReviewKind(data["kind"]),
+        note=str(data.get("note") or ""),
+        adjustments={line: Decimal(v) for line, v in (data.get("adjustments") or {}).items()},
+        reasons={line: str(v) for line, v in (data.get("reasons") or {}).items()},
+    )
 
 
 def _older_sending(session: Session, invoice: Invoice, ref: ReviewRef, _: Words) -> str | None:

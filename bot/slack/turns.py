@@ -1,4 +1,10 @@
-"""Running one Slack turn through the engine (in a worker thread: the database is sync)."""
+"""Running one Slack turn through the engine (in a worker thread: the database is sync).
+
+One gate per turn: `gate` reads, in one session, whether the event ran already, who sent it
+(by Slack id) and which invoice its thread is about; `run` hands that person to the
+worker's one `ConversationService` (`handle(person=…, outbox=…)`), which does not read them
+again.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -17,12 +24,24 @@ from conversations.service import ConversationService, SentHook, TurnResult
 from conversations.types import Turn
 from models.attachments import AttachmentLimits
 from models.invitation import Invitation
-from models.outbox import InboundMessage
+from models.outbox import InboundMessage, inbound_seen
+from models.people import person_by_slack_id
+from models.tables import Person
 
 from .outbox import CHANNEL, Inbound, SlackOutbox
 
 log = logging.getLogger(__name__)
 Key = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a turn's channel side knows once it has read the database once."""
+
+    seen: bool  # the event ran already: nothing to do
+    person: Person | None = None  # None: not known by this Slack id (ask Slack for the email)
+    key: Key | None = None  # the invoice of the thread (an invite's)
+    invitation: Invitation | None = None  # for `key=`: where its conversation lives
 
 
 class Turns:
@@ -44,28 +63,53 @@ class Turns:
         self.clock = clock
         self.limits = limits
         self.poke = poke
-
-    def service(self, outbox: SlackOutbox) -> ConversationService:
-        return ConversationService(
-            self.engine,
-            outbox=outbox,
-            clock=self.clock,
-            limits=self.limits,
-            on_sent=self.on_sent,
+        # Built once: every turn passes its own outbox.
+        self.conversations = ConversationService(
+            engine,
+            outbox=SlackOutbox(quiet=True),
+            clock=clock,
+            limits=limits,
+            on_sent=on_sent,
         )
 
+    async def gate(
+        self,
+        external_id: str,
+        user: str,
+        *,
+        thread_ts: str | None = None,
+        key: Key | None = None,
+    ) -> Gate:
+        """Whether `external_id` ran already, the person with Slack id `user`, and the
+        invoice of `thread_ts` (or, given `key`, its invitation): one session."""
+        return await asyncio.to_thread(self._gate, external_id, user, thread_ts, key)
+
+    def _gate(self, external_id: str, user: str, thread_ts: str | None, key: Key | None) -> Gate:
+        with Session(self.engine) as session:
+            if inbound_seen(session, channel=CHANNEL, external_id=external_id):
+                return Gate(seen=True)
+            person = person_by_slack_id(session, user)
+            if person is None or person.id is None:
+                return Gate(seen=False)
+            if key is not None:
+                found = _invitation_of(session, person.id, key)
+                return Gate(False, person, key, found)
+            if thread_ts:
+                return Gate(False, person, _key_of(session, person.id, thread_ts))
+            return Gate(False, person)
+
     async def run(
-        self, person_id: int, turn: Turn, key: Key | None, outbox: SlackOutbox
+        self, person: Person, turn: Turn, key: Key | None, outbox: SlackOutbox
     ) -> TurnResult | None:
         """The turn's result; None when one of its inbound ids was processed already."""
-        service = self.service(outbox)
         try:
             handle = functools.partial(
-                service.handle,
-                person_id=person_id,
+                self.conversations.handle,
+                person=person,
                 turn=turn,
                 commitment_id=key[0] if key else None,
                 period_id=key[1] if key else None,
+                outbox=outbox,
             )
             result = await asyncio.get_running_loop().run_in_executor(self.executor, handle)
         except IntegrityError:
@@ -102,22 +146,31 @@ class Turns:
 
     def _invitation(self, person_id: int, key: Key) -> Invitation | None:
         with Session(self.engine) as session:
-            return session.exec(
-                select(Invitation).where(
-                    col(Invitation.person_id) == person_id,
-                    col(Invitation.commitment_id) == key[0],
-                    col(Invitation.period_id) == key[1],
-                )
-            ).first()
+            return _invitation_of(session, person_id, key)
 
     def _thread_key(self, person_id: int, thread_ts: str) -> Key | None:
         with Session(self.engine) as session:
-            found = session.exec(
-                select(Invitation).where(
-                    col(Invitation.person_id) == person_id, col(Invitation.slack_ts) == thread_ts
-                )
-            ).first()
-            return (found.commitment_id, found.period_id) if found else None
+            return _key_of(session, person_id, thread_ts)
+
+
+def _invitation_of(session: Session, person_id: int, key: Key) -> Invitation | None:
+    return session.exec(
+        select(Invitation).where(
+            col(Invitation.person_id) == person_id,
+            col(Invitation.commitment_id) == key[0],
+            col(Invitation.period_id) == key[1],
+        )
+    ).first()
+
+
+def _key_of(session: Session, person_id: int, thread_ts: str) -> Key | None:
+    """The invoice whose invite to `person_id` started the thread `thread_ts`."""
+    found = session.exec(
+        select(Invitation).where(
+            col(Invitation.person_id) == person_id, col(Invitation.slack_ts) == thread_ts
+        )
+    ).first()
+    return (found.commitment_id, found.period_id) if found else None
 
 
 def inbound(*ids: str, sender: str) -> list[Inbound]:
