@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from bot.slack import inbox as inbox_module
@@ -285,3 +287,22 @@ async def test_a_turn_from_the_inbox_reads_the_sender_once(
     seen = [s for s in statements if re.search(r"\bFROM inbound_message\b", s)]
     assert (len(people), len(seen)) == (1, 1), "\n\n".join(people + seen)
     assert processed(engine) == ["Ev0GATE1", "Ev0GATE2"]
+
+
+async def test_a_worker_stopping_while_the_database_is_down_does_not_hang_and_names_lost_events(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def process(_user: str, _event: dict[str, Any]) -> None:
+        raise AssertionError("nothing was stored, so nothing runs")
+
+    def down(*_args: Any) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    monkeypatch.setattr(inbox_module, "CLOSE_SECONDS", 0.3)
+    inbox = inbox_module.Inbox(sqlite_engine, process)
+    monkeypatch.setattr(inbox, "_write", down)
+    inbox.add("Ev0DOWN1", "U0SAM", {"type": "message", "text": "1: 50%"})
+    await asyncio.sleep(0.05)
+    with caplog.at_level(logging.ERROR, logger="bot.slack.inbox"):
+        await asyncio.wait_for(inbox.close(), timeout=5)
+    assert "Ev0DOWN1" in caplog.text

@@ -55,6 +55,7 @@ MAX_ATTEMPTS = 5
 BATCH = 1000  # pending rows read per pass
 RETRY_SECONDS = 1.0  # in the background, a user whose turn failed waits this long
 BUSY_RETRY = 0.05  # a user whose lock another worker holds is tried again this soon
+CLOSE_SECONDS = 10.0  # on stop, how long the queue may take to commit
 DONE_BATCH = 50  # "done" marks wait for the next insert, a moment with no turn, or this many
 Process = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -179,8 +180,18 @@ class Inbox:
         """Let the running turns finish and commit what is queued."""
         if self._tasks:
             await asyncio.wait(set(self._tasks.values()), timeout=10)
-        with contextlib.suppress(Exception):
-            await self.flush()
+        try:  # bounded: a database that is down must not hold the worker's stop for ever
+            await asyncio.wait_for(self.flush(), timeout=CLOSE_SECONDS)
+        except Exception:
+            log.exception("slack inbox: queue not committed on stop")
+        if self._rows:  # acked, never stored: say which, so nobody wonders where they went
+            log.error(
+                "slack inbox: %d acked events lost on stop: %s",
+                len(self._rows),
+                ", ".join(sorted(self._rows)),
+            )
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
         if self._locks is not None:
             await asyncio.get_running_loop().run_in_executor(self._writer, self._locks.close)
 
