@@ -22,7 +22,7 @@ from sqlmodel import Session
 from mail import headers
 from mail.config import MailSettings, domain
 from mail.errors import ComposeError
-from mail.headers import MAX_HEADER, header_value
+from mail.headers import MAX_HEADER, OUTBOUND, header_value
 from models.attachments import AttachmentError, attachment_path
 from models.outbox import OutboundMessage, message_exists
 from models.rendered import rendered_digest
@@ -152,7 +152,7 @@ def _build(row: OutboundMessage, settings: MailSettings, attachments_dir: Path) 
         fields["References"] = " ".join(references)
     fields["Auto-Submitted"] = str(data.get("auto_submitted") or AUTO_REPLIED)
     fields["X-Auto-Response-Suppress"] = "All"  # ask Exchange not to answer with an OOF
-    message = EmailMessage()
+    message = EmailMessage(policy=OUTBOUND)
     for name, value in fields.items():
         # Every header passes `header_value` (no CR/LF/NUL); the policy folds long ones.
         limit = MAX_REFERENCES if name == "References" else MAX_HEADER

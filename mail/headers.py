@@ -13,8 +13,10 @@ from __future__ import annotations
 import email.errors
 import re
 from email.header import decode_header, make_header
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import Message
+from email.policy import EmailPolicy
+from typing import Any
 
 MAX_HEADER = 998  # RFC 5322's line limit; also the subject column's size
 
@@ -60,3 +62,43 @@ def address_header(name: object, address: object) -> str:
         return str(Address(header_value(name, limit=200), addr_spec=addr))
     except (ValueError, IndexError, email.errors.MessageError) as exc:
         raise BadAddress(f"not an email address: {addr!r} ({exc})") from exc
+
+
+# A header line the `email` package would write back unchanged: printable ASCII, single
+# spaces, no encoded-word marker, short enough not to be folded. Anything else is parsed.
+_PLAIN = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+
+class _Registry(HeaderRegistry):
+    """`HeaderRegistry` that builds each header class once (it makes a new one per header)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._classes.get(key)
+        if made is None:
+            made = self._classes[key] = super().__getitem__(name)
+        return made
+
+
+class OutboundPolicy(EmailPolicy):
+    """The default policy for building outbound messages, without its parse for plain
+    lines: a value `_PLAIN` matches that fits on one line is kept as the text itself (the
+    policies write such text as it is, so it is exactly what a parse and fold would have
+    written); any other value is parsed and folded by the `email` package as before."""
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if (
+            type(value) is str
+            and len(name) + 2 + len(value) <= 78
+            and "=?" not in value
+            and _PLAIN.fullmatch(value)
+        ):
+            return (name, value)
+        return super().header_store_parse(name, value)
+
+
+OUTBOUND = OutboundPolicy(header_factory=_Registry())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.message
 import email.policy
 import itertools
 import re
@@ -30,7 +31,7 @@ from sqlmodel import select
 
 from bot.settings import Settings
 from mail.config import MailSettings, Security
-from mail.headers import header_value, read_header
+from mail.headers import OUTBOUND, address_header, header_value, read_header
 from mail.inbound import parse_mail
 from mail.intake import Intake
 from mail.invite import queue_invite_email
@@ -270,3 +271,42 @@ def test_generated_header_values_reach_every_kind_of_outbound_email(
 
     check()
     assert kinds >= {"reply", "refusal", "invite", "reminder", "notification", "confirmation"}
+
+
+def serialised(policy: email.policy.EmailPolicy, subject: str, name: str, ref: str) -> bytes:
+    message = email.message.EmailMessage(policy=policy)
+    message["From"] = address_header(name, "billing@example.test")
+    message["To"] = address_header(subject[:40], "sam@acme.test")
+    message["Subject"] = header_value(subject)
+    message["In-Reply-To"] = header_value(ref)
+    message["References"] = header_value(" ".join([ref, "<a@b.test>"] * 9), limit=20 * 998)
+    message["Auto-Submitted"] = "auto-replied"
+    message.set_content(f"body {subject}")
+    message.add_alternative(f"<p>{name}</p>", subtype="html")
+    raw = message.as_bytes(policy=email.policy.SMTP)
+    return re.sub(rb"=+\d+==", b"BOUNDARY", raw)
+
+
+# Mostly the plain ASCII lines the fast path keeps, with the characters that make them special.
+_PLAIN_PIECES = st.sampled_from(
+    [*"ab Z09 <>@.,;:\"()\\'[]", "=?", "?=", "=?utf-8?q?caf=C3=A9?=", "\t", "é", "x" * 30]
+)
+_PLAIN_VALUES = st.one_of(
+    st.lists(_PLAIN_PIECES, max_size=12).map("".join),
+    header_values(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=_PLAIN_VALUES, name=_PLAIN_VALUES, ref=_PLAIN_VALUES)
+def test_the_outbound_policy_writes_what_the_default_policy_writes(
+    subject: str, name: str, ref: str
+) -> None:
+    """`OUTBOUND` skips the parse of plain one-line values; the bytes sent are the same."""
+    outcomes = []
+    for policy in (email.policy.default, OUTBOUND):
+        try:
+            outcomes.append(serialised(policy, subject, name, ref))
+        except Exception as exc:
+            outcomes.append(type(exc).__name__.encode())
+    assert outcomes[0] == outcomes[1]
