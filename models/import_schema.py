@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from models.import_types import (
     Email,
@@ -26,12 +26,15 @@ from models.import_types import (
     SignedQuantity,
     TimeZone,
     UnitPrice,
+    text_without_controls,
 )
 from models.tables import AccountingMethod, CommitmentKind, InvoiceStatus
 
-Text = Annotated[str, StringConstraints(max_length=1000)]
-ShortText = Annotated[str, StringConstraints(max_length=50)]
-Uom = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+Text = Annotated[str, StringConstraints(max_length=1000), AfterValidator(text_without_controls)]
+ShortText = Annotated[str, StringConstraints(max_length=50), AfterValidator(text_without_controls)]
+Uom = Annotated[
+    str, StringConstraints(min_length=1, max_length=20), AfterValidator(text_without_controls)
+]
 
 
 class _Strict(BaseModel):

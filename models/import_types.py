@@ -19,8 +19,11 @@ from pydantic_core import PydanticCustomError
 
 _DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
+# Control characters no text may hold (a line break or a tab may: a description cell can
+# have several lines); PostgreSQL cannot store NUL at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class JsonNumber:
@@ -130,6 +133,18 @@ def _key(value: str) -> str:
     return value
 
 
+def text_without_controls(value: str) -> str:
+    """The text, refused when it holds a control character other than a line break or tab."""
+    found = _CONTROL.search(value)
+    if found:
+        raise _error(
+            "text",
+            f"{show(value)} holds a control character (U+{ord(found.group()):04X}); "
+            "remove it and import again",
+        )
+    return value
+
+
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise _error("email", f"{show(value)} is not an email address")
@@ -151,6 +166,7 @@ IsoDate = Annotated[date, PlainValidator(_iso_date)]
 Key = Annotated[str, StringConstraints(max_length=100), AfterValidator(_key)]
 Email = Annotated[str, StringConstraints(max_length=320), AfterValidator(_email)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Number = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-LineNumber = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+_PLAIN = AfterValidator(text_without_controls)
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), _PLAIN]
+Number = Annotated[str, StringConstraints(min_length=1, max_length=50), _PLAIN]
+LineNumber = Annotated[str, StringConstraints(min_length=1, max_length=20), _PLAIN]

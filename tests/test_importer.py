@@ -18,7 +18,7 @@ from models.db import session_scope
 from models.import_check import ImportFileError, parse_import
 from models.importer import import_text
 from models.report import find_invoice, invoice_report
-from models.tables import Commitment, CommitmentContact, Company, InvoiceLine
+from models.tables import Commitment, CommitmentContact, Company, InvoiceLine, SovLine
 from tests.import_helpers import DESIGN_EXAMPLE_TEXT, design_example, dump, write_json
 
 runner = CliRunner()
@@ -235,6 +235,27 @@ BAD_INPUTS: list[tuple[str, Mutation | str, str]] = [
         'people[2] (key "jane").key: duplicate key "jane"',
     ),
     (
+        "nul_in_a_name",
+        _set(("companies", 0, "name"), "Summit\u0000Builders"),
+        "holds a control character (U+0000)",
+    ),
+    (
+        "control_in_a_description",
+        _set(("commitments", 0, "lines", 0, "description"), "Conduit\u001b[31m"),
+        'commitments[0] (key "sc7").lines[0].description: "Conduit\\u001b[31m" holds a control '
+        "character (U+001B)",
+    ),
+    (
+        "key_with_a_trailing_line_break",
+        _set(("people", 0, "key"), "jane\n"),
+        "is not a valid key",
+    ),
+    (
+        "email_with_a_trailing_line_break",
+        _set(("people", 0, "email"), "jane@summit.test\n"),
+        "is not an email address",
+    ),
+    (
         "json_syntax",
         DESIGN_EXAMPLE_TEXT.replace('"Summit Builders"}', '"Summit Builders"', 1),
         "line 1:57: invalid JSON: Expecting property name",
@@ -364,3 +385,14 @@ def test_stored_invoice_lines_keep_exact_decimals(engine: Engine) -> None:
         assert row.new_quantity == Decimal("300")
         commitment = session.exec(select(Commitment)).one()
         assert commitment.retainage_percent == Decimal("10")
+
+
+def test_a_description_may_hold_line_breaks_and_tabs(engine: Engine) -> None:
+    """A spreadsheet cell can have several lines; only other control characters are refused."""
+    data = design_example()
+    description = 'Conduit\n(EMT, 3/4")\tlevel 2'
+    data["commitments"][0]["lines"][0]["description"] = description
+    import_text(engine, text=json.dumps(data))
+    with session_scope(engine) as session:
+        stored = session.exec(select(SovLine.description).where(SovLine.number == "1")).all()
+    assert description in stored
