@@ -114,6 +114,7 @@ _NOT_A_NAME = re.compile(
     re.IGNORECASE,
 )
 _WHICH_LINE = N_("Which line is this for? Start with the line number, e.g. `2: {text}`.")
+_NAME_WORDS = re.compile(r"[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}:?")
 _NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
@@ -310,16 +311,15 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             if isinstance(answer, Problem):
                 return Problem(fragment, answer.template, answer.values)
             return answer
-    # the words as written first (`half-height walls 50%`), then with number words read
-    match = _DESCRIBED.fullmatch(fragment) or _DESCRIBED.fullmatch(words_to_numbers(fragment))
+    described = _described(fragment)
     if (
-        match
-        and not _NOT_A_NAME.fullmatch(match["words"])
+        described
+        and not _NOT_A_NAME.fullmatch(described[0])
         and isinstance(parse_body(fragment, scope=Scope.current), Problem)
     ):
-        answer = parse_body(match["rest"], scope=Scope.line)
+        answer = parse_body(described[1], scope=Scope.line)
         if isinstance(answer, LineAnswer):
-            return replace(answer, described=" ".join(match["words"].split()), text=fragment)
+            return replace(answer, described=" ".join(described[0].split()), text=fragment)
     match = _REF_SPACE.fullmatch(fragment)
     if match and isinstance(parse_body(fragment, scope=Scope.current), Problem):
         rest = match["rest"].strip()
@@ -335,6 +335,27 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             return Problem(fragment, answer.template, answer.values)
         return answer
     return None
+
+
+def _described(fragment: str) -> tuple[str, str] | None:
+    """(words of a line's description, the answer) of `conduit 45%`. The words are taken as
+    written and the answer with its number words read, shortest name first (`ductwork half
+    done` is Ductwork at 50%, not a line "ductwork half" done; `quarter round trim half done`,
+    `half-height walls 50%`); then as `_DESCRIBED` reads the text as written, then with every
+    number word read."""
+    words = fragment.split()
+    for count in range(1, min(3, len(words) - 1) + 1):
+        name, rest = " ".join(words[:count]), " ".join(words[count:])
+        if not _NAME_WORDS.fullmatch(name):
+            break
+        read = words_to_numbers(rest)
+        answer = _DESCRIBED.fullmatch(f"{name} {read}")
+        if answer and answer["words"] == name.rstrip(":"):
+            # what `_DESCRIBED` passed over (a separator, `is at about`) is left out as written
+            skipped = read[: len(read) - len(answer["rest"])]
+            return answer["words"], rest[len(skipped) :] if rest.startswith(skipped) else read
+    match = _DESCRIBED.fullmatch(fragment) or _DESCRIBED.fullmatch(words_to_numbers(fragment))
+    return (match["words"], match["rest"]) if match else None
 
 
 def invoice_number_in(text: str) -> str | None:

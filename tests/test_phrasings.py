@@ -189,3 +189,14 @@ def test_a_description_with_number_words_is_read_as_written() -> None:
         at_the_lines(ctx), Turn(text="rooftop forty five percent", channel="email"), ctx
     )
     assert figures(ctx, state, "3") == D("48000.00"), replies[-1].text
+    # the name as written, the answer's number words read: not a line "rooftop units half"
+    for text, line, to_date in (
+        ("Quarter round trim half done", "2", "50.00%"),
+        ("half-height walls three quarters", "1", "75.00%"),
+        ("rooftop units half done", "3", "50.00%"),
+        ("Rooftop is at about thirty percent", "3", "30.00%"),
+    ):
+        state, replies = step(at_the_lines(ctx), Turn(text=text, channel="email"), ctx)
+        assert f"line {line} (" in replies[0].text, (text, replies[0].text)
+        assert f"{to_date} to date" in replies[0].text, (text, replies[0].text)
+        assert set(state.entries) | {item.line for item in state.pending} == {line}, text
