@@ -23,6 +23,7 @@ workers from doing the same work twice and from answering one contact out of ord
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from typing import Protocol
@@ -147,4 +148,60 @@ def advisory_lock(engine: Engine, key: int) -> MailboxLock:
     return AdvisoryLock(engine, key)
 
 
-__all__ = ["AdvisoryLock", "MailboxLock", "NoLock", "advisory_lock", "mailbox_key"]
+def user_key(user: str) -> int:
+    """A signed 64-bit advisory lock key for a Slack user, the same in every process."""
+    digest = hashlib.sha256(f"billbot-slack-user\0{user}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class UserLocks:
+    """PostgreSQL session-level advisory locks, one per Slack user whose inbox rows this
+    worker is running (`bot.slack.inbox`), all on one connection of its own (autocommit,
+    outside the pool). A worker that dies frees its locks with its session. Called from one
+    thread at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = create_engine(engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self._connection: Connection | None = None
+
+    def acquire(self, user: str) -> bool:
+        try:
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            got = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": user_key(user)}
+            )
+            return bool(got.scalar())
+        except SQLAlchemyError as exc:
+            log.warning("slack user lock not taken: %s", exc)
+            self.close()
+            return False
+
+    def release(self, user: str) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": user_key(user)}
+            )
+        except SQLAlchemyError as exc:  # closing the session frees every lock anyway
+            log.warning("slack user lock not released: %s", exc)
+            self.close()
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.close()
+        self._engine.dispose()
+
+
+__all__ = [
+    "AdvisoryLock",
+    "MailboxLock",
+    "NoLock",
+    "UserLocks",
+    "advisory_lock",
+    "mailbox_key",
+    "user_key",
+]

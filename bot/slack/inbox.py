@@ -23,14 +23,12 @@ need no transaction of their own: they go with the next batch of rows, 50 at a t
 when no turn is running. A turn that raises is retried on a later pass (that user's later rows
 wait), and after `MAX_ATTEMPTS` the row is marked failed and logged. On PostgreSQL several
 workers share the table: a user's rows are run by whichever worker holds that user's
-advisory lock (`UserLocks`), the others leave them.
+advisory lock (`models.locks.UserLocks`), the others leave them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -39,15 +37,14 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models.inbox import InboxStatus, SlackInbox
+from models.locks import UserLocks
 from models.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -332,51 +329,4 @@ class Inbox:
         return status is InboxStatus.failed
 
 
-def user_key(user: str) -> int:
-    """A signed 64-bit advisory lock key for a Slack user, the same in every process."""
-    digest = hashlib.sha256(f"billbot-slack-user\0{user}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-class UserLocks:
-    """PostgreSQL session-level advisory locks, one per Slack user whose rows this worker is
-    running, all on one connection of its own (autocommit, outside the pool). A worker that
-    dies frees its locks with its session. Called from one thread at a time."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = create_engine(engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-        self._connection: Connection | None = None
-
-    def acquire(self, user: str) -> bool:
-        try:
-            if self._connection is None:
-                self._connection = self._engine.connect()
-            got = self._connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": user_key(user)}
-            )
-            return bool(got.scalar())
-        except SQLAlchemyError as exc:
-            log.warning("slack inbox: user lock not taken: %s", exc)
-            self.close()
-            return False
-
-    def release(self, user: str) -> None:
-        if self._connection is None:
-            return
-        try:
-            self._connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": user_key(user)}
-            )
-        except SQLAlchemyError as exc:  # closing the session frees every lock anyway
-            log.warning("slack inbox: user lock not released: %s", exc)
-            self.close()
-
-    def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(SQLAlchemyError):
-                connection.close()
-        self._engine.dispose()
-
-
-__all__ = ["MAX_ATTEMPTS", "Inbox", "UserLocks"]
+__all__ = ["MAX_ATTEMPTS", "Inbox"]
