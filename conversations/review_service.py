@@ -22,10 +22,12 @@ from sqlmodel import Session, col, select
 
 from conversations.render import money
 from conversations.service import ConversationService, Outbox, utc_now
-from conversations.store import StaleConversation, locked_transaction
+from conversations.store import StaleConversation
 from conversations.types import Reply, ReplyKind, StepName, Turn
 from models.conversation import Conversation
+from models.db import write_transaction
 from models.i18n import ENGLISH, Words, language_of, words
+from models.retry import retried
 from models.review import (
     Decision,
     ReviewKind,
@@ -84,15 +86,17 @@ class ReviewService:
         reply: Outbox | None = None,
     ) -> ReviewResult:
         """Apply `decision` in one transaction; the reviewer's answer goes to `reply`."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with locked_transaction(self.engine) as session:
-                    return self._review(session, invoice_id, reviewer_id, decision, channel, reply)
-            except (StaleConversation, IntegrityError, OperationalError) as exc:
-                if attempt == self.attempts:
-                    raise
-                log.info("review of invoice %s retried after %s", invoice_id, exc)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def once() -> ReviewResult:
+            with write_transaction(self.engine) as session:
+                return self._review(session, invoice_id, reviewer_id, decision, channel, reply)
+
+        return retried(
+            once,
+            attempts=self.attempts,
+            errors=(StaleConversation, IntegrityError, OperationalError),
+            what=f"review of invoice {invoice_id}",
+        )
 
     def _review(
         self,

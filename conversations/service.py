@@ -47,7 +47,6 @@ from models.conversation import Conversation
 from models.db import write_transaction
 from models.i18n import language_of, words
 from models.ledger import load_ledger
-from models.people import person_by_email, person_by_key  # re-exported for the channels
 from models.retry import retried
 from models.tables import Invoice, Person
 
@@ -389,6 +388,4 @@ __all__ = [
     "SentHook",
     "TurnResult",
     "UnknownPerson",
-    "person_by_email",
-    "person_by_key",
 ]

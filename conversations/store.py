@@ -1,6 +1,6 @@
 """Persistence of conversations and of what they decide, on SQLite and PostgreSQL.
 
-`locked_transaction` serialises writers (SQLite: `BEGIN IMMEDIATE`); `lock_conversation`
+`models.db.write_transaction` serialises writers (SQLite: `BEGIN IMMEDIATE`); `lock_conversation`
 gets or creates the row of one invoice and locks it (PostgreSQL: `SELECT ... FOR UPDATE`);
 `save_conversation` checks and bumps `version`; `apply_state` mirrors the state into the
 domain tables (invoice, lines, attachments, status).
@@ -24,7 +24,6 @@ from conversations.state import State, Status
 from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
-from models.db import write_transaction
 from models.ledger import CommitmentLedger, invoice_entries, upsert_entries
 from models.review import record_event
 from models.tables import EDITABLE_STATUSES, Attachment, BillingPeriod, Invoice, InvoiceStatus
@@ -43,10 +42,6 @@ class StaleConversation(ConversationError):
         super().__init__(f"conversation {conversation_id} is no longer at version {version}")
         self.conversation_id = conversation_id
         self.version = version
-
-
-# The turn's transaction: the write lock from its start on SQLite (see `models.db`).
-locked_transaction = write_transaction
 
 
 def lock_conversation(

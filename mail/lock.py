@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from mail.config import MailSettings
-from models.locks import AdvisoryLock, MailboxLock, NoLock, advisory_lock, mailbox_key
+from models.locks import MailboxLock, advisory_lock, mailbox_key
 
 
 def mailbox_lock(engine: Engine, settings: MailSettings) -> MailboxLock:
@@ -15,4 +15,4 @@ def mailbox_lock(engine: Engine, settings: MailSettings) -> MailboxLock:
     return advisory_lock(engine, mailbox_key(settings.imap_host or "", user, settings.imap_folder))
 
 
-__all__ = ["AdvisoryLock", "MailboxLock", "NoLock", "mailbox_key", "mailbox_lock"]
+__all__ = ["mailbox_lock"]

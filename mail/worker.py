@@ -32,8 +32,9 @@ from mail.config import MailEnvironment
 from mail.errors import MailConnectionError, SignInError
 from mail.imap import ImapClient
 from mail.intake import Intake, IntakeResult
-from mail.lock import MailboxLock, mailbox_lock
+from mail.lock import mailbox_lock
 from mail.sender import SIGN_IN_DELAY, DeliveryReport, deliver_due
+from models.locks import MailboxLock
 from models.outbox import InboundOutcome
 
 if TYPE_CHECKING:

@@ -293,6 +293,19 @@ def invoice_figures(session: Session, invoice: Invoice) -> InvoiceFigures:
     return InvoiceFigures(invoice=invoice, ledger=ledger, lines=lines, summary=summarize(lines))
 
 
+_WRITTEN = ("new_quantity", "new_value", "materials_stored", "retainage_released")
+
+
+def _line_values(ledger: CommitmentLedger, number: str, entry: LineEntry) -> dict[str, Any]:
+    """What an entry writes on its invoice line: the entry rounded, and the retainage it holds."""
+    stored = entry.stored()
+    values: dict[str, Any] = {name: getattr(stored, name) for name in _WRITTEN}
+    values["retainage_held"] = retainage_held_this_period(
+        ledger.terms[number], stored, ledger.histories[number]
+    )
+    return values
+
+
 def save_entries(
     session: Session,
     *,
@@ -308,16 +321,10 @@ def save_entries(
     by_number = {line.number: line for line in ledger.lines}
     for number, entry in entries.items():
         sov = by_number[number]
-        stored = entry.stored()
         assert invoice.id is not None and sov.id is not None
         row = existing.get(sov.id) or InvoiceLine(invoice_id=invoice.id, sov_line_id=sov.id)
-        row.new_quantity = stored.new_quantity
-        row.new_value = stored.new_value
-        row.materials_stored = stored.materials_stored
-        row.retainage_released = stored.retainage_released
-        row.retainage_held = retainage_held_this_period(
-            ledger.terms[number], stored, ledger.histories[number]
-        )
+        for name, value in _line_values(ledger, number, entry).items():
+            setattr(row, name, value)
         session.add(row)
     invoice.updated_at = utcnow()
     session.add(invoice)
@@ -327,10 +334,9 @@ def save_entries(
 def _upsert_statement(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(InvoiceLine)
-    written = ("new_quantity", "new_value", "materials_stored", "retainage_released")
     return statement.on_conflict_do_update(
         index_elements=["invoice_id", "sov_line_id"],
-        set_={name: statement.excluded[name] for name in (*written, "retainage_held")},
+        set_={name: statement.excluded[name] for name in (*_WRITTEN, "retainage_held")},
     )
 
 
@@ -346,23 +352,11 @@ def upsert_entries(
     if not entries:
         return
     by_number = {line.number: line for line in ledger.lines}
-    values = []
-    for number, entry in entries.items():
-        sov = by_number[number]
-        stored = entry.stored()
-        values.append(
-            {
-                "invoice_id": invoice.id,
-                "sov_line_id": sov.id,
-                "new_quantity": stored.new_quantity,
-                "new_value": stored.new_value,
-                "materials_stored": stored.materials_stored,
-                "retainage_released": stored.retainage_released,
-                "retainage_held": retainage_held_this_period(
-                    ledger.terms[number], stored, ledger.histories[number]
-                ),
-            }
-        )
+    values = [
+        {"invoice_id": invoice.id, "sov_line_id": by_number[number].id}
+        | _line_values(ledger, number, entry)
+        for number, entry in entries.items()
+    ]
     session.execute(_upsert_statement(session.get_bind().dialect.name), values)
     # Lines this session may hold are out of date now: read them again when asked.
     for held in list(session.identity_map.values()):

@@ -14,11 +14,11 @@ from sqlmodel import Session, select
 
 from conversations.service import ConversationService, MemoryOutbox, TurnResult
 from conversations.state import State, Status
-from conversations.store import StaleConversation, locked_transaction, save_conversation
+from conversations.store import StaleConversation, save_conversation
 from conversations.types import AttachmentRef, Reply, ReplyKind, StepName, Turn
 from models.billing import LineEntry, with_new_quantity
 from models.conversation import Conversation
-from models.db import make_engine, session_scope
+from models.db import make_engine, session_scope, write_transaction
 from models.ledger import load_ledger, save_entries
 from models.tables import (
     AccountingMethod,
@@ -445,7 +445,7 @@ def test_a_stale_version_is_detected(
     engine: Engine, ids: Ids, service: ConversationService
 ) -> None:
     said(service, ids.sam, "INV-0042")
-    with locked_transaction(engine) as session:
+    with write_transaction(engine) as session:
         conversation = session.exec(select(Conversation)).one()
         conversation.version -= 1  # as if read before the last save
         session.expunge(conversation)

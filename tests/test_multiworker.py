@@ -22,12 +22,13 @@ from sqlmodel import Session, col, select
 from bot.settings import Settings
 from mail.config import MailSettings
 from mail.intake import Intake
-from mail.lock import AdvisoryLock, NoLock, mailbox_key, mailbox_lock
+from mail.lock import mailbox_lock
 from mail.sender import _finish, deliver_due
 from mail.worker import MailWorker
 from models.conversation import Conversation
 from models.db import make_engine, session_scope
 from models.importer import import_text
+from models.locks import AdvisoryLock, NoLock, mailbox_key
 from models.outbox import InboundMessage, OutboundMessage, OutboxStatus, claim_due, renew_claim
 from models.reminders import Reminder
 from tests.crash_support import ROOT, CrashSite, Feeder, make_crash_site
@@ -105,7 +106,7 @@ def test_sqlite_needs_no_mailbox_lock(sqlite_engine: Engine) -> None:
 HOLDER = """
 import sys, time
 from models.db import make_engine
-from mail.lock import AdvisoryLock
+from models.locks import AdvisoryLock
 lock = AdvisoryLock(make_engine(sys.argv[1]), int(sys.argv[2]))
 assert lock.acquire()
 print("held", flush=True)

@@ -17,14 +17,12 @@ from models.inbox import SlackInbox
 from tests.slack_emulator import (
     SlackEmulator,
     apost_to_app,
-    block_actions,
-    button_action,
     event_callback,
     message_event,
     signed_event,
     signed_interaction,
 )
-from tests.test_slack_support import SECRET, button, invite, running
+from tests.test_slack_support import SECRET, click_payload, invite, running
 
 pytestmark = pytest.mark.servers
 DEADLOCK_GUARD = 20.0  # seconds; far above any ack, below SQLite's 30 s busy timeout
@@ -42,12 +40,7 @@ async def test_a_click_and_a_message_are_acked_while_the_write_lock_is_held_then
         invite(h, "sam", "sc7")
         await h.settle()
         [dm] = h.messages("U0SAM")
-        block, element = button(dm, "start")
-        pressed = button_action(element["action_id"], element["value"], block_id=block["block_id"])
-        click = signed_interaction(
-            SECRET,
-            block_actions(user="U0SAM", actions=[pressed], channel=dm["channel"], message=dm),
-        )
+        click = signed_interaction(SECRET, click_payload("U0SAM", dm, "start"))
         event = message_event(
             user="U0SAM", text="INV-0042", channel=dm["channel"], thread_ts=dm["ts"]
         )

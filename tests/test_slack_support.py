@@ -219,12 +219,7 @@ class Harness:
 
     async def click(self, user: str, message: dict[str, Any], action: str) -> AppResponse:
         """Press the button of `message` whose engine action (or action_id) is `action`."""
-        block, element = button(message, action)
-        pressed = button_action(element["action_id"], element["value"], block_id=block["block_id"])
-        payload = block_actions(
-            user=user, actions=[pressed], channel=message["channel"], message=message
-        )
-        return await self.interact(payload)
+        return await self.interact(click_payload(user, message, action))
 
     async def click_home(self, user: str, home: dict[str, Any], action: str) -> AppResponse:
         """Press a button of the App Home view `home`."""
@@ -243,6 +238,13 @@ class Harness:
         with Session(self.engine) as session:
             statement = select(OutboundMessage).where(col(OutboundMessage.status) != "sent")
             return list(session.exec(statement))
+
+
+def click_payload(user: str, message: dict[str, Any], action: str) -> dict[str, Any]:
+    """The `block_actions` payload of `user` pressing the `action` button of `message`."""
+    block, element = button(message, action)
+    pressed = button_action(element["action_id"], element["value"], block_id=block["block_id"])
+    return block_actions(user=user, actions=[pressed], channel=message["channel"], message=message)
 
 
 def button(message: dict[str, Any], action: str) -> tuple[dict[str, Any], dict[str, Any]]:

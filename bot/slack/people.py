@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from conversations.service import person_by_email
 from models import people
 from models.db import session_scope
 from models.outbox import RefusalNotice
+from models.people import person_by_email
 from models.tables import Person
 
 from .blocks import SlackMessage, section
