@@ -174,9 +174,11 @@ class Intake:
     def _converse(
         self, mail: InboundMail, route: Route, text: str, template_note: str | None
     ) -> IntakeResult:
-        # Refused attachments are explained in the contact's language (or the one they write).
-        _ = words(route.person.language or written_in(mail.text))
-        stored, notes = self._store_attachments(mail, _)
+        stored, notes = (
+            self._store_attachments(mail, _contacts_words(mail, route))
+            if mail.attachments
+            else ([], [])
+        )
         if template_note:
             notes.append(template_note)
         outbox = EmailOutbox(
@@ -234,7 +236,7 @@ class Intake:
         filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)
         if not filled:
             return mail.text, None
-        _ = words(route.person.language or written_in(mail.text))
+        _ = _contacts_words(mail, route)
         parsed = parse(mail.text)
         if parsed.answers or parsed.invoice_number:
             return mail.text, template_left_text(filled, _)
@@ -318,3 +320,9 @@ class Intake:
             message_id=message_id,
             kind=OutboxKind.refusal,
         )
+
+
+def _contacts_words(mail: InboundMail, route: Route) -> Words:
+    """The contact's language, or the one their message is written in (for what we say of
+    their message: refused attachments, the template read)."""
+    return words(route.person.language or written_in(mail.text))
