@@ -414,6 +414,10 @@ def run_sqlite(
                 f"{pure * 1e3:.3f} ms = {ratio:.1f}x — target <= {RATIO_TARGET:g}x: "
                 + ("met" if ratio <= RATIO_TARGET else "MISSED")
             )
+        print(
+            f"commitment data kept between turns (conversations/cache.py): "
+            f"{service.cache.hits:,} turns used it, {service.cache.misses:,} read it"
+        )
         print(f"reply kinds: {dict(kinds)}")
         print(verdict(rate, PERSISTED_TARGET, higher_is_better=True, unit="turns/s"))
         if profile_mode == "always" or (profile_mode == "auto" and rate < PERSISTED_TARGET):

@@ -10,6 +10,7 @@ format carries it (an email token, a Slack button), the commitment and period.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,11 +23,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from conversations import render
+from conversations.cache import CommitmentCache
 from conversations.context import Candidate, Context
 from conversations.flow import step
 from conversations.gather import (
     build_context,
     candidates,
+    commitment_invoices,
     invoice_parties,
     recent_conversation,
 )
@@ -38,7 +41,8 @@ from conversations.store import (
     StaleConversation,
     apply_state,
     load_state,
-    open_conversation,
+    lock_conversation,
+    read_conversation,
     save_conversation,
 )
 from conversations.types import Reply, ReplyKind, StepName, Turn
@@ -46,7 +50,7 @@ from models.attachments import DEFAULT_LIMITS, AttachmentLimits
 from models.conversation import Conversation
 from models.db import write_transaction
 from models.i18n import language_of, words
-from models.ledger import load_ledger
+from models.ledger import CommitmentLedger, load_ledger
 from models.retry import retried
 from models.tables import Invoice, Person
 
@@ -149,6 +153,9 @@ class ConversationService:
         self.clock = clock
         self.limits = limits
         self.attempts = attempts
+        # A commitment's parties and ledger kept between turns, checked against the data
+        # revision every turn reads (conversations/cache.py).
+        self.cache = CommitmentCache()
 
     def handle(
         self,
@@ -176,6 +183,7 @@ class ConversationService:
             person_id = person.id
 
         def once() -> TurnResult:
+            learned: list[Callable[[], None]] = []
             with write_transaction(self.engine) as session:
                 who: Person | None = (
                     session.merge(person, load=False)  # the channel's row, without a SELECT
@@ -184,9 +192,19 @@ class ConversationService:
                 )
                 if who is None:
                     raise UnknownPerson(person_id or 0)
-                return self._handle(
-                    session, who, turn, commitment_id, period_id, choose, outbox or self.outbox
+                result = self._handle(
+                    session,
+                    who,
+                    turn,
+                    commitment_id,
+                    period_id,
+                    choose,
+                    outbox or self.outbox,
+                    learned,
                 )
+            for keep in learned:  # committed: what the turn read may be kept
+                keep()
+            return result
 
         return retried(
             once,
@@ -220,6 +238,7 @@ class ConversationService:
         period_id: int | None,
         choose: bool,
         outbox: Outbox,
+        learned: list[Callable[[], None]],
     ) -> TurnResult:
         assert person.id is not None
         person_id = person.id
@@ -246,7 +265,7 @@ class ConversationService:
                 key = (chosen.commitment_id, chosen.period_id)
                 prefix = tuple(replies)
                 turn = Turn(action="start", channel=turn.channel)
-        return self._keyed(session, person, turn, key, prefix, now, outbox=outbox)
+        return self._keyed(session, person, turn, key, prefix, now, outbox=outbox, learned=learned)
 
     def _default_key(
         self, session: Session, person_id: int, options: list[Candidate]
@@ -287,26 +306,54 @@ class ConversationService:
         now: datetime,
         *,
         outbox: Outbox | None = None,
+        learned: list[Callable[[], None]] | None = None,
     ) -> TurnResult:
+        """`learned` collects what to keep once the turn has committed (None: keep nothing,
+        e.g. a turn inside another transaction)."""
         assert person.id is not None
+        person_id = person.id
         _ = words(person.language)
-        parties = invoice_parties(
-            session, person_id=person.id, commitment_id=key[0], period_id=key[1]
-        )
-        if parties is None:
-            text = _("I can't find that invoice. Nothing was changed.")
-            return self._refuse(session, person, text, outbox)
-        commitment, period = parties.commitment, parties.period
-        if not parties.contact:
-            label = f"{commitment.number} {commitment.title}"
-            text = render.not_a_contact_text(person.name, label, _)
-            return self._refuse(session, person, text, outbox)
-        conversation, invoices = open_conversation(
-            session, commitment_id=key[0], period_id=key[1], now=now
-        )
+        opened = read_conversation(session, commitment_id=key[0], period_id=key[1])
+        kept = None
+        if opened.conversation is not None:
+            kept = self.cache.get(key, opened.revision, person_id)
+        ledger: CommitmentLedger | None = None
+        if kept is not None:
+            parties, ledger = kept.parties, kept.ledger
+        else:
+            found = invoice_parties(
+                session, person_id=person_id, commitment_id=key[0], period_id=key[1]
+            )
+            if found is None:
+                text = _("I can't find that invoice. Nothing was changed.")
+                return self._refuse(session, person, text, outbox)
+            if not found.contact:
+                label = f"{found.commitment.number} {found.commitment.title}"
+                text = render.not_a_contact_text(person.name, label, _)
+                return self._refuse(session, person, text, outbox)
+            parties = found
+        if opened.conversation is None:
+            conversation = lock_conversation(
+                session, commitment_id=key[0], period_id=key[1], now=now
+            )
+            invoices = commitment_invoices(session, commitment_id=key[0], period_id=key[1])
+        else:
+            conversation, invoices = opened.conversation, opened.invoices
         invoice = invoices.of_period(key[1])
         state = load_state(session, conversation, invoice)
-        ledger = load_ledger(session, commitment=commitment, period=period)
+        if ledger is None:
+            ledger = load_ledger(session, commitment=parties.commitment, period=parties.period)
+            if learned is not None and opened.revision is not None:
+                learned.append(
+                    functools.partial(
+                        self.cache.put,
+                        key,
+                        revision=opened.revision,
+                        person_id=person_id,
+                        parties=parties,
+                        ledger=ledger,
+                    )
+                )
         ctx = build_context(
             session,
             person=person,
@@ -323,7 +370,7 @@ class ConversationService:
             state=new_state,
             ledger=ledger,
             invoice=invoice,
-            person_id=person.id,
+            person_id=person_id,
             now=now,
             channel=turn.channel,
             previous=state if conversation.state not in ("", "{}") else None,
@@ -333,7 +380,7 @@ class ConversationService:
             session,
             conversation,
             new_state,
-            person_id=person.id,
+            person_id=person_id,
             channel=turn.channel,
             invoice_id=invoice.id if invoice else None,
             now=now,

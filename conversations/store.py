@@ -11,10 +11,12 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -26,6 +28,7 @@ from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
 from models.ledger import CommitmentLedger, invoice_entries, upsert_entries
 from models.review import record_event
+from models.revision import revision_value
 from models.tables import EDITABLE_STATUSES, Attachment, BillingPeriod, Invoice, InvoiceStatus
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,7 @@ def _open_statement() -> Any:
     """Built once (building a statement costs more than running it on SQLite)."""
     period_id: Any = bindparam("period_id")
     return (
-        select(Conversation, Invoice, BillingPeriod, Attachment)
+        sa_select(Conversation, Invoice, BillingPeriod, Attachment, revision_value())
         .outerjoin(Invoice, col(Invoice.commitment_id) == Conversation.commitment_id)
         .outerjoin(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
         .outerjoin(
@@ -96,23 +99,46 @@ def _open_statement() -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What a turn's first statement reads: the invoice's conversation (locked; None when
+    there is none yet), the commitment's invoices, and the data revision (`models.revision`)."""
+
+    conversation: Conversation | None
+    invoices: Invoices
+    revision: int | None
+
+
+def read_conversation(session: Session, *, commitment_id: int, period_id: int) -> Opened:
+    """One statement: the conversation row outer-joined with the commitment's invoices, their
+    periods and the attachments of the period's invoice, and the data revision; only the
+    conversation row is locked. Creates nothing."""
+    params = {"commitment_id": commitment_id, "period_id": period_id}
+    found = session.execute(_open_statement(), params).all()
+    if not found:
+        return Opened(None, Invoices((), ()), None)
+    return Opened(
+        found[0][0],
+        invoices_of(
+            [(invoice, period, file) for _, invoice, period, file, _ in found if invoice and period]
+        ),
+        found[0][4],
+    )
+
+
 def open_conversation(
     session: Session, *, commitment_id: int, period_id: int, now: datetime
 ) -> tuple[Conversation, Invoices]:
-    """`lock_conversation` and `commitment_invoices` in one statement when the conversation
-    exists (the conversation row outer-joined with the commitment's invoices, their periods
-    and the attachments of the period's invoice; only the conversation row is locked)."""
-    params = {"commitment_id": commitment_id, "period_id": period_id}
-    found = session.exec(_open_statement(), params=params).all()
-    if not found:
-        conversation = lock_conversation(
-            session, commitment_id=commitment_id, period_id=period_id, now=now
-        )
-        return conversation, commitment_invoices(
-            session, commitment_id=commitment_id, period_id=period_id
-        )
-    return found[0][0], invoices_of(
-        [(invoice, period, file) for _, invoice, period, file in found if invoice and period]
+    """The conversation (created if missing, locked) and the commitment's invoices: one
+    statement when the conversation exists."""
+    opened = read_conversation(session, commitment_id=commitment_id, period_id=period_id)
+    if opened.conversation is not None:
+        return opened.conversation, opened.invoices
+    conversation = lock_conversation(
+        session, commitment_id=commitment_id, period_id=period_id, now=now
+    )
+    return conversation, commitment_invoices(
+        session, commitment_id=commitment_id, period_id=period_id
     )
 
 

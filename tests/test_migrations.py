@@ -14,6 +14,7 @@ import models.invitation
 import models.mail_tokens
 import models.outbox
 import models.reminders
+import models.revision
 import models.tables  # noqa: F401
 
 

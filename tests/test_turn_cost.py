@@ -21,12 +21,12 @@ from models.tables import BillingPeriod, Commitment, InvoiceLine, Person
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # inside the demo's November period
 
-# BEGIN (SQLite), the commitment with its project, period, administrator and contact row,
-# the conversation with the commitment's invoices, the ledger (SOV lines, change orders,
-# histories), the line upsert, the invoice's stamp, the conversation, and nothing else: the
-# person comes with the turn, the replies go to an outbox in memory. (DESIGN's target is 5;
-# the four writes and the ledger read are what is left above it.)
-LINE_ANSWER_STATEMENTS = 7
+# BEGIN (SQLite; PostgreSQL's driver begins without a statement), the conversation with the
+# commitment's invoices and the data revision, the line upsert, the invoice's stamp, the
+# conversation, and nothing else: the person comes with the turn, the replies go to an outbox
+# in memory, and the commitment's parties and ledger were kept from the turn before
+# (conversations/cache.py).
+LINE_ANSWER_STATEMENTS = 5
 
 
 @contextmanager

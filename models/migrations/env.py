@@ -12,6 +12,7 @@ import models.invitation  # (the invitation table)
 import models.mail_tokens  # (the mailbox refresh token)
 import models.outbox  # (the outbox, inbound and refusal tables)
 import models.reminders  # (the reminder table)
+import models.revision  # (the data revision row)
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata

@@ -1,0 +1,90 @@
+"""What a worker keeps of a commitment between turns (DESIGN §7): its parties (commitment,
+project, period, administrator) and its ledger for one period (lines, terms with change
+orders, the sums of earlier invoices), under the data revision they were read at.
+
+A turn reads the revision in its first statement (`store.read_conversation`); what is kept is
+used only under that same revision, and the database's triggers change the revision with any
+change to that data (`models.revision`), so a worker never bills from an old schedule or an
+old history. The invoice being answered, its conversation and the commitment's invoices are
+not kept: they are read by every turn. Entries are added only after the turn that read them
+has committed, so nothing read by a transaction that was rolled back is kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from conversations.gather import Parties
+from models.ledger import CommitmentLedger
+
+Key = tuple[int, int]  # (commitment id, period id)
+
+
+@dataclass(frozen=True)
+class Kept:
+    revision: int
+    parties: Parties  # `contact` is True: it was read for one of `contacts`
+    ledger: CommitmentLedger
+    contacts: frozenset[int]  # people found to be invoice contacts under `revision`
+
+
+class CommitmentCache:
+    """A bounded map (least recently used out first), shared by a worker's threads. Its rows
+    are detached ORM rows that nobody changes: a turn reads them and never adds them to its
+    session."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._kept: OrderedDict[Key, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Key, revision: int | None, person_id: int) -> Kept | None:
+        """What is kept for `key` if it was read under `revision` and `person_id` was one of
+        its invoice contacts then; None otherwise."""
+        with self._lock:
+            kept = self._kept.get(key)
+            if (
+                revision is None
+                or kept is None
+                or kept.revision != revision
+                or person_id not in kept.contacts
+            ):
+                self.misses += 1
+                return None
+            self._kept.move_to_end(key)
+            self.hits += 1
+            return kept
+
+    def put(
+        self,
+        key: Key,
+        *,
+        revision: int,
+        person_id: int,
+        parties: Parties,
+        ledger: CommitmentLedger,
+    ) -> None:
+        """Keep what a committed turn read under `revision` for `person_id`, an invoice
+        contact (`parties.contact`)."""
+        if not parties.contact:
+            return
+        with self._lock:
+            kept = self._kept.get(key)
+            contacts: frozenset[int] = frozenset()
+            if kept is not None and kept.revision == revision:
+                contacts = kept.contacts
+            self._kept[key] = Kept(revision, parties, ledger, contacts | {person_id})
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
