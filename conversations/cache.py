@@ -31,12 +31,13 @@ class Kept:
 
 
 class CommitmentCache:
-    """A bounded map (least recently used out first), shared by a worker's threads. Its rows
-    are detached ORM rows that nobody changes: a turn reads them and never adds them to its
-    session."""
+    """A map bounded by the SOV lines it holds (least recently used out first: about 2 KB a
+    line, so the default is some 40 MB), shared by a worker's threads. Its rows are detached
+    ORM rows that nobody changes: a turn reads them and never adds them to its session."""
 
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
+    def __init__(self, lines: int = 20_000) -> None:
+        self.lines = lines
+        self._held = 0
         self._kept: OrderedDict[Key, Kept] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -75,16 +76,26 @@ class CommitmentCache:
         with self._lock:
             kept = self._kept.get(key)
             contacts: frozenset[int] = frozenset()
-            if kept is not None and kept.revision == revision:
-                contacts = kept.contacts
-            self._kept[key] = Kept(revision, parties, ledger, contacts | {person_id})
+            if kept is not None:
+                self._held -= _weight(kept)
+                if kept.revision == revision:
+                    contacts = kept.contacts
+            kept = Kept(revision, parties, ledger, contacts | {person_id})
+            self._kept[key] = kept
             self._kept.move_to_end(key)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+            self._held += _weight(kept)
+            while self._held > self.lines and len(self._kept) > 1:
+                _, dropped = self._kept.popitem(last=False)
+                self._held -= _weight(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._held = 0
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def _weight(kept: Kept) -> int:
+    return len(kept.ledger.lines) + 1

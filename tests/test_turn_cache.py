@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from conversations.cache import CommitmentCache
 from conversations.plaintext import as_text
 from conversations.service import ConversationService, MemoryOutbox, TurnResult
 from conversations.types import Turn
@@ -308,3 +309,27 @@ def test_two_workers_each_see_the_other_s_changes(engine: Engine, ids: Ids) -> N
         assert sc7 is not None
         ledger = load_ledger(session, commitment=sc7, period=nov)
     assert ledger.histories["1"].previous_quantity == D(360)
+
+
+def test_the_kept_data_is_bounded_by_the_lines_it_holds(engine: Engine, ids: Ids) -> None:
+    service = ConversationService(engine, outbox=MemoryOutbox(), clock=lambda: NOW)
+    service.cache = CommitmentCache(lines=3)  # SC-007 has 2 lines: one commitment fits
+    say = speaker(service, ids)
+    for words in ("", "INV-0042", "status"):
+        say(words)
+    assert len(service.cache) == 1
+    maria = ConversationService(engine, outbox=MemoryOutbox(), clock=lambda: NOW)
+    maria.cache = service.cache
+    for words in ("", "NW-1002", "status"):
+        maria.handle(
+            person_id=ids.maria,
+            turn=Turn(text=words, channel="email")
+            if words
+            else Turn(action="start", channel="email"),
+            commitment_id=ids.sc11,
+            period_id=ids.nov,
+        )
+    assert len(service.cache) == 1  # SC-011 took SC-007's place
+    hits = service.cache.hits
+    say("status")
+    assert service.cache.hits == hits  # read again, and right
