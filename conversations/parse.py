@@ -66,6 +66,15 @@ _INVOICE_TOKEN = re.compile(
     r"(?P<num>(?!(?:line|ln|item|sov|l|q|qty|ret)\d)[A-Za-z]{1,10}[-_/.#]?\d[A-Za-z0-9\-_/.]{0,40})",
     re.IGNORECASE,
 )
+# `my invoice number is INV-0043`, `our invoice is inv 42`, `mi factura es la 1042`: words
+# that say what follows is the invoice number (then a bare `1042` is one at any step).
+_INVOICE_SAID = re.compile(
+    r"(?:(?:my|our|the|this|mi|nuestra|la|el)\s+)?"
+    r"(?:invoice|inv\.?|factura|n[uú]mero\s+de\s+factura)"
+    r"(?:\s*(?:number|num|no\.?|nr\.?|\#|n[uú]mero|n[º°o]\.?))?"
+    r"\s+(?:is|will\s+be|should\s+be|es|ser[aá])\s+(?:(?:la|el)\s+)?(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
 # At the invoice-number step a bare `1042` or `#1042` is the number too.
 _INVOICE_BARE = re.compile(rf"\#?\s*(?P<num>(?=[^\s]*\d){_TOKEN})")
 _INVOICE_ANYWHERE = re.compile(
@@ -244,11 +253,14 @@ class _Builder:
             self.answers.append(outcome)
 
     def _invoice_number(self, fragment: str) -> str | None:
+        said = _INVOICE_SAID.fullmatch(fragment)
+        if said:
+            fragment = said["rest"].rstrip(" .!")
         for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
             match = pattern.fullmatch(fragment)
             if match:
                 return match["num"].rstrip("-_/.#")
-        if self.expect == Expect.invoice_number and not self.invoice_numbers:
+        if said or (self.expect == Expect.invoice_number and not self.invoice_numbers):
             match = _INVOICE_BARE.fullmatch(fragment)
             if match:
                 return match["num"].rstrip("-_/.#")

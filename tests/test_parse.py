@@ -198,12 +198,25 @@ def test_at_the_attachments_step_none_means_no_attachments(text: str) -> None:
         ("#1042", Expect.invoice_number, "1042"),
         ("1042", Expect.invoice_number, "1042"),
         ("2026-11-A", Expect.invoice_number, "2026-11-A"),
+        # Said in a sentence: then a bare number is the invoice number at any step.
+        ("my invoice is inv 42", Expect.invoice_number, "42"),
+        ("my invoice is INV-0043", Expect.line, "INV-0043"),
+        ("My invoice number is INV-0043.", Expect.invoice_number, "INV-0043"),
+        ("our invoice # is 1042", Expect.line, "1042"),
+        ("the invoice number will be A-17", Expect.review, "A-17"),
+        ("mi factura es la F-12", Expect.invoice_number, "F-12"),
+        ("el número de factura es 1042", Expect.line, "1042"),
     ],
 )
 def test_invoice_numbers_are_detected(text: str, expect: Expect, number: str) -> None:
     parsed = parse(text, expect=expect)
     assert parsed.invoice_number == number
     assert not parsed.answers and not parsed.problems
+
+
+def test_a_sentence_about_the_invoice_without_a_number_is_not_an_invoice_number() -> None:
+    for text in ("the invoice is fine", "my invoice is attached", "the invoice is ready to go"):
+        assert parse(text, expect=Expect.invoice_number).invoice_number is None, text
 
 
 def test_a_bare_number_is_an_invoice_number_only_at_the_invoice_step() -> None:
