@@ -302,12 +302,13 @@ def scaled_demo(clones: int, lines: int) -> dict[str, Any]:
 
 class RowOutbox:
     """Renders each reply as text and writes it as an `outbound_message` row, in the turn's
-    transaction (what the email channel's outbox does, without its MIME and threading)."""
+    transaction, as the channels' outboxes do (`models.outbox.add_outbound`; without the email
+    channel's MIME and threading)."""
 
     def __init__(self) -> None:
-        from models.outbox import OutboundMessage  # the table of migration 0003
+        from models.outbox import add_outbound  # the table of migration 0003
 
-        self.model = OutboundMessage
+        self.add = add_outbound
         self.counter = itertools.count(1)
 
     def queue(
@@ -318,15 +319,14 @@ class RowOutbox:
         replies: Sequence[Reply],
     ) -> None:
         for reply in replies:
-            session.add(
-                self.model(
-                    channel="email",
-                    recipient=person.email,
-                    subject=reply.title,
-                    body_text=as_text(reply),
-                    message_id=f"<bench-{next(self.counter)}@billbot.test>",
-                    conversation_id=conversation.id if conversation else None,
-                )
+            self.add(
+                session,
+                channel="email",
+                recipient=person.email,
+                subject=reply.title,
+                body_text=as_text(reply),
+                message_id=f"<bench-{next(self.counter)}@billbot.test>",
+                conversation_id=conversation.id if conversation else None,
             )
 
 

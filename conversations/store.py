@@ -307,8 +307,22 @@ def apply_state(
             now=invoice.sent_at,
             note="resubmitted" if before == InvoiceStatus.revise_and_resubmit else None,
         )
-    if changed:
+    if changed and (created or session.is_modified(invoice)):
         invoice.updated_at = now
         session.add(invoice)
         session.flush()
+    elif changed:  # only its lines or files changed: the stamp alone, without a flush
+        session.execute(_stamp_statement(), {"invoice_id": invoice.id, "updated_at": now})
+        set_committed_value(invoice, "updated_at", now)
     return invoice
+
+
+@functools.cache
+def _stamp_statement() -> Any:
+    stamp = Invoice.__table__.c.updated_at  # type: ignore[attr-defined]
+    return (
+        update(Invoice)
+        .where(col(Invoice.id) == bindparam("invoice_id"))
+        .values(updated_at=bindparam("updated_at", type_=stamp.type))
+        .execution_options(synchronize_session=False)
+    )

@@ -24,7 +24,7 @@ from mail.config import MailSettings, domain
 from mail.errors import ComposeError
 from mail.headers import MAX_HEADER, OUTBOUND, header_value
 from models.attachments import AttachmentError, attachment_path
-from models.outbox import OutboundMessage, message_exists
+from models.outbox import OutboundMessage, add_outbound, message_exists
 from models.rendered import rendered_digest
 from models.tables import utcnow
 
@@ -79,28 +79,25 @@ def queue_email(
     kind: str,
     conversation_id: int | None = None,
     minted: bool = False,
-) -> OutboundMessage | None:
-    """Add one email to the outbox (same transaction as the caller); None if already queued.
+) -> int | None:
+    """Add one email to the outbox (same transaction as the caller); its row id, or None if
+    already queued.
     `minted`: `message_id` was just made by `mint_message_id` (random), so it is not looked up
     (the unique Message-ID would refuse a duplicate anyway)."""
     if not minted and message_exists(session, message_id):
         return None
-    payload = asdict(envelope)
-    row = OutboundMessage(
+    return add_outbound(
+        session,
         channel="email",
         recipient=envelope.recipient,
         subject=header_value(envelope.subject),
         body_text=text,
         body_html=html,
-        payload=json.dumps(payload),
+        payload=json.dumps(asdict(envelope)),
         message_id=message_id,
         conversation_id=conversation_id,
         kind=kind,
-        next_attempt_at=utcnow(),
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def thread_references(*ids: str | None, previous: Sequence[str] = ()) -> tuple[str, ...]:

@@ -281,8 +281,7 @@ class Intake:
         now = self.clock()
         record = InboundRecord(mail.external_id, mail.sender, outcome, reason)
         with session_scope(self.engine) as session:
-            session.add(record.row(None, now))
-            session.flush()
+            record.add(session, None, now)
             if answer and mail.sender and self._first_today(session, mail.sender, now):
                 if answer == SORRY:
                     answer = speaker(session, mail)(SORRY)

@@ -34,7 +34,7 @@ from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import format_quantity, format_unit_price
-from models.outbox import OutboundMessage, OutboxKind
+from models.outbox import OutboxKind
 from models.tables import BillingPeriod, Commitment, Company, Person, Project, label_of
 
 HOW_TO = N_(
@@ -218,7 +218,7 @@ def queue_invite_email(
     settings: MailSettings,
     now: datetime,
     attachments_dir: Path | None = None,
-) -> OutboundMessage | None:
+) -> int | None:
     """Queue the invite of `invitation` (kind "invite"); the invitation keeps its Message-ID.
 
     With `attachments_dir`, the invite carries the billing date as a calendar entry.

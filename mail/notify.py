@@ -113,7 +113,7 @@ def _renderer(
 
 def queue_sent_notification(
     session: Session, *, invoice: Invoice, settings: MailEnvironment, now: datetime
-) -> OutboundMessage | None:
+) -> int | None:
     """Queue the administrator's notification of `invoice` (once); None if nobody to tell."""
     commitment = session.get(Commitment, invoice.commitment_id)
     admin_id = commitment.administrator_id if commitment else None
@@ -190,7 +190,7 @@ def queue_sent_notification(
 
 def queue_contact_confirmation(
     session: Session, *, invoice: Invoice, settings: MailEnvironment, now: datetime
-) -> OutboundMessage | None:
+) -> int | None:
     """Confirm to the contact who sent `invoice` that it was sent, with its PDF (once per
     sending), threaded to their invitation and answerable like it."""
     contact = session.get(Person, invoice.sent_by_id) if invoice.sent_by_id else None

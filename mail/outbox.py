@@ -21,7 +21,7 @@ from mail.html import render_replies
 from mail.tokens import make_token, reply_address
 from models.conversation import Conversation
 from models.invitation import Invitation, get_or_create_invitation
-from models.outbox import InboundMessage, InboundOutcome, OutboxKind
+from models.outbox import InboundOutcome, OutboxKind, add_inbound
 from models.tables import Person, as_utc
 
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -35,15 +35,18 @@ def reply_subject(subject: str) -> str:
 
 @dataclass(frozen=True)
 class InboundRecord:
-    """The inbound email being answered, as `InboundMessage` will record it."""
+    """The inbound email being answered, as its `InboundMessage` row will record it."""
 
     external_id: str
     sender: str
     outcome: InboundOutcome = InboundOutcome.processed
     reason: str | None = None
 
-    def row(self, conversation_id: int | None, now: datetime) -> InboundMessage:
-        return InboundMessage(
+    def add(self, session: Session, conversation_id: int | None, now: datetime) -> None:
+        """Record it in the caller's transaction; a duplicate fails here (IntegrityError),
+        before anything is queued."""
+        add_inbound(
+            session,
             channel="email",
             external_id=self.external_id,
             sender=self.sender[:320],
@@ -84,8 +87,7 @@ class EmailOutbox:
     ) -> None:
         now = self.clock()
         if self.record is not None:
-            session.add(self.record.row(conversation.id if conversation else None, now))
-            session.flush()  # a duplicate fails here, before anything is queued
+            self.record.add(session, conversation.id if conversation else None, now)
         mail = self.settings.mail
         assert mail.address
         token = None

@@ -22,7 +22,7 @@ from mail.tokens import make_token, reply_address
 from models.i18n import words
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
-from models.outbox import OutboundMessage, OutboxKind
+from models.outbox import OutboxKind
 from models.reminders import DueReminder, invoice_state_text
 from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus, Person, Project
 
@@ -33,7 +33,7 @@ def queue_reminder_email(
     reminder: DueReminder,
     settings: MailSettings,
     now: datetime,
-) -> OutboundMessage | None:
+) -> int | None:
     """Queue the email of one recorded reminder (its Message-ID is stable: at most once)."""
     person = session.get(Person, reminder.person_id)
     commitment = session.get(Commitment, reminder.commitment_id)

@@ -58,8 +58,7 @@ class ReviewerOutbox:
     ) -> None:
         now = self.clock_now or datetime.now(UTC)
         if self.record is not None:
-            session.add(self.record.row(None, now))
-            session.flush()  # a duplicate fails here, before anything is queued
+            self.record.add(session, None, now)
         assert person.id is not None
         token = review_token(self.env, self.invoice_id, person.id)
         text, html = render_replies(replies)

@@ -15,7 +15,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, String, Text, UniqueConstraint, bindparam, or_, update
+from sqlalchemy import Column, String, Text, UniqueConstraint, bindparam, insert, or_, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.tables import as_utc, timestamp_column, utcnow
@@ -153,6 +153,74 @@ def claim_due(
     return rows
 
 
+def add_outbound(
+    session: Session,
+    *,
+    channel: str,
+    recipient: str,
+    message_id: str,
+    subject: str = "",
+    body_text: str = "",
+    body_html: str | None = None,
+    payload: str = "{}",
+    conversation_id: int | None = None,
+    kind: str = OutboxKind.reply.value,
+) -> int:
+    """Queue one outbound row (pending, due now) in the caller's transaction by one INSERT,
+    without building an ORM object (that costs more than the insert); returns its id."""
+    now = utcnow()
+    values = {
+        "channel": channel,
+        "recipient": recipient,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "payload": payload,
+        "message_id": message_id,
+        "conversation_id": conversation_id,
+        "kind": str(kind),
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "last_error": None,
+        "created_at": now,
+        "sent_at": None,
+    }
+    result = session.execute(_insert_statement(OutboundMessage), values)
+    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+
+def add_inbound(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    sender: str = "",
+    outcome: str = InboundOutcome.processed.value,
+    reason: str | None = None,
+    conversation_id: int | None = None,
+    received_at: datetime | None = None,
+) -> None:
+    """Record one inbound message in the caller's transaction by one INSERT; a message
+    recorded before fails here (IntegrityError), before anything else of its turn is written."""
+    values = {
+        "channel": channel,
+        "external_id": external_id,
+        "sender": sender,
+        "outcome": str(outcome),
+        "reason": reason,
+        "conversation_id": conversation_id,
+        "received_at": received_at or utcnow(),
+    }
+    session.execute(_insert_statement(InboundMessage), values)
+
+
+@functools.cache
+def _insert_statement(model: type[SQLModel]) -> Any:
+    return insert(model.__table__)  # type: ignore[attr-defined]
+
+
 def renew_claim(session: Session, *, row_id: int, claimed_until: datetime, until: datetime) -> bool:
     """Extend a claim to `until` if it is still the one that set `claimed_until`.
 
@@ -197,13 +265,14 @@ def mark_sent(session: Session, row: OutboundMessage, *, now: datetime) -> None:
 def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
     """`mark_sent` in one statement, without reading the row: only a row still pending (a
     row another worker finished meanwhile is left as it is). True if it was marked."""
-    result = session.execute(_sent_statement(), {"row_id": row_id, "sent_at": now})
+    result = session.execute(sent_statement(), {"row_id": row_id, "sent_at": now})
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 @functools.cache
-def _sent_statement() -> Any:
-    """Built once (building a statement costs more than running it on SQLite)."""
+def sent_statement() -> Any:
+    """Marks row `row_id` sent at `sent_at` if it is still pending. Built once (building a
+    statement costs more than running it on SQLite)."""
     stamp = OutboundMessage.__table__.c.sent_at  # type: ignore[attr-defined]
     return (
         update(OutboundMessage)

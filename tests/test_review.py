@@ -18,6 +18,7 @@ from conversations.types import Turn
 from models.db import make_engine, session_scope
 from models.i18n import words
 from models.ledger import invoice_figures
+from models.outbox import OutboundMessage
 from models.review import Decision, ReviewKind, changes_since_review, history, may_review
 from models.tables import (
     Commitment,
@@ -381,7 +382,8 @@ def test_a_returned_invoice_is_reminded_before_its_due_date(
         [due] = queue_due_reminders(session, today=date(2026, 11, 29), offsets=[1])
         assert (due.basis, due.offset_days, due.invoice_id) == (ReminderBasis.due, 1, invoice.id)
         assert queue_due_reminders(session, today=date(2026, 11, 29), offsets=[1]) == []
-        row = queue_reminder_email(session, reminder=due, settings=mail, now=NOW)
+        row_id = queue_reminder_email(session, reminder=due, settings=mail, now=NOW)
+        row = session.get(OutboundMessage, row_id)
         assert row is not None
         assert row.subject == "Reminder: Harbor Tower: invoice INV-0042 was returned for revision"
         assert "was returned for revision: line 2 (only 2 panels are set)" in row.body_text

@@ -20,6 +20,7 @@ from conversations.types import Turn
 from models.conversation import Conversation
 from models.db import session_scope
 from models.importer import import_text
+from models.outbox import OutboundMessage
 from models.tables import Invoice
 from tests.slack_emulator import validate_blocks, validate_view
 from tests.test_slack_support import BIG, NOW, data, ids, person
@@ -127,8 +128,9 @@ def test_the_administrator_is_notified_once_per_send(sqlite_engine: Engine, tmp_
     settings = Settings(slack=SlackSettings(bot_token="xoxb-1"), attachments_dir=tmp_path)
     with session_scope(sqlite_engine) as session:
         invoice = session.exec(select(Invoice).where(Invoice.status == "under_review")).one()
-        row = queue_slack_sent_notification(session, invoice=invoice, settings=settings)
+        row_id = queue_slack_sent_notification(session, invoice=invoice, settings=settings)
         again = queue_slack_sent_notification(session, invoice=invoice, settings=settings)
+        row = session.get(OutboundMessage, row_id)
     assert row is not None and again is None
     assert row.recipient == "U0JANE" and row.kind == "notification"
     assert "Sam Sparks sent invoice INV-0042 for SC-007" in row.body_text

@@ -25,7 +25,7 @@ from models.attachments import AttachmentLimits, AttachmentRef
 from models.board import Board
 from models.db import session_scope
 from models.i18n import Sentence
-from models.outbox import InboundMessage
+from models.outbox import add_inbound
 from models.tables import Invoice, Person
 
 from .blocks import SlackMessage, text_sections
@@ -186,9 +186,7 @@ class SlackChannel:
     @staticmethod
     def _record_in(session: Session, inbound: list[Inbound]) -> None:
         for item in inbound:
-            session.add(
-                InboundMessage(channel=CHANNEL, external_id=item.external_id, sender=item.sender)
-            )
+            add_inbound(session, channel=CHANNEL, external_id=item.external_id, sender=item.sender)
 
     def sent_invoices(self, person_id: int) -> list[tuple[Invoice, str]]:
         with Session(self.engine) as session:

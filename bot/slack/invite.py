@@ -17,7 +17,6 @@ from models.i18n import ENGLISH, Words, words
 from models.invitation import Invitation
 from models.ledger import load_ledger
 from models.money import ZERO, format_money
-from models.outbox import OutboundMessage
 from models.tables import BillingPeriod, Commitment, Person, Project
 
 from .blocks import Block, SlackMessage, button, button_value, code_sections, header, section
@@ -33,7 +32,7 @@ MAX_TABLE_LINES = 40
 
 def queue_slack_invite(
     session: Session, *, invitation: Invitation, settings: Settings
-) -> OutboundMessage | None:
+) -> int | None:
     """Queue the invite DM for `invitation`; None when Slack is not configured or the
     contact has neither a Slack user id nor an email address."""
     person = session.get(Person, invitation.person_id)

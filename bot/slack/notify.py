@@ -50,7 +50,7 @@ def marker(invoice_id: int, stamp: int) -> str:
 
 def queue_slack_sent_notification(
     session: Session, *, invoice: Invoice, settings: Settings
-) -> OutboundMessage | None:
+) -> int | None:
     """Queue the review DM about the sent `invoice` to its commitment's administrator; None
     when Slack is off, the administrator has no Slack user id, or it was queued already."""
     commitment = session.get(Commitment, invoice.commitment_id)
@@ -113,12 +113,18 @@ def queue_slack_sent_notification(
     blocks.append(totals_fields(figures.summary, _))
     ref = ReviewRef(invoice.id, stamp, admin.id)
     actions = [review_buttons(ref, invoice, summary=text, _=_)]
-    rows = [
-        queue_message(session, person=admin, message=message, kind="notification")
-        for message in split(blocks, actions, notification=text)
+    messages = split(blocks, actions, notification=text)
+    ids = [
+        queue_message(
+            session,
+            person=admin,
+            message=message,
+            kind="notification",
+            message_id=last_id if n == len(messages) - 1 else None,  # the last says "once"
+        )
+        for n, message in enumerate(messages)
     ]
-    rows[-1].message_id = last_id
-    return rows[-1]
+    return ids[-1]
 
 
 def review_buttons(ref: ReviewRef, invoice: Invoice, *, summary: str, _: Words = ENGLISH) -> Block:

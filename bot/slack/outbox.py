@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from conversations.types import Reply
 from models.conversation import Conversation
-from models.outbox import InboundMessage, OutboundMessage
+from models.outbox import add_inbound, add_outbound
 from models.tables import Person
 
 from .blocks import SlackMessage, render_reply
@@ -40,8 +40,9 @@ def queue_message(
     thread_ts: str | None = None,
     conversation_id: int | None = None,
     extra: dict[str, Any] | None = None,
-) -> OutboundMessage:
-    """One Slack message to `person`, delivered after the transaction commits."""
+    message_id: str | None = None,
+) -> int:
+    """One Slack message to `person`, delivered after the transaction commits; its row id."""
     payload: dict[str, Any] = {
         "user": person.slack_user_id,
         "email": person.email,
@@ -52,17 +53,16 @@ def queue_message(
         "blocks": message.blocks,
         **(extra or {}),
     }
-    row = OutboundMessage(
+    return add_outbound(
+        session,
         channel=CHANNEL,
         recipient=person.slack_user_id or person.email,
         body_text=message.text,
         payload=json.dumps(payload, separators=(",", ":")),
-        message_id=new_message_id(),
+        message_id=message_id or new_message_id(),
         conversation_id=conversation_id,
         kind=kind,
     )
-    session.add(row)
-    return row
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class SlackOutbox:
     inbound: Sequence[Inbound] = ()
     quiet: bool = False
     quiet_on_field_errors: bool = False
-    queued: list[OutboundMessage] = field(default_factory=list)
+    queued: list[int] = field(default_factory=list)  # the outbox rows' ids
 
     def queue(
         self,
@@ -99,13 +99,12 @@ class SlackOutbox:
     ) -> None:
         conversation_id = conversation.id if conversation else None
         for item in self.inbound:
-            session.add(
-                InboundMessage(
-                    channel=CHANNEL,
-                    external_id=item.external_id,
-                    sender=item.sender,
-                    conversation_id=conversation_id,
-                )
+            add_inbound(
+                session,
+                channel=CHANNEL,
+                external_id=item.external_id,
+                sender=item.sender,
+                conversation_id=conversation_id,
             )
         if self.quiet or (
             self.quiet_on_field_errors and any(reply.field_errors for reply in replies)

@@ -9,7 +9,6 @@ from sqlmodel import Session
 from conversations.render import money
 from models.i18n import words
 from models.ledger import invoice_figures
-from models.outbox import OutboundMessage
 from models.reminders import DueReminder, invoice_state_text
 from models.tables import (
     BillingPeriod,
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 def queue_slack_reminder(
     session: Session, *, reminder: DueReminder, settings: Settings
-) -> OutboundMessage | None:
+) -> int | None:
     """Queue the reminder DM of one recorded reminder; None without a known Slack user."""
     person = session.get(Person, reminder.person_id)
     commitment = session.get(Commitment, reminder.commitment_id)

@@ -21,6 +21,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
@@ -32,7 +33,7 @@ from models.outbox import (
     OutboxStatus,
     claim_due,
     mark_failed,
-    mark_sent,
+    sent_statement,
 )
 from models.retry import retried, write_pause
 from models.tables import Person, utcnow
@@ -138,8 +139,7 @@ class SlackSender:
 
     def _write_once(self, write: Callable[..., None], items: list[tuple[Any, ...]]) -> None:
         with session_scope(self.engine) as session:
-            for item in items:
-                write(session, *item)
+            write(session, items)
 
     def _claim(self) -> list[OutboundMessage]:
         with write_transaction(self.engine) as session:  # two processes must not claim alike
@@ -154,30 +154,61 @@ class SlackSender:
             return ready
 
     @staticmethod
-    def _release(session: Session, row: OutboundMessage) -> None:
-        stored = session.get(OutboundMessage, row.id)
-        if stored is not None:
-            stored.claimed_until = None
+    def _release(session: Session, items: list[tuple[OutboundMessage]]) -> None:
+        for (row,) in items:
+            stored = session.get(OutboundMessage, row.id)
+            if stored is not None:
+                stored.claimed_until = None
 
-    def _sent(self, session: Session, row: OutboundMessage, outcome: dict[str, Any]) -> None:
-        stored = session.get(OutboundMessage, row.id)
-        if stored is None or stored.status == OutboxStatus.sent:
-            return  # e.g. the commit of an earlier try went through
-        mark_sent(session, stored, now=self.clock())
-        person = session.get(Person, outcome.get("person_id") or 0)
-        if person is not None and not person.slack_user_id:
-            person.slack_user_id = outcome["user"]
-            session.add(person)
-        invitation = session.get(Invitation, outcome.get("invitation_id") or 0)
-        if invitation is not None:
-            invitation.slack_channel = outcome["channel"]
-            invitation.slack_ts = outcome["ts"]
-            session.add(invitation)
+    def _sent(self, session: Session, items: list[tuple[OutboundMessage, dict[str, Any]]]) -> None:
+        """Mark the posted rows sent (a row another worker or an earlier try finished is left
+        alone), keep each person's Slack user id and each invite's thread: a few statements
+        for the whole pass, none of them reading a row."""
+        now = self.clock()
+        connection = session.connection()
+        connection.execute(
+            sent_statement(), [{"row_id": row.id, "sent_at": now} for row, _ in items]
+        )
+        people = [
+            {"person_id": outcome["person_id"], "user": outcome["user"]}
+            for _, outcome in items
+            if outcome.get("person_id") and outcome.get("user")
+        ]
+        if people:
+            connection.execute(_USER_ID_STATEMENT, people)
+        invites = [
+            {
+                "invitation_id": outcome["invitation_id"],
+                "channel": outcome["channel"],
+                "ts": outcome["ts"],
+            }
+            for _, outcome in items
+            if outcome.get("invitation_id")
+        ]
+        if invites:
+            connection.execute(_THREAD_STATEMENT, invites)
 
-    def _failed(self, session: Session, row: OutboundMessage, error: str, permanent: bool) -> None:
-        stored = session.get(OutboundMessage, row.id)
-        if stored is not None:
-            mark_failed(session, stored, now=self.clock(), error=error, permanent=permanent)
+    def _failed(self, session: Session, items: list[tuple[OutboundMessage, str, bool]]) -> None:
+        for row, error, permanent in items:
+            stored = session.get(OutboundMessage, row.id)
+            if stored is not None:
+                mark_failed(session, stored, now=self.clock(), error=error, permanent=permanent)
+
+
+# A person's Slack user id, found by email, kept where none is known yet.
+_person = Person.__table__  # type: ignore[attr-defined]
+_USER_ID_STATEMENT = (
+    update(_person)
+    .where(_person.c.id == bindparam("person_id"), _person.c.slack_user_id.is_(None))
+    .values(slack_user_id=bindparam("user"))
+)
+# The channel and ts of an invite's message, where its conversation runs.
+_invitation = Invitation.__table__  # type: ignore[attr-defined]
+_THREAD_STATEMENT = (
+    update(_invitation)
+    .where(_invitation.c.id == bindparam("invitation_id"))
+    .values(slack_channel=bindparam("channel"), slack_ts=bindparam("ts"))
+)
 
 
 def _first_pending(session: Session, recipients: set[str]) -> dict[str, int]:
