@@ -31,8 +31,9 @@ class Kept:
 
 
 class CommitmentCache:
-    """A map bounded by the SOV lines it holds (least recently used out first: about 2 KB a
-    line, so the default is some 40 MB), shared by a worker's threads. Its rows are detached
+    """A map bounded by the SOV lines it holds (least recently used out first; about 2.6 KB a
+    line as `bench/bench_memory.py` measures it, so some 50 MB at the default), shared by a
+    worker's threads. Its rows are detached
     ORM rows that nobody changes: a turn reads them and never adds them to its session."""
 
     def __init__(self, lines: int = 20_000) -> None:
