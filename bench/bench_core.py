@@ -418,6 +418,12 @@ def run_sqlite(
             f"commitment data kept between turns (conversations/cache.py): "
             f"{service.cache.hits:,} turns used it, {service.cache.misses:,} read it"
         )
+        floor = durable_commit_floor(Path(folder) / "bench.db")
+        print(
+            f"floor, the stdlib driver alone: BEGIN IMMEDIATE + one UPDATE + COMMIT on the same "
+            f"file (WAL, synchronous FULL, as billbot commits): mean {floor * 1e3:.3f} ms"
+            + (f" = {floor / pure:.1f}x the pure step()" if pure else "")
+        )
         print(f"reply kinds: {dict(kinds)}")
         print(verdict(rate, PERSISTED_TARGET, higher_is_better=True, unit="turns/s"))
         if profile_mode == "always" or (profile_mode == "auto" and rate < PERSISTED_TARGET):
@@ -434,6 +440,31 @@ def run_sqlite(
             print(f"hotspots of handle() (cProfile, {len(sample) * 5} turns replayed):")
             print(hotspots(profile))
         engine.dispose()
+
+
+def durable_commit_floor(path: Path, count: int = 500) -> float:
+    """Mean seconds of the smallest durable write a turn can make, with `sqlite3` alone: one
+    conversation row's stamp changed in a `BEGIN IMMEDIATE` transaction and committed (a value
+    left as it was would not be written at all)."""
+    import sqlite3
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        ids = [row[0] for row in connection.execute("SELECT id FROM conversation LIMIT 100")]
+        clock = time.perf_counter
+        started = clock()
+        for n in range(count):
+            connection.execute("BEGIN IMMEDIATE")
+            stamp = f"2026-11-20 15:{n // 60 % 60:02d}:{n % 60:02d}.{n:06d}"  # a new value
+            connection.execute(
+                "UPDATE conversation SET updated_at = ? WHERE id = ?", (stamp, ids[n % len(ids)])
+            )
+            connection.execute("COMMIT")
+        return (clock() - started) / count
+    finally:
+        connection.close()
 
 
 def main() -> None:
