@@ -199,7 +199,8 @@ def save_conversation(
     """Store the new state if nobody else did since it was read; bumps `version`."""
     assert conversation.id is not None
     data = state.to_json()
-    result = session.execute(
+    session.flush()  # what the ORM holds goes first (a Core statement does not autoflush)
+    result = session.connection().execute(
         _save_statement(),
         {
             "conversation_id": conversation.id,
@@ -213,7 +214,7 @@ def save_conversation(
             "updated_at": now,
         },
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleConversation(conversation.id, conversation.version)
     # Mirror what was written without another SELECT (and without making the row dirty).
     for name, value in (
@@ -312,7 +313,10 @@ def apply_state(
         session.add(invoice)
         session.flush()
     elif changed:  # only its lines or files changed: the stamp alone, without a flush
-        session.execute(_stamp_statement(), {"invoice_id": invoice.id, "updated_at": now})
+        session.flush()
+        session.connection().execute(
+            _stamp_statement(), {"invoice_id": invoice.id, "updated_at": now}
+        )
         set_committed_value(invoice, "updated_at", now)
     return invoice
 

@@ -357,7 +357,8 @@ def upsert_entries(
         | _line_values(ledger, number, entry)
         for number, entry in entries.items()
     ]
-    session.execute(_upsert_statement(session.get_bind().dialect.name), values)
+    session.flush()  # what the ORM holds goes first (a Core statement does not autoflush)
+    session.connection().execute(_upsert_statement(session.get_bind().dialect.name), values)
     # Lines this session may hold are out of date now: read them again when asked.
     for held in list(session.identity_map.values()):
         if isinstance(held, InvoiceLine) and held.invoice_id == invoice.id:

@@ -187,8 +187,11 @@ def add_outbound(
         "created_at": now,
         "sent_at": None,
     }
-    result = session.execute(_insert_statement(OutboundMessage), values)
-    return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+    session.flush()  # what the ORM holds goes first (a Core statement does not autoflush)
+    result = session.connection().execute(_insert_statement(OutboundMessage), values)
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def add_inbound(
@@ -213,7 +216,8 @@ def add_inbound(
         "conversation_id": conversation_id,
         "received_at": received_at or utcnow(),
     }
-    session.execute(_insert_statement(InboundMessage), values)
+    session.flush()
+    session.connection().execute(_insert_statement(InboundMessage), values)
 
 
 @functools.cache
