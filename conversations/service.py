@@ -29,7 +29,6 @@ from conversations.flow import step
 from conversations.gather import (
     build_context,
     candidates,
-    commitment_invoices,
     invoice_parties,
     recent_conversation,
 )
@@ -40,8 +39,8 @@ from conversations.store import (
     ConversationError,
     StaleConversation,
     apply_state,
+    create_conversation,
     load_state,
-    lock_conversation,
     read_conversation,
     save_conversation,
 )
@@ -332,13 +331,12 @@ class ConversationService:
                 text = render.not_a_contact_text(person.name, label, _)
                 return self._refuse(session, person, text, outbox)
             parties = found
-        if opened.conversation is None:
-            conversation = lock_conversation(
-                session, commitment_id=key[0], period_id=key[1], now=now
-            )
-            invoices = commitment_invoices(session, commitment_id=key[0], period_id=key[1])
-        else:
-            conversation, invoices = opened.conversation, opened.invoices
+        reopened = opened
+        if opened.conversation is None:  # the invoice's first turn
+            create_conversation(session, commitment_id=key[0], period_id=key[1], now=now)
+            reopened = read_conversation(session, commitment_id=key[0], period_id=key[1])
+        conversation, invoices = reopened.conversation, reopened.invoices
+        assert conversation is not None
         invoice = invoices.of_period(key[1])
         state = load_state(session, conversation, invoice)
         if ledger is None:

@@ -1,7 +1,8 @@
 """Persistence of conversations and of what they decide, on SQLite and PostgreSQL.
 
-`models.db.write_transaction` serialises writers (SQLite: `BEGIN IMMEDIATE`); `lock_conversation`
-gets or creates the row of one invoice and locks it (PostgreSQL: `SELECT ... FOR UPDATE`);
+`models.db.write_transaction` serialises writers (SQLite: `BEGIN IMMEDIATE`); `read_conversation`
+reads the row of one invoice and locks it (PostgreSQL: `SELECT ... FOR UPDATE`), and
+`create_conversation` makes it on the invoice's first turn;
 `save_conversation` checks and bumps `version`; `apply_state` mirrors the state into the
 domain tables (invoice, lines, attachments, status).
 """
@@ -21,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from conversations.gather import Invoices, commitment_invoices, invoices_of
+from conversations.gather import Invoices, invoices_of
 from conversations.state import State, Status
 from conversations.types import StepName
 from models.attachments import AttachmentRef
@@ -47,20 +48,11 @@ class StaleConversation(ConversationError):
         self.version = version
 
 
-def lock_conversation(
+def create_conversation(
     session: Session, *, commitment_id: int, period_id: int, now: datetime
-) -> Conversation:
-    """The conversation of (commitment, period), created if missing, locked until commit."""
-    query = (
-        select(Conversation)
-        .where(Conversation.commitment_id == commitment_id, Conversation.period_id == period_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    found = session.exec(query).first()
-    if found is not None:
-        return found
-    dialect = session.get_bind().dialect.name
+) -> None:
+    """Insert the empty conversation of (commitment, period); a concurrent first turn may
+    have inserted it first: then this does nothing."""
     values = {
         "created_at": now,
         "updated_at": now,
@@ -70,11 +62,9 @@ def lock_conversation(
         "version": 0,
         "status": ConversationStatus.open.value,
     }
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = insert(Conversation).values(**values)
-    # A concurrent first turn may insert the row first: then this insert does nothing.
     session.execute(statement.on_conflict_do_nothing(index_elements=["commitment_id", "period_id"]))
-    return session.exec(query).one()
 
 
 @functools.cache
@@ -123,22 +113,6 @@ def read_conversation(session: Session, *, commitment_id: int, period_id: int) -
             [(invoice, period, file) for _, invoice, period, file, _ in found if invoice and period]
         ),
         found[0][4],
-    )
-
-
-def open_conversation(
-    session: Session, *, commitment_id: int, period_id: int, now: datetime
-) -> tuple[Conversation, Invoices]:
-    """The conversation (created if missing, locked) and the commitment's invoices: one
-    statement when the conversation exists."""
-    opened = read_conversation(session, commitment_id=commitment_id, period_id=period_id)
-    if opened.conversation is not None:
-        return opened.conversation, opened.invoices
-    conversation = lock_conversation(
-        session, commitment_id=commitment_id, period_id=period_id, now=now
-    )
-    return conversation, commitment_invoices(
-        session, commitment_id=commitment_id, period_id=period_id
     )
 
 
