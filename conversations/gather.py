@@ -27,6 +27,7 @@ from models.conversation import ACTIVE_STATUSES, Conversation
 from models.i18n import language_of
 from models.ledger import CommitmentLedger, invoice_entries
 from models.review import REVIEWED, last_event, line_reviews
+from models.revision import revision_value
 from models.tables import (
     EDITABLE_STATUSES,
     AccountingMethod,
@@ -71,6 +72,7 @@ class Parties:
     period: BillingPeriod
     administrator: Person | None
     contact: bool
+    revision: int | None = None  # the data revision read with them (`models.revision`)
 
 
 @functools.cache
@@ -78,7 +80,14 @@ def _parties_statement() -> Any:
     """Built once (building a statement costs more than running it on SQLite)."""
     admin = aliased(Person)
     return (
-        sa_select(Commitment, Project, BillingPeriod, admin, col(CommitmentContact.person_id))
+        sa_select(
+            Commitment,
+            Project,
+            BillingPeriod,
+            admin,
+            col(CommitmentContact.person_id),
+            revision_value(),
+        )
         .join(Project, col(Project.id) == Commitment.project_id)
         .join(
             BillingPeriod,
@@ -108,8 +117,8 @@ def invoice_parties(
     row = session.execute(_parties_statement(), params).first()
     if row is None:
         return None
-    commitment, project, period, administrator, contact = row
-    return Parties(commitment, project, period, administrator, contact is not None)
+    commitment, project, period, administrator, contact, revision = row
+    return Parties(commitment, project, period, administrator, contact is not None, revision)
 
 
 @dataclass(frozen=True)

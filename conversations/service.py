@@ -341,12 +341,13 @@ class ConversationService:
         state = load_state(session, conversation, invoice)
         if ledger is None:
             ledger = load_ledger(session, commitment=parties.commitment, period=parties.period)
-            if learned is not None and opened.revision is not None:
+            # Kept under the revision read with the parties: the ledger was read after it.
+            if learned is not None and parties.revision is not None:
                 learned.append(
                     functools.partial(
                         self.cache.put,
                         key,
-                        revision=opened.revision,
+                        revision=parties.revision,
                         person_id=person_id,
                         parties=parties,
                         ledger=ledger,
