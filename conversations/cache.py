@@ -6,9 +6,11 @@ What is kept is tagged with the revision read in the same statement as the parti
 ledger is read after it, so it is at least that new); a turn reads the revision again in its
 first statement (`store.read_conversation`) and uses what is kept only under that same
 revision. The database's triggers change the revision with any change to that data
-(`models.revision`), so a worker never bills from an old schedule or an old history. The invoice being answered, its conversation and the commitment's invoices are
-not kept: they are read by every turn. Entries are added only after the turn that read them
-has committed, so nothing read by a transaction that was rolled back is kept.
+(`models.revision`), so a worker never bills from an old schedule or an old history.
+
+The invoice being answered, its conversation and the commitment's invoices are not kept: they
+are read by every turn. Entries are added only after the turn that read them has committed,
+so nothing read by a transaction that was rolled back is kept.
 """
 
 from __future__ import annotations
