@@ -1,8 +1,10 @@
 """The imperative shell around the pure core: one turn, one database transaction.
 
-    resolve the invoice -> authorise -> lock its conversation -> gather the context
-    -> flow.step (pure) -> mirror the state into the invoice tables -> save the state
-    -> queue the replies in the channel's outbox -> commit
+    resolve the invoice -> lock its conversation (with the data revision)
+    -> authorise and gather the commitment's data (kept from an earlier turn while the
+       revision is unchanged: conversations/cache.py) -> flow.step (pure)
+    -> mirror the state into the invoice tables -> save the state
+    -> queue the replies in the channel's outbox -> commit (then keep what was read)
 
 Channels call `ConversationService.handle` with the person and, when their wire
 format carries it (an email token, a Slack button), the commitment and period.
