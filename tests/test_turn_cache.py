@@ -188,7 +188,7 @@ def started(service: ConversationService, ids: Ids) -> Callable[[str], TurnResul
     say("INV-0042")
     hits = service.cache.hits
     assert "1,200 LF" in said(say("edit 1"))
-    assert service.cache.hits == hits + 1, "the second turn should use what the first kept"
+    assert service.cache.hits == hits + 1, "a later turn should use what an earlier one kept"
     return say
 
 
