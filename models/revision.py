@@ -7,6 +7,10 @@ a person's name, and invoices and invoice lines that are not drafts, whoever mak
 A worker reads the value in a turn's first statement (`revision_value()` as a column) and
 uses what it kept only when the value is the one it kept it under. No row (a table emptied
 by hand) reads as None: nothing is kept then.
+
+A later migration that rebuilds one of those tables on SQLite (Alembic's batch mode copies
+the table, and its triggers go with the old one) must create that table's triggers again;
+`tests/test_turn_cache.py` fails if any change stops moving the revision.
 """
 
 from __future__ import annotations
