@@ -27,6 +27,7 @@ from conversations.state import State, Status
 from conversations.types import StepName
 from models.attachments import AttachmentRef
 from models.conversation import Conversation, ConversationStatus
+from models.db import execute_core
 from models.ledger import CommitmentLedger, invoice_entries, upsert_entries
 from models.review import record_event
 from models.revision import revision_value
@@ -173,8 +174,8 @@ def save_conversation(
     """Store the new state if nobody else did since it was read; bumps `version`."""
     assert conversation.id is not None
     data = state.to_json()
-    session.flush()  # what the ORM holds goes first (a Core statement does not autoflush)
-    result = session.connection().execute(
+    result = execute_core(
+        session,
         _save_statement(),
         {
             "conversation_id": conversation.id,
@@ -287,10 +288,7 @@ def apply_state(
         session.add(invoice)
         session.flush()
     elif changed:  # only its lines or files changed: the stamp alone, without a flush
-        session.flush()
-        session.connection().execute(
-            _stamp_statement(), {"invoice_id": invoice.id, "updated_at": now}
-        )
+        execute_core(session, _stamp_statement(), {"invoice_id": invoice.id, "updated_at": now})
         set_committed_value(invoice, "updated_at", now)
     return invoice
 

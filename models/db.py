@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -66,6 +66,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def execute_core(session: Session, statement: Any, params: Any = None) -> CursorResult[Any]:
+    """Run a Core statement in the session's transaction, after what the ORM holds (a
+    statement on the connection does not autoflush). Cheaper than `session.execute`, which
+    takes the ORM's execution path, for a statement that loads no ORM rows."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 @contextmanager

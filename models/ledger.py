@@ -32,6 +32,7 @@ from models.billing import (
     summarize,
     with_change_orders,
 )
+from models.db import execute_core
 from models.money import ZERO
 from models.tables import (
     AccountingMethod,
@@ -146,14 +147,6 @@ def line_history(quantity: Any, value: Any, held: Any, released: Any) -> LineHis
         retainage_held=Decimal(held),
         retainage_released=Decimal(released),
     )
-
-
-def line_histories(
-    session: Session, *, commitment_id: int, period: BillingPeriod
-) -> dict[int, LineHistory]:
-    """Per SOV line id: sums over this commitment's invoices of earlier periods, drafts excluded."""
-    statement = history_sums(commitment_id=commitment_id, start=period.start)
-    return {row[0]: line_history(*row[1:]) for row in session.execute(statement)}
 
 
 def stored_entry(row: InvoiceLine | None) -> LineEntry:
@@ -357,8 +350,7 @@ def upsert_entries(
         | _line_values(ledger, number, entry)
         for number, entry in entries.items()
     ]
-    session.flush()  # what the ORM holds goes first (a Core statement does not autoflush)
-    session.connection().execute(_upsert_statement(session.get_bind().dialect.name), values)
+    execute_core(session, _upsert_statement(session.get_bind().dialect.name), values)
     # Lines this session may hold are out of date now: read them again when asked.
     for held in list(session.identity_map.values()):
         if isinstance(held, InvoiceLine) and held.invoice_id == invoice.id:

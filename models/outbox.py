@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, String, Text, UniqueConstraint, bindparam, insert, or_, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from models.db import execute_core
 from models.tables import as_utc, timestamp_column, utcnow
 
 
@@ -187,8 +188,7 @@ def add_outbound(
         "created_at": now,
         "sent_at": None,
     }
-    session.flush()  # what the ORM holds goes first (a Core statement does not autoflush)
-    result = session.connection().execute(_insert_statement(OutboundMessage), values)
+    result = execute_core(session, _insert_statement(OutboundMessage), values)
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -216,8 +216,7 @@ def add_inbound(
         "conversation_id": conversation_id,
         "received_at": received_at or utcnow(),
     }
-    session.flush()
-    session.connection().execute(_insert_statement(InboundMessage), values)
+    execute_core(session, _insert_statement(InboundMessage), values)
 
 
 @functools.cache
@@ -258,17 +257,9 @@ def inbound_seen(session: Session, *, channel: str, external_id: str) -> bool:
     return session.exec(statement).first() is not None
 
 
-def mark_sent(session: Session, row: OutboundMessage, *, now: datetime) -> None:
-    row.status = OutboxStatus.sent
-    row.sent_at = now
-    row.claimed_until = None
-    row.attempts += 1
-    session.add(row)
-
-
 def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
-    """`mark_sent` in one statement, without reading the row: only a row still pending (a
-    row another worker finished meanwhile is left as it is). True if it was marked."""
+    """Mark row `row_id` sent in one statement, without reading it: only a row still pending
+    (a row another worker finished meanwhile is left as it is). True if it was marked."""
     result = session.execute(sent_statement(), {"row_id": row_id, "sent_at": now})
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

@@ -123,7 +123,7 @@ def _terms(draw: st.DrawFn, kind: str | None, number: str, commitment_rate: Deci
 
 
 def after(terms: LineTerms, history: LineHistory, entry: LineEntry) -> LineHistory:
-    """The history of the next period once `entry` is stored (as `ledger.line_histories` sums)."""
+    """The history of the next period once `entry` is stored (as `ledger.history_sums` sums)."""
     stored = entry.stored()
     return LineHistory(
         previous_quantity=history.previous_quantity + (stored.new_quantity or ZERO),

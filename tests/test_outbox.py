@@ -23,7 +23,7 @@ from models.outbox import (
     backoff,
     claim_due,
     mark_failed,
-    mark_sent,
+    mark_sent_by_id,
     retry_row,
     troubled_rows,
 )
@@ -106,7 +106,7 @@ def test_permanent_failure_gives_up_at_once_and_sent_is_final(engine: Engine) ->
     with session_scope(engine) as session:
         first, second = claim_due(session, channel="email", now=NOW)
         mark_failed(session, first, now=NOW, error="550 no such user", permanent=True)
-        mark_sent(session, second, now=NOW)
+        assert mark_sent_by_id(session, row_id=second.id or 0, now=NOW)
     later = NOW + timedelta(days=1)
     with session_scope(engine) as session:
         assert claim_due(session, channel="email", now=later) == []
@@ -193,7 +193,7 @@ def test_troubled_rows_lists_failing_waiting_and_failed_rows(engine: Engine) -> 
         first, second, third, _fourth = claim_due(session, channel="email", now=NOW)
         mark_failed(session, first, now=NOW, error="451 try later")
         mark_failed(session, second, now=NOW, error="550 no such user", permanent=True)
-        mark_sent(session, third, now=NOW)
+        assert mark_sent_by_id(session, row_id=third.id or 0, now=NOW)
     with session_scope(engine) as session:
         soon = troubled_rows(session, now=NOW + timedelta(minutes=1))
         assert [row.last_error for row in soon] == ["451 try later", "550 no such user"]
