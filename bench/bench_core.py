@@ -50,6 +50,7 @@ from models.conversation import Conversation
 from models.db import make_engine, upgrade
 from models.demo import demo_text
 from models.importer import import_text
+from models.outbox import add_outbound
 from models.tables import AccountingMethod, BillingPeriod, Commitment, Person
 
 D = Decimal
@@ -306,9 +307,6 @@ class RowOutbox:
     channel's MIME and threading)."""
 
     def __init__(self) -> None:
-        from models.outbox import add_outbound  # the table of migration 0003
-
-        self.add = add_outbound
         self.counter = itertools.count(1)
 
     def queue(
@@ -319,7 +317,7 @@ class RowOutbox:
         replies: Sequence[Reply],
     ) -> None:
         for reply in replies:
-            self.add(
+            add_outbound(
                 session,
                 channel="email",
                 recipient=person.email,
@@ -347,12 +345,7 @@ def run_sqlite(
             people = {p.key: p.id for p in session.exec(select(Person))}
             nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one().id
             keys = {c.key: (c.id, c.accounting_method) for c in session.exec(select(Commitment))}
-        outbox: Any = MemoryOutbox()
-        if outbox_kind == "row":
-            try:
-                outbox = RowOutbox()
-            except ImportError as exc:  # the outbox table's module is missing or being edited
-                print(f"(no outbox table: {exc}; replies queued in memory instead)")
+        outbox: Any = RowOutbox() if outbox_kind == "row" else MemoryOutbox()
         service = ConversationService(engine, outbox=outbox, clock=lambda: NOW)
         jobs = []  # (person_id, commitment_id, turns)
         for i in range(conversations):
