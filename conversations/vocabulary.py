@@ -127,6 +127,9 @@ _PLEASANTRY = re.compile(
     r"|here\s+(?:you\s+go|it\s+is|they\s+are|(?:is|are)(?:\s+\w+){1,5})"
     r"|(?:let\s+me\s+know|tell\s+me)(?:\s+\w+){0,8}"
     r"|(?:have\s+a\s+)?(?:good|great|nice)\s+(?:day|week|weekend|one)"
+    r"|(?:(?:it|that|this|everything|all)\s+)?(?:looks?|seems?|sounds?)\s+(?:good|great|fine"
+    r"|right|correct|ok(?:ay)?)(?:\s+to\s+me)?|all\s+good|perfect|great|ok\s+thanks"
+    r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien|todo\s+bien|perfecto|excelente"
     r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
     r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
     re.IGNORECASE,

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversations.parse import Expect, parse
-from conversations.vocabulary import is_pleasantry
+from conversations.vocabulary import CommandName, is_pleasantry
 from mail.template import TEMPLATE_MARKER, filled_in
 
 TEMPLATE = "Invoice number: INV-0042\n1: \n2: \n3: \nsend"
@@ -107,6 +107,12 @@ def test_any_body_is_read_without_raising_and_only_as_template_lines(body: str) 
         "answers below",
         "Let me know if you need anything else",
         "Best regards",
+        "Looks good",
+        "That looks right to me",
+        "All good",
+        "Perfect!",
+        "Todo bien",
+        "Se ve bien",
     ],
 )
 def test_pleasantries_beside_answers_are_neither_answers_nor_errors(text: str) -> None:
@@ -121,6 +127,14 @@ def test_pleasantries_beside_answers_are_neither_answers_nor_errors(text: str) -
 )
 def test_answers_and_unknown_words_are_not_pleasantries(text: str) -> None:
     assert not is_pleasantry(text)
+
+
+def test_a_send_beside_an_approving_word_sends_and_the_word_alone_does_not() -> None:
+    for text in ("looks good, send it", "Perfect, send", "todo bien, enviar"):
+        parsed = parse(text, expect=Expect.review)
+        assert parsed.problems == () and parsed.has(CommandName.send), (text, parsed)
+    alone = parse("looks good", expect=Expect.review)
+    assert alone.problems == () and not alone.commands and not alone.answers
 
 
 def test_a_name_after_thanks_is_part_of_the_pleasantry() -> None:
