@@ -4,6 +4,7 @@ their own thread, validation errors in the ack, refusals, and the App Home board
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -588,11 +589,13 @@ async def test_approve_is_acked_then_runs_from_the_inbox_once_even_when_its_row_
     late = SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2)
     checked_first: list[str] = []
 
-    def not_seen_at_first(session: Any, *, channel: str, external_id: str) -> bool:
-        checked_first.append(external_id)
-        return False
+    gate = turns_module.Turns._gate
 
-    monkeypatch.setattr(turns_module, "inbound_seen", not_seen_at_first)
+    def not_seen_at_first(turns: Any, external_id: str, *args: Any) -> turns_module.Gate:
+        checked_first.append(external_id)
+        return dataclasses.replace(gate(turns, external_id, *args), seen=False)
+
+    monkeypatch.setattr(turns_module.Turns, "_gate", not_seen_at_first)
     await late.run_once()
     assert checked_first == ["review:U0JANE:" + pressed["action_ts"] + ":" + APPROVE]
     assert [r.status for r in review_rows(engine)] == ["done"]

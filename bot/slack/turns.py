@@ -1,6 +1,6 @@
 """Running one Slack turn through the engine (in a worker thread: the database is sync).
 
-One gate per turn: `gate` reads, in one session, whether the event ran already, who sent it
+One gate per turn: `gate` reads, in one statement, whether the event ran already, who sent it
 (by Slack id) and which invoice its thread is about; `run` hands that person to the
 worker's one `ConversationService` (`handle(person=…, outbox=…)`), which does not read them
 again.
@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Integer, String, and_, bindparam, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -25,7 +27,6 @@ from conversations.types import Turn
 from models.attachments import AttachmentLimits
 from models.invitation import Invitation
 from models.outbox import InboundMessage, inbound_seen
-from models.people import person_by_slack_id
 from models.tables import Person
 
 from .outbox import CHANNEL, Inbound, SlackOutbox
@@ -85,18 +86,25 @@ class Turns:
         return await asyncio.to_thread(self._gate, external_id, user, thread_ts, key)
 
     def _gate(self, external_id: str, user: str, thread_ts: str | None, key: Key | None) -> Gate:
+        params = {
+            "external_id": external_id,
+            "user": user,
+            "commitment_id": key[0] if key else None,
+            "period_id": key[1] if key else None,
+            "thread_ts": None if key else thread_ts or None,
+        }
         with Session(self.engine) as session:
-            if inbound_seen(session, channel=CHANNEL, external_id=external_id):
-                return Gate(seen=True)
-            person = person_by_slack_id(session, user)
-            if person is None or person.id is None:
-                return Gate(seen=False)
-            if key is not None:
-                found = _invitation_of(session, person.id, key)
-                return Gate(False, person, key, found)
-            if thread_ts:
-                return Gate(False, person, _key_of(session, person.id, thread_ts))
-            return Gate(False, person)
+            found = session.execute(_gate_statement(), params).first()
+            if found is None:  # nobody has this Slack id (yet): only whether the event ran
+                return Gate(seen=inbound_seen(session, channel=CHANNEL, external_id=external_id))
+        person, invitation, seen = found
+        if seen:
+            return Gate(seen=True)
+        if key is not None:
+            return Gate(False, person, key, invitation)
+        if invitation is not None:
+            return Gate(False, person, (invitation.commitment_id, invitation.period_id))
+        return Gate(False, person)
 
     async def run(
         self, person: Person, turn: Turn, key: Key | None, outbox: SlackOutbox
@@ -151,6 +159,36 @@ class Turns:
     def _thread_key(self, person_id: int, thread_ts: str) -> Key | None:
         with Session(self.engine) as session:
             return _key_of(session, person_id, thread_ts)
+
+
+@functools.cache
+def _gate_statement() -> Any:
+    """One statement for the gate, built once: the person with Slack id `user` (the lowest
+    id), whether the event `external_id` ran already, and the invitation to that person the
+    turn is about: by (`commitment_id`, `period_id`), else by the thread's `thread_ts` (a
+    parameter left None matches nothing)."""
+    seen = (
+        select(InboundMessage.id)
+        .where(
+            col(InboundMessage.channel) == CHANNEL,
+            col(InboundMessage.external_id) == bindparam("external_id", type_=String),
+        )
+        .exists()
+    )
+    about = or_(
+        and_(
+            col(Invitation.commitment_id) == bindparam("commitment_id", type_=Integer),
+            col(Invitation.period_id) == bindparam("period_id", type_=Integer),
+        ),
+        col(Invitation.slack_ts) == bindparam("thread_ts", type_=String),
+    )
+    return (
+        select(Person, Invitation, seen.label("seen"))
+        .outerjoin(Invitation, and_(col(Invitation.person_id) == Person.id, about))
+        .where(col(Person.slack_user_id) == bindparam("user", type_=String))
+        .order_by(col(Person.id), col(Invitation.id))
+        .limit(1)
+    )
 
 
 def _invitation_of(session: Session, person_id: int, key: Key) -> Invitation | None:
