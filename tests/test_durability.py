@@ -10,16 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.slack.turns import Turns
 from conversations.types import Turn
 from models.attachments import AttachmentLimits
 from models.db import make_engine, relaxed_engine, session_scope, write_transaction
-from models.demo import demo_text
-from models.importer import import_text
 from models.outbox import add_inbound, inbound_seen
-from models.tables import BillingPeriod, Commitment, Person
+from tests.test_turn_cost import demo_invoice
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -80,12 +78,7 @@ def test_sqlite_says_full_whatever_it_was_built_with(tmp_path: Path) -> None:
 def test_slack_turns_are_relaxed_and_the_rest_of_slack_is_not(engine: Engine) -> None:
     """The turns' service writes through the relaxed engine; the gate, the inbox and the
     senders' claims (which make every earlier commit durable) through the durable one."""
-    import_text(engine, text=demo_text())
-    with Session(engine) as session:
-        sam = session.exec(select(Person).where(Person.key == "sam")).one()
-        sc7 = session.exec(select(Commitment).where(Commitment.key == "sc7")).one()
-        nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one()
-    assert sc7.id is not None and nov.id is not None
+    sam, commitment_id, period_id = demo_invoice(engine)
     turns = Turns(engine, clock=lambda: NOW, limits=AttachmentLimits(), poke=lambda: None)
     try:
         assert turns.engine is engine and waits_for_the_disk(turns.engine)
@@ -93,8 +86,8 @@ def test_slack_turns_are_relaxed_and_the_rest_of_slack_is_not(engine: Engine) ->
         result = turns.conversations.handle(
             person=sam,
             turn=Turn(text="INV-0042", channel="slack"),
-            commitment_id=sc7.id,
-            period_id=nov.id,
+            commitment_id=commitment_id,
+            period_id=period_id,
         )
         assert result.conversation_id is not None
         with session_scope(engine) as session:  # committed, and seen by the durable engine

@@ -43,18 +43,24 @@ def counted(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
-def test_answering_a_line_costs_a_handful_of_statements(engine: Engine) -> None:
+def demo_invoice(engine: Engine) -> tuple[Person, int, int]:
+    """The demo imported; its contact Sam, and the (commitment, period) of SC-007's November."""
     import_text(engine, text=demo_text())
     with Session(engine) as session:
         sam = session.exec(select(Person).where(Person.key == "sam")).one()
         sc7 = session.exec(select(Commitment).where(Commitment.key == "sc7")).one()
         nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one()
     assert sc7.id is not None and nov.id is not None
+    return sam, sc7.id, nov.id
+
+
+def test_answering_a_line_costs_a_handful_of_statements(engine: Engine) -> None:
+    sam, commitment_id, period_id = demo_invoice(engine)
     service = ConversationService(engine, outbox=MemoryOutbox(), clock=lambda: NOW)
 
     def say(text: str) -> None:
         turn = Turn(text=text, channel="email") if text else Turn(action="start", channel="email")
-        service.handle(person=sam, turn=turn, commitment_id=sc7.id, period_id=nov.id)
+        service.handle(person=sam, turn=turn, commitment_id=commitment_id, period_id=period_id)
 
     say("")
     say("INV-0042")
