@@ -297,6 +297,18 @@ class Watcher:
         return found
 
 
+# What each step of `Burst.steps` is, for the answers' figures by step.
+STEP_NAMES = (
+    "start click",
+    "invoice no.",
+    "line 1",
+    "line 2",
+    "other lines",
+    "review",
+    "draft click",
+)
+
+
 @dataclass
 class Burst:
     url: str
@@ -306,6 +318,7 @@ class Burst:
     counts: dict[bool, list[int]] = field(default_factory=dict)  # unit-based -> per step
     acks: dict[str, list[float]] = field(default_factory=dict)
     replies: list[float] = field(default_factory=list)
+    replies_by_step: dict[str, list[float]] = field(default_factory=dict)
     sent: list[tuple[float, Request]] = field(default_factory=list)  # (offset, request)
     timed: list[tuple[float, float]] = field(default_factory=list)  # (offset, ack seconds)
     statuses: Counter[int] = field(default_factory=Counter)
@@ -381,6 +394,7 @@ class Burst:
             answer = self.watcher.messages(channel)[before]
             if not solo:
                 self.replies.append(float(answer["ts"]) - wall)
+                self.replies_by_step.setdefault(STEP_NAMES[n], []).append(self.replies[-1])
             if what == "review":
                 last = next(
                     (m for m in self.watcher.messages(channel)[before:] if find_button(m, "draft")),
@@ -528,6 +542,8 @@ def report(
         f"(statuses {dict(bare_statuses)})"
     )
     print(f"request -> answer posted: {line(burst.replies)} ({len(burst.replies):,} answers)")
+    for step, values in burst.replies_by_step.items():
+        print(f"  {step:<14} {len(values):>5}: {line(values)}")
     print(f"reviews posted: {burst.reviews} of {users}")
     if not acks or not ours or not bare_acks:
         print("  MISSED: nothing measured")
