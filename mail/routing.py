@@ -8,17 +8,22 @@ contact of the commitment, or a locked invoice gives a `Refusal`: nothing change
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import and_, bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
 
 from conversations.gather import candidates, find_invoice, is_contact
 from conversations.language import written_in
 from conversations.render import STATUS_WORDS
 from mail.config import MailSettings, secret_bytes
 from mail.inbound import InboundMail
-from mail.invite import invitation_subject
+from mail.invite import invite_subject
 from mail.tokens import ReviewToken, TokenError, find_tokens, read_any_token
 from models.i18n import ENGLISH, N_, Words, words
 from models.invitation import Invitation
@@ -137,14 +142,14 @@ def _by_token(
         return Refusal("bad-token", bad_token_text(speaker(session, mail)))
     if isinstance(found, ReviewToken):
         return _by_review_token(session, mail, found, via=via)
-    invitation_id = found.invitation_id
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None:
+    read = session.execute(_invitation_statement(), {"invitation_id": found.invitation_id})
+    row = read.first()
+    if row is None:
         return Refusal("unknown-invitation", bad_token_text(speaker(session, mail)))
+    invitation, invited, status, project_name, admin_name = row
     if as_utc(invitation.expires_at) < now:
         return Refusal("expired-invitation", expired_text(speaker(session, mail)))
-    invited = session.get(Person, invitation.person_id)
-    person = invited if invited and invited.email.lower() == mail.sender else None
+    person = invited if invited.email.lower() == mail.sender else None
     if person is None:
         other = person_by_email(session, mail.sender) if mail.sender else None
         if (
@@ -155,12 +160,39 @@ def _by_token(
             person = other
     if person is None:
         return Refusal("not-the-contact", stranger_text(mail.sender, speaker(session, mail)))
-    locked = _locked(session, invitation)
-    if locked is not None:
-        return locked
-    subject = invitation_subject(session, invitation, settings.display_name)
+    if status is not None and status not in EDITABLE_STATUSES:
+        locked = _locked(session, invitation)
+        if locked is not None:
+            return locked
+    # The invite's subject, in the invited person's language (`mail.invite.invitation_subject`).
+    subject = invite_subject(
+        project_name, admin_name or settings.display_name, words(invited.language)
+    )
     own = invitation if person.id == invitation.person_id else None
     return Route(person, invitation.commitment_id, invitation.period_id, subject, via, own)
+
+
+@functools.cache
+def _invitation_statement() -> Any:
+    """An invitation token's route in one statement, built once: the invitation, the invited
+    person, the status of the period's invoice (None: none yet), the project's name and the
+    administrator's (for the invite's subject)."""
+    invited, admin = aliased(Person), aliased(Person)
+    return (
+        sa_select(Invitation, invited, col(Invoice.status), col(Project.name), col(admin.name))
+        .join(invited, col(invited.id) == Invitation.person_id)
+        .join(Commitment, col(Commitment.id) == Invitation.commitment_id)
+        .join(Project, col(Project.id) == Commitment.project_id)
+        .outerjoin(admin, col(admin.id) == Commitment.administrator_id)
+        .outerjoin(
+            Invoice,
+            and_(
+                col(Invoice.commitment_id) == Invitation.commitment_id,
+                col(Invoice.period_id) == Invitation.period_id,
+            ),
+        )
+        .where(col(Invitation.id) == bindparam("invitation_id"))
+    )
 
 
 def _by_review_token(

@@ -251,10 +251,17 @@ def message_exists(session: Session, message_id: str) -> bool:
 
 def inbound_seen(session: Session, *, channel: str, external_id: str) -> bool:
     """Whether this inbound message was already recorded (processed, ignored or refused)."""
-    statement = select(InboundMessage.id).where(
-        col(InboundMessage.channel) == channel, col(InboundMessage.external_id) == external_id
+    found = session.execute(_seen_statement(), {"channel": channel, "external_id": external_id})
+    return found.first() is not None
+
+
+@functools.cache
+def _seen_statement() -> Any:
+    """Built once (building a statement costs more than running it on SQLite)."""
+    return select(InboundMessage.id).where(
+        col(InboundMessage.channel) == bindparam("channel"),
+        col(InboundMessage.external_id) == bindparam("external_id"),
     )
-    return session.exec(statement).first() is not None
 
 
 def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
