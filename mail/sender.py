@@ -241,10 +241,11 @@ def _record_outcome(
     permanent: bool,
 ) -> None:
     assert claim.id is not None
+    if error is None:  # unless another worker, whose claim followed ours, finished it
+        with engine.begin() as connection:  # one statement: no ORM session needed
+            mark_sent_by_id(connection, row_id=claim.id, now=now)
+        return
     with session_scope(engine) as session:
-        if error is None:  # unless another worker, whose claim followed ours, finished it
-            mark_sent_by_id(session, row_id=claim.id, now=now)
-            return
         row = session.get(OutboundMessage, claim.id, with_for_update=True)
         if row is None or row.status != OutboxStatus.pending:
             return  # another worker, whose claim followed ours, finished it

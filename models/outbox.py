@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, String, Text, UniqueConstraint, bindparam, insert, or_, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import execute_core
@@ -264,9 +265,10 @@ def _seen_statement() -> Any:
     )
 
 
-def mark_sent_by_id(session: Session, *, row_id: int, now: datetime) -> bool:
+def mark_sent_by_id(session: Session | Connection, *, row_id: int, now: datetime) -> bool:
     """Mark row `row_id` sent in one statement, without reading it: only a row still pending
-    (a row another worker finished meanwhile is left as it is). True if it was marked."""
+    (a row another worker finished meanwhile is left as it is). True if it was marked.
+    In a session's transaction, or on a connection alone (cheaper: no ORM session)."""
     result = session.execute(sent_statement(), {"row_id": row_id, "sent_at": now})
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
