@@ -59,13 +59,25 @@ def create_conversation(
         "updated_at": now,
         "commitment_id": commitment_id,
         "period_id": period_id,
-        "state": "{}",
-        "version": 0,
-        "status": ConversationStatus.open.value,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Conversation).values(**values)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["commitment_id", "period_id"]))
+    execute_core(session, _create_statement(session.get_bind().dialect.name), values)
+
+
+@functools.cache
+def _create_statement(dialect: str) -> Any:
+    """Built once per dialect (building a statement costs more than running it on SQLite)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stamp = Conversation.__table__.c.created_at  # type: ignore[attr-defined]
+    statement = insert(Conversation).values(
+        commitment_id=bindparam("commitment_id"),
+        period_id=bindparam("period_id"),
+        created_at=bindparam("created_at", type_=stamp.type),
+        updated_at=bindparam("updated_at", type_=stamp.type),
+        state="{}",
+        version=0,
+        status=ConversationStatus.open.value,
+    )
+    return statement.on_conflict_do_nothing(index_elements=["commitment_id", "period_id"])
 
 
 @functools.cache
