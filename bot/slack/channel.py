@@ -111,7 +111,6 @@ class SlackChannel:
         for task in set(self._tasks):
             task.cancel()
         await self.idle(timeout=5)
-        self.turns.close()
 
     async def open_modal(self, trigger_id: str, view: dict[str, Any]) -> None:
         """`views.open` (within the trigger's 3 seconds); a failure is logged."""

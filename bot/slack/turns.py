@@ -25,7 +25,6 @@ from sqlmodel import Session, col, select
 from conversations.service import ConversationService, SentHook, TurnResult
 from conversations.types import Turn
 from models.attachments import AttachmentLimits
-from models.db import relaxed_engine
 from models.invitation import Invitation
 from models.outbox import InboundMessage, inbound_seen
 from models.tables import Person
@@ -65,21 +64,14 @@ class Turns:
         self.clock = clock
         self.limits = limits
         self.poke = poke
-        # The turns commit without waiting for the disk: every one runs from the inbox, whose
-        # rows are stored and marked done by durable commits (`models.db.relaxed_engine`).
-        self.turn_engine = relaxed_engine(engine)
         # Built once: every turn passes its own outbox.
         self.conversations = ConversationService(
-            self.turn_engine,
+            engine,
             outbox=SlackOutbox(quiet=True),
             clock=clock,
             limits=limits,
             on_sent=on_sent,
         )
-
-    def close(self) -> None:
-        if self.turn_engine is not self.engine:
-            self.turn_engine.dispose()
 
     async def gate(
         self,
