@@ -22,8 +22,15 @@ from conversations.answers import (
     why_unreadable,
     words_to_numbers,
 )
-from conversations.text import MAX_CHARS, MAX_FRAGMENT_CHARS, MAX_FRAGMENTS, split_fragments
+from conversations.text import (
+    MAX_CHARS,
+    MAX_FRAGMENT_CHARS,
+    MAX_FRAGMENTS,
+    clean_fragment,
+    split_fragments,
+)
 from conversations.vocabulary import (
+    INSTRUCTION,
     LINE_WORD,
     REF,
     Command,
@@ -124,6 +131,7 @@ _NOT_A_NAME = re.compile(
 )
 _WHICH_LINE = N_("Which line is this for? Start with the line number, e.g. `2: {text}`.")
 _NAME_WORDS = re.compile(r"[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}:?")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
@@ -223,12 +231,41 @@ class _Builder:
         pleasant, self._last_pleasant = self._last_pleasant, False
         problems = len(self.problems)
         self._add(fragment)
-        if len(self.problems) > problems and (
-            is_pleasantry(fragment) or (pleasant and _NAME_ONLY.fullmatch(fragment))
+        if len(self.problems) == problems:
+            return
+        if _SENTENCE_END.search(fragment) and self._sentences(fragment, problems):
+            return
+        if is_pleasantry(fragment) or (
+            pleasant and _NAME_ONLY.fullmatch(fragment) and not INSTRUCTION.search(fragment)
         ):
             self.problems.pop()  # words around the answers: not an error
             self.pleasantries.append(fragment)
             self._last_pleasant = True
+
+    def _sentences(self, fragment: str, problems: int) -> bool:
+        """`Perfect. Send`, `Send. Thanks!`, `Perfect. 3: 50%`: a fragment that could not be
+        read as a whole is read sentence by sentence, but only when every sentence is read:
+        a command, words around it, or an answer naming its line (no answer, invoice number
+        or choice is guessed from a piece of a sentence)."""
+        unread = self.problems[problems:]
+        del self.problems[problems:]
+        sizes = (len(self.answers), len(self.invoice_numbers), len(self.commands))
+        pleasantries, choice = len(self.pleasantries), self.choice
+        for sentence in _SENTENCE_END.split(fragment):
+            cleaned = clean_fragment(sentence)
+            if cleaned:
+                self.add(cleaned)
+        unnamed = any(answer.line is None for answer in self.answers[sizes[0] :])
+        guessed = unnamed or len(self.invoice_numbers) != sizes[1] or self.choice != choice
+        if len(self.problems) > problems or guessed:
+            del self.problems[problems:], self.answers[sizes[0] :]
+            del self.invoice_numbers[sizes[1] :], self.commands[sizes[2] :]
+            del self.pleasantries[pleasantries:]
+            self.choice = choice
+            self.problems.extend(unread)
+            self._last_pleasant = False
+            return False
+        return True
 
     def _add(self, fragment: str) -> None:
         if len(fragment) > MAX_FRAGMENT_CHARS:

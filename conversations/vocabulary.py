@@ -66,9 +66,11 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.draft, r"draft|save|save\s+(?:as\s+)?(?:a\s+)?draft|save\s+(?:it|for\s+later)"
          r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador|guardar"
          r"|guardar\s+(?:como\s+)?borrador"),
-        (CommandName.send, r"send|submit|(?:send|submit)\s+(?:it|now|(?:the\s+)?invoice)"
-         r"|(?:yes|ok|okay),?\s+(?:send|submit)(?:\s+it)?|go\s+ahead(?:\s+and\s+send)?"
-         r"|enviar|env[ií]a(?:la|lo)?|enviarla|enviarlo|s[ií],?\s+enviar"),
+        (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:send|submit)"
+         r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"
+         r"(?:\s+(?:now|in|over|off|through))?(?:\s+for\s+(?:review|approval))?"
+         r"|go\s+ahead|enviar|env[ií]a(?:la|lo)?|enviarla|enviarlo|s[ií],?\s+enviar"
+         r"|m[aá]nda(?:la|lo)?|mandarla|mandarlo|(?:enviar|env[ií]ala|m[aá]ndala)\s+(?:ya|ahora)"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
          r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
          r"|de\s+acuerdo|correcto|usar(?:lo)?"),
@@ -90,7 +92,31 @@ _ATTACHMENTS_DONE = re.compile(
 )
 
 
+# "please" and "thanks" around a command: `send it please`, `please save`, `enviar por favor`.
+_POLITE = re.compile(
+    r"(?:(?:please|pls|plz|kindly|por\s+favor),?\s+)?(?P<command>.+?)"
+    r"(?:,?\s+(?:please|pls|plz|por\s+favor|thanks|thank\s+you|thx|gracias))?",
+    re.IGNORECASE,
+)
+_INSTRUCTION_WORDS = (
+    r"send|submit|save|draft|cancel|stop|delete|edit|change|fix|update|wait|hold"
+    r"|enviar|env[ií]\w*|m[aá]nd\w*|guardar|borrador|cancelar|esperar?|espera"
+)
+# A fragment holding one of these words asks for something: it is never taken for a name
+# (`Thanks, Sam` is a greeting; `Great, don't send yet` and `Thanks Sam please send` are not).
+INSTRUCTION = re.compile(rf"\b(?:{_INSTRUCTION_WORDS})\b", re.IGNORECASE)
+
+
 def read_command(fragment: str, expect: Expect) -> Command | None:
+    command = _read_command(fragment, expect)
+    if command is None:
+        polite = _POLITE.fullmatch(fragment)
+        if polite and polite["command"] != fragment:
+            command = _read_command(polite["command"], expect)
+    return command
+
+
+def _read_command(fragment: str, expect: Expect) -> Command | None:
     if expect == Expect.attachments and _ATTACHMENTS_DONE.fullmatch(fragment):
         return Command(CommandName.next)
     if expect == Expect.invoice_number and re.fullmatch(
@@ -107,7 +133,8 @@ def read_command(fragment: str, expect: Expect) -> Command | None:
 # What people write around their answers: greetings, thanks, "see attached", "filled in
 # below". Said alone or beside answers, it is not an answer and not an error. Only a fragment
 # that could not be read otherwise is taken for one, and never one holding a digit.
-_NAME = r"(?:\s+[a-z][\w'.-]*){0,3}"
+# The name after a greeting or thanks (`Hi Jane Doe`, `Thanks Sam`): never an instruction.
+_NAME = rf"(?:\s+(?!(?:{_INSTRUCTION_WORDS})\b)[a-z][\w'.-]*){{0,3}}"
 _PLEASANTRY = re.compile(
     rf"(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening|day)|greetings|hola|buenos\s+"
     rf"d[ií]as|buenas\s+tardes){_NAME}"

@@ -59,6 +59,15 @@ def test_the_scripted_demo_ends_with_the_invoice_under_review(tmp_path: Path) ->
     assert invoice_status(tmp_path, "INV-0042") == InvoiceStatus.under_review
 
 
+def test_a_loosely_worded_send_sends_from_the_demo(tmp_path: Path) -> None:
+    """As a contact on a phone writes it: two sentences, the command in the second."""
+    done = run_demo_process(tmp_path, ["INV-0042", "1: 50%", "2: 3 units", "none", "Perfect. Send"])
+    assert done.returncode == 0, done.stderr
+    assert "Sent INV-0042 for review on Nov 20, 2026" in done.stdout
+    assert "couldn't read" not in done.stdout
+    assert invoice_status(tmp_path, "INV-0042") == InvoiceStatus.under_review
+
+
 HOSTILE = [
     ("x" * 100_000, "too long"),
     ("😀🔥💸", "couldn't find a number"),

@@ -141,3 +141,57 @@ def test_a_name_after_thanks_is_part_of_the_pleasantry() -> None:
     parsed = parse("1: 50%\nThanks, Sam", expect=Expect.line)
     assert parsed.problems == () and parsed.pleasantries == ("Thanks", "Sam")
     assert parse("Sam", expect=Expect.line).problems  # alone, a name is not understood
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Perfect. Send",
+        "Send. Thanks!",
+        "Looks good. Send.",
+        "Hi Sam. Send it",
+        "Great, send it please",
+        "please send",
+        "send it now please",
+        "Send it in for review",
+        "submit the invoice now",
+        "go ahead and send",
+        "por favor enviar",
+        "envíala por favor",
+        "Gracias. Enviar",
+        "mándala ya",
+    ],
+)
+def test_a_send_said_loosely_sends(text: str) -> None:
+    parsed = parse(text, expect=Expect.review)
+    assert parsed.problems == () and parsed.has(CommandName.send), parsed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please don't send",
+        "Great, don't send yet",  # was taken for "Great" and a name, and ignored
+        "Thanks Sam please send",  # was one pleasantry: greeting and a three-word "name"
+        "Thanks, wait",
+        "don't submit it",
+        "no enviar todavía",
+    ],
+)
+def test_a_held_back_or_unclear_send_never_sends_and_is_not_ignored(text: str) -> None:
+    parsed = parse(text, expect=Expect.review)
+    assert not parsed.has(CommandName.send) and parsed.problems, parsed
+
+
+def test_sentences_are_read_one_by_one_only_when_each_is_read_without_a_guess() -> None:
+    named = parse("Perfect. 3: 50%", expect=Expect.line)
+    assert named.problems == () and [a.line for a in named.answers] == ["3"]
+    assert named.pleasantries == ("Perfect",)
+    both = parse("Thanks so much. Have a great weekend", expect=Expect.review)
+    assert both.problems == () and not both.commands and not both.answers
+    # A sentence that cannot be read leaves the whole fragment unread, as before.
+    unread = parse("Hi Sam. Sorry for the delay", expect=Expect.review)
+    assert [p.text for p in unread.problems] == ["Hi Sam. Sorry for the delay"]
+    assert not unread.commands and not unread.pleasantries
+    # Greetings with a name are still greetings.
+    assert parse("Thanks, Sam\nHi Jane Doe", expect=Expect.review).problems == ()
