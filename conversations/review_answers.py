@@ -10,7 +10,9 @@
 The same in Spanish: `aprobar`, `aprobar con observaciones` (`nota: por qué`), `rechazar 3:
 motivo` or `devolver 2 y 3: motivo`.
 
-Pure and total: `read_review` never raises. Anything it cannot read with confidence is
+Greetings, thanks and approving words around the decision are not part of it (`Looks good,
+approved`, `Thanks Jane - approved`, `approve please`); they never make one (`Looks good`
+alone is unclear). Pure and total: `read_review` never raises. Anything it cannot read with confidence is
 unclear (None), and the administrator gets the answer forms back; nothing is guessed.
 """
 
@@ -79,9 +81,39 @@ def read_review(text: str) -> Decision | None:
         return None
 
 
+# What may come before the decision on its line: `Looks good, approved`, `OK approved`,
+# `Thanks Jane - approved`, `Hi Jane, reject 3: ...`.
+_SEPARATOR = re.compile(r"\s*[,.!;]\s*|\s+[-–—]\s+|\s+")
+_ACKNOWLEDGED = re.compile(r"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect", re.I)
+
+
+def _decides(text: str) -> bool:
+    return bool(_AS_NOTED.match(text) or _REJECT.fullmatch(text) or _APPROVE.fullmatch(text))
+
+
+def _around(text: str) -> bool:
+    """Words around a decision, asking for nothing: greetings, thanks, `looks good`, `OK`."""
+    pieces = [piece for piece in re.split(r"\s*[,.!;]\s*|\s+[-–—]\s+", text) if piece]
+    return bool(pieces) and all(
+        is_pleasantry(piece) or _ACKNOWLEDGED.fullmatch(piece) for piece in pieces
+    )
+
+
+def _decision_line(head: str) -> str:
+    """`head` without the greeting, thanks or approving words before its decision."""
+    if _decides(head):
+        return head
+    for separator in _SEPARATOR.finditer(head):
+        ahead, rest = head[: separator.start()].strip(), head[separator.end() :]
+        if ahead and rest and _around(ahead) and _decides(rest):
+            return rest
+    return head
+
+
 def _read(lines: list[str]) -> Decision | None:
     if not lines:
         return None
+    lines = [_decision_line(lines[0]), *lines[1:]]
     head = lines[0]
     if _AS_NOTED.match(head):
         return _as_noted(lines)
@@ -93,13 +125,26 @@ def _read(lines: list[str]) -> Decision | None:
         if any(re.search(r"\d", line) for line in rest):
             return None  # `approve line 3`, or amounts: not a plain approval
         notes = [_note_of(line) for line in rest if line and not is_pleasantry(line)]
-        return Decision(ReviewKind.approve, note=" ".join(notes)[:1000])
+        return Decision(ReviewKind.approve, note=" ".join(n for n in notes if n)[:1000])
     return None
 
 
 def _note_of(line: str) -> str:
     found = _NOTE.fullmatch(line)
-    return found["note"].strip() if found else line
+    if found:
+        return found["note"].strip()
+    # `please, thanks Jane` around a note are not part of it
+    pieces = [piece.strip() for piece in re.split(r"\s*[,;]\s*|\s+[-–—]\s+", line)]
+    kept: list[str] = []
+    for index, piece in enumerate(pieces):
+        before = pieces[index - 1] if index else ""
+        named = bool(before) and is_pleasantry(before) and is_pleasantry(f"{before} {piece}")
+        if piece and not (is_pleasantry(piece) or _POLITE.fullmatch(piece) or named):
+            kept.append(piece)  # `thanks, Jane`: the name goes with the thanks
+    return ", ".join(kept)
+
+
+_POLITE = re.compile(r"(?:please|pls|plz|por\s+favor)[.!]?", re.I)
 
 
 def _as_noted(lines: list[str]) -> Decision | None:

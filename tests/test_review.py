@@ -347,6 +347,38 @@ def test_the_decision_reader_reads_the_spanish_forms(text: str, decision: Decisi
     assert read_review(text) == decision
 
 
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("Looks good, approved", Decision(ReviewKind.approve)),
+        ("ok approved", Decision(ReviewKind.approve)),
+        ("Thanks Jane - approved", Decision(ReviewKind.approve)),
+        ("todo bien, aprobado", Decision(ReviewKind.approve)),
+        ("approve please", Decision(ReviewKind.approve)),  # "please" was kept as a note
+        ("Approved - thanks, Jane", Decision(ReviewKind.approve)),  # so was "thanks, Jane"
+        (
+            "approved, please pay by Friday, thanks",
+            Decision(ReviewKind.approve, note="please pay by Friday"),
+        ),
+        (
+            "Hi Jane, reject 3: only 18 fixtures",
+            Decision(ReviewKind.reject, reasons={"3": "only 18 fixtures"}),
+        ),
+        ("Thanks. Return 2 - wrong qty", Decision(ReviewKind.reject, reasons={"2": "wrong qty"})),
+    ],
+)
+def test_words_around_a_decision_are_not_part_of_it(text: str, decision: Decision) -> None:
+    assert read_review(text) == decision
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Looks good but return line 3", "Not approved", "Looks wrong, approved", "Looks good", "ok"],
+)
+def test_words_around_a_decision_never_make_one(text: str) -> None:
+    assert read_review(text) is None
+
+
 def test_a_system_turn_reopens_only_once(
     engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
     contact: MemoryOutbox,
