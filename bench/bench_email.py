@@ -51,6 +51,8 @@ from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+import mail.intake
+import mail.sender
 from bot.settings import Settings
 from mail.compose import build_message
 from mail.config import MailSettings, Security
@@ -230,6 +232,64 @@ def warm_mailboxes(server: MailServer, sender: str, addresses: list[str]) -> Non
     asyncio.run(baseline_send(server, sender, mails))
 
 
+# What `--breakdown` times: (owner, attribute, label), each call's wall time summed.
+BREAKDOWN: list[tuple[Any, str, str]] = [
+    (mail.intake.Intake, "process", "intake of one email (the five below and the rest)"),
+    (mail.intake, "parse_mail", "  parse the MIME message"),
+    (mail.intake, "inbound_seen", "  recorded before?"),
+    (mail.intake, "route_mail", "  route (token, person, invoice status, subject)"),
+    (mail.intake.Intake, "_with_template", "  answers typed into the quoted template"),
+    (mail.intake.ConversationService, "handle", "  the turn (one transaction)"),
+    (mail.sender, "build_message", "build the reply's MIME message"),
+    (mail.sender.SmtpClient, "send", "SMTP send (flattening and the server's time)"),
+    (mail.sender, "_finish", "the sent mark (its own commit)"),
+]
+
+
+@contextlib.contextmanager
+def timed_calls(targets: list[tuple[Any, str, str]]) -> Iterator[dict[str, list[float]]]:
+    """Wrap each target so that its calls' wall times are collected by label."""
+    spent: dict[str, list[float]] = {label: [] for _, _, label in targets}
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
+
+    def wrap(function: Any, label: str) -> Any:
+        if asyncio.iscoroutinefunction(function):
+
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                began = time.perf_counter()
+                try:
+                    return await function(*args, **kwargs)
+                finally:
+                    spent[label].append(time.perf_counter() - began)
+
+            return timed_async
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label].append(time.perf_counter() - began)
+
+        return timed
+
+    for (owner, name, label), (_, _, function) in zip(targets, originals, strict=True):
+        setattr(owner, name, wrap(function, label))
+    try:
+        yield spent
+    finally:
+        for owner, name, function in originals:
+            setattr(owner, name, function)
+
+
+def print_breakdown(spent: dict[str, list[float]], replies: int) -> None:
+    print(
+        "where billbot's time went (wall time of each call, per reply; the timing adds a little):"
+    )
+    for label, times in spent.items():
+        print(f"  {label:<58} {sum(times) / max(replies, 1) * 1000:6.2f} ms ({len(times)} calls)")
+
+
 @contextlib.contextmanager
 def inline_threads() -> Iterator[None]:
     """`asyncio.to_thread` runs its function at once, in this thread (for one profiler)."""
@@ -310,9 +370,10 @@ def measure(args: argparse.Namespace, server: MailServer, root: Path, billing: s
 
     # 1. billbot -----------------------------------------------------------------------------
     worker = MailWorker(engine, settings)
-    started = time.perf_counter()
-    outcomes, delivery = asyncio.run(drain(worker, n))
-    billbot = time.perf_counter() - started
+    with timed_calls(BREAKDOWN if args.breakdown else []) as spent:
+        started = time.perf_counter()
+        outcomes, delivery = asyncio.run(drain(worker, n))
+        billbot = time.perf_counter() - started
     with Session(engine) as session:
         rows = list(
             session.exec(
@@ -334,6 +395,8 @@ def measure(args: argparse.Namespace, server: MailServer, root: Path, billing: s
         f"({billbot / max(sent, 1) * 1000:.1f} ms per reply)"
     )
     print(verdict(rate, RATE_TARGET, higher_is_better=True, unit="replies/s"))
+    if args.breakdown:
+        print_breakdown(spent, sent)
 
     # 2. raw baseline ------------------------------------------------------------------------
     wire = [(recipient, message.as_bytes()) for recipient, message in replies]
@@ -406,6 +469,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replies", type=int, default=300, help="reply emails (and contacts)")
     parser.add_argument("--lines", type=int, default=10, help="SOV lines per commitment")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="time billbot's main steps per reply"
+    )
     parser.add_argument("--profile", choices=("auto", "always", "never"), default="auto")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
