@@ -12,8 +12,9 @@ motivo` or `devolver 2 y 3: motivo`.
 
 Greetings, thanks and approving words around the decision are not part of it (`Looks good,
 approved`, `Thanks Jane - approved`, `approve please`); they never make one (`Looks good`
-alone is unclear). Pure and total: `read_review` never raises. Anything it cannot read with confidence is
-unclear (None), and the administrator gets the answer forms back; nothing is guessed.
+alone is unclear). Pure and total: `read_review` never raises. Anything it cannot read with
+confidence is unclear (None), and the administrator gets the answer forms back; nothing is
+guessed.
 """
 
 from __future__ import annotations
