@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -289,13 +290,21 @@ async def test_a_turn_from_the_inbox_reads_the_sender_once(
     assert processed(engine) == ["Ev0GATE1", "Ev0GATE2"]
 
 
+@pytest.mark.parametrize("write_seconds", [0.0, 1.0])
 async def test_a_worker_stopping_while_the_database_is_down_does_not_hang_and_names_lost_events(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    sqlite_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    write_seconds: float,
 ) -> None:
+    """Whether the stop finds the event back in the queue (its write failed at once) or in a
+    write still running (a database that hangs, or a busy machine): it is named."""
+
     async def process(_user: str, _event: dict[str, Any]) -> None:
         raise AssertionError("nothing was stored, so nothing runs")
 
     def down(*_args: Any) -> None:
+        time.sleep(write_seconds)
         raise OperationalError("INSERT", {}, Exception("database is down"))
 
     monkeypatch.setattr(inbox_module, "CLOSE_SECONDS", 0.3)

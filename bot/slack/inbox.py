@@ -72,6 +72,7 @@ class Inbox:
         # so that they never wait for each other's write lock).
         self._writer = writer or ThreadPoolExecutor(max_workers=1, thread_name_prefix="slack-inbox")
         self._rows: dict[str, dict[str, Any]] = {}  # event id -> row, waiting to be inserted
+        self._writing: dict[str, dict[str, Any]] = {}  # the rows of the write in flight
         self._done: list[int] = []  # row ids whose turns ran, waiting to be marked
         self._flusher: asyncio.Future[None] | None = None
         self._queues: dict[str, deque[SlackInbox]] = {}  # user -> rows handed to its task
@@ -118,17 +119,20 @@ class Inbox:
         while self._rows or self._done:
             rows, self._rows = list(self._rows.values()), {}
             done, self._done = self._done, []
+            self._writing = {row["event_id"]: row for row in rows}
             try:
                 await asyncio.get_running_loop().run_in_executor(
                     self._writer, self._write, rows, done
                 )
             except Exception:  # kept, and tried again: these events were acked
                 log.exception("slack inbox: %d events not stored yet", len(rows))
+                self._writing = {}
                 self._rows = {row["event_id"]: row for row in rows} | self._rows
                 self._done = done + self._done
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
                 continue
+            self._writing = {}
             self._taken.difference_update(done)
             if rows or (done and self._truncated):  # new rows, or room in the next read
                 self.poke()
@@ -186,6 +190,13 @@ class Inbox:
                 "slack inbox: %d acked events lost on stop: %s",
                 len(self._rows),
                 ", ".join(sorted(self._rows)),
+            )
+        if self._writing:  # still being written when the wait ended: maybe never stored
+            log.error(
+                "slack inbox: %d acked events were still being stored on stop (lost unless "
+                "that write commits): %s",
+                len(self._writing),
+                ", ".join(sorted(self._writing)),
             )
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
