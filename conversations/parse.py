@@ -233,7 +233,11 @@ class _Builder:
         self._add(fragment)
         if len(self.problems) == problems:
             return
-        if _SENTENCE_END.search(fragment) and self._sentences(fragment, problems):
+        if (
+            len(fragment) <= MAX_FRAGMENT_CHARS
+            and _SENTENCE_END.search(fragment)
+            and self._sentences(fragment, problems)
+        ):
             return
         if is_pleasantry(fragment) or (
             pleasant and _NAME_ONLY.fullmatch(fragment) and not INSTRUCTION.search(fragment)

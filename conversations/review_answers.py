@@ -84,6 +84,7 @@ def read_review(text: str) -> Decision | None:
 
 # What may come before the decision on its line: `Looks good, approved`, `OK approved`,
 # `Thanks Jane - approved`, `Hi Jane, reject 3: ...`.
+AHEAD_CHARS = 80  # how far into the line words before a decision are looked for
 _SEPARATOR = re.compile(r"\s*[,.!;]\s*|\s+[-–—]\s+|\s+")
 _ACKNOWLEDGED = re.compile(r"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect", re.I)
 
@@ -104,7 +105,7 @@ def _decision_line(head: str) -> str:
     """`head` without the greeting, thanks or approving words before its decision."""
     if _decides(head):
         return head
-    for separator in _SEPARATOR.finditer(head):
+    for separator in _SEPARATOR.finditer(head, 0, AHEAD_CHARS):  # a few words, no more
         ahead, rest = head[: separator.start()].strip(), head[separator.end() :]
         if ahead and rest and _around(ahead) and _decides(rest):
             return rest

@@ -116,6 +116,37 @@ _LEADING_REF = re.compile(
 )
 
 
+# `50% on line 1`, `3 units for item 2`, `$4,500 on line 7`, `done on line 3`, `50% en la
+# línea 1`: the value before the line it is for, read as `1: 50%`. Only a value holding a
+# figure or a word that answers (`done`, `skip`) moves; `edit line 2` stays as it is. The
+# line is found first and its value looked for in the few words before it, so that a long
+# line costs linear time.
+_LINE_AFTER = re.compile(
+    r"\s+(?:(?:on|for|in|to)\s+(?:the\s+)?(?:line|ln|item|sov)"
+    r"|(?:en|para|de)\s+(?:la\s+)?(?:l[ií]nea|partida))"
+    r"\s*(?:no\.?\s*)?#?\s*(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)",
+    re.IGNORECASE,
+)
+_VALUE_BEFORE = re.compile(r"(?:[^.;:\n]|(?<=\d)\.(?=\d)){1,40}$")
+_ANSWERING = re.compile(r"\d|\b(?:done|complete[d]?|finished|half|nothing|none|skip)\b", re.I)
+
+
+def line_first(chunk: str) -> str:
+    """`50% on line 1` -> `1: 50%` (each such answer in `chunk`)."""
+    out: list[str] = []
+    done = 0
+    for found in _LINE_AFTER.finditer(chunk):
+        before = _VALUE_BEFORE.search(chunk, max(done, found.start() - 60), found.start())
+        if before is None or not _ANSWERING.search(before.group()):
+            continue
+        value = before.group()
+        lead = value[: len(value) - len(value.lstrip())]
+        out += [chunk[done : before.start()], f"{lead}{found['ref']}: {value.strip()}"]
+        done = found.end()
+    out.append(chunk[done:])
+    return "".join(out)
+
+
 def split_line_refs(piece: str) -> list[str]:
     """`1: 80 lf 2: 1 ea` -> [`1: 80 lf`, `2: 1 ea`]: a new line reference starts a new answer
     once the text before it holds one (so `edit line 2` stays whole)."""
@@ -136,7 +167,8 @@ def split_fragments(text: str) -> tuple[list[str], bool]:
     text = normalize(text[:MAX_CHARS])
     fragments: list[str] = []
     for line in text.split("\n"):
-        for piece in (part for chunk in split_answers(line) for part in split_line_refs(chunk)):
+        chunks = split_answers(line)
+        for piece in (part for chunk in chunks for part in split_line_refs(line_first(chunk))):
             cleaned = clean_fragment(piece)
             if cleaned:
                 if len(fragments) >= MAX_FRAGMENTS:

@@ -30,6 +30,8 @@ NO = "refused"
 UNIT, AMOUNT = "unit", "amount"
 
 Expected = tuple[Decimal, Decimal] | Decimal | str
+HALF_OF_1 = (D(300), D("3750.00"))  # UNIT line 1 at 50% to date
+ONE_OF_2 = (D(1), D("4200.00"))  # UNIT line 2: one panel
 
 PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     # -- English, unit-based ---------------------------------------------------------------
@@ -151,6 +153,12 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "1: 1e9", NO),
     (UNIT, "en", "9: 50%", NO),
     (UNIT, "en", "ductwork 45%", NO),  # no such line here
+    # the value before the line it is for
+    (UNIT, "en", "50% on line 1", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "50% on line 1, 1 for item 2", {"1": HALF_OF_1, "2": ONE_OF_2}),
+    (UNIT, "en", "50% on line 1. 1 on line 2.", {"1": HALF_OF_1, "2": ONE_OF_2}),
+    (UNIT, "en", "nothing on line 2", {"2": SKIP}),
+    (UNIT, "en", "50% on line 9", NO),  # no such line
     (UNIT, "en", "1: 50% stored 2000", NO),  # materials stored are for amount lines
     # -- English, amount-based -------------------------------------------------------------
     (AMOUNT, "en", "ductwork is at 30%", {"2": D("18000.00")}),
@@ -244,6 +252,8 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "Adjunto la factura\n2: 1", {"2": (D(1), D("4200.00"))}),
     (UNIT, "es", "1: 12,5", NO),
     (UNIT, "es", "1: 45% este mes a la fecha", NO),
+    (UNIT, "es", "50% en la línea 1", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "es", "1 en la partida 2", {"2": (D(1), D("4200.00"))}),
     # -- Spanish, amount-based -------------------------------------------------------------
     (AMOUNT, "es", "2: cincuenta mil", {"2": D("50000.00")}),
     (AMOUNT, "es", "2: va en unos 50 mil", {"2": D("50000.00")}),
