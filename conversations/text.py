@@ -127,7 +127,7 @@ _LINE_AFTER = re.compile(
     r"\s*(?:no\.?\s*)?#?\s*(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)",
     re.IGNORECASE,
 )
-_VALUE_BEFORE = re.compile(r"(?:[^.;:\n]|(?<=\d)\.(?=\d)){1,40}$")
+_VALUE_BEFORE = re.compile(r"(?<!\w)(?:[^.;:\n]|(?<=\d)\.(?=\d)){1,40}$")  # from a word's start
 _ANSWERING = re.compile(r"\d|\b(?:done|complete[d]?|finished|half|nothing|none|skip)\b", re.I)
 
 

@@ -109,7 +109,7 @@ INSTRUCTION = re.compile(rf"\b(?:{_INSTRUCTION_WORDS})\b", re.IGNORECASE)
 
 def read_command(fragment: str, expect: Expect) -> Command | None:
     command = _read_command(fragment, expect)
-    if command is None:
+    if command is None and not is_pleasantry(fragment):  # `ok thanks` stays a pleasantry
         polite = _POLITE.fullmatch(fragment)
         if polite and polite["command"] != fragment:
             command = _read_command(polite["command"], expect)

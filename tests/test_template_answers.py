@@ -195,3 +195,11 @@ def test_sentences_are_read_one_by_one_only_when_each_is_read_without_a_guess() 
     assert not unread.commands and not unread.pleasantries
     # Greetings with a name are still greetings.
     assert parse("Thanks, Sam\nHi Jane Doe", expect=Expect.review).problems == ()
+
+
+def test_please_and_thanks_around_a_command_do_not_turn_a_pleasantry_into_one() -> None:
+    assert parse("yes please", expect=Expect.invoice_number).has(CommandName.yes)
+    assert parse("cancel please", expect=Expect.review).has(CommandName.cancel)
+    thanked = parse("1: 50%\nok thanks", expect=Expect.line)  # not a "yes" to nothing
+    assert thanked.problems == () and not thanked.commands
+    assert thanked.pleasantries == ("ok thanks",)
