@@ -64,13 +64,14 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.cancel, r"cancel|stop|abort|cancel\s+(?:the\s+)?(?:invoice|this|it)"
          r"|never\s*mind|cancelar|parar|detener"),
         (CommandName.draft, r"draft|save|save\s+(?:as\s+)?(?:a\s+)?draft|save\s+(?:it|for\s+later)"
-         r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador|guardar"
-         r"|guardar\s+(?:como\s+)?borrador"),
+         r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador"
+         r"|gu[aá]rda(?:r|rla|rlo|la|lo)?(?:\s+(?:como\s+)?(?:un\s+)?borrador)?"),
         (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:send|submit)"
          r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"
          r"(?:\s+(?:now|in|over|off|through))?(?:\s+for\s+(?:review|approval))?"
-         r"|go\s+ahead|enviar|env[ií]a(?:la|lo)?|enviarla|enviarlo|s[ií],?\s+enviar"
-         r"|m[aá]nda(?:la|lo)?|mandarla|mandarlo|(?:enviar|env[ií]ala|m[aá]ndala)\s+(?:ya|ahora)"),
+         r"|go\s+ahead|s[ií],?\s+enviar"
+         r"|(?:env[ií]a|m[aá]nda)(?:r|rla|rlo|la|lo)?(?:\s+(?:la\s+|mi\s+)?factura)?"
+         r"(?:\s+(?:ya|ahora))?"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
          r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
          r"|de\s+acuerdo|correcto|usar(?:lo)?"),
@@ -156,7 +157,7 @@ _PLEASANTRY = re.compile(
     r"|(?:have\s+a\s+)?(?:good|great|nice)\s+(?:day|week|weekend|one)"
     r"|(?:(?:it|that|this|everything|all)\s+)?(?:looks?|seems?|sounds?)\s+(?:good|great|fine"
     r"|right|correct|ok(?:ay)?)(?:\s+to\s+me)?|all\s+good|perfect|great|ok\s+thanks"
-    r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien|todo\s+bien|perfecto|excelente"
+    r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien|todo\s+bien|perfecto|excelente|listo"
     r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
     r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
     re.IGNORECASE,

@@ -160,6 +160,9 @@ def test_a_name_after_thanks_is_part_of_the_pleasantry() -> None:
         "envíala por favor",
         "Gracias. Enviar",
         "mándala ya",
+        "envía la factura",
+        "manda la factura por favor",
+        "Listo, enviar factura",
     ],
 )
 def test_a_send_said_loosely_sends(text: str) -> None:
@@ -176,6 +179,7 @@ def test_a_send_said_loosely_sends(text: str) -> None:
         "Thanks, wait",
         "don't submit it",
         "no enviar todavía",
+        "no la envíes",
     ],
 )
 def test_a_held_back_or_unclear_send_never_sends_and_is_not_ignored(text: str) -> None:
@@ -203,3 +207,12 @@ def test_please_and_thanks_around_a_command_do_not_turn_a_pleasantry_into_one() 
     thanked = parse("1: 50%\nok thanks", expect=Expect.line)  # not a "yes" to nothing
     assert thanked.problems == () and not thanked.commands
     assert thanked.pleasantries == ("ok thanks",)
+
+
+@pytest.mark.parametrize(
+    "text", ["save it please", "Guárdala como borrador por favor", "guardar borrador, gracias"]
+)
+def test_a_draft_said_loosely_saves_a_draft(text: str) -> None:
+    parsed = parse(text, expect=Expect.review)
+    assert parsed.problems == () and parsed.has(CommandName.draft)
+    assert not parsed.has(CommandName.send)
