@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from models.db import make_engine
+from models.db import _sqlite_pragmas, make_engine
 
 
 def waits_for_the_disk(engine: Engine) -> bool:
@@ -20,6 +20,27 @@ def waits_for_the_disk(engine: Engine) -> bool:
 
 def test_every_commit_waits_for_the_disk(engine: Engine) -> None:
     assert waits_for_the_disk(engine)
+
+
+def test_every_sqlite_connection_is_told_full_not_left_to_the_build_default() -> None:
+    """On this machine SQLite's default is FULL already, so the engine check above would pass
+    without the pragma; this one fails if the connect hook stops saying it."""
+    executed: list[str] = []
+
+    class Cursor:
+        def execute(self, sql: str) -> None:
+            executed.append(sql)
+
+        def close(self) -> None:
+            pass
+
+    class Connection:
+        def cursor(self) -> Cursor:
+            return Cursor()
+
+    _sqlite_pragmas(Connection(), None)
+    assert "PRAGMA synchronous=FULL" in executed
+    assert "PRAGMA journal_mode=WAL" in executed
 
 
 def test_a_new_sqlite_file_says_full(tmp_path: Path) -> None:
