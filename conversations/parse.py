@@ -247,10 +247,11 @@ class _Builder:
             self._last_pleasant = True
 
     def _sentences(self, fragment: str, problems: int) -> bool:
-        """`Perfect. Send`, `Send. Thanks!`, `Perfect. 3: 50%`: a fragment that could not be
-        read as a whole is read sentence by sentence, but only when every sentence is read:
-        a command, words around it, or an answer naming its line (no answer, invoice number
-        or choice is guessed from a piece of a sentence)."""
+        """`Perfect. Send`, `Send. Thanks!`, `Perfect. 3: 50%`, `Conduit 50%. Panels 3`: a
+        fragment that could not be read as a whole is read sentence by sentence, but only
+        when every sentence is read: a command, words around it, or an answer naming its line
+        by number or description (no bare answer, invoice number or choice is guessed from a
+        piece of a sentence)."""
         unread = self.problems[problems:]
         del self.problems[problems:]
         sizes = (len(self.answers), len(self.invoice_numbers), len(self.commands))
@@ -259,7 +260,7 @@ class _Builder:
             cleaned = clean_fragment(sentence)
             if cleaned:
                 self.add(cleaned)
-        unnamed = any(answer.line is None for answer in self.answers[sizes[0] :])
+        unnamed = any(a.line is None and not a.described for a in self.answers[sizes[0] :])
         guessed = unnamed or len(self.invoice_numbers) != sizes[1] or self.choice != choice
         if len(self.problems) > problems or guessed:
             del self.problems[problems:], self.answers[sizes[0] :]

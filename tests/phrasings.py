@@ -158,6 +158,8 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "50% on line 1, 1 for item 2", {"1": HALF_OF_1, "2": ONE_OF_2}),
     (UNIT, "en", "50% on line 1. 1 on line 2.", {"1": HALF_OF_1, "2": ONE_OF_2}),
     (UNIT, "en", "nothing on line 2", {"2": SKIP}),
+    (UNIT, "en", "Conduit 50%. Panels 1", {"1": HALF_OF_1, "2": ONE_OF_2}),  # two sentences
+    (UNIT, "en", "Thanks. 50%", NO),  # a bare value in a sentence is never guessed
     (UNIT, "en", "50% on line 9", NO),  # no such line
     (UNIT, "en", "1: 50% stored 2000", NO),  # materials stored are for amount lines
     # -- English, amount-based -------------------------------------------------------------
