@@ -236,8 +236,9 @@ class _Builder:
         if (
             len(fragment) <= MAX_FRAGMENT_CHARS
             and _SENTENCE_END.search(fragment)
-            and self._sentences(fragment, problems)
+            and self._sentences(fragment)
         ):
+            del self.problems[problems:]
             return
         if is_pleasantry(fragment) or (
             pleasant and _NAME_ONLY.fullmatch(fragment) and not INSTRUCTION.search(fragment)
@@ -246,30 +247,24 @@ class _Builder:
             self.pleasantries.append(fragment)
             self._last_pleasant = True
 
-    def _sentences(self, fragment: str, problems: int) -> bool:
+    def _sentences(self, fragment: str) -> bool:
         """`Perfect. Send`, `Send. Thanks!`, `Perfect. 3: 50%`, `Conduit 50%. Panels 3`: a
         fragment that could not be read as a whole is read sentence by sentence, but only
         when every sentence is read: a command, words around it, or an answer naming its line
-        by number or description (no bare answer, invoice number or choice is guessed from a
-        piece of a sentence)."""
-        unread = self.problems[problems:]
-        del self.problems[problems:]
-        sizes = (len(self.answers), len(self.invoice_numbers), len(self.commands))
-        pleasantries, choice = len(self.pleasantries), self.choice
+        by number or description (no bare answer or invoice number is guessed from a piece
+        of a sentence). True when it was, and what they say is added."""
+        sentences = _Builder(self.expect)
         for sentence in _SENTENCE_END.split(fragment):
             cleaned = clean_fragment(sentence)
             if cleaned:
-                self.add(cleaned)
-        unnamed = any(a.line is None and not a.described for a in self.answers[sizes[0] :])
-        guessed = unnamed or len(self.invoice_numbers) != sizes[1] or self.choice != choice
-        if len(self.problems) > problems or guessed:
-            del self.problems[problems:], self.answers[sizes[0] :]
-            del self.invoice_numbers[sizes[1] :], self.commands[sizes[2] :]
-            del self.pleasantries[pleasantries:]
-            self.choice = choice
-            self.problems.extend(unread)
-            self._last_pleasant = False
+                sentences.add(cleaned)
+        unnamed = any(a.line is None and not a.described for a in sentences.answers)
+        if sentences.problems or sentences.invoice_numbers or unnamed:
             return False
+        self.answers += sentences.answers
+        self.commands += sentences.commands
+        self.pleasantries += sentences.pleasantries
+        self._last_pleasant = sentences._last_pleasant
         return True
 
     def _add(self, fragment: str) -> None:

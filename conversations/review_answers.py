@@ -23,7 +23,7 @@ import re
 from decimal import Decimal
 
 from conversations.text import normalize
-from conversations.vocabulary import is_pleasantry
+from conversations.vocabulary import PLEASE, is_pleasantry
 from models.i18n import N_
 from models.money import AmountError, parse_amount
 from models.review import Decision, ReviewKind
@@ -85,7 +85,8 @@ def read_review(text: str) -> Decision | None:
 # What may come before the decision on its line: `Looks good, approved`, `OK approved`,
 # `Thanks Jane - approved`, `Hi Jane, reject 3: ...`.
 AHEAD_CHARS = 80  # how far into the line words before a decision are looked for
-_SEPARATOR = re.compile(r"\s*[,.!;]\s*|\s+[-–—]\s+|\s+")
+_CLAUSE_END = r"\s*[,.!;]\s*|\s+[-–—]\s+"  # `Looks good, …`, `Thanks Jane - …`
+_SEPARATOR = re.compile(rf"{_CLAUSE_END}|\s+")
 _ACKNOWLEDGED = re.compile(r"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect", re.I)
 
 
@@ -95,7 +96,7 @@ def _decides(text: str) -> bool:
 
 def _around(text: str) -> bool:
     """Words around a decision, asking for nothing: greetings, thanks, `looks good`, `OK`."""
-    pieces = [piece for piece in re.split(r"\s*[,.!;]\s*|\s+[-–—]\s+", text) if piece]
+    pieces = [piece for piece in re.split(_CLAUSE_END, text) if piece]
     return bool(pieces) and all(
         is_pleasantry(piece) or _ACKNOWLEDGED.fullmatch(piece) for piece in pieces
     )
@@ -146,7 +147,7 @@ def _note_of(line: str) -> str:
     return ", ".join(kept)
 
 
-_POLITE = re.compile(r"(?:please|pls|plz|por\s+favor)[.!]?", re.I)
+_POLITE = re.compile(rf"(?:{PLEASE})[.!]?", re.I)
 
 
 def _as_noted(lines: list[str]) -> Decision | None:

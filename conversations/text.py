@@ -110,7 +110,8 @@ _INNER_REF = re.compile(
     r"|\d{1,6}[a-z]?\s*[:=)]))",
     re.IGNORECASE,
 )
-_ANSWERED = re.compile(r"\d|%|\b(?:skip|none|nothing|done|complete[d]?|n/a)\b", re.IGNORECASE)
+_ANSWER_WORDS = r"skip|none|nothing|done|complete[d]?"  # words that answer a line alone
+_ANSWERED = re.compile(rf"\d|%|\b(?:{_ANSWER_WORDS}|n/a)\b", re.IGNORECASE)
 _LEADING_REF = re.compile(
     r"^\W*(?:line|ln|item|l[ií]nea|partida|l|#)?\.?\s*#?\s*\d{1,6}[a-z]?", re.IGNORECASE
 )
@@ -128,7 +129,7 @@ _LINE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _VALUE_BEFORE = re.compile(r"(?<!\w)(?:[^.;:\n]|(?<=\d)\.(?=\d)){1,40}$")  # from a word's start
-_ANSWERING = re.compile(r"\d|\b(?:done|complete[d]?|finished|half|nothing|none|skip)\b", re.I)
+_ANSWERING = re.compile(rf"\d|\b(?:{_ANSWER_WORDS}|finished|half)\b", re.IGNORECASE)
 
 
 def line_first(chunk: str) -> str:

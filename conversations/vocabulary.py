@@ -94,9 +94,10 @@ _ATTACHMENTS_DONE = re.compile(
 
 
 # "please" and "thanks" around a command: `send it please`, `please save`, `enviar por favor`.
+PLEASE = r"please|pls|plz|por\s+favor"
 _POLITE = re.compile(
-    r"(?:(?:please|pls|plz|kindly|por\s+favor),?\s+)?(?P<command>.+?)"
-    r"(?:,?\s+(?:please|pls|plz|por\s+favor|thanks|thank\s+you|thx|gracias))?",
+    rf"(?:(?:{PLEASE}|kindly),?\s+)?(?P<command>.+?)"
+    rf"(?:,?\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias))?",
     re.IGNORECASE,
 )
 _INSTRUCTION_WORDS = (
