@@ -414,6 +414,7 @@ _ATTRIBUTION = re.compile(
     r"(?:\s{3,}.*)?",
     re.I,
 )
+_WROTE_FIRST = re.compile(rf"\s*{_WROTE}\b", re.I)
 _ATTRIBUTION_OPENERS = frozenset({"on", "am", "le", "el", "op", "il", "em", "den"})
 # Only an attribution when a `>` quote follows it.
 _LOOSE_ATTRIBUTION = re.compile(
@@ -537,10 +538,33 @@ def _mark_attributions(lines: list[str], kinds: list[_Kind]) -> None:
         if kinds[index] is not _Kind.TEXT:
             continue
         span = _attribution_span(lines, index, loose=True)
+        if span > 1 and not _starts_attribution(lines, index, span):
+            continue  # text written just above the attribution, with no blank line
         following = _next_content(lines, index + span) if span else None
         if following is not None and kinds[following] is _Kind.QUOTE:
             for covered in range(index, index + span):
                 kinds[covered] = _Kind.ATTRIBUTION
+
+
+def _starts_attribution(lines: list[str], index: int, span: int) -> bool:
+    """Whether an attribution of `span` lines found at `index` really starts there: a line
+    the contact wrote right above it (`1: 50%` / `On Mon … wrote:`) would otherwise be read
+    as its first line and dropped. It starts there when it opens like one ("On", "El",
+    "Am"…); not when it looks like an answer, nor when a later line is a whole attribution
+    ending where this one does (one that names its writer, above which the line does not
+    break inside an address: `Billbot Billing <` / `billing@… > wrote:` is one)."""
+    first = lines[index].split(None, 1)
+    if first and first[0].lower() in _ATTRIBUTION_OPENERS:
+        return True
+    if _ANSWER_LIKE.search(lines[index]):
+        return False
+    end = index + span
+    for later in range(index + 1, end):
+        whole = later + _attribution_span(lines, later, loose=True) == end
+        names_writer = not _WROTE_FIRST.match(lines[later])
+        if whole and names_writer and not lines[later - 1].rstrip().endswith(("<", "(", ",")):
+            return False
+    return True
 
 
 def _history_start(lines: list[str], kinds: list[_Kind]) -> int:
@@ -551,17 +575,21 @@ def _history_start(lines: list[str], kinds: list[_Kind]) -> int:
         stripped = line.strip()
         if _SEPARATOR.fullmatch(stripped) or _attribution_span(lines, index, loose=False):
             return index
-        if _HEADER_FROM.match(stripped) and _is_header_block(lines, index):
+        if _HEADER_FROM.match(stripped):
             previous = index - 1
             while previous >= 0 and not lines[previous].strip():
                 previous -= 1
-            return previous if previous >= 0 and _RULE.fullmatch(lines[previous].strip()) else index
+            ruled = previous >= 0 and bool(_RULE.fullmatch(lines[previous].strip()))
+            if _is_header_block(lines, index, fields=1 if ruled else 2):
+                return previous if ruled else index
     return len(lines)
 
 
-def _is_header_block(lines: list[str], index: int) -> bool:
-    fields = [line.strip() for line in lines[index + 1 : index + 7]]
-    return sum(1 for field in fields if _HEADER_FIELD.match(field)) >= 2
+def _is_header_block(lines: list[str], index: int, *, fields: int) -> bool:
+    """Whether `fields` header lines (Sent:, To:, Subject:…) follow a From: line; one is
+    enough below a rule (`_____` / `From:` / `Sent:` is how Outlook opens the history)."""
+    following = [line.strip() for line in lines[index + 1 : index + 7]]
+    return sum(1 for field in following if _HEADER_FIELD.match(field)) >= fields
 
 
 def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:

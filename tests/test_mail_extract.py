@@ -144,6 +144,62 @@ def test_plain_reply_is_stripped(body: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Answers written right above the attribution, with no blank line between: the
+        # attribution is only its own lines, never the answers above it.
+        (
+            "INV-22\n1: 40%\nOn Mon, Nov 30, 2026 at 9:00 AM Billbot <b@gc.test> wrote:\n> hi",
+            "INV-22\n1: 40%",
+        ),
+        ("Invoice 77\n1 | 50%\n2 | 4 units\nOn x wrote:\n> hi", "Invoice 77\n1 | 50%\n2 | 4 units"),
+        ("Please send it\nBillbot <billing@gc.test> wrote:\n> hi", "Please send it"),
+        ("Please send it\nBillbot Billing <\nbilling@gc.test> wrote:\n> hi", "Please send it"),
+        (
+            "Looks right, send\n2026年11月30日(月) 9:00 Billbot <billing@gc.test>:\n> hi",
+            "Looks right, send",
+        ),
+        # Attributions wrapped over two or three lines are still whole.
+        (
+            "send\nEl lun, 30 nov 2026 a las 9:00, Billbot (<billing@gc.test>)\nescribió:\n> hola",
+            "send",
+        ),
+        (
+            "send\nOn Mon, Nov 30, 2026 at 9:00 AM Billbot Billing <\nbilling@gc.test> wrote:\n> hi",
+            "send",
+        ),
+        ("Billbot Billing <\nbilling@gc.test> wrote:\n> hi", ""),
+    ],
+)
+def test_text_right_above_an_attribution_is_kept(body: str, expected: str) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+def test_answers_in_a_pasted_table_above_the_history_are_kept() -> None:
+    """An accountant pastes the lines from a spreadsheet: HTML table cells, then Gmail's
+    quote, its attribution straight after the table."""
+    html = (
+        "<p>Invoice 77</p><table><tr><td>1</td><td>50%</td></tr>"
+        "<tr><td>2</td><td>4 units</td></tr></table>"
+        '<div class="gmail_quote">On Mon, Nov 30, 2026 Billbot wrote:'
+        "<blockquote>Hello</blockquote></div>"
+    )
+    message = EmailMessage()
+    message["From"] = "sam@acme.test"
+    message.set_content(html, subtype="html")
+    assert extract_reply(message).text == "Invoice 77\n1 | 50%\n2 | 4 units"
+
+
+def test_outlook_history_below_a_rule_needs_one_header_field() -> None:
+    body = (
+        "1: 60%\n2: 3 units\n\nGet Outlook for Android<https://aka.ms/ghei36>\n"
+        "________________________________\nFrom: Billbot <billing@gc.test>\n"
+        "Sent: Monday, November 30, 2026 9:00:00 AM\n\nHello Sam"
+    )
+    assert extract_reply(_plain(body)).text == "1: 60%\n2: 3 units"
+
+
+@pytest.mark.parametrize(
     ("headers", "expected"),
     [
         ({"Auto-Submitted": "no"}, None),
