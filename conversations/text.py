@@ -101,7 +101,17 @@ def _in_number(line: str, start: int, index: int) -> bool:
     if not (line[index - 1 : index].isdigit() and line[index + 1 : index + 2].isdigit()):
         return False
     tail = _NUMBER_TAIL.search(line[max(start, index - 40) : index])
-    return tail is not None and "." not in tail.group()
+    if tail is None:
+        return False
+    if "." not in tail.group():
+        return True
+    # `7.500,00`: points between groups of three, then a decimal comma (as Spanish writes
+    # it) is one number, to be refused whole, never read as 7.5 and a stray `00`.
+    return bool(_DOT_GROUPS.search(tail.group())) and not _LINE_REF_AFTER.match(line, index + 1)
+
+
+_DOT_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+$")
+_LINE_REF_AFTER = re.compile(r"\d{1,6}[a-z]?\s*[:=)]", re.IGNORECASE)
 
 
 # Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`.

@@ -253,6 +253,11 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "Hola,\n1: 50%\nGracias", {"1": (D(300), D("3750.00"))}),
     (UNIT, "es", "Adjunto la factura\n2: 1", {"2": (D(1), D("4200.00"))}),
     (UNIT, "es", "1: 12,5", NO),
+    # points between thousands and a decimal comma: refused whole, never read as 7.5 + `00`
+    (UNIT, "es", "1: $7.500,00", NO),
+    (UNIT, "es", "1: 1.200,5 LF", NO),
+    (AMOUNT, "es", "2: 7.500,00 €", NO),
+    (AMOUNT, "en", "2: $1.234.567,89", NO),
     (UNIT, "es", "1: 45% este mes a la fecha", NO),
     (UNIT, "es", "50% en la línea 1", {"1": (D(300), D("3750.00"))}),
     (UNIT, "es", "1 en la partida 2", {"2": (D(1), D("4200.00"))}),

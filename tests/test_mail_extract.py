@@ -165,7 +165,8 @@ def test_plain_reply_is_stripped(body: str, expected: str) -> None:
             "send",
         ),
         (
-            "send\nOn Mon, Nov 30, 2026 at 9:00 AM Billbot Billing <\nbilling@gc.test> wrote:\n> hi",
+            "send\nOn Mon, Nov 30, 2026 at 9:00 AM Billbot Billing <\n"
+            "billing@gc.test> wrote:\n> hi",
             "send",
         ),
         ("Billbot Billing <\nbilling@gc.test> wrote:\n> hi", ""),
