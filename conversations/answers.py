@@ -263,7 +263,10 @@ _QUALIFIER = re.compile(
     r"|(?P<period>(?:for\s+|in\s+)?(?:this|the)\s+(?:period|month|week|cycle|billing(?:\s+period)?"
     r"|pay\s*app)|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
     r"|(?P<plain>complete[d]?|installed|in\s+place|placed|finished|done|billed|delivered|set"
-    r"|thanks|thank\s+you|thx|please|gracias|por\s+favor"
+    r"|thanks|thank\s+you|thx|please|gracias|por\s+favor|approx(?:imately|\.)?|or\s+so"
+    r"|aprox(?:imadamente|\.)?|m[aá]s\s+o\s+menos"
+    # `45% progress`, `45% de avance` (after a figure: `no progress` is the answer itself)
+    r"|(?<=[\d%])\s*(?:of\s+)?progress|(?<=[\d%])\s*(?:de\s+)?(?:avance|progreso)"
     r"|instalad[oa]s?|complet[oa]s?|completad[oa]s?|terminad[oa]s?|colocad[oa]s?"
     r"|entregad[oa]s?))\s*$",
     re.IGNORECASE,

@@ -31,10 +31,11 @@ from models.money import ZERO, format_dollars, format_money
 from models.validation import IssueCode, validate_line
 
 GENERIC_UNITS = frozenset(
-    {"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces", "unidad", "unidades", "ud", "uds"}
-)
+    {"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces", "unidad", "unidades", "ud", "uds",
+     "pieza", "piezas", "pza", "pzas", "pz", "pzs"}
+)  # fmt: skip
 _UNIT_ALIASES = (
-    {"ea", "each", "pc", "pcs", "piece", "pieces"},
+    {"ea", "each", "pc", "pcs", "piece", "pieces", "pieza", "piezas", "pza", "pzas", "pz", "pzs"},
     {"lf", "ft", "feet", "foot", "linft", "linearfeet", "linearfoot", "lnft"},
     {"sf", "sqft", "squarefeet", "squarefoot", "ft²", "ft2"},
     {"sy", "sqyd", "squareyards", "yd²"},

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from conversations.table import table_lines
+
 MAX_CHARS = 20_000  # a message longer than this is read only this far (and we say so)
 MAX_FRAGMENTS = 300
 MAX_FRAGMENT_CHARS = 200
@@ -37,15 +39,19 @@ _BULLET = re.compile(r"^(?:[*•·◦▪▫►▶➤→>]+\s*)+")
 _DASH_BULLET = re.compile(r"^[-–—]\s+(?P<rest>.+)$")
 _BARE_AMOUNT = re.compile(r"\$?\s*[\d.,]+")
 _NUMBER_TAIL = re.compile(r"[\d.,]*$")
+# `1 -> 50%`, `1 → 50%`: an arrow after a line is its answer; `line 1 @ 50%` is `at 50%`
+_ARROW = re.compile(r"\s*(?:-+>|=+>|[→⇒➔➜➝➞⟶])\s*")
+_AT = re.compile(r"\s+@\s*(?=[~$.\d])")
 
 
-def normalize(text: str) -> str:
-    """NFKC, ASCII digits, plain spaces and quotes; control and format characters dropped."""
+def normalize(text: str, *, tabs: bool = False) -> str:
+    """NFKC, ASCII digits, plain spaces and quotes; control and format characters dropped;
+    tabs kept with `tabs` (they separate a pasted table's cells), else spaces."""
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_TRANSLATE)
     out: list[str] = []
     for ch in text:
-        if ch.isascii() and (ch.isprintable() or ch == "\n"):
+        if ch.isascii() and (ch.isprintable() or ch == "\n" or (tabs and ch == "\t")):
             out.append(ch)
             continue
         category = unicodedata.category(ch)
@@ -175,10 +181,10 @@ def split_line_refs(piece: str) -> list[str]:
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
-    text = normalize(text[:MAX_CHARS])
+    text = normalize(text[:MAX_CHARS], tabs=True)
     fragments: list[str] = []
-    for line in text.split("\n"):
-        chunks = split_answers(line)
+    for line in table_lines(text.split("\n")):
+        chunks = split_answers(_ARROW.sub(": ", _AT.sub(" at ", line)))
         for piece in (part for chunk in chunks for part in split_line_refs(line_first(chunk))):
             cleaned = clean_fragment(piece)
             if cleaned:

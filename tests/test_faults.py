@@ -236,17 +236,23 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
 
 
 class Killer:
-    """Terminates every other backend of the database, again and again, from a thread."""
+    """Terminates every other backend of the database, again and again, from a thread.
+
+    Its first round has run when the `with` block starts (the connections the test's engine
+    holds are cut before it is used), so that a fast machine cannot finish the work before
+    any cut."""
 
     def __init__(self, url: str, *, pause: tuple[float, float] = (0.005, 0.04)) -> None:
         self.admin = make_engine(url, pool_size=1)
         self.pause = pause
         self.killed = 0
         self._stop = threading.Event()
+        self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> Killer:
         self._thread.start()
+        assert self._started.wait(timeout=10), "the killer did not connect"
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -261,6 +267,8 @@ class Killer:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         with self.admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            self.killed += sum(1 for (ok,) in connection.execute(statement) if ok)
+            self._started.set()
             while not self._stop.wait(rnd.uniform(*self.pause)):
                 self.killed += sum(1 for (ok,) in connection.execute(statement) if ok)
 

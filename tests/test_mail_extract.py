@@ -176,21 +176,6 @@ def test_text_right_above_an_attribution_is_kept(body: str, expected: str) -> No
     assert extract_reply(_plain(body)).text == expected
 
 
-def test_answers_in_a_pasted_table_above_the_history_are_kept() -> None:
-    """An accountant pastes the lines from a spreadsheet: HTML table cells, then Gmail's
-    quote, its attribution straight after the table."""
-    html = (
-        "<p>Invoice 77</p><table><tr><td>1</td><td>50%</td></tr>"
-        "<tr><td>2</td><td>4 units</td></tr></table>"
-        '<div class="gmail_quote">On Mon, Nov 30, 2026 Billbot wrote:'
-        "<blockquote>Hello</blockquote></div>"
-    )
-    message = EmailMessage()
-    message["From"] = "sam@acme.test"
-    message.set_content(html, subtype="html")
-    assert extract_reply(message).text == "Invoice 77\n1 | 50%\n2 | 4 units"
-
-
 def test_outlook_history_below_a_rule_needs_one_header_field() -> None:
     body = (
         "1: 60%\n2: 3 units\n\nGet Outlook for Android<https://aka.ms/ghei36>\n"
