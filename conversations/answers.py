@@ -44,6 +44,7 @@ class Progress:
     unit: str | None = None  # the unit word as written (`LF`)
     to_date: bool = False  # `300 LF to date`: a cumulative quantity or value
     cents: bool = False  # a bare number written with cents (`700.00`): money, not units
+    of: Decimal | None = None  # `4 of 8`: to date, out of what the line must have scheduled
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ _KEYWORDS = (
     r"stored|materials?|retainage|released?|release[sd]?|ret|this|to|total|done|complete[d]?"
     r"|finished|skip|none|nothing|and|with|plus|percent|pct|dollars?|usd|of|for|on|value"
     r"|amount|amt|qty|quantity|all|rest|cumulative|overall|period|month|por|ciento|nada"
-    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin"
+    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin|out"
 )
 UNIT = (
     rf"(?!(?:{_KEYWORDS})\b)"
@@ -129,6 +130,10 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:retainage\s+released|released?\s+retainage|retainage\s+release|release[ds]?"
         r"|retainage|ret\.?|retenci[oó]n(?:\s+liberada)?)\s*[:=]?\s*(?:(?P<all>all|everything|full|in\s+full|all\s+held)"
         rf"(?:\s+retainage)?\b|{_MONEYISH})")),
+    # `4 of 8`, `4/8 EA`, `$90,000 of $180,000`, `2 de 8`: to date, out of the line's total
+    ("of", _clause(
+        rf"(?P<cur>\$)?\s*(?P<num>{NUM})\s*(?:{UNIT}\s*)?(?:out\s+of|of|de|/)\s*(?P<ofcur>\$)?\s*"
+        rf"(?P<of>{NUM})(?:\s*{UNIT.replace('?P<unit>', '?P<ofunit>')})?")),
     ("quantity", _clause(
         rf"(?:qty|quantity|q)\s*[:=]?\s*(?P<sign>[-+])?\s*(?P<num>{NUM})(?:\s*{UNIT})?{_TO_DATE}")),
     ("value", _clause(rf"(?:value|amount|amt)\s*[:=]?\s*{_MONEYISH}{_TO_DATE}")),
@@ -139,7 +144,7 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("number", _clause(rf"(?P<sign>[-+])?\s*(?P<num>{NUM}){_TO_DATE}")),
 )  # fmt: skip
 _SEPARATOR = re.compile(r"\s*(?:(?:&|\band\b|\bwith\b|\bplus\b|:)\s*)?", re.IGNORECASE)
-_PROGRESS = ("skip", "done", "percent", "quantity", "value", "number")
+_PROGRESS = ("skip", "done", "percent", "of", "quantity", "value", "number")
 
 
 class _Unreadable(ValueError):
@@ -244,6 +249,15 @@ def _progress(kind: str, match: re.Match[str]) -> Progress:
     if kind == "number" and re.fullmatch(r"[\d,]*\.\d\d", match["num"]):
         # `700.00`: written with cents, a value even on a unit line (DESIGN §2)
         return Progress(ProgressKind.number, amount, to_date=to_date, cents=True)
+    if kind == "of":
+        money = bool(groups.get("cur") or groups.get("ofcur"))
+        return Progress(
+            ProgressKind.value if money else ProgressKind.number,
+            amount,
+            unit=groups.get("unit") or groups.get("ofunit"),
+            to_date=True,
+            of=_number(match["of"], None),
+        )
     if kind == "quantity":
         return Progress(ProgressKind.quantity, amount, unit=groups.get("unit"), to_date=to_date)
     return Progress(ProgressKind.number, amount, to_date=to_date)

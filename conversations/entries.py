@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from conversations.answers import MAX_AMOUNT, LineAnswer, Progress, ProgressKind
 from conversations.render import describe_entry, line_name, quantity_text
@@ -27,7 +28,7 @@ from models.billing import (
     with_total_percent,
 )
 from models.i18n import ENGLISH, N_, Words
-from models.money import ZERO, format_dollars, format_money
+from models.money import ZERO, format_dollars, format_money, format_quantity
 from models.validation import IssueCode, validate_line
 
 GENERIC_UNITS = frozenset(
@@ -182,6 +183,8 @@ def _with_progress(
     if kind == ProgressKind.number:
         unit = terms.is_unit and not progress.cents
         kind = ProgressKind.quantity if unit else ProgressKind.value
+    if progress.of is not None:
+        _check_out_of(terms, kind, progress.of)
     if kind == ProgressKind.total_percent:
         return with_total_percent(terms, history, entry, amount)
     if kind == ProgressKind.period_percent:
@@ -204,6 +207,30 @@ def _with_progress(
             amount -= history.previous_value + (ZERO if terms.is_unit else entry.materials_stored)
         return with_new_value(terms, entry, amount)
     return entry  # skip: already cleared
+
+
+def _check_out_of(terms: LineTerms, kind: ProgressKind, of: Decimal) -> None:
+    """`4 of 8` is 4 to date only on a line of 8 scheduled (`$90,000 of $180,000`, of
+    $180,000): out of anything else, what was meant is not clear."""
+    total = terms.quantity if kind == ProgressKind.quantity else terms.value
+    if total is not None and of == total:
+        return
+    if terms.is_unit:
+        scheduled = f"{format_quantity(terms.quantity or ZERO)} {terms.uom or ''}".strip()
+        example = f"{terms.number}: 4 {terms.uom or ''}".rstrip() + " to date"
+    else:
+        scheduled = format_dollars(terms.value)
+        example = f"{terms.number}: $4,500 to date"
+    raise _Refused(
+        N_(
+            "{scheduled} is scheduled, so I can't tell what “out of {of}” means. Write what "
+            "is done to date (`{example}`) or a percentage (`{line}: 50%`)."
+        ),
+        scheduled=scheduled,
+        of=format_quantity(of),
+        example=example,
+        line=terms.number,
+    )
 
 
 def _check_unit(terms: LineTerms, unit: str | None) -> None:

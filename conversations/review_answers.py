@@ -55,6 +55,9 @@ _AS_NOTED = re.compile(
 _REJECT = re.compile(
     r"(?:reject(?:ed)?|return(?:ed)?|revise|send\s+back|rechaz(?:ar|o|ada|ado)|"
     rf"devolver|devuelvo|devuelta|devuelto)(?:\s+{_REFS})?"
+    # `return line 3 for revision: …`, `devolver 3 para corrección: …`
+    r"(?:\s+(?:for\s+(?:revision|correction|rework|changes)|para\s+(?:revisi[oó]n|"
+    r"correcci[oó]n|corregir)))?"
     r"\s*(?:[:\-–—]\s*(?P<reason>.*))?",
     re.I,
 )
@@ -87,7 +90,9 @@ def read_review(text: str) -> Decision | None:
 AHEAD_CHARS = 80  # how far into the line words before a decision are looked for
 _CLAUSE_END = r"\s*[,.!;]\s*|\s+[-–—]\s+"  # `Looks good, …`, `Thanks Jane - …`
 _SEPARATOR = re.compile(rf"{_CLAUSE_END}|\s+")
-_ACKNOWLEDGED = re.compile(r"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect", re.I)
+_ACKNOWLEDGED = re.compile(
+    rf"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect|{PLEASE}|kindly|can\s+you", re.I
+)
 
 
 def _decides(text: str) -> bool:

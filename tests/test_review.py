@@ -365,15 +365,28 @@ def test_the_decision_reader_reads_the_spanish_forms(text: str, decision: Decisi
             Decision(ReviewKind.reject, reasons={"3": "only 18 fixtures"}),
         ),
         ("Thanks. Return 2 - wrong qty", Decision(ReviewKind.reject, reasons={"2": "wrong qty"})),
+        ("Please revise line 3: qty high", Decision(ReviewKind.reject, reasons={"3": "qty high"})),
+        ("Can you revise 3 - no backup", Decision(ReviewKind.reject, reasons={"3": "no backup"})),
+        ("return line 3 for revision: qty", Decision(ReviewKind.reject, reasons={"3": "qty"})),
+        ("por favor devolver 3 para corrección: faltan fotos",
+         Decision(ReviewKind.reject, reasons={"3": "faltan fotos"})),
     ],
-)
+)  # fmt: skip
 def test_words_around_a_decision_are_not_part_of_it(text: str, decision: Decision) -> None:
     assert read_review(text) == decision
 
 
 @pytest.mark.parametrize(
     "text",
-    ["Looks good but return line 3", "Not approved", "Looks wrong, approved", "Looks good", "ok"],
+    [
+        "Looks good but return line 3",
+        "Not approved",
+        "Looks wrong, approved",
+        "Looks good",
+        "ok",
+        "please",
+        "return for revision",  # which lines?
+    ],
 )
 def test_words_around_a_decision_never_make_one(text: str) -> None:
     assert read_review(text) is None
