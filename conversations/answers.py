@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from models.i18n import ENGLISH, N_, Words
-from models.money import HUNDRED, ZERO
+from models.money import HUNDRED, ZERO, format_dollars
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: beyond any subcontract, within Numeric(16, 2)
 MAX_PERCENT = Decimal("10000")
@@ -45,6 +45,7 @@ class Progress:
     to_date: bool = False  # `300 LF to date`: a cumulative quantity or value
     cents: bool = False  # a bare number written with cents (`700.00`): money, not units
     of: Decimal | None = None  # `4 of 8`: to date, out of what the line must have scheduled
+    written: str = ""  # the number as written, when it may have to be asked about (`12.000`)
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,7 @@ def _progress(kind: str, match: re.Match[str]) -> Progress:
         )
     if kind == "quantity":
         return Progress(ProgressKind.quantity, amount, unit=groups.get("unit"), to_date=to_date)
-    return Progress(ProgressKind.number, amount, to_date=to_date)
+    return Progress(ProgressKind.number, amount, to_date=to_date, written=match["num"])
 
 
 class When(enum.StrEnum):
@@ -473,7 +474,25 @@ def _money(match: re.Match[str]) -> Decimal:
     signs = (groups.get("s1") or "") + (groups.get("s2") or "")
     if len(signs) > 1:
         raise _Unreadable(N_("That amount has two signs."))
+    if THOUSANDS_POINT.fullmatch(match["num"]):
+        raise thousands_point_unclear(match["num"])
     return _number(match["num"], signs)
+
+
+# `12.000`: three decimals on money is a point between thousands (as Spanish writes 12,000),
+# or twelve dollars; which one is not guessed.
+THOUSANDS_POINT = re.compile(r"\d{1,3}\.\d{3}")
+
+
+def thousands_point_unclear(digits: str) -> _Unreadable:
+    as_decimal = Decimal(digits)
+    return _Unreadable(
+        N_("Is {number} {as_decimal} or {as_thousands}? Write it as `{as_thousands}` or "
+           "`{as_decimal}`."),
+        number=digits,
+        as_decimal=format_dollars(as_decimal),
+        as_thousands=format_dollars(as_decimal * 1000),
+    )  # fmt: skip
 
 
 def _number(digits: str, sign: str | None) -> Decimal:

@@ -12,7 +12,14 @@ import enum
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from conversations.answers import MAX_AMOUNT, LineAnswer, Progress, ProgressKind
+from conversations.answers import (
+    MAX_AMOUNT,
+    THOUSANDS_POINT,
+    LineAnswer,
+    Progress,
+    ProgressKind,
+    thousands_point_unclear,
+)
 from conversations.render import describe_entry, line_name, quantity_text
 from models.billing import (
     BillingError,
@@ -183,6 +190,9 @@ def _with_progress(
     if kind == ProgressKind.number:
         unit = terms.is_unit and not progress.cents
         kind = ProgressKind.quantity if unit else ProgressKind.value
+        if not unit and THOUSANDS_POINT.fullmatch(progress.written):
+            unclear = thousands_point_unclear(progress.written)
+            raise _Refused(unclear.reason, **unclear.values)  # `2: 12.000` in dollars
     if progress.of is not None:
         _check_out_of(terms, kind, progress.of)
     if kind == ProgressKind.total_percent:

@@ -17,6 +17,8 @@ from conversations.answers import (
     LEAD_IN,
     LineAnswer,
     Problem,
+    Progress,
+    ProgressKind,
     Scope,
     parse_body,
     why_unreadable,
@@ -105,6 +107,21 @@ _REST = re.compile(
     r"|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
     r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)"
     r"\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)",
+    re.IGNORECASE,
+)
+# The same, the value first: `skip the rest`, `nothing for the remaining lines`, `0 on the
+# others`, `omitir el resto`, `nada para las demás`.
+_REST_AFTER = re.compile(
+    r"(?P<rest>.+?)\s*[:,\-–—]?\s+(?:(?:for|on|to|in)\s+|(?:para|en|a)\s+)?(?:the\s+)?"
+    r"(?:rest(?:\s+of\s+(?:the\s+)?lines)?|remaining(?:\s+lines)?|others|other\s+lines"
+    r"|everything\s+else|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
+    r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)",
+    re.IGNORECASE,
+)
+# Nothing more to bill, said at the lines: the lines not answered yet are nothing this period.
+_NOTHING_MORE = re.compile(
+    r"(?:that'?s\s+(?:all|it)|nothing\s+(?:else|more)|no\s+more(?:\s+lines)?"
+    r"|that'?s\s+everything|eso\s+es\s+todo|nada\s+m[aá]s|es\s+todo)",
     re.IGNORECASE,
 )
 _ALL = re.compile(
@@ -281,6 +298,10 @@ class _Builder:
         if number is not None:
             self.invoice_numbers.append(number)
             return
+        if self.expect == Expect.line and _NOTHING_MORE.fullmatch(fragment):
+            skip = Progress(ProgressKind.skip)
+            self.answers.append(LineAnswer(scope=Scope.rest, progress=skip, text=fragment))
+            return
         outcome = _line_answer(fragment)
         if outcome is None:
             outcome = self._bare_answer(fragment)
@@ -342,7 +363,7 @@ class _Builder:
 
 def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
     """A fragment that names its line (`1: 50%`, `line 3 skip`, `all 100%`), else None."""
-    for pattern, scope in ((_REST, Scope.rest), (_ALL, Scope.all)):
+    for pattern, scope in ((_REST, Scope.rest), (_REST_AFTER, Scope.rest), (_ALL, Scope.all)):
         match = pattern.fullmatch(fragment)
         if match:
             body = parse_body(match["rest"], scope=scope)

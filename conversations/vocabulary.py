@@ -53,7 +53,7 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|anterior|deshacer"),
         (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to|editar|cambiar"
          rf"|corregir|ir\s+a)"
-         rf"(?:\s+{LINE_WORD})?\s*#?\s*{REF}"),
+         rf"(?:\s+(?:the\s+|la\s+)?{LINE_WORD})?\s*#?\s*{REF}"),
         (CommandName.edit, rf"{LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*{REF}"),
         (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"
          r"|editar|cambiar|corregir"),
@@ -63,7 +63,8 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"(?:invoice|review|summary|totals))?|revisar|resumen|ver\s+(?:la\s+)?factura"),
         (CommandName.cancel, r"cancel|stop|abort|cancel\s+(?:the\s+)?(?:invoice|this|it)"
          r"|never\s*mind|cancelar|parar|detener"),
-        (CommandName.draft, r"draft|save|save\s+(?:as\s+)?(?:a\s+)?draft|save\s+(?:it|for\s+later)"
+        (CommandName.draft, r"draft|save|save\s+(?:it\s+)?(?:as\s+)?(?:a\s+)?draft"
+         r"|save\s+(?:it|for\s+later)"
          r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador"
          r"|gu[aá]rda(?:r|rla|rlo|la|lo)?(?:\s+(?:como\s+)?(?:un\s+)?borrador)?"),
         (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:send|submit)"
@@ -109,13 +110,43 @@ _INSTRUCTION_WORDS = (
 INSTRUCTION = re.compile(rf"\b(?:{_INSTRUCTION_WORDS})\b", re.IGNORECASE)
 
 
+# Wanting or asking to do something before a command: `I want to change line 2`, `let me go
+# back`, `can I see the invoice`, `quiero guardar`. Asked, a send or a cancel is not done,
+# only said plainly: `can I send it?` is answered with the invoice to review.
+_WANTING = re.compile(
+    r"(?:i(?:\s+want|\s+need|\s+would\s+like|'?d\s+like)\s+to|let\s+me"
+    r"|quiero|necesito|me\s+gustar[ií]a)\s+(?P<command>.+)",
+    re.IGNORECASE,
+)
+_ASKING = re.compile(
+    r"(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?|(?:puedo|podemos|puede)\s+",
+    re.IGNORECASE,
+)
+
+
 def read_command(fragment: str, expect: Expect) -> Command | None:
     command = _read_command(fragment, expect)
     if command is None and not is_pleasantry(fragment):  # `ok thanks` stays a pleasantry
         polite = _POLITE.fullmatch(fragment)
         if polite and polite["command"] != fragment:
             command = _read_command(polite["command"], expect)
+    if command is None:
+        command = _wanted_command(fragment, expect)
     return command
+
+
+def _wanted_command(fragment: str, expect: Expect) -> Command | None:
+    wanting = _WANTING.fullmatch(fragment)
+    if wanting is not None:
+        return _read_command(wanting["command"], expect)
+    asking = _ASKING.match(fragment)
+    if asking is not None:
+        command = _read_command(fragment[asking.end() :], expect)
+        if command is not None and command.name == CommandName.send:
+            return Command(CommandName.review)  # `can I send it?`: what would go, and how
+        if command is not None and command.name != CommandName.cancel:
+            return command
+    return None
 
 
 def _read_command(fragment: str, expect: Expect) -> Command | None:

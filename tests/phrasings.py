@@ -58,6 +58,9 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "conduit is at 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "en", "the line 1: 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "en", "line one 45%", {"1": (D(240), D("3000.00"))}),
+    # nothing more to bill: the lines not answered are nothing this period
+    (UNIT, "en", "1: 45%\nThat's all", {"1": (D(240), D("3000.00")), "2": SKIP, "3": SKIP}),
+    (UNIT, "en", "2: 1, skip the rest", {"1": SKIP, "2": ONE_OF_2, "3": SKIP}),
     # `N of M`: to date, when M is what the line has scheduled
     (UNIT, "en", "2: 1 of 8 installed", {"2": ONE_OF_2}),
     (UNIT, "en", "Panels: 1 out of 8", {"2": ONE_OF_2}),
@@ -267,6 +270,7 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "Hola,\n1: 50%\nGracias", {"1": (D(300), D("3750.00"))}),
     (UNIT, "es", "Adjunto la factura\n2: 1", {"2": (D(1), D("4200.00"))}),
     (UNIT, "es", "2: 1 de 8 instalados", {"2": ONE_OF_2}),
+    (UNIT, "es", "2: 1\neso es todo, gracias", {"1": SKIP, "2": ONE_OF_2, "3": SKIP}),
     (UNIT, "es", "1: 45% aprox", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "1: 45% de avance", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "2: 1 pieza", {"2": ONE_OF_2}),
@@ -279,6 +283,11 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (AMOUNT, "en", "2: $1.234.567,89", NO),
     (AMOUNT, "en", "2: $90,000 of $180,000", {"2": D("54000.00")}),
     (AMOUNT, "en", "2: 4 of 8", NO),
+    # a point before three digits in dollars: 12 or 12,000? asked, never guessed
+    (AMOUNT, "en", "2: $12.000", NO),
+    (AMOUNT, "es", "2: 12.000 USD", NO),
+    (AMOUNT, "es", "2: 12.000", NO),
+    (AMOUNT, "en", "2: stored 2.000", NO),
     (UNIT, "es", "1: 45% este mes a la fecha", NO),
     (UNIT, "es", "50% en la línea 1", {"1": (D(300), D("3750.00"))}),
     (UNIT, "es", "1 en la partida 2", {"2": (D(1), D("4200.00"))}),

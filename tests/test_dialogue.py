@@ -649,8 +649,8 @@ def test_with_nothing_to_bill_the_choose_step_says_so() -> None:
 def test_the_state_survives_json_with_exact_decimals() -> None:
     commitment = replace(unit_ctx().commitment, allow_overbilling=True)  # type: ignore[type-var]
     ctx = unit_ctx(commitment=commitment)
-    state, _ = step(fresh(ctx), Turn(text="INV-0042\n1: $100.005\n2: 9", attachments=(PDF,)), ctx)
-    assert state.pending and state.entries["1"].new_value == D("100.005")
+    state, _ = step(fresh(ctx), Turn(text="INV-0042\n1: $100.0055\n2: 9", attachments=(PDF,)), ctx)
+    assert state.pending and state.entries["1"].new_value == D("100.0055")
     assert State.from_json(state.to_json()) == state
 
 

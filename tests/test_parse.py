@@ -128,6 +128,16 @@ LINE_FORMS: list[tuple[str, tuple[object, ...]]] = [
     ("rest skip", ("rest", None, "skip", D(0), None, None)),
     ("the rest: skip", ("rest", None, "skip", D(0), None, None)),
     ("all remaining 0", ("rest", None, "skip", D(0), None, None)),
+    # the value first
+    ("skip the rest", ("rest", None, "skip", D(0), None, None)),
+    ("nothing for the remaining lines", ("rest", None, "skip", D(0), None, None)),
+    ("0 on the others", ("rest", None, "skip", D(0), None, None)),
+    ("omitir el resto", ("rest", None, "skip", D(0), None, None)),
+    ("nada para las demás", ("rest", None, "skip", D(0), None, None)),
+    # nothing more to bill, said at the lines: the rest is nothing this period
+    ("that's all", ("rest", None, "skip", D(0), None, None)),
+    ("Nothing else", ("rest", None, "skip", D(0), None, None)),
+    ("eso es todo", ("rest", None, "skip", D(0), None, None)),
 ]
 
 
@@ -167,6 +177,15 @@ COMMANDS = [
     ("start", CommandName.start, None),
     ("hi", CommandName.start, None),
     ("switch", CommandName.switch, None),
+    # wanting or asking to do it
+    ("I want to change line 2", CommandName.edit, "2"),
+    ("can I change line 2?", CommandName.edit, "2"),
+    ("puedo cambiar la línea 2", CommandName.edit, "2"),
+    ("let me go back", CommandName.back, None),
+    ("I'd like to save it as a draft", CommandName.draft, None),
+    ("quiero guardar como borrador", CommandName.draft, None),
+    ("I want to send it", CommandName.send, None),
+    ("can I send it?", CommandName.review, None),  # asked: what would go, not a send
 ]
 
 
@@ -175,6 +194,11 @@ def test_commands_are_recognised_anywhere(text: str, name: CommandName, line: st
     parsed = parse(text)
     assert [(c.name, c.line) for c in parsed.commands] == [(name, line)]
     assert not parsed.answers and not parsed.problems
+
+
+@pytest.mark.parametrize("text", ["can I cancel?", "I'll send it", "I want to send it tomorrow"])
+def test_a_send_or_cancel_asked_or_put_off_is_not_done(text: str) -> None:
+    assert not parse(text).commands
 
 
 @pytest.mark.parametrize("text", ["none", "no", "done", "nothing", "skip", "that's all"])

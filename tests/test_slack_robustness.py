@@ -27,6 +27,7 @@ from tests.slack_emulator import (
     app_home_opened_event,
     event_callback,
     file_shared_event,
+    message_changed_event,
     message_event,
     signed_event,
     signed_headers,
@@ -109,18 +110,28 @@ async def test_someone_who_is_not_a_contact_is_told_so_and_nothing_changes(
             assert session.exec(select(Conversation)).all() == []
 
 
-async def test_own_messages_and_edits_are_ignored(
+async def test_own_messages_are_ignored_and_an_edit_is_told_it_changed_nothing(
     slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
 ) -> None:
+    """A contact who edits `1: 50%` into `1: 60%` must not believe the invoice changed: each
+    message is read once (an edit may be a `+10%` or a `send`), and they are told so, once;
+    a change that leaves the text alone (a link preview) and our own posts say nothing."""
     async with running(slack_emulator, sqlite_engine, tmp_path) as h:
         dm = h.slack.dm_channel("U0SAM")
         own = message_event(user="U0BILLBOT", text="hello", channel=dm) | {"bot_id": "B0BILLBOT"}
-        edit = message_event(user="U0SAM", text="INV-1", channel=dm) | {
-            "subtype": "message_changed"
-        }
-        for event in (own, edit):
-            assert (await h.event(event)).status == 200
+        assert (await h.event(own)).status == 200
+        original = message_event(user="U0SAM", text="INV-1", channel=dm)
+        unfurled = message_changed_event(original, "INV-1")
+        assert (await h.event(unfurled)).status == 200
         assert h.messages("U0SAM") == []
+        edit = message_changed_event(original, "INV-2")
+        for attempt in (None, 1):  # and Slack's redelivery of the same event
+            assert (await h.event(edit, event_id="Ev0EDIT", retry_num=attempt)).status == 200
+        [told] = h.messages("U0SAM")
+        assert "edited" in told["text"] and "INV-2" in told["text"], told["text"]
+        assert "changed nothing" in told["text"], told["text"]
+        with Session(sqlite_engine) as session:
+            assert session.exec(select(Conversation)).all() == []
 
 
 async def test_app_home_lists_open_periods_with_start_buttons(

@@ -1,7 +1,8 @@
 """Events API listeners: DM messages (text and files), `file_shared`, `app_home_opened`.
 
 A DM message (text, or files shared with it) is queued for the Slack inbox and acked (see
-`inbox.Inbox`); its turn runs from there, after the files are downloaded. Publishing Home
+`inbox.Inbox`); its turn runs from there, after the files are downloaded. An edited DM
+message changes nothing: its sender is told so. Publishing Home
 runs after the ack too. Each event id (and each file id) is recorded with its turn, so a
 redelivery is ignored.
 """
@@ -41,6 +42,9 @@ class Events:
         app.event("app_home_opened")(self.on_home)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("subtype") == "message_changed":
+            self._edited(event, body)
+            return
         if (
             event.get("bot_id")
             or event.get("subtype") not in HANDLED_SUBTYPES
@@ -51,12 +55,40 @@ class Events:
         event_id = str(body.get("event_id") or f"ts:{event.get('ts')}")
         self.ch.inbox.add(event_id, str(event["user"]), event)  # all before the ack
 
+    def _edited(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A contact edited a DM message: its text changed, so they may believe the invoice
+        did too. Each message is read once, when it arrives (an edit may also be a `+10%`
+        or a `send`), so they are told the edit changed nothing; not for our own posts, nor
+        for a change that leaves the text as it was (a link preview)."""
+        message, before = event.get("message") or {}, event.get("previous_message") or {}
+        user, text = message.get("user"), message.get("text") or ""
+        if (
+            event.get("channel_type") != "im"
+            or message.get("bot_id")
+            or not user
+            or text == (before.get("text") or "")
+        ):
+            return
+        event_id = str(body.get("event_id") or f"edit:{message.get('ts')}:{event.get('ts')}")
+        edit = {
+            "type": "message",
+            "subtype": "message_changed",
+            "user": str(user),
+            "channel": event.get("channel"),
+            "thread_ts": message.get("thread_ts"),
+            "text": text,
+        }
+        self.ch.inbox.add(event_id, str(user), edit)
+
     async def from_inbox(self, event_id: str, event: dict[str, Any]) -> None:
         """The turn of a DM message stored in the inbox (a no-op if it ran already): one
         read for whether it ran, who sent it and which invoice its thread is about."""
         channel, thread = event.get("channel"), event.get("thread_ts")
         gate = await self.ch.turns.gate(event_id, str(event["user"]), thread_ts=thread)
         if gate.seen:
+            return
+        if event.get("subtype") == "message_changed":
+            await self._tell_edit_changed_nothing(event, event_id, gate)
             return
         files = [f["id"] for f in event.get("files") or [] if f.get("id")]
         if files:
@@ -67,6 +99,25 @@ class Events:
         )
         if person is not None:
             await self._turn(person, event, event_id, [], [], gate)
+
+    async def _tell_edit_changed_nothing(
+        self, event: dict[str, Any], event_id: str, gate: Gate
+    ) -> None:
+        channel, thread = event.get("channel"), event.get("thread_ts")
+        person = gate.person or await self.ch.person(
+            event["user"], channel=channel, thread_ts=thread
+        )
+        if person is None:
+            return
+        _ = words(person.language)
+        said = _(
+            "You edited a message: “{text}”. I read each message once, when it arrives, so "
+            "the edit changed nothing. To change an answer, send the correction as a new "
+            "message (e.g. `1: 60%`).",
+            text=_shortened(inbound_text(event.get("text") or "")),
+        )
+        ids = inbound(event_id, sender=event["user"])
+        await self.ch.tell(person, said, channel=channel, thread_ts=thread, inbound=ids)
 
     async def _message(
         self, event: dict[str, Any], event_id: str, gate: Gate | None, files: list[str]
@@ -156,6 +207,11 @@ class Events:
                 await self.ch.client.views_publish(user_id=user_id, view=view)
         except SlackCallError as exc:
             log.warning("slack: App Home of %s not published: %s", user_id, exc)
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["Events"]

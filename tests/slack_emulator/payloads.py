@@ -58,6 +58,26 @@ def message_event(
     return event
 
 
+def message_changed_event(original: dict[str, Any], text: str) -> dict[str, Any]:
+    """The `message_changed` event Slack sends when the `original` message event is edited
+    to `text` (the edited message and the one before it, nested)."""
+    before = {k: original[k] for k in ("type", "user", "text", "ts") if k in original}
+    edited = before | {"text": text, "edited": {"user": original.get("user"), "ts": _ts()}}
+    if original.get("thread_ts"):
+        edited["thread_ts"] = before["thread_ts"] = original["thread_ts"]
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "message": edited,
+        "previous_message": before,
+        "channel": original["channel"],
+        "channel_type": original.get("channel_type", "im"),
+        "ts": _ts(),
+        "event_ts": _ts(),
+    }
+
+
 def file_shared_event(*, file_id: str, user: str, channel: str) -> dict[str, Any]:
     """A `file_shared` event (it carries only the file id; the app calls `files.info`)."""
     return {
