@@ -61,7 +61,7 @@ def _header_words(pattern: str) -> re.Pattern[str]:
 
 _H_DESCRIPTION = _header_words(r"\b(?:desc(?:ription)?|descripcion|concepto|scope|trabajo)\b")
 _H_REF = _header_words(
-    r"^(?:sov\s+)?(?:line|item|ln|linea|partida|no|num|number|numero|n[°º]|#|cod(?:e|igo)?)"
+    r"^(?:sov\s+)?(?:line|item|ln|linea|partida|no|num|number|numero|n[°º]|#)"
     r"(?:\s*(?:#|no\.?|num(?:ber)?|numero))?\.?$|^#$"
 )
 _H_STORED = _header_words(r"\b(?:stored|materials?|almacenad[oa]s?|materiales)\b")
@@ -69,7 +69,7 @@ _H_INFO = _header_words(
     r"\b(?:scheduled|schedule|contract|contrato|budget|presupuesto|original|previous|prior|"
     r"anterior(?:es)?|price|precio|rate|tarifa|balance|remaining|saldo|pendiente|retainage|"
     r"retention|retenci[oó]n|uom|u/m|unit\s+of\s+measure|unidad\s+de\s+medida|notes?|notas?|"
-    r"comments?|comentarios?)\b|^units?$|^unidad(?:es)?$"
+    r"comments?|comentarios?|codes?|c[oó]digos?|cost\s+codes?)\b|^units?$|^unidad(?:es)?$"
 )
 _H_ANSWER = _header_words(
     r"%|\$|\b(?:percent|pct|progress|avance|porcentaje|complete[d]?|completad[oa]|"

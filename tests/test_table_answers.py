@@ -71,6 +71,13 @@ TABLES: list[tuple[str, str, str, dict[str, Expected]]] = [
     # a row out of line with its header is read by what it holds
     ("short row", UNIT, "Line | Description | % complete\n1 | 50%", {"1": HALF_OF_1}),
     ("shifted row", UNIT, "Line | Description | % complete\nConduit | 50%", {"1": HALF_OF_1}),
+    # a cost code is not the line number: the row is found by its description
+    (
+        "cost code",
+        UNIT,
+        "Cost code\tDescription\t% complete\n26-05-00\tConduit\t50%",
+        {"1": HALF_OF_1},
+    ),
     # a header billbot cannot read is left out, its rows read by what they hold
     ("unknown header", UNIT, "Ref | Work | Notes\n1 | Conduit | 50%", {"1": HALF_OF_1}),
 ]
