@@ -34,6 +34,7 @@ from conversations.text import (
 from conversations.vocabulary import (
     INSTRUCTION,
     LINE_WORD,
+    PLEASE,
     REF,
     Command,
     CommandName,
@@ -64,8 +65,13 @@ class Parsed:
 
 
 _TOKEN = r"[A-Za-z0-9][A-Za-z0-9\-_/.#]{0,49}"
+# What subcontractors call the number: invoice, pay application (AIA), estimación (Mexico).
+_INVOICE_WORD = (
+    r"(?:invoice|inv\.?|factura|n[uú]mero\s+de\s+factura|pay\s*app(?:lication)?|estimaci[oó]n"
+    r"|(?:application|app\.?)(?=\s*(?:no\.?|number|num|\#))|aplicaci[oó]n\s+de\s+pago)"
+)
 _INVOICE_KEYWORD = re.compile(
-    rf"(?:invoice|inv\.?|factura|n[uú]mero\s+de\s+factura)(?:\s*(?:number|num|no\.?|nr\.?|\#"
+    rf"{_INVOICE_WORD}(?:\s*(?:number|num|no\.?|nr\.?|\#"
     rf"|n[uú]mero|n[º°o]\.?))?\s*(?:[:\#=]\s*|\s+)\#?\s*"
     rf"(?P<num>{_TOKEN})",
     re.IGNORECASE,
@@ -79,9 +85,25 @@ _INVOICE_TOKEN = re.compile(
 # that say what follows is the invoice number (then a bare `1042` is one at any step).
 _INVOICE_SAID = re.compile(
     r"(?:(?:my|our|the|this|mi|nuestra|la|el)\s+)?"
-    r"(?:invoice|inv\.?|factura|n[uú]mero\s+de\s+factura)"
+    rf"{_INVOICE_WORD}"
     r"(?:\s*(?:number|num|no\.?|nr\.?|\#|n[uú]mero|n[º°o]\.?))?"
     r"\s+(?:is|will\s+be|should\s+be|es|ser[aá])\s+(?:(?:la|el)\s+)?(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
+# Asked for the number, `it's 4471`, `use 4471`, `es la 4471`, `4471 thanks` give it.
+_IT_IS = re.compile(
+    r"(?:it'?s|it\s+is|it'?ll\s+be|it\s+will\s+be|(?:the\s+)?number\s+is|use|please\s+use"
+    r"|es(?:\s+la|\s+el)?|ser[aá](?:\s+la|\s+el)?|usa|usar|usen)\s+(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
+_THANKS_AFTER = re.compile(rf"\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias)[.!]*$", re.IGNORECASE)
+# Asked for the number, no number: it is needed, and any reference will do.
+_NO_NUMBER = re.compile(
+    r"(?:we\s+|i\s+)?(?:don'?t|do\s+not|dont|haven'?t|have\s+not)\s+(?:have|got|use|give)"
+    r"\s+(?:one|any|an?\s+(?:invoice\s+)?number|an?\s+invoice(?:\s+number)?|invoice\s+numbers?)"
+    r"(?:\s+yet)?|no\s+(?:invoice\s+)?number(?:\s+yet)?|no\s+invoice(?:\s+number)?|none|n/a"
+    r"|no\s+(?:tengo|tenemos|hay|usamos)(?:\s+(?:n[uú]mero|factura|uno))?(?:\s+todav[ií]a)?"
+    r"|sin\s+n[uú]mero",
     re.IGNORECASE,
 )
 # At the invoice-number step a bare `1042` or `#1042` is the number too.
@@ -298,6 +320,18 @@ class _Builder:
         if number is not None:
             self.invoice_numbers.append(number)
             return
+        if self.expect == Expect.invoice_number and _NO_NUMBER.fullmatch(fragment):
+            self.problems.append(
+                Problem(
+                    fragment,
+                    N_(
+                        "An invoice number is needed before the invoice can be sent. If you "
+                        "don't number your invoices, any reference you will recognise works, "
+                        "such as your job number and the month: `J1234-NOV`."
+                    ),
+                )
+            )
+            return
         if self.expect == Expect.line and _NOTHING_MORE.fullmatch(fragment):
             skip = Progress(ProgressKind.skip)
             self.answers.append(LineAnswer(scope=Scope.rest, progress=skip, text=fragment))
@@ -312,13 +346,19 @@ class _Builder:
 
     def _invoice_number(self, fragment: str) -> str | None:
         said = _INVOICE_SAID.fullmatch(fragment)
+        asked = self.expect == Expect.invoice_number and not self.invoice_numbers
         if said:
             fragment = said["rest"].rstrip(" .!")
+        elif asked:
+            fragment = _THANKS_AFTER.sub("", fragment)
+            it_is = _IT_IS.fullmatch(fragment)
+            if it_is:
+                fragment, said = it_is["rest"].rstrip(" .!"), it_is
         for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
             match = pattern.fullmatch(fragment)
             if match:
                 return match["num"].rstrip("-_/.#")
-        if said or (self.expect == Expect.invoice_number and not self.invoice_numbers):
+        if said or asked:
             match = _INVOICE_BARE.fullmatch(fragment)
             if match:
                 return match["num"].rstrip("-_/.#")

@@ -67,12 +67,12 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|save\s+(?:it|for\s+later)"
          r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador"
          r"|gu[aá]rda(?:r|rla|rlo|la|lo)?(?:\s+(?:como\s+)?(?:un\s+)?borrador)?"),
-        (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:send|submit)"
+        (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:re-?)?(?:send|submit)"
          r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"
-         r"(?:\s+(?:now|in|over|off|through))?(?:\s+for\s+(?:review|approval))?"
-         r"|go\s+ahead|s[ií],?\s+enviar"
-         r"|(?:env[ií]a|m[aá]nda)(?:r|rla|rlo|la|lo)?(?:\s+(?:la\s+|mi\s+)?factura)?"
-         r"(?:\s+(?:ya|ahora))?"),
+         r"(?:\s+(?:now|in|over|off|through))?(?:\s+again)?(?:\s+for\s+(?:review|approval))?"
+         r"|go\s+ahead|s[ií],?\s+enviar|volver\s+a\s+enviar(?:la|lo)?"
+         r"|(?:re)?(?:env[ií]a|m[aá]nda)(?:r|rla|rlo|la|lo)?(?:\s+(?:la\s+|mi\s+)?factura)?"
+         r"(?:\s+(?:ya|ahora|de\s+nuevo|otra\s+vez))?"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
          r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
          r"|de\s+acuerdo|correcto|usar(?:lo)?"),
@@ -102,8 +102,8 @@ _POLITE = re.compile(
     re.IGNORECASE,
 )
 _INSTRUCTION_WORDS = (
-    r"send|submit|save|draft|cancel|stop|delete|edit|change|fix|update|wait|hold"
-    r"|enviar|env[ií]\w*|m[aá]nd\w*|guardar|borrador|cancelar|esperar?|espera"
+    r"(?:re-?)?send|(?:re-?)?submit|save|draft|cancel|stop|delete|edit|change|fix|update|wait"
+    r"|hold|enviar|(?:re)?env[ií]\w*|m[aá]nd\w*|guardar|borrador|cancelar|esperar?|espera"
 )
 # A fragment holding one of these words asks for something: it is never taken for a name
 # (`Thanks, Sam` is a greeting; `Great, don't send yet` and `Thanks Sam please send` are not).

@@ -461,6 +461,25 @@ _CLOSING = re.compile(
     r"grazie|atenciosamente|obrigad[oa]|с\s+уважением|спасибо)"
     r"(?:[,.!]?\s+[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*){0,2})?[\s,.!]*",
 )
+# A contact card's lines: a phone number (`O: 555.123.4567`, `+52 55 1234 5678`), a mail or
+# web address, a street address, a city with its state and ZIP code.
+_CONTACT = re.compile(
+    r"(?<![\w.])\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?![\w.])|\+\d[\d\s().-]{7,}\d"
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+|https?://|\bwww\.|\b[\w-]+\.(?:com|net|org|biz|us|mx|es|co|io)\b"
+    r"|^\d{1,6}\s+[\w .'-]{2,40}\b(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|suite"
+    r"|ste|floor|fl|way|ln|lane|pkwy|parkway|hwy|highway|ct|court|pl|place)\b"
+    r"|,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?$|^(?:suite|ste\.?)\s+\d+",
+    re.IGNORECASE,
+)
+# Words that end a contact card (read upwards): what answers a line or asks for something.
+_NOT_A_CARD = re.compile(
+    r"%|\$|\b(?:send|submit|save|draft|cancel|edit|change|fix|skip|none|nothing|n/a|done"
+    r"|complete[d]?|finished|half|quarter|zero|one|two|three|four|five|six|seven|eight|nine"
+    r"|ten|dozen|invoice|line|enviar|env[ií]\w*|guardar|borrador|cancelar|omitir|nada"
+    r"|listo|complet[oa]|terminad[oa]|mitad|factura|l[ií]nea|uno|dos|tres)\b",
+    re.IGNORECASE,
+)
+_LINE_ANSWER_START = re.compile(r"\s*(?:(?:line|item|l[ií]nea)\s*)?#?\d{1,3}[a-z]?\s*[:=]", re.I)
 # A closing only starts the signature if nothing after it looks like a billing answer.
 _ANSWER_LIKE = re.compile(
     r"%|^\s*[-*•]?\s*(?:\d{1,3}\s*[:.)=-]|all\b|send\b|skip\b|draft\b|inv-?\d)", re.I
@@ -604,6 +623,32 @@ def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:
         elif _MOBILE_SIGNATURE.fullmatch(line.strip()):
             kinds[index] = _Kind.SIGNATURE
     _mark_closing(lines, kinds)
+    _mark_contact_card(lines, kinds)
+
+
+def _mark_contact_card(lines: list[str], kinds: list[_Kind]) -> None:
+    """Mark a trailing contact card as signature even without a closing word or `--` (as
+    Outlook adds one): the last lines hold a phone number, a mail or web address or a street
+    address, and nothing else but short lines of words (a name, a title, a company) that
+    neither answer nor ask (`Panels complete`, `please send` stop it)."""
+    card: list[int] = []
+    contact = False
+    for index in reversed(range(len(lines))):
+        line = lines[index].strip()
+        if kinds[index] is not _Kind.TEXT or not line:
+            continue
+        if len(line) > 120 or _NOT_A_CARD.search(line) or _LINE_ANSWER_START.match(line):
+            break
+        if _CONTACT.search(line):
+            contact = True
+        elif len(line) > 60 or re.search(r"\d", line):
+            break
+        card.append(index)
+        if len(card) > 10:
+            return
+    if contact:
+        for index in card:
+            kinds[index] = _Kind.SIGNATURE
 
 
 def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:

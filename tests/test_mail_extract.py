@@ -137,8 +137,21 @@ def test_billing_answers_are_never_taken_for_signatures(body: str) -> None:
         ("1: 50%\n\nOn Mon, 25 Mar 2024 at 09:14, Billbot\nwrote:\n\nold text", "1: 50%"),
         ("1: 50%\n\nLe lun. 25 mars 2024 à 09:14, Billbot a écrit :\nold", "1: 50%"),
         ("1: 50%\n\nEl lun, 25 mar 2024 a las 9:14, Billbot escribió:\nold", "1: 50%"),
+        # a contact card without a closing word or `--`, as Outlook adds one
+        ("1: 50%\n2: 1\n\nMaria Lopez\nAcme Electric\n(555) 123-4567\n123 Main St, Suite 4",
+         "1: 50%\n2: 1"),
+        ("1: 50%\nMaria Lopez | Project Manager\nAcme Electric Inc.\n"
+         "O: 555.123.4567 | M: 555.987.6543\nwww.acme-electric.test", "1: 50%"),
+        ("send\nSam Lee\nHouston, TX 77002\nsam@acme.test", "send"),
+        ("1: 50%\nSam\n+52 55 1234 5678", "1: 50%"),
+        # what answers or asks stops the card
+        ("1: 50%\nPanels complete\nMaria\n555-123-4567", "1: 50%\nPanels complete"),
+        ("Panels 2\nMaria\n555-123-4567", "Panels 2"),
+        ("1: 50%\nplease send it\nMaria\n555-123-4567", "1: 50%\nplease send it"),
+        ("1: 50%, call me at 555-123-4567", "1: 50%, call me at 555-123-4567"),
+        ("INV-4471\nMaria Lopez\nAcme Electric", "INV-4471\nMaria Lopez\nAcme Electric"),
     ],
-)
+)  # fmt: skip
 def test_plain_reply_is_stripped(body: str, expected: str) -> None:
     assert extract_reply(_plain(body)).text == expected
 

@@ -167,6 +167,10 @@ COMMANDS = [
     ("send", CommandName.send, None),
     ("submit", CommandName.send, None),
     ("Send it.", CommandName.send, None),
+    ("resubmit", CommandName.send, None),  # a returned invoice, sent again
+    ("send it again", CommandName.send, None),
+    ("reenviar", CommandName.send, None),
+    ("volver a enviar", CommandName.send, None),
     ("yes", CommandName.yes, None),
     ("Y", CommandName.yes, None),
     ("confirm", CommandName.yes, None),
@@ -230,6 +234,17 @@ def test_at_the_attachments_step_none_means_no_attachments(text: str) -> None:
         ("the invoice number will be A-17", Expect.review, "A-17"),
         ("mi factura es la F-12", Expect.invoice_number, "F-12"),
         ("el número de factura es 1042", Expect.line, "1042"),
+        # Asked for the number, it is given in a few words.
+        ("It's 4471", Expect.invoice_number, "4471"),
+        ("use 4471", Expect.invoice_number, "4471"),
+        ("4471 thanks", Expect.invoice_number, "4471"),
+        ("the number is 88", Expect.invoice_number, "88"),
+        ("es la 4471", Expect.invoice_number, "4471"),
+        # A pay application (AIA) or an estimación (Mexico) is the invoice, at any step.
+        ("Pay app 7", Expect.line, "7"),
+        ("Application No. 7", Expect.line, "7"),
+        ("App #7", Expect.invoice_number, "7"),
+        ("Estimación 7", Expect.line, "7"),
     ],
 )
 def test_invoice_numbers_are_detected(text: str, expect: Expect, number: str) -> None:
@@ -241,6 +256,21 @@ def test_invoice_numbers_are_detected(text: str, expect: Expect, number: str) ->
 def test_a_sentence_about_the_invoice_without_a_number_is_not_an_invoice_number() -> None:
     for text in ("the invoice is fine", "my invoice is attached", "the invoice is ready to go"):
         assert parse(text, expect=Expect.invoice_number).invoice_number is None, text
+
+
+def test_a_few_words_give_the_invoice_number_only_when_it_is_asked() -> None:
+    assert parse("It's 45%", expect=Expect.line).invoice_number is None
+    assert parse("app 7", expect=Expect.line).invoice_number is None
+
+
+@pytest.mark.parametrize(
+    "text", ["we don't have one yet", "no invoice number", "none", "no tenemos"]
+)
+def test_no_invoice_number_is_told_that_any_reference_will_do(text: str) -> None:
+    parsed = parse(text, expect=Expect.invoice_number)
+    assert parsed.invoice_number is None
+    [problem] = parsed.problems
+    assert "any reference" in problem.reason
 
 
 def test_a_bare_number_is_an_invoice_number_only_at_the_invoice_step() -> None:
