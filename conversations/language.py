@@ -2,7 +2,8 @@
 
 Billing answers are mostly numbers, so a message is taken for Spanish only on clear signs:
 words that are Spanish and not English (`enviar`, `gracias`, `por ciento`, `unidades`,
-`factura`), or accented letters of Spanish, outnumbering English words that say the same.
+`factura`), or words with Spanish accents (two at least, not capitalised: names are not a
+sign), outnumbering English words that say the same.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ _ENGLISH = re.compile(
     r"|yes|next|installed)\b",
     re.IGNORECASE,
 )
-_ACCENTS = re.compile(r"[áéíóúñ¿¡]", re.IGNORECASE)
+_ACCENTED_WORD = re.compile(r"\w*[áéíóúñ]\w*|[¿¡]", re.IGNORECASE)
 
 
 def written_in(text: str) -> str | None:
@@ -33,8 +34,13 @@ def written_in(text: str) -> str | None:
 
 
 def looks_spanish(text: str) -> bool:
-    """Whether `text` is clearly written in Spanish."""
+    """Whether `text` is clearly written in Spanish. Accented words count from two on (or
+    with `¿` / `¡`), and names not at all: `José Martínez` signs in any language, and a
+    line's description (`tubería 50%`) is written as it is."""
     sample = text[:4000]
-    spanish = len(_SPANISH.findall(sample)) + len(_ACCENTS.findall(sample))
+    accented = {word for word in _ACCENTED_WORD.findall(sample) if not word[:1].isupper()}
+    marks = "¿" in sample or "¡" in sample
+    signs = len(accented) if len(accented) > 1 or marks else 0
+    spanish = len(_SPANISH.findall(sample)) + signs
     english = len(_ENGLISH.findall(sample))
     return spanish >= 1 and spanish > english

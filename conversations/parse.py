@@ -96,7 +96,9 @@ _IT_IS = re.compile(
     r"|es(?:\s+la|\s+el)?|ser[aá](?:\s+la|\s+el)?|usa|usar|usen)\s+(?P<rest>\S.*)",
     re.IGNORECASE,
 )
-_THANKS_AFTER = re.compile(rf"\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias)[.!]*$", re.IGNORECASE)
+_THANKS_AFTER = re.compile(
+    rf"(?<!\s)\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias)[.!]*$", re.IGNORECASE
+)
 # Asked for the number, no number: it is needed, and any reference will do.
 _NO_NUMBER = re.compile(
     r"(?:we\s+|i\s+)?(?:don'?t|do\s+not|dont|haven'?t|have\s+not)\s+(?:have|got|use|give)"

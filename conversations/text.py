@@ -39,9 +39,14 @@ _BULLET = re.compile(r"^(?:[*•·◦▪▫►▶➤→>]+\s*)+")
 _DASH_BULLET = re.compile(r"^[-–—]\s+(?P<rest>.+)$")
 _BARE_AMOUNT = re.compile(r"\$?\s*[\d.,]+")
 _NUMBER_TAIL = re.compile(r"[\d.,]*$")
+# Bold and italics from Slack, markdown or a mail's text part (`1: *50%*`, `**1**: 50%`) are
+# read without their marks; struck-out text (`~1: 40%~ 1: 50%`) was taken back, and is left
+# out. `~45%` (about) and `INV_0042` are not marks.
+_EMPHASIS = re.compile(r"(?<![\w*_~])([*_]{1,2})(?=[^\s*_])(.{1,200}?)(?<=[^\s*_])\1(?![\w*_])")
+_STRUCK = re.compile(r"(?<![\w~])~(?=[^\s~])(.{1,200}?)(?<=[^\s~])~(?![\w~])")
 # `1 -> 50%`, `1 → 50%`: an arrow after a line is its answer; `line 1 @ 50%` is `at 50%`
-_ARROW = re.compile(r"\s*(?:-+>|=+>|[→⇒➔➜➝➞⟶])\s*")
-_AT = re.compile(r"\s+@\s*(?=[~$.\d])")
+_ARROW = re.compile(r"(?<!\s)\s*(?:-+>|=+>|[→⇒➔➜➝➞⟶])\s*")
+_AT = re.compile(r"(?<!\s)\s+@\s*(?=[~$.\d])")
 
 
 def normalize(text: str, *, tabs: bool = False) -> str:
@@ -122,7 +127,7 @@ _LINE_REF_AFTER = re.compile(r"\d{1,6}[a-z]?\s*[:=)]", re.IGNORECASE)
 
 # Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`.
 _INNER_REF = re.compile(
-    r"\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
+    r"(?<!\s)\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
     r"|\d{1,6}[a-z]?\s*[:=)]))",
     re.IGNORECASE,
 )
@@ -139,7 +144,7 @@ _LEADING_REF = re.compile(
 # line is found first and its value looked for in the few words before it, so that a long
 # line costs linear time.
 _LINE_AFTER = re.compile(
-    r"\s+(?:(?:on|for|in|to)\s+(?:the\s+)?(?:line|ln|item|sov)"
+    r"(?<!\s)\s+(?:(?:on|for|in|to)\s+(?:the\s+)?(?:line|ln|item|sov)"
     r"|(?:en|para|de)\s+(?:la\s+)?(?:l[ií]nea|partida))"
     r"\s*(?:no\.?\s*)?#?\s*(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)",
     re.IGNORECASE,
@@ -183,7 +188,8 @@ def split_fragments(text: str) -> tuple[list[str], bool]:
     truncated = len(text) > MAX_CHARS
     text = normalize(text[:MAX_CHARS], tabs=True)
     fragments: list[str] = []
-    for line in table_lines(text.split("\n")):
+    lines = [_EMPHASIS.sub(r"\2", _STRUCK.sub(" ", line)) for line in text.split("\n")]
+    for line in table_lines(lines):
         chunks = split_answers(_ARROW.sub(": ", _AT.sub(" at ", line)))
         for piece in (part for chunk in chunks for part in split_line_refs(line_first(chunk))):
             cleaned = clean_fragment(piece)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
+from conversations.language import looks_spanish
 from models.catalogs import hidden_sentences, po_path, problems, sentences
 from models.i18n import LANGUAGES, compile_catalog, language_of, words
 
@@ -54,3 +56,23 @@ def test_a_sentence_hidden_in_an_f_string_is_a_problem() -> None:
     assert not _IN_FSTRING.search("""    text = f"*{_(label)}*" """)  # marked with N_ elsewhere
     assert not _IN_FSTRING.search("""    text = _("Billed") + f"{count}" """)
     assert hidden_sentences() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "spanish"),
+    [
+        ("gracias", True),
+        ("1: cuarenta y cinco por ciento", True),
+        ("Sí, envíala", True),
+        ("¿Cuánto falta?", True),
+        ("tubería ya está al 50%", True),
+        # names and a line's description are written with accents in any language
+        ("José", False),
+        ("1: 50%\n\nJosé Martínez", False),
+        ("Thanks Señor García, 50%", False),
+        ("Tubería 50%", False),
+        ("1: 50% thanks", False),
+    ],
+)
+def test_a_message_is_taken_for_spanish_only_on_clear_signs(text: str, spanish: bool) -> None:
+    assert looks_spanish(text) is spanish

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -217,6 +218,34 @@ def test_parser_reads_every_hostile_answer_without_raising() -> None:
         counts["empty"] += parsed.is_empty
     print(f"parser: {PARSER_ANSWERS} hostile texts (seed {SEED}) -> {counts}")
     assert counts["answers"] and counts["problems"]
+
+
+# Long runs of spaces or of marks, where a pattern that starts with whitespace (or looks for a
+# closing mark) would try again at every position: each took 0.5–23 s to parse before its
+# pattern was made to start only at a run's first space. A slip back shows as a hang here.
+LONG_RUNS = [
+    "*a" + " " * 19_990 + "b",
+    "50%" + " " * 19_990 + "on line 1",
+    "thanks" + " " * 19_990 + "thanks",
+    "-" + " " * 19_990 + ">",
+    "@" + " " * 19_990 + "@",
+    "*x " * 6_000,
+    "~a " * 6_000,
+    "| " * 10_000,
+    "1\t" * 10_000,
+]
+
+
+@pytest.mark.parametrize("text", LONG_RUNS, ids=[f"run-{i}" for i in range(len(LONG_RUNS))])
+@pytest.mark.parametrize("expect", [Expect.line, Expect.invoice_number])
+def test_long_runs_of_spaces_or_marks_are_read(text: str, expect: Expect) -> None:
+    parse_strict(text, expect=expect)
+
+
+def test_an_answer_spread_over_a_long_run_of_spaces_is_still_read() -> None:
+    [answer] = parse_strict("1:" + " " * 19_000 + "50%").answers
+    assert answer.line == "1" and answer.progress is not None
+    assert answer.progress.amount == Decimal(50)
 
 
 def stored_rows(engine: Engine, invoice_id: int) -> dict[int, tuple[object, ...]]:

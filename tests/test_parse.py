@@ -97,6 +97,11 @@ ANSWER_FORMS: list[tuple[str, tuple[object, ...]]] = [
 # text -> the same summary, with a line number
 LINE_FORMS: list[tuple[str, tuple[object, ...]]] = [
     ("1: 50%", (LINE, "1", "total_percent", D(50), None, None)),
+    # bold and italics (Slack, markdown, Gmail's text part) and struck-out text taken back
+    ("1: *50%*", (LINE, "1", "total_percent", D(50), None, None)),
+    ("**1**: 50%", (LINE, "1", "total_percent", D(50), None, None)),
+    ("_1:_ 50%", (LINE, "1", "total_percent", D(50), None, None)),
+    ("~1: 40%~ 1: 50%", (LINE, "1", "total_percent", D(50), None, None)),
     ("2 - 30 units", (LINE, "2", "quantity", D(30), None, None)),
     ("2- 30 units", (LINE, "2", "quantity", D(30), None, None)),
     ("line 3 skip", (LINE, "3", "skip", D(0), None, None)),
