@@ -272,7 +272,7 @@ class When(enum.StrEnum):
 
 
 _QUALIFIER = re.compile(
-    r"\s*[,;-]?\s*(?:"
+    r"(?<!\s)\s*(?:[,;-]\s*)?(?:"  # from a run's first space, once: linear on long runs
     r"(?P<to_date>to\s+date|so\s+far|in\s+total|total|cumulative(?:ly)?|overall|a\s+la\s+fecha"
     r"|hasta\s+(?:la\s+fecha|ahora)|acumulad[oa]s?|en\s+total)"
     r"|(?P<period>(?:for\s+|in\s+)?(?:this|the)\s+(?:period|month|week|cycle|billing(?:\s+period)?"

@@ -136,7 +136,8 @@ _REST = re.compile(
 # The same, the value first: `skip the rest`, `nothing for the remaining lines`, `0 on the
 # others`, `omitir el resto`, `nada para las demás`.
 _REST_AFTER = re.compile(
-    r"(?P<rest>.+?)\s*[:,\-–—]?\s+(?:(?:for|on|to|in)\s+|(?:para|en|a)\s+)?(?:the\s+)?"
+    r"(?P<rest>.*?[^\s:,\-–—])(?:\s*[:,\-–—])?\s+(?:(?:for|on|to|in)\s+|(?:para|en|a)\s+)?"
+    r"(?:the\s+)?"
     r"(?:rest(?:\s+of\s+(?:the\s+)?lines)?|remaining(?:\s+lines)?|others|other\s+lines"
     r"|everything\s+else|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
     r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)",

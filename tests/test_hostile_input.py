@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from conversations.answers import Scope, parse_body
 from conversations.parse import Expect, parse_strict
 from conversations.service import ConversationService, MemoryOutbox
 from conversations.state import Status
@@ -240,6 +241,13 @@ LONG_RUNS = [
 @pytest.mark.parametrize("expect", [Expect.line, Expect.invoice_number])
 def test_long_runs_of_spaces_or_marks_are_read(text: str, expect: Expect) -> None:
     parse_strict(text, expect=expect)
+
+
+@pytest.mark.parametrize("body", ["45%" + " " * 5_000 + "x", " " * 5_000, "skip" + " " * 5_000])
+def test_one_answer_with_a_long_run_of_spaces_is_read(body: str) -> None:
+    """`parse_body` (also called on table cells and form fields): its trailing-qualifier
+    pattern once tried every split of a run of spaces (cubic: minutes at 3,000 spaces)."""
+    parse_body(body, scope=Scope.current)
 
 
 def test_an_answer_spread_over_a_long_run_of_spaces_is_still_read() -> None:
