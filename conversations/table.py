@@ -70,6 +70,8 @@ _H_INFO = _header_words(
     r"anterior(?:es)?|price|precio|rate|tarifa|balance|remaining|saldo|pendiente|retainage|"
     r"retention|retenci[oó]n|uom|u/m|unit\s+of\s+measure|unidad\s+de\s+medida|notes?|notas?|"
     r"comments?|comentarios?|codes?|c[oó]digos?|cost\s+codes?)\b|^units?$|^unidad(?:es)?$"
+    # a line's total is its scheduled value; a total to date or completed is an answer
+    r"|^(?:line\s+)?total(?:\s+(?:value|amount|price|cost))?$|^(?:valor\s+)?total$"
 )
 _H_ANSWER = _header_words(
     r"%|\$|\b(?:percent|pct|progress|avance|porcentaje|complete[d]?|completad[oa]|"

@@ -71,6 +71,13 @@ TABLES: list[tuple[str, str, str, dict[str, Expected]]] = [
     # a row out of line with its header is read by what it holds
     ("short row", UNIT, "Line | Description | % complete\n1 | 50%", {"1": HALF_OF_1}),
     ("shifted row", UNIT, "Line | Description | % complete\nConduit | 50%", {"1": HALF_OF_1}),
+    # a line's total is its scheduled value, not an answer
+    (
+        "total column",
+        UNIT,
+        "Line | Description | Total | % complete\n1 | Conduit | $15,000 | 50%",
+        {"1": HALF_OF_1},
+    ),
     # a cost code is not the line number: the row is found by its description
     (
         "cost code",
