@@ -143,6 +143,7 @@ _REST_AFTER = re.compile(
     r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)",
     re.IGNORECASE,
 )
+_REST_WORD = re.compile(r"rest|remaining|others|other\s+lines|else|dem[aá]s", re.IGNORECASE)
 # Nothing more to bill, said at the lines: the lines not answered yet are nothing this period.
 _NOTHING_MORE = re.compile(
     r"(?:that'?s\s+(?:all|it)|nothing\s+(?:else|more)|no\s+more(?:\s+lines)?"
@@ -406,7 +407,10 @@ class _Builder:
 
 def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
     """A fragment that names its line (`1: 50%`, `line 3 skip`, `all 100%`), else None."""
+    rest_after = _REST_WORD.search(fragment) is not None  # a cheap look before the pattern
     for pattern, scope in ((_REST, Scope.rest), (_REST_AFTER, Scope.rest), (_ALL, Scope.all)):
+        if pattern is _REST_AFTER and not rest_after:
+            continue
         match = pattern.fullmatch(fragment)
         if match:
             body = parse_body(match["rest"], scope=scope)

@@ -132,7 +132,7 @@ def _table_follows(lines: Sequence[str], index: int) -> bool:
 
 def _cells(line: str) -> list[str] | None:
     """The cells of a table row (empty ones kept, so that columns line up), else None."""
-    if "\t" in line.strip():
+    if "\t" in line and "\t" in line.strip():
         cells = line.strip().split("\t")
     elif "|" in line:
         cells = line.strip().strip("|").split("|")

@@ -183,14 +183,31 @@ def split_line_refs(piece: str) -> list[str]:
     return parts
 
 
+def _unmarked(line: str) -> str:
+    """`line` without bold or italic marks and struck-out text (each looked for only when
+    its mark is there: this runs on every line of every message)."""
+    if "~" in line:
+        line = _STRUCK.sub(" ", line)
+    if "*" in line or "_" in line:
+        line = _EMPHASIS.sub(r"\2", line)
+    return line
+
+
+def _arrows_read(line: str) -> str:
+    if "@" in line:
+        line = _AT.sub(" at ", line)
+    if ">" in line or not line.isascii():
+        line = _ARROW.sub(": ", line)
+    return line
+
+
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
     text = normalize(text[:MAX_CHARS], tabs=True)
     fragments: list[str] = []
-    lines = [_EMPHASIS.sub(r"\2", _STRUCK.sub(" ", line)) for line in text.split("\n")]
-    for line in table_lines(lines):
-        chunks = split_answers(_ARROW.sub(": ", _AT.sub(" at ", line)))
+    for line in table_lines([_unmarked(line) for line in text.split("\n")]):
+        chunks = split_answers(_arrows_read(line))
         for piece in (part for chunk in chunks for part in split_line_refs(line_first(chunk))):
             cleaned = clean_fragment(piece)
             if cleaned:
