@@ -125,9 +125,11 @@ def table_lines(lines: Sequence[str]) -> list[str]:
 
 def _table_follows(lines: Sequence[str], index: int) -> bool:
     """Whether the next line that is not empty is a table row holding figures."""
-    following = next((line for line in lines[index + 1 :] if line.strip()), None)
-    cells = _cells(following) if following is not None else None
-    return cells is not None and _row_by_content(cells) is not None
+    for following in range(index + 1, len(lines)):
+        if lines[following].strip():
+            cells = _cells(lines[following])
+            return cells is not None and _row_by_content(cells) is not None
+    return False
 
 
 def _cells(line: str) -> list[str] | None:

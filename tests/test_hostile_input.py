@@ -234,6 +234,7 @@ LONG_RUNS = [
     "~a " * 6_000,
     "| " * 10_000,
     "1\t" * 10_000,
+    "a|b\n" * 5_000,  # word-only table rows, each looking ahead for the table's next row
 ]
 
 
