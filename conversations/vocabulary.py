@@ -97,7 +97,8 @@ _ATTACHMENTS_DONE = re.compile(
 # "please" and "thanks" around a command: `send it please`, `please save`, `enviar por favor`.
 PLEASE = r"please|pls|plz|por\s+favor"
 _POLITE = re.compile(
-    rf"(?:(?:{PLEASE}|kindly),?\s+)?(?P<command>.+?)"
+    rf"(?:(?:{PLEASE}|kindly|(?:looks|all|sounds)\s+good|great|perfect|ok(?:ay)?|thanks"
+    r"|thank\s+you|gracias|perfecto|muy\s+bien|todo\s+bien),?\s+)?(?P<command>.+?)"
     rf"(?:,?\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias))?",
     re.IGNORECASE,
 )

@@ -163,6 +163,10 @@ def test_a_name_after_thanks_is_part_of_the_pleasantry() -> None:
         "envía la factura",
         "manda la factura por favor",
         "Listo, enviar factura",
+        "all good send it",  # approving words before it, without a comma
+        "looks good send",
+        "thanks send it",
+        "todo bien enviar",
     ],
 )
 def test_a_send_said_loosely_sends(text: str) -> None:
@@ -175,6 +179,7 @@ def test_a_send_said_loosely_sends(text: str) -> None:
     [
         "please don't send",
         "Great, don't send yet",  # was taken for "Great" and a name, and ignored
+        "great don't send yet",
         "Thanks Sam please send",  # was one pleasantry: greeting and a three-word "name"
         "Thanks, wait",
         "don't submit it",
