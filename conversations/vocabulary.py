@@ -88,8 +88,14 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
 
 # At the attachments step these mean "no (more) attachments".
 _ATTACHMENTS_DONE = re.compile(
-    r"none|nothing|done|skip|no|n/?a|that'?s\s+(?:all|it)|all\s+done|finished|no\s+thanks?"
-    r"|ninguno|nada|no\s+hay|eso\s+es\s+todo|listo|sin\s+adjuntos?",
+    r"(?:none|nothing|done|skip|no|nope|nah|n/?a|that'?s\s+(?:all|it)|all\s+done|finished"
+    r"|no\s+thanks?|not\s+(?:now|yet)|no\s+(?:attachments?|files?|backup|documents?|docs)"
+    r"|skip\s+(?:attachments?|files?|this|it)|ninguno|nada|no\s+hay|eso\s+es\s+todo|listo"
+    r"|sin\s+(?:adjuntos?|respaldos?|documentos?|archivos?)|no\s+(?:tengo|tenemos)"
+    r"(?:\s+(?:nada|adjuntos?|respaldos?|documentos?))?|por\s+ahora\s+no|todav[ií]a\s+no)"
+    # `none for now`, `no backup this month`, `not this time`, `ninguno por ahora`
+    r"(?:\s+(?:for\s+now|this\s+(?:time|month|period)|por\s+ahora|este\s+mes))?"
+    r"|not\s+this\s+(?:time|month|period)",
     re.IGNORECASE,
 )
 

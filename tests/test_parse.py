@@ -210,7 +210,14 @@ def test_a_send_or_cancel_asked_or_put_off_is_not_done(text: str) -> None:
     assert not parse(text).commands
 
 
-@pytest.mark.parametrize("text", ["none", "no", "done", "nothing", "skip", "that's all"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("none", "no", "done", "nothing", "skip", "that's all"),
+        *("none for now", "no backup this month", "not this time", "nope", "skip attachments"),
+        *("no tengo", "ninguno por ahora", "sin respaldo", "todavía no"),
+    ],
+)
 def test_at_the_attachments_step_none_means_no_attachments(text: str) -> None:
     parsed = parse(text, expect=Expect.attachments)
     assert [c.name for c in parsed.commands] == [CommandName.next]
