@@ -75,8 +75,16 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"(?:\s+(?:ya|ahora|de\s+nuevo|otra\s+vez))?"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
          r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
-         r"|de\s+acuerdo|correcto|usar(?:lo)?"),
-        (CommandName.no, r"no|n|nope|nah|no,?\s+gracias"),
+         r"|de\s+acuerdo|correcto|usar(?:lo)?|that\s+is\s+(?:right|correct)|exact(?:ly|o)"
+         r"|(?:as[ií]|eso)\s+es"
+         # `yes that's right`, `yes it is`, `yes confirm`, `sí, así es`
+         r"|(?:yes|yeah|yep|yup|s[ií])[,!.]?\s+(?:it\s+is|that'?s\s+(?:right|correct|it)"
+         r"|that\s+is\s+(?:right|correct)|correct|correcto|right|confirm(?:ed)?|exact(?:ly|o)"
+         r"|(?:as[ií]|eso)\s+es|claro)"),
+        (CommandName.no, r"no|n|nope|nah|no,?\s+gracias|wrong|incorrect|incorrecto"
+         r"|that'?s\s+(?:wrong|not\s+(?:right|correct|it))|that\s+is\s+(?:wrong|not\s+right)"
+         r"|(?:no|nope|nah)[,!.]?\s+(?:that'?s\s+(?:wrong|not\s+(?:right|correct|it))|wrong"
+         r"|incorrect|not\s+(?:right|correct)|incorrecto|no\s+es\s+as[ií])|no\s+es\s+as[ií]"),
         (CommandName.next, r"next|continue|keep(?:\s+it)?|same|as\s+is|unchanged|skip\s+this"
          r"|no\s+(?:attachments?|files?|backup|documents?|docs)|nothing\s+to\s+attach"
          r"|siguiente|continuar|igual|mismo|sin\s+cambios?|sin\s+adjuntos?"),

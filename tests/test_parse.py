@@ -181,6 +181,13 @@ COMMANDS = [
     ("confirm", CommandName.yes, None),
     ("ok", CommandName.yes, None),
     ("no", CommandName.no, None),
+    ("yes that's right", CommandName.yes, None),  # a question answered in a few words
+    ("that is correct", CommandName.yes, None),
+    ("yes it is", CommandName.yes, None),
+    ("así es", CommandName.yes, None),
+    ("no that's wrong", CommandName.no, None),
+    ("that's not right", CommandName.no, None),
+    ("no es así", CommandName.no, None),
     ("no attachments", CommandName.next, None),
     ("next", CommandName.next, None),
     ("start", CommandName.start, None),
