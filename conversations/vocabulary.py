@@ -66,7 +66,11 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.draft, r"draft|save|save\s+(?:it\s+)?(?:as\s+)?(?:a\s+)?draft"
          r"|save\s+(?:it|for\s+later)"
          r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador"
-         r"|gu[aá]rda(?:r|rla|rlo|la|lo)?(?:\s+(?:como\s+)?(?:un\s+)?borrador)?"),
+         r"|gu[aá]rda(?:r|rla|rlo|la|lo)?(?:\s+(?:como\s+)?(?:un\s+)?borrador)?"
+         # putting it off: kept as a draft, nothing sent (`I'll finish later`, `más tarde`)
+         r"|later|(?:i'?ll\s+)?(?:finish|do\s+it|continue|come\s+back(?:\s+to\s+it)?)\s+later"
+         r"|m[aá]s\s+tarde|lo\s+(?:reviso|termino|sigo)\s+(?:despu[eé]s|luego|m[aá]s\s+tarde)"
+         r"|d[eé]ja(?:la|lo)\s+(?:en|como)\s+borrador"),
         (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:re-?)?(?:send|submit)"
          r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"
          r"(?:\s+(?:now|in|over|off|through))?(?:\s+again)?(?:\s+for\s+(?:review|approval))?"

@@ -169,6 +169,9 @@ COMMANDS = [
     ("draft", CommandName.draft, None),
     ("save", CommandName.draft, None),
     ("Save as draft", CommandName.draft, None),
+    ("I'll finish later", CommandName.draft, None),  # put off: a draft, nothing sent
+    ("más tarde", CommandName.draft, None),
+    ("déjala en borrador", CommandName.draft, None),
     ("send", CommandName.send, None),
     ("submit", CommandName.send, None),
     ("Send it.", CommandName.send, None),
