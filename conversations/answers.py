@@ -185,9 +185,9 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
         if when is not None and progress is not None:
             progress = _when(progress, when)
     except _Unreadable as exc:
-        return Problem(_short(body), exc.reason, exc.values)
+        return Problem(shortened(body), exc.reason, exc.values)
     if progress is None and stored is None and released is None and not release_all:
-        return Problem(_short(body), N_("I found no answer here."))
+        return Problem(shortened(body), N_("I found no answer here."))
     return LineAnswer(
         scope=scope,
         line=line,
@@ -195,7 +195,7 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
         stored=stored,
         released=released,
         release_all=release_all,
-        text=_short(body),
+        text=shortened(body),
     )
 
 
@@ -224,7 +224,7 @@ def why_unreadable(text: str, pos: int = 0) -> _Unreadable:
         return _Unreadable(N_("That number has more than one decimal point."))
     if not re.search(r"[A-Za-z0-9]", text):
         return _Unreadable(N_("I couldn't find a number or a word I know here."))
-    return _Unreadable(N_("I couldn't read “{text}”."), text=_short(text[pos:], 30))
+    return _Unreadable(N_("I couldn't read “{text}”."), text=shortened(text[pos:], 30))
 
 
 def _progress(kind: str, match: re.Match[str]) -> Progress:
@@ -510,6 +510,7 @@ def _number(digits: str, sign: str | None) -> Decimal:
     return ZERO if value == 0 else value  # `-0` is zero
 
 
-def _short(text: str, limit: int = 60) -> str:
+def shortened(text: str, limit: int = 60) -> str:
+    """`text` on one line, cut to `limit` characters with `…` (to quote it in a reply)."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -21,6 +21,7 @@ from conversations.answers import (
     ProgressKind,
     Scope,
     parse_body,
+    shortened,
     why_unreadable,
     words_to_numbers,
 )
@@ -34,7 +35,7 @@ from conversations.text import (
 from conversations.vocabulary import (
     INSTRUCTION,
     LINE_WORD,
-    PLEASE,
+    POLITE_AFTER,
     REF,
     Command,
     CommandName,
@@ -96,9 +97,7 @@ _IT_IS = re.compile(
     r"|es(?:\s+la|\s+el)?|ser[aá](?:\s+la|\s+el)?|usa|usar|usen)\s+(?P<rest>\S.*)",
     re.IGNORECASE,
 )
-_THANKS_AFTER = re.compile(
-    rf"(?<!\s)\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias)[.!]*$", re.IGNORECASE
-)
+_THANKS_AFTER = re.compile(rf"(?<!\s)\s+(?:{POLITE_AFTER})[.!]*$", re.IGNORECASE)
 # Asked for the number, no number: it is needed, and any reference will do.
 _NO_NUMBER = re.compile(
     r"(?:we\s+|i\s+)?(?:don'?t|do\s+not|dont|haven'?t|have\s+not)\s+(?:have|got|use|give)"
@@ -126,21 +125,18 @@ _REF_SEPARATOR = re.compile(
     rf"{REF}{_NOTE}\s*(?:[:=)]|\s[-–—]|[-–—](?=\s)|\.(?=\s))\s*(?P<rest>.*)", re.IGNORECASE
 )
 _REF_SPACE = re.compile(rf"{REF}{_NOTE}\s+(?P<rest>\S.*)", re.IGNORECASE)
-_REST = re.compile(
+# The lines not answered yet: `the rest`, `remaining lines`, `el resto`, `las demás`.
+_THE_REST = (
     r"(?:the\s+)?(?:rest|remaining(?:\s+lines)?|others|other\s+lines|everything\s+else"
     r"|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
     r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)"
-    r"\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)",
-    re.IGNORECASE,
 )
+_REST = re.compile(rf"{_THE_REST}\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)", re.IGNORECASE)
 # The same, the value first: `skip the rest`, `nothing for the remaining lines`, `0 on the
 # others`, `omitir el resto`, `nada para las demás`.
 _REST_AFTER = re.compile(
     r"(?P<rest>.*?[^\s:,\-–—])(?:\s*[:,\-–—])?\s+(?:(?:for|on|to|in)\s+|(?:para|en|a)\s+)?"
-    r"(?:the\s+)?"
-    r"(?:rest(?:\s+of\s+(?:the\s+)?lines)?|remaining(?:\s+lines)?|others|other\s+lines"
-    r"|everything\s+else|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
-    r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)",
+    rf"(?:(?:the\s+)?rest\s+of\s+(?:the\s+)?lines|{_THE_REST})",
     re.IGNORECASE,
 )
 _REST_WORD = re.compile(r"rest|remaining|others|other\s+lines|else|dem[aá]s", re.IGNORECASE)
@@ -183,7 +179,7 @@ def parse(text: str, *, expect: Expect = Expect.line) -> Parsed:
     try:
         return parse_strict(text, expect=expect)
     except Exception:  # pragma: no cover - a last resort; the tests hold parse_strict to it
-        return Parsed(problems=(Problem(_short(text), N_("I could not read this message.")),))
+        return Parsed(problems=(Problem(shortened(text), N_("I could not read this message.")),))
 
 
 def parse_strict(text: str, *, expect: Expect = Expect.line) -> Parsed:
@@ -214,7 +210,7 @@ def parse_line_value(text: str, line: str) -> LineAnswer | Problem | None:
     if not body:
         return None
     if len(body) > MAX_FRAGMENT_CHARS:
-        return Problem(_short(body), N_("This is too long to be one answer."))
+        return Problem(shortened(body), N_("This is too long to be one answer."))
     return parse_body(body, scope=Scope.line, line=line)
 
 
@@ -313,7 +309,7 @@ class _Builder:
     def _add(self, fragment: str) -> None:
         if len(fragment) > MAX_FRAGMENT_CHARS:
             self.problems.append(
-                Problem(_short(fragment), N_("This is too long to be one answer."))
+                Problem(shortened(fragment), N_("This is too long to be one answer."))
             )
             return
         command = read_command(fragment, self.expect)
@@ -479,11 +475,6 @@ def invoice_number_in(text: str) -> str | None:
     """An invoice number mentioned anywhere in free text (`Here is invoice 1042`)."""
     match = _INVOICE_ANYWHERE.search(text[:MAX_CHARS])
     return match["num"].rstrip("-_/.#") if match else None
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = [

@@ -114,10 +114,11 @@ _ATTACHMENTS_DONE = re.compile(
 
 # "please" and "thanks" around a command: `send it please`, `please save`, `enviar por favor`.
 PLEASE = r"please|pls|plz|por\s+favor"
+POLITE_AFTER = rf"{PLEASE}|thanks|thank\s+you|thx|gracias"  # what may follow a command
 _POLITE = re.compile(
     rf"(?:(?:{PLEASE}|kindly|(?:looks|all|sounds)\s+good|great|perfect|ok(?:ay)?|thanks"
     r"|thank\s+you|gracias|perfecto|muy\s+bien|todo\s+bien),?\s+)?(?P<command>.+?)"
-    rf"(?:,?\s+(?:{PLEASE}|thanks|thank\s+you|thx|gracias))?",
+    rf"(?:,?\s+(?:{POLITE_AFTER}))?",
     re.IGNORECASE,
 )
 _INSTRUCTION_WORDS = (

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from conversations.answers import shortened
 from conversations.types import Turn
 from models.i18n import words
 from models.tables import Person
@@ -114,7 +115,7 @@ class Events:
             "You edited a message: “{text}”. I read each message once, when it arrives, so "
             "the edit changed nothing. To change an answer, send the correction as a new "
             "message (e.g. `1: 60%`).",
-            text=_shortened(inbound_text(event.get("text") or "")),
+            text=shortened(inbound_text(event.get("text") or ""), 80),
         )
         ids = inbound(event_id, sender=event["user"])
         await self.ch.tell(person, said, channel=channel, thread_ts=thread, inbound=ids)
@@ -207,11 +208,6 @@ class Events:
                 await self.ch.client.views_publish(user_id=user_id, view=view)
         except SlackCallError as exc:
             log.warning("slack: App Home of %s not published: %s", user_id, exc)
-
-
-def _shortened(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = ["Events"]
