@@ -46,6 +46,7 @@ class Progress:
     cents: bool = False  # a bare number written with cents (`700.00`): money, not units
     of: Decimal | None = None  # `4 of 8`: to date, out of what the line must have scheduled
     written: str = ""  # the number as written, when it may have to be asked about (`12.000`)
+    word: bool = False  # `done` / `complete`: 100% said in words (`all done` may mean "finished")
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("skip", _clause(r"(?:skip(?:ped)?|none|nothing|nil|n/a|na|zero|no\s+(?:progress|change"
                      r"|work|billing)|nada|ninguno|ninguna|omitir|sin\s+(?:avance|cambios?|trabajo))"
                      r"(?![\w%$])|[-–—]\s*$")),
-    ("done", _clause(r"(?:done|complete[d]?|finished|listo|completo|completado|terminado"
+    ("done", _clause(r"(?:done|complete[d]?|finished|list[oa]s?|complet[oa]s?|completad[oa]s?"
+                     r"|terminad[oa]s?"
                      r"|100\s*%\s*(?:complete[d]?|done))(?![\w%])")),
     ("percent", _clause(
         rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|pct\b|por\s*ciento\b)(?:\s*(?P<scope>this\s+"
@@ -231,7 +233,7 @@ def _progress(kind: str, match: re.Match[str]) -> Progress:
     if kind == "skip":
         return Progress(ProgressKind.skip)
     if kind == "done":
-        return Progress(ProgressKind.total_percent, HUNDRED)
+        return Progress(ProgressKind.total_percent, HUNDRED, word=True)
     groups = match.groupdict()
     to_date = bool(groups.get("todate"))
     if kind == "percent":

@@ -156,6 +156,19 @@ def take_answers(
     for line, answer in named.items():
         _apply(work, line, answer, ctx, from_form=from_form)
     for answer in broad:
+        said_done = _said_all_done(answer)
+        if said_done and all(line in named for line in ctx.line_numbers):
+            continue  # `1: 50%`, `2: 30%`, `all done`: finished, nothing left to change
+        if said_done and (named or work.state.entries or work.state.pending):
+            work.problems.append(
+                ctx.words(
+                    "Do you mean every line is complete, or that you have finished? To bill "
+                    "every line to 100%, write `all 100%`. If you have finished, write "
+                    "`that's all` (the lines not answered yet are nothing this period) or "
+                    "`review`."
+                )
+            )
+            continue
         for line in ctx.line_numbers:
             if line in named:
                 continue
@@ -164,6 +177,13 @@ def take_answers(
             ):
                 continue
             _apply(work, line, answer, ctx, from_form=from_form)
+
+
+def _said_all_done(answer: LineAnswer) -> bool:
+    """`all done`, `everything complete`: every line to 100%, or "I have finished"? Once
+    lines have answers it is asked, never guessed (`all 100%` is plain)."""
+    progress = answer.progress
+    return answer.scope == Scope.all and progress is not None and progress.word
 
 
 def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:

@@ -33,6 +33,7 @@ from conversations.text import (
     split_fragments,
 )
 from conversations.vocabulary import (
+    FINISHED,
     INSTRUCTION,
     LINE_WORD,
     POLITE_AFTER,
@@ -167,6 +168,10 @@ _NOT_A_NAME = re.compile(
     r"|q|value|amount|amt|stored|materials?|retainage|ret|released?|release[sd]?|plus|and|with"
     r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
     re.IGNORECASE,
+)
+_LINE_OR_FINISHED = N_(
+    "Is this line complete, or have you finished? For this line write `done`; if you have "
+    "finished, write `that's all` (the lines not answered yet are nothing this period)."
 )
 _WHICH_LINE = N_("Which line is this for? Start with the line number, e.g. `2: {text}`.")
 _NAME_WORDS = re.compile(r"[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}:?")
@@ -336,6 +341,9 @@ class _Builder:
             skip = Progress(ProgressKind.skip)
             self.answers.append(LineAnswer(scope=Scope.rest, progress=skip, text=fragment))
             return
+        if self.expect == Expect.line and _finished_not_an_answer(fragment):
+            self.problems.append(Problem(fragment, _LINE_OR_FINISHED))
+            return
         outcome = _line_answer(fragment)
         if outcome is None:
             outcome = self._bare_answer(fragment)
@@ -399,6 +407,17 @@ class _Builder:
                 {"number": fragment.lstrip("#")},
             )
         return problem
+
+
+def _finished_not_an_answer(fragment: str) -> bool:
+    """`I'm done`, `all set`, `ya terminé` at the lines: this line, or the whole invoice?
+    (`done` alone is this line; `all done` every line, asked about once lines have answers.)"""
+    if not FINISHED.fullmatch(fragment):
+        return False
+    every = _ALL.fullmatch(fragment)
+    if every and not isinstance(parse_body(every["rest"], scope=Scope.all), Problem):
+        return False
+    return isinstance(parse_body(fragment, scope=Scope.current), Problem)
 
 
 def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:

@@ -112,6 +112,20 @@ _ATTACHMENTS_DONE = re.compile(
 )
 
 
+# "I'm finished", said when every line has its answer: at the review it asks whether to send
+# or save (nothing changes: `all done` there is not every line to 100%), at the attachments
+# step it means no more files.
+FINISHED = re.compile(
+    r"(?:(?:i'?\s*a?m|i\s+am|we'?\s*a?re|we\s+are)\s+(?:all\s+)?(?:done|finished|through)"
+    r"|(?:all|we'?re\s+all|i'?m\s+all)\s+(?:done|finished|complete[d]?|set)"
+    r"|every(?:thing|\s+line)(?:'s|\s+is)?\s+(?:done|finished|complete[d]?|set|ready)"
+    r"|that'?s\s+(?:all|it|everything)|done|finished|complete[d]?|list[oa]s?"
+    r"|(?:ya\s+)?termin[eé]|ya\s+est[aá]|tod[oa]s?\s+list[oa]s?|ya\s+acab[eé]|eso\s+es\s+todo"
+    r"|(?:ya\s+)?(?:terminamos|acabamos))[.!]*",
+    re.IGNORECASE,
+)
+
+
 # "please" and "thanks" around a command: `send it please`, `please save`, `enviar por favor`.
 PLEASE = r"please|pls|plz|por\s+favor"
 POLITE_AFTER = rf"{PLEASE}|thanks|thank\s+you|thx|gracias"  # what may follow a command
@@ -171,6 +185,8 @@ def _wanted_command(fragment: str, expect: Expect) -> Command | None:
 
 def _read_command(fragment: str, expect: Expect) -> Command | None:
     if expect == Expect.attachments and _ATTACHMENTS_DONE.fullmatch(fragment):
+        return Command(CommandName.next)
+    if expect in (Expect.attachments, Expect.review) and FINISHED.fullmatch(fragment):
         return Command(CommandName.next)
     if expect == Expect.invoice_number and re.fullmatch(
         r"(?:use|take)\s+(?:it|that|this)", fragment

@@ -271,6 +271,73 @@ def test_all_and_rest_answer_many_lines() -> None:
     assert [state.entries[n].new_value for n in "123"] == [D(0), D(144000), D(180000)]
 
 
+@pytest.mark.parametrize(
+    "finished",
+    [
+        "done",
+        "all done",
+        "I'm done",
+        "everything complete",
+        "all set",
+        "that's it",
+        "Done, thanks",
+        "todo listo",
+        "ya terminé",
+    ],
+)
+def test_finished_at_the_review_changes_nothing_and_asks_send_or_draft(finished: str) -> None:
+    # `all done` there once billed every answered line to 100%.
+    state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "none")
+    assert state.step == StepName.review
+    entries = dict(state.entries)
+    state, replies = talk(unit_ctx(), finished, state=state)
+    assert state.entries == entries and state.step == StepName.review
+    said = text_of(replies)
+    assert "Shall I send it" in said or "¿La envío" in said
+    assert "couldn't" not in said and "No pude" not in said
+
+
+def test_all_done_once_lines_have_answers_is_asked_never_billed() -> None:
+    state, _ = talk(amount_ctx(), "NW-1002\n1: 50%")
+    entries = dict(state.entries)
+    for said in ("all done", "everything complete", "todas listas"):
+        state, replies = talk(amount_ctx(), said, state=state)
+        assert state.entries == entries and state.step == StepName.lines
+        assert "`all 100%`" in text_of(replies) or "`todo 100%`" in text_of(replies)
+    state, _ = talk(amount_ctx(), "all 100%", state=state)  # said plainly: every line
+    assert [state.entries[n].new_value for n in "123"] == [D(0), D(144000), D(180000)]
+
+
+def test_all_done_as_the_first_answer_bills_every_line_to_100() -> None:
+    state, _ = talk(amount_ctx(), "NW-1002\nall done")
+    assert [state.entries[n].new_value for n in "23"] == [D(144000), D(180000)]
+
+
+def test_all_done_after_every_line_in_the_same_message_is_just_finished() -> None:
+    state, replies = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units\nall done, thanks")
+    assert state.entries["2"].new_quantity == D(3)
+    assert state.step == StepName.review and "couldn't" not in text_of(replies)
+    state, replies = talk(amount_ctx(), "NW-1002\n1: 50%\nall done")  # lines 2-3 left
+    assert set(state.entries) == set() and "`all 100%`" in text_of(replies)
+
+
+def test_im_done_at_the_lines_asks_this_line_or_finished() -> None:
+    state, _ = talk(unit_ctx(), "INV-1\n1: 50%")
+    for said in ("I'm done", "we're done", "all set", "ya terminé"):
+        after, replies = talk(unit_ctx(), said, state=state)
+        assert after.entries == state.entries
+        assert "`that's all`" in text_of(replies) or "`eso es todo`" in text_of(replies)
+        assert "no line is called" not in text_of(replies)
+    after, _ = talk(unit_ctx(), "I'm done", state=state)
+    after, _ = talk(unit_ctx(), "that's all", state=after)
+    assert after.entries["2"].new_quantity == 0 and after.step == StepName.attachments
+
+
+def test_im_done_at_the_attachments_step_means_no_files() -> None:
+    state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "I'm done")
+    assert state.step == StepName.review and state.attachments_done
+
+
 def test_a_named_line_wins_over_all_in_the_same_message() -> None:
     state, _ = talk(amount_ctx(), "NW-1002\nall skip\n2: +10%")
     assert state.entries["2"].new_value == D(18000)

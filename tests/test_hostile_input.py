@@ -334,8 +334,10 @@ def run_conversation(
         else:
             count = rnd.choice([1, 1, 1, 2, 3, 5, 8])
             text = hostile_message(rnd, count)
-            parsed = parse_strict(text, expect=Expect.line)
-            bad_only = not (parsed.answers or parsed.commands or parsed.invoice_number)
+            # Nothing readable at any step (the conversation may be at the lines, the
+            # attachments or the review, where `line 2 +12. done` is an answer and a `next`).
+            readings = [parse_strict(text, expect=expect) for expect in Expect]
+            bad_only = not any(p.answers or p.commands or p.invoice_number for p in readings)
             turn = Turn(text=text, channel="email")
         before = stored_rows(engine, invoice_id) if invoice_id and bad_only else None
         result = service.handle(
