@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from models.i18n import ENGLISH, N_, Words
-from models.money import HUNDRED, ZERO, format_dollars
+from models.money import HUNDRED, ZERO, format_dollars, format_quantity
 
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12: beyond any subcontract, within Numeric(16, 2)
 MAX_PERCENT = Decimal("10000")
@@ -47,6 +47,7 @@ class Progress:
     of: Decimal | None = None  # `4 of 8`: to date, out of what the line must have scheduled
     written: str = ""  # the number as written, when it may have to be asked about (`12.000`)
     word: bool = False  # `done` / `complete`: 100% said in words (`all done` may mean "finished")
+    at: bool = False  # a bare number after a lead-in (`is at 50`, `about 50`): maybe a percent
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,9 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
     release_all = False
     pos = 0
     try:
-        text, when = qualified(lead_in_removed(words_to_numbers(body.strip())))
+        said = words_to_numbers(body.strip())
+        text, when = qualified(lead_in_removed(said))
+        at = lead_in_removed(said) != said  # `is at 50`, `about 50`, `al 50`: maybe a percent
         while pos < len(text):
             pos = _SEPARATOR.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
@@ -186,6 +189,8 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
                 released = _money(match)
         if when is not None and progress is not None:
             progress = _when(progress, when)
+        if at and progress is not None and progress.kind == ProgressKind.number:
+            progress = replace(progress, at=not progress.cents and progress.amount <= HUNDRED)
     except _Unreadable as exc:
         return Problem(shortened(body), exc.reason, exc.values)
     if progress is None and stored is None and released is None and not release_all:
@@ -262,7 +267,10 @@ def _progress(kind: str, match: re.Match[str]) -> Progress:
             of=_number(match["of"], None),
         )
     if kind == "quantity":
-        return Progress(ProgressKind.quantity, amount, unit=groups.get("unit"), to_date=to_date)
+        written = match["num"] if THOUSANDS_POINT.fullmatch(match["num"]) else ""
+        return Progress(
+            ProgressKind.quantity, amount, unit=groups.get("unit"), to_date=to_date, written=written
+        )
     return Progress(ProgressKind.number, amount, to_date=to_date, written=match["num"])
 
 
@@ -483,7 +491,7 @@ def _money(match: re.Match[str]) -> Decimal:
 
 # `12.000`: three decimals on money is a point between thousands (as Spanish writes 12,000),
 # or twelve dollars; which one is not guessed.
-THOUSANDS_POINT = re.compile(r"\d{1,3}\.\d{3}")
+THOUSANDS_POINT = re.compile(r"[1-9]\d{0,2}\.\d{3}")  # `12.000`: twelve, or 12,000?
 
 
 def thousands_point_unclear(digits: str) -> _Unreadable:
@@ -494,6 +502,18 @@ def thousands_point_unclear(digits: str) -> _Unreadable:
         number=digits,
         as_decimal=format_dollars(as_decimal),
         as_thousands=format_dollars(as_decimal * 1000),
+    )  # fmt: skip
+
+
+def thousands_point_quantity_unclear(digits: str, uom: str) -> _Unreadable:
+    """`1.000 LF`: one foot, or a thousand as Spanish writes it? Asked, never guessed."""
+    as_decimal = Decimal(digits)
+    return _Unreadable(
+        N_("Is {number} {as_decimal} or {as_thousands}? Write it as `{as_thousands}` or "
+           "`{as_decimal}`."),
+        number=digits,
+        as_decimal=f"{format_quantity(as_decimal)} {uom}".strip(),
+        as_thousands=f"{format_quantity(as_decimal * 1000)} {uom}".strip(),
     )  # fmt: skip
 
 

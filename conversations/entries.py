@@ -18,6 +18,7 @@ from conversations.answers import (
     LineAnswer,
     Progress,
     ProgressKind,
+    thousands_point_quantity_unclear,
     thousands_point_unclear,
 )
 from conversations.render import describe_entry, line_name, quantity_text
@@ -190,9 +191,22 @@ def _with_progress(
     if kind == ProgressKind.number:
         unit = terms.is_unit and not progress.cents
         kind = ProgressKind.quantity if unit else ProgressKind.value
+        if not unit and progress.at:
+            raise _Refused(
+                N_(
+                    "Is it {number}% or {dollars}? Write `{line}: {number}%` or "
+                    "`{line}: {dollars}`."
+                ),
+                number=format_quantity(amount),
+                dollars=format_dollars(amount),
+                line=terms.number,
+            )  # `ductwork is at 50`, `la 2 está al 50`
         if not unit and THOUSANDS_POINT.fullmatch(progress.written):
             unclear = thousands_point_unclear(progress.written)
             raise _Refused(unclear.reason, **unclear.values)  # `2: 12.000` in dollars
+    if kind == ProgressKind.quantity and THOUSANDS_POINT.fullmatch(progress.written):
+        unclear = thousands_point_quantity_unclear(progress.written, terms.uom or "")
+        raise _Refused(unclear.reason, **unclear.values)  # `1: 1.000 LF`: 1 or 1,000?
     if progress.of is not None:
         _check_out_of(terms, kind, progress.of)
     if kind == ProgressKind.total_percent:

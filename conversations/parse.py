@@ -158,7 +158,7 @@ _BARE_NUMBER = re.compile(r"[-+]?\s*\$?\s*[\d.,]+")
 # answer (resolved against the lines by `handlers`; refused when the words fit two lines).
 _DESCRIBED = re.compile(
     r"(?P<words>[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}?)\s*[:=\-–—]?\s*"
-    rf"(?:{LEAD_IN})?"
+    rf"(?P<lead>(?:{LEAD_IN})?)"
     r"(?P<rest>(?:[-+$#.]?\s*\d|usd\b|done\b|complete|finished\b|skip|none\b|nothing\b|n/a"
     r"|listo\b|completo\b|nada\b|ninguno\b|omitir\b).*)",
     re.IGNORECASE,
@@ -169,6 +169,20 @@ _NOT_A_NAME = re.compile(
     r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
     re.IGNORECASE,
 )
+# A line alone (`Line 3`, `Item 3`, `#3`): an `edit 3`, or the heading of the answer below it.
+_REF_ONLY = re.compile(rf"(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*{REF}", re.IGNORECASE)
+_ONE_REF = r"#?\s*\d{1,6}[a-z]?"
+_LISTED_REF = re.compile(r"\d{1,6}[a-z]?", re.IGNORECASE)
+_REF_LIST = re.compile(
+    rf"(?P<lines>{LINE_WORD}s\.?\s*|l[ií]neas\s*|partidas\s*|items\s*)?"
+    rf"(?:{LINE_WORD}\.?\s*)?#?\s*(?P<first>\d{{1,6}}[a-z]?)"
+    rf"(?:(?P<more>(?:\s*(?:,|&|\+|\band\b|\by\b)\s*{_ONE_REF})+)"
+    r"|(?P<dash>\s*(?:-|–|—|\bto\b|\bthrough\b|\bthru\b|\ba\b|\bal\b)\s*)#?\s*"
+    r"(?P<last>\d{1,6}[a-z]?))"
+    r"\s*(?:[:=]\s*|\s+)(?P<rest>.+)",
+    re.IGNORECASE,
+)
+_MOST_LISTED = 50
 _LINE_OR_FINISHED = N_(
     "Is this line complete, or have you finished? For this line write `done`; if you have "
     "finished, write `that's all` (the lines not answered yet are nothing this period)."
@@ -250,6 +264,7 @@ class _Builder:
         self.choice: str | None = None
         self.pleasantries: list[str] = []
         self._last_pleasant = False  # the fragment before was a pleasantry (`Thanks, Sam`)
+        self._named: str | None = None  # the fragment before was a line alone (`Line 3`)
 
     def build(self) -> Parsed:
         if len(set(n.casefold() for n in self.invoice_numbers)) > 1:
@@ -317,9 +332,12 @@ class _Builder:
                 Problem(shortened(fragment), N_("This is too long to be one answer."))
             )
             return
+        named, self._named = self._named, None
         command = read_command(fragment, self.expect)
         if command is not None:
             self.commands.append(command)
+            if command.name == CommandName.edit and command.line and _REF_ONLY.fullmatch(fragment):
+                self._named = command.line  # `Line 3` above its answer, or `edit 3`
             return
         number = self._invoice_number(fragment)
         if number is not None:
@@ -344,13 +362,31 @@ class _Builder:
         if self.expect == Expect.line and _finished_not_an_answer(fragment):
             self.problems.append(Problem(fragment, _LINE_OR_FINISHED))
             return
+        listed = _listed_lines(fragment)
+        if listed:  # `1 and 2 done`, `lines 3-5: 50%`
+            self.answers += listed
+            return
         outcome = _line_answer(fragment)
+        if outcome is None and named is not None and self._answers_named(named, fragment):
+            return
         if outcome is None:
             outcome = self._bare_answer(fragment)
         if isinstance(outcome, Problem):
             self.problems.append(outcome)
         elif isinstance(outcome, LineAnswer):
             self.answers.append(outcome)
+
+    def _answers_named(self, line: str, fragment: str) -> bool:
+        """`Line 3` then `20` (a mail laid out a line per row): line 3's answer, not an
+        `edit 3` and an answer to the line asked. True when it was read so."""
+        answer = parse_body(fragment, scope=Scope.line, line=line)
+        if isinstance(answer, Problem) or answer.progress is None:
+            return False
+        edit = Command(CommandName.edit, line)
+        last = len(self.commands) - 1 - self.commands[::-1].index(edit)
+        del self.commands[last]
+        self.answers.append(replace(answer, text=f"{line}: {fragment}"))
+        return True
 
     def _invoice_number(self, fragment: str) -> str | None:
         said = _INVOICE_SAID.fullmatch(fragment)
@@ -393,9 +429,11 @@ class _Builder:
             )
         if self.expect != Expect.line:
             return Problem(fragment, _WHICH_LINE, {"text": fragment})
-        if any(a.scope != Scope.current for a in self.answers) or any(
-            a.scope == Scope.current and a.progress is not None for a in self.answers
-        ):
+        unnamed = [a for a in self.answers if a.scope == Scope.current and a.progress is not None]
+        for earlier in unnamed:  # `1; 50%`, `2, 3`: two answers without a line, none guessed
+            self.answers.remove(earlier)
+            self.problems.append(Problem(earlier.text, _WHICH_LINE, {"text": earlier.text}))
+        if unnamed or any(a.scope != Scope.current for a in self.answers):
             return Problem(fragment, _WHICH_LINE, {"text": fragment})
         return answer
 
@@ -407,6 +445,30 @@ class _Builder:
                 {"number": fragment.lstrip("#")},
             )
         return problem
+
+
+def _listed_lines(fragment: str) -> list[LineAnswer]:
+    """`1 and 2 done`, `1 & 2: skip`, `1, 2 y 3: 50%`, `lines 3-5 done`, `items 2 to 4: 25%`:
+    one answer for each line listed (at most `_MOST_LISTED`). A range written `3-5` needs no
+    spaces around its dash or a plural line word (`2 - 30 units` is line 2's 30 units)."""
+    match = _REF_LIST.fullmatch(fragment)
+    if match is None:
+        return []
+    refs = [match["first"], *_LISTED_REF.findall(match["more"] or "")]
+    if match["last"]:
+        first, last = match["first"], match["last"]
+        spaced = match["dash"] and match["dash"] != match["dash"].strip()
+        if not (first.isdigit() and last.isdigit()) or (spaced and not match["lines"]):
+            return []
+        if not 0 < int(last) - int(first) < _MOST_LISTED:
+            return []
+        refs = [str(n) for n in range(int(first), int(last) + 1)]
+    if len(set(refs)) != len(refs) or len(refs) > _MOST_LISTED:
+        return []
+    body = parse_body(match["rest"], scope=Scope.line, line=refs[0])
+    if isinstance(body, Problem) or body.progress is None:
+        return []
+    return [replace(body, line=ref, text=fragment) for ref in refs]
 
 
 def _finished_not_an_answer(fragment: str) -> bool:
@@ -483,11 +545,13 @@ def _described(fragment: str) -> tuple[str, str] | None:
         read = words_to_numbers(rest)
         answer = _DESCRIBED.fullmatch(f"{name} {read}")
         if answer and answer["words"] == name.rstrip(":"):
-            # what `_DESCRIBED` passed over (a separator, `is at about`) is left out as written
-            skipped = read[: len(read) - len(answer["rest"])]
+            # a separator `_DESCRIBED` passed over is left out as written; a lead-in (`is at
+            # about`) stays: the answer's reading needs it (`is at 50` may be a percent)
+            answer_text = answer.string[answer.start("lead") :]
+            skipped = read[: len(read) - len(answer_text)]
             return answer["words"], rest[len(skipped) :] if rest.startswith(skipped) else read
     match = _DESCRIBED.fullmatch(fragment) or _DESCRIBED.fullmatch(words_to_numbers(fragment))
-    return (match["words"], match["rest"]) if match else None
+    return (match["words"], match.string[match.start("lead") :]) if match else None
 
 
 def invoice_number_in(text: str) -> str | None:

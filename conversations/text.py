@@ -101,11 +101,34 @@ def split_answers(line: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth = max(depth - 1, 0)
-        elif ch == ";" or (ch == "," and depth == 0 and not _in_number(line, start, index)):
+        elif ch == ";" or (
+            ch == ","
+            and depth == 0
+            and not _in_number(line, start, index)
+            and not _listing_lines(line, start, index)
+        ):
             pieces.append(line[start:index])
             start = index + 1
     pieces.append(line[start:])
     return pieces
+
+
+def _listing_lines(line: str, start: int, index: int) -> bool:
+    """`1, 2: done`, `lines 1, 2 and 4: 50%`: the comma lists lines for one answer."""
+    return bool(_REFS_SO_FAR.fullmatch(line, start, index) and _MORE_REFS.match(line, index + 1))
+
+
+# `1, 2`, `1 & 2`, `1 and 2` (`1,200` is a number)
+_LIST_AND = r"(?:,\s+|\s*(?:&|\band\b|\by\b)\s*)"
+_REFS_SO_FAR = re.compile(
+    r"\s*(?:(?:line|item|l[ií]nea|partida)s?\.?\s*)?#?\s*\d{1,6}[a-z]?"
+    rf"(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*\s*"
+    r"(?:,|&|\b(?:and|y|to|through|thru|a|al)\b|\s-|-)?\s*",  # before the list's last line
+    re.IGNORECASE,
+)
+_MORE_REFS = re.compile(
+    rf"\s*#?\s*\d{{1,6}}[a-z]?(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*\s*[:=]", re.IGNORECASE
+)
 
 
 def _in_number(line: str, start: int, index: int) -> bool:
@@ -144,9 +167,12 @@ _LEADING_REF = re.compile(
 # line is found first and its value looked for in the few words before it, so that a long
 # line costs linear time.
 _LINE_AFTER = re.compile(
-    r"(?<!\s)\s+(?:(?:on|for|in|to)\s+(?:the\s+)?(?:line|ln|item|sov)"
+    r"(?<!\s)\s+(?:(?:(?:on|for|in|to)\s+(?:the\s+)?(?:line|ln|item|sov)"
     r"|(?:en|para|de)\s+(?:la\s+)?(?:l[ií]nea|partida))"
-    r"\s*(?:no\.?\s*)?#?\s*(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)",
+    r"\s*(?:no\.?\s*)?#?\s*(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)"
+    # `50% line 2`, `skip item 3`: the line named last, nothing after it
+    r"|(?:line|ln|item|l[ií]nea|partida)\s*(?:no\.?\s*)?#?\s*"
+    r"(?P<last>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?=\s*(?:[,;!?]|\.(?!\d)|$)))",
     re.IGNORECASE,
 )
 _VALUE_BEFORE = re.compile(r"(?<!\w)(?:[^.;:\n]|(?<=\d)\.(?=\d)){1,40}$")  # from a word's start
@@ -161,9 +187,12 @@ def line_first(chunk: str) -> str:
         before = _VALUE_BEFORE.search(chunk, max(done, found.start() - 60), found.start())
         if before is None or not _ANSWERING.search(before.group()):
             continue
+        ref = found["ref"] or found["last"]
+        if not found["ref"] and chunk[: before.start()].rstrip().endswith((":", "=")):
+            continue  # `1: 50% line 2`: the value has its line already
         value = before.group()
         lead = value[: len(value) - len(value.lstrip())]
-        out += [chunk[done : before.start()], f"{lead}{found['ref']}: {value.strip()}"]
+        out += [chunk[done : before.start()], f"{lead}{ref}: {value.strip()}"]
         done = found.end()
     out.append(chunk[done:])
     return "".join(out)
@@ -176,6 +205,8 @@ def split_line_refs(piece: str) -> list[str]:
     start = 0
     for match in _INNER_REF.finditer(piece):
         head = piece[start : match.start()]
+        if _REFS_SO_FAR.fullmatch(head):
+            continue  # `1, 2 and 3: 50%`: lines listed for one answer
         if _ANSWERED.search(_LEADING_REF.sub("", head)):
             parts.append(head)
             start = match.end()

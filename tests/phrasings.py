@@ -58,6 +58,28 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "conduit is at 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "en", "the line 1: 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "en", "line one 45%", {"1": (D(240), D("3000.00"))}),
+    # the value first, then the line it is for (not the line being asked)
+    (UNIT, "en", "50% line 2", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "en", "$4,200 line 2", {"2": ONE_OF_2}),
+    (UNIT, "en", "skip item 3", {"3": SKIP}),
+    # one answer for lines listed or a range
+    (UNIT, "en", "2 and 3 done", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "2 & 3: done", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "lines 2-3 done", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "items 2 to 3: done", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "1, 2 and 3: skip", {"1": SKIP, "2": SKIP, "3": SKIP}),
+    (UNIT, "en", "2 - 3 units", {"2": (D(3), D("12600.00"))}),  # a dash with spaces: line 2
+    (UNIT, "en", "1-2 units", NO),  # 1 to 2 units? line 1's 2 units? asked
+    # a line alone on its row, its answer on the next (a mail laid out a row per item)
+    (UNIT, "en", "Line 2\n50%", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "en", "Line 2\n50%\nLine 3\n20", {"2": (D(4), D("16800.00")), "3": (D(20), D("4246.75"))}),  # noqa: E501
+    # two answers without a line: neither is guessed onto the line asked
+    (UNIT, "en", "1; 50%", NO),
+    (UNIT, "en", "2, 3", NO),
+    (AMOUNT, "en", "ductwork is at 50", NO),  # 50%, or $50 on a $180,000 line? asked
+    (AMOUNT, "en", "2: about 50", NO),
+    (AMOUNT, "en", "2: about $50", {"2": D("50.00")}),  # money said plainly
+    (AMOUNT, "en", "2: at 50%", {"2": D("54000.00")}),
     # nothing more to bill: the lines not answered are nothing this period
     (UNIT, "en", "1: 45%\nThat's all", {"1": (D(240), D("3000.00")), "2": SKIP, "3": SKIP}),
     (UNIT, "en", "2: 1, skip the rest", {"1": SKIP, "2": ONE_OF_2, "3": SKIP}),
@@ -223,6 +245,13 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     # -- Spanish, unit-based ---------------------------------------------------------------
     (UNIT, "es", "1: 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "1: 45 por ciento", {"1": (D(240), D("3000.00"))}),
+    (UNIT, "es", "50% línea 2", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "es", "1: 1.000 LF", NO),  # one foot, or a thousand? asked (`1,000 LF` or `1 LF`)
+    (UNIT, "es", "3: 2.500", NO),
+    (AMOUNT, "es", "la línea 2 está al 50", NO),  # 50%, or $50 on a $180,000 line? asked
+    (AMOUNT, "es", "2: va al 50", NO),
+    (UNIT, "es", "2 y 3 terminadas", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "es", "partidas 2 a 3: listo", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
     (UNIT, "es", "1: 45 por ciento completo", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "1: cuarenta y cinco por ciento", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "1: 45% a la fecha", {"1": (D(240), D("3000.00"))}),
