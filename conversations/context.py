@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,11 +19,14 @@ from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus
 
 
 def _stem(word: str) -> str:
-    """A word as lines are matched by it: folded, and without a plural ending."""
-    word = word.casefold()
-    for ending in ("es", "s"):
+    """A word as lines are matched by it: folded, without accents, and without a plural
+    ending (`fixture` / `fixtures`, `box` / `boxes`, `tubería` / `tuberias`)."""
+    word = "".join(
+        ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch)
+    )
+    for ending in ("s", "e"):
         if len(word) > 3 and word.endswith(ending):
-            return word[: -len(ending)]
+            word = word[: -len(ending)]
     return word
 
 
@@ -189,7 +193,8 @@ class Context:
         return self.period is not None and self.today > self.period.due_date
 
     def number_taken(self, number: str) -> bool:
-        return number.casefold() in {used.casefold() for used in self.used_numbers}
+        """`INV 0041`, `inv-0041` and `INV0041` are all INV-0041."""
+        return _number_key(number) in {_number_key(used) for used in self.used_numbers}
 
     @property
     def suggested_number(self) -> str | None:
@@ -200,3 +205,7 @@ class Context:
             if candidate is None or not self.number_taken(candidate):
                 return candidate
         return None
+
+
+def _number_key(number: str) -> str:
+    return "".join(ch for ch in number.casefold() if ch.isalnum())

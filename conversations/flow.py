@@ -102,7 +102,9 @@ def handle_attachments(work: Work, parsed: Parsed, ctx: Context) -> None:
 
 def handle_review(work: Work, parsed: Parsed, ctx: Context) -> None:
     if _take(work, parsed, CommandName.yes) or _take(work, parsed, CommandName.next):
-        work.remarks.append(ctx.words("Shall I send it, or save it as a draft?"))
+        decided = {CommandName.send, CommandName.draft, CommandName.cancel}
+        if not any(parsed.has(name) for name in decided):  # `yes, send`: no question first
+            work.remarks.append(ctx.words("Shall I send it, or save it as a draft?"))
 
 
 class Flow:

@@ -95,6 +95,7 @@ _INVOICE_SAID = re.compile(
 # Asked for the number, `it's 4471`, `use 4471`, `es la 4471`, `4471 thanks` give it.
 _IT_IS = re.compile(
     r"(?:it'?s|it\s+is|it'?ll\s+be|it\s+will\s+be|(?:the\s+)?number\s+is|use|please\s+use"
+    r"|(?:i|we)(?:'?ll|\s+will)\s+use|let'?s\s+use|(?:i'?m\s+|we'?re\s+)?going\s+with"
     r"|es(?:\s+la|\s+el)?|ser[aá](?:\s+la|\s+el)?|usa|usar|usen)\s+(?P<rest>\S.*)",
     re.IGNORECASE,
 )
@@ -108,6 +109,7 @@ _NO_NUMBER = re.compile(
     r"|sin\s+n[uú]mero",
     re.IGNORECASE,
 )
+_INV_PREFIX = re.compile(r"INV\s+\d[A-Za-z0-9\-_/.]{0,40}")  # `INV 0042`, as typed
 # At the invoice-number step a bare `1042` or `#1042` is the number too.
 _INVOICE_BARE = re.compile(rf"\#?\s*(?P<num>(?=[^\s]*\d){_TOKEN})")
 _INVOICE_ANYWHERE = re.compile(
@@ -398,6 +400,9 @@ class _Builder:
             it_is = _IT_IS.fullmatch(fragment)
             if it_is:
                 fragment, said = it_is["rest"].rstrip(" .!"), it_is
+        prefixed = _INV_PREFIX.fullmatch(fragment)
+        if prefixed:  # `INV 0042`: the capitals are part of the number, not "invoice"
+            return fragment.rstrip("-_/.#")
         for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
             match = pattern.fullmatch(fragment)
             if match:

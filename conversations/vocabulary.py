@@ -183,14 +183,21 @@ def _wanted_command(fragment: str, expect: Expect) -> Command | None:
     return None
 
 
+# The suggested invoice number taken: `use it`, `ok thanks`, `OK thank you`, `sí gracias`.
+_TAKE_IT = re.compile(
+    r"(?:use|take)\s+(?:it|that|this)"
+    r"|(?:ok(?:ay)?|yes|yep|sure|s[ií]|vale|perfect|perfecto)[,!.]?\s+"
+    r"(?:thanks|thank\s+you|thx|ty|gracias)[.!]*",
+    re.IGNORECASE,
+)
+
+
 def _read_command(fragment: str, expect: Expect) -> Command | None:
     if expect == Expect.attachments and _ATTACHMENTS_DONE.fullmatch(fragment):
         return Command(CommandName.next)
     if expect in (Expect.attachments, Expect.review) and FINISHED.fullmatch(fragment):
         return Command(CommandName.next)
-    if expect == Expect.invoice_number and re.fullmatch(
-        r"(?:use|take)\s+(?:it|that|this)", fragment
-    ):
+    if expect == Expect.invoice_number and _TAKE_IT.fullmatch(fragment):
         return Command(CommandName.yes)
     for name, pattern in _COMMANDS:
         match = pattern.fullmatch(fragment)

@@ -59,6 +59,7 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "the line 1: 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "en", "line one 45%", {"1": (D(240), D("3000.00"))}),
     # the value first, then the line it is for (not the line being asked)
+    (UNIT, "en", "fixture: 20", {"3": (D(20), D("4246.75"))}),  # one fixture, "fixtures"
     (UNIT, "en", "50% line 2", {"2": (D(4), D("16800.00"))}),
     (UNIT, "en", "$4,200 line 2", {"2": ONE_OF_2}),
     (UNIT, "en", "skip item 3", {"3": SKIP}),

@@ -151,12 +151,51 @@ def test_start_greets_and_suggests_the_next_invoice_number() -> None:
     assert state.started and state.step == StepName.invoice_number
 
 
-@pytest.mark.parametrize("answer", ["ok", "yes", "use it", "INV-0042", "invoice INV-0042"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "ok",
+        "yes",
+        "use it",
+        "INV-0042",
+        "invoice INV-0042",
+        "ok thanks",
+        "OK thank you",
+        "I'll use INV-0042",
+        "we will use INV-0042",
+        "going with INV-0042",
+    ],
+)
 def test_the_suggested_number_can_be_accepted_or_typed(answer: str) -> None:
     state, replies = talk(unit_ctx(), "start", answer)
     assert state.invoice_number == "INV-0042"
     assert state.step == StepName.lines and state.line == "1"
     assert "Line 1 (Conduit)" in replies[0].text
+
+
+def test_inv_in_capitals_is_part_of_the_number_and_a_used_number_in_another_form_is_refused() -> (
+    None
+):
+    state, _ = talk(unit_ctx(), "start", "INV 0042")
+    assert state.invoice_number == "INV 0042"  # as typed: the prefix is not "invoice"
+    state, _ = talk(unit_ctx(), "start", "invoice 0042")
+    assert state.invoice_number == "0042"
+    for used in ("INV 0041", "inv-0041", "INV0041"):  # INV-0041 is October's
+        state, replies = talk(unit_ctx(), "start", used)
+        assert state.invoice_number is None, used
+        assert "already used" in text_of(replies) and "Try INV-0042" in text_of(replies)
+
+
+def test_a_line_is_found_by_its_words_singular_or_plural_with_or_without_accents() -> None:
+    ctx = unit_ctx()
+    lines = tuple(
+        replace(terms, description=text)
+        for terms, text in zip(ctx.lines, ("Tubería de cobre", "Light fixtures"), strict=True)
+    )
+    ctx = replace(ctx, lines=lines)
+    assert ctx.described("fixture") == ("2",) == ctx.described("FIXTURES")
+    assert ctx.described("tuberia") == ("1",) == ctx.described("tuberías")
+    assert ctx.described("cobres") == ("1",) and ctx.described("fix") == ()
 
 
 def test_the_number_button_sets_the_number() -> None:
@@ -295,6 +334,14 @@ def test_finished_at_the_review_changes_nothing_and_asks_send_or_draft(finished:
     said = text_of(replies)
     assert "Shall I send it" in said or "¿La envío" in said
     assert "couldn't" not in said and "No pude" not in said
+
+
+@pytest.mark.parametrize("said", ["yes, send", "done, send", "ok send it", "sí, enviar"])
+def test_yes_and_send_together_at_the_review_sends_without_asking(said: str) -> None:
+    state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "none")
+    state, replies = talk(unit_ctx(), said, state=state)
+    assert state.status == Status.sent
+    assert "Shall I send it" not in text_of(replies) and "¿La envío" not in text_of(replies)
 
 
 def test_all_done_once_lines_have_answers_is_asked_never_billed() -> None:
