@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import dates as babel_dates
+
 from conversations.numbers import next_invoice_number
 from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
 from models.billing import LineHistory, LineTerms
@@ -30,9 +32,18 @@ def _stem(word: str) -> str:
     return word
 
 
-def format_date(day: date) -> str:
-    """`Nov 30, 2026`."""
-    return f"{day:%b} {day.day}, {day.year}"
+def format_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """`Nov 30, 2026`; `30 nov 2026` in Spanish."""
+    if language == "en":
+        return f"{day:%b} {day.day}, {day.year}"
+    return babel_dates.format_date(day, format="medium", locale=language)
+
+
+def format_month(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """`November 2026`; `noviembre de 2026` in Spanish."""
+    if language == "en":
+        return f"{day:%B %Y}"
+    return babel_dates.format_skeleton("yMMMM", day, locale=language)
 
 
 @dataclass(frozen=True)
@@ -62,12 +73,16 @@ class PeriodInfo:
 
     @property
     def label(self) -> str:
+        return self.label_in(DEFAULT_LANGUAGE)
+
+    def label_in(self, language: str) -> str:
+        """`November 2026` for a calendar month, else `Nov 1, 2026 – Nov 15, 2026`."""
         if self.start.day == 1 and (self.start.year, self.start.month) == (
             self.end.year,
             self.end.month,
         ):
-            return f"{self.start:%B %Y}"
-        return f"{format_date(self.start)} – {format_date(self.end)}"
+            return format_month(self.start, language)
+        return f"{format_date(self.start, language)} – {format_date(self.end, language)}"
 
 
 @dataclass(frozen=True)

@@ -114,9 +114,9 @@ def greeting(ctx: Context) -> str:
         name=first_name(ctx.person_name, _),
         commitment=c.label,
         project=c.project_name,
-        period=p.label,
-        billing_date=format_date(p.billing_date),
-        due_date=format_date(p.due_date),
+        period=p.label_in(ctx.words.language),
+        billing_date=format_date(p.billing_date, ctx.words.language),
+        due_date=format_date(p.due_date, ctx.words.language),
     )
 
 
@@ -276,7 +276,7 @@ def invoice_heading(state: State, ctx: Context, *, lower: bool = False) -> str:
         "number": state.invoice_number,
         "commitment": ctx.commitment.label,
         "project": ctx.commitment.project_name,
-        "period": ctx.period.label,
+        "period": ctx.period.label_in(ctx.words.language),
     }
     if lower:
         return _("invoice {number} for {commitment} on {project}, {period}", **values)
@@ -306,7 +306,7 @@ def review_footer(state: State, ctx: Context, channel: str) -> str:
 def sent_text(state: State, ctx: Context) -> str:
     _ = ctx.words
     admin = ctx.commitment.administrator_name if ctx.commitment else None
-    when = format_date(ctx.local_date(state.sent_at or ctx.now))
+    when = format_date(ctx.local_date(state.sent_at or ctx.now), ctx.words.language)
     if admin:
         return _(
             "Sent {number} for review on {date}. {admin} will review it. It is now locked.",
@@ -441,7 +441,7 @@ def locked_text(ctx: Context, state: State) -> str:
         text = _(
             "Invoice {number} was already sent on {date} and is {status}, so it is locked and "
             "can no longer be changed here.",
-            date=format_date(ctx.local_date(sent_at)),
+            date=format_date(ctx.local_date(sent_at), ctx.words.language),
             **values,
         )
     else:
@@ -461,9 +461,9 @@ def past_due_text(ctx: Context) -> str:
     text = _(
         "The {period} billing period for {commitment} closed on {date}, so a new invoice can no "
         "longer be started.",
-        period=ctx.period.label,
+        period=ctx.period.label_in(ctx.words.language),
         commitment=ctx.commitment.label,
-        date=format_date(ctx.period.due_date),
+        date=format_date(ctx.period.due_date, ctx.words.language),
     )
     admin = ctx.commitment.administrator_name
     return text + " " + _("Please contact {admin}.", admin=admin) if admin else text
@@ -487,7 +487,7 @@ def nothing_to_bill_text(person_name: str, _: Words = ENGLISH) -> str:
 def choose_text(candidates: Sequence[Candidate], _: Words = ENGLISH) -> str:
     rows = []
     for index, candidate in enumerate(candidates, start=1):
-        due = format_date(candidate.due_date)
+        due = format_date(candidate.due_date, _.language)
         if candidate.invoice_number:
             detail = _("due {date}, {number} is a draft", date=due, number=candidate.invoice_number)
         else:
@@ -558,8 +558,8 @@ def status_text(state: State, ctx: Context) -> str:
             "Invoice {number} for {commitment}, {period} (due {date}).",
             number=state.invoice_number or _("(no number yet)"),
             commitment=ctx.commitment.label,
-            period=ctx.period.label,
-            date=format_date(ctx.period.due_date),
+            period=ctx.period.label_in(ctx.words.language),
+            date=format_date(ctx.period.due_date, ctx.words.language),
         ),
         _("Lines answered: {answered} of {count}.", answered=answered, count=len(ctx.lines)),
     ]

@@ -155,12 +155,12 @@ def compose_invite(
         commitment=label_of(commitment),
         vendor=" (" + vendor.name + ")" if vendor else "",
         project=ctx.commitment.project_name,
-        period=ctx.period.label,
+        period=ctx.period.label_in(_.language),
     )
     invited += "\n" + _(
         "Billing date: {billing_date}. Due date: {due_date}.",
-        billing_date=format_date(period.billing_date),
-        due_date=format_date(period.due_date),
+        billing_date=format_date(period.billing_date, _.language),
+        due_date=format_date(period.due_date, _.language),
     )
     intro = "\n\n".join(part for part in (greeting, lead, invited) if part)
     rows = sov_rows(ctx)

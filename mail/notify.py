@@ -136,7 +136,7 @@ def queue_sent_notification(
         "number": invoice.number,
         "commitment": label,
         "project": project.name,
-        "period": period_info(period).label,
+        "period": period_info(period).label_in(_.language),
     }
     if changes:
         intro = _(
@@ -224,9 +224,9 @@ def queue_contact_confirmation(
         number=invoice.number,
         commitment=label_of(commitment),
         project=project.name,
-        period=period_info(period).label,
+        period=period_info(period).label_in(_.language),
         reviewer=reviewer,
-        date=format_date((invoice.sent_at or now).date()),
+        date=format_date((invoice.sent_at or now).date(), _.language),
     )
     summary = sent_figures(session, invoice).summary
     attachments, closing = invoice_pdf(session, invoice, settings, _)

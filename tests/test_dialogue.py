@@ -834,3 +834,14 @@ def test_the_answer_template_filled_in_completes_the_invoice() -> None:
     filled = template.replace("LF):", "LF): 50%").replace("EA):", "EA): 3") + "\nsend"
     state, _ = talk(ctx, filled)
     assert state.status == Status.sent and state.entries["2"].new_quantity == D(3)
+
+
+def test_dates_and_the_period_are_written_in_the_contacts_language() -> None:
+    _, replies = talk(replace(unit_ctx(), language="es"), "start")
+    said = text_of(replies)
+    assert "noviembre de 2026" in said and "November" not in said
+    assert "nov 2026" in said and "Nov " not in said  # `30 nov 2026`, not `Nov 30, 2026`
+    _, replies = talk(unit_ctx(), "start")
+    assert "November 2026" in text_of(replies) and "Nov 30, 2026" in text_of(replies)
+    _, replies = talk(replace(unit_ctx(), language="es"), "INV-1\n1: 50%\n2: 3\nenviar")
+    assert "el 20 nov 2026" in text_of(replies), text_of(replies)

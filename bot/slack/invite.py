@@ -77,9 +77,9 @@ def invite_message(
         "before {before}",
         commitment=escape(label),
         project=escape(project_name),
-        period=info.label,
-        billing_date=format_date(info.billing_date),
-        due_date=format_date(info.due_date),
+        period=info.label_in(_.language),
+        billing_date=format_date(info.billing_date, _.language),
+        due_date=format_date(info.due_date, _.language),
         count=len(terms),
         contract=money(contract),
         before=money(before),
@@ -121,7 +121,7 @@ def invite_message(
         "{title} {commitment}, {period} (due {due_date}).",
         title=title,
         commitment=label,
-        period=info.label,
-        due_date=format_date(info.due_date),
+        period=info.label_in(_.language),
+        due_date=format_date(info.due_date, _.language),
     )
     return SlackMessage(fallback, blocks)
