@@ -171,6 +171,29 @@ _NOT_A_NAME = re.compile(
     r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
     re.IGNORECASE,
 )
+# Corrections as people word them (`_correction_read`).
+_CORRECTION_WORD = re.compile(
+    r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
+    r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd",
+    re.IGNORECASE,
+)
+_CORRECTION_LEAD = re.compile(
+    r"(?:actually|correction|sorry|oops|en\s+realidad|correcci[oó]n|perd[oó]n)\s*[:,\-–—]?\s*",
+    re.IGNORECASE,
+)
+_CHANGE_TO = re.compile(
+    r"(?:please\s+|por\s+favor\s+)?(?:change|update|set|make|edit|fix|correct|cambia(?:r)?"
+    r"|corrige|corregir|pon(?:er)?|p[oó]n(?:ga)?)\s+(?:the\s+|la\s+|el\s+)?"
+    rf"(?:{LINE_WORD}\.?\s*)?#?\s*{REF}"
+    r"(?:\s*(?:(?:to|at|al|a|en)\b|->|→|:|=)\s*|\s+)(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
+_SHOULD_BE = re.compile(
+    rf"(?:the\s+|la\s+|el\s+)?(?:{LINE_WORD}\.?\s*)?#?\s*{REF}\s+"
+    r"(?:should\s+(?:be|have\s+been)|needs\s+to\s+be|is\s+actually|instead|debe\s+ser"
+    r"|deber[ií]a\s+ser|debe\s+quedar\s+en)\s*:?\s+(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
 # A line alone (`Line 3`, `Item 3`, `#3`): an `edit 3`, or the heading of the answer below it.
 _REF_ONLY = re.compile(rf"(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*{REF}", re.IGNORECASE)
 _ONE_REF = r"#?\s*\d{1,6}[a-z]?"
@@ -335,6 +358,7 @@ class _Builder:
             )
             return
         named, self._named = self._named, None
+        fragment = _correction_read(fragment)
         command = read_command(fragment, self.expect)
         if command is not None:
             self.commands.append(command)
@@ -450,6 +474,21 @@ class _Builder:
                 {"number": fragment.lstrip("#")},
             )
         return problem
+
+
+def _correction_read(fragment: str) -> str:
+    """A correction as people word it, as the answer form: `change line 2 to 60%`, `edit 1:
+    60%`, `line 2 should be 4`, `actually 1: 60%`, `cambia la línea 2 al 60%` -> `2: 60%`."""
+    if not _CORRECTION_WORD.search(fragment):  # a cheap look before the patterns
+        return fragment
+    lead = _CORRECTION_LEAD.match(fragment)
+    if lead and fragment[lead.end() :].strip():
+        fragment = fragment[lead.end() :]
+    for pattern in (_CHANGE_TO, _SHOULD_BE):
+        match = pattern.fullmatch(fragment)
+        if match:
+            return f"{match['ref']}: {match['rest']}"
+    return fragment
 
 
 def _listed_lines(fragment: str) -> list[LineAnswer]:

@@ -212,6 +212,8 @@ def _read_command(fragment: str, expect: Expect) -> Command | None:
 # The name after a greeting or thanks (`Hi Jane Doe`, `Thanks Sam`): never an instruction.
 _NAME = rf"(?:\s+(?!(?:{_INSTRUCTION_WORDS})\b)[a-z][\w'.-]*){{0,3}}"
 _PLEASANTRY = re.compile(
+    # a correction's lead-in alone (`Actually, 2: 5`, `Sorry - 1: 60%`)
+    r"actually|sorry|oops|correction|my\s+bad|perd[oó]n|en\s+realidad|correcci[oó]n|"
     rf"(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening|day)|greetings|hola|buenos\s+"
     rf"d[ií]as|buenas\s+tardes){_NAME}"
     rf"|(?:many\s+|thanks\s+)?(?:thanks|thank\s+you|thx|ty|cheers|gracias|much\s+appreciated"

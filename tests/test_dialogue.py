@@ -336,6 +336,34 @@ def test_finished_at_the_review_changes_nothing_and_asks_send_or_draft(finished:
     assert "couldn't" not in said and "No pude" not in said
 
 
+@pytest.mark.parametrize(
+    ("said", "line", "quantity"),
+    [
+        ("change line 2 to 60%", "2", D("4.8")),
+        ("line 2 should be 4", "2", D(4)),
+        ("actually line 1 is 60%", "1", D(420)),
+        ("edit 1: 60%", "1", D(420)),
+        ("correction: 1: 60%", "1", D(420)),
+        ("update line 1 to 60%", "1", D(420)),
+        ("make line 1 60%", "1", D(420)),
+        ("Actually, 2: 5", "2", D(5)),
+        ("Sorry - 1: 60%", "1", D(420)),
+        ("cambia la línea 2 al 60%", "2", D("4.8")),
+        ("la línea 2 debe ser 4", "2", D(4)),
+        ("pon la 2 en 5", "2", D(5)),
+    ],
+)
+def test_a_correction_at_the_review_as_people_word_it(
+    said: str, line: str, quantity: Decimal
+) -> None:
+    state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "none")
+    before = dict(state.entries)
+    state, replies = talk(unit_ctx(), said, state=state)
+    assert state.entries[line].new_quantity == quantity, text_of(replies)
+    other = "2" if line == "1" else "1"
+    assert state.entries[other] == before[other] and state.step == StepName.review
+
+
 @pytest.mark.parametrize("said", ["yes, send", "done, send", "ok send it", "sí, enviar"])
 def test_yes_and_send_together_at_the_review_sends_without_asking(said: str) -> None:
     state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "none")
