@@ -120,16 +120,20 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
                      r"|terminad[oa]s?"
                      r"|100\s*%\s*(?:complete[d]?|done))(?![\w%])")),
     ("percent", _clause(
-        rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|pct\b|por\s*ciento\b)(?:\s*(?P<scope>this\s+"
+        rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|per\s+cent\b|pct\b|por\s*ciento\b)(?:\s*(?P<scope>this\s+"
         r"(?:period|month)|for\s+(?:this|the)\s+(?:period|month)|to\s+date|total|overall"
         r"|cumulative|complete[d]?|done)\b)?")),
     ("stored", _clause(
-        rf"(?:materials?\s+)?(?:stored|on\s+hand|almacenad[oa]s?|materiales\s+almacenados)"
-        rf"\s*[:=]?\s*{_MONEYISH}")),
+        rf"(?:materials?\s+(?:stored|on\s+hand)|stored|on\s+hand|materials?|almacenad[oa]s?"
+        rf"|materiales(?:\s+almacenados)?)\s*[:=]?\s*{_MONEYISH}")),
     # "2000 stored", but not "$4,500 stored $2,000": there "stored" introduces the next amount.
     ("stored", _clause(
         rf"{_MONEYISH}\s+(?:(?:of\s+)?materials?\s+)?stored\b"
         r"(?!\s*[:=]?\s*(?:usd\b|\$|[-+]?\.?\d[\d,]*(?:\.\d+)?(?![\d,.]|\s*(?:%|percent|pct))))")),
+    # `release retainage`, `release all retainage`, `liberar la retención`: all that is held
+    ("released", _clause(
+        r"(?P<all>(?:release|liberar)\s+(?:all\s+(?:the\s+)?|the\s+|la\s+|toda\s+la\s+)?"
+        r"(?:retainage|retenci[oó]n))(?![\w$])(?!\s*[:=]?\s*(?:\$|usd\b|[\d.]|all\b|full\b))")),
     ("released", _clause(
         r"(?:retainage\s+released|released?\s+retainage|retainage\s+release|release[ds]?"
         r"|retainage|ret\.?|retenci[oó]n(?:\s+liberada)?)\s*[:=]?\s*(?:(?P<all>all|everything|full|in\s+full|all\s+held)"
@@ -143,11 +147,14 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("value", _clause(rf"(?:value|amount|amt)\s*[:=]?\s*{_MONEYISH}{_TO_DATE}")),
     ("value", _clause(
         rf"(?P<s1>[-+])?\s*(?P<cur>\$|usd\b)\s*(?P<s2>[-+])?\s*(?P<num>{NUM}){_TO_DATE}")),
-    ("value", _clause(rf"(?P<s1>[-+])?\s*(?P<num>{NUM})\s*(?:dollars?\b|usd\b|\$){_TO_DATE}")),
+    ("value", _clause(
+        rf"(?P<s1>[-+])?\s*(?P<num>{NUM})\s*(?:dollars?\b|d[oó]lares\b|usd\b|\$){_TO_DATE}")),
     ("quantity", _clause(rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*{UNIT}{_TO_DATE}")),
     ("number", _clause(rf"(?P<sign>[-+])?\s*(?P<num>{NUM}){_TO_DATE}")),
 )  # fmt: skip
-_SEPARATOR = re.compile(r"\s*(?:(?:&|\band\b|\bwith\b|\bplus\b|:)\s*)?", re.IGNORECASE)
+_SEPARATOR = re.compile(
+    r"\s*(?:(?:&|\band\b|\bwith\b|\bplus\b|\by\b|\bcon\b|:)\s*)?", re.IGNORECASE
+)
 _PROGRESS = ("skip", "done", "percent", "of", "quantity", "value", "number")
 
 
@@ -283,10 +290,12 @@ class When(enum.StrEnum):
 
 _QUALIFIER = re.compile(
     r"(?<!\s)\s*(?:[,;-]\s*)?(?:"  # from a run's first space, once: linear on long runs
-    r"(?P<to_date>to\s+date|so\s+far|in\s+total|total|cumulative(?:ly)?|overall|a\s+la\s+fecha"
+    r"(?P<to_date>to[\s-]+date|td|so\s+far|in\s+total|total|cumulative(?:ly)?|overall"
+    r"|a\s+la\s+fecha"
     r"|hasta\s+(?:la\s+fecha|ahora)|acumulad[oa]s?|en\s+total)"
-    r"|(?P<period>(?:for\s+|in\s+)?(?:this|the)\s+(?:period|month|week|cycle|billing(?:\s+period)?"
-    r"|pay\s*app)|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
+    r"|(?P<period>(?:for\s+|in\s+|on\s+)?(?:this|the)\s+(?:period|month|week|cycle"
+    r"|billing(?:\s+period)?|pay\s*app|invoice|application)|more|extra|additional|adicional(?:es)?"
+    r"|m[aá]s|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
     r"|(?P<plain>complete[d]?|installed|in\s+place|placed|finished|done|billed|delivered|set"
     r"|thanks|thank\s+you|thx|please|gracias|por\s+favor|approx(?:imately|\.)?|or\s+so"
     r"|aprox(?:imadamente|\.)?|m[aá]s\s+o\s+menos"

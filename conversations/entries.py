@@ -153,7 +153,10 @@ def _other_reading(
         return None
     readings = [replace(progress, to_date=True)]
     if terms.is_unit and not progress.cents:
-        readings.insert(0, replace(progress, cents=True))  # the number as dollars
+        # the number as dollars; first unless it could count the line's units to date
+        # (`3: 40` on a 40 EA line is all 40 installed, not $40)
+        counts = terms.quantity is not None and progress.amount <= terms.quantity
+        readings.insert(len(readings) if counts else 0, replace(progress, cents=True))
     for reading in readings:
         try:
             entry = _entry(terms, history, current, replace(answer, progress=reading))
@@ -212,7 +215,7 @@ def _with_progress(
     if kind == ProgressKind.total_percent:
         return with_total_percent(terms, history, entry, amount)
     if kind == ProgressKind.period_percent:
-        return with_period_percent(terms, entry, amount)
+        return with_period_percent(terms, entry, amount, history)
     if kind == ProgressKind.quantity:
         if not terms.is_unit:
             raise _Refused(
@@ -225,7 +228,7 @@ def _with_progress(
         _check_unit(terms, progress.unit)
         if progress.to_date:
             amount -= history.previous_quantity
-        return with_new_quantity(terms, entry, amount)
+        return with_new_quantity(terms, entry, amount, history)
     if kind == ProgressKind.value:
         if progress.to_date:
             amount -= history.previous_value + (ZERO if terms.is_unit else entry.materials_stored)

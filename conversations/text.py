@@ -73,8 +73,22 @@ def normalize(text: str, *, tabs: bool = False) -> str:
     return "".join(out)
 
 
+def _without_emoji(fragment: str) -> str:
+    """`1: 50% 👍`, `INV-0042 ✅`, `send 🙏` -> without them; an emoji alone (`👍`) stays."""
+    kept = "".join(
+        " " if unicodedata.category(ch) == "So" or ch in _EMOJI_JOINERS else ch for ch in fragment
+    )
+    return kept if kept.strip() else fragment
+
+
+_EMOJI_JOINERS = "\u200d\ufe0f\ufe0e"  # zero-width joiner, variation selectors
+
+
 def clean_fragment(fragment: str) -> str:
-    """Strip bullets, wrapping quotes/markdown, trailing punctuation and extra spaces."""
+    """Strip bullets, wrapping quotes/markdown, emoji beside words, trailing punctuation and
+    extra spaces."""
+    if not fragment.isascii():
+        fragment = _without_emoji(fragment)
     text = " ".join(fragment.split())
     text = _BULLET.sub("", text)
     dash = _DASH_BULLET.match(text)
@@ -150,7 +164,7 @@ _LINE_REF_AFTER = re.compile(r"\d{1,6}[a-z]?\s*[:=)]", re.IGNORECASE)
 
 # Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`.
 _INNER_REF = re.compile(
-    r"(?<!\s)\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
+    r"(?<!\s)\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|rengl[oó]n|concepto|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
     r"|\d{1,6}[a-z]?\s*[:=)]))",
     re.IGNORECASE,
 )

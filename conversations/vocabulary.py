@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 REF = r"(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)"
-LINE_WORD = r"(?:line|ln|item|sov|l[ií]nea|partida|l)"
+LINE_WORD = r"(?:line|ln|item|sov|l[ií]nea|partida|rengl[oó]n|concepto|l)"
 
 
 class Expect(enum.StrEnum):

@@ -155,9 +155,20 @@ def _unit_price(terms: LineTerms) -> Decimal:
     return terms.unit_price
 
 
-def with_new_quantity(terms: LineTerms, entry: LineEntry, new_quantity: Decimal) -> LineEntry:
-    """Unit-based: new value = new quantity x unit price."""
+def with_new_quantity(
+    terms: LineTerms,
+    entry: LineEntry,
+    new_quantity: Decimal,
+    history: LineHistory | None = None,
+) -> LineEntry:
+    """Unit-based: new value = new quantity x unit price. With `history`, the quantity that
+    completes the line bills what remains of its value, as `done` does: the cents rounded in
+    earlier periods are absorbed (10 EA at $212.3375 were billed $2,123.38; the last 30 EA
+    are $6,370.12, not $6,370.13, which would bill a cent past 100%)."""
     price = _unit_price(terms)
+    if history is not None and history.previous_quantity + new_quantity == terms.quantity:
+        remaining = cents(terms.value) - cents(history.previous_value)
+        return _replace(entry, new_quantity=new_quantity, new_value=remaining)
     return _replace(entry, new_quantity=new_quantity, new_value=new_quantity * price)
 
 
@@ -188,11 +199,16 @@ def with_total_percent(
     return with_new_value(terms, entry, new_value)
 
 
-def with_period_percent(terms: LineTerms, entry: LineEntry, period_percent: Decimal) -> LineEntry:
+def with_period_percent(
+    terms: LineTerms,
+    entry: LineEntry,
+    period_percent: Decimal,
+    history: LineHistory | None = None,
+) -> LineEntry:
     """Progress made this period only (`+10%`)."""
     ratio = period_percent / HUNDRED
     if terms.is_unit:
-        return with_new_quantity(terms, entry, ratio * (terms.quantity or ZERO))
+        return with_new_quantity(terms, entry, ratio * (terms.quantity or ZERO), history)
     return with_new_value(terms, entry, ratio * terms.value)
 
 

@@ -60,6 +60,19 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "line one 45%", {"1": (D(240), D("3000.00"))}),
     # the value first, then the line it is for (not the line being asked)
     (UNIT, "en", "fixture: 20", {"3": (D(20), D("4246.75"))}),  # one fixture, "fixtures"
+    (UNIT, "en", "1: 50 per cent", {"1": HALF_OF_1}),
+    # the quantity that completes a line bills what remains of it ($2,123.38 was billed for
+    # 10 EA at $212.3375; 30 EA more at the price would be a cent past 100%)
+    (UNIT, "en", "3: 30 EA", {"3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "3: 40 EA to date", {"3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "3: +75%", {"3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "3: 40", ASK),  # 40 more is past 100%: all 40 to date? asked
+    (UNIT, "en", "1: 50% 👍", {"1": HALF_OF_1}),
+    (UNIT, "en", "1: 10% more", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "en", "1: 600 LF to-date", {"1": HALF_OF_1}),
+    (AMOUNT, "en", "2: $81,000 TD", {"2": D("45000.00")}),
+    (AMOUNT, "en", "2: $4,500 this invoice", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: 45%, materials $2,000", {"2": D("43000.00")}),
     (UNIT, "en", "50% line 2", {"2": (D(4), D("16800.00"))}),
     (UNIT, "en", "$4,200 line 2", {"2": ONE_OF_2}),
     (UNIT, "en", "skip item 3", {"3": SKIP}),
@@ -247,6 +260,11 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "1: 45%", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "1: 45 por ciento", {"1": (D(240), D("3000.00"))}),
     (UNIT, "es", "50% línea 2", {"2": (D(4), D("16800.00"))}),
+    (UNIT, "es", "1: 50% y 2: 3", {"1": HALF_OF_1, "2": (D(3), D("12600.00"))}),
+    (UNIT, "es", "renglón 1: 50%", {"1": HALF_OF_1}),
+    (UNIT, "es", "concepto 2: 3", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "es", "1: 10% adicional", {"1": (D(120), D("1500.00"))}),
+    (AMOUNT, "es", "2: 1000 dólares", {"2": D("1000.00")}),
     (UNIT, "es", "1: 1.000 LF", NO),  # one foot, or a thousand? asked (`1,000 LF` or `1 LF`)
     (UNIT, "es", "3: 2.500", NO),
     (AMOUNT, "es", "la línea 2 está al 50", NO),  # 50%, or $50 on a $180,000 line? asked
