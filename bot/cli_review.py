@@ -3,6 +3,7 @@
     billbot review SC-007/INV-0042 --approve [--note TEXT] [--by PERSON]
     billbot review SC-007/INV-0042 --approve-as-noted --adjust 3=4000 --note TEXT
     billbot review SC-007/INV-0042 --reject "3=only 18 fixtures installed" --reject 2
+    billbot review SC-007/INV-0042 --reject "2,3=no lien waiver"
 
 The review goes through the same `ReviewService` as an email reply or a Slack button: the
 same rules and history, and the contact hears of it (queued; `billbot run` delivers).
@@ -17,21 +18,42 @@ import typer
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
-    """`LINE=TEXT` options as {line: text}; `LINE` alone means an empty text."""
+    """`LINE=TEXT` options as {line: text}; `LINE` alone means an empty text, and `2,3=TEXT`
+    gives lines 2 and 3 the same text. A line given twice is refused, not overwritten."""
     out: dict[str, str] = {}
+    given: dict[str, str] = {}  # as the review compares line numbers: `02` is `2`, any case
     for value in values:
-        line, _, text = value.partition("=")
-        if not line.strip():
+        lines, _, text = value.partition("=")
+        numbers = [line.strip() for line in lines.split(",")]
+        if not all(numbers):
             raise typer.BadParameter(f"{value!r}: write LINE=…, e.g. 3=…", param_hint=option)
-        out[line.strip()] = text.strip()
+        for line in numbers:
+            key = line.casefold().lstrip("0") or "0"
+            if key in given:
+                raise typer.BadParameter(
+                    f"line {line} is given twice ({given[key]!r} and {value!r}): give each "
+                    "line once",
+                    param_hint=option,
+                )
+            given[key] = value
+            out[line] = text.strip()
     return out
 
 
 def _amounts(values: list[str]) -> dict[str, Decimal]:
-    from models.money import AmountError, parse_amount
+    from conversations.answers import THOUSANDS_POINT
+    from models.money import AmountError, format_dollars, format_money, parse_amount
 
     out: dict[str, Decimal] = {}
     for line, text in _pairs(values, "'--adjust'").items():
+        digits = text.strip().lstrip("+-$ ").rstrip()
+        if THOUSANDS_POINT.fullmatch(digits):  # `8.400`: $8.40, or $8,400 the Spanish way?
+            small, large = Decimal(digits), Decimal(digits) * 1000
+            raise typer.BadParameter(
+                f"line {line}: is {text!r} {format_dollars(small)} or {format_dollars(large)}? "
+                f"Write {line}={format_money(large)} or {line}={format_money(small)}",
+                param_hint="'--adjust'",
+            )
         try:
             out[line] = parse_amount(text)
         except AmountError as exc:
@@ -58,7 +80,10 @@ def review(
     ] = None,
     reject: Annotated[
         list[str] | None,
-        typer.Option(metavar="LINE=REASON", help="Return this line for revision, with why."),
+        typer.Option(
+            metavar="LINE=REASON",
+            help="Return this line for revision, with why (2,3=REASON for several lines).",
+        ),
     ] = None,
     note: Annotated[str, typer.Option(help="A note for the contact and the history.")] = "",
     by: Annotated[

@@ -5,25 +5,35 @@
                                              note: 18 fixtures, not 20
     reject 3: only 18 fixtures installed
     reject 2,3: the quantities do not match the daily reports
-    reject                                   (then `3: reason` lines)
+    reject 1-3: no lien waiver               (`lines 1 to 3`, `1, 2 and 4`, `1 & 2`)
+    reject 1: footage high; reject 2: why    (several clauses, on one line or several)
+    reject 3: why                            (then more `2: reason` lines, `also reject 2`,
+    2: another reason                         `and 2: reason`)
 
 The same in Spanish: `aprobar`, `aprobar con observaciones` (`nota: por qué`), `rechazar 3:
-motivo` or `devolver 2 y 3: motivo`.
+motivo`, `devolver 2 y 3: motivo` or `devolver la 3`. A line is named as the SOV numbers it
+(`3`, `03`, `1.2`, `2A`, `E1`, `A-2`); whether the invoice has it is checked by the review.
 
-Greetings, thanks and approving words around the decision are not part of it (`Looks good,
-approved`, `Thanks Jane - approved`, `approve please`); they never make one (`Looks good`
-alone is unclear). Pure and total: `read_review` never raises. Anything it cannot read with
-confidence is unclear (None), and the administrator gets the answer forms back; nothing is
-guessed.
+Greetings, thanks, a signature and approving words around the decision are not part of it
+(`Hi,` on the line above, `Looks good, approved`, `Thanks Jane - approved`, `approve please`);
+they never make one (`Looks good` alone is unclear). Pure and total: `read_review` never
+raises. Anything it cannot read with confidence is unclear (None), and the administrator gets
+the answer forms back; nothing is guessed:
+- an approval with a negation, exception or condition after it (`approval denied`, `approved,
+  but return line 2`, `approve after inspection`, `aprobado, pero…`) or naming a line;
+- a reason or note that names another line (`reject 1: see line 2`): which line is returned?
+- an amount like `$8.400`: $8.40, or $8,400 written the Spanish way?
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from decimal import Decimal
 
+from conversations.answers import THOUSANDS_POINT
 from conversations.text import normalize
-from conversations.vocabulary import PLEASE, is_pleasantry
+from conversations.vocabulary import PLEASE, POLITE_AFTER, is_pleasantry
 from models.i18n import N_
 from models.money import AmountError, parse_amount
 from models.review import Decision, ReviewKind
@@ -37,10 +47,34 @@ ANSWER_FORMS = N_(
     "reason on several lines; the reason may be left out)"
 )
 
-_LINE_WORD = r"(?:lines?|l[ií]neas?)"
-_REF = rf"(?:{_LINE_WORD}\s*|#\s*)?(?P<ref>[0-9][0-9a-z.]{{0,9}})"
-_ONE = r"#?\s*[0-9][0-9a-z.]{0,9}"
-_REFS = rf"(?P<refs>(?:(?:las?\s+)?{_LINE_WORD}\s*)?{_ONE}(?:\s*(?:,|and|y|&)\s*{_ONE})*)"
+MAX_RANGE = 200  # `reject 1-3` names three lines; `reject 1-5000` is not a range of lines
+
+# --- Naming lines ----------------------------------------------------------------------------
+_LINE_WORD = r"(?:lines?|l[ií]neas?|items?|partidas?)"
+# A line number as an SOV writes it: `3`, `03`, `1.2`, `2A`, `E1`, `A-2`; always a digit, and
+# `3.` at the end of a sentence is line 3.
+_NUMBER = r"\b(?:[a-z]{1,3}-?)?\d{1,6}(?:\.\d{1,4})*[a-z]?\b"
+_ARTICLE = r"(?:the|las?|los|el)\s+"
+_SPAN = (
+    rf"(?:del?\s+(?:la\s+)?)?#?\s*{_NUMBER}"
+    rf"(?:[-–]#?{_NUMBER}|\s+(?:to|through|thru|a|al|a\s+la|hasta(?:\s+la)?)\s+#?\s*{_NUMBER})?"
+)
+_ITEM = rf"(?:{_ARTICLE})?(?:{_LINE_WORD}\.?\s*(?:no\.?\s*)?)?{_SPAN}"
+_JOIN = r"\s*,\s*(?:(?:and|y|&)\s+)?|\s*&\s*|\s+(?:and|y|e)\s+"
+_REFS = rf"(?P<refs>{_ITEM}(?:(?:{_JOIN}){_ITEM})*)"
+_RANGE = re.compile(
+    rf"(?P<first>{_NUMBER})(?:[-–]|\s+(?:to|through|thru|a|al|a\s+la|hasta(?:\s+la)?)\s+)"
+    rf"#?\s*(?P<last>{_NUMBER})",
+    re.I,
+)
+_ONE = re.compile(_NUMBER, re.I)
+_NUMBERED = re.compile(r"(?P<prefix>[a-z]*-?)(?P<number>\d+)", re.I)
+_NUMBER_WORD = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|once|doce"
+)
+
+# --- The decisions ---------------------------------------------------------------------------
 _APPROVE_ES = r"(?:aprob(?:ar|ado|ada|amos)|apruebo|ok\s+para\s+pagar)"
 _APPROVE = re.compile(
     r"(?:i\s+)?(?:approve[ds]?|approval|ok(?:ay)?\s+to\s+pay|"
@@ -52,47 +86,200 @@ _AS_NOTED = re.compile(
     r"observaci(?:[oó]n|ones))\b[\s,.!:;-]*",
     re.I,
 )
-_REJECT = re.compile(
+_REJECT_VERB = (
     r"(?:reject(?:ed)?|return(?:ed)?|revise|send\s+back|rechaz(?:ar|o|ada|ado)|"
-    rf"devolver|devuelvo|devuelta|devuelto)(?:\s+{_REFS})?"
+    r"devolver|devuelvo|devuelta|devuelto)"
+)
+_ALSO = r"(?:(?:and|also|plus|y|tambi[eé]n|adem[aá]s)\s+)*"  # `also reject 2`, `and 2: why`
+_SEPARATOR = r"\s*(?:[:=]|[-–—])\s*"
+_REJECT = re.compile(
+    rf"{_ALSO}{_REJECT_VERB}(?:\s+(?:also|too|tambi[eé]n))?(?:\s+{_REFS})?"
     # `return line 3 for revision: …`, `devolver 3 para corrección: …`
     r"(?:\s+(?:for\s+(?:revision|correction|rework|changes)|para\s+(?:revisi[oó]n|"
     r"correcci[oó]n|corregir)))?"
-    r"\s*(?:[:\-–—]\s*(?P<reason>.*))?",
+    rf"(?:{_SEPARATOR}(?P<reason>.*))?",
     re.I,
 )
-_LINE = re.compile(rf"{_REF}\s*[:=\-–—]\s*(?P<rest>.+)", re.I)
-_LINES_REASON = re.compile(rf"{_REFS}\s*[:=\-–—]\s*(?P<rest>.*)", re.I)
+_REFS_ONLY = re.compile(rf"{_ALSO}{_REFS}", re.I)
+_LINES_REASON = re.compile(rf"{_ALSO}{_REFS}(?:{_SEPARATOR}(?P<reason>.*))?", re.I)
+_ADJUSTMENT = re.compile(
+    rf"(?:{_LINE_WORD}\s*|#\s*)?(?P<ref>{_NUMBER}){_SEPARATOR}(?P<amount>.+)", re.I
+)
 _NOTE = re.compile(
     r"(?:note|notes|reason|comment|nota|motivo|comentario)s?\s*[:\-]\s*(?P<note>.+)", re.I
 )
+_STUCK_LINE_WORD = re.compile(rf"\b(?P<word>{_LINE_WORD})(?=\d)", re.I)
+_RULE = re.compile(r"[-–—_=*~.]+")  # `--` above a signature, a drawn line
+_AMOUNT_DIGITS = re.compile(r"[\d.,]+")
+
+# A line named in a reason or a note: `line 2`, `line two`, `#2`, `2:`, `reject 2`.
+_LINE_REFERENCE = re.compile(
+    rf"\b{_LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*(?:{_NUMBER}|(?:{_NUMBER_WORD})\b)"
+    r"|#\s*\d"
+    rf"|(?<![\w.:/$,-]){_NUMBER}\s*[:=](?![\d/])"
+    rf"|\b{_REJECT_VERB}\s+(?:{_ARTICLE})?(?:{_LINE_WORD}\s*)?#?\s*{_NUMBER}",
+    re.I,
+)
+# In a note (not a reason), also: a number followed by a figure (`3 $4,000`, `2 - 30 units`)
+# and `the fixtures line`.
+_FIGURE_AFTER_NUMBER = re.compile(
+    rf"{_NUMBER}(?:\s+|\s*[-–—]\s+|\s+[-–—]\s*)(?:\$|usd\s*)?\d|{_NUMBER}\s*(?:\$|usd\b)"
+    r"|\b(?:the|that)\s+[\w-]+(?:\s+[\w-]+)?\s+lines?\b|\bla\s+l[ií]nea\s+de\b",
+    re.I,
+)
+# In an approval's note, a piece that starts with a number, as line answers do (`3 skip`).
+_STARTS_WITH_NUMBER = re.compile(rf"(?:^|[,.;:]\s+)(?P<ref>{_NUMBER})\s+[a-z]", re.I)
+# In a return's note or a line of an approval as noted, any number that is not an amount, a
+# percentage, a date or a time: `same for 3`, `3 too`, `2 panels not energized yet`.
+_BARE_NUMBER = re.compile(
+    rf"(?<![$\d.,/:#-])(?P<ref>{_NUMBER})(?![%/:]|[.,]\d|\s*(?:%|percent|por\s+ciento))", re.I
+)
+_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic)[a-z]*\.?\s+\d{1,2}"
+    r"(?:st|nd|rd|th)?\b(?:,?\s+\d{4}\b)?|\b\d{1,2}\s+de\s+[a-z]+(?:\s+(?:de\s+)?\d{4}\b)?",
+    re.I,
+)
+# Second thoughts or another decision, in the note of an approval as noted or of a return
+# (that note may well hold a `not`: `two panels, not three`).
+_SECOND_THOUGHTS = (
+    rf"\b(?:{_REJECT_VERB}|reject\w*|return\w*|hold|withh[eo]ld|pending|until|unless|wait\w*"
+    r"|den(?:y|ied)|declined?|cancel\w*|disregard|ignore|undo|scratch\s+that|never\s*mind"
+    r"|except|stop|revok\w*|void|kidding|oops|rechaz\w*|devol\w*|devuelv\w*|devuelt\w*"
+    r"|pendiente|espera\w*|excepto|salvo|denegad[oa]|anula\w*|olvid\w*|ignor\w*)\b"
+)
+_RECONSIDERED = re.compile(_SECOND_THOUGHTS, re.I)
+# After a plain approval, also a negation, an exception, a condition or a question makes it
+# something else (`approval denied`, `approved, but…`, `approve after inspection`, `approved?
+# no`, `aprobado, pero…`, `aprobar cuando…`).
+_NOT_PLAIN = re.compile(
+    rf"{_SECOND_THOUGHTS}|\?|n't\b|\b(?:no|not|nope|never|cannot|dont|cant|wont|isnt|doesnt|didnt|deny|denied"
+    r"|declined?|refused?|withh[eo]ld|hold|paused|stopped|blocked|suspended|delayed|postponed"
+    r"|deferred|except(?:ing|ions?)?|excluding|but|however|although|though|return\w*"
+    r"|reject\w*|revis\w*|resubmit\w*|pending|after|once|until|till|unless|when|if|wait\w*"
+    r"|provided|subject\s+to|conditional\w*|upon|needs?|needed|requires?|required|missing"
+    r"|only|partial\w*|instead|wrong|incorrect|mistake|error|actually|disregard|ignore"
+    r"|cancel\w*|undo|retract\w*|sorry|yet|adjust\w*|change[ds]?|less|minus|deduct\w*"
+    r"|reduc\w*|without|w/o|up\s+to|max\w*|limit\w*|capped|at\s+most|exceed\w*"
+    r"|condition\w*|contingent|assuming|as\s+long\s+as|reservations?|first(?=[\s.!]*$)"
+    r"|pero|excepto|salvo|menos|sin|devol\w*|devuelv\w*|devuelt\w*|rechaz\w*|correg\w*"
+    r"|correcci[oó]n|pendiente|cuando|despu[eé]s|hasta|si|espera\w*|falta\w*|solo|s[oó]lo"
+    r"|antes|una\s+vez|mientras|siempre\s+que|condici[oó]n\w*|negad[oa]|denegad[oa]"
+    r"|retenid[oa]|todav[ií]a|a[uú]n|cambi\w*|ajust\w*|nunca|tampoco|anula\w*|olvid\w*"
+    r"|parcial\w*|sujet[oa]\s+a|reservas?|tentativ\w*|provisional\w*)\b",
+    re.I,
+)
+# ...unless they only say there is nothing to add: `approved, no comments`, `sin observaciones`.
+_NOTHING_TO_ADD = re.compile(
+    r"\b(?:no|sin)\s+(?:(?:further|other|more|additional|m[aá]s)\s+)?(?:comments?|notes?"
+    r"|remarks?|issues?|problems?|exceptions?|concerns?|changes?|comentarios?"
+    r"|observaci(?:[oó]n|ones)|novedad(?:es)?|problemas?|cambios?)\b",
+    re.I,
+)
+# ...or offer help, or say what every payment is: `let me know if you have questions`.
+_USUAL = re.compile(
+    r"\b(?:let\s+me\s+know|call\s+me|reach\s+out|feel\s+free\s+to\s+\w+(?:\s+me)?)\s+(?:if|when)"
+    r"\s+(?:you\s+)?(?:have\s+|need\s+|there\s+are\s+)?(?:any\s+)?(?:questions?"
+    r"|anything(?:\s+else)?)\b"
+    r"|\b(?:less|net\s+of)\s+(?:the\s+)?(?:usual\s+|standard\s+)?retainage\b",
+    re.I,
+)
+# An amount in a plain approval: is it what is approved? (`approve as noted` changes amounts)
+_MONEY = re.compile(r"\$\s*\d|\busd\s*\d|\d\s*(?:usd|dollars|d[oó]lares)\b", re.I)
+_HELD = re.compile(r"(?:is\s+|was\s+)?held\b", re.I)  # `approval held`; `10% held` is fine
+_REVISE_ALL = re.compile(r"\b(?:revise|correct|fix)\s+and\s+(?:resubmit|resend|re-?send)\b", re.I)
+
+# --- What surrounds the decision -------------------------------------------------------------
+AHEAD_CHARS = 80  # how far into the line words before a decision are looked for
+_CLAUSE_END = r"\s*[,.!;]\s*|\s+[-–—]\s+"  # `Looks good, …`, `Thanks Jane - …`
+_WORD_GAP = re.compile(rf"{_CLAUSE_END}|\s+")
+_ACKNOWLEDGED = re.compile(
+    rf"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect|{PLEASE}|kindly|can\s+you", re.I
+)
+_POLITE = re.compile(rf"(?:{PLEASE})[.!]?", re.I)
+_POLITE_END = re.compile(rf"[\s,.!-]+(?:{POLITE_AFTER})[\s.!]*$", re.I)
+_CLOSING = re.compile(
+    r"(?:many\s+|muchas\s+)?(?:thanks|thank\s+you|thx|cheers|gracias|regards|best|sincerely"
+    r"|saludos|atentamente|cordialmente|(?:best|kind|warm)\s+regards|un\s+saludo)\b",
+    re.I,
+)
+_POSTSCRIPT = re.compile(r"p\.?\s*s\b", re.I)
+# A name alone on the last line: `Jane`, `- Jane Doe`.
+_NAME = r"[A-ZÁÉÍÓÚÑ][A-Za-záéíóúñü'.-]*"
+_NAME_ALONE = re.compile(rf"[-–—~]*\s*{_NAME}(?:\s+{_NAME}){{0,2}}")
+# A clause starts within a line at `;`, or at a sentence or comma before another return:
+# `reject 1: footage high. Reject 2: no lien waiver`, `…, and return line 2: why`.
+_CLAUSE_BREAK = re.compile(
+    rf"\s*;\s*|(?:[,.!]\s+|\s+(?=(?:and|also|y)\s))(?={_ALSO}{_REJECT_VERB}\s+(?:{_ARTICLE})?"
+    rf"(?:{_LINE_WORD}\s*)?#?\s*{_NUMBER})",
+    re.I,
+)
 
 
-def _refs(text: str) -> list[str]:
-    cleaned = re.sub(r"(?i)\b(?:lines?|l[ií]neas?|las?|and|y)\b|#|&", ",", text)
-    return [ref.strip() for ref in cleaned.split(",") if ref.strip()]
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in normalize(text).splitlines() if line.strip()]
+class _Unclear(Exception):
+    """The answer cannot be read with confidence: the administrator is asked again."""
 
 
 def read_review(text: str) -> Decision | None:
     """The decision in `text`, or None when it is not clear (then nothing may change)."""
     try:
         return _read(_lines(text)[:200])
-    except (AmountError, ValueError, ArithmeticError):
+    except (_Unclear, AmountError, ValueError, ArithmeticError):
         return None
 
 
-# What may come before the decision on its line: `Looks good, approved`, `OK approved`,
-# `Thanks Jane - approved`, `Hi Jane, reject 3: ...`.
-AHEAD_CHARS = 80  # how far into the line words before a decision are looked for
-_CLAUSE_END = r"\s*[,.!;]\s*|\s+[-–—]\s+"  # `Looks good, …`, `Thanks Jane - …`
-_SEPARATOR = re.compile(rf"{_CLAUSE_END}|\s+")
-_ACKNOWLEDGED = re.compile(
-    rf"ok(?:ay)?|yes|yep|sure|fine|good|great|perfect|{PLEASE}|kindly|can\s+you", re.I
-)
+def _lines(text: str) -> list[str]:
+    text = _STUCK_LINE_WORD.sub(r"\g<word> ", normalize(text))  # `line3` is `line 3`
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not _RULE.fullmatch(line)]
+
+
+def _read(lines: list[str]) -> Decision:
+    head, body, signature = _parts(lines)
+    for line in signature:  # a signature asks for nothing
+        said = _USUAL.sub(" ", line)
+        if _LINE_REFERENCE.search(said) or _NOT_PLAIN.search(said):
+            raise _Unclear
+    if _AS_NOTED.match(head):
+        return _as_noted(head, body)
+    if _REJECT.fullmatch(head):
+        return _reject([head, *body])
+    approve = _APPROVE.fullmatch(head)
+    if approve:
+        return _approve([approve["rest"], *body])
+    raise _Unclear
+
+
+def _parts(lines: list[str]) -> tuple[str, list[str], list[str]]:
+    """The decision's line (without the words ahead of it), the lines after it, and the
+    signature: greetings may come first (`Hi,`, `Looks good.`), a closing and a name last."""
+    for index, line in enumerate(lines):
+        head = _decision_line(_unthanked(line))  # `reject line 3.`, `return 3 please`
+        if _decides(head):
+            body, signature = _signature(lines[index + 1 :])
+            return head, body, signature
+        if not (_around(line) or (line.endswith(",") and _signed(line))):  # `Jane,`
+            raise _Unclear  # something before the decision that is not a greeting
+    raise _Unclear
+
+
+def _signature(after: list[str]) -> tuple[list[str], list[str]]:
+    """The lines after the decision, and the signature: from a closing (`Thanks,`) on, or
+    the names alone on the last lines."""
+    for at, line in enumerate(after):
+        if _CLOSING.match(line) and is_pleasantry(line):
+            rest = after[at + 1 :]
+            if not any(_POSTSCRIPT.match(line) for line in rest):
+                return after[:at], rest
+    named = len(after)
+    while named and _signed(after[named - 1]):  # `Jane Doe` / `Project Accountant`
+        named -= 1
+    return after[:named], after[named:]
+
+
+def _signed(line: str) -> bool:
+    """A name alone on its line (`Jane`, `- Jane Doe`), saying nothing else."""
+    name = line.rstrip(" ,.!")
+    return bool(_NAME_ALONE.fullmatch(name)) and not _NOT_PLAIN.search(name)
 
 
 def _decides(text: str) -> bool:
@@ -111,30 +298,187 @@ def _decision_line(head: str) -> str:
     """`head` without the greeting, thanks or approving words before its decision."""
     if _decides(head):
         return head
-    for separator in _SEPARATOR.finditer(head, 0, AHEAD_CHARS):  # a few words, no more
-        ahead, rest = head[: separator.start()].strip(), head[separator.end() :]
+    for gap in _WORD_GAP.finditer(head, 0, AHEAD_CHARS):  # a few words, no more
+        ahead, rest = head[: gap.start()].strip(), head[gap.end() :]
         if ahead and rest and _around(ahead) and _decides(rest):
             return rest
     return head
 
 
-def _read(lines: list[str]) -> Decision | None:
-    if not lines:
-        return None
-    lines = [_decision_line(lines[0]), *lines[1:]]
-    head = lines[0]
-    if _AS_NOTED.match(head):
-        return _as_noted(lines)
-    if _REJECT.fullmatch(head):
-        return _reject(lines)
-    approve = _APPROVE.fullmatch(head)
-    if approve:
-        rest = [approve["rest"], *lines[1:]]
-        if any(re.search(r"\d", line) for line in rest):
-            return None  # `approve line 3`, or amounts: not a plain approval
-        notes = [_note_of(line) for line in rest if line and not is_pleasantry(line)]
-        return Decision(ReviewKind.approve, note=" ".join(n for n in notes if n)[:1000])
-    return None
+# --- Approve ---------------------------------------------------------------------------------
+def _approve(lines: list[str]) -> Decision:
+    """A plain approval: what follows may only be a note that names no line and takes
+    nothing back (`Approved. Lien waiver for Oct received 11/28.` is a note)."""
+    if _HELD.match(lines[0]):
+        raise _Unclear  # `approval held`
+    for line in lines:
+        for piece in _pieces(_USUAL.sub(" ", _NOTHING_TO_ADD.sub(" ", line))):
+            if _NOT_PLAIN.search(piece) or _MONEY.search(piece) or _names_lines(piece):
+                raise _Unclear
+    notes = [_note_of(line) for line in lines if line and not is_pleasantry(line)]
+    return Decision(ReviewKind.approve, note=_joined(notes))
+
+
+# --- Approve as noted ------------------------------------------------------------------------
+def _as_noted(head: str, body: list[str]) -> Decision:
+    """`approve as noted`, the amounts of the lines changed (`2: $8,400`) and a note; a
+    note that names another line or takes the approval back is unclear."""
+    start = _AS_NOTED.match(head)
+    assert start is not None
+    adjustments: dict[str, Decimal] = {}
+    notes: list[str] = []
+    free: list[str] = []  # note lines without `note:`
+    for clause in _clauses([head[start.end() :], *body]):
+        labelled = _NOTE.fullmatch(clause)
+        found = _ADJUSTMENT.fullmatch(clause) if not labelled else None
+        if found:
+            amount = _amount(found["amount"])
+            if adjustments.get(found["ref"], amount) != amount:
+                raise _Unclear  # two amounts for one line
+            adjustments[found["ref"]] = amount
+        elif not is_pleasantry(clause):
+            notes.append(_note_of(clause))
+            free += [] if labelled else [clause]
+    if not adjustments:
+        raise _Unclear  # "as noted" without an amount: what was noted?
+    adjusted = {_key(ref) for ref in adjustments}
+    for note in notes:  # `note: line 3 is not approved either`; `2 panels` may explain line 2
+        if "?" in note or _RECONSIDERED.search(note) or _names_lines(note, adjusted, None):
+            raise _Unclear
+    if any(_names_lines(clause, adjusted, _BARE_NUMBER) for clause in free):
+        raise _Unclear  # `3 skip`, `same for 3`: line 3's figure, or a note?
+    return Decision(ReviewKind.approve_as_noted, note=_joined(notes), adjustments=adjustments)
+
+
+def _amount(text: str) -> Decimal:
+    """The amount approved for a line; `$8.400` may be $8.40 or $8,400 and is not guessed."""
+    digits = _AMOUNT_DIGITS.search(text)
+    if digits and THOUSANDS_POINT.fullmatch(digits.group()):
+        raise _Unclear
+    return parse_amount(text.strip())
+
+
+# --- Reject ----------------------------------------------------------------------------------
+def _reject(lines: list[str]) -> Decision:
+    """Every line returned, with its reason. After a return, `2: reason` (or `and 2`) returns
+    line 2 too; a reason or note that names another line is unclear."""
+    reasons: dict[str, str] = {}
+    notes: list[str] = []
+    for index, clause in enumerate(_clauses(lines)):
+        found = _REJECT.fullmatch(clause) or _LINES_REASON.fullmatch(clause)
+        if found:
+            refs = _expanded(found["refs"] or "")
+            reason = (found["reason"] or "").strip()
+            if not refs and (index or reason):
+                raise _Unclear  # `reject: why` without naming a line: which line?
+            _return(reasons, refs, reason)
+        elif _RECONSIDERED.search(_REVISE_ALL.sub(" ", clause)):
+            raise _Unclear  # `wait`, `also return the fixtures`
+        elif not is_pleasantry(clause):
+            notes.append(clause)
+    if not reasons:
+        raise _Unclear  # a bare `reject` and no `3: reason` lines
+    returned = {_key(ref) for ref in reasons}
+    if any(_names_lines(note, returned, _BARE_NUMBER) for note in notes):
+        raise _Unclear  # `2 panels not energized yet`: line 2's reason, or a note?
+    notes = [_note_of(note) for note in notes]
+    return Decision(ReviewKind.reject, note=_joined(notes), reasons=reasons)
+
+
+def _return(reasons: dict[str, str], refs: list[str], reason: str) -> None:
+    """Add `refs` to the lines returned; a line named twice keeps both reasons."""
+    own = {_key(ref) for ref in refs}
+    if not {_key(ref) for ref in _refs_named(reason)} <= own:
+        raise _Unclear  # `reject 1: footage high, 2: no waiver`: which reason is whose?
+    known = {_key(ref): ref for ref in reasons}
+    for ref in refs:
+        ref = known.get(_key(ref), ref)
+        given = [text for text in (reasons.get(ref, ""), reason) if text]
+        reasons[ref] = "; ".join(dict.fromkeys(given))
+
+
+# --- Pieces ----------------------------------------------------------------------------------
+def _clauses(lines: list[str]) -> list[str]:
+    """Each line cut at `;` and before another return."""
+    out: list[str] = []
+    for line in lines:
+        for clause in _CLAUSE_BREAK.split(line):
+            clause = _unthanked(clause)
+            if clause:
+                out.append(clause)
+    return out
+
+
+def _unthanked(text: str) -> str:
+    """`text` without the full stop or the `please`/`thanks` at its end."""
+    text = text.strip().rstrip(".!,; ").strip()
+    return text if is_pleasantry(text) else _POLITE_END.sub("", text)
+
+
+def _expanded(refs: str) -> list[str]:
+    """`1, 2 and 4` -> 1, 2, 4; `1-3`, `lines 1 to 3`, `E1-E3` -> every line between."""
+    out: list[str] = []
+    at = 0
+    while (found := _ONE.search(refs, at)) is not None:
+        span = _RANGE.match(refs, found.start())
+        if span is None:
+            out.append(found.group())
+            at = found.end()
+            continue
+        out.extend(_between(span["first"], span["last"]))
+        at = span.end()
+    return out
+
+
+def _between(first: str, last: str) -> list[str]:
+    start, end = _NUMBERED.fullmatch(first), _NUMBERED.fullmatch(last)
+    if start is None or end is None or start["prefix"].casefold() != end["prefix"].casefold():
+        raise _Unclear  # `1.1-2A`: which lines are between?
+    low, high = int(start["number"]), int(end["number"])
+    if not low < high <= low + MAX_RANGE:
+        raise _Unclear  # `3-1`, `1-5000`
+    return [f"{start['prefix']}{number}" for number in range(low, high + 1)]
+
+
+def _refs_named(text: str) -> list[str]:
+    """The lines `text` names (`line 2`, `#2`, `2:`, `reject 2`); a line named in words
+    (`line two`) is a line no number stands for."""
+    named: list[str] = []
+    for reference in _LINE_REFERENCE.finditer(text):
+        numbers = _ONE.findall(reference.group())
+        named.extend(numbers or ["?"])
+    return named
+
+
+def _names_lines(
+    note: str,
+    allowed: Set[str] = frozenset(),
+    numbers: re.Pattern[str] | None = _STARTS_WITH_NUMBER,
+) -> bool:
+    """Whether a note (not a reason) names a line other than the `allowed` ones (by `_key`),
+    which would then be approved unnoticed: `line 2`, `#2`, `2:`, a bare `2`, `2 $4,000`,
+    `the fixtures line`, and the lines `numbers` finds (`3 skip`, `same for 3`)."""
+    named = {_key(ref) for ref in _refs_named(note)}
+    if numbers is not None:
+        named |= {_key(found["ref"]) for found in numbers.finditer(_DATE.sub(" ", note))}
+    return bool(
+        named - allowed
+        or _REFS_ONLY.fullmatch(note.strip())  # `approve 1, 2`
+        or _FIGURE_AFTER_NUMBER.search(note)
+    )
+
+
+def _key(ref: str) -> str:
+    """A line number as the review compares them (`03` is `3`; any case)."""
+    return ref.casefold().lstrip("#").strip().lstrip("0") or "0"
+
+
+def _pieces(line: str) -> list[str]:
+    return [piece.strip() for piece in re.split(r"\s*[,;]\s*|\s+[-–—]\s+", line)]
+
+
+def _joined(notes: list[str]) -> str:
+    return " ".join(note for note in notes if note)[:1000]
 
 
 def _note_of(line: str) -> str:
@@ -142,62 +486,12 @@ def _note_of(line: str) -> str:
     if found:
         return found["note"].strip()
     # `please, thanks Jane` around a note are not part of it
-    pieces = [piece.strip() for piece in re.split(r"\s*[,;]\s*|\s+[-–—]\s+", line)]
+    pieces = _pieces(line)
     kept: list[str] = []
     for index, piece in enumerate(pieces):
         before = pieces[index - 1] if index else ""
         named = bool(before) and is_pleasantry(before) and is_pleasantry(f"{before} {piece}")
-        if piece and not (is_pleasantry(piece) or _POLITE.fullmatch(piece) or named):
+        said = is_pleasantry(piece) or _POLITE.fullmatch(piece) or _NOTHING_TO_ADD.fullmatch(piece)
+        if piece and not (said or named):
             kept.append(piece)  # `thanks, Jane`: the name goes with the thanks
     return ", ".join(kept)
-
-
-_POLITE = re.compile(rf"(?:{PLEASE})[.!]?", re.I)
-
-
-def _as_noted(lines: list[str]) -> Decision | None:
-    head = _AS_NOTED.match(lines[0])
-    assert head is not None
-    adjustments: dict[str, Decimal] = {}
-    notes: list[str] = []
-    for line in [lines[0][head.end() :].strip(), *lines[1:]]:
-        found = _LINE.fullmatch(line) if not _NOTE.fullmatch(line) else None
-        if found:
-            amount = parse_amount(found["rest"].strip())
-            if adjustments.get(found["ref"], amount) != amount:
-                return None  # two amounts for one line
-            adjustments[found["ref"]] = amount
-        elif line and not is_pleasantry(line):
-            notes.append(_note_of(line))
-    if not adjustments:
-        return None  # "as noted" without an amount: what was noted?
-    note = " ".join(notes)[:1000]
-    return Decision(ReviewKind.approve_as_noted, note=note, adjustments=adjustments)
-
-
-def _reject(lines: list[str]) -> Decision | None:
-    reasons: dict[str, str] = {}
-    notes: list[str] = []
-    listed = False  # a bare `reject`: the `3: reason` lines follow
-    for index, line in enumerate(lines):
-        found = _REJECT.fullmatch(line)
-        if found:
-            refs = _refs(found["refs"] or "")
-            if not refs:
-                if index or (found["reason"] or "").strip():
-                    return None  # `reject: why` without naming a line: which line?
-                listed = True
-                continue
-            for ref in refs:
-                reasons[ref] = (found["reason"] or "").strip()
-            continue
-        answer = _LINES_REASON.fullmatch(line) if listed else None
-        if answer:
-            for ref in _refs(answer["refs"]):
-                reasons[ref] = answer["rest"].strip()
-        elif not is_pleasantry(line):
-            notes.append(_note_of(line))
-    if not reasons:
-        return None
-    note = " ".join(notes)[:1000]
-    return Decision(ReviewKind.reject, note=note, reasons=reasons)

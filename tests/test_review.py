@@ -305,6 +305,28 @@ def test_a_reject_without_reason_is_allowed_and_the_contact_sees_none_given(
     assert "Sent INV-0042 for review" in same.replies[0].text, same.replies[0].text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reject 1: conduit footage exceeds field count\n2: panels not energized yet",
+        "reject 1: footage high; reject 2: no lien waiver",
+        "reject lines 1-2: need lien waiver",
+        "Hello,\nreturn 1: footage high\nalso return 2 - no lien waiver\n\nJane",
+    ],
+)
+def test_every_line_named_is_returned_and_the_contact_is_never_told_it_was_approved(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    contact: MemoryOutbox, text: str,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    result = review(reviews, invoice, ids.jane, text)
+    assert result.outcome is not None and set(result.outcome.returned) == {"1", "2"}
+    told = contact.queued[-1].replies[0].text
+    assert "was approved" not in told, told
+    assert "Line 1 (Conduit):" in told and "Line 2 (Panels):" in told
+    assert status(engine, invoice) == "revise_and_resubmit"
+
+
 def test_the_decision_reader_never_guesses() -> None:
     assert read_review("approve") == Decision(ReviewKind.approve)
     for unclear in ["", "looks fine", "approve line 3", "reject: why", "approve as noted", "3"]:

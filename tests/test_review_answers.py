@@ -1,0 +1,311 @@
+"""Reading an administrator's answer (`read_review`) and the `billbot review` options: a reply
+is acted on only when its decision is unambiguous; a line the administrator named is never
+approved, and a negative or conditional reply never approves."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import typer
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.cli_review import _pairs
+from conversations.review_answers import read_review
+from models.review import Decision, ReviewKind
+
+D = Decimal
+
+
+def returned(text: str) -> dict[str, str]:
+    decision = read_review(text)
+    assert decision is not None and decision.kind == ReviewKind.reject, (text, decision)
+    return dict(decision.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        (
+            "reject 1: conduit footage exceeds field count\n2: panels not energized yet",
+            {"1": "conduit footage exceeds field count", "2": "panels not energized yet"},
+        ),
+        (
+            "reject 1: footage high; reject 2: no lien waiver",
+            {"1": "footage high", "2": "no lien waiver"},
+        ),
+        ("reject 1: footage high. Return 2 - no waiver", {"1": "footage high", "2": "no waiver"}),
+        ("reject 1: high and reject line 2: low", {"1": "high", "2": "low"}),
+        ("reject lines 1-2: need lien waiver", {"1": "need lien waiver", "2": "need lien waiver"}),
+        ("return lines 2 to 4", {"2": "", "3": "", "4": ""}),
+        ("reject 1, 2 and 4: no backup", {"1": "no backup", "2": "no backup", "4": "no backup"}),
+        ("reject 1 & 3", {"1": "", "3": ""}),
+        ("reject E1-E3: count", {"E1": "count", "E2": "count", "E3": "count"}),
+        ("reject 3: x\nalso reject 2 - y", {"3": "x", "2": "y"}),
+        ("reject 3: x\nand 2: y", {"3": "x", "2": "y"}),
+        ("reject 3: x\nand line 2", {"3": "x", "2": ""}),
+        ("reject 2: count; 3: photos", {"2": "count", "3": "photos"}),
+        ("reject 2: count\n2: photos", {"2": "count; photos"}),  # both reasons kept
+        ("rechazar 1: falta el reporte; devolver 2: cuenta", {"1": "falta el reporte",
+                                                               "2": "cuenta"}),
+        ("devolver de la 1 a la 3: sin fotos", {"1": "sin fotos", "2": "sin fotos",
+                                                "3": "sin fotos"}),
+        ("rechazar 1 y 2: motivo", {"1": "motivo", "2": "motivo"}),
+        ("rechazar 3: no cuadra\ny 4: tampoco", {"3": "no cuadra", "4": "tampoco"}),
+        ("reject 2: x\nalso 3 and 4 please", {"2": "x", "3": "", "4": ""}),
+        ("return line 2: count is off, thanks", {"2": "count is off"}),
+    ],
+)  # fmt: skip
+def test_every_line_named_after_a_return_is_returned(text: str, reasons: dict[str, str]) -> None:
+    assert returned(text) == reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reject 1: footage high, 2: no lien waiver",  # whose reason is which?
+        "reject 1: conduit footage exceeds field count\n2 panels not energized yet",
+        "reject 1: see line 2",
+        "reject 1: matches #2",
+        "reject 3: x\nalso the fixtures line",
+        "reject 3: x\nwait, approve it",
+        "reject 3: x\nespera, no",
+        "reject 1-5000",
+        "reject 4-2",
+        "reject 1.1-2A",
+        "reject 3: x\nThanks,\nJane\n2: y",  # a line named below the closing
+        "reject 3: x\nsame for 2",
+        "reject 3: x\n2 too",
+        "rechazar 1: ver la línea 2",
+    ],
+)
+def test_a_return_naming_a_line_it_does_not_return_is_unclear(text: str) -> None:
+    assert read_review(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approval denied",
+        "approval withheld",
+        "approval on hold",
+        "approval held",
+        "approval rejected",
+        "approval pending",
+        "approved? no",
+        "Approved not",
+        "approved - no wait, reject",
+        "Approved, but please return line two",
+        "approved, except the fixtures line",
+        "approve after inspection",
+        "approve once the lien waiver is in",
+        "Approve? Need lien waiver first.",
+        "Approved if the lien waiver arrives",
+        "approved unless retainage is short",
+        "Approved.\nDon't pay line 3 yet",
+        "Approved\nHold",
+        "approved\nbut not the fixtures",
+        "Approved\nThanks\nbut not the fixtures",
+        "approve up to $4,000",
+        "Approved $12,000",
+        "approve 1, 2",
+        "approve line 3",
+        "Approved 3 $4,000",
+        "approved\n2 - 30 units",
+        "approved\n3 skip",
+        "Aprobado, pero falta la carta",
+        "aprobado cuando llegue la carta",
+        "aprobado después de la inspección",
+        "aprobado excepto la línea 3",
+        "aprobado, salvo la partida 2",
+        "aprobado si llega la carta",
+        "aprobado hasta la línea 2",
+        "aprobación denegada",
+        "aprobación pendiente",
+        "aprobado, espera",
+        "no aprobado",
+    ],
+)
+def test_a_negative_or_conditional_approval_is_unclear(text: str) -> None:
+    assert read_review(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("Approved. Lien waiver for Oct received 11/28.", "Lien waiver for Oct received 11/28"),
+        ("Approved - retainage 10% held as usual", "retainage 10% held as usual"),
+        ("Approved, no comments", ""),
+        ("Aprobado sin observaciones", ""),
+        ("Approved - thanks, let me know if you have any questions", ""),
+        ("OK to pay less retainage", "less retainage"),
+    ],
+)
+def test_an_approval_note_naming_no_line_and_taking_nothing_back_is_kept(
+    text: str, note: str
+) -> None:
+    assert read_review(text) == Decision(ReviewKind.approve, note=note)
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("Hi,\n\nApproved.\n\nThanks,\nJane", Decision(ReviewKind.approve)),
+        ("Looks good.\nApproved.", Decision(ReviewKind.approve)),
+        ("Hello Sam\napprove\nnote: paid by Friday", Decision(ReviewKind.approve,
+                                                               note="paid by Friday")),
+        ("Hola\nAprobado", Decision(ReviewKind.approve)),
+        ("Buenos días,\naprobado\nSaludos,\nJuan Pérez", Decision(ReviewKind.approve)),
+        ("Approved\n\nJane Doe\nProject Accountant", Decision(ReviewKind.approve)),
+        ("Approved\n--\nJane", Decision(ReviewKind.approve)),
+        ("Hello,\nreject 2: only 2 panels set\n\nJane",
+         Decision(ReviewKind.reject, reasons={"2": "only 2 panels set"})),
+        ("Hi Jane,\n\nreject 2: count\n\nThanks,\nJane Doe\nSummit Builders\n(312) 555-0100",
+         Decision(ReviewKind.reject, reasons={"2": "count"})),
+    ],
+)  # fmt: skip
+def test_greetings_and_a_signature_around_the_decision_are_not_part_of_it(
+    text: str, decision: Decision
+) -> None:
+    assert read_review(text) == decision
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Looks wrong.\nApproved.", "Hi,\nnot yet\napproved", "We checked the counts.\nreject 2"],
+)
+def test_words_above_the_decision_that_are_not_a_greeting_make_it_unclear(text: str) -> None:
+    assert read_review(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approve as noted\n2: $8.400",
+        "aprobado con observaciones\n3: $4.000",
+        "approve as noted\nline 2 = 12.000",
+    ],
+)
+def test_an_amount_with_a_point_before_three_digits_is_not_guessed(text: str) -> None:
+    assert read_review(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approve as noted\n2: $8,400\nnote: line 3 is not approved either",
+        "approve as noted\n2: $8,400\nreject 3",
+        "approve as noted\n2: $8,400\n3 skip",
+        "approve as noted\n2: $8,400\n3",
+        "approve as noted\n2: $8,400\nsame for 3",
+        "approve as noted\n2: $8,400\nnote: hold the fixtures line",
+    ],
+)
+def test_an_approval_as_noted_naming_a_line_it_does_not_change_is_unclear(text: str) -> None:
+    assert read_review(text) is None
+
+
+def test_a_return_note_with_a_date_names_no_line() -> None:
+    assert read_review("reject 2: count\nPlease resubmit by Oct 28 (or 11/28)") == Decision(
+        ReviewKind.reject, note="Please resubmit by Oct 28 (or 11/28)", reasons={"2": "count"}
+    )
+
+
+def test_an_approval_as_noted_may_explain_the_lines_it_changes() -> None:
+    text = "approve as noted\nline 2 = 8400; E1: $1,000.50\nnote: line 2 is two panels, not three"
+    assert read_review(text) == Decision(
+        ReviewKind.approve_as_noted,
+        note="line 2 is two panels, not three",
+        adjustments={"2": D(8400), "E1": D("1000.50")},
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("reject line 3.", {"3": ""}),
+        ("Return line 3 for revision.", {"3": ""}),
+        ("devolver la 3", {"3": ""}),
+        ("devolver la 3: falta la factura", {"3": "falta la factura"}),
+        ("devolver la línea 3", {"3": ""}),
+        ("reject E1: no backup", {"E1": "no backup"}),
+        ("return A-2 - wrong count", {"A-2": "wrong count"}),
+        ("reject 2A", {"2A": ""}),
+        ("reject line3: count", {"3": "count"}),
+    ],
+)
+def test_lines_are_named_as_the_sov_numbers_them(text: str, reasons: dict[str, str]) -> None:
+    assert returned(text) == reasons
+
+
+_LINES = st.lists(st.sampled_from(["1", "2", "3", "4", "E1", "2A"]), min_size=1, unique=True)
+_VERBS = st.sampled_from(["reject", "return", "Reject", "rechazar", "devolver"])
+_REASONS = st.sampled_from(["", "no lien waiver", "only 2 panels set", "footage high"])
+_GLUE = st.sampled_from(["\n", "; ", ". ", "\nalso ", "\nand "])
+
+
+@given(_VERBS, _LINES, _REASONS, _GLUE, st.booleans())
+def test_a_named_line_is_returned_or_the_reply_is_unclear(
+    verb: str, lines: list[str], reason: str, glue: str, verb_each_time: bool
+) -> None:
+    said = [f"{line}: {reason}" if reason else line for line in lines]
+    clauses = [f"{verb} {said[0]}", *(f"{verb} {s}" if verb_each_time else s for s in said[1:])]
+    decision = read_review(glue.join(clauses))
+    assert decision is None or set(decision.reasons) == set(lines), decision
+
+
+@given(
+    st.sampled_from(["approved", "Approved.", "approval", "aprobado", "OK to pay"]),
+    st.sampled_from(["", ", ", " - ", "\n", "? "]),
+    st.sampled_from(["not", "no", "denied", "but return 2", "on hold", "except line 3",
+                     "pending", "after review", "until Friday", "if ok", "wait", "pero no",
+                     "excepto 3", "pendiente", "cuando llegue", "hasta el viernes"]),
+)  # fmt: skip
+def test_a_negative_or_conditional_reply_never_approves(head: str, glue: str, rest: str) -> None:
+    decision = read_review(f"{head}{glue}{rest}")
+    assert decision is None or decision.kind != ReviewKind.approve, decision
+
+
+@given(st.text(max_size=300))
+def test_the_reader_never_raises(text: str) -> None:
+    read_review(text)
+
+
+# --- billbot review ----------------------------------------------------------------------------
+def test_a_reason_for_several_lines_is_given_once() -> None:
+    assert _pairs(["2,3=need lien waiver", "4"], "'--reject'") == {
+        "2": "need lien waiver",
+        "3": "need lien waiver",
+        "4": "",
+    }
+
+
+@pytest.mark.parametrize(
+    "values", [["2=need lien waiver", "2=other reason"], ["2,3=x", "03=y"], ["e1=x", "E1"]]
+)
+def test_a_line_given_twice_is_refused_not_overwritten(values: list[str]) -> None:
+    with pytest.raises(typer.BadParameter, match="given twice"):
+        _pairs(values, "'--reject'")
+
+
+def test_the_cli_refuses_a_line_given_twice_before_it_changes_anything() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", "sqlite://", "review", "SC-008/D-1",
+         "--reject", "2=need lien waiver", "--reject", "2=other reason"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "line 2 is given twice" in " ".join(result.output.split())
+
+
+def test_the_cli_does_not_guess_an_amount_with_a_point_before_three_digits() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["--database-url", "sqlite://", "review", "SC-008/D-1",
+         "--approve-as-noted", "--adjust", "2=$8.400"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "$8.40 or $8,400.00" in " ".join(result.output.split())
