@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +34,13 @@ from models.import_check import (
     references,
     validate_import,
 )
-from models.import_invoices import load_invoices
+from models.import_invoices import (
+    billing_by_line,
+    certified,
+    invoice_names,
+    load_invoices,
+    shown,
+)
 from models.import_rows import stage_row, write_row
 from models.import_schema import ImportFile
 from models.ledger import sov_lines
@@ -43,6 +50,7 @@ from models.tables import (
     Commitment,
     CommitmentContact,
     Company,
+    Invoice,
     Person,
     Project,
     SovLine,
@@ -84,6 +92,9 @@ SINGULAR = {
     "change_orders": "change order",
 }
 T = TypeVar("T", bound=SQLModel)
+# An SOV line's figures a certified invoice stands on.
+TERMS = ("scheduled_value", "quantity", "unit_price", "retainage_percent")
+CERTIFIED_BASIS = "An import does not change the figures a certified invoice stands on:"
 
 
 @dataclass
@@ -98,6 +109,7 @@ class ImportSummary:
     """What an import did, per kind of row."""
 
     counts: dict[str, KindCounts] = field(default_factory=lambda: {k: KindCounts() for k in KINDS})
+    warnings: list[str] = field(default_factory=list)  # imported, but worth a look
 
     def count(self, kind: str, outcome: str) -> None:
         counts = self.counts[kind]
@@ -112,7 +124,7 @@ class ImportSummary:
             f"{kind.replace('_', ' '):<16}{c.created:>4} created {c.updated:>4} updated "
             f"{c.unchanged:>4} unchanged"
             for kind, c in self.counts.items()
-        ]
+        ] + [f"warning: {warning}" for warning in self.warnings]
 
 
 def import_file(engine: Engine, *, path: Path) -> ImportSummary:
@@ -189,6 +201,7 @@ class _Loader:
         self.summary = ImportSummary()
         self.rows: dict[str, dict[str, Any]] = {kind: {} for kind in KEYED}
         self.current: Loc = ()
+        self.problems: list[Problem] = []  # found while loading commitments
 
     def row(self, kind: str, key: str) -> Any:
         """The row of `key` (written by this import, else already in the database)."""
@@ -215,6 +228,8 @@ class _Loader:
             self.upsert("projects", i, Project, {"key": project.key}, values)
         for i in range(len(data.commitments)):
             self.commitment(i)
+        if self.problems:
+            raise ImportFileError(self.problems)
         for i, period in enumerate(data.billing_periods):
             values = period.model_dump(exclude={"key", "project"})
             values["project_id"] = self.id("projects", period.project)
@@ -243,6 +258,9 @@ class _Loader:
         values["project_id"] = self.id("projects", item.project)
         values["vendor_id"] = self.id("companies", item.vendor)
         values["administrator_id"] = self.id("people", item.administrator)
+        found = self.session.exec(select(Commitment).where(Commitment.key == item.key)).first()
+        billing = billing_by_line(self.session, found.id) if found and found.id else {}
+        stored_percent = found.retainage_percent if found is not None else None
         row, outcome = self.upsert("commitments", index, Commitment, {"key": item.key}, values)
         assert row.id is not None
         contacts_changed = self.sync_contacts(row.id, item.invoice_contacts)
@@ -251,6 +269,8 @@ class _Loader:
         )
         by_change_order = added_lines(self.session, row.id)
         existing = {line.number: line for line in sov_lines(self.session, row.id)}
+        if stored_percent is not None and stored_percent != item.retainage_percent:
+            self.check_retainage(index, row, stored_percent, existing, billing)
         for n, line in enumerate(item.lines):
             self.current = ("commitments", index, "lines", n)
             if line.number in by_change_order:
@@ -261,10 +281,105 @@ class _Loader:
                 raise ImportFileError([self.locator.problem((*self.current, "number"), message)])
             values = line.model_dump(exclude={"number"}) | {"position": n + 1}
             lookup = {"commitment_id": row.id, "number": line.number}
-            found = existing.get(line.number)
-            _, outcome = stage_row(self.session, found, SovLine, lookup, values)
+            found_line = existing.get(line.number)
+            if found_line is not None:
+                self.check_terms(row, found_line, values, billing.get(line.number, []))
+            _, outcome = stage_row(self.session, found_line, SovLine, lookup, values)
             self.summary.count("sov_lines", outcome)
         self.session.flush()  # the lines in one batch
+        if item.lines:  # a commitment given without lines says nothing about its SOV
+            listed = [line.number for line in item.lines]
+            added = [number for number in listed if number not in existing]
+            for number, sov in existing.items():
+                if number not in listed and number not in by_change_order:
+                    self.unlisted(index, row, sov, added, billing.get(number, []))
+
+    def check_retainage(
+        self,
+        index: int,
+        commitment: Commitment,
+        stored: Decimal,
+        lines: dict[str, SovLine],
+        billing: dict[str, list[Invoice]],
+    ) -> None:
+        """The commitment's retainage rate may not change under a certified invoice that held
+        retainage at it (on a line without a rate of its own)."""
+        held = {
+            invoice.id: invoice
+            for number, invoices in billing.items()
+            if number in lines and lines[number].retainage_percent is None
+            for invoice in certified(invoices)
+        }
+        if not held:
+            return
+        was = shown(stored)
+        message = (
+            f"{commitment.number} has retainage_percent {was} in billbot, the file says "
+            f"{shown(commitment.retainage_percent)}, and certified invoices held retainage at "
+            f"{was}%: {invoice_names(held.values())}. {CERTIFIED_BASIS} keep {was}."
+        )
+        self.problems.append(
+            self.locator.problem(("commitments", index, "retainage_percent"), message)
+        )
+
+    def check_terms(
+        self,
+        commitment: Commitment,
+        line: SovLine,
+        values: dict[str, Any],
+        invoices: list[Invoice],
+    ) -> None:
+        """An SOV line's figures may not change under a certified invoice that billed on it."""
+        billed = certified(invoices)
+        if not billed:
+            return
+        for name in TERMS:
+            stored, given = getattr(line, name), values[name]
+            if stored == given:
+                continue
+            money = name == "scheduled_value"
+            described = f" ({line.description})" if line.description else ""
+            message = (
+                f"{commitment.number} line {line.number}{described} has {name} "
+                f"{shown(stored, money=money)} in billbot, the file says "
+                f"{shown(given, money=money)}, and certified invoices billed on it: "
+                f"{invoice_names(billed)}. {CERTIFIED_BASIS} keep {shown(stored, money=money)}; "
+                "a change of scope goes through a change order."
+            )
+            self.problems.append(self.locator.problem((*self.current, name), message))
+
+    def unlisted(
+        self,
+        index: int,
+        commitment: Commitment,
+        line: SovLine,
+        added: list[str],
+        invoices: list[Invoice],
+    ) -> None:
+        """An SOV line in billbot that the file's commitment no longer lists: kept, with a
+        warning; refused when it has been billed (a renumbered line would bill twice)."""
+        name = f"{commitment.number} line {line.number}"
+        if line.description:
+            name += f" ({line.description})"
+        hint = ""
+        if added:
+            new = ", ".join(f'"{number}"' for number in added)
+            hint = (
+                f" If the file's new line {new} is this line renumbered, give it its number back."
+            )
+        if invoices:
+            message = (
+                f"{name} is billed on {invoice_names(invoices)}, but this file no longer lists "
+                "it. An import neither removes nor renumbers a line: list it as line "
+                f'"{line.number}".'
+            )
+            problem = self.locator.problem(("commitments", index, "lines"), message + hint)
+            self.problems.append(problem)
+        else:
+            self.summary.warnings.append(
+                f"{name} is in billbot but not in this file: it is kept, since an import does "
+                f"not remove lines.{hint}"
+            )
 
     def sync_contacts(self, commitment_id: int, keys: list[str]) -> bool:
         wanted = {person_id for key in keys if (person_id := self.id("people", key))}

@@ -7,6 +7,11 @@ and shows (so `0.1 + 0.2` computed by a formula is `0.3`, and a unit price of
 and becomes a decimal string. Numbers typed as text (`"$1,234.50"`, `"10%"`,
 `"(1,500.00)"`) are read the same way. Anything else is passed on as written, for
 the import's one validation path to accept or refuse.
+
+Percent columns (`retainage_percent`, `total_percent`) hold 10 for 10 %, as the JSON
+file does; a percentage cell (`10%`) or text with a `%` sign is read so. A plain number
+from 0 to 1 there is refused as ambiguous (0.5 is how a spreadsheet stores 50 %), and a
+percentage anywhere else is refused rather than read as a plain number.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from models.money import ZERO
 from models.workbook_layout import Column
 
 MISSING = object()  # an empty cell: the field is left out, as in a JSON item without it
@@ -56,13 +62,36 @@ def is_percent_format(number_format: str | None) -> bool:
 
 def number_text(text: str) -> str | None:
     """`"$1,234.50"` -> `"1234.5"`, `"10%"` -> `"10"`, `"(1,500)"` -> `"-1500"`; None otherwise."""
+    found = _number_and_percent(text)
+    return None if found is None else found[0]
+
+
+def _number_and_percent(text: str) -> tuple[str, bool] | None:
+    """A number typed as text, and whether it was written with a `%` sign."""
     match = _NUMBER_TEXT.match(text.strip())
     if match is None or bool(match["open"]) != bool(match["close"]):
         return None
     number = Decimal(match["digits"].replace(",", ""))
     if match["open"] or match["sign"] == "-":
         number = -number
-    return plain(number)
+    return plain(number), bool(match["percent"])
+
+
+def is_percent_column(column: Column) -> bool:
+    return column.name.endswith("percent")
+
+
+def _percentage(column: Column, text: str) -> str:
+    """A percent column's plain number (no `%` sign nor format): 10 is 10 %. A fraction up to
+    1 is refused, as a spreadsheet's way of writing a percentage (0.5 for 50 %) is likely."""
+    number = Decimal(text)
+    if is_percent_column(column) and ZERO < number <= 1:
+        times = plain(number * 100)
+        raise CellError(
+            f"is {text}: percentages are written as 50 for 50 %, so write {times} if you mean "
+            f"{times} %, or {text}% (with the % sign) if you mean {text} %"
+        )
+    return text
 
 
 def _day(value: datetime | date) -> str:
@@ -96,17 +125,25 @@ def _number(column: Column, value: Any, number_format: str | None) -> Any:
         return value  # refused by the validator as not an amount
     if isinstance(value, int | float):
         number = shown_number(value)
-        if is_percent_format(number_format):
-            if not column.name.endswith("percent"):
-                raise CellError(
-                    f"is formatted as a percentage ({plain(number * 100)}%): give a plain number"
-                )
-            number *= 100  # 10 % is 0.1 in the cell; the file's percentages are 10
-        return plain(number)
+        if not is_percent_format(number_format):
+            return _percentage(column, plain(number))
+        if not is_percent_column(column):
+            raise CellError(
+                f"is formatted as a percentage ({plain(number * 100)}%): give a plain number"
+            )
+        return plain(number * 100)  # 10 % is 0.1 in the cell; the file's percentages are 10
     if isinstance(value, datetime | date):
         raise CellError(f"is a date ({_day(value)}), not a number")
     text = str(value).strip()
-    return number_text(text) or text
+    found = _number_and_percent(text)
+    if found is None:
+        return text
+    digits, percent = found
+    if not percent:
+        return _percentage(column, digits)
+    if not is_percent_column(column):
+        raise CellError(f"is a percentage ({digits}%): give a plain number")
+    return digits
 
 
 def _bool(value: Any) -> Any:

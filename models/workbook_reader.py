@@ -7,7 +7,8 @@ unknown column, an error value, a reference to a row that is not there) is a pro
 located by sheet, row and column; everything else is judged by the same validation as
 a JSON file (`models.import_check.validate_import`). A formula cell counts with the
 value the spreadsheet stored for it. Blank rows, and rows above the header row, are
-passed over.
+passed over. Sheet names are read as headers are (`SOV Lines` is `sov_lines`). A merged
+cell below the header row is refused: only its first cell holds the value.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.xml.functions import iterparse  # defusedxml's, when installed
 
 from models.import_check import Problem
 from models.workbook_cells import MISSING, CellError, cell_value
@@ -103,9 +105,12 @@ class _Reader:
         self.content = content
         self.data = data
         self.cached: Workbook | None = None  # opened for stored formula values, when needed
-        self.titles = {title.strip().casefold(): title for title in book.sheetnames}
+        # By name as headers are read (`SOV Lines` is sov_lines); an exact name comes first.
+        self.titles = {_header_name(title): title for title in reversed(book.sheetnames)}
+        self.titles |= {title: title for title in book.sheetnames}
         self.ignored: set[int] = set()  # columns of the sheet being read: unknown headers
         self.headerless: set[int] = set()  # ... and columns without one, reported once
+        self.merged: dict[int, dict[int, str]] = {}  # ... its merged cells: row -> column -> range
         # Per section, the items' indexes by what child rows name them with.
         self.parents: dict[str, dict[tuple[str, ...], int]] = {}
 
@@ -133,6 +138,7 @@ class _Reader:
         columns = self.header(sheet, rows)
         if columns is None:
             return
+        self.merged = self.merged_cells(title, columns)
         letters = {
             column.target: (get_column_letter(index), column.name)
             for index, column in columns.items()
@@ -172,6 +178,8 @@ class _Reader:
         index_of = {column.name: index for index, column in columns.items()}
         missing = [name for name in sheet.refs if refs.get(name, MISSING) is MISSING]
         for name in missing:
+            if index_of[name] in self.merged.get(number, {}):
+                continue  # reported as a merged cell
             where = f"{sheet.name}!{get_column_letter(index_of[name])}{number}"
             self.problem(where, f"{name} is required")
         if missing or parent.section not in self.parents:
@@ -260,6 +268,14 @@ class _Reader:
                 item[column.name] = value
         if blank:
             return None, refs
+        for index, cells_range in self.merged.get(number, {}).items():
+            if index in columns:
+                where = f"{sheet.name}!{get_column_letter(index)}{number}"
+                message = (
+                    f"is part of the merged cells {cells_range}: unmerge them and fill in "
+                    "the value on every row"
+                )
+                self.problem(where, with_field(columns[index].name, message))
         if "new" in item and "line" in item:  # change_order_lines: `line` numbers the new line
             item["new"]["number"] = item.pop("line")
         return item, refs
@@ -275,6 +291,21 @@ class _Reader:
                 "Excel or LibreOffice and save it, so the value is stored"
             )
         return cell_value(column, cell.value, cell.number_format)
+
+    def merged_cells(self, title: str, columns: dict[int, Column]) -> dict[int, dict[int, str]]:
+        """The cells of the sheet's merged ranges other than each range's first, which holds
+        the value (the others read as empty): row -> column -> the range, e.g. `A2:A4`."""
+        covered: dict[int, dict[int, str]] = {}
+        for cells_range in _merged_ranges(self.book[title]):
+            low_col, low_row, high_col, high_row = range_boundaries(cells_range)
+            if None in (low_col, low_row, high_col, high_row):
+                continue  # a whole row or column: not a range of cells
+            assert low_col and low_row and high_col and high_row
+            for row in range(low_row, high_row + 1):
+                for index in range(low_col, high_col + 1):
+                    if (row, index) != (low_row, low_col) and index in columns:
+                        covered.setdefault(row, {})[index] = cells_range
+        return covered
 
     def rows(self, title: str) -> list[Row]:
         """The sheet's non-empty rows; a formula cell holds its stored value."""
@@ -321,6 +352,19 @@ def _cells(sheet: Any) -> Iterator[Row]:
                 cells.append(Cell(cell.column, value))
         if cells:
             yield number, cells
+
+
+def _merged_ranges(sheet: Any) -> list[str]:
+    """The merged ranges of a read-only sheet (`A2:A4`): read-only sheets do not give them,
+    so they are read from the sheet's XML (its `mergeCell` elements, after the rows)."""
+    ranges: list[str] = []
+    with sheet._get_source() as source:
+        for _, element in iterparse(source):
+            if element.tag.endswith("}mergeCell") and element.get("ref"):
+                ranges.append(str(element.get("ref")))
+            elif element.tag.endswith("}row"):
+                element.clear()  # keep memory flat on a large sheet
+    return ranges
 
 
 def _stored(cell: Cell, stored: Cell | None) -> Cell:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+from sqlmodel import select as select_rows
 
 import models.tables  # noqa: F401  (registers the tables)
+from models.db import session_scope
+from models.invoice_lookup import find_invoice
+from models.review import Decision, review_invoice
+from models.tables import Person
 
 # The import file of DESIGN §4, verbatim.
 DESIGN_EXAMPLE_TEXT = """\
@@ -51,3 +57,34 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             statement = select(table).order_by(*table.primary_key.columns)
             out[table.name] = [tuple(row) for row in connection.execute(statement)]
     return out
+
+
+# November's invoice of the DESIGN example, sent for review (by the file).
+NOVEMBER = {
+    "commitment": "sc7",
+    "period": "nov",
+    "number": "INV-0042",
+    "status": "under_review",
+    "lines": [{"line": "1", "new_quantity": "100"}, {"line": "2", "new_quantity": "2"}],
+}
+
+
+def with_november(**changes: Any) -> dict[str, Any]:
+    """The DESIGN example with November's invoice (`changes` to it) after October's."""
+    data = design_example()
+    data["invoices"].append({**copy.deepcopy(NOVEMBER), **changes})
+    return data
+
+
+def review(engine: Engine, ref: str, decision: Decision, *, by: str = "jane") -> None:
+    """The administrator `by` reviews invoice `ref`, as `billbot review` does."""
+    with session_scope(engine) as session:
+        reviewer = session.exec(select_rows(Person).where(Person.key == by)).one()
+        review_invoice(
+            session,
+            invoice=find_invoice(session, ref),
+            reviewer=reviewer,
+            decision=decision,
+            channel="cli",
+            now=datetime.now(UTC),
+        )

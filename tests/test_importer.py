@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,29 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from models.conversation import Conversation
 from models.db import session_scope
 from models.import_check import ImportFileError, parse_import
 from models.importer import import_text
 from models.report import find_invoice, invoice_report
-from models.tables import Commitment, CommitmentContact, Company, InvoiceLine, SovLine
-from tests.import_helpers import DESIGN_EXAMPLE_TEXT, design_example, dump, write_json
+from models.review import Decision, ReviewKind, record_event
+from models.tables import (
+    Commitment,
+    CommitmentContact,
+    Company,
+    InvoiceLine,
+    InvoiceStatus,
+    Person,
+    SovLine,
+)
+from tests.import_helpers import (
+    DESIGN_EXAMPLE_TEXT,
+    design_example,
+    dump,
+    review,
+    with_november,
+    write_json,
+)
 
 runner = CliRunner()
 
@@ -72,8 +90,9 @@ def test_reimport_changes_nothing(engine: Engine) -> None:
 
 
 def test_changed_fields_update_the_rows(engine: Engine) -> None:
-    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
     data = design_example()
+    data["invoices"][0]["status"] = "under_review"  # not certified: the file may still change it
+    import_text(engine, text=json.dumps(data))
     data["companies"][1]["name"] = "Acme Electric LLC"
     data["commitments"][0]["lines"][0]["unit_price"] = "13"
     data["commitments"][0]["invoice_contacts"] = ["sam", "jane"]
@@ -396,3 +415,247 @@ def test_a_description_may_hold_line_breaks_and_tabs(engine: Engine) -> None:
     with session_scope(engine) as session:
         stored = session.exec(select(SovLine.description).where(SovLine.number == "1")).all()
     assert description in stored
+
+
+# --- what billbot holds: a review, a certified invoice and the figures it stands on ---------
+
+
+APPROVE = Decision(ReviewKind.approve)
+
+
+def refusal(engine: Engine, data: dict[str, Any]) -> list[str]:
+    """The problems of importing `data`, which must be refused and change nothing."""
+    before = dump(engine)
+    with pytest.raises(ImportFileError) as caught:
+        import_text(engine, text=json.dumps(data))
+    assert dump(engine) == before
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_reimporting_after_a_review_is_refused_and_keeps_the_review(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    data = with_november()
+    import_text(engine, text=json.dumps(data))
+    adjusted = Decision(ReviewKind.approve_as_noted, note="2 panels", adjustments={"2": Decimal(0)})
+    review(engine, "INV-0042", adjusted)
+    before = dump(engine)
+    result = cli(database_url, "import", str(write_json(tmp_path / "again.json", data)))
+    assert result.exit_code == 1, result.output
+    status, line = result.stderr.strip().splitlines()[:2]
+    assert 'invoices[1] (commitment "sc7", number "INV-0042").status: ' in status
+    assert (
+        "SC-007 invoice INV-0042 has moved on in billbot (approved as noted by Jane Doe" in status
+    )
+    assert "its status is approved_as_noted in billbot, the file says under_review" in status
+    assert "leave it out of the file or give what billbot holds" in status
+    assert ".lines[1].new_quantity: " in line
+    assert "line 2 new_quantity is 0 in billbot, the file says 2" in line
+    assert dump(engine) == before
+    assert report_of(engine, "INV-0042")["status"] == "approved_as_noted"
+
+
+def test_a_file_saying_what_billbot_holds_or_leaving_the_invoice_out_changes_nothing(
+    engine: Engine,
+) -> None:
+    import_text(engine, text=json.dumps(with_november()))
+    review(engine, "INV-0042", APPROVE)
+    before = dump(engine)
+    assert not import_text(engine, text=json.dumps(with_november(status="approved"))).changed
+    assert not import_text(engine, text=DESIGN_EXAMPLE_TEXT).changed
+    assert dump(engine) == before
+
+
+def test_an_invoice_its_contact_sent_is_not_changed_by_an_import(engine: Engine) -> None:
+    data = with_november(status="draft")
+    import_text(engine, text=json.dumps(data))
+    with session_scope(engine) as session:  # Sam sends it by email
+        invoice = find_invoice(session, "INV-0042")
+        invoice.status = InvoiceStatus.under_review
+        sam = session.exec(select(Person).where(Person.key == "sam")).one()
+        record_event(
+            session,
+            invoice=invoice,
+            by_person_id=sam.id,
+            channel="email",
+            from_status=InvoiceStatus.draft,
+            to_status=InvoiceStatus.under_review,
+            now=datetime(2026, 11, 20, tzinfo=UTC),
+        )
+    data["invoices"][1]["lines"][0]["new_quantity"] = "150"
+    (status, line) = refusal(engine, data)
+    assert "has moved on in billbot (sent for review by Sam Sparks on 2026-11-20)" in status
+    assert "its status is under_review in billbot, the file says draft" in status
+    assert "it changes through billbot's review" in status
+    assert "line 1 new_quantity is 100 in billbot, the file says 150" in line
+
+
+def test_a_draft_its_contact_is_answering_for_is_not_changed_by_an_import(
+    engine: Engine,
+) -> None:
+    data = with_november(status="draft")
+    import_text(engine, text=json.dumps(data))
+    with session_scope(engine) as session:  # Sam has started answering for it by email
+        invoice = find_invoice(session, "INV-0042")
+        sam = session.exec(select(Person).where(Person.key == "sam")).one()
+        conversation = Conversation(
+            commitment_id=invoice.commitment_id,
+            period_id=invoice.period_id,
+            invoice_id=invoice.id,
+            last_person_id=sam.id,
+            last_channel="email",
+        )
+        session.add(conversation)
+    data["invoices"][1]["lines"][1]["new_quantity"] = "3"
+    (problem,) = refusal(engine, data)
+    assert (
+        "SC-007 invoice INV-0042 is being billed in billbot by Sam Sparks: line 2 new_quantity "
+        "is 2 in billbot, the file says 3."
+    ) in problem
+
+
+def test_an_unreviewed_invoice_is_still_updated_and_its_status_change_recorded(
+    engine: Engine,
+) -> None:
+    import_text(engine, text=json.dumps(with_november()))
+    summary = import_text(engine, text=json.dumps(with_november(status="approved")))
+    assert summary.counts["invoices"].updated == 1
+    report = report_of(engine, "INV-0042")
+    assert report["status"] == "approved"
+    (event,) = report["history"]
+    assert (event["channel"], event["from"], event["to"]) == ("import", "under_review", "approved")
+    # The import's own history does not make the invoice billbot's; being certified does.
+    assert not import_text(engine, text=json.dumps(with_november(status="approved"))).changed
+    (problem,) = refusal(engine, with_november(status="under_review"))
+    assert "SC-007 invoice INV-0042 is approved (certified): its status is approved" in problem
+    assert "a correction goes on a later invoice" in problem
+
+
+def test_a_certified_invoice_s_lines_are_not_changed_by_an_import(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["invoices"][0]["lines"][0]["new_quantity"] = "320"
+    (problem,) = refusal(engine, data)
+    assert problem.startswith(
+        'invoices[0] (commitment "sc7", number "INV-0041").lines[0].new_quantity: SC-007 '
+        "invoice INV-0041 is approved (certified): line 1 new_quantity is 300 in billbot, "
+        "the file says 320."
+    )
+
+
+def test_retainage_a_certified_invoice_was_held_at_is_not_changed(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["commitments"][0]["retainage_percent"] = "12.5"
+    (problem,) = refusal(engine, data)
+    assert problem == (
+        'commitments[0] (key "sc7").retainage_percent: SC-007 has retainage_percent 10 in '
+        "billbot, the file says 12.5, and certified invoices held retainage at 10%: INV-0041 "
+        "(approved). An import does not change the figures a certified invoice stands on: "
+        "keep 10."
+    )
+    assert report_of(engine, "INV-0041")["lines"][0]["retainage_held"] == "375.00"
+
+
+def test_retainage_may_change_while_no_certified_invoice_holds_any(engine: Engine) -> None:
+    data = with_november()
+    data["invoices"].pop(0)  # November, under review, is the only invoice
+    import_text(engine, text=json.dumps(data))
+    data["commitments"][0]["retainage_percent"] = "5"
+    assert import_text(engine, text=json.dumps(data)).counts["commitments"].updated == 1
+    assert report_of(engine, "INV-0042")["lines"][0]["retainage_held"] == "62.50"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "stored"),
+    [
+        ("unit_price", "13", "12.5"),
+        ("quantity", "1000", "1200"),
+        ("retainage_percent", "5", "none"),
+    ],
+)
+def test_the_figures_of_a_line_a_certified_invoice_billed_are_not_changed(
+    engine: Engine, field: str, value: str, stored: str
+) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["commitments"][0]["lines"][0][field] = value
+    (problem,) = refusal(engine, data)
+    assert problem.startswith(
+        f'commitments[0] (key "sc7").lines[0].{field}: SC-007 line 1 (Conduit) has {field} '
+        f"{stored} in billbot, the file says {value}, and certified invoices billed on it: "
+        "INV-0041 (approved)."
+    )
+    assert "a change of scope goes through a change order" in problem
+    # Line 2, which nothing certified billed, may change.
+    data = design_example()
+    data["commitments"][0]["lines"][1]["unit_price"] = "4300"
+    assert import_text(engine, text=json.dumps(data)).counts["sov_lines"].updated == 1
+
+
+def test_an_earlier_invoice_a_certified_one_counts_as_previous_is_not_changed(
+    engine: Engine,
+) -> None:
+    data = with_november()
+    data["invoices"][0]["status"] = "under_review"
+    import_text(engine, text=json.dumps(data))
+    review(engine, "INV-0042", APPROVE)
+    data["invoices"][1]["status"] = "approved"
+    data["invoices"][0]["lines"][0]["new_quantity"] = "320"
+    (problem,) = refusal(engine, data)
+    assert problem.startswith(
+        'invoices[0] (commitment "sc7", number "INV-0041"): SC-007 invoice INV-0041 (period '
+        '"oct") would change the previous figures of later certified invoices: INV-0042 '
+        "(approved)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "amount"),
+    [({"new_quantity": "-50"}, "625.00"), ({"total_percent": "20"}, "750.00")],
+    ids=["new_quantity", "total_percent_below_what_was_billed"],
+)
+def test_a_negative_amount_this_period_is_imported_with_a_warning(
+    engine: Engine, database_url: str, tmp_path: Path, given: dict[str, str], amount: str
+) -> None:
+    data = with_november(lines=[{"line": "1", **given}])
+    result = cli(database_url, "import", str(write_json(tmp_path / "credit.json", data)))
+    assert result.exit_code == 0, result.output
+    assert (
+        '  warning: invoices[1] (commitment "sc7", number "INV-0042").lines[0]: SC-007 line 1: '
+        f"this period's amount is negative (-${amount}), a correction of earlier billing; "
+        "imported as the file says"
+    ) in result.stdout.splitlines()
+    assert report_of(engine, "INV-0042")["lines"][0]["new_value"] == f"-{amount}"
+    again = import_text(engine, text=json.dumps(data))  # nothing imported: nothing to warn of
+    assert not again.changed
+    assert again.warnings == []
+
+
+def test_a_renumbered_line_that_was_billed_is_refused(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["commitments"][0]["lines"][0]["number"] = "1A"
+    data["invoices"][0]["lines"][0]["line"] = "1A"
+    (problem,) = refusal(engine, data)
+    assert problem == (
+        'commitments[0] (key "sc7").lines: SC-007 line 1 (Conduit) is billed on INV-0041 '
+        "(approved), but this file no longer lists it. An import neither removes nor renumbers "
+        'a line: list it as line "1". If the file\'s new line "1A" is this line renumbered, '
+        "give it its number back."
+    )
+
+
+def test_a_line_the_file_no_longer_lists_is_kept_with_a_warning(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["commitments"][0]["lines"].pop(1)  # Panels, never billed
+    summary = import_text(engine, text=json.dumps(data))
+    assert not summary.changed
+    assert summary.warnings == [
+        "SC-007 line 2 (Panels) is in billbot but not in this file: it is kept, since an "
+        "import does not remove lines."
+    ]
+    assert report_of(engine, "INV-0041")["totals"]["original_contract_sum"] == "48600.00"
+    data["commitments"][0]["lines"] = []  # a commitment without lines says nothing of them
+    assert import_text(engine, text=json.dumps(data)).warnings == []

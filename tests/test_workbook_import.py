@@ -75,10 +75,10 @@ def test_reimporting_the_workbook_changes_nothing(engine: Engine, tmp_path: Path
 def test_a_changed_cell_updates_its_row(sqlite_engine: Engine, tmp_path: Path) -> None:
     workbook = fill(tmp_path / "example.xlsx", design_example())
     import_workbook(sqlite_engine, path=workbook)
-    edit(workbook, "sov_lines", {"G2": 13})  # unit price of line 1
+    edit(workbook, "sov_lines", {"G3": 4300})  # unit price of line 2 (not billed yet)
     summary = import_workbook(sqlite_engine, path=workbook)
     assert summary.counts["sov_lines"].updated == 1
-    assert sov(sqlite_engine, "1").unit_price == Decimal("13")
+    assert sov(sqlite_engine, "2").unit_price == Decimal("4300")
 
 
 # --- numbers, dates and the shapes real workbooks come in -----------------------------------
@@ -149,6 +149,62 @@ def test_blank_rows_titles_and_trailing_formatted_cells_are_passed_over(
     summary = import_workbook(sqlite_engine, path=workbook)
     assert summary.counts["sov_lines"].created == 2
     assert sov(sqlite_engine, "2").description == "Panels"
+
+
+def test_sheet_names_are_read_as_headers_are(sqlite_engine: Engine, tmp_path: Path) -> None:
+    workbook = fill(tmp_path / "example.xlsx", design_example())
+    book = load_workbook(workbook)
+    book["sov_lines"].title = "SOV Lines"
+    book["billing_periods"].title = " Billing-Periods "
+    book.save(workbook)
+    summary = import_workbook(sqlite_engine, path=workbook)
+    assert summary.counts["sov_lines"].created == 2
+    assert summary.counts["billing_periods"].created == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "number_format", "expected"),
+    [("0.5%", None, "0.5"), (0.005, "0.0%", "0.5"), (1.5, None, "1.5"), (0, None, "0")],
+)
+def test_a_small_percentage_is_read_when_written_as_one(
+    sqlite_engine: Engine, tmp_path: Path, typed: Any, number_format: str | None, expected: str
+) -> None:
+    workbook = fill(tmp_path / "example.xlsx", design_example())
+    book = load_workbook(workbook)
+    book["commitments"]["H2"] = typed  # retainage_percent
+    if number_format:
+        book["commitments"]["H2"].number_format = number_format
+    book.save(workbook)
+    import_workbook(sqlite_engine, path=workbook)
+    with session_scope(sqlite_engine) as session:
+        assert session.exec(select(Commitment)).one().retainage_percent == Decimal(expected)
+
+
+def test_a_certified_invoice_s_figures_are_refused_at_their_cells(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    workbook = fill(tmp_path / "example.xlsx", design_example())
+    import_workbook(engine, path=workbook)
+    edit(workbook, "sov_lines", {"G2": 13, "B2": "1A"})  # line 1, billed by INV-0041, renumbered
+    edit(workbook, "invoice_lines", {"C2": "1A", "D2": 320})
+    message = refused(database_url, engine, workbook)
+    assert (
+        "commitments row 2: SC-007 line 1 (Conduit) is billed on INV-0041 (approved), but this "
+        "file no longer lists it."
+    ) in message
+    assert "(on the sov_lines sheet)" in message
+    edit(workbook, "sov_lines", {"B2": "1"})
+    edit(workbook, "invoice_lines", {"C2": "1"})
+    message = refused(database_url, engine, workbook)
+    assert "sov_lines!G2: unit_price: SC-007 line 1 (Conduit) has unit_price 12.5 in billbot" in (
+        message
+    )
+    edit(workbook, "sov_lines", {"G2": 12.5})
+    message = refused(database_url, engine, workbook)
+    assert (
+        "invoice_lines!D2: new_quantity: SC-007 invoice INV-0041 is approved (certified): line 1 "
+        "new_quantity is 300 in billbot, the file says 320."
+    ) in message
 
 
 def test_choices_and_flags_are_read_as_people_type_them(
@@ -229,6 +285,20 @@ def _date_in_a_text_cell(book: Any) -> None:
     book["sov_lines"]["B3"] = datetime(2026, 1, 2)
 
 
+def _percent_text_in_a_price_cell(book: Any) -> None:
+    book["sov_lines"]["G3"] = "50%"
+
+
+def _fraction_in_a_percent_cell(book: Any) -> None:
+    book["invoice_lines"]["D2"] = None
+    book["invoice_lines"]["F2"] = 0.5  # total_percent: 50 %, or half a percent?
+
+
+def _merged_reference_cells(book: Any) -> None:
+    book["sov_lines"]["A3"] = None
+    book["sov_lines"].merge_cells("A2:A3")  # one commitment cell for both lines
+
+
 BAD_WORKBOOKS = [
     ("missing_sheet", _missing_sheet, "change_orders: the workbook has no change_orders sheet"),
     ("missing_header", _missing_header, "sov_lines row 1: the header row has no number column"),
@@ -262,6 +332,23 @@ BAD_WORKBOOKS = [
         "sov_lines!G3: unit_price is a formula (=1/0) with no stored value",
     ),
     ("date_in_a_text_cell", _date_in_a_text_cell, "sov_lines!B3: number is a date (2026-01-02)"),
+    (
+        "percent_text_in_a_price_cell",
+        _percent_text_in_a_price_cell,
+        "sov_lines!G3: unit_price is a percentage (50%): give a plain number\n",
+    ),
+    (
+        "fraction_in_a_percent_cell",
+        _fraction_in_a_percent_cell,
+        "invoice_lines!F2: total_percent is 0.5: percentages are written as 50 for 50 %, so "
+        "write 50 if you mean 50 %, or 0.5% (with the % sign) if you mean 0.5 %\n",
+    ),
+    (
+        "merged_reference_cells",
+        _merged_reference_cells,
+        "sov_lines!A3: commitment is part of the merged cells A2:A3: unmerge them and fill in "
+        "the value on every row\n",
+    ),
 ]
 
 
