@@ -392,7 +392,7 @@ class _InvoiceLoader:
             if line.retainage_released is not None:
                 entry = with_retainage_released(entry, line.retainage_released)
             if line.new_quantity is not None:
-                entry = with_new_quantity(terms, entry, line.new_quantity)
+                entry = with_new_quantity(terms, entry, line.new_quantity, history)
             elif line.new_value is not None:
                 entry = with_new_value(terms, entry, line.new_value)
             elif line.total_percent is not None:

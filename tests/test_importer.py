@@ -142,6 +142,22 @@ def test_invoices_are_computed_in_period_order(engine: Engine) -> None:
     assert report["totals"]["less_previous_certificates_for_payment"] == "3375.00"
 
 
+def test_the_quantity_that_completes_a_line_bills_what_remains_of_it(engine: Engine) -> None:
+    # 10 EA at $212.3375 were billed $2,123.38; the last 30 EA at the price would be
+    # $6,370.125, a cent past the line's $8,493.50 once stored: they bill $6,370.12.
+    data = design_example()
+    line = {"number": "3", "description": "Fixtures", "uom": "EA", "quantity": "40",
+            "unit_price": "212.3375"}  # fmt: skip
+    data["commitments"][0]["lines"].append(line)
+    data["invoices"][0]["lines"].append({"line": "3", "new_quantity": "10"})
+    nov = {"commitment": "sc7", "period": "nov", "number": "INV-0042", "status": "under_review",
+           "lines": [{"line": "3", "new_quantity": "30"}]}  # fmt: skip
+    data["invoices"].append(nov)
+    import_text(engine, text=json.dumps(data))
+    fixtures = report_of(engine, "INV-0042")["lines"][2]
+    assert fixtures["new_value"] == "6370.12" and fixtures["total_percent"] == "100.00"
+
+
 def test_references_may_name_rows_already_in_the_database(engine: Engine) -> None:
     import_text(engine, text=DESIGN_EXAMPLE_TEXT)
     later = {
