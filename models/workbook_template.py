@@ -44,7 +44,10 @@ INTRODUCTION = (
     "Fill in one sheet per kind of record; the first row of each sheet holds the column "
     "names, so leave it as it is. Every record has a key of your choosing (letters, digits, "
     "-, _ and .) that other sheets refer to; importing the workbook again updates the "
-    "records by their keys and changes nothing else.",
+    "records by their keys and changes nothing else. An invoice billbot has moved on "
+    "(sent by its contact, reviewed or approved) is never changed by an import: a workbook "
+    "that says otherwise is refused, naming the cell, and a correction goes on a later "
+    "invoice.",
     "Amounts and quantities are read exactly as the cells show them (unit prices may have "
     "4 decimals); dates may be date cells or text such as 2026-10-31. Empty rows are "
     "skipped; a formula counts with the value it shows.",
