@@ -91,6 +91,8 @@ def take_confirmations(work: Work, parsed: Parsed, ctx: Context) -> None:
         work.consumed.add(CommandName.no)
         lines = [item.line for item in pending]
         work.set(pending=())
+        if parsed.answers:  # `no, done`, `no, I meant 900 LF`: the new answer is here
+            return
         work.remarks.append(
             _(
                 "OK, not kept: line {lines} stays as it was. What should it be?",

@@ -174,11 +174,13 @@ _NOT_A_NAME = re.compile(
 # Corrections as people word them (`_correction_read`).
 _CORRECTION_WORD = re.compile(
     r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
-    r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd",
+    r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd|mean|meant|quise",
     re.IGNORECASE,
 )
 _CORRECTION_LEAD = re.compile(
-    r"(?:actually|correction|sorry|oops|en\s+realidad|correcci[oó]n|perd[oó]n)\s*[:,\-–—]?\s*",
+    r"(?:actually|correction|sorry|oops|en\s+realidad|correcci[oó]n|perd[oó]n"
+    r"|i\s+meant|i\s+mean|what\s+i\s+meant\s+(?:is|was)|quise\s+decir|quer[ií]a\s+decir)"
+    r"\s*[:,\-–—]?\s*",
     re.IGNORECASE,
 )
 _CHANGE_TO = re.compile(

@@ -462,6 +462,20 @@ def test_a_negative_correction_needs_a_confirmation() -> None:
     assert state.entries["1"].new_quantity == D(-100)
 
 
+@pytest.mark.parametrize(
+    ("said", "quantity"),
+    [("no, done", D(900)), ("no, I meant 600 LF to date", D(300)), ("no, 1: 50%", D(300))],
+)
+def test_no_with_a_new_answer_keeps_the_new_answer_and_asks_nothing(
+    said: str, quantity: Decimal
+) -> None:
+    state, replies = talk(unit_ctx(), "INV-0042", "1: -100")
+    assert replies[0].kind == ReplyKind.confirmation
+    state, replies = talk(unit_ctx(), said, state=state)
+    assert state.entries["1"].new_quantity == quantity and not state.pending
+    assert "not kept" not in text_of(replies) and "What should it be" not in text_of(replies)
+
+
 def test_yes_in_the_same_message_does_not_confirm_a_question_not_yet_asked() -> None:
     state, _ = talk(unit_ctx(), "INV-0042\n1: -100\nyes")
     assert [p.line for p in state.pending] == ["1"]
