@@ -4,6 +4,9 @@ The body is taken from text/plain (else text/html, with quoted parts marked befo
 conversion), decoded whatever the declared charset, then cut where the quoted history of the
 usual clients begins (Gmail, Outlook, Apple Mail, Thunderbird, mobile apps, several
 languages). `>` quotes are dropped, so bottom-posted and interleaved answers are kept.
+Signatures (`--`, mobile lines, a closing word and what follows it, contact cards) and legal
+disclaimers are cut from the end, but never a line that reads as an answer or a command:
+keeping a signature line costs a question, losing an answer costs the contact a round trip.
 """
 
 from __future__ import annotations
@@ -119,7 +122,6 @@ def _leaves(part: Message, subtype: str) -> list[Message]:
 
 # iso-8859-1 labels usually hide windows-1252 (as browsers assume); others have supersets.
 _FALLBACKS: dict[str, tuple[str, ...]] = {
-    "latin-1": ("cp1252", "latin-1"),
     "iso8859-1": ("cp1252", "latin-1"),
     "ascii": ("utf-8", "cp1252"),
     "utf-8": ("utf-8", "cp1252"),
@@ -132,6 +134,18 @@ _FALLBACKS: dict[str, tuple[str, ...]] = {
     "cp949": ("cp949",),
     "koi8-r": ("koi8-r", "koi8-u"),
 }
+# Names Python does not know: Outlook labels UTF-16 `unicode` (`unicodeFFFE` big-endian).
+_ALIASES = {"unicode": "utf-16", "unicodefffe": "utf-16-be", "ucs-2": "utf-16", "ucs2": "utf-16"}
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Charsets of one byte a character: any byte string decodes, so a label of theirs on UTF-8
+# text (a common webmail mislabel) would silently garble every accent.
+_SINGLE_BYTE = re.compile(r"iso8859|latin|cp(?:12\d\d|8\d\d|437)$|mac-|koi8|hp-roman|tis-620")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 
 
@@ -153,27 +167,52 @@ def _decode_text(part: Message) -> tuple[str, str | None]:
 
 
 def decode_bytes(payload: bytes, charset: str | None) -> tuple[str, str]:
-    """Decode with the declared charset or a superset, else UTF-8, else windows-1252."""
+    """Decode by the byte order mark, else with the declared charset or a superset, else
+    UTF-8, else windows-1252. Valid UTF-8 under a one-byte label is read as UTF-8, and UTF-8
+    with a few bad bytes keeps its good characters (the bad ones become U+FFFD)."""
+    for bom, codec in _BOMS:
+        if payload.startswith(bom):
+            try:
+                return payload.decode(codec), codec
+            except UnicodeError:
+                break
+    declared = _codec(charset)
     candidates: list[str] = []
-    if charset:
-        try:
-            name = "".join(charset.split()).strip("\"'")
-            codec = codecs.lookup(name).name
-            candidates.extend(_FALLBACKS.get(codec, (name,)))
-        except (LookupError, ValueError):
-            pass
+    if declared:
+        if _SINGLE_BYTE.match(declared) and _mostly_utf8(payload, strict=True):
+            candidates.append("utf-8")
+        candidates.extend(_FALLBACKS.get(declared, (declared,)))
     candidates.extend(("utf-8", "cp1252"))
     for candidate in candidates:
-        if (
-            candidate.startswith(("utf-16", "utf-32", "utf_16", "utf_32"))
-            and b"\x00" not in payload
-        ):
+        if candidate.startswith(("utf-16", "utf-32")) and b"\x00" not in payload:
             continue  # a wrong label: real UTF-16/32 text has NUL bytes
         try:
             return payload.decode(candidate), candidate
         except (LookupError, UnicodeError, ValueError, TypeError):
-            continue
+            if candidate == "utf-8" and (text := _mostly_utf8(payload, strict=False)):
+                return text, candidate
     return payload.decode("latin-1"), "latin-1"
+
+
+def _codec(charset: str | None) -> str | None:
+    """Python's name for a declared charset, or None when it is unknown."""
+    name = "".join((charset or "").split()).strip("\"'").lower()
+    try:
+        return codecs.lookup(_ALIASES.get(name, name)).name if name else None
+    except (LookupError, ValueError):
+        return None
+
+
+def _mostly_utf8(payload: bytes, *, strict: bool) -> str | None:
+    """`payload` as UTF-8 when it holds UTF-8 characters and (unless `strict`, where none
+    may be) no more bad bytes than good characters: one stray byte must not turn every
+    accent into mojibake, while windows-1252 text has no good characters at all."""
+    text = payload.decode("utf-8", "replace")
+    bad = text.count("\ufffd") - payload.count("\ufffd".encode())
+    good = sum(1 for char in text if ord(char) > 127 and char != "\ufffd")
+    if good and (bad == 0 if strict else bad <= good):
+        return text
+    return None
 
 
 # Zero-width characters, and C0 controls (PostgreSQL refuses NUL in text columns).
@@ -233,6 +272,8 @@ _BLOCK = _words(
 )
 _VOID = _words("area base br col embed hr img input link meta param source track wbr")
 _HIDDEN = _words("head script style title template noscript")
+# What may stand in <head>: any other element (or text) ends it, `</head>` being optional.
+_IN_HEAD = _words("base basefont bgsound head html link meta noscript script style template title")
 _QUOTE_CLASSES = _words("gmail_attr moz-cite-prefix yahoo_quoted protonmail_quote zmail_extra")
 _SIGNATURE_CLASSES = _words("gmail_signature moz-signature")
 _SIGNATURE_IDS = _words("signature")
@@ -249,6 +290,76 @@ class _Role(Enum):
 
 
 @dataclass
+class _List:
+    """An open `<ul>` or `<ol>`: how its items are marked, and the next item's number."""
+
+    ordered: bool
+    number: int = 1
+    step: int = 1
+    style: str = "1"
+
+    def marker(self) -> str:
+        if not self.ordered:
+            return "- "
+        label = _numeral(self.number, self.style)
+        self.number += self.step
+        return f"{label}. "
+
+
+def _numeral(number: int, style: str) -> str:
+    """`number` as an `<ol type>` writes it: 1, a, A, i or I."""
+    if style in ("a", "A") and number > 0:
+        letters = ""
+        while number:
+            number, rest = divmod(number - 1, 26)
+            letters = chr(ord("a") + rest) + letters
+        return letters.upper() if style == "A" else letters
+    if style in ("i", "I") and 0 < number < 4000:
+        roman = ""
+        for value, digits in _ROMAN:
+            count, number = divmod(number, value)
+            roman += digits * count
+        return roman if style == "I" else roman.lower()
+    return str(number)
+
+
+_ROMAN = (
+    (1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+    (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"),
+)  # fmt: skip
+
+
+def _integer(value: str | None) -> int | None:
+    try:
+        return int((value or "").strip())
+    except ValueError:
+        return None
+
+
+class _ListSizes(HTMLParser):
+    """How many items each `<ol>` holds, in document order (a reversed list counts down
+    from it)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sizes: list[int] = []
+        self._open: list[int] = []  # indexes into `sizes`, or -1 for a `<ul>`
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "ol":
+            self._open.append(len(self.sizes))
+            self.sizes.append(0)
+        elif tag == "ul":
+            self._open.append(-1)
+        elif tag == "li" and self._open and self._open[-1] >= 0:
+            self.sizes[self._open[-1]] += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("ol", "ul") and self._open:
+            self._open.pop()
+
+
+@dataclass
 class _Open:
     """An element with a role, and how many same-named elements are open inside it."""
 
@@ -257,18 +368,29 @@ class _Open:
     depth: int = 1
 
 
+def _ordered_list(attrs: dict[str, str | None], size: int) -> _List:
+    """`<ol start="2">`, `<ol type="a">`, `<ol reversed>` (counting down from its size)."""
+    descending = "reversed" in attrs
+    start = _integer(attrs.get("start"))
+    if start is None:
+        start = size if descending else 1
+    style = (attrs.get("type") or "1").strip()
+    return _List(ordered=True, number=start, step=-1 if descending else 1, style=style)
+
+
 class _HtmlText(HTMLParser):
     """HTML to plain text; blockquotes become `> ` lines, signatures and (unless
     `keep_history`) the quoted history of Outlook-style replies vanish."""
 
-    def __init__(self, *, keep_history: bool = False) -> None:
+    def __init__(self, *, keep_history: bool = False, list_sizes: Iterable[int] = ()) -> None:
         super().__init__(convert_charrefs=True)
         self.keep_history = keep_history
         self.lines: list[tuple[int, str]] = []
         self.quoted = False
         self._line: list[str] = []
         self._open: list[_Open] = []
-        self._lists: list[list[int]] = []
+        self._lists: list[_List] = []
+        self._list_sizes = iter(list_sizes)
         self._pre = 0
         self._stopped = False
         self._roles = dict.fromkeys(_Role, 0)
@@ -299,6 +421,8 @@ class _HtmlText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._stopped:
             return
+        if tag not in _IN_HEAD:
+            self._end_head()
         role = self._role(tag, attrs)
         if self._stopped or tag in _BLOCK or role is not None:
             self._break()
@@ -306,10 +430,12 @@ class _HtmlText(HTMLParser):
             return
         if tag == "br":
             self._flush()
-        elif tag in ("ul", "ol"):
-            self._lists.append([1 if tag == "ol" else 0])
+        elif tag == "ul":
+            self._lists.append(_List(ordered=False))
+        elif tag == "ol":
+            self._lists.append(_ordered_list(dict(attrs), next(self._list_sizes, 0)))
         elif tag == "li":
-            self._start_item()
+            self._start_item(_integer(dict(attrs).get("value")))
         elif tag in ("td", "th") and "".join(self._line).strip():
             self._line.append(" | ")
         elif tag == "pre":
@@ -346,6 +472,8 @@ class _HtmlText(HTMLParser):
                 break
 
     def handle_data(self, data: str) -> None:
+        if data.strip() and self._open and self._open[-1].tag == "head":
+            self._end_head()  # text cannot stand in <head>: the body has begun
         if self._stopped or self._hidden:
             return
         if self._pre:
@@ -361,16 +489,22 @@ class _HtmlText(HTMLParser):
         if text:
             self._line.append(text)
 
-    def _start_item(self) -> None:
+    def _start_item(self, value: int | None) -> None:
         if not self._lists:
             self._line.append("- ")
             return
-        counter = self._lists[-1]
-        if counter[0]:
-            self._line.append(f"{counter[0]}. ")
-            counter[0] += 1
-        else:
-            self._line.append("- ")
+        if value is not None:
+            self._lists[-1].number = value
+        self._line.append(self._lists[-1].marker())
+
+    def _end_head(self) -> None:
+        """Close an open `<head>` (and anything left open in it, like a `<title>`)."""
+        for index, entry in enumerate(self._open):
+            if entry.tag == "head":
+                for closed in self._open[index:]:
+                    self._roles[closed.role] -= 1
+                del self._open[index:]
+                return
 
     def _break(self) -> None:
         if "".join(self._line):
@@ -394,7 +528,11 @@ class _HtmlText(HTMLParser):
 def html_to_text(html: str, *, keep_history: bool = False) -> tuple[str, bool]:
     """(plain text, whether quoted parts were found) with blockquotes as `> ` lines; the
     history of an Outlook-style reply is left out unless `keep_history`."""
-    parser = _HtmlText(keep_history=keep_history)
+    sizes = _ListSizes()
+    if "reversed" in html.lower():
+        sizes.feed(html)
+        sizes.close()
+    parser = _HtmlText(keep_history=keep_history, list_sizes=sizes.sizes)
     parser.feed(html)
     parser.close()
     return _normalize(parser.text()), parser.quoted
@@ -430,11 +568,21 @@ _SEPARATOR = re.compile(
     r"début\s+du\s+message\s+réexpédié\s?:|inicio\s+del\s+mensaje\s+reenviado\s?:",
     re.I,
 )
-_HEADER_FROM = re.compile(r"\*?(?:from|von|de|van|da|från|fra|od|от)\s?:\*?\s*\S", re.I)
+# Outlook's header block in its languages: English, German, French, Spanish, Dutch, Italian,
+# Portuguese, Swedish, Norwegian/Danish, Polish, Czech, Turkish, Russian, Japanese, Chinese
+# (simplified and traditional) and Korean.
+_HEADER_FROM = re.compile(
+    r"\*?(?:from|von|de|van|da|från|fra|od|kimden|gönderen|от|差出人|发件人|寄件者|보낸\s?사람)"
+    r"\s?[:：]\*?\s*\S",
+    re.I,
+)
 _HEADER_FIELD = re.compile(
-    r"\*?(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|fecha|"
-    r"para|asunto|verzonden|aan|onderwerp|inviato|data|a|oggetto|skickat|till|ämne|"
-    r"отправлено|дата|кому|тема)\s?:",
+    r"\*?(?:sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado(?:\s+el)?|"
+    r"fecha|para|asunto|verzonden|aan|onderwerp|inviato|data|a|oggetto|enviada\s+em|"
+    r"enviado\s+em|assunto|skickat|till|ämne|sendt|til|emne|wysłane|wysłano|do|dw|temat|"
+    r"odesláno|komu|předmět|gönderildi|tarih|kime|bilgi|konu|отправлено|дата|кому|копия|тема|"
+    r"送信日時|宛先|件名|发送时间|发送日期|收件人|抄送|主题|寄件日期|收件者|副本|主旨|"
+    r"보낸\s?날짜|받는\s?사람|참조|제목)\s?[:：]",
     re.I,
 )
 _RULE = re.compile(r"[_\-=]{8,}")
@@ -459,28 +607,108 @@ _CLOSING = re.compile(
     r"salutations|saludos|un\s+saludo|saludos\s+cordiales|atentamente|gracias|muchas\s+gracias|"
     r"met\s+vriendelijke\s+groet(?:en)?|groeten|cordiali\s+saluti|distinti\s+saluti|saluti|"
     r"grazie|atenciosamente|obrigad[oa]|с\s+уважением|спасибо)"
-    r"(?:[,.!]?\s+[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*){0,2})?[\s,.!]*",
+    r"(?:[,.!]?\s+(?P<name>[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*){0,2}))?[\s,.!]*",
 )
-# A contact card's lines: a phone number (`O: 555.123.4567`, `+52 55 1234 5678`), a mail or
-# web address, a street address, a city with its state and ZIP code.
+# Legal small print and its cousins, where they begin (the rest of the paragraph follows).
+_DISCLAIMER = re.compile(
+    r"[\W_]*(?:(?:confidentiality|privacy|legal|important|e-?mail)\s+(?:notice|disclaimer"
+    r"|statement|warning)|(?:disclaimer|confidential(?:ity)?)\s*(?:[:.\-–—]|$)"
+    r"|privileged\s+(?:and|&)\s+confidential"
+    r"|(?:aviso|nota|advertencia|cl[aá]usula)\s+(?:de\s+)?(?:confidencialidad|legal|privacidad)"
+    r"|confidencialidad\s*[:.]"
+    r"|(?:this|the\s+(?:information|contents?)\s+(?:contained\s+)?(?:in|of)\s+this)\s+"
+    r"(?:e-?mail|message|communication|transmission)\b.{0,200}?\b(?:confidential|privileged"
+    r"|intended\s+(?:solely\s+|only\s+|exclusively\s+)?for|intended\s+recipient|sole\s+use)"
+    r"|(?:este|el\s+presente|la\s+informaci[oó]n\s+(?:contenida\s+)?en\s+este)\s+"
+    r"(?:correo|mensaje|e-?mail|comunicado)\b.{0,200}?\b(?:confidencial|privilegiad"
+    r"|dirigid[oa]\s+(?:exclusiva|[uú]nica)mente|destinatario)"
+    r"|(?:please\s+)?(?:consider|think\s+(?:of|about))\s+the\s+environment\s+before\s+printing"
+    r"|(?:por\s+favor,?\s+)?(?:antes\s+de\s+imprimir|no\s+imprima|piense\s+en\s+el\s+medio"
+    r"\s+ambiente|considere\s+(?:el\s+medio\s+ambiente|su\s+responsabilidad)))",
+    re.I | re.S,
+)
+# A contact card's lines: a mail or web address, a street address, a city with its state
+# and ZIP code (or a Mexican postal code), a phone number (`_PHONE`, `_PHONE_LABELLED`).
 _CONTACT = re.compile(
-    r"(?<![\w.])\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?![\w.])|\+\d[\d\s().-]{7,}\d"
-    r"|[\w.+-]+@[\w-]+\.[\w.-]+|https?://|\bwww\.|\b[\w-]+\.(?:com|net|org|biz|us|mx|es|co|io)\b"
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|https?://|\bwww\.|\b[\w-]+\.(?:com|net|org|biz|us|mx|es|co|io)\b"
     r"|^\d{1,6}\s+[\w .'-]{2,40}\b(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|suite"
     r"|ste|floor|fl|way|ln|lane|pkwy|parkway|hwy|highway|ct|court|pl|place)\b"
-    r"|,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?$|^(?:suite|ste\.?)\s+\d+",
+    r"|,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?$|^(?:suite|ste\.?)\s+\d+"
+    r"|\b(?:av|avda|avenida|calle|col|colonia|carretera)\.?\s+[^\d\n]{2,40}\d|\bc\.?\s?p\.?\s*\d{5}\b",
     re.IGNORECASE,
 )
-# Words that end a contact card (read upwards): what answers a line or asks for something.
-_NOT_A_CARD = re.compile(
-    r"%|\$|\b(?:send|submit|save|draft|cancel|edit|change|fix|skip|none|nothing|n/a|done"
-    r"|complete[d]?|finished|half|quarter|zero|one|two|three|four|five|six|seven|eight|nine"
-    r"|ten|dozen|invoice|line|enviar|env[ií]\w*|guardar|borrador|cancelar|omitir|nada"
-    r"|listo|complet[oa]|terminad[oa]|mitad|factura|l[ií]nea|uno|dos|tres)\b",
-    re.IGNORECASE,
+# Digit groups (`713-555-0101`, `(55) 1234-5678`, `55 1234 5678`, `07700 900123`, `+52 55
+# 1234 5678`); a phone number when they hold 7 to 15 digits.
+_PHONE = re.compile(
+    r"(?<![\w.$#%/-])\+?(?:\(\d{1,4}\)|\d{1,5})(?:[\s.-]{1,2}(?:\(\d{1,4}\)|\d{2,6})){1,5}"
+    r"(?![\w%$]|[.,]\d)"
 )
-_LINE_ANSWER_START = re.compile(r"\s*(?:(?:line|item|l[ií]nea)\s*)?#?\d{1,3}[a-z]?\s*[:=]", re.I)
-# A closing only starts the signature if nothing after it looks like a billing answer.
+_PHONE_LABELLED = re.compile(
+    r"(?:tel[eé]fono|tel|phone|ph|cell|cel|celular|mobile|mob|m[oó]vil|office|oficina|direct"
+    r"|directo|main|fax|whatsapp|[mcotpfdh])\.?\s*[:：.]?\s*\+?\(?\d[\d\s().-]{5,}\d(?!\s*%)",
+    re.I,
+)
+
+# What reads as an answer or a command, in English or Spanish: a signature never holds it.
+_NUMBER_WORDS = (
+    r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|hundred|cero|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez"
+    r"|once|doce|trece|catorce|quince|dieci\w+|veinte|veinti\w+|treinta|cuarenta|cincuenta"
+    r"|sesenta|setenta|ochenta|noventa|cien|ciento"
+)
+_AMOUNT = rf"(?:\d[\d,.]*|(?:{_NUMBER_WORDS})(?:(?:-|\s+y\s+|\s+)(?:{_NUMBER_WORDS}))*)"
+_UNITS = (
+    r"%|percent|pct|por\s*ciento|units?|unidad(?:es)?|uds?|pcs|pieces?|piezas?|ea|each|lf|ft|sf"
+    r"|feet|cy|ls|lots?|hrs?|hours?|horas?|tons?|lbs?|gal|days?|d[ií]as?|m2|m3|kg"
+)
+_LINE_WORDS = r"(?:line|ln|item|sov|l[ií]nea|partida)s?"
+# A line number, an amount or a quantity with its unit, an invoice number.
+_ANSWER_MARK = re.compile(
+    rf"%|\$|€|\busd\b|\binv-?\d|^#\s*\d|\bL\d{{1,3}}\b|(?<![\w.]){_AMOUNT}\s*(?:{_UNITS})(?!\w)"
+    rf"|^(?:{_LINE_WORDS}\s*)?#?\d{{1,3}}[a-z]?\s*(?:[:=)|]|[-–—.]\s)"
+    rf"|\b{_LINE_WORDS}\.?\s*(?:no\.?\s*)?#?\s*(?:\d|(?:{_NUMBER_WORDS})\b)",
+    re.I,
+)
+# What answers a line wherever it stands (`Conduit done`, `Paneles: ninguno`), and `send`.
+_ANSWER_WORD = re.compile(
+    r"\b(?:send|submit|enviar(?:l[oa]s?)?|env[ií](?:a|e|en)(?:l[oa]s?)?|draft|borrador|done"
+    r"|complete[d]?|finished|listo|lista|listos|listas|complet[oa]s?|terminad[oa]s?|none"
+    r"|nothing|nada|ningun[oa]?|n/a|not\s+started|no\s+progress|no\s+change|sin\s+(?:avance"
+    r"|cambios?|iniciar)|no\s+iniciad[oa]|same\s+as|igual\s+que|lo\s+mismo|the\s+same|half"
+    r"|mitad|quarter|percent|por\s*ciento)(?!\w)",
+    re.I,
+)
+# A decision, a yes or no, a command with words after it (`ok, use it`, `Return for
+# revision - …`, `approve as noted`, `sí, envíala`).
+_OPENING = re.compile(
+    r"(?:please\s+|pls\s+|kindly\s+|por\s+favor,?\s+|favor\s+de\s+)?(?:ok(?:ay)?|yes|yep|yeah"
+    r"|yup|sure|no|nope|s[ií]|vale|claro|confirm\w*|agreed?|correct[oa]?|perfect[oa]?"
+    r"|approv\w*|aprob\w*|apruebo|accept\w*|acept\w*|authori[sz]\w*|autoriz\w*|reject\w*"
+    r"|rechaz\w*|return\w*|devolver|devu[eé]lv\w*|devuelt[oa]s?|regres\w*|deny|denied|declin\w*"
+    r"|save|guardar|skip|omitir|go\s+ahead|adelante|use\s+it|[uú]s(?:a|al[ao]|enl[ao])"
+    r"|(?:looks|sounds|all)\s+good|good\s+to\s+go|se\s+ve\s+bien|est[aá]\s+bien|todo\s+bien"
+    r"|de\s+acuerdo|conforme|that'?s\s+(?:all|it|right|correct)|eso\s+es\s+todo)(?!\w)",
+    re.I,
+)
+# Commands that are a name's word too (`Back Bay Electric`): only a line of their own.
+_COMMAND_LINE = re.compile(
+    r"(?:please\s+|por\s+favor,?\s+)?(?:help|ayuda|status|estado|back|go\s+back|atr[aá]s"
+    r"|volver|edit|editar|change|cambiar|fix|corregir|cancel|cancelar|menu|next|siguiente"
+    r"|undo|deshacer|review|revisar)(?:,?\s+(?:please|pls|thanks|thank\s+you|gracias"
+    r"|por\s+favor))?[\s.!?]*",
+    re.I,
+)
+_NUMBER_LINE = re.compile(rf"{_AMOUNT}[\s.!]*", re.I)
+# `Panels: not started`, `Conduit = eighty`: a labelled value (unless it is a phone number).
+_LABELLED = re.compile(r"[^\W\d_][^:：=]{0,40}?\s*[:：=]\s*(?P<value>\S.*)")
+_URL = re.compile(r"<?https?://\S+>?")
+# Words of a name that are not capitalised (`José de la Cruz`, `VP of Operations`).
+_NAME_PARTICLES = _words(
+    "de del la las los y e da das do dos di du van von der den le of and & the"
+)
+_MOST_CARD_LINES = 10
+# Right above an attribution, a line like this is the contact's, not the attribution's.
 _ANSWER_LIKE = re.compile(
     r"%|^\s*[-*•]?\s*(?:\d{1,3}\s*[:.)=-]|all\b|send\b|skip\b|draft\b|inv-?\d)", re.I
 )
@@ -620,51 +848,146 @@ def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:
             while end < len(lines) and kinds[end] is _Kind.TEXT:
                 kinds[end] = _Kind.SIGNATURE
                 end += 1
-        elif _MOBILE_SIGNATURE.fullmatch(line.strip()):
+        elif _is_mobile_signature(line.strip()):
             kinds[index] = _Kind.SIGNATURE
+    disclaimer = _mark_disclaimer(lines, kinds)
     _mark_closing(lines, kinds)
-    _mark_contact_card(lines, kinds)
+    _mark_contact_card(lines, kinds, above_disclaimer=disclaimer)
 
 
-def _mark_contact_card(lines: list[str], kinds: list[_Kind]) -> None:
-    """Mark a trailing contact card as signature even without a closing word or `--` (as
-    Outlook adds one): the last lines hold a phone number, a mail or web address or a street
-    address, and nothing else but short lines of words (a name, a title, a company) that
-    neither answer nor ask (`Panels complete`, `please send` stop it)."""
-    card: list[int] = []
-    contact = False
-    for index in reversed(range(len(lines))):
-        line = lines[index].strip()
-        if kinds[index] is not _Kind.TEXT or not line:
+def _text_rows(lines: list[str], kinds: list[_Kind]) -> list[int]:
+    return [i for i, kind in enumerate(kinds) if kind is _Kind.TEXT and lines[i].strip()]
+
+
+def _is_mobile_signature(line: str) -> bool:
+    """`Sent from my iPhone`, `Enviado desde mi Galaxy`, `Get Outlook for iOS<https://…>`:
+    the whole line, nothing typed after it (`Sent from my phone on site, panels 2: 3 units`)."""
+    return bool(_MOBILE_SIGNATURE.fullmatch(line)) and not _reads_as_answer(_URL.sub("", line))
+
+
+def _reads_as_answer(line: str) -> bool:
+    """Whether `line` answers a question or gives a command, in English or Spanish: a line
+    number or `line 2`, an amount, a percentage or a quantity with its unit, a number in
+    words, a word that answers a line (`done`, `ninguno`, `same as last month`), a decision
+    or a yes or no (`approved`, `return for revision`, `ok, use it`, `sí`), a command, or a
+    labelled value (`Panels: not started`) that is not a phone number or an address."""
+    text = line.strip().lstrip("-*•·> ").strip()
+    if not text:
+        return False
+    if _ANSWER_MARK.search(text) or _ANSWER_WORD.search(text) or _OPENING.match(text):
+        return True
+    if _COMMAND_LINE.fullmatch(text) or _NUMBER_LINE.fullmatch(text):
+        return True
+    labelled = _LABELLED.fullmatch(text)
+    return labelled is not None and not _is_contact(labelled["value"])
+
+
+def _is_contact(line: str) -> bool:
+    """A phone number, a mail or web address, a street address."""
+    if _CONTACT.search(line) or _PHONE_LABELLED.match(line.strip()):
+        return True
+    return any(7 <= sum(c.isdigit() for c in m.group()) <= 15 for m in _PHONE.finditer(line))
+
+
+def _is_card_line(line: str) -> bool:
+    """A line a contact card may hold: a phone number, a mail, web or street address, or a
+    short line of words (a name, a title, a company) that neither answers nor asks."""
+    text = line.strip()
+    if len(text) > 120 or _reads_as_answer(text):
+        return False
+    return _is_contact(text) or (len(text) <= 60 and not any(c.isdigit() for c in text))
+
+
+def _looks_like_name(line: str) -> bool:
+    """`Sam Sparks`, `Maria Lopez | Project Manager`, `Ing. José de la Cruz`, `ACME ELECTRIC`:
+    a few capitalised words (before any `|` or comma), as a card opens."""
+    head = re.split(r"[|,·•]|\s[-–—]\s", line.strip(), maxsplit=1)[0]
+    words = head.split()
+    named = [word for word in words if word.lower() not in _NAME_PARTICLES]
+    return 0 < len(named) <= 5 and all(w[0].isalpha() and not w[0].islower() for w in named)
+
+
+def _mark_disclaimer(lines: list[str], kinds: list[_Kind]) -> bool:
+    """Mark legal small print (`CONFIDENTIALITY NOTICE: …`, `This e-mail and any attachments
+    are confidential…`, `AVISO DE CONFIDENCIALIDAD`, `Please consider the environment before
+    printing`) and everything below it as signature, unless an answer follows it. True when
+    there was some."""
+    rows = _text_rows(lines, kinds)
+    for position, row in enumerate(rows):
+        paragraph = []
+        for index in range(row, min(row + 4, len(lines))):
+            if kinds[index] is not _Kind.TEXT or not lines[index].strip():
+                break
+            paragraph.append(lines[index].strip())
+        if not _DISCLAIMER.match(" ".join(paragraph)):
             continue
-        if len(line) > 120 or _NOT_A_CARD.search(line) or _LINE_ANSWER_START.match(line):
-            break
-        if _CONTACT.search(line):
-            contact = True
-        elif len(line) > 60 or re.search(r"\d", line):
-            break
-        card.append(index)
-        if len(card) > 10:
+        if any(_plainly_answers(lines[i]) for i in rows[position:]):
+            continue
+        for index in rows[position:]:
+            kinds[index] = _Kind.SIGNATURE
+        return True
+    return False
+
+
+def _plainly_answers(line: str) -> bool:
+    """An answer as one is typed on its own line (`1: 50%`, `send`, `Approved`), not a word
+    of legal prose (`… please return it to the sender`)."""
+    text = line.strip()
+    return (
+        "%" in text
+        or _ANSWER_MARK.match(text.lstrip("-*• ")) is not None
+        or (len(text) <= 40 and len(text.split()) <= 3 and _reads_as_answer(text))
+    )
+
+
+def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:
+    """Mark a trailing "Thanks,\\nSam Lee\\nAcme Drywall" block as signature: a closing word
+    followed by nothing but a name, a title or a contact card (`_is_card_line`). Whatever
+    reads as an answer or a command stays (`Thank you.` above `Line 1: 600 LF`, `Thanks.
+    Send`, `Gracias, enviar`)."""
+    rows = _text_rows(lines, kinds)
+    for position in range(len(rows) - 1, 0, -1):
+        after = rows[position + 1 :]
+        if len(after) > _MOST_CARD_LINES or (after and not _is_card_line(lines[after[0]])):
             return
-    if contact:
+        closing = _CLOSING.fullmatch(lines[rows[position]].strip())
+        if closing and not _reads_as_answer(closing["name"] or ""):
+            for index in rows[position:]:
+                kinds[index] = _Kind.SIGNATURE
+            return
+
+
+def _mark_contact_card(lines: list[str], kinds: list[_Kind], *, above_disclaimer: bool) -> None:
+    """Mark a trailing contact card as signature even without a closing word or `--` (as
+    Outlook adds one). Read upwards from the last line, it is lines a card may hold
+    (`_is_card_line`: an answer or a command stops it) and opens with a name or a company;
+    it holds a phone number or an address, unless legal small print followed it.
+
+    When it would take the whole message, the first paragraph is kept if a blank line
+    parts it from the rest (`Noted` above the signature): a card follows the message."""
+    rows = _text_rows(lines, kinds)
+    card: list[int] = []
+    for index in reversed(rows):
+        if not _is_card_line(lines[index]):
+            break
+        card.insert(0, index)
+        if len(card) > _MOST_CARD_LINES:
+            return
+    card = _from_card_opening(lines, card)
+    if card and card[0] == rows[0]:
+        parted = [i for i in card[1:] if not lines[i - 1].strip()]
+        card = _from_card_opening(lines, card[card.index(parted[0]) :]) if parted else card
+    if card and (above_disclaimer or any(_is_contact(lines[i]) for i in card)):
         for index in card:
             kinds[index] = _Kind.SIGNATURE
 
 
-def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:
-    """Mark a trailing "Thanks,\\nSam Lee\\nAcme Drywall" block as signature."""
-    text_rows = [i for i, kind in enumerate(kinds) if kind is _Kind.TEXT and lines[i].strip()]
-    for position in range(len(text_rows) - 1, 0, -1):
-        row = text_rows[position]
-        after = text_rows[position + 1 :]
-        if len(after) > 5 or any(len(lines[i].strip()) > 80 for i in after):
-            return
-        if any(_ANSWER_LIKE.search(lines[i]) for i in after):
-            return
-        if _CLOSING.fullmatch(lines[row].strip()):
-            for index in [row, *after]:
-                kinds[index] = _Kind.SIGNATURE
-            return
+def _from_card_opening(lines: list[str], card: list[int]) -> list[int]:
+    """`card` from its first line that opens one: a name, a company or a contact line."""
+    for position, index in enumerate(card):
+        if _looks_like_name(lines[index]) or _is_contact(lines[index]):
+            return card[position:]
+    return []
 
 
 def _inline_answers(lines: list[str], kinds: list[_Kind]) -> tuple[InlineAnswer, ...]:

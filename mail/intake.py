@@ -46,6 +46,17 @@ SORRY = N_(
     "invoice administrator."
 )
 UNCLEAR_REVIEW = N_("I couldn't tell what you decided, so nothing was changed.")
+OUTLOOK_FORMAT = N_(
+    "{file}: Outlook sent your files in its own format, which cannot be opened here. Please "
+    "send them again as ordinary attachments (in Outlook, write the message as HTML or plain "
+    "text, not Rich Text)."
+)
+# A signed message's signature (S/MIME, OpenPGP) travels as a part, but is no attachment.
+_SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+# Outlook's own wrapping of a Rich Text message and its files (`winmail.dat`).
+_TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 
 
 @dataclass(frozen=True)
@@ -248,6 +259,14 @@ class Intake:
         stored: list[AttachmentRef] = []
         notes: list[str] = []
         for item in mail.attachments:
+            kind = item.content_type.split(";")[0].strip().lower()
+            if kind in _SIGNATURE_TYPES or item.filename.lower().endswith(".p7s"):
+                log.debug("skipped the signature %s of %s", item.filename, mail.external_id)
+                continue
+            if kind in _TNEF_TYPES or item.filename.lower() == "winmail.dat":
+                log.info("attachment of %s refused: Outlook's own format", mail.external_id)
+                notes.append(_(OUTLOOK_FORMAT, file=item.filename))
+                continue
             try:
                 stored.append(
                     store_attachment(

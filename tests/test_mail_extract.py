@@ -10,15 +10,29 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from dataclasses import dataclass
 from email.message import EmailMessage, Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
+from bot.settings import Settings
 from mail.autoreply import classify
+from mail.config import MailSettings
 from mail.extract import InlineAnswer, extract_reply, extract_reply_bytes
+from mail.intake import Intake
+from models.db import session_scope
+from models.outbox import OutboundMessage
+from tests.test_conversation_service import NOW, seed
+from tests.test_hostile_mail import invitation_address
 
 CORPUS = Path(__file__).parent / "mail_corpus"
 EMLS = sorted(CORPUS.glob("*.eml"))
@@ -273,3 +287,357 @@ def test_extract_never_raises_on_mutated_corpus_mail(
     reply = extract_reply_bytes(bytes(raw))
     assert isinstance(reply.text, str)
     classify(email.message_from_bytes(bytes(raw)))
+
+
+# --- Answers are never taken for a signature ------------------------------------------------
+
+GMAIL_QUOTE = "\n\nOn Wed, Nov 25, 2026 at 9:14 AM Summit Billing <b@gc.test> wrote:\n> Hi Sam"
+CARD = "\n\nSam Sparks\nAcme Electric\nC: 713-555-0101"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Hi Jane,\n\nThank you.\n\nLine 1: 600 LF\nLine 2: 3 EA\n\nSam" + GMAIL_QUOTE,
+         "Hi Jane,\n\nThank you.\n\nLine 1: 600 LF\nLine 2: 3 EA\n\nSam"),
+        ("Hola Jane,\nGracias.\nLínea 1: 600 LF\nLínea 2: 3 unidades\nenviar",
+         "Hola Jane,\nGracias.\nLínea 1: 600 LF\nLínea 2: 3 unidades\nenviar"),
+        ("Hi Jane,\nINV-0042\nThanks!\nConduit done\nPanels 3 units",
+         "Hi Jane,\nINV-0042\nThanks!\nConduit done\nPanels 3 units"),
+        ("INV-0042\nThanks\nItem 1 complete\nPartida dos: cuarenta por ciento",
+         "INV-0042\nThanks\nItem 1 complete\nPartida dos: cuarenta por ciento"),
+        ("1: 50%\n2: 3\nThanks. Send", "1: 50%\n2: 3\nThanks. Send"),
+        ("Gracias, Enviar", "Gracias, Enviar"),
+        ("1: 50%\nCheers\nsame as last month for the rest",
+         "1: 50%\nCheers\nsame as last month for the rest"),
+        # what follows the closing is only a name, a title and a card: it goes
+        ("1: 50%\n\nSaludos,\nJosé Núñez\nGerente de Proyecto\nCel. 55 1234 5678", "1: 50%"),
+        ("send\n\nBest regards,\nSam Lee | Project Manager\nsam@acme.test", "send"),
+    ],
+)  # fmt: skip
+def test_answers_after_a_closing_word_are_kept(body: str, expected: str) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("1: 50%\nSent from my phone on site, panels 2: 3 units",
+         "1: 50%\nSent from my phone on site, panels 2: 3 units"),
+        ("Sent from my truck, send it", "Sent from my truck, send it"),
+        ("1: 50%\n\nSent from my Samsung Galaxy smartphone.", "1: 50%"),
+        ("enviar\n\nEnviado desde mi iPhone", "enviar"),
+    ],
+)  # fmt: skip
+def test_a_mobile_signature_is_the_whole_line_and_nothing_typed_after_it(
+    body: str, expected: str
+) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "OK", "yes", "Sí", "ok, use it", "help", "status", "back", "looks good",
+        "Same as last month", "INV-0042\nConduit: eighty percent\nPanels: forty percent",
+        "INV-0042\n1: 80%\nPaneles: ninguno", "Paneles: cuarenta por ciento",
+        "Panels: not started", "Panels: same as last month", "Panels twenty-five percent",
+        "Línea dos: listo", "#2 skip", "approve as noted\n3: $4,000",
+        # what the billing words do not know, above a blank line, is the message
+        "Noted", "Fine by me",
+    ],
+)  # fmt: skip
+def test_short_answers_above_a_contact_card_are_kept(answer: str) -> None:
+    reply = extract_reply(_plain(answer + CARD))
+
+    assert reply.text == answer
+    assert reply.signature == CARD.strip()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Approved\n\nJane Doe\nSummit Builders\n713-555-0100", "Approved"),
+        ("approve\nJane Doe | Project Accountant\nSummit Builders | www.summitbuilders.com",
+         "approve"),
+        ("Return for revision - panels not delivered yet\n\nJane Doe\nSummit Builders\n"
+         "(713) 555-0100", "Return for revision - panels not delivered yet"),
+        ("Aprobado\n\nJosé Núñez\nConstructora del Norte\nTel. 55 1234 5678", "Aprobado"),
+        ("reject 2: only 3 panels delivered\nJane Doe\nChange Order Coordinator\n"
+         "Summit Builders\nO: 713-555-0100", "reject 2: only 3 panels delivered"),
+        ("Rechazar 2\n\nLic. María de la Luz Pérez\nAdministración de Obra\n(55) 1234-5678",
+         "Rechazar 2"),
+    ],
+)  # fmt: skip
+def test_an_administrators_decision_above_a_card_is_kept(body: str, expected: str) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "(55) 1234-5678", "55 1234 5678", "Cel. 55 1234 5678", "Tel. 5512345678",
+        "07700 900123", "+52 55 1234 5678", "+44 20 7946 0958", "M: 555 0101",
+        "Office 713.555.0100 | Cell 713.555.0101", "1-800-555-0199",
+    ],
+)  # fmt: skip
+def test_phone_numbers_of_many_countries_make_a_card(phone: str) -> None:
+    assert extract_reply(_plain(f"1: 50%\n2: 3 units\nSam Sparks\n{phone}")).text == (
+        "1: 50%\n2: 3 units"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a reply of only a signature (its files attached) says nothing
+        ("Sam Sparks\nAcme Electric\nC: 713-555-0101", ""),
+        # a card opens with a name: the words above it are the message
+        ("1: 50%\nthe rest next month\nSam\n713-555-0101", "1: 50%\nthe rest next month"),
+        ("Hi Jane,\n\nSam Sparks\nAcme Electric\nC: 713-555-0101", "Hi Jane,"),
+        # no contact line, no card
+        ("send\n\nSam Lee\nAcme Drywall Inc.", "send\n\nSam Lee\nAcme Drywall Inc."),
+    ],
+)  # fmt: skip
+def test_a_card_looks_like_one(body: str, expected: str) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+CONFIDENTIALITY = (
+    "CONFIDENTIALITY NOTICE: This e-mail message, including any attachments, is for the sole\n"
+    "use of the intended recipient(s) and may contain confidential and privileged\n"
+    "information. Any unauthorized review, use, disclosure or distribution is prohibited. If\n"
+    "you are not the intended recipient, please contact the sender by reply e-mail or call\n"
+    "1-800-555-0199 and destroy all copies of the original message."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("INV-0042\n1: 50%\n2: 3 units\nsend\n\nSam Sparks | Acme Electric\n\n"
+         + CONFIDENTIALITY + GMAIL_QUOTE, "INV-0042\n1: 50%\n2: 3 units\nsend"),
+        ("1: 50%\n\nThis e-mail and any attachments are confidential and may be privileged. "
+         "If you are not the intended recipient, please delete it.", "1: 50%"),
+        ("enviar\n\nSaludos,\nJosé Núñez\n\nEste correo electrónico y sus anexos son "
+         "confidenciales y están dirigidos exclusivamente a su destinatario.", "enviar"),
+        ("1: 50%\nJosé Núñez\nAVISO DE CONFIDENCIALIDAD: La información contenida en este "
+         "mensaje es privilegiada.", "1: 50%"),
+        ("send\n\nSam\nAcme Electric\n\nPlease consider the environment before printing this "
+         "email.", "send"),
+        ("all 100%\n\nDISCLAIMER\nThe information in this message is intended only for the "
+         "addressee.", "all 100%"),
+        # prose that opens like one, with answers below it, is the message
+        ("This message is confidential, Jane:\n1: 50%\nsend",
+         "This message is confidential, Jane:\n1: 50%\nsend"),
+    ],
+)  # fmt: skip
+def test_legal_disclaimers_and_the_card_above_them_are_cut(body: str, expected: str) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+def test_an_approval_note_holds_no_signature_or_disclaimer() -> None:
+    body = (
+        "Approved.\n\nJane Doe\nInvoice Administrator | Summit Builders\n\nThis message and "
+        "any attachments are confidential and intended solely for the addressee. If you "
+        "received it in error, please notify the sender and delete it."
+    )
+    assert extract_reply(_plain(body)).text == "Approved."
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "De: Summit Billing <billing@gc.test>\nEnviada em: quarta-feira, 25 de novembro de 2026"
+        "\nPara: Sam Sparks <sam@acme.test>\nAssunto: Harbor Tower",
+        "Od: Summit Billing <billing@gc.test>\nWysłane: środa, 25 listopada 2026 09:14\n"
+        "Do: Sam Sparks <sam@acme.test>\nTemat: Harbor Tower",
+        "Kimden: Summit Billing <billing@gc.test>\nGönderildi: 25 Kasım 2026 Çarşamba 09:14\n"
+        "Kime: Sam Sparks <sam@acme.test>\nKonu: Harbor Tower",
+        "差出人: Summit Billing <billing@gc.test>\n送信日時: 2026年11月25日 9:14\n"
+        "宛先: Sam Sparks <sam@acme.test>\n件名: Harbor Tower",
+        "发件人: Summit Billing <billing@gc.test>\n发送时间: 2026年11月25日 9:14\n"
+        "收件人: Sam Sparks <sam@acme.test>\n主题: Harbor Tower",
+        "보낸 사람: Summit Billing <billing@gc.test>\n보낸 날짜: 2026년 11월 25일 수요일 9:14\n"
+        "받는 사람: Sam Sparks <sam@acme.test>\n제목: Harbor Tower",
+        "De: Summit Billing <billing@gc.test>\nEnviado el: miércoles, 25 de noviembre de 2026\n"
+        "Para: Sam Sparks <sam@acme.test>\nAsunto: Harbor Tower",
+    ],
+)
+def test_outlook_history_in_more_languages_is_cut(header: str) -> None:
+    body = f"1: 50%\n2: 3 units\n\n{header}\n\nHi Sam,\nplease bill Harbor Tower.\n1 Conduit"
+    assert extract_reply(_plain(body)).text == "1: 50%\n2: 3 units"
+
+
+# --- HTML and charsets ------------------------------------------------------------------------
+
+
+def _html(html: str) -> EmailMessage:
+    message = _plain("")
+    message.set_content(html, subtype="html")
+    return message
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<div>INV-0042</div><ol start="2"><li>3 units</li></ol>', "INV-0042\n2. 3 units"),
+        ('<ol><li value="5">50%</li><li>skip</li></ol>', "5. 50%\n6. skip"),
+        ('<ol type="a" start="2"><li>50%</li><li>skip</li></ol>', "b. 50%\nc. skip"),
+        ('<ol type="I"><li>50%</li><li>skip</li></ol>', "I. 50%\nII. skip"),
+        ("<ol reversed><li>50%</li><li>3 units</li><li>skip</li></ol>",
+         "3. 50%\n2. 3 units\n1. skip"),
+        ('<ol reversed start="9"><li>50%</li><li>skip</li></ol><ol><li>send</li></ol>',
+         "9. 50%\n8. skip\n1. send"),
+        ("<ul><li>1: 50%</li></ul><ol><li>skip</li></ol>", "- 1: 50%\n1. skip"),
+    ],
+)  # fmt: skip
+def test_html_ordered_lists_keep_their_numbers(html: str, expected: str) -> None:
+    assert extract_reply(_html(html)).text == expected
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<html><head><meta charset="utf-8"><body><div>INV-0042</div><div>1: 50%</div>'
+        "<div>send</div>",
+        "<html><head><title>Re: invite</head><body><div>INV-0042</div><div>1: 50%</div>"
+        "<div>send</div></body></html>",
+        "<head><style>p{margin:0}</style><p>INV-0042</p><p>1: 50%</p><p>send</p>",
+        "<head><title>Re: invite</title>INV-0042<br>1: 50%<br>send",
+    ],
+)
+def test_html_head_without_its_end_tag_does_not_hide_the_body(html: str) -> None:
+    assert extract_reply(_html(html)).text == "INV-0042\n1: 50%\nsend"
+
+
+def _raw_plain(payload: bytes, charset: str) -> bytes:
+    head = f"From: sam@acme.test\nContent-Type: text/plain; charset={charset}\n\n"
+    return head.encode("ascii") + payload
+
+
+def test_one_bad_byte_does_not_garble_a_utf8_body() -> None:
+    body = "Línea 1: 50%\nenviar\n\nEl mié, 25 nov 2026, Summit Billing escribió:\n".encode()
+    reply = extract_reply_bytes(_raw_plain(body + b"> Jane le invit\xf3 a facturar\n", "utf-8"))
+
+    assert (reply.text, reply.charset) == ("Línea 1: 50%\nenviar", "utf-8")
+    assert reply.body.endswith("> Jane le invit\ufffd a facturar")
+
+
+@pytest.mark.parametrize("label", ["iso-8859-1", "windows-1252", "ISO-8859-15"])
+def test_utf8_under_a_one_byte_label_is_read_as_utf8(label: str) -> None:
+    reply = extract_reply_bytes(_raw_plain("Paneles: ningún avance – José".encode(), label))
+
+    assert (reply.text, reply.charset) == ("Paneles: ningún avance – José", "utf-8")
+
+
+def test_windows_1252_is_still_read_as_windows_1252() -> None:
+    reply = extract_reply_bytes(_raw_plain("Línea 1: 50% – José".encode("cp1252"), "utf-8"))
+
+    assert (reply.text, reply.charset) == ("Línea 1: 50% – José", "cp1252")
+
+
+@pytest.mark.parametrize(
+    ("payload", "label"),
+    [
+        ("Línea 1: 50%".encode("utf-16"), "unicode"),
+        ("Línea 1: 50%".encode("utf-16-le"), "unicode"),
+        ("Línea 1: 50%".encode("utf-16"), "utf-8"),  # the byte order mark wins
+        ("Línea 1: 50%".encode("utf-16-be"), "unicodeFFFE"),
+    ],
+)
+def test_utf16_is_read_by_its_label_or_byte_order_mark(payload: bytes, label: str) -> None:
+    assert extract_reply_bytes(_raw_plain(payload, label)).text == "Línea 1: 50%"
+
+
+# --- Signed mail and Outlook's winmail.dat, through the intake ---------------------------------
+
+
+@dataclass
+class _Inbox:
+    intake: Intake
+    engine: Engine
+    to: str
+    sent: int = 0
+
+    def reply_to(self, message: Message) -> str:
+        """What billbot answers to `message`, from the contact to their invitation."""
+        self.sent += 1
+        message["From"] = "Sam Sparks <sam@acme.test>"
+        message["To"] = self.to
+        message["Subject"] = "Re: Harbor Tower"
+        message["Message-ID"] = f"<extract-{self.sent}@acme.test>"
+        assert self.intake.process(message.as_bytes()).outcome == "processed"
+        with Session(self.engine) as session:
+            rows = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id)))
+            return rows.all()[-1].body_text
+
+
+@pytest.fixture
+def inbox(sqlite_engine: Engine, tmp_path: Path) -> _Inbox:
+    mail = MailSettings(
+        address="billing@summit.test",
+        imap_host="127.0.0.1",
+        smtp_host="127.0.0.1",
+        secret=SecretStr("extract-secret"),
+    )
+    settings = Settings(
+        database_url="sqlite://", attachments_dir=tmp_path / "attachments", mail=mail
+    )
+    with session_scope(sqlite_engine) as session:
+        ids = seed(session)
+    to = invitation_address(sqlite_engine, ids, settings)
+    return _Inbox(Intake(sqlite_engine, settings, clock=lambda: NOW), sqlite_engine, to)
+
+
+def _answers(text: str) -> EmailMessage:
+    message = EmailMessage()
+    message.set_content(text)
+    return message
+
+
+def test_ok_above_a_contact_card_accepts_the_suggested_number(inbox: _Inbox) -> None:
+    assert "reply `ok` to use it" in inbox.reply_to(_answers("hello"))
+
+    answer = inbox.reply_to(_answers("OK\n\nSam Sparks\nAcme Electric\nC: 713-555-0101"))
+
+    assert answer.startswith("Got it: invoice number INV-0042.")
+
+
+@pytest.mark.parametrize(
+    ("kind", "filename"),
+    [
+        ("application/pkcs7-signature", "smime.p7s"),
+        ("application/x-pkcs7-signature", "smime.p7s"),
+        ("application/pgp-signature", "signature.asc"),
+    ],
+)
+def test_a_signed_messages_signature_is_not_an_attachment(
+    inbox: _Inbox, kind: str, filename: str
+) -> None:
+    signed = MIMEMultipart("signed", protocol=kind, micalg="sha-256")
+    signed.attach(MIMEText("INV-0042\n1: 50%\n"))
+    signature = MIMEApplication(b"0\x82\x0b\x1e\x06\t*\x86H\x86\xf7\r", kind.split("/")[1])
+    signature.add_header("Content-Disposition", "attachment", filename=filename)
+    signed.attach(signature)
+
+    answer = inbox.reply_to(signed)
+
+    assert filename not in answer
+    assert "Got it:" in answer
+
+
+def test_winmail_dat_is_refused_with_how_to_send_the_files_again(inbox: _Inbox) -> None:
+    message = _answers("INV-0042\n1: 50%\n")
+    message.add_attachment(
+        b"\x78\x9f\x3e\x22" + b"\x00" * 64,
+        maintype="application",
+        subtype="ms-tnef",
+        filename="winmail.dat",
+    )
+
+    answer = inbox.reply_to(message)
+
+    assert "winmail.dat: Outlook sent your files in its own format" in answer
+    assert "ordinary attachments" in answer
+    assert "this type of file cannot be attached" not in answer
