@@ -121,6 +121,18 @@ def apply_answer(
         return Outcome(n, Verdict.refused, message=message)
     if issues:
         text = " ".join(issue.said(_) for issue in issues)
+        progress = answer.progress
+        if (
+            any(issue.code == IssueCode.negative_amount for issue in issues)
+            and progress is not None
+            and progress.kind == ProgressKind.total_percent
+            and not progress.word
+        ):  # `1: 10%` on a line 25% billed: 10% more this period, most likely
+            text += " " + _(
+                "If {percent}% is this period's progress, write `{line}: +{percent}%`.",
+                percent=format_quantity(progress.amount),
+                line=n,
+            )
         return Outcome(n, Verdict.pending, entry=entry, message=text)
     return Outcome(
         n,

@@ -462,6 +462,14 @@ def test_a_negative_correction_needs_a_confirmation() -> None:
     assert state.entries["1"].new_quantity == D(-100)
 
 
+def test_a_percent_below_what_was_billed_suggests_this_periods_progress() -> None:
+    state, replies = talk(unit_ctx(), "INV-0042", "1: 10%")  # 25% billed before
+    assert replies[0].kind == ReplyKind.confirmation and state.pending
+    assert "write `1: +10%`" in text_of(replies)
+    state, _ = talk(unit_ctx(), "1: +10%", state=state)
+    assert state.entries["1"].new_quantity == D(120) and not state.pending
+
+
 @pytest.mark.parametrize(
     ("said", "quantity"),
     [("no, done", D(900)), ("no, I meant 600 LF to date", D(300)), ("no, 1: 50%", D(300))],
