@@ -78,6 +78,7 @@ class LineAnswer:
     release_all: bool = False
     text: str = ""
     described: str | None = None  # `conduit 45%`: the line named by words of its description
+    label: str | None = None  # `1 - Conduit: 45%`: words beside the number, to match the line
 
     def merged(self, extra: LineAnswer) -> LineAnswer:
         """This answer with the stored/released clauses of `extra` added."""

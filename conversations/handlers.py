@@ -204,6 +204,19 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
     if answer.described is not None:
         return _described(work, answer, ctx)
     line = ctx.find_line(answer.line or "")
+    if line is not None and answer.label and line not in ctx.described(answer.label):
+        terms = ctx.terms(line)
+        work.problems.append(
+            ctx.words(
+                "Line {line} is {description}, not “{words}”; which line is it? Write it as "
+                "`{line}: {answer}` or with the right number.",
+                line=line,
+                description=terms.description if terms else "",
+                words=answer.label,
+                answer=answer.text,
+            )
+        )
+        return None
     if line is None:
         _ = ctx.words
         label = ctx.commitment.number if ctx.commitment else _("this commitment")

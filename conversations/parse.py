@@ -171,6 +171,11 @@ _NOT_A_NAME = re.compile(
     r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
     re.IGNORECASE,
 )
+# `Conduit: 600 LF`, `Panels - 2 installed` after a line's number: its words, then the answer.
+_LABELLED = re.compile(
+    r"(?P<words>[^\W\d_][\w'/&.-]*(?:\s+[\w'/&.-]+){0,5})\s*[:=\-–—]\s*"
+    r"(?P<answer>\S.*)"
+)
 # Corrections as people word them (`_correction_read`).
 _CORRECTION_WORD = re.compile(
     r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
@@ -547,7 +552,7 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             rest = match["rest"].strip()
             if not rest:
                 return _CONSUMED  # an empty template line (`1:`) is no answer
-            answer = parse_body(rest, scope=Scope.line, line=match["ref"])
+            answer = _answer_for(match["ref"], rest)
             if isinstance(answer, Problem):
                 return Problem(fragment, answer.template, answer.values)
             return answer
@@ -570,11 +575,24 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
                    "line {line}."),
                 {"line": match["ref"], "rest": rest},
             )  # fmt: skip
-        answer = parse_body(rest, scope=Scope.line, line=match["ref"])
+        answer = _answer_for(match["ref"], rest)
         if isinstance(answer, Problem):
             return Problem(fragment, answer.template, answer.values)
         return answer
     return None
+
+
+def _answer_for(ref: str, rest: str) -> LineAnswer | Problem:
+    """Line `ref`'s answer `rest`; `Conduit: 600 LF` is the line's words then its answer (the
+    words are checked against the line when the answer is applied)."""
+    answer = parse_body(rest, scope=Scope.line, line=ref)
+    if isinstance(answer, Problem):
+        labelled = _LABELLED.fullmatch(rest)
+        if labelled and not _NOT_A_NAME.fullmatch(labelled["words"]):
+            body = parse_body(labelled["answer"], scope=Scope.line, line=ref)
+            if not isinstance(body, Problem):
+                return replace(body, label=labelled["words"])
+    return answer
 
 
 def _described(fragment: str) -> tuple[str, str] | None:

@@ -60,6 +60,13 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "line one 45%", {"1": (D(240), D("3000.00"))}),
     # the value first, then the line it is for (not the line being asked)
     (UNIT, "en", "fixture: 20", {"3": (D(20), D("4246.75"))}),  # one fixture, "fixtures"
+    # the line's words beside its number, then the answer (checked against the line)
+    (UNIT, "en", "Line 1 - Conduit: 600 LF to date", {"1": HALF_OF_1}),
+    (UNIT, "en", "Line 2 - Panels - 1 installed", {"2": ONE_OF_2}),
+    (UNIT, "en", "1 - EMT conduit 3/4in: 50%", {"1": HALF_OF_1}),
+    (UNIT, "en", "2 Switchgear panels: 1", {"2": ONE_OF_2}),
+    (UNIT, "en", "Line 1 - Panels: 50%", NO),  # line 1 is the conduit: which is it?
+    (AMOUNT, "en", "3 Rooftop units: $30,000", {"3": D("30000.00")}),
     (UNIT, "en", "1: 50 per cent", {"1": HALF_OF_1}),
     # the quantity that completes a line bills what remains of it ($2,123.38 was billed for
     # 10 EA at $212.3375; 30 EA more at the price would be a cent past 100%)
