@@ -1,15 +1,17 @@
 """An invoice as plain data (the `billbot invoices --json` shape of DESIGN §4), and as CSV.
 
 Amounts are strings with two decimals; quantities are strings without needless
-trailing zeros (`"300"`, `"2.5"`). Looking invoices up by what a user types
-lives in `models.invoice_lookup` and is re-exported here.
+trailing zeros (`"300"`, `"2.5"`). A line approved as noted keeps the contact's amount
+this period beside the administrator's, with the reason (DESIGN §6), as on the PDF.
+Looking invoices up by what a user types lives in `models.invoice_lookup` and is
+re-exported here.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +28,7 @@ from models.invoice_lookup import (
 from models.ledger import invoice_figures
 from models.money import HUNDRED, ZERO, cents, percent, unit_price_text
 from models.review import LineReview, history, line_reviews
-from models.tables import Attachment, Invoice, InvoiceStatus, Project
+from models.tables import Attachment, Invoice, InvoiceStatus, LineReviewStatus, Project
 
 __all__ = [
     "G702_LABELS",
@@ -38,6 +40,7 @@ __all__ = [
     "invoice_report",
     "list_invoices",
     "money_text",
+    "noted_difference",
     "quantity_text",
 ]
 
@@ -70,6 +73,10 @@ LINE_COLUMNS = (
     "retainage_released",
     "retainage_total",
 )
+# After the G703 columns (so a reader of the columns above still finds them where they
+# were): the contact's amount this period, the administrator's, and the reason, filled on
+# a line approved at another amount than billed; `new_value` is then the administrator's.
+DIFFERENCE_COLUMNS = ("billed_value", "approved_value", "reason_for_difference")
 _SUMMED = (
     "scheduled_value",
     "previous_value",
@@ -100,9 +107,21 @@ def _review(review: LineReview | None) -> dict[str, Any] | None:
     if review is None:
         return None
     out: dict[str, Any] = {"status": review.status.value, "reason": review.reason}
-    if review.reviewed_value is not None and review.reviewed_value != review.value:
-        out["billed_value"] = money_text(review.reviewed_value)
+    # A returned line the contact has since changed also differs from its figure as
+    # reviewed, but nobody approved the new figure: that is no difference to explain.
+    billed = review.reviewed_value
+    if billed is not None and billed != review.value and review.status == LineReviewStatus.approved:
+        out["billed_value"] = money_text(billed)
     return out
+
+
+def noted_difference(line: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """`(billed, approved, reason)` of a report line the administrator approved at another
+    amount than the contact billed this period (`reason` may be empty), else None."""
+    review = line.get("review") or {}
+    if not review.get("billed_value"):
+        return None
+    return review["billed_value"], line["new_value"], review.get("reason") or ""
 
 
 def _line(figures: LineFigures, review: LineReview | None = None) -> dict[str, Any]:
@@ -183,13 +202,16 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
 
 
 def invoice_csv(report: dict[str, Any]) -> str:
-    """G703 rows, a totals row, a blank row, then the G702 lines (`invoice_report` input)."""
+    """G703 rows, a totals row, a blank row, then the G702 lines (`invoice_report` input).
+
+    A line approved as noted also fills the last columns (`DIFFERENCE_COLUMNS`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(LINE_COLUMNS)
+    writer.writerow([*LINE_COLUMNS, *DIFFERENCE_COLUMNS])
     totals = dict.fromkeys(_SUMMED, ZERO)
     for line in report["lines"]:
-        writer.writerow(["" if line[name] is None else line[name] for name in LINE_COLUMNS])
+        cells = ["" if line[name] is None else line[name] for name in LINE_COLUMNS]
+        writer.writerow([*cells, *(noted_difference(line) or ("", "", ""))])
         for name in _SUMMED:
             totals[name] += Decimal(line[name])
     scheduled, completed = totals["scheduled_value"], totals["completed_to_date"]
@@ -197,7 +219,7 @@ def invoice_csv(report: dict[str, Any]) -> str:
     row = {name: money_text(value) for name, value in totals.items()}
     row |= {"line": "", "description": "Totals", "new_quantity": ""}
     row["total_percent"] = money_text(overall)
-    writer.writerow([row[name] for name in LINE_COLUMNS])
+    writer.writerow([row[name] for name in LINE_COLUMNS] + [""] * len(DIFFERENCE_COLUMNS))
     writer.writerow([])
     writer.writerow(["g702", "amount"])
     for name, value in report["totals"].items():

@@ -3,9 +3,17 @@
 A `summary` sheet has one row per commitment of the period's project (vendor, invoice
 contacts, invoice, status and the nine G702 lines) and one G703 sheet per invoice
 (the continuation sheet's columns, then its G702 lines). Money is written as numbers
-(exact decimals, never a float) with a money format, so an accountant can sum them;
-totals rows are SUM formulas, and each equals the G702 figure it stands beside, as
-on the PDF.
+(exact decimals, never a float) with a money format, so an accountant can sum them.
+
+Totals rows hold their values, not SUM formulas: openpyxl cannot store a formula's
+result, and a formula without one reads as blank to anything but a spreadsheet that
+recalculates (pandas, a bookkeeping import, an import preview). The workbook is the
+record of what was billed and certified, not a worksheet to edit, so a total that stays
+put is what its reader needs; each equals the G702 figure it stands beside, as on the PDF.
+
+A line the administrator approved as noted shows, after the G703 columns, the contact's
+amount this period beside the administrator's (then in E) and the reasons for the
+difference (DESIGN §6), as the PDF does.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
-from models.report import G702_LABELS, invoice_report
+from models.money import HUNDRED, percent
+from models.report import G702_LABELS, invoice_report, noted_difference
 from models.tables import (
     BillingPeriod,
     Commitment,
@@ -52,6 +61,19 @@ G703_COLUMNS = (
     ("H Balance to finish", "balance_to_finish"),
     ("I Retainage", "retainage_total"),
     ("Change orders", "change_orders"),
+    ("Billed this period (contact)", "billed_value"),
+    ("Approved this period (administrator)", "approved_value"),
+    ("Reasons for difference", "reason_for_difference"),
+)
+# The G703 columns a totals row adds up: C, D, E, F, G, H and I.
+G703_SUMMED = (
+    "scheduled_value",
+    "previous_value",
+    "new_value",
+    "materials_stored",
+    "completed_to_date",
+    "balance_to_finish",
+    "retainage_total",
 )
 SUMMARY_COLUMNS = ("Commitment", "Title", "Vendor", "Invoice contacts", "Invoice", "Status")
 HEADER_ROW = 4  # both kinds of sheet: two title rows, a blank row, then the table
@@ -125,7 +147,6 @@ def period_workbook(session: Session, *, period_key: str) -> Workbook:
         if row.report is not None:
             sheet = book.create_sheet(_sheet_name(row, names))
             _g703(sheet, row, period)
-    book.calculation.fullCalcOnLoad = True  # Excel computes the SUM formulas on opening
     return book
 
 
@@ -162,13 +183,10 @@ def _money(sheet: Worksheet, row: int, column: int, value: str | Decimal | None)
     cell.number_format = MONEY_FORMAT
 
 
-def _sums(sheet: Worksheet, row: int, columns: Sequence[int], first: int, last: int) -> None:
-    """A totals row: `=SUM(C5:C9)` under each money column (0 when there are no rows)."""
-    for column in columns:
-        letter = get_column_letter(column)
-        formula = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
-        cell = sheet.cell(row=row, column=column, value=formula)
-        cell.number_format, cell.font = MONEY_FORMAT, BOLD
+def _total(sheet: Worksheet, row: int, column: int, value: Decimal) -> None:
+    """One cell of a totals row: the sum itself, so every reader sees it (module docstring)."""
+    cell = sheet.cell(row=row, column=column, value=value)
+    cell.number_format, cell.font = MONEY_FORMAT, BOLD
 
 
 def _summary(sheet: Worksheet, heading: str, rows: Sequence[CommitmentRow]) -> None:
@@ -177,6 +195,7 @@ def _summary(sheet: Worksheet, heading: str, rows: Sequence[CommitmentRow]) -> N
     sheet["A2"] = "One row per commitment; amounts are the G702 lines of its invoice."
     _header(sheet, HEADER_ROW, [*SUMMARY_COLUMNS, *G702_LABELS.values()])
     first = HEADER_ROW + 1
+    sums = dict.fromkeys(G702_LABELS, Decimal(0))
     for offset, row in enumerate(rows):
         number = first + offset
         report = row.report
@@ -192,11 +211,12 @@ def _summary(sheet: Worksheet, heading: str, rows: Sequence[CommitmentRow]) -> N
             sheet.cell(row=number, column=index, value=value)
         for index, name in enumerate(G702_LABELS, start=len(SUMMARY_COLUMNS) + 1):
             _money(sheet, number, index, report["totals"][name] if report else None)
-    last = first + len(rows) - 1
-    total_row = last + 1
+            if report:
+                sums[name] += Decimal(report["totals"][name])
+    total_row = first + len(rows)
     sheet.cell(row=total_row, column=1, value="Total").font = BOLD
-    money_columns = range(len(SUMMARY_COLUMNS) + 1, len(SUMMARY_COLUMNS) + len(G702_LABELS) + 1)
-    _sums(sheet, total_row, money_columns, first, last)
+    for index, name in enumerate(G702_LABELS, start=len(SUMMARY_COLUMNS) + 1):
+        _total(sheet, total_row, index, sums[name])
     sheet.freeze_panes = f"B{first}"
 
 
@@ -212,30 +232,36 @@ def _g703(sheet: Worksheet, row: CommitmentRow, period: BillingPeriod) -> None:
     )
     _header(sheet, HEADER_ROW, [heading for heading, _ in G703_COLUMNS])
     sheet.column_dimensions["B"].width = 40
-    keys = [key for _, key in G703_COLUMNS]
-    money_columns = [
-        index
-        for index, key in enumerate(keys, start=1)
-        if key not in ("line", "description", "total_percent", "change_orders")
-    ]
+    column = {key: index for index, (_, key) in enumerate(G703_COLUMNS, start=1)}
+    sheet.column_dimensions[get_column_letter(column["reason_for_difference"])].width = 50
+    sums = dict.fromkeys(G703_SUMMED, Decimal(0))
     first = HEADER_ROW + 1
     for offset, line in enumerate(report["lines"]):
         number = first + offset
-        sheet.cell(row=number, column=1, value=line["line"])
-        sheet.cell(row=number, column=2, value=line["description"])
-        for index in money_columns:
-            _money(sheet, number, index, line[keys[index - 1]])
-        share = sheet.cell(row=number, column=8, value=Decimal(line["total_percent"]) / 100)
+        sheet.cell(row=number, column=column["line"], value=line["line"])
+        sheet.cell(row=number, column=column["description"], value=line["description"])
+        for key in G703_SUMMED:
+            _money(sheet, number, column[key], line[key])
+            sums[key] += Decimal(line[key])
+        share = sheet.cell(
+            row=number, column=column["total_percent"], value=Decimal(line["total_percent"]) / 100
+        )
         share.number_format = PERCENT_FORMAT
         changes = ", ".join(f"{c['number']} {c['amount']}" for c in line["change_orders"])
-        sheet.cell(row=number, column=11, value=changes or None)
-    last = first + len(report["lines"]) - 1
-    total_row = last + 1
+        sheet.cell(row=number, column=column["change_orders"], value=changes or None)
+        difference = noted_difference(line)
+        if difference is not None:
+            billed, approved, reason = difference
+            _money(sheet, number, column["billed_value"], billed)
+            _money(sheet, number, column["approved_value"], approved)
+            sheet.cell(row=number, column=column["reason_for_difference"], value=reason or None)
+    total_row = first + len(report["lines"])
     sheet.cell(row=total_row, column=2, value="Grand total").font = BOLD
-    _sums(sheet, total_row, money_columns, first, last)
-    share = sheet.cell(
-        row=total_row, column=8, value=f"=IF(C{total_row}=0,0,G{total_row}/C{total_row})"
-    )
+    for key in G703_SUMMED:
+        _total(sheet, total_row, column[key], sums[key])
+    scheduled, completed = sums["scheduled_value"], sums["completed_to_date"]
+    overall = percent(completed / scheduled * HUNDRED) if scheduled else Decimal(0)
+    share = sheet.cell(row=total_row, column=column["total_percent"], value=overall / 100)
     share.number_format, share.font = PERCENT_FORMAT, BOLD
     g702_row = total_row + 2
     sheet.cell(row=g702_row, column=2, value="Application for payment (G702)").font = BOLD

@@ -1,9 +1,12 @@
 """`billbot export --period KEY --format xlsx`: a summary sheet and a G703 sheet per invoice,
-money as numbers that add up (in LibreOffice) to the G702 figures of the PDFs."""
+money as numbers that add up (in LibreOffice) to the G702 figures of the PDFs, totals any
+reader sees; and, there and in `billbot export INVOICE --format csv`, a line approved as
+noted with the contact's amount beside the administrator's and the reason."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import subprocess
@@ -13,6 +16,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -20,8 +24,9 @@ from models.db import session_scope
 from models.demo import demo_text
 from models.importer import import_text
 from models.pdf import invoice_document
-from models.report import G702_LABELS, find_invoice, invoice_report
-from models.workbook_export import MONEY_FORMAT
+from models.report import G702_LABELS, LINE_COLUMNS, find_invoice, invoice_report
+from models.tables import InvoiceLine, SovLine
+from models.workbook_export import G703_COLUMNS, MONEY_FORMAT
 from tests.servers import skip_or_fail
 
 runner = CliRunner()
@@ -127,7 +132,10 @@ def test_the_period_workbook_has_a_summary_row_per_commitment_and_a_g703_sheet_p
     assert [Decimal(str(v)) for v in sc7[6:]] == [Decimal(report["totals"][n]) for n in TOTALS]
     assert summary.cell(row=5, column=7).number_format == MONEY_FORMAT
     assert summary["A7"].value == "Total"
-    assert summary["G7"].value == "=SUM(G5:G6)"
+    sc11 = found["SC-011/NW-1002"]
+    assert [Decimal(str(summary.cell(row=7, column=7 + i).value)) for i in range(9)] == [
+        Decimal(report["totals"][n]) + Decimal(sc11["totals"][n]) for n in TOTALS
+    ]
 
     sheet = book["SC-011 NW-1002"]
     lines = found["SC-011/NW-1002"]["lines"]
@@ -234,3 +242,162 @@ def test_export_refuses_an_unknown_period_and_mixed_arguments(
     assert mixed.exit_code == 2 and "--period goes with --format xlsx" in mixed.stderr
     bare = runner.invoke(app, ["--database-url", database_url, "export", "--format", "xlsx"])
     assert bare.exit_code == 2 and "give --period KEY" in bare.stderr
+
+
+def cli(database_url: str, *args: str) -> Any:
+    result = runner.invoke(app, ["--database-url", database_url, *args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def sheet_rows(path: Path, name: str) -> list[list[Any]]:
+    """A sheet's cells as a reader that does not calculate sees them (stored values only)."""
+    book = load_workbook(path, data_only=True)
+    return [list(row) for row in book[name].iter_rows(values_only=True)]
+
+
+G703_HEADINGS = [heading for heading, _ in G703_COLUMNS]
+DIFFERENCE_HEADINGS = [
+    "Billed this period (contact)",
+    "Approved this period (administrator)",
+    "Reasons for difference",
+]
+
+
+def test_an_approval_as_noted_shows_the_contacts_amount_beside_the_administrators_and_why(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    november(engine)  # INV-0042 bills 4 of 10 panels on line 2: $16,800.00
+    cli(
+        database_url, "review", "SC-007/INV-0042", "--approve-as-noted", "--adjust", "2=12600",
+        "--note", "3 panels set, not 4",
+    )  # fmt: skip
+    report = reports(engine)["SC-007/INV-0042"]
+    assert report["status"] == "approved_as_noted"
+    path = tmp_path / "nov.xlsx"
+    assert export(database_url, path, "--format", "xlsx").exit_code == 0
+    rows = sheet_rows(path, "SC-007 INV-0042")
+    header = rows[3]
+    assert header[:11] == [
+        "Item",
+        "Description",
+        "C Scheduled value",
+        "D From previous application",
+        "E This period",
+        "F Materials presently stored",
+        "G Completed and stored to date",
+        "G/C %",
+        "H Balance to finish",
+        "I Retainage",
+        "Change orders",
+    ]  # where they always were
+    assert header == G703_HEADINGS and header[11:] == DIFFERENCE_HEADINGS
+    conduit, panels = rows[4], rows[5]
+    assert conduit[11:] == [None, None, None]  # approved as billed: nothing to explain
+    assert Decimal(str(panels[4])) == Decimal("12600")  # E is what was approved
+    assert [Decimal(str(v)) for v in panels[11:13]] == [Decimal("16800"), Decimal("12600")]
+    assert panels[13] == "3 panels set, not 4"
+    grand = rows[6]
+    assert grand[1] == "Grand total" and grand[11:] == [None, None, None]
+    totals = report["totals"]
+    assert Decimal(str(grand[2])) == Decimal(totals["contract_sum_to_date"])
+    assert Decimal(str(grand[6])) == Decimal(totals["total_completed_and_stored_to_date"])
+    assert Decimal(str(grand[9])) == Decimal(totals["retainage"])
+    assert Decimal(str(grand[4])) == sum(Decimal(line["new_value"]) for line in report["lines"])
+
+    shown = cli(database_url, "export", "SC-007/INV-0042", "--format", "csv").stdout
+    table = list(csv.reader(io.StringIO(shown)))
+    assert table[0] == [
+        *LINE_COLUMNS,
+        "billed_value",
+        "approved_value",
+        "reason_for_difference",
+    ]
+    assert table[0][:13] == [
+        "line",
+        "description",
+        "scheduled_value",
+        "previous_value",
+        "new_quantity",
+        "new_value",
+        "materials_stored",
+        "completed_to_date",
+        "total_percent",
+        "balance_to_finish",
+        "retainage_held",
+        "retainage_released",
+        "retainage_total",
+    ]  # where they always were
+    lines = [dict(zip(table[0], row, strict=True)) for row in table[1:4]]
+    assert [line["line"] for line in lines] == ["1", "2", ""]
+    assert (lines[0]["billed_value"], lines[0]["reason_for_difference"]) == ("", "")
+    assert lines[1]["new_value"] == "12600.00" and lines[1]["new_quantity"] == "3"
+    assert (
+        lines[1]["billed_value"],
+        lines[1]["approved_value"],
+        lines[1]["reason_for_difference"],
+    ) == ("16800.00", "12600.00", "3 panels set, not 4")
+    assert lines[2]["description"] == "Totals" and lines[2]["billed_value"] == ""
+    assert Decimal(lines[2]["completed_to_date"]) == Decimal(
+        totals["total_completed_and_stored_to_date"]
+    )
+    assert dict(table[table.index(["g702", "amount"]) + 1 :]) == totals
+
+
+def test_a_returned_line_the_contact_has_changed_is_no_difference_to_explain(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    november(engine)
+    cli(database_url, "review", "SC-007/INV-0042", "--reject", "1=only 150 LF pulled")
+    with session_scope(engine) as session:  # the contact answers 150 LF, not yet sent
+        row, sov = session.exec(
+            select(InvoiceLine, SovLine)
+            .join(SovLine, col(SovLine.id) == InvoiceLine.sov_line_id)
+            .where(SovLine.number == "1", col(InvoiceLine.reviewed_value).is_not(None))
+        ).one()
+        assert sov.unit_price is not None
+        row.new_quantity, row.new_value = Decimal("150"), Decimal("150") * sov.unit_price
+        session.add(row)
+    report = reports(engine)["SC-007/INV-0042"]
+    assert report["lines"][0]["review"] == {"status": "rejected", "reason": "only 150 LF pulled"}
+    shown = cli(database_url, "export", "SC-007/INV-0042", "--format", "csv").stdout
+    table = list(csv.reader(io.StringIO(shown)))
+    conduit = dict(zip(table[0], table[1], strict=True))
+    assert conduit["new_value"] == "1875.00" and conduit["billed_value"] == ""
+    path = tmp_path / "nov.xlsx"
+    assert export(database_url, path, "--format", "xlsx").exit_code == 0
+    assert sheet_rows(path, "SC-007 INV-0042")[4][11:] == [None, None, None]
+
+
+def test_every_total_is_a_stored_value_a_reader_that_does_not_calculate_sees(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    november(engine)
+    path = tmp_path / "nov.xlsx"
+    assert export(database_url, path, "--format", "xlsx").exit_code == 0
+    formulas = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in load_workbook(path).worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("="))
+    ]
+    assert formulas == []
+    found = reports(engine)
+    summary = sheet_rows(path, "summary")
+    (total,) = [row for row in summary if row[0] == "Total"]
+    for offset, name in enumerate(TOTALS):
+        expected = sum(Decimal(report["totals"][name]) for report in found.values())
+        assert Decimal(str(total[6 + offset])) == expected, name
+    for ref, report in found.items():
+        rows = sheet_rows(path, ref.replace("/", " "))
+        (grand,) = [row for row in rows if row[1] == "Grand total"]
+        lines = rows[4 : 4 + len(report["lines"])]
+        for column in (2, 3, 4, 5, 6, 8, 9):  # C D E F G H I
+            assert Decimal(str(grand[column])) == sum(Decimal(str(line[column])) for line in lines)
+        totals = report["totals"]
+        assert Decimal(str(grand[2])) == Decimal(totals["contract_sum_to_date"])
+        assert Decimal(str(grand[6])) == Decimal(totals["total_completed_and_stored_to_date"])
+        assert Decimal(str(grand[9])) == Decimal(totals["retainage"])
+        completed, scheduled = Decimal(str(grand[6])), Decimal(str(grand[2]))
+        assert abs(Decimal(str(grand[7])) - completed / scheduled) < Decimal("0.00005")
