@@ -79,6 +79,7 @@ class LineAnswer:
     text: str = ""
     described: str | None = None  # `conduit 45%`: the line named by words of its description
     label: str | None = None  # `1 - Conduit: 45%`: words beside the number, to match the line
+    count: bool = False  # `3 done`: its number may be a count of the line asked, not a line
 
     def merged(self, extra: LineAnswer) -> LineAnswer:
         """This answer with the stored/released clauses of `extra` added."""

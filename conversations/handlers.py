@@ -203,6 +203,26 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
         return None
     if answer.described is not None:
         return _described(work, answer, ctx)
+    asked = ctx.terms(work.state.line) if work.state.line else None
+    if (
+        answer.count
+        and work.state.step == StepName.lines
+        and asked is not None
+        and asked.is_unit
+        and asked.number != answer.line
+    ):  # `3 done` asked about line 2's panels: line 3, or 3 panels? asked, never guessed
+        said = " ".join((answer.line or "", answer.text))
+        work.problems.append(
+            ctx.words(
+                "“{text}”: is line {line} done, or {line} {uom} on line {asked}? Write "
+                "`{line}: done` for line {line}, or `{asked}: {line} {uom}`.",
+                text=said,
+                line=answer.line,
+                uom=asked.uom or "",
+                asked=asked.number,
+            )
+        )
+        return None
     line = ctx.find_line(answer.line or "")
     if line is not None and answer.label and line not in ctx.described(answer.label):
         terms = ctx.terms(line)

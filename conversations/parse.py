@@ -578,6 +578,8 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
         answer = _answer_for(match["ref"], rest)
         if isinstance(answer, Problem):
             return Problem(fragment, answer.template, answer.values)
+        if answer.progress is not None and answer.progress.word and match["ref"].isdigit():
+            return replace(answer, count=True)  # `3 done`: line 3, or 3 units of this line?
         return answer
     return None
 
