@@ -13,6 +13,9 @@
 The same in Spanish: `aprobar`, `aprobar con observaciones` (`nota: por qué`), `rechazar 3:
 motivo`, `devolver 2 y 3: motivo` or `devolver la 3`. A line is named as the SOV numbers it
 (`3`, `03`, `1.2`, `2A`, `E1`, `A-2`); whether the invoice has it is checked by the review.
+Given the invoice's line numbers, a reference is read as one of them where it can be (`03` or
+`L3` is line 3, `26-0500` is that line rather than a range, and a range holds only the lines
+the invoice has); one that names none of them is kept as written, for the review to refuse.
 
 Greetings, thanks, a signature and approving words around the decision are not part of it
 (`Hi,` on the line above, `Looks good, approved`, `Thanks Jane - approved`, `approve please`);
@@ -28,7 +31,8 @@ the answer forms back; nothing is guessed:
 from __future__ import annotations
 
 import re
-from collections.abc import Set
+from collections.abc import Collection, Set
+from dataclasses import dataclass
 from decimal import Decimal
 
 from conversations.answers import THOUSANDS_POINT
@@ -109,6 +113,13 @@ _NOTE = re.compile(
     r"(?:note|notes|reason|comment|nota|motivo|comentario)s?\s*[:\-]\s*(?P<note>.+)", re.I
 )
 _STUCK_LINE_WORD = re.compile(rf"\b(?P<word>{_LINE_WORD})(?=\d)", re.I)
+# `L3`, `ln-3`, `#3`, `no. 3`: a line number behind a short prefix (when it is no line itself).
+_PREFIXED = re.compile(r"(?:l|ln|no\.?|#)\s*-?\s*(?P<ref>\d\S*)", re.I)
+# `26-0500: $4,000`: an amount for a line whose number holds a hyphen (when the invoice has it).
+_JOINED_ADJUSTMENT = re.compile(
+    rf"(?:{_LINE_WORD}\s*|#\s*)?(?P<ref>\w[\w.]*(?:[-–]\w[\w.]*)+){_SEPARATOR}(?P<amount>.+)",
+    re.I,
+)
 _RULE = re.compile(r"[-–—_=*~.]+")  # `--` above a signature, a drawn line
 _AMOUNT_DIGITS = re.compile(r"[\d.,]+")
 
@@ -219,10 +230,53 @@ class _Unclear(Exception):
     """The answer cannot be read with confidence: the administrator is asked again."""
 
 
-def read_review(text: str) -> Decision | None:
-    """The decision in `text`, or None when it is not clear (then nothing may change)."""
+@dataclass(frozen=True)
+class _Sov:
+    """The invoice's line numbers, which references are read as; None: any number is a line."""
+
+    numbers: tuple[str, ...] | None = None
+
+    def find(self, ref: str) -> str | None:
+        """The line `ref` means (as the contact side finds one: exact, any case, `03` for
+        `3`), or behind a short prefix (`L3`, `#3`); None when none, or no lines are known."""
+        if self.numbers is None:
+            return None
+        found = _find_line(self.numbers, ref)
+        prefixed = _PREFIXED.fullmatch(ref) if found is None else None
+        return _find_line(self.numbers, prefixed["ref"]) if prefixed else found
+
+    def line(self, ref: str) -> str:
+        """The line `ref` means, else `ref` as written (the review says the invoice lacks it)."""
+        return self.find(ref) or ref
+
+    def within(self, refs: list[str]) -> list[str]:
+        """The lines of a range the invoice has (all of them, as written, when it has none:
+        the review then names them)."""
+        found = [line for ref in refs if (line := self.find(ref)) is not None]
+        return list(dict.fromkeys(found)) or refs
+
+    def key(self, ref: str) -> str:
+        return _key(self.line(ref))
+
+
+_AS_WRITTEN = _Sov()
+
+
+def _find_line(numbers: Collection[str], ref: str) -> str | None:
+    """`Context.find_line` over `numbers` (`conversations.context` needs a whole context)."""
+    if ref in numbers:
+        return ref
+    folded = {number.casefold(): number for number in numbers}
+    stripped = {number.lstrip("0") or "0": number for number in numbers}
+    return folded.get(ref.casefold()) or stripped.get(ref.lstrip("0") or "0")
+
+
+def read_review(text: str, *, lines: Collection[str] | None = None) -> Decision | None:
+    """The decision in `text`, or None when it is not clear (then nothing may change).
+    `lines`, the invoice's SOV line numbers, are what its references are read as."""
+    sov = _Sov(tuple(lines)) if lines is not None else _AS_WRITTEN
     try:
-        return _read(_lines(text)[:200])
+        return _read(_lines(text)[:200], sov)
     except (_Unclear, AmountError, ValueError, ArithmeticError):
         return None
 
@@ -233,16 +287,16 @@ def _lines(text: str) -> list[str]:
     return [line for line in lines if line and not _RULE.fullmatch(line)]
 
 
-def _read(lines: list[str]) -> Decision:
+def _read(lines: list[str], sov: _Sov) -> Decision:
     head, body, signature = _parts(lines)
     for line in signature:  # a signature asks for nothing
         said = _USUAL.sub(" ", line)
         if _LINE_REFERENCE.search(said) or _NOT_PLAIN.search(said):
             raise _Unclear
     if _AS_NOTED.match(head):
-        return _as_noted(head, body)
+        return _as_noted(head, body, sov)
     if _REJECT.fullmatch(head):
-        return _reject([head, *body])
+        return _reject([head, *body], sov)
     approve = _APPROVE.fullmatch(head)
     if approve:
         return _approve([approve["rest"], *body])
@@ -320,7 +374,7 @@ def _approve(lines: list[str]) -> Decision:
 
 
 # --- Approve as noted ------------------------------------------------------------------------
-def _as_noted(head: str, body: list[str]) -> Decision:
+def _as_noted(head: str, body: list[str], sov: _Sov) -> Decision:
     """`approve as noted`, the amounts of the lines changed (`2: $8,400`) and a note; a
     note that names another line or takes the approval back is unclear."""
     start = _AS_NOTED.match(head)
@@ -330,24 +384,32 @@ def _as_noted(head: str, body: list[str]) -> Decision:
     free: list[str] = []  # note lines without `note:`
     for clause in _clauses([head[start.end() :], *body]):
         labelled = _NOTE.fullmatch(clause)
-        found = _ADJUSTMENT.fullmatch(clause) if not labelled else None
+        found = _adjustment(clause, sov) if not labelled else None
         if found:
-            amount = _amount(found["amount"])
-            if adjustments.get(found["ref"], amount) != amount:
+            ref, amount = sov.line(found["ref"]), _amount(found["amount"])
+            if adjustments.get(ref, amount) != amount:
                 raise _Unclear  # two amounts for one line
-            adjustments[found["ref"]] = amount
+            adjustments[ref] = amount
         elif not is_pleasantry(clause):
             notes.append(_note_of(clause))
             free += [] if labelled else [clause]
     if not adjustments:
         raise _Unclear  # "as noted" without an amount: what was noted?
-    adjusted = {_key(ref) for ref in adjustments}
+    adjusted = {sov.key(ref) for ref in adjustments}
     for note in notes:  # `note: line 3 is not approved either`; `2 panels` may explain line 2
-        if "?" in note or _RECONSIDERED.search(note) or _names_lines(note, adjusted, None):
+        if "?" in note or _RECONSIDERED.search(note) or _names_lines(note, adjusted, None, sov):
             raise _Unclear
-    if any(_names_lines(clause, adjusted, _BARE_NUMBER) for clause in free):
+    if any(_names_lines(clause, adjusted, _BARE_NUMBER, sov) for clause in free):
         raise _Unclear  # `3 skip`, `same for 3`: line 3's figure, or a note?
     return Decision(ReviewKind.approve_as_noted, note=_joined(notes), adjustments=adjustments)
+
+
+def _adjustment(clause: str, sov: _Sov) -> re.Match[str] | None:
+    """`3: $4,000`, or `26-0500: $4,000` when the invoice has a line `26-0500`."""
+    joined = _JOINED_ADJUSTMENT.fullmatch(clause) if sov.numbers is not None else None
+    if joined and sov.find(joined["ref"]) is not None:
+        return joined
+    return _ADJUSTMENT.fullmatch(clause)
 
 
 def _amount(text: str) -> Decimal:
@@ -359,7 +421,7 @@ def _amount(text: str) -> Decimal:
 
 
 # --- Reject ----------------------------------------------------------------------------------
-def _reject(lines: list[str]) -> Decision:
+def _reject(lines: list[str], sov: _Sov) -> Decision:
     """Every line returned, with its reason. After a return, `2: reason` (or `and 2`) returns
     line 2 too; a reason or note that names another line is unclear."""
     reasons: dict[str, str] = {}
@@ -367,32 +429,32 @@ def _reject(lines: list[str]) -> Decision:
     for index, clause in enumerate(_clauses(lines)):
         found = _REJECT.fullmatch(clause) or _LINES_REASON.fullmatch(clause)
         if found:
-            refs = _expanded(found["refs"] or "")
+            refs = _expanded(found["refs"] or "", sov)
             reason = (found["reason"] or "").strip()
             if not refs and (index or reason):
                 raise _Unclear  # `reject: why` without naming a line: which line?
-            _return(reasons, refs, reason)
+            _return(reasons, refs, reason, sov)
         elif _RECONSIDERED.search(_REVISE_ALL.sub(" ", clause)):
             raise _Unclear  # `wait`, `also return the fixtures`
         elif not is_pleasantry(clause):
             notes.append(clause)
     if not reasons:
         raise _Unclear  # a bare `reject` and no `3: reason` lines
-    returned = {_key(ref) for ref in reasons}
-    if any(_names_lines(note, returned, _BARE_NUMBER) for note in notes):
+    returned = {sov.key(ref) for ref in reasons}
+    if any(_names_lines(note, returned, _BARE_NUMBER, sov) for note in notes):
         raise _Unclear  # `2 panels not energized yet`: line 2's reason, or a note?
     notes = [_note_of(note) for note in notes]
     return Decision(ReviewKind.reject, note=_joined(notes), reasons=reasons)
 
 
-def _return(reasons: dict[str, str], refs: list[str], reason: str) -> None:
+def _return(reasons: dict[str, str], refs: list[str], reason: str, sov: _Sov) -> None:
     """Add `refs` to the lines returned; a line named twice keeps both reasons."""
-    own = {_key(ref) for ref in refs}
-    if not {_key(ref) for ref in _refs_named(reason)} <= own:
+    own = {sov.key(ref) for ref in refs}
+    if not {sov.key(ref) for ref in _refs_named(reason)} <= own:
         raise _Unclear  # `reject 1: footage high, 2: no waiver`: which reason is whose?
-    known = {_key(ref): ref for ref in reasons}
+    known = {sov.key(ref): ref for ref in reasons}
     for ref in refs:
-        ref = known.get(_key(ref), ref)
+        ref = known.get(sov.key(ref), ref)
         given = [text for text in (reasons.get(ref, ""), reason) if text]
         reasons[ref] = "; ".join(dict.fromkeys(given))
 
@@ -415,18 +477,22 @@ def _unthanked(text: str) -> str:
     return text if is_pleasantry(text) else _POLITE_END.sub("", text)
 
 
-def _expanded(refs: str) -> list[str]:
-    """`1, 2 and 4` -> 1, 2, 4; `1-3`, `lines 1 to 3`, `E1-E3` -> every line between."""
+def _expanded(refs: str, sov: _Sov = _AS_WRITTEN) -> list[str]:
+    """`1, 2 and 4` -> 1, 2, 4; `1-3`, `lines 1 to 3`, `E1-E3` -> every line between (of the
+    invoice's lines, when they are known; `26-0500` is then that line if it has one)."""
     out: list[str] = []
     at = 0
     while (found := _ONE.search(refs, at)) is not None:
         span = _RANGE.match(refs, found.start())
         if span is None:
-            out.append(found.group())
+            out.append(sov.line(found.group()))
             at = found.end()
-            continue
-        out.extend(_between(span["first"], span["last"]))
-        at = span.end()
+        elif sov.find(span.group()) is not None:
+            out.append(sov.line(span.group()))
+            at = span.end()
+        else:
+            out.extend(sov.within(_between(span["first"], span["last"])))
+            at = span.end()
     return out
 
 
@@ -454,13 +520,14 @@ def _names_lines(
     note: str,
     allowed: Set[str] = frozenset(),
     numbers: re.Pattern[str] | None = _STARTS_WITH_NUMBER,
+    sov: _Sov = _AS_WRITTEN,
 ) -> bool:
-    """Whether a note (not a reason) names a line other than the `allowed` ones (by `_key`),
+    """Whether a note (not a reason) names a line other than the `allowed` ones (by `key`),
     which would then be approved unnoticed: `line 2`, `#2`, `2:`, a bare `2`, `2 $4,000`,
     `the fixtures line`, and the lines `numbers` finds (`3 skip`, `same for 3`)."""
-    named = {_key(ref) for ref in _refs_named(note)}
+    named = {sov.key(ref) for ref in _refs_named(note)}
     if numbers is not None:
-        named |= {_key(found["ref"]) for found in numbers.finditer(_DATE.sub(" ", note))}
+        named |= {sov.key(found["ref"]) for found in numbers.finditer(_DATE.sub(" ", note))}
     return bool(
         named - allowed
         or _REFS_ONLY.fullmatch(note.strip())  # `approve 1, 2`

@@ -15,7 +15,7 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 
-from mail.extract import extract_reply
+from mail.extract import InlineAnswer, extract_reply
 from mail.headers import BadAddress, address_header, header_value, read_header
 
 ROUTING_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
@@ -42,6 +42,7 @@ class InboundMail:
     recipients: tuple[str, ...] = ()  # To, Cc, Delivered-To, X-Original-To addresses
     text: str = ""  # what the sender wrote, without quoted history or signature
     body: str = ""  # the whole body, quoted history included (where a template may be filled)
+    inline: tuple[InlineAnswer, ...] = ()  # what was typed below quoted lines, in `text` too
     attachments: tuple[RawAttachment, ...] = ()
     message: Message | None = field(default=None, repr=False)
     error: str | None = None
@@ -134,6 +135,9 @@ def _parse(message: Message, raw: bytes) -> InboundMail:
         recipients=recipients,
         text=_no_nul(reply.text),
         body=_no_nul(reply.body),
+        inline=tuple(
+            InlineAnswer(_no_nul(item.quote), _no_nul(item.answer)) for item in reply.inline
+        ),
         attachments=tuple(_attachments(message)),
         message=message,
     )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from conversations.language import written_in
 from conversations.parse import parse
@@ -30,13 +30,15 @@ from mail.notify import queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
 from mail.review import ReviewerOutbox, contact_email_outbox
 from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
+from mail.row_answers import answers_under_rows
 from mail.template import TEMPLATE_READ, filled_in, sent_template, template_left_text
 from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
 from models.db import session_scope
 from models.i18n import N_, Words, words
 from models.invitation import find_invitation
+from models.ledger import sov_lines
 from models.outbox import InboundOutcome, OutboxKind, RefusalNotice, inbound_seen
-from models.tables import Invoice, Person
+from models.tables import Invoice, Person, SovLine
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +147,8 @@ class Intake:
                 return self._record(mail, InboundOutcome.ignored, reason)
             route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
             if isinstance(route, Route):
-                text, template_note = self._with_template(session, mail, route)
+                text = self._with_rows(session, mail, route)
+                text, template_note = self._with_template(session, mail, route, text)
                 session.close()  # end the read (rows stay as read) before the turn writes
                 return self._converse(mail, route, text, template_note)
         if isinstance(route, Refusal):
@@ -163,7 +166,9 @@ class Intake:
             record=InboundRecord(mail.external_id, mail.sender, reason=f"review via {route.via}"),
             clock_now=self.clock(),
         )
-        decision = read_review(mail.text)
+        with Session(self.engine) as session:
+            lines = _line_numbers(session, route.invoice_id)
+        decision = read_review(mail.text, lines=lines)
         if decision is None:
             with session_scope(self.engine) as session:
                 reviewer = session.get(Person, route.reviewer.id)
@@ -225,11 +230,19 @@ class Intake:
             InboundOutcome.processed, None, mail.external_id, result.conversation_id
         )
 
+    def _with_rows(self, session: Session, mail: InboundMail, route: Route) -> str:
+        """The new text, with the answers typed below the rows of the quoted email given the
+        rows' line numbers (the lines are read only when something was typed there)."""
+        if not mail.inline or route.commitment_id is None:
+            return mail.text
+        lines = sov_lines(session, route.commitment_id)
+        return answers_under_rows(mail.text, mail.inline, lines)
+
     def _with_template(
-        self, session: Session, mail: InboundMail, route: Route
+        self, session: Session, mail: InboundMail, route: Route, text: str
     ) -> tuple[str, str | None]:
-        """The turn's text: the new text, or, when it holds no answers, the answers typed
-        into our template in the quoted part; and a note saying which was read."""
+        """The turn's text: `text` (what is new), or, when it holds no answers, the answers
+        typed into our template in the quoted part; and a note saying which was read."""
         thread = [mail.in_reply_to, *reversed(mail.references)]
         if route.invitation is not None:
             thread.append(route.invitation.email_message_id)
@@ -243,15 +256,15 @@ class Intake:
             thread.append(invitation.email_message_id if invitation else None)
         template = sent_template(session, thread)
         filled = filled_in(mail.body, template) if template else ()
-        written = {" ".join(line.split()).casefold() for line in mail.text.splitlines()}
+        written = {" ".join(line.split()).casefold() for line in text.splitlines()}
         filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)
         if not filled:
-            return mail.text, None
+            return text, None
         _ = _contacts_words(mail, route)
-        parsed = parse(mail.text)
+        parsed = parse(text)
         if parsed.answers or parsed.invoice_number:
-            return mail.text, template_left_text(filled, _)
-        return "\n".join([mail.text, *filled]).strip(), _(TEMPLATE_READ)
+            return text, template_left_text(filled, _)
+        return "\n".join([text, *filled]).strip(), _(TEMPLATE_READ)
 
     def _store_attachments(
         self, mail: InboundMail, _: Words
@@ -338,6 +351,16 @@ class Intake:
             message_id=message_id,
             kind=OutboxKind.refusal,
         )
+
+
+def _line_numbers(session: Session, invoice_id: int) -> list[str]:
+    """The SOV line numbers of an invoice's commitment (what a review may name)."""
+    statement = (
+        select(SovLine.number)
+        .join(Invoice, col(Invoice.commitment_id) == SovLine.commitment_id)
+        .where(col(Invoice.id) == invoice_id)
+    )
+    return list(session.exec(statement))
 
 
 def _contacts_words(mail: InboundMail, route: Route) -> Words:

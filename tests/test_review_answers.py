@@ -241,6 +241,83 @@ def test_lines_are_named_as_the_sov_numbers_them(text: str, reasons: dict[str, s
     assert returned(text) == reasons
 
 
+SOV = ("1", "2", "3", "E1", "26-0500", "26-0510")
+
+
+@pytest.mark.parametrize(
+    ("text", "lines", "reasons"),
+    [
+        ("reject L3: count", SOV, {"3": "count"}),
+        ("reject l-3", SOV, {"3": ""}),
+        ("reject line3: count", ("03",), {"03": "count"}),
+        ("reject #3", ("03",), {"03": ""}),
+        ("reject 03", SOV, {"3": ""}),
+        ("reject e1: no backup", SOV, {"E1": "no backup"}),
+        ("reject L3", ("L3", "3"), {"L3": ""}),  # a line of its own is that line
+        ("reject 26-0500: wrong footage", SOV, {"26-0500": "wrong footage"}),
+        ("reject 26-0500 and 26-0510: count", SOV, {"26-0500": "count", "26-0510": "count"}),
+        ("reject 1-3: x", ("1-3", "1", "2", "3"), {"1-3": "x"}),
+        ("reject 1-5: no waiver", SOV, {"1": "no waiver", "2": "no waiver", "3": "no waiver"}),
+        ("reject lines 1 to 3", ("01", "02", "03"), {"01": "", "02": "", "03": ""}),
+        ("reject L1-L2", SOV, {"1": "", "2": ""}),
+        ("reject 2: x\nalso L3", SOV, {"2": "x", "3": ""}),
+        # none of the invoice's lines: kept as written, for the review to name
+        ("reject 7: x", SOV, {"7": "x"}),
+        ("reject 7-8", SOV, {"7": "", "8": ""}),
+        ("reject E4", SOV, {"E4": ""}),
+    ],
+)  # fmt: skip
+def test_references_are_read_as_the_invoices_lines_when_they_are_known(
+    text: str, lines: tuple[str, ...], reasons: dict[str, str]
+) -> None:
+    decision = read_review(text, lines=lines)
+    assert decision == Decision(ReviewKind.reject, reasons=reasons), decision
+
+
+@pytest.mark.parametrize(
+    ("text", "adjustments"),
+    [
+        ("approve as noted\nL3: $4,000", {"3": D(4000)}),
+        ("approve as noted\n26-0500: $4,000", {"26-0500": D(4000)}),
+        ("approve as noted\nline 26-0510 - 1200", {"26-0510": D(1200)}),
+        ("approve as noted\n#2 = $8,400\nnote: line 2 is two panels", {"2": D(8400)}),
+    ],
+)
+def test_amounts_are_given_to_the_invoices_lines_when_they_are_known(
+    text: str, adjustments: dict[str, Decimal]
+) -> None:
+    decision = read_review(text, lines=SOV)
+    assert decision is not None and decision.adjustments == adjustments, decision
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("reject L3: count", {"L3": "count"}),
+        ("reject 26-0500: wrong footage", None),  # a range past what a range may be
+        ("reject 1-5", {str(n): "" for n in range(1, 6)}),
+    ],
+)
+def test_without_the_invoices_lines_references_are_read_as_written(
+    text: str, reasons: dict[str, str] | None
+) -> None:
+    decision = read_review(text)
+    assert (decision and decision.reasons) == reasons, decision
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approve as noted\n26-0500: $4,000\nnote: line 3 is not approved either",
+        "reject L3: see line 2",
+        "reject 26-0500: x\nsame for 3",
+        "approve as noted\nL2: $8.400",
+    ],
+)
+def test_known_lines_make_no_unclear_answer_clear(text: str) -> None:
+    assert read_review(text, lines=SOV) is None
+
+
 _LINES = st.lists(st.sampled_from(["1", "2", "3", "4", "E1", "2A"]), min_size=1, unique=True)
 _VERBS = st.sampled_from(["reject", "return", "Reject", "rechazar", "devolver"])
 _REASONS = st.sampled_from(["", "no lien waiver", "only 2 panels set", "footage high"])
@@ -272,6 +349,26 @@ def test_a_negative_or_conditional_reply_never_approves(head: str, glue: str, re
 @given(st.text(max_size=300))
 def test_the_reader_never_raises(text: str) -> None:
     read_review(text)
+
+
+@given(
+    _VERBS,
+    st.lists(st.sampled_from(["1", "03", "L2", "#3", "line3", "E1", "26-0500", "1-3", "L1-L3"]),
+             min_size=1, unique=True),
+    _REASONS,
+    _GLUE,
+)  # fmt: skip
+def test_with_the_invoices_lines_a_return_names_only_lines_it_has(
+    verb: str, refs: list[str], reason: str, glue: str
+) -> None:
+    said = [f"{ref}: {reason}" if reason else ref for ref in refs]
+    decision = read_review(glue.join(f"{verb} {s}" for s in said), lines=SOV)
+    assert decision is None or set(decision.reasons) <= set(SOV), decision
+
+
+@given(st.text(max_size=300), st.lists(st.text(max_size=8), max_size=5))
+def test_the_reader_never_raises_whatever_the_lines(text: str, lines: list[str]) -> None:
+    read_review(text, lines=lines)
 
 
 # --- billbot review ----------------------------------------------------------------------------

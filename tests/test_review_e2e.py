@@ -160,6 +160,18 @@ def test_an_unclear_answer_gets_the_forms_and_a_stranger_is_refused_once(site: S
     assert len(refusals) == 1
 
 
+def test_a_line_named_as_l2_by_email_is_the_invoices_line_2(site: Site) -> None:
+    sent = send_invoice(site)
+    admin_reply(site, sent, "Reject L2: only 1 panel is set")
+    site.cli("run", "--once")
+
+    invoice = nov_invoice(site)
+    assert invoice["status"] == "revise_and_resubmit"
+    assert [line["review"]["status"] for line in invoice["lines"]] == ["approved", "rejected"]
+    returned = unfolded(newest(site, site.sam, 4).text)
+    assert "Line 2 (Panels): only 1 panel is set" in returned
+
+
 def test_the_same_cycle_through_billbot_review(site: Site) -> None:
     send_invoice(site)
     refused = runner.invoke(app, ["review", "SC-007/INV-0042", "--reject", "7=nope"], env=site.env)
