@@ -137,7 +137,13 @@ class ReviewService:
             return None
         where = self.contact_outbox(session, invoice, contact)
         if where is None:
-            log.warning("invoice %s: no channel to tell %s of the review", invoice.id, contact.id)
+            log.warning(
+                "invoice %s (id %s): no mail or Slack channel is configured to tell %s of the "
+                "review",
+                invoice.number,
+                invoice.id,
+                contact.name,
+            )
             return None
         outbox, channel = where
         action = (
