@@ -28,6 +28,7 @@ from tests.slack_emulator import (
     event_callback,
     file_shared_event,
     message_changed_event,
+    message_deleted_event,
     message_event,
     signed_event,
     signed_headers,
@@ -132,6 +133,39 @@ async def test_own_messages_are_ignored_and_an_edit_is_told_it_changed_nothing(
         assert "changed nothing" in told["text"], told["text"]
         with Session(sqlite_engine) as session:
             assert session.exec(select(Conversation)).all() == []
+
+
+async def test_a_deleted_message_is_told_it_changed_nothing_once(
+    slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A contact who deletes `INV-1` must not believe the invoice forgot it."""
+    async with running(slack_emulator, sqlite_engine, tmp_path) as h:
+        dm = h.slack.dm_channel("U0SAM")
+        original = message_event(user="U0SAM", text="INV-1", channel=dm)
+        deleted = message_deleted_event(original)
+        for attempt in (None, 1):  # and Slack's redelivery of the same event
+            assert (await h.event(deleted, event_id="Ev0DEL", retry_num=attempt)).status == 200
+        [told] = h.messages("U0SAM")
+        assert "deleted" in told["text"] and "INV-1" in told["text"], told["text"]
+        assert "changed nothing" in told["text"], told["text"]
+        own = message_event(user="U0BILLBOT", text="hi", channel=dm) | {"bot_id": "B0BILLBOT"}
+        await h.event(message_deleted_event(own) | {"previous_message": own})
+        assert len(h.messages("U0SAM")) == 1  # our own post deleted: nothing said
+
+
+async def test_a_thread_reply_also_sent_to_the_dm_is_read(
+    slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """`Also send to direct message` makes a `thread_broadcast`: an answer like another."""
+    async with running(slack_emulator, sqlite_engine, tmp_path) as h:
+        await h.say("U0SAM", "hi")
+        first = h.messages("U0SAM")[-1]
+        before = len(h.messages("U0SAM"))
+        dm = h.slack.dm_channel("U0SAM")
+        event = message_event(user="U0SAM", text="INV-0042", channel=dm, thread_ts=first["ts"])
+        assert (await h.event(event | {"subtype": "thread_broadcast"})).status == 200
+        answers = h.messages("U0SAM")[before:]
+        assert answers and any("INV-0042" in m["text"] for m in answers), answers
 
 
 async def test_app_home_lists_open_periods_with_start_buttons(

@@ -29,7 +29,9 @@ from .text import inbound as inbound_text
 from .turns import Gate, inbound
 
 log = logging.getLogger(__name__)
-HANDLED_SUBTYPES = frozenset({None, "file_share"})
+# A thread reply also sent to the DM ("Also send to direct message") is a message like another.
+HANDLED_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+CHANGES = frozenset({"message_changed", "message_deleted"})
 
 
 class Events:
@@ -43,7 +45,7 @@ class Events:
         app.event("app_home_opened")(self.on_home)
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("subtype") == "message_changed":
+        if event.get("subtype") in CHANGES:
             self._edited(event, body)
             return
         if (
@@ -57,23 +59,26 @@ class Events:
         self.ch.inbox.add(event_id, str(event["user"]), event)  # all before the ack
 
     def _edited(self, event: dict[str, Any], body: dict[str, Any]) -> None:
-        """A contact edited a DM message: its text changed, so they may believe the invoice
-        did too. Each message is read once, when it arrives (an edit may also be a `+10%`
-        or a `send`), so they are told the edit changed nothing; not for our own posts, nor
-        for a change that leaves the text as it was (a link preview)."""
-        message, before = event.get("message") or {}, event.get("previous_message") or {}
+        """A contact edited or deleted a DM message: they may believe the invoice changed
+        too. Each message is read once, when it arrives (an edit may also be a `+10%` or a
+        `send`), so they are told the edit or the deletion changed nothing; not for our own
+        posts, nor for a change that leaves the text as it was (a link preview)."""
+        deleted = event.get("subtype") == "message_deleted"
+        before = event.get("previous_message") or {}
+        message = before if deleted else event.get("message") or {}
         user, text = message.get("user"), message.get("text") or ""
         if (
             event.get("channel_type") != "im"
             or message.get("bot_id")
             or not user
-            or text == (before.get("text") or "")
+            or (deleted and not text)
+            or (not deleted and text == (before.get("text") or ""))
         ):
             return
         event_id = str(body.get("event_id") or f"edit:{message.get('ts')}:{event.get('ts')}")
         edit = {
             "type": "message",
-            "subtype": "message_changed",
+            "subtype": event.get("subtype"),
             "user": str(user),
             "channel": event.get("channel"),
             "thread_ts": message.get("thread_ts"),
@@ -88,7 +93,7 @@ class Events:
         gate = await self.ch.turns.gate(event_id, str(event["user"]), thread_ts=thread)
         if gate.seen:
             return
-        if event.get("subtype") == "message_changed":
+        if event.get("subtype") in CHANGES:
             await self._tell_edit_changed_nothing(event, event_id, gate)
             return
         files = [f["id"] for f in event.get("files") or [] if f.get("id")]
@@ -111,12 +116,21 @@ class Events:
         if person is None:
             return
         _ = words(person.language)
-        said = _(
-            "You edited a message: “{text}”. I read each message once, when it arrives, so "
-            "the edit changed nothing. To change an answer, send the correction as a new "
-            "message (e.g. `1: 60%`).",
-            text=shortened(inbound_text(event.get("text") or ""), 80),
-        )
+        text = shortened(inbound_text(event.get("text") or ""), 80)
+        if event.get("subtype") == "message_deleted":
+            said = _(
+                "You deleted a message: “{text}”. I read each message once, when it arrives, "
+                "so deleting it changed nothing: what it said is kept. To change an answer, "
+                "send the correction as a new message (e.g. `1: 60%`).",
+                text=text,
+            )
+        else:
+            said = _(
+                "You edited a message: “{text}”. I read each message once, when it arrives, "
+                "so the edit changed nothing. To change an answer, send the correction as a "
+                "new message (e.g. `1: 60%`).",
+                text=text,
+            )
         ids = inbound(event_id, sender=event["user"])
         await self.ch.tell(person, said, channel=channel, thread_ts=thread, inbound=ids)
 

@@ -58,6 +58,23 @@ def message_event(
     return event
 
 
+def message_deleted_event(original: dict[str, Any]) -> dict[str, Any]:
+    """The `message_deleted` event Slack sends when the `original` message event is deleted
+    (the deleted message nested as `previous_message`)."""
+    before = {k: original[k] for k in ("type", "user", "text", "ts", "thread_ts") if k in original}
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "deleted_ts": original.get("ts"),
+        "previous_message": before,
+        "channel": original["channel"],
+        "channel_type": original.get("channel_type", "im"),
+        "ts": _ts(),
+        "event_ts": _ts(),
+    }
+
+
 def message_changed_event(original: dict[str, Any], text: str) -> dict[str, Any]:
     """The `message_changed` event Slack sends when the `original` message event is edited
     to `text` (the edited message and the one before it, nested)."""
