@@ -493,8 +493,8 @@ def _correction_read(fragment: str) -> str:
         fragment = fragment[lead.end() :]
     for pattern in (_CHANGE_TO, _SHOULD_BE):
         match = pattern.fullmatch(fragment)
-        if match:
-            return f"{match['ref']}: {match['rest']}"
+        if match and not isinstance(parse_body(match["rest"], scope=Scope.line), Problem):
+            return f"{match['ref']}: {match['rest']}"  # not `change line 2 please`: a command
     return fragment
 
 

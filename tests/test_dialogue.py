@@ -364,6 +364,15 @@ def test_a_correction_at_the_review_as_people_word_it(
     assert state.entries[other] == before[other] and state.step == StepName.review
 
 
+@pytest.mark.parametrize("said", ["change line 2 please", "edit 2 thanks", "fix line 2 por favor"])
+def test_a_change_without_an_answer_is_still_the_edit_command(said: str) -> None:
+    state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "none")
+    before = dict(state.entries)
+    state, replies = talk(unit_ctx(), said, state=state)
+    assert state.step == StepName.lines and state.line == "2" and state.entries == before
+    assert "couldn't" not in text_of(replies)
+
+
 @pytest.mark.parametrize("said", ["yes, send", "done, send", "ok send it", "sí, enviar"])
 def test_yes_and_send_together_at_the_review_sends_without_asking(said: str) -> None:
     state, _ = talk(unit_ctx(), "INV-1\n1: 50%\n2: 3 units", "none")
