@@ -292,12 +292,12 @@ class When(enum.StrEnum):
 
 _QUALIFIER = re.compile(
     r"(?<!\s)\s*(?:[,;-]\s*)?(?:"  # from a run's first space, once: linear on long runs
-    r"(?P<to_date>to[\s-]+date|td|so\s+far|in\s+total|total|cumulative(?:ly)?|overall"
+    r"(?P<to_date>to[\s-]+date|\btd|so\s+far|in\s+total|total|cumulative(?:ly)?|overall"
     r"|a\s+la\s+fecha"
     r"|hasta\s+(?:la\s+fecha|ahora)|acumulad[oa]s?|en\s+total)"
     r"|(?P<period>(?:for\s+|in\s+|on\s+)?(?:this|the)\s+(?:period|month|week|cycle"
-    r"|billing(?:\s+period)?|pay\s*app|invoice|application)|more|extra|additional|adicional(?:es)?"
-    r"|m[aá]s|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
+    r"|billing(?:\s+period)?|pay\s*app|invoice|application)|\b(?:more|extra|additional|adicional(?:es)?)"
+    r"|\bm[aá]s|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
     r"|(?P<plain>complete[d]?|installed|in\s+place|placed|finished|done|billed|delivered|set"
     r"|thanks|thank\s+you|thx|please|gracias|por\s+favor|approx(?:imately|\.)?|or\s+so"
     r"|aprox(?:imadamente|\.)?|m[aá]s\s+o\s+menos"
