@@ -22,7 +22,7 @@ from conversations.types import Turn
 from models.db import session_scope
 from models.inbox import SlackInbox
 from models.review import Decision, ReviewKind, history
-from models.tables import CommitmentContact, Invoice
+from models.tables import CommitmentContact, Invoice, InvoiceLine, SovLine
 from tests.slack_emulator import (
     SlackEmulator,
     block_actions,
@@ -273,6 +273,14 @@ async def returned_by_email_and_sent_again(
     """Jane's first review DM, and her second once she returned line 2 by email (for
     `reason`) and Sam sent INV-0042 again."""
     thread, first = await sent_by_sam(h)
+    return first, await return_line_2_and_send_again(h, thread, first, reason)
+
+
+async def return_line_2_and_send_again(
+    h: Harness, thread: dict[str, Any], first: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    """Jane's second review DM, once she returned line 2 by email (for `reason`) and Sam
+    sent it again as 2 EA ($8,400)."""
     jane = person(h.engine, "jane").id or 0
     returned = h.worker.reviews.review(
         invoice_id=invoice_of(h.engine, "sc7").id or 0,
@@ -284,7 +292,7 @@ async def returned_by_email_and_sent_again(
     await h.say("U0SAM", "2: 2 units\nsend", thread_ts=thread["ts"])
     second = h.messages("U0JANE")[-1]
     assert second["ts"] != first["ts"] and has_button(second, APPROVE)
-    return first, second
+    return second
 
 
 async def test_the_buttons_of_an_earlier_sending_do_not_review_the_resubmission(
@@ -299,6 +307,116 @@ async def test_the_buttons_of_an_earlier_sending_do_not_review_the_resubmission(
         assert invoice_of(engine, "sc7").status == "under_review"
         assert "Sent again since" in context_text(as_it_is_now(h, "U0JANE", first))
         assert has_button(as_it_is_now(h, "U0JANE", second), APPROVE)
+
+
+def line_value(engine: Engine, commitment: str, number: str) -> Any:
+    """This period's value of line `number` of the commitment's invoice, as stored."""
+    statement = (
+        select(InvoiceLine)
+        .join(SovLine, col(SovLine.id) == InvoiceLine.sov_line_id)
+        .where(
+            InvoiceLine.invoice_id == invoice_of(engine, commitment).id, SovLine.number == number
+        )
+    )
+    with Session(engine) as session:
+        return session.exec(statement).one().new_value
+
+
+async def test_an_approve_as_noted_modal_of_an_earlier_sending_does_not_approve_the_resubmission(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, first = await sent_by_sam(h)
+        await h.click("U0JANE", first, NOTED)  # opened on line 2 at $12,600, and left open
+        [modal] = slack_emulator.modals("review_noted")
+        second = await return_line_2_and_send_again(h, thread, first, "only 2 panels")
+        assert line_value(engine, "sc7", "2") == 8400
+
+        # Only line 1 changed: line 2 still shows the $12,600.00 of the first sending.
+        values = {"amt:1": "3,000.00", "amt:2": "12,600.00", "note": "line 1 lower"}
+        stale = await h.submit("U0JANE", modal, values)
+        assert stale.json["response_action"] == "errors"
+        [(block, error)] = stale.json["errors"].items()
+        assert block == "amt:1" and "earlier sending of invoice INV-0042" in error, error
+        assert "Nothing was changed." in error
+        assert review_rows(engine) == []  # nothing queued for the inbox
+        assert in_thread(h, "U0JANE", first["ts"]) == []
+        assert "Sent again since" in context_text(as_it_is_now(h, "U0JANE", first))
+        assert has_button(as_it_is_now(h, "U0JANE", second), NOTED)
+    assert invoice_of(engine, "sc7").status == "under_review"
+    assert line_value(engine, "sc7", "2") == 8400
+    assert line_value(engine, "sc7", "1") == 3750
+
+
+async def test_a_return_modal_of_an_earlier_sending_does_not_return_lines_of_the_resubmission(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        speaks_spanish(engine, "jane")
+        thread, first = await sent_by_sam(h)
+        await h.click("U0JANE", first, RETURN)
+        [modal] = slack_emulator.modals("review_return")
+        await return_line_2_and_send_again(h, thread, first, "cuenta")
+
+        values = checked("2", "solo 2 paneles (de 3)")
+        stale = await h.interact(view_submission(user="U0JANE", view=modal, values=values))
+        assert stale.json["response_action"] == "errors"
+        [(block, error)] = stale.json["errors"].items()
+        assert block == "ret:1"  # the page's first input, in the modal's language
+        assert error.startswith("Este mensaje corresponde a un envío anterior de la factura"), error
+        assert review_rows(engine) == []
+    assert invoice_of(engine, "sc7").status == "under_review"
+    assert [s[1] for s in steps(engine, "sc7")] == [
+        "under_review",
+        "revise_and_resubmit",
+        "under_review",
+    ]
+
+
+async def test_a_modal_acked_before_a_resubmission_changes_nothing_when_its_turn_runs_after(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        _thread, review_dm = await sent_by_sam(h)
+        await h.click("U0JANE", review_dm, NOTED)
+        [modal] = slack_emulator.modals("review_noted")
+        settings = h.settings
+    # The serving worker is gone; this one only acks (its inbox is not running).
+    w = SlackWorker(engine, settings, clock=lambda: NOW, poll_seconds=0.2)
+    values = {"amt:1": "3,000.00", "amt:2": "12,600.00", "note": "line 1 lower"}
+    filled = {block: {"value": text} for block, text in values.items()}
+    payload = view_submission(user="U0JANE", view=modal, values=filled)
+    headers, body = signed_interaction(SECRET, payload)
+    response = await w.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    await w.inbox.flush()
+    assert response.status == 200 and not response.body  # still the sending under review
+    [row] = review_rows(engine)
+    assert row.status == "pending"
+
+    # Before its turn runs, Jane returns line 2 by email and Sam sends 2 EA ($8,400).
+    jane, sam = person(engine, "jane").id or 0, person(engine, "sam").id or 0
+    invoice_id = invoice_of(engine, "sc7").id or 0
+    reject = Decision(ReviewKind.reject, reasons={"2": "only 2 panels"})
+    w.reviews.review(invoice_id=invoice_id, reviewer_id=jane, decision=reject, channel="email")
+    service = ConversationService(engine, outbox=MemoryOutbox(), clock=lambda: NOW)
+    commitment_id, period_id = ids(engine, "sc7")
+    service.handle(
+        person_id=sam,
+        turn=Turn(text="2: 2 units\nsend", channel="slack"),
+        commitment_id=commitment_id,
+        period_id=period_id,
+    )
+    assert invoice_of(engine, "sc7").status == "under_review"
+    assert line_value(engine, "sc7", "2") == 8400
+
+    await w.run_once()
+    assert [r.status for r in review_rows(engine)] == ["done"]
+    [told] = in_thread(h, "U0JANE", review_dm["ts"])
+    assert "earlier sending of invoice INV-0042" in told["text"], told["text"]
+    assert "Sent again since" in context_text(as_it_is_now(h, "U0JANE", review_dm))
+    assert invoice_of(engine, "sc7").status == "under_review"
+    assert line_value(engine, "sc7", "2") == 8400
+    assert line_value(engine, "sc7", "1") == 3750
 
 
 async def sent_by_max(h: Harness) -> dict[str, Any]:

@@ -6,14 +6,16 @@
     Return for revision  ack -> views.open: a reject box and a reason per line
 
 Every click is acknowledged first; a modal page's validation (nothing ticked, not an amount,
-over-billing) is the one answer computed before its ack (`response_action: errors`). The
-decision itself (Approve, or a modal page that closes) is queued for the Slack inbox with the
-ack, like the contact's clicks: it runs from the inbox, in order with the administrator's other
-turns, through the process's one `ReviewService`, and its id is recorded in the review's own
-transaction, so a row run twice (a worker that died before marking it done) does nothing the
-second time instead of telling the administrator it was already reviewed. A refusal — not an
-administrator, no longer under review (answered by email first, or a race), an older sending
-of the invoice — is told in the DM's thread (or in the clicker's own DM when the DM was not
+over-billing, a modal opened on an older sending of the invoice) is the one answer computed
+before its ack (`response_action: errors`). The decision itself (Approve, or a modal page that
+closes) is queued for the Slack inbox with the ack, like the contact's clicks: it runs from the
+inbox, in order with the administrator's other turns, through the process's one
+`ReviewService`, and its id is recorded in the review's own transaction, so a row run twice (a
+worker that died before marking it done) does nothing the second time instead of telling the
+administrator it was already reviewed. A refusal — not an administrator, no longer under review
+(answered by email first, or a race), an older sending of the invoice (checked again for every
+decision when it runs: the invoice may have been returned and sent again between a modal's ack
+and its turn) — is told in the DM's thread (or in the clicker's own DM when the DM was not
 theirs) and changes nothing.
 """
 
@@ -48,6 +50,7 @@ from .review_modal import (
     ReviewRef,
     adjustments,
     carried_forward,
+    first_input,
     is_last_amounts_page,
     noted_view,
     pick_errors,
@@ -115,6 +118,8 @@ class ReviewActions:
 
     async def on_return(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         page = Page.load(view.get("private_metadata") or "")
+        if await self._older_modal(ack, page, view):
+            return
         if page.kind == "pick":
             chosen = picked(view)
             errors = pick_errors(chosen, page.words)
@@ -133,6 +138,8 @@ class ReviewActions:
 
     async def on_noted(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         page = Page.load(view.get("private_metadata") or "")
+        if await self._older_modal(ack, page, view):
+            return
         answer, decision = await asyncio.to_thread(self._amounts_page, page, view)
         await ack(**answer)
         if decision is not None:
@@ -153,7 +160,7 @@ class ReviewActions:
             amounts = read_amounts(view, lines, _)
             problems = adjustment_problems(session, invoice, amounts.changed, _)
         errors = amounts.errors | {f"amt:{line}": text for line, text in problems.items()}
-        first = next((f"amt:{line.number}" for line in lines), "note")
+        first = first_input(view, "note")
         if not errors and not is_last_amounts_page(page, lines):
             following = carried_forward(page, amounts)
             if too_much_to_carry(following):
@@ -167,6 +174,24 @@ class ReviewActions:
             return {"response_action": "errors", "errors": errors}, None
         decision = Decision(ReviewKind.approve_as_noted, note=amounts.note, adjustments=changed)
         return {}, decision
+
+    async def _older_modal(self, ack: AsyncAck, page: Page, view: dict[str, Any]) -> bool:
+        """True when the modal was opened on an older sending of the invoice (it was returned
+        and sent again since): its figures and lines are not the ones under review, so the
+        page is answered with why, nothing is queued, and the DM loses its buttons."""
+        refusal = await asyncio.to_thread(self._older_page, page)
+        if refusal is None:
+            return False
+        await ack(response_action="errors", errors={first_input(view, "note"): refusal})
+        self.ch.spawn(self._rewrite(page.ref))
+        return True
+
+    def _older_page(self, page: Page) -> str | None:
+        with Session(self.ch.engine) as session:
+            invoice = session.get(Invoice, page.ref.invoice_id)
+            if invoice is None:
+                return None
+            return _older_sending(session, invoice, page.ref, page.words)
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -186,11 +211,10 @@ class ReviewActions:
             return
         ref, decision = _load_ref(event["ref"]), _load_decision(event)
         ids = (Inbound(decision_id, user),)
-        if decision.kind == ReviewKind.approve:
-            current = functools.partial(self._still_current, person, ref, ids)
-            if not await self._database(current):
-                await self._rewrite(ref)
-                return
+        current = functools.partial(self._still_current, person, ref, ids)
+        if not await self._database(current):
+            await self._rewrite(ref)
+            return
         await self.decide(person, ref, decision, ids)
 
     async def decide(

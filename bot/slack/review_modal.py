@@ -269,11 +269,16 @@ def returned_lines(page: Page, view: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
+def first_input(view: Mapping[str, Any], default: str) -> str:
+    """The block id of the submitted page's first input: where an answer about the whole
+    page goes (Slack refuses errors on a block the page does not show)."""
+    blocks = view.get("blocks") or []
+    return next((b["block_id"] for b in blocks if b.get("type") == "input"), default)
+
+
 def return_errors(view: Mapping[str, Any], _: Words = ENGLISH) -> dict[str, str]:
     """The answer when nothing is returned: on the first line's box."""
-    first = next(
-        (b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input"), "pick"
-    )
+    first = first_input(view, "pick")
     return {first: _("Tick at least one line to return (or close this and use Approve).")}
 
 
