@@ -23,7 +23,8 @@ from .text import chunks, cut, escape
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50
-SECTION_CHARS = 2900  # under Slack's 3000, leaving room for the code fences
+SECTION_LIMIT = 3000  # Slack's, counted on the text as posted (`&amp;` is 5)
+SECTION_CHARS = 2900  # what the builders aim for, escaped, code fences included
 NOTIFICATION_CHARS = 2000
 FILL_LINES = "fill_lines"
 TURN = "turn"  # action_id prefix of the buttons that become a `Turn.action`
@@ -55,7 +56,19 @@ def read_value(value: str) -> tuple[str, tuple[int, int] | None]:
 
 
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    """A mrkdwn section; text over Slack's 3000 characters is cut (never mid-entity), the last
+    guard against `invalid_blocks`: the builders below split long text before it gets here."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _fit(text, SECTION_LIMIT)}}
+
+
+def _fit(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    kept = text[: limit - 1]
+    entity = kept.rfind("&")
+    if entity > len(kept) - len("&amp;") and ";" not in kept[entity:]:
+        kept = kept[:entity]  # `&am` of a cut `&amp;`
+    return kept + "…"
 
 
 def header(text: str) -> Block:
@@ -75,22 +88,41 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def text_sections(text: str) -> list[Block]:
-    return [section(piece) for piece in chunks(escape(text.strip()), SECTION_CHARS)]
+    return [section(piece) for piece in escaped_chunks(text.strip(), SECTION_CHARS)]
+
+
+def escaped_chunks(text: str, limit: int, size: int | None = None) -> list[str]:
+    """`text` escaped for mrkdwn, in pieces of at most `limit` characters as posted: split
+    before escaping (in pieces of `size`), so no `&amp;` is cut in two, and again where
+    escaping made a piece too long."""
+    pieces: list[str] = []
+    for piece in chunks(text, size or limit):
+        escaped = escape(piece)
+        if len(escaped) <= limit:
+            pieces.append(escaped)
+        else:
+            pieces += escaped_chunks(piece, limit, max(len(piece) // 2, 1))
+    return pieces
 
 
 def code_sections(rows: Sequence[str], head: Sequence[str] = ()) -> list[Block]:
-    """Preformatted rows in as many sections as needed, the header rows repeated on each."""
+    """Preformatted rows in as many sections as needed, the header rows repeated on each.
+    Sizes are of the escaped text, as posted: `&` is `&amp;` to Slack's 3000 characters."""
+    fences = len("```\n") + len("\n```")
+    heading = [escape(row) for row in head]
+    budget = SECTION_CHARS - fences - sum(len(row) + 1 for row in heading)
     blocks: list[Block] = []
     current: list[str] = []
-    size = sum(len(row) + 1 for row in head) + 8
-    for row in rows:
-        if current and size + len(row) + 1 > SECTION_CHARS:
-            blocks.append(section(escape("```\n" + "\n".join([*head, *current]) + "\n```")))
-            current, size = [], sum(len(r) + 1 for r in head) + 8
+    size = 0
+    for raw in rows:
+        row = _fit(escape(raw), max(budget - 1, 1))
+        if current and size + len(row) + 1 > budget:
+            blocks.append(section("```\n" + "\n".join([*heading, *current]) + "\n```"))
+            current, size = [], 0
         current.append(row)
         size += len(row) + 1
     if current:
-        blocks.append(section(escape("```\n" + "\n".join([*head, *current]) + "\n```")))
+        blocks.append(section("```\n" + "\n".join([*heading, *current]) + "\n```"))
     return blocks
 
 

@@ -35,6 +35,7 @@ from .modal import (
     load_rows,
     page_view,
     submitted_values,
+    unknown_person_errors,
 )
 from .outbox import SlackOutbox
 from .turns import Key, inbound
@@ -135,12 +136,12 @@ class Interactions:
         key = (meta.commitment_id, meta.period_id)
         user = str(body["user"]["id"])
         person = await self.ch.known(user)
+        if person is None or person.id is None:
+            await ack(response_action="errors", errors=unknown_person_errors(view))
+            return
         first = next(
             (b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None
         )
-        if person is None or person.id is None:
-            await ack(response_action="errors", errors={first or "": "I don't know you yet."})
-            return
         values = submitted_values(view)
         rows, replies = await asyncio.to_thread(self._check, person.id, key, values)
         errors = field_errors([e for r in replies for e in r.field_errors], view)
