@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.xml.functions import iterparse  # defusedxml's, when installed
 
 from models.import_check import Problem
 from models.workbook_cells import MISSING, CellError, cell_value
@@ -356,15 +355,17 @@ def _cells(sheet: Any) -> Iterator[Row]:
 
 def _merged_ranges(sheet: Any) -> list[str]:
     """The merged ranges of a read-only sheet (`A2:A4`): read-only sheets do not give them,
-    so they are read from the sheet's XML (its `mergeCell` elements, after the rows)."""
-    ranges: list[str] = []
+    so they are found in the sheet's XML (its `mergeCell` elements, after the rows) by a
+    scan of its bytes: parsing the XML again would cost as much as reading the sheet."""
     with sheet._get_source() as source:
-        for _, element in iterparse(source):
-            if element.tag.endswith("}mergeCell") and element.get("ref"):
-                ranges.append(str(element.get("ref")))
-            elif element.tag.endswith("}row"):
-                element.clear()  # keep memory flat on a large sheet
-    return ranges
+        xml = source.read()
+    if b"mergeCell" not in xml:
+        return []
+    return [found.decode() for found in _MERGE_CELL.findall(xml)]
+
+
+# `<mergeCell ref="A2:A4"/>`, with or without a namespace prefix.
+_MERGE_CELL = re.compile(rb"<(?:[\w-]+:)?mergeCell\b[^>]*?\bref=[\"']([^\"']+)[\"']")
 
 
 def _stored(cell: Cell, stored: Cell | None) -> Cell:
