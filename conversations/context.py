@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,6 +18,17 @@ from models.billing import LineHistory, LineTerms
 from models.i18n import DEFAULT_LANGUAGE, Words, words
 from models.money import ZERO
 from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus
+
+
+def find_line(numbers: Collection[str], ref: str) -> str | None:
+    """The SOV line of `numbers` a reference means: exact, case-insensitive, or `03` for `3`."""
+    if ref in numbers:
+        return ref
+    folded = {number.casefold(): number for number in numbers}
+    if ref.casefold() in folded:
+        return folded[ref.casefold()]
+    stripped = {number.lstrip("0") or "0": number for number in numbers}
+    return stripped.get(ref.lstrip("0") or "0")
 
 
 def _stem(word: str) -> str:
@@ -183,14 +194,8 @@ class Context:
         return tuple(terms.number for terms in self.lines)
 
     def find_line(self, ref: str) -> str | None:
-        """The SOV line a contact's reference means: exact, case-insensitive, or `03` for `3`."""
-        if ref in self.line_numbers:
-            return ref
-        folded = {number.casefold(): number for number in self.line_numbers}
-        if ref.casefold() in folded:
-            return folded[ref.casefold()]
-        stripped = {number.lstrip("0") or "0": number for number in self.line_numbers}
-        return stripped.get(ref.lstrip("0") or "0")
+        """The SOV line a contact's reference means (`find_line`)."""
+        return find_line(self.line_numbers, ref)
 
     def described(self, words: str) -> tuple[str, ...]:
         """The lines whose description holds every one of `words` (any case, singular or

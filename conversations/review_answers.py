@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from conversations.answers import THOUSANDS_POINT
+from conversations.context import find_line
 from conversations.text import normalize
 from conversations.vocabulary import PLEASE, POLITE_AFTER, is_pleasantry
 from models.i18n import N_
@@ -241,9 +242,9 @@ class _Sov:
         `3`), or behind a short prefix (`L3`, `#3`); None when none, or no lines are known."""
         if self.numbers is None:
             return None
-        found = _find_line(self.numbers, ref)
+        found = find_line(self.numbers, ref)
         prefixed = _PREFIXED.fullmatch(ref) if found is None else None
-        return _find_line(self.numbers, prefixed["ref"]) if prefixed else found
+        return find_line(self.numbers, prefixed["ref"]) if prefixed else found
 
     def line(self, ref: str) -> str:
         """The line `ref` means, else `ref` as written (the review says the invoice lacks it)."""
@@ -260,15 +261,6 @@ class _Sov:
 
 
 _AS_WRITTEN = _Sov()
-
-
-def _find_line(numbers: Collection[str], ref: str) -> str | None:
-    """`Context.find_line` over `numbers` (`conversations.context` needs a whole context)."""
-    if ref in numbers:
-        return ref
-    folded = {number.casefold(): number for number in numbers}
-    stripped = {number.lstrip("0") or "0": number for number in numbers}
-    return folded.get(ref.casefold()) or stripped.get(ref.lstrip("0") or "0")
 
 
 def read_review(text: str, *, lines: Collection[str] | None = None) -> Decision | None:
