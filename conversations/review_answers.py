@@ -48,8 +48,9 @@ ANSWER_FORMS = N_(
     "- `approve` (add a note on the next line if you like)\n"
     "- `approve as noted`, then this period's amount for the lines you change, one per line, "
     "e.g. `3: $4,000`, and `note: why`\n"
-    "- `reject 3: only 18 fixtures installed` (one line each; `reject 2,3: reason` for one "
-    "reason on several lines; the reason may be left out)"
+    "- `reject 3: only 18 fixtures installed` (a line each, as many as you return; `reject "
+    "2,3: reason` or `reject 2-4: reason` for one reason on several lines; the reason may be "
+    "left out)"
 )
 
 MAX_RANGE = 200  # `reject 1-3` names three lines; `reject 1-5000` is not a range of lines
