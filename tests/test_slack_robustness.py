@@ -168,6 +168,22 @@ async def test_a_thread_reply_also_sent_to_the_dm_is_read(
         assert answers and any("INV-0042" in m["text"] for m in answers), answers
 
 
+async def test_a_button_on_a_top_level_prompt_answers_at_the_top_level(
+    slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A conversation carried on at the top of the DM stays there: a click on one of its
+    prompts must not hide the next question in a new thread under that prompt."""
+    async with running(slack_emulator, sqlite_engine, tmp_path) as h:
+        await h.say("U0SAM", "hi")
+        await h.say("U0SAM", "INV-1")
+        prompt = h.messages("U0SAM")[-1]
+        assert not prompt.get("thread_ts")
+        before = len(h.messages("U0SAM"))
+        await h.click("U0SAM", prompt, "answer:1:skip")
+        answers = h.messages("U0SAM")[before:]
+        assert answers and all(not m.get("thread_ts") for m in answers), answers
+
+
 async def test_app_home_lists_open_periods_with_start_buttons(
     slack_emulator: SlackEmulator, sqlite_engine: Engine, tmp_path: Path
 ) -> None:

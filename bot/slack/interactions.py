@@ -68,7 +68,7 @@ class Interactions:
     ) -> None:
         """Queue the click's turn (no database work before the ack)."""
         user = str(body["user"]["id"])
-        channel, thread = _where(body)
+        channel, thread = _where(body, verb)
         click_id = action.get("action_ts") or body.get("trigger_id") or action.get("block_id")
         event = {
             "type": CLICK,
@@ -117,7 +117,7 @@ class Interactions:
         person = await self.ch.known(body["user"]["id"])
         if person is None or person.id is None:
             return
-        channel, thread = _where(body)
+        channel, thread = _where(body, "fill")
         allowed, rows = await asyncio.to_thread(self._form, person.id, key)
         if not allowed or not rows:  # the engine says why (not a contact, no lines)
             self.press(body, action, "status", key)
@@ -206,10 +206,15 @@ def meta_next(meta: Meta) -> Meta:
     return Meta(meta.commitment_id, meta.period_id, meta.page + 1, meta.channel, meta.thread_ts)
 
 
-def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The DM and thread a button was pressed in (None, None from App Home)."""
+def _where(body: dict[str, Any], verb: str) -> tuple[str | None, str | None]:
+    """The DM and thread a button was pressed in (None, None from App Home): the thread of
+    the message, if it is in one; the invite's Start opens the invite's own thread; any
+    other button on a message outside a thread answers outside one (a conversation carried
+    on at the top of the DM stays there)."""
     container = body.get("container") or {}
     if container.get("type") != "message":
         return None, None
-    thread = container.get("thread_ts") or container.get("message_ts")
+    thread = container.get("thread_ts") or (
+        container.get("message_ts") if verb == "start" else None
+    )
     return container.get("channel_id"), thread
