@@ -309,6 +309,8 @@ _QUALIFIER = re.compile(
 )
 
 
+_COMPLETED = re.compile(r"complete[d]?|complet[oa]s?|completad[oa]s?", re.IGNORECASE)
+_PERCENT = re.compile(r"%|percent|pct|por\s*ciento", re.IGNORECASE)
 _ANSWER_WORD = re.compile(
     r"done|complete[d]?|finished|complet[oa]s?|completad[oa]s?|terminad[oa]s?|listo",
     re.IGNORECASE,
@@ -347,6 +349,15 @@ def qualified(text: str) -> tuple[str, When | None]:
             raise _Unreadable(N_("This says both to date and this period; which one is it?"))
         when = said or when
         text = text[: match.start()].rstrip(" ,;-")
+        completed = _COMPLETED.fullmatch(match["plain"] or "")
+        if completed and when is None and not _PERCENT.search(text):
+            # `$81,000 complete`: the total completed to date (as G703 says it), or this
+            # period's? (`45% complete` is to date: a percent always is)
+            raise _Unreadable(
+                N_("Is {amount} this period's, or the total completed to date? Write "
+                   "`{amount} this period` or `{amount} to date`."),
+                amount=text.strip(),
+            )  # fmt: skip
 
 
 def _when(progress: Progress, when: When) -> Progress:

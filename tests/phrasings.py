@@ -81,6 +81,9 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "1: 10% more", {"1": (D(120), D("1500.00"))}),
     (UNIT, "en", "1: 600 LF to-date", {"1": HALF_OF_1}),
     (AMOUNT, "en", "2: $81,000 TD", {"2": D("45000.00")}),
+    (AMOUNT, "en", "2: $81,000 complete", NO),  # completed to date, or this period's? asked
+    (AMOUNT, "en", "2: $81,000 completed to date", {"2": D("45000.00")}),
+    (UNIT, "en", "1: 600 LF complete", NO),
     (AMOUNT, "en", "2: $4,500 this invoice", {"2": D("4500.00")}),
     (AMOUNT, "en", "2: 45%, materials $2,000", {"2": D("43000.00")}),
     (UNIT, "en", "50% line 2", {"2": (D(4), D("16800.00"))}),
