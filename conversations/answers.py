@@ -114,6 +114,8 @@ def _clause(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_PERCENT_SIGN = r"(?:%|percent\b|per\s+cent\b|pct\b|por\s*ciento\b)"  # after a number
+
 _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("skip", _clause(r"(?:skip(?:ped)?|none|nothing|nil|n/a|na|zero|no\s+(?:progress|change"
                      r"|work|billing)|nada|ninguno|ninguna|omitir|sin\s+(?:avance|cambios?|trabajo))"
@@ -122,7 +124,7 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
                      r"|terminad[oa]s?"
                      r"|100\s*%\s*(?:complete[d]?|done))(?![\w%])")),
     ("percent", _clause(
-        rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*(?:%|percent\b|per\s+cent\b|pct\b|por\s*ciento\b)(?:\s*(?P<scope>this\s+"
+        rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*{_PERCENT_SIGN}(?:\s*(?P<scope>this\s+"
         r"(?:period|month)|for\s+(?:this|the)\s+(?:period|month)|to\s+date|total|overall"
         r"|cumulative|complete[d]?|done)\b)?")),
     ("stored", _clause(
@@ -310,7 +312,7 @@ _QUALIFIER = re.compile(
 
 
 _COMPLETED = re.compile(r"complete[d]?|complet[oa]s?|completad[oa]s?", re.IGNORECASE)
-_PERCENT = re.compile(r"%|percent|pct|por\s*ciento", re.IGNORECASE)
+_PERCENT = re.compile(_PERCENT_SIGN, re.IGNORECASE)
 _ANSWER_WORD = re.compile(
     r"done|complete[d]?|finished|complet[oa]s?|completad[oa]s?|terminad[oa]s?|listo",
     re.IGNORECASE,
@@ -516,26 +518,22 @@ def _money(match: re.Match[str]) -> Decimal:
 THOUSANDS_POINT = re.compile(r"[1-9]\d{0,2}\.\d{3}")  # `12.000`: twelve, or 12,000?
 
 
-def thousands_point_unclear(digits: str) -> _Unreadable:
+def thousands_point_unclear(digits: str, uom: str | None = None) -> _Unreadable:
+    """`12.000` dollars, or `1.000 LF` (with the line's `uom`): twelve, or a thousand as
+    Spanish writes it? Asked, never guessed."""
     as_decimal = Decimal(digits)
+
+    def shown(amount: Decimal) -> str:
+        if uom is None:
+            return format_dollars(amount)
+        return f"{format_quantity(amount)} {uom}".strip()
+
     return _Unreadable(
         N_("Is {number} {as_decimal} or {as_thousands}? Write it as `{as_thousands}` or "
            "`{as_decimal}`."),
         number=digits,
-        as_decimal=format_dollars(as_decimal),
-        as_thousands=format_dollars(as_decimal * 1000),
-    )  # fmt: skip
-
-
-def thousands_point_quantity_unclear(digits: str, uom: str) -> _Unreadable:
-    """`1.000 LF`: one foot, or a thousand as Spanish writes it? Asked, never guessed."""
-    as_decimal = Decimal(digits)
-    return _Unreadable(
-        N_("Is {number} {as_decimal} or {as_thousands}? Write it as `{as_thousands}` or "
-           "`{as_decimal}`."),
-        number=digits,
-        as_decimal=f"{format_quantity(as_decimal)} {uom}".strip(),
-        as_thousands=f"{format_quantity(as_decimal * 1000)} {uom}".strip(),
+        as_decimal=shown(as_decimal),
+        as_thousands=shown(as_decimal * 1000),
     )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ from conversations.answers import (
     LineAnswer,
     Progress,
     ProgressKind,
-    thousands_point_quantity_unclear,
     thousands_point_unclear,
 )
 from conversations.render import describe_entry, line_name, quantity_text
@@ -220,7 +219,7 @@ def _with_progress(
             unclear = thousands_point_unclear(progress.written)
             raise _Refused(unclear.reason, **unclear.values)  # `2: 12.000` in dollars
     if kind == ProgressKind.quantity and THOUSANDS_POINT.fullmatch(progress.written):
-        unclear = thousands_point_quantity_unclear(progress.written, terms.uom or "")
+        unclear = thousands_point_unclear(progress.written, terms.uom or "")
         raise _Refused(unclear.reason, **unclear.values)  # `1: 1.000 LF`: 1 or 1,000?
     if progress.of is not None:
         _check_out_of(terms, kind, progress.of)

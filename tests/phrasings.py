@@ -68,6 +68,7 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "Line 1 - Panels: 50%", NO),  # line 1 is the conduit: which is it?
     (AMOUNT, "en", "3 Rooftop units: $30,000", {"3": D("30000.00")}),
     (UNIT, "en", "1: 50 per cent", {"1": HALF_OF_1}),
+    (UNIT, "en", "1: 50 per cent complete", {"1": HALF_OF_1}),  # a percent complete: to date
     (UNIT, "en", "3 done", NO),  # asked line 1's LF: line 3 done, or 3 LF? asked
     (UNIT, "en", "3: done", {"3": (D(30), D("6370.12"))}),
     (AMOUNT, "en", "3 done", {"3": D("180000.00")}),  # an amount line counts no units
