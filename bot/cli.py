@@ -333,7 +333,7 @@ def invite(
             fail(str(exc))
     for line in summary.lines():
         typer.echo(line)
-    if not summary.invited and not summary.skipped:
+    if not summary.invited and not summary.skipped and not summary.not_billable:
         typer.echo("Nobody to invite.")
 
 

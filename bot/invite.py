@@ -19,7 +19,17 @@ from mail.errors import MailError
 from mail.invite import queue_invite_email
 from models.db import session_scope
 from models.invitation import Invitation, get_or_create_invitation
-from models.tables import BillingPeriod, Commitment, CommitmentContact, Person
+from models.reminders import project_today
+from models.review import status_words
+from models.tables import (
+    EDITABLE_STATUSES,
+    BillingPeriod,
+    Commitment,
+    CommitmentContact,
+    Invoice,
+    Person,
+    Project,
+)
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -33,12 +43,14 @@ class InviteError(Exception):
 class InviteSummary:
     invited: list[str] = field(default_factory=list)  # "SC-007 Sam Sparks <sam@...>: email"
     skipped: list[str] = field(default_factory=list)  # already invited
+    not_billable: list[str] = field(default_factory=list)  # nothing to bill: why
     warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         return (
             [f"invited {line}" for line in self.invited]
             + [f"already invited {line} (use --resend to send again)" for line in self.skipped]
+            + [f"not invited: {line}" for line in self.not_billable]
             + [f"warning: {line}" for line in self.warnings]
         )
 
@@ -82,6 +94,29 @@ def _contacts(session: Session, commitment_id: int) -> list[Person]:
     return list(session.exec(statement))
 
 
+def _not_billable(
+    session: Session, commitment: Commitment, period: BillingPeriod, now: datetime
+) -> str | None:
+    """Why the contacts of `commitment` have nothing to bill in `period`, if so: its invoice
+    is with the administrator or approved, or the period's due date has passed and there is
+    no draft to finish (DESIGN §1: no new invoice after the due date)."""
+    invoice = session.exec(
+        select(Invoice).where(
+            Invoice.commitment_id == commitment.id, Invoice.period_id == period.id
+        )
+    ).first()
+    if invoice is not None and invoice.status not in EDITABLE_STATUSES:
+        return f"{commitment.number}: invoice {invoice.number} is {status_words(invoice.status)}"
+    project = session.get(Project, period.project_id)
+    today = project_today(project.timezone if project else None, now)
+    if invoice is None and today > period.due_date:
+        return (
+            f"{commitment.number}: the due date of period {period.key}, {period.due_date}, has "
+            "passed, and a new invoice cannot be started after it"
+        )
+    return None
+
+
 def invite(
     engine: Engine,
     settings: Settings,
@@ -91,7 +126,8 @@ def invite(
     now: datetime,
     resend: bool = False,
 ) -> InviteSummary:
-    """Invite every invoice contact of the period's commitments (one transaction)."""
+    """Invite every invoice contact of the period's commitments (one transaction), but not
+    to an invoice they can no longer change (sent, approved, or past the due date)."""
     use_mail = settings.mail.configured
     use_slack = slack_available(settings)
     if not (use_mail or use_slack):
@@ -103,6 +139,10 @@ def invite(
         expires = max(now, datetime.combine(period.due_date, now.timetz())) + timedelta(days=days)
         for commitment in _commitments(session, period, commitment_key):
             assert commitment.id is not None and period.id is not None
+            why = _not_billable(session, commitment, period, now)
+            if why is not None:
+                summary.not_billable.append(why)
+                continue
             contacts = _contacts(session, commitment.id)
             if not contacts:
                 summary.warnings.append(f"{commitment.number} has no invoice contact")

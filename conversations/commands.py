@@ -11,6 +11,7 @@ from conversations.handlers import Work
 from conversations.replies import compose, draft_reply, sent_reply
 from conversations.state import State, Status
 from conversations.types import Reply, ReplyKind, StepName
+from models.validation import BillingIssue, validate_line
 
 
 def has_number(state: State, ctx: Context) -> bool:
@@ -34,6 +35,22 @@ def first_missing(state: State, ctx: Context) -> str | None:
 
 def complete(state: State, ctx: Context) -> bool:
     return has_number(state, ctx) and lines_done(state, ctx)
+
+
+def outdated_answers(state: State, ctx: Context) -> list[BillingIssue]:
+    """What the lines' answers break against the schedule as it is now: each answer was
+    checked when it was given, but a change order imported since (a line's quantity or value
+    cut) can leave a kept answer billing past 100%. Lines approved at a review are not the
+    contact's to change, and are left out."""
+    allow = ctx.commitment is not None and ctx.commitment.allow_overbilling
+    found: list[BillingIssue] = []
+    for terms in ctx.lines:
+        entry = state.entries.get(terms.number)
+        if entry is None or (ctx.invoice is not None and ctx.invoice.locked(terms.number)):
+            continue
+        issues = validate_line(terms, ctx.history(terms.number), entry, allow_overbilling=allow)
+        found.extend(issue for issue in issues if not issue.needs_confirmation)
+    return found
 
 
 def back(work: Work, ctx: Context) -> None:
@@ -112,8 +129,16 @@ def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Repl
     _ = ctx.words
     state = work.state
     blocker = ""
+    outdated = outdated_answers(state, ctx)
     if work.problems:
         blocker = _("I haven't sent it: please fix what is above first.")
+    elif outdated:
+        blocker = _(
+            "I haven't sent it: the schedule of values changed since you answered (a change "
+            "order). {issues} Please answer line {lines} again.",
+            issues=" ".join(issue.said(_) for issue in outdated),
+            lines=", ".join(dict.fromkeys(issue.line for issue in outdated)),
+        )
     elif state.pending:
         blocker = _(
             "I haven't sent it yet: first, please answer the question about line {lines}.",

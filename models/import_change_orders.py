@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from models.billing import LineTerms, with_change_orders
 from models.import_check import Loc, Locator, Problem, line_shape
+from models.import_invoices import CERTIFIED, invoice_names
 from models.import_rows import write_row
 from models.import_schema import ChangeOrderIn, ChangeOrderLineIn, ImportFile
 from models.ledger import change_order_rows, line_changes, line_terms, sov_lines
@@ -84,6 +85,23 @@ class _ChangeOrderLoader:
             message = f'change order "{item.key}" is on another commitment; it cannot move'
             self.report((*loc, "commitment"), message)
             return
+        if order is None:
+            twin = self.session.exec(
+                select(ChangeOrder).where(
+                    ChangeOrder.commitment_id == commitment.id, ChangeOrder.number == item.number
+                )
+            ).first()
+            if twin is not None:
+                message = (
+                    f"{commitment.number} already has change order {item.number}, with key "
+                    f'"{twin.key}": give that key to change it, or another number'
+                )
+                self.report((*loc, "number"), message)
+                return
+        counted_from = (
+            item.approved_on if order is None else min(order.approved_on, item.approved_on)
+        )
+        moved = order is not None and order.approved_on != item.approved_on
         lines = {line.number: line for line in sov_lines(self.session, commitment.id)}
         adders = {
             row.sov_line_id: adder
@@ -102,11 +120,43 @@ class _ChangeOrderLoader:
         }
         order, outcome = write_row(self.session, ChangeOrder, {"key": item.key}, values)
         assert order.id is not None
-        if self.sync_lines(loc, order.id, item, commitment, lines):
+        figures_changed = self.sync_lines(loc, order.id, item, commitment, lines)
+        if figures_changed:
             outcome = "updated" if outcome == "unchanged" else outcome
+        if figures_changed or moved:
+            self.check_certified(loc, item, commitment, counted_from)
         self.summary.count("change_orders", outcome)
         if outcome != "unchanged":
             self.changed.add(item.key)
+
+    def check_certified(
+        self, loc: Loc, item: ChangeOrderIn, commitment: Commitment, counted_from: date
+    ) -> None:
+        """A change order counts for every period that ends on or after its approval date: a
+        new or changed one may not reach back into a period whose invoice is certified (its
+        contract sum and balance were certified without it)."""
+        statement = (
+            select(Invoice, BillingPeriod)
+            .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+            .where(
+                Invoice.commitment_id == commitment.id,
+                col(Invoice.status).in_([status.value for status in CERTIFIED]),
+                col(BillingPeriod.end) >= counted_from,
+            )
+            .order_by(col(BillingPeriod.end))
+        )
+        found = self.session.exec(statement).all()
+        if not found:
+            return
+        last_end = found[-1][1].end
+        message = (
+            f"{item.number} counts for the periods that end on or after {counted_from}, and "
+            f"{commitment.number} has certified invoices there: "
+            f"{invoice_names(invoice for invoice, _ in found)}. An import does not change the "
+            f"figures a certified invoice stands on: a change order approved since counts from "
+            f"the next period, so date it after {last_end}"
+        )
+        self.report((*loc, "approved_on"), message)
 
     def check_line(
         self,

@@ -51,6 +51,7 @@ from models.tables import (
     CommitmentContact,
     Company,
     Invoice,
+    InvoiceStatus,
     Person,
     Project,
     SovLine,
@@ -233,7 +234,15 @@ class _Loader:
         for i, period in enumerate(data.billing_periods):
             values = period.model_dump(exclude={"key", "project"})
             values["project_id"] = self.id("projects", period.project)
+            found = self.session.exec(
+                select(BillingPeriod).where(BillingPeriod.key == period.key)
+            ).first()
+            if found is not None:
+                self.check_period_dates(i, found, values)
             self.upsert("billing_periods", i, BillingPeriod, {"key": period.key}, values)
+        self.check_overlaps()
+        if self.problems:
+            raise ImportFileError(self.problems)
         self.current = ("change_orders",)
         problems, changed = load_change_orders(
             self.session, data=data, row=self.row, summary=self.summary, locator=self.locator
@@ -293,6 +302,59 @@ class _Loader:
             for number, sov in existing.items():
                 if number not in listed and number not in by_change_order:
                     self.unlisted(index, row, sov, added, billing.get(number, []))
+
+    def check_period_dates(self, index: int, period: BillingPeriod, values: dict[str, Any]) -> None:
+        """A period's start and end decide what its invoices count as previous work and which
+        change orders count for them: they may not move under an invoice that was sent."""
+        moved = [name for name in ("start", "end") if values[name] != getattr(period, name)]
+        if not moved:
+            return
+        sent = self.session.exec(
+            select(Invoice).where(
+                Invoice.period_id == period.id, col(Invoice.status) != InvoiceStatus.draft
+            )
+        ).all()
+        if not sent:
+            return
+        name = moved[0]
+        message = (
+            f"{period.key} has {name} {getattr(period, name)} in billbot, the file says "
+            f"{values[name]}, and invoices were sent for it: {invoice_names(sent)}. The dates "
+            f"of a period with sent invoices cannot change: keep {getattr(period, name)}."
+        )
+        self.problems.append(self.locator.problem(("billing_periods", index, name), message))
+
+    def check_overlaps(self) -> None:
+        """Two billing periods of one project may not share a day: each day's work is billed
+        once, and an invoice's previous work is what the periods before it billed."""
+        given = {period.key: i for i, period in enumerate(self.data.billing_periods)}
+        if not given:
+            return
+        rows = [self.row("billing_periods", key) for key in given]
+        projects = {row.project_id for row in rows}
+        everyone = self.session.exec(
+            select(BillingPeriod).where(col(BillingPeriod.project_id).in_(projects))
+        ).all()
+        told: set[frozenset[str]] = set()
+        for row in rows:
+            for other in everyone:
+                pair = frozenset((row.key, other.key))
+                if (
+                    other.id == row.id
+                    or other.project_id != row.project_id
+                    or pair in told
+                    or not (other.start <= row.end and row.start <= other.end)
+                ):
+                    continue
+                told.add(pair)
+                message = (
+                    f"{row.key} ({row.start} to {row.end}) overlaps billing period {other.key} "
+                    f"({other.start} to {other.end}) of the same project: a project's billing "
+                    f"periods may not share a day"
+                )
+                self.problems.append(
+                    self.locator.problem(("billing_periods", given[row.key], "start"), message)
+                )
 
     def check_retainage(
         self,

@@ -262,8 +262,9 @@ def test_a_change_order_may_take_a_line_down_to_what_was_billed(engine: Engine) 
 
 
 def test_later_billing_counts_against_an_earlier_change_order(engine: Engine) -> None:
-    # December bills 500 LF more (800 LF in all); a change order approved in November that
-    # leaves 700 LF is refused, although only 300 LF had been billed when it was approved.
+    # December bills 500 LF more (800 LF in all, under review); a change order approved in
+    # November that leaves 700 LF is refused, although only 300 LF had been billed when it
+    # was approved.
     data = design_example()
     data["billing_periods"] = example()["billing_periods"]
     data["invoices"].append(
@@ -271,7 +272,7 @@ def test_later_billing_counts_against_an_earlier_change_order(engine: Engine) ->
             "commitment": "sc7",
             "period": "dec",
             "number": "INV-0043",
-            "status": "approved",
+            "status": "under_review",
             "lines": [{"line": "1", "new_quantity": "500"}],
         }
     )
@@ -471,3 +472,45 @@ def test_an_unchanged_change_order_is_not_weighed_again_against_later_billing(
     retitled = example({**cut, "title": "Less conduit"}, invoices=False)
     (problem,) = refused(engine, retitled)
     assert "to 600 LF ($7,500.00), below the $11,250.00 already billed" in problem
+
+
+def test_a_change_order_may_not_reach_back_into_a_certified_period(engine: Engine) -> None:
+    """October's INV-0041 is approved: a change order dated in October would change the
+    contract sum it was certified on; dated after October it counts from November."""
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    backdated = {**CO1, "approved_on": "2026-10-20"}
+    (problem,) = refused(engine, {"change_orders": [backdated]})
+    assert problem == (
+        'change_orders[0] (key "co1").approved_on: CO-001 counts for the periods that end on or '
+        "after 2026-10-20, and SC-007 has certified invoices there: INV-0041 (approved). An "
+        "import does not change the figures a certified invoice stands on: a change order "
+        "approved since counts from the next period, so date it after 2026-10-31"
+    )
+    import_text(engine, text=json.dumps({"change_orders": [CO1]}))  # 2026-11-10: counts later
+
+
+def test_a_change_order_a_certified_invoice_counts_keeps_its_figures_and_date(
+    engine: Engine,
+) -> None:
+    early = {**CO1, "approved_on": "2026-10-05", "lines": [{"line": "2", "quantity_change": "2"}]}
+    data = design_example()
+    data["change_orders"] = [early]
+    import_text(engine, text=json.dumps(data))  # INV-0041 certified with CO-001 counted
+    for changed in (
+        {**early, "lines": [{"line": "2", "quantity_change": "3"}]},
+        {**early, "approved_on": "2026-11-05"},
+    ):
+        (problem,) = refused(engine, {"change_orders": [changed]})
+        assert "and SC-007 has certified invoices there: INV-0041 (approved)" in problem
+    retitled = {**early, "title": "Two more panels (owner CO 4)"}
+    summary = import_text(engine, text=json.dumps({"change_orders": [retitled]}))
+    assert summary.counts["change_orders"].updated == 1
+
+
+def test_a_change_order_number_given_again_under_a_new_key_is_named(engine: Engine) -> None:
+    import_text(engine, text=json.dumps(example(CO1, invoices=False)))
+    (problem,) = refused(engine, {"change_orders": [{**CO1, "key": "co1-again"}]})
+    assert problem == (
+        'change_orders[0] (key "co1-again").number: SC-007 already has change order CO-001, '
+        'with key "co1": give that key to change it, or another number'
+    )

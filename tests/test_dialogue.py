@@ -673,6 +673,22 @@ def test_send_waits_for_a_pending_confirmation() -> None:
     assert state.status == Status.sent
 
 
+def test_send_checks_kept_answers_against_a_schedule_cut_since() -> None:
+    """A draft billed line 1 to 100%; a change order then cut the line by 100 LF. Send
+    refuses to send 109% and names the line, and sends once it is answered again."""
+    state, _ = talk(unit_ctx(), "INV-0042\n1: 100%\n2: 8 units\nnone\ndraft")
+    cut = replace(UNIT_LINES[0], quantity=Decimal(1100))
+    after = unit_ctx(lines=(cut, *UNIT_LINES[1:]))
+    state, replies = talk(after, "send", state=state)
+    assert state.status != Status.sent and state.send_requested
+    text = replies[0].text
+    assert "the schedule of values changed since you answered" in text
+    assert "1,200 LF of 1,100 LF" in text and "Please answer line 1 again" in text
+    state, replies = talk(after, "1: 100%", state=state)
+    assert state.status == Status.sent, replies[0].text
+    assert state.entries["1"].new_quantity == Decimal(800)  # 1,100 less the 300 before
+
+
 def test_after_send_the_invoice_is_locked() -> None:
     state, _ = talk(unit_ctx(), "INV-0042\n1: 50%\n2: 3\nsend")
     after, replies = talk(unit_ctx(), "1: 60%", state=state)

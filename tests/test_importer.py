@@ -675,3 +675,33 @@ def test_a_line_the_file_no_longer_lists_is_kept_with_a_warning(engine: Engine) 
     assert report_of(engine, "INV-0041")["totals"]["original_contract_sum"] == "48600.00"
     data["commitments"][0]["lines"] = []  # a commitment without lines says nothing of them
     assert import_text(engine, text=json.dumps(data)).warnings == []
+
+
+def test_billing_periods_of_one_project_may_not_overlap(engine: Engine) -> None:
+    """A second period over November's days would bill that work twice, and neither would see
+    the other's invoices as previous work."""
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    twin = dict(data["billing_periods"][1], key="nov-b", start="2026-11-15", end="2026-12-14")
+    data["billing_periods"].append(twin)
+    (problem,) = refusal(engine, data)
+    assert problem.startswith('billing_periods[1] (key "nov").start: nov (2026-11-01 to ')
+    assert "overlaps billing period nov-b (2026-11-15 to 2026-12-14) of the same project" in problem
+    data["billing_periods"][2].update(start="2026-12-01", end="2026-12-31")  # the next month
+    import_text(engine, text=json.dumps(data))
+
+
+def test_the_dates_of_a_period_with_sent_invoices_do_not_change(engine: Engine) -> None:
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    data = design_example()
+    data["billing_periods"][0]["end"] = "2026-10-25"  # INV-0041 is approved in October
+    (problem,) = refusal(engine, data)
+    assert problem == (
+        'billing_periods[0] (key "oct").end: oct has end 2026-10-31 in billbot, the file says '
+        "2026-10-25, and invoices were sent for it: INV-0041 (approved). The dates of a period "
+        "with sent invoices cannot change: keep 2026-10-31."
+    )
+    data = design_example()
+    data["billing_periods"][1]["due_date"] = "2026-12-02"  # November has no invoice yet
+    data["billing_periods"][1]["end"] = "2026-11-29"
+    import_text(engine, text=json.dumps(data))

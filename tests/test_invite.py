@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from mail.tokens import find_tokens, read_token
 from models.importer import import_file
 from models.invitation import Invitation
 from models.outbox import OutboundMessage
+from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus
 from tests.import_helpers import write_json
 from tests.test_email_e2e import shifted_example
 
@@ -116,3 +117,36 @@ def test_slack_invite_hook_is_called_only_when_slack_is_configured(
 def test_invite_summary_lines_are_printable(example: Engine) -> None:
     summary = invite(example, settings(), period_key="nov", now=NOW)
     assert json.dumps(summary.lines())
+
+
+def test_nobody_is_invited_to_an_invoice_they_can_no_longer_change(example: Engine) -> None:
+    """October's INV-0041 is approved; November after its due date has no invoice to finish,
+    and a draft there can still be sent (DESIGN §1), so its contact is invited to it."""
+    october = invite(example, settings(), period_key="oct", now=NOW)
+    assert october.invited == [] and october.lines() == [
+        "not invited: SC-007: invoice INV-0041 is approved"
+    ]
+    with Session(example) as session:
+        nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one()
+        sc7 = session.exec(select(Commitment)).one()
+    late = datetime.combine(nov.due_date + timedelta(days=2), time(12), tzinfo=UTC)
+    after = invite(example, settings(), period_key="nov", now=late)
+    assert after.lines() == [
+        f"not invited: SC-007: the due date of period nov, {nov.due_date}, has passed, and a "
+        "new invoice cannot be started after it"
+    ]
+    assert invites(example) == []
+    with Session(example) as session:
+        session.add(
+            Invoice(
+                commitment_id=sc7.id,
+                period_id=nov.id,
+                number="INV-0042",
+                status=InvoiceStatus.draft,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        session.commit()
+    draft = invite(example, settings(), period_key="nov", now=late)
+    assert draft.invited == ["SC-007 Sam Sparks <sam@acme.test>: email"]
