@@ -129,6 +129,7 @@ def test_nobody_is_invited_to_an_invoice_they_can_no_longer_change(example: Engi
     with Session(example) as session:
         nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one()
         sc7 = session.exec(select(Commitment)).one()
+    assert sc7.id is not None and nov.id is not None
     late = datetime.combine(nov.due_date + timedelta(days=2), time(12), tzinfo=UTC)
     after = invite(example, settings(), period_key="nov", now=late)
     assert after.lines() == [
