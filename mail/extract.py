@@ -12,24 +12,35 @@ keeping a signature line costs a question, losing an answer costs the contact a 
 from __future__ import annotations
 
 import codecs
-import email
-import email.policy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from enum import Enum
 from html.parser import HTMLParser
+from itertools import pairwise
+
+from mail.boilerplate import (
+    banner_hint,
+    banner_phrase,
+    banner_tag,
+    banner_tail,
+    ends_sentence,
+    without_taglines,
+)
+from mail.smime import parse_unwrapped
 
 __all__ = ["ExtractedReply", "InlineAnswer", "extract_reply", "extract_reply_bytes"]
 
 
 @dataclass(frozen=True)
 class InlineAnswer:
-    """Text written below a quoted line (interleaved or bottom-posted replies)."""
+    """Text written below a quoted line (interleaved or bottom-posted replies); `above` holds
+    the quoted lines right above that one (a row the client wrapped over two lines)."""
 
     quote: str
     answer: str
+    above: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ class ExtractedReply:
 def extract_reply_bytes(raw: bytes) -> ExtractedReply:
     """`extract_reply` for a raw RFC 5322 message."""
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        message, _ = parse_unwrapped(raw)
     except Exception:
         return ExtractedReply(text="")
     return extract_reply(message)
@@ -368,6 +379,38 @@ class _Open:
     depth: int = 1
 
 
+@dataclass
+class _Row:
+    """An open `<tr>`: where its lines and each of its cells begin in `_HtmlText.lines`."""
+
+    start: int
+    cells: list[int]
+    nested: bool = False  # a table inside one of its cells: a layout, not a row of figures
+
+
+_CELL_LINES = 4  # a cell holding more lines than this is a layout's, not a figure's
+_ROW_CHARS = 500
+
+
+def _row_text(lines: list[tuple[int, str]], row: _Row) -> tuple[int, str] | None:
+    """A table row as one line, `1 | Conduit | 50%`, when its cells are a row of figures
+    (two cells or more with text, a few lines each, one quote depth): Word, Outlook and
+    Excel put each cell's text in a `<p>` or `<div>` of its own."""
+    if row.nested or not row.cells or any(text for _, text in lines[row.start : row.cells[0]]):
+        return None
+    bounds = [*row.cells, len(lines)]
+    cells = [[text for _, text in lines[a:b] if text] for a, b in pairwise(bounds)]
+    depths = {depth for depth, _ in lines[row.start :]}
+    filled = sum(1 for cell in cells if cell)
+    if filled < 2 or any(len(cell) > _CELL_LINES for cell in cells) or len(depths) != 1:
+        return None
+    texts = [" ".join(cell) for cell in cells]
+    while texts and not texts[0]:
+        texts.pop(0)  # as the cells were written before: a row starts at its first text
+    joined = re.sub(r" {2,}", " ", " | ".join(texts)).strip()
+    return (depths.pop(), joined) if len(joined) <= _ROW_CHARS else None
+
+
 def _ordered_list(attrs: dict[str, str | None], size: int) -> _List:
     """`<ol start="2">`, `<ol type="a">`, `<ol reversed>` (counting down from its size)."""
     descending = "reversed" in attrs
@@ -394,6 +437,7 @@ class _HtmlText(HTMLParser):
         self._pre = 0
         self._stopped = False
         self._roles = dict.fromkeys(_Role, 0)
+        self._tables: list[_Row | None] = []  # each open `<table>`'s open row
 
     @property
     def _depth(self) -> int:
@@ -436,8 +480,15 @@ class _HtmlText(HTMLParser):
             self._lists.append(_ordered_list(dict(attrs), next(self._list_sizes, 0)))
         elif tag == "li":
             self._start_item(_integer(dict(attrs).get("value")))
-        elif tag in ("td", "th") and "".join(self._line).strip():
-            self._line.append(" | ")
+        elif tag == "table":
+            if self._tables and self._tables[-1] is not None:
+                self._tables[-1].nested = True
+            self._tables.append(None)
+        elif tag == "tr" and self._tables:
+            self._end_row()
+            self._tables[-1] = _Row(len(self.lines), [])
+        elif tag in ("td", "th"):
+            self._start_cell()
         elif tag == "pre":
             self._pre += 1
         if tag in _VOID:
@@ -458,6 +509,11 @@ class _HtmlText(HTMLParser):
             self._break()
         if tag in ("ul", "ol") and self._lists:
             self._lists.pop()
+        elif tag == "tr" and self._tables:
+            self._end_row()
+        elif tag == "table" and self._tables:
+            self._end_row()
+            self._tables.pop()
         elif tag == "pre" and self._pre:
             self._pre -= 1
         for index in range(len(self._open) - 1, -1, -1):
@@ -488,6 +544,27 @@ class _HtmlText(HTMLParser):
             text = text.lstrip(" ")
         if text:
             self._line.append(text)
+
+    def _start_cell(self) -> None:
+        self._break()
+        if not self._tables:
+            return
+        row = self._tables[-1]
+        if row is None:  # a cell without its `<tr>`
+            row = self._tables[-1] = _Row(len(self.lines), [])
+        row.cells.append(len(self.lines))
+
+    def _end_row(self) -> None:
+        """Close the open row of the innermost table, written as one line if it is a row
+        of figures (`_row_text`)."""
+        row = self._tables[-1]
+        if row is None:
+            return
+        self._break()
+        self._tables[-1] = None
+        merged = _row_text(self.lines, row)
+        if merged is not None:
+            self.lines[row.start :] = [merged]
 
     def _start_item(self, value: int | None) -> None:
         if not self._lists:
@@ -622,7 +699,9 @@ _DISCLAIMER = re.compile(
     r"|(?:este|el\s+presente|la\s+informaci[oó]n\s+(?:contenida\s+)?en\s+este)\s+"
     r"(?:correo|mensaje|e-?mail|comunicado)\b.{0,200}?\b(?:confidencial|privilegiad"
     r"|dirigid[oa]\s+(?:exclusiva|[uú]nica)mente|destinatario)"
-    r"|(?:please\s+)?(?:consider|think\s+(?:of|about))\s+the\s+environment\s+before\s+printing"
+    # (Outlook writes its leaf as a `P` in the Wingdings font: a bare letter in text.)
+    r"|(?:[PQ&]\s+)?(?:please\s+)?(?:consider|think\s+(?:of|about))\s+the\s+environment"
+    r"\s+before\s+printing"
     r"|(?:por\s+favor,?\s+)?(?:antes\s+de\s+imprimir|no\s+imprima|piense\s+en\s+el\s+medio"
     r"\s+ambiente|considere\s+(?:el\s+medio\s+ambiente|su\s+responsabilidad)))",
     re.I | re.S,
@@ -719,6 +798,7 @@ class _Kind(Enum):
     QUOTE = "quote"
     ATTRIBUTION = "attribution"
     SIGNATURE = "signature"
+    BANNER = "banner"  # a mail gateway's warning or footer: neither text nor signature
 
 
 @dataclass(frozen=True)
@@ -840,6 +920,7 @@ def _is_header_block(lines: list[str], index: int, *, fields: int) -> bool:
 
 
 def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:
+    _mark_banners(lines, kinds)
     for index, line in enumerate(lines):
         if kinds[index] is not _Kind.TEXT:
             continue
@@ -850,9 +931,88 @@ def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:
                 end += 1
         elif _is_mobile_signature(line.strip()):
             kinds[index] = _Kind.SIGNATURE
+            _mark_card_below(lines, kinds, index)
     disclaimer = _mark_disclaimer(lines, kinds)
     _mark_closing(lines, kinds)
     _mark_contact_card(lines, kinds, above_disclaimer=disclaimer)
+
+
+_BANNER_LINES = 8  # the most lines a gateway's banner takes
+
+
+def _mark_banners(lines: list[str], kinds: list[_Kind]) -> None:
+    """Mark the banners mail gateways add above or below a message (`CAUTION: This email
+    originated from outside…`, `[EXTERNAL]`, `You don't often get email from…`, `This email
+    has been scanned…`), with the rules around them. A banner is the lines from the one that
+    says it (or a tag like `CAUTION:` right above that) on, while they wrap its sentence or
+    close it (a link, `For more information…`, a rule); a line that answers ends it."""
+    index = 0
+    while index < len(lines):
+        end = _banner_end(lines, kinds, index)
+        if not end:
+            index += 1
+            continue
+        start = index - 1 if index and _is_rule(lines, kinds, index - 1) else index
+        end += 1 if _is_rule(lines, kinds, end) else 0
+        for covered in range(start, end):
+            kinds[covered] = _Kind.BANNER
+        index = end
+
+
+def _is_rule(lines: list[str], kinds: list[_Kind], index: int) -> bool:
+    return (
+        0 <= index < len(lines)
+        and kinds[index] is _Kind.TEXT
+        and bool(_RULE.fullmatch(lines[index].strip()))
+    )
+
+
+def _banner_end(lines: list[str], kinds: list[_Kind], start: int) -> int:
+    """The end (exclusive) of a banner opening at `lines[start]`, or 0 when none does."""
+    first = lines[start].strip()
+    if kinds[start] is not _Kind.TEXT or not banner_hint(first):
+        return 0
+    if banner_tag(first, alone=True):
+        return start + 1
+    run: list[int] = []
+    for index in range(start, min(start + _BANNER_LINES, len(lines))):
+        line = lines[index]
+        if kinds[index] is not _Kind.TEXT or not line.strip():
+            break
+        if _ANSWER_MARK.search(_URL.sub("", line)):
+            break  # `…, here is INV-0042`: a banner holds no answer
+        if (
+            run
+            and banner_phrase(line) is None
+            and not banner_tail(line)
+            and (ends_sentence(lines[run[-1]]) or _plainly_answers(line))
+        ):
+            break  # the banner's sentence ended, or the contact's text begins
+        run.append(index)
+    if not run:
+        return 0
+    said = banner_phrase(" ".join(lines[i].strip() for i in run))
+    if said is None:
+        return 0
+    # It opens here: it is said on this line, or this line is the tag above it (`CAUTION:`).
+    opening = len(first)
+    if len(run) > 1 and banner_tag(first, alone=False):
+        opening += 1 + len(lines[run[1]].strip())
+    return run[-1] + 1 if said.start() < opening else 0
+
+
+def _mark_card_below(lines: list[str], kinds: list[_Kind], index: int) -> None:
+    """`Sent from my iPhone` with the name and company typed below it: signature too, when
+    all that follows is a card's lines."""
+    below = _text_rows(lines, kinds)
+    below = [row for row in below if row > index]
+    if (
+        0 < len(below) <= _MOST_CARD_LINES
+        and all(_is_card_line(lines[i]) for i in below)
+        and _from_card_opening(lines, below) == below
+    ):
+        for row in below:
+            kinds[row] = _Kind.SIGNATURE
 
 
 def _text_rows(lines: list[str], kinds: list[_Kind]) -> list[int]:
@@ -891,17 +1051,27 @@ def _is_contact(line: str) -> bool:
 
 def _is_card_line(line: str) -> bool:
     """A line a contact card may hold: a phone number, a mail, web or street address, or a
-    short line of words (a name, a title, a company) that neither answers nor asks."""
+    short line of words (a name, a title, a company) that neither answers nor asks; its
+    tagline (`ISO 9001:2015 Certified`, `Office hours: Mon-Fri 7:00-3:30`, `TECL #12345`)
+    aside, which says nothing of the kind whatever figures it holds."""
     text = line.strip()
-    if len(text) > 120 or _reads_as_answer(text):
+    if len(text) > 120:
         return False
-    return _is_contact(text) or (len(text) <= 60 and not any(c.isdigit() for c in text))
+    rest = without_taglines(text)
+    if rest != text and not rest.strip(" \t|,;:.-–—·•()[]"):
+        return True  # a tagline and nothing else
+    if _reads_as_answer(rest):
+        return False
+    return _is_contact(rest) or (len(rest) <= 60 and not any(c.isdigit() for c in rest))
+
+
+_PARENTHESES = re.compile(r"\([^()]{0,40}\)")  # `(he/him)`, `(Acme)` beside a name
 
 
 def _looks_like_name(line: str) -> bool:
     """`Sam Sparks`, `Maria Lopez | Project Manager`, `Ing. José de la Cruz`, `ACME ELECTRIC`:
     a few capitalised words (before any `|` or comma), as a card opens."""
-    head = re.split(r"[|,·•]|\s[-–—]\s", line.strip(), maxsplit=1)[0]
+    head = re.split(r"[|,·•]|\s[-–—]\s", _PARENTHESES.sub(" ", line).strip(), maxsplit=1)[0]
     words = head.split()
     named = [word for word in words if word.lower() not in _NAME_PARTICLES]
     return 0 < len(named) <= 5 and all(w[0].isalpha() and not w[0].islower() for w in named)
@@ -990,19 +1160,29 @@ def _from_card_opening(lines: list[str], card: list[int]) -> list[int]:
     return []
 
 
+_ABOVE = 3  # quoted lines kept above the one an answer is written below
+
+
 def _inline_answers(lines: list[str], kinds: list[_Kind]) -> tuple[InlineAnswer, ...]:
     answers: list[InlineAnswer] = []
-    last_quote: str | None = None
+    run: list[str] = []  # the quoted lines of one paragraph, up to the last one
+    parted = False  # a quoted blank line or the contact's text since the last quoted line
     block: list[str] = []
     for line, kind in [*zip(lines, kinds, strict=True), (">", _Kind.QUOTE)]:
         if kind is _Kind.TEXT:
             block.append(line)
         elif kind is _Kind.QUOTE:
             answer = _tidy(block)
-            if last_quote is not None and answer:
-                answers.append(InlineAnswer(quote=last_quote, answer=answer))
+            if run and answer:
+                above = tuple(run[-1 - _ABOVE : -1])
+                answers.append(InlineAnswer(quote=run[-1], answer=answer, above=above))
             block.clear()
-            last_quote = line.lstrip(" >").strip() or last_quote
+            quoted = line.lstrip(" >").strip()
+            if quoted:
+                run = [*run[-_ABOVE:], quoted] if run and not (parted or answer) else [quoted]
+                parted = False
+            else:
+                parted = True
     return tuple(answers)
 
 

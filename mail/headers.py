@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import email.errors
 import re
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import Message
 from email.policy import EmailPolicy
@@ -36,16 +36,52 @@ def header_value(value: object, *, limit: int = MAX_HEADER) -> str:
 
 
 def read_header(message: Message, name: str) -> str:
-    """The decoded value of header `name` (encoded words undone), as one safe line."""
-    value = message.get(name)
+    """The decoded value of header `name` (raw 8-bit text and encoded words undone), as one
+    safe line."""
+    value = raw_header(message, name)
     if value is None:
         return ""
-    raw = str(value)
+    raw = header_text(value)
     try:
         decoded = str(make_header(decode_header(_FOLDING.sub(" ", raw))))
     except Exception:  # an undecodable encoded word: keep the raw text
         decoded = raw
     return header_value(decoded)
+
+
+def raw_header(message: Message, name: str) -> object | None:
+    """The first header `name` as the message holds it, before its policy reads it (the
+    modern policy would have turned raw 8-bit bytes into U+FFFD already)."""
+    wanted = name.lower()
+    return next((value for key, value in message.raw_items() if key.lower() == wanted), None)
+
+
+def header_text(value: object) -> str:
+    """A header value as text, its raw 8-bit bytes read as UTF-8 (else windows-1252, else
+    Latin-1) and its encoded words left as they are. Servers pass SMTPUTF8 mail and sloppy
+    clients' headers on unencoded; `email` keeps such bytes as surrogates, or (with the
+    compat32 policy) in a `Header` whose text would show U+FFFD for each byte."""
+    if isinstance(value, Header):
+        return "".join(
+            _bytes_text(chunk) if isinstance(chunk, bytes) else chunk
+            for chunk, _charset in decode_header(value)
+        )
+    text = str(value)
+    if _SURROGATES.search(text):
+        return _bytes_text(text.encode("utf-8", "surrogateescape"))
+    return text
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _bytes_text(raw: bytes) -> str:
+    for codec in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
 
 
 class BadAddress(ValueError):

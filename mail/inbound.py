@@ -7,16 +7,24 @@ malformed mail is recorded as rejected instead of stopping the inbox loop.
 from __future__ import annotations
 
 import contextlib
-import email
-import email.policy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
+from urllib.parse import unquote
 
 from mail.extract import InlineAnswer, extract_reply
-from mail.headers import BadAddress, address_header, header_value, read_header
+from mail.headers import (
+    BadAddress,
+    address_header,
+    header_text,
+    header_value,
+    raw_header,
+    read_header,
+)
+from mail.smime import parse_unwrapped
 
 ROUTING_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To")
 MAX_ADDRESS = 254  # RFC 5321's limit; a longer From is no address we could answer
@@ -55,9 +63,12 @@ def _no_nul(text: str) -> str:
 
 
 def _sender(message: Message) -> tuple[str, str]:
-    """(display name, address) of From; the name's encoded words are decoded after the
-    address is parsed, so an encoded comma or bracket cannot change the address."""
-    name, address = parseaddr(header_value(message.get("From"), limit=MAX_FROM))
+    """(display name, address) of From; raw 8-bit text is read first, the name's encoded
+    words after the address is parsed, so an encoded comma or bracket cannot change the
+    address."""
+    sender = raw_header(message, "From")
+    text = header_text(sender) if sender is not None else ""
+    name, address = parseaddr(header_value(text, limit=MAX_FROM))
     if "=?" in name:
         with contextlib.suppress(Exception):
             name = str(make_header(decode_header(name)))
@@ -81,7 +92,7 @@ def external_id(message_id: str | None, raw: bytes) -> str:
 def parse_mail(raw: bytes) -> InboundMail:
     """Read `raw` (RFC 5322 bytes); never raises."""
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        message, _ = parse_unwrapped(raw)  # an opaque-signed message: the one it carries
     except Exception as exc:
         return InboundMail(external_id=external_id(None, raw), error=f"unreadable: {exc}")
     try:
@@ -102,7 +113,7 @@ def _parse(message: Message, raw: bytes) -> InboundMail:
     recipients = tuple(
         addr.lower()
         for _, addr in getaddresses(
-            [header_value(v) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
+            [header_value(header_text(v)) for h in ROUTING_HEADERS for v in message.get_all(h, [])]
         )
         if addr
     )
@@ -136,34 +147,75 @@ def _parse(message: Message, raw: bytes) -> InboundMail:
         text=_no_nul(reply.text),
         body=_no_nul(reply.body),
         inline=tuple(
-            InlineAnswer(_no_nul(item.quote), _no_nul(item.answer)) for item in reply.inline
+            InlineAnswer(_no_nul(item.quote), _no_nul(item.answer), tuple(map(_no_nul, item.above)))
+            for item in reply.inline
         ),
         attachments=tuple(_attachments(message)),
         message=message,
     )
 
 
+# A signature's logo or icon is smaller than this; a photo or a screenshot pasted in is not.
+LOGO_BYTES = 50_000
+_CID = re.compile(rb"""cid:([^"'\s<>)]+)""", re.I)
+# A camera's or a scanner's file name (`IMG_1234.jpeg`, `PXL_2026…`, `Scan 3.png`, `.heic`).
+_PHOTO_NAME = re.compile(
+    r"(?:img|dsc|dscn|dcim|pxl|photo|foto|scan|screenshot|screen\s+shot|captura|image_)"
+    r"[\s_-]*\d|\.(?:heic|heif)$",
+    re.I,
+)
+
+
 def _attachments(message: Message) -> list[RawAttachment]:
+    """The files of `message`, images embedded in its HTML included, except an image the
+    HTML shows that is small and no photo (a signature's logo, a social icon): a photo sent
+    from a phone is embedded just the same, and a logo may come without its disposition."""
+    shown = _shown_images(message)
     found = []
     for part in message.walk():
         if part.is_multipart():
             continue
         filename = part.get_filename()
         disposition = part.get_content_disposition()
-        if not filename and disposition != "attachment":
+        image = part.get_content_maintype() == "image"
+        content_id = _content_id(part.get("Content-ID"))
+        if not filename and disposition != "attachment" and not (image and content_id):
             continue  # a body part
-        if (
-            disposition == "inline"
-            and part.get("Content-ID")
-            and part.get_content_maintype() == "image"
-        ):
-            continue  # an image embedded in the HTML body, e.g. a signature logo
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes):
             continue
+        if (
+            image
+            and content_id in shown
+            and len(data) <= LOGO_BYTES
+            and not _PHOTO_NAME.search(header_text(filename or ""))
+        ):
+            continue  # a logo or an icon of the HTML body
         if filename:
             with contextlib.suppress(Exception):
                 filename = str(make_header(decode_header(filename)))
+        elif image:
+            filename = f"image.{part.get_content_subtype()}"
         name = header_value(filename, limit=255) or "attachment"
         found.append(RawAttachment(name, header_value(part.get_content_type()), data))
     return found
+
+
+def _content_id(value: object) -> str:
+    """A Content-ID (`<image001.png@01DB…>`) as the HTML names it (`cid:image001.png@01DB…`)."""
+    return unquote(header_value(value)).strip().strip("<>").casefold() if value else ""
+
+
+def _shown_images(message: Message) -> set[str]:
+    """The Content-IDs the HTML bodies of `message` show (`<img src="cid:…">`)."""
+    shown: set[str] = set()
+    for part in message.walk():
+        if part.get_content_type() != "text/html" or part.get_content_disposition() == "attachment":
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            shown.update(
+                _content_id(match.group(1).decode("ascii", "replace"))
+                for match in _CID.finditer(payload)
+            )
+    return shown

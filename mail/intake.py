@@ -25,13 +25,24 @@ from conversations.types import Reply, ReplyKind, Turn
 from mail.autoreply import classify
 from mail.compose import AUTO_REPLIED, Envelope, mint_message_id, queue_email, thread_references
 from mail.config import MailEnvironment
+from mail.extract import html_to_text
 from mail.inbound import InboundMail, parse_mail
 from mail.notify import queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
 from mail.review import ReviewerOutbox, contact_email_outbox
 from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
-from mail.row_answers import answers_under_rows
-from mail.template import TEMPLATE_READ, filled_in, sent_template, template_left_text
+from mail.row_answers import answers_in_history, answers_under_rows
+from mail.smime import SMIME_TYPES
+from mail.template import (
+    QUOTED_READ,
+    TEMPLATE_READ,
+    filled_in,
+    quoted_left_text,
+    sent_emails,
+    sent_template,
+    template_left_text,
+    with_top,
+)
 from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
 from models.db import session_scope
 from models.i18n import N_, Words, words
@@ -59,6 +70,12 @@ _SIGNATURE_TYPES = frozenset(
 )
 # Outlook's own wrapping of a Rich Text message and its files (`winmail.dat`).
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+SMIME_UNREADABLE = N_(
+    "Your message came encrypted or sealed in its digital signature (S/MIME), which cannot be "
+    "read here, so nothing in it was used. Please send it again without encryption; if you sign "
+    "your email, turn on “Send clear text signed message” (in Outlook: Trust Center, Email "
+    "Security)."
+)
 
 
 @dataclass(frozen=True)
@@ -241,8 +258,36 @@ class Intake:
     def _with_template(
         self, session: Session, mail: InboundMail, route: Route, text: str
     ) -> tuple[str, str | None]:
-        """The turn's text: `text` (what is new), or, when it holds no answers, the answers
-        typed into our template in the quoted part; and a note saying which was read."""
+        """The turn's text: `text` (what is new) with the answers typed in the quoted email
+        (into our template, or below the rows of an Outlook history, which has no `>` quotes
+        to find them by), unless both answer one thing differently (then `text` alone); and
+        a note saying which was read."""
+        thread = self._thread(session, mail, route)
+        template = sent_template(session, thread)
+        filled = filled_in(mail.body, template) if template else ()
+        rows = self._typed_in_history(session, mail, route, thread)
+        written = {" ".join(line.split()).casefold() for line in text.splitlines()}
+        typed = tuple(
+            answer
+            for answer in dict.fromkeys([*filled, *rows])
+            if " ".join(answer.split()).casefold() not in written
+        )
+        if not typed:
+            return text, None
+        _ = _contacts_words(mail, route)
+        in_rows = any(answer in rows for answer in typed)
+        read = _(QUOTED_READ) if in_rows else _(TEMPLATE_READ)
+        parsed = parse(text)
+        if parsed.answers or parsed.invoice_number:
+            merged = with_top(text, typed)
+            if merged is None:  # the top and the quoted email answer one thing differently
+                left = quoted_left_text if in_rows else template_left_text
+                return text, left(typed, _)
+            return merged, read
+        return "\n".join([text, *typed]).strip(), read
+
+    def _thread(self, session: Session, mail: InboundMail, route: Route) -> list[str | None]:
+        """The Message-IDs of the thread `mail` answers, nearest first, and its invite's."""
         thread = [mail.in_reply_to, *reversed(mail.references)]
         if route.invitation is not None:
             thread.append(route.invitation.email_message_id)
@@ -254,17 +299,22 @@ class Intake:
                 person_id=route.person.id,
             )
             thread.append(invitation.email_message_id if invitation else None)
-        template = sent_template(session, thread)
-        filled = filled_in(mail.body, template) if template else ()
-        written = {" ".join(line.split()).casefold() for line in text.splitlines()}
-        filled = tuple(a for a in filled if " ".join(a.split()).casefold() not in written)
-        if not filled:
-            return text, None
-        _ = _contacts_words(mail, route)
-        parsed = parse(text)
-        if parsed.answers or parsed.invoice_number:
-            return text, template_left_text(filled, _)
-        return "\n".join([text, *filled]).strip(), _(TEMPLATE_READ)
+        return thread
+
+    def _typed_in_history(
+        self, session: Session, mail: InboundMail, route: Route, thread: list[str | None]
+    ) -> tuple[str, ...]:
+        """Answers typed below the rows of our email in a history without `>` quotes."""
+        if mail.inline or route.commitment_id is None:
+            return ()
+        sent = sent_emails(session, thread)
+        if not sent:
+            return ()
+        nearest = sent[0]
+        renderings = [nearest.body_text or ""]
+        if nearest.body_html:
+            renderings.append(html_to_text(nearest.body_html, keep_history=True)[0])
+        return answers_in_history(mail.body, renderings, sov_lines(session, route.commitment_id))
 
     def _store_attachments(
         self, mail: InboundMail, _: Words
@@ -275,6 +325,12 @@ class Intake:
             kind = item.content_type.split(";")[0].strip().lower()
             if kind in _SIGNATURE_TYPES or item.filename.lower().endswith(".p7s"):
                 log.debug("skipped the signature %s of %s", item.filename, mail.external_id)
+                continue
+            if kind in SMIME_TYPES or item.filename.lower().endswith((".p7m", ".p7z")):
+                # opaque-signed mail is unwrapped when it is read: this one is encrypted
+                log.info("message %s is S/MIME encrypted or unreadable", mail.external_id)
+                if _(SMIME_UNREADABLE) not in notes:
+                    notes.append(_(SMIME_UNREADABLE))
                 continue
             if kind in _TNEF_TYPES or item.filename.lower() == "winmail.dat":
                 log.info("attachment of %s refused: Outlook's own format", mail.external_id)

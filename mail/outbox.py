@@ -24,7 +24,17 @@ from models.invitation import Invitation, get_or_create_invitation
 from models.outbox import InboundOutcome, OutboxKind, add_inbound
 from models.tables import Person, as_utc
 
-_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fw|fwd|wg|tr|rv)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# What clients put before a subject they answer or forward, in their languages (`Re:`, `AW:`,
+# `RES:`/`ENC:` Portuguese, `R:`/`Rif:` Italian, `Odp:` Polish, `SV:`/`VS:` Nordic, `回复:`
+# Chinese, `Re[2]:`), and the tags gateways add (`[EXTERNAL]`, `*EXT*`, `EXTERNAL:`).
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|vs|vb|fw|fwd|wg|tr|rv|res|enc|r|rif|odp|pd|antw|antwort|ynt|réf"
+    r"|ref|回复|答复|转发|回覆|轉寄|返信)\s*(?:\[\d+\]|\(\d+\))?\s*\.?\s*[:：]\s*"
+    r"|[\[(*]+\s*(?:external|ext|extern|externo|externe|caution|warning|suspicious|spam"
+    r"|phish\w*)(?:\s+(?:e-?mail|sender|message|correo))?\s*[\])*]+\s*:?\s*"
+    r"|(?:external|caution|warning)(?:\s+(?:e-?mail|sender|message))?\s*:\s*)+",
+    re.IGNORECASE,
+)
 
 
 def reply_subject(subject: str) -> str:

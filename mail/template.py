@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from conversations.answers import LineAnswer, Scope
+from conversations.parse import parse
 from models.i18n import ENGLISH, LANGUAGES, N_, Words, words
 from models.outbox import OutboundMessage
 
@@ -26,6 +28,7 @@ WINDOW = 6  # body lines searched for the next template line (the contact's own 
 _QUOTE = re.compile(r"^(?:[ \t]*>)+[ \t]?")
 
 TEMPLATE_READ = N_("I read your answers from the template you filled in, in the quoted email.")
+QUOTED_READ = N_("I read the answers you typed into the quoted email.")
 
 
 def template_left_text(answers: Sequence[str], _: Words = ENGLISH) -> str:
@@ -34,6 +37,49 @@ def template_left_text(answers: Sequence[str], _: Words = ENGLISH) -> str:
         "You also filled in the template in the quoted email below ({answers}). I used the "
         "answers you wrote at the top and left the template alone; to use those as well, write "
         "them at the top of your reply.",
+        answers="; ".join(answers),
+    )
+
+
+def with_top(top: str, answers: Sequence[str]) -> str | None:
+    """`top` (what was written above the quote) and the `answers` typed into the quoted email
+    as one message, when they answer different things (`INV-0043` on top, `1: 50%` in the
+    template); an answer given in both alike is read once. None when they answer one thing
+    differently (the invoice number, a line), or the top answers without naming its line
+    (`50%`, `all done`), which might be any of them: then the top is read alone."""
+    written = parse(top)
+    if any(a.scope is not Scope.line or not a.line for a in written.answers):
+        return None
+    on_top = {(a.line or "").casefold(): _value(a) for a in written.answers}
+    kept: list[str] = []
+    for answer in answers:
+        typed = parse(answer)
+        number = typed.invoice_number
+        if number and written.invoice_number:
+            if number.casefold() != written.invoice_number.casefold():
+                return None
+            continue
+        said = {(a.line or "").casefold(): _value(a) for a in typed.answers}
+        if said.keys() & on_top.keys():
+            if any(on_top.get(line, value) != value for line, value in said.items()):
+                return None
+            continue
+        kept.append(answer)
+    return "\n".join([top, *kept])
+
+
+def _value(answer: LineAnswer) -> tuple[object, ...]:
+    """What a line answer says, however it was written."""
+    return (answer.progress, answer.stored, answer.released, answer.release_all)
+
+
+def quoted_left_text(answers: Sequence[str], _: Words = ENGLISH) -> str:
+    """The note when a reply has answers on top and answers typed into the quoted email
+    (below its rows, or into the template) that say otherwise."""
+    return _(
+        "You also typed answers into the quoted email below ({answers}). I used the answers "
+        "you wrote at the top and left those alone; to use them as well, write them at the top "
+        "of your reply.",
         answers="; ".join(answers),
     )
 
@@ -61,6 +107,16 @@ class Slot:
 
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+# `[SS] 50%`: the initials people put before what they type into an email they answer.
+_INITIALS = re.compile(r"\s*\[(?-i:[A-Z]{2,4})\]\s*:?\s*")
+
+
+def without_initials(typed: str) -> str:
+    """`typed` without the writer's initials before it."""
+    initials = _INITIALS.match(typed)
+    return typed[initials.end() :].strip() if initials else typed.strip()
 
 
 def unquoted(line: str) -> str:
@@ -112,6 +168,7 @@ def _answer(slot: Slot, value: str, extra: Iterable[str]) -> str | None:
         return None  # a bare word we wrote (`send`): never the contact's answer
     typed = [value] if value and not _same(value, slot.value) else []
     typed += [line for line in extra if not _same(line, slot.value)]
+    typed = [answer for line in typed if (answer := without_initials(line))]
     return f"{slot.key}: {', '.join(typed)}" if typed else None
 
 
@@ -129,19 +186,23 @@ def template_of(row: OutboundMessage) -> str | None:
     return tail.strip() or None
 
 
-def sent_template(session: Session, message_ids: Sequence[str | None]) -> str | None:
-    """The template of the newest of our emails among `message_ids` (the thread being
-    answered, nearest first) that carried one."""
+def sent_emails(session: Session, message_ids: Sequence[str | None]) -> list[OutboundMessage]:
+    """Our emails among `message_ids` (the thread being answered, nearest first), in order."""
     ids = [message_id for message_id in message_ids if message_id]
     if not ids:
-        return None
+        return []
     statement = select(OutboundMessage).where(
         col(OutboundMessage.channel) == "email", col(OutboundMessage.message_id).in_(ids)
     )
     rows = {row.message_id: row for row in session.exec(statement)}
-    for message_id in ids:
-        row = rows.get(message_id)
-        template = template_of(row) if row is not None else None
+    return [rows[message_id] for message_id in dict.fromkeys(ids) if message_id in rows]
+
+
+def sent_template(session: Session, message_ids: Sequence[str | None]) -> str | None:
+    """The template of the newest of our emails among `message_ids` (the thread being
+    answered, nearest first) that carried one."""
+    for row in sent_emails(session, message_ids):
+        template = template_of(row)
         if template:
             return template
     return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import email.utils
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -15,12 +16,13 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.invite import invite
 from bot.settings import Settings
 from mail.config import MailSettings
-from mail.extract import InlineAnswer, strip_reply
+from mail.extract import InlineAnswer, html_to_text, strip_reply
 from mail.inbound import parse_mail
 from mail.intake import Intake
-from mail.row_answers import answers_under_rows
+from mail.row_answers import answers_in_history, answers_under_rows
 from models.db import session_scope
 from models.outbox import OutboundMessage
 from models.tables import Invoice, InvoiceLine, SovLine
@@ -108,6 +110,33 @@ def test_other_answers_and_answers_below_other_lines_stay_as_typed(
     assert read(quoted(*rows)) == f"INV-0042\n\n{expected}"
 
 
+WRAPPED_1 = "1  Conduit      1,200 LF      $12.50       $15,000.00  $3,750.00"
+WRAPPED_2 = "2  Panels           8 EA   $4,200.00       $33,600.00      $0.00"
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # the client wrapped each row: its tail is a quoted line of its own
+        ([WRAPPED_1, "$11,250.00", ">> 50%", WRAPPED_2, "$33,600.00", ">> 3 units"],
+         "1: 50%\n2: 3 units"),
+        # wrapped over three lines
+        ([WRAPPED_1, f"{'$11,250.00  ' * 5}", "$1.00", ">> done"], "1: done"),
+        # a short line is whole: what follows it is no part of it
+        (["1  Conduit", "$11,250.00", ">> 50%"], "50%"),
+        # a whole row below a long one: the answer is that row's
+        ([WRAPPED_1, "2  Panels  $0.00", ">> 3 units"], "2: 3 units"),
+        ([WRAPPED_1, "Total  $48,600.00", ">> 50%"], "50%"),
+        # a quoted blank line ends the row
+        ([WRAPPED_1, "", "$11,250.00", ">> 50%"], "50%"),
+    ],
+)  # fmt: skip
+def test_an_answer_below_a_row_the_client_wrapped_answers_that_row(
+    rows: list[str], expected: str
+) -> None:
+    assert read(quoted(*rows)) == f"INV-0042\n\n{expected}"
+
+
 def test_an_answer_written_on_top_as_well_is_left_where_it_was() -> None:
     body = quoted("1  Conduit  $3,750.00", ">> 50%").replace("INV-0042", "INV-0042\n50%", 1)
     assert read(body) == "INV-0042\n50%\n\n1: 50%"
@@ -127,6 +156,103 @@ def test_interleaved_answers_of_a_real_mail_name_their_lines() -> None:
     ]
     assert mail.inline[0] == InlineAnswer("1     Mobilization               $5,000.00  0%", "50%")
     assert answers_under_rows(mail.text, mail.inline, lines) == "1: 50%\n2: 30 units\n3: skip"
+
+
+# --- Outlook: answers typed into a history without `>` quotes ------------------------------------
+
+SENT = """Hi Sam,
+
+Schedule of values:
+
+#  Description   Quantity  Unit price  Scheduled value
+-  -----------  ---------  ----------  ---------------
+1  Conduit       1,200 LF      $12.50       $15,000.00
+2  Panels            8 EA   $4,200.00       $33,600.00
+
+How to answer: reply to this email and fill in the template below. For each line write one
+of: 45% (total progress to date), +10% (progress this period), 30 units.
+
+---- answer template ----
+
+Invoice number: INV-0042
+1:
+2:
+send"""
+SENT_HTML = (
+    "<p>Hi Sam,</p><p><b>Schedule of values</b></p><table><tr><th>#</th><th>Description</th>"
+    "<th>Quantity</th><th>Unit price</th><th>Scheduled value</th></tr>"
+    "<tr><td>1</td><td>Conduit</td><td>1,200 LF</td><td>$12.50</td><td>$15,000.00</td></tr>"
+    "<tr><td>2</td><td>Panels</td><td>8 EA</td><td>$4,200.00</td><td>$33,600.00</td></tr>"
+    "</table><p>How to answer: reply to this email and fill in the template below.</p>"
+)
+OUTLOOK_HEADER = (
+    "INV-0042, answers below\n\nFrom: Summit Billing <billing@summit.test>\n"
+    "Sent: Tuesday, November 24, 2026 9:14 AM\nTo: Sam Sparks <sam@acme.test>\n"
+    "Subject: Harbor Tower\n\n"
+)
+
+
+def typed_into(sent: str, **below: str) -> str:
+    """`sent` with text typed after the rows that open with the keys (`_1="50%"`)."""
+    out = []
+    for line in sent.split("\n"):
+        out.append(line)
+        for lead, typed in below.items():
+            if line.startswith(f"{lead.lstrip('_')}  "):
+                out.append(typed)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        (typed_into(SENT, _1="50%", _2="3 units"), ("1: 50%", "2: 3 units")),
+        (typed_into(SENT, _1="\n[SS] done\n"), ("1: done",)),  # a blank line, initials
+        (typed_into(SENT, _2="2: skip"), ("2: skip",)),  # naming its own line
+        (SENT.replace("$15,000.00", "$15,000.00   50%"), ("1: 50%",)),  # at the row's end
+        # nothing typed, or nothing that answers the row's line
+        (SENT, ()),
+        (typed_into(SENT, _1="see attached", _2="1: 50%"), ()),
+        (typed_into(SENT, _1="INV-0043"), ()),
+        # the template is read by `mail.template`, and our own text is not read at all
+        (SENT.replace("1:\n", "1: 50%\n"), ()),
+        (SENT.replace("45% (total", "50%\n45% (total"), ()),
+        # our text as a client re-wrapped it
+        (SENT.replace("one\nof: 45% (total", "one\nof:\n45% (total"), ()),
+        (SENT.replace("\n\nHow to answer", "\n45% (total progress to date)\n\nHow to answer"), ()),
+        # quoted with `>`, an answer is found the same way
+        ("\n".join(f"> {line}" for line in SENT.split("\n")).replace("00\n> 2", "00\n50%\n> 2"),
+         ("1: 50%",)),
+    ],
+)  # fmt: skip
+def test_answers_typed_below_rows_of_an_unmarked_history_are_found(
+    history: str, expected: tuple[str, ...]
+) -> None:
+    assert answers_in_history(OUTLOOK_HEADER + history, [SENT], LINES) == expected
+
+
+def test_what_follows_our_email_is_the_rest_of_the_thread_not_answers() -> None:
+    rows_last = SENT.split("\n\nHow to answer")[0]  # our email ends with its rows
+    sent = f"{rows_last}\n\n---- answer template ----\n\n1:\n2:"
+    older = "\n\nFrom: Sam Sparks\nSent: Monday\n\n50%\n3 units"
+
+    assert answers_in_history(OUTLOOK_HEADER + sent + older, [sent], LINES) == ()
+    assert answers_in_history(OUTLOOK_HEADER + rows_last + older, [sent], LINES) == ()
+
+
+def test_answers_in_an_html_history_are_found_by_the_html_rendering() -> None:
+    typed = SENT_HTML.replace(
+        "$15,000.00</td></tr>", "$15,000.00</td></tr><tr><td colspan=5>50%</td></tr>"
+    )
+    body = html_to_text(f"<div>INV-0042</div><hr><div>{typed}</div>", keep_history=True)[0]
+    sent = [SENT, html_to_text(SENT_HTML, keep_history=True)[0]]
+
+    assert answers_in_history(body, sent, LINES) == ("1: 50%",)
+    template = "<pre>Invoice number: INV-0042\n1: \n2: \nsend</pre>"  # no marker in HTML
+    typed = template.replace("1: ", "1: 50%")
+    body = html_to_text(f"<div>Hi</div><hr><div>{SENT_HTML}{typed}</div>", keep_history=True)[0]
+    sent = [SENT, html_to_text(SENT_HTML + template, keep_history=True)[0]]
+    assert answers_in_history(body, sent, LINES) == ()
 
 
 # --- Through the intake ------------------------------------------------------------------------
@@ -178,6 +304,97 @@ def test_the_testers_inline_reply_saves_both_lines(
     assert "line 1 (Conduit): 300 LF this period ($3,750.00), 50.00% to date" in text
     assert "line 2 (Panels): 3 EA this period ($12,600.00)" in text
     assert sorted(row.new_value for row in saved) == [3750, 12600]
+
+
+@pytest.fixture
+def invited(sqlite_engine: Engine, tmp_path: Path) -> tuple[Intake, OutboundMessage]:
+    """An intake, and the invite we sent Sam (the email his reply quotes)."""
+    settings = Settings(
+        database_url="sqlite://",
+        attachments_dir=tmp_path / "attachments",
+        mail=MailSettings(
+            address="billing@summit.test",
+            imap_host="127.0.0.1",
+            smtp_host="127.0.0.1",
+            secret=SecretStr("inline-secret"),
+        ),
+    )
+    with session_scope(sqlite_engine) as session:
+        seed(session)
+    invite(sqlite_engine, settings, period_key="nov", commitment_key="sc7", now=NOW)
+    with Session(sqlite_engine) as session:
+        [row] = session.exec(
+            select(OutboundMessage).where(OutboundMessage.recipient == "sam@acme.test")
+        ).all()
+    return Intake(sqlite_engine, settings, clock=lambda: NOW), row
+
+
+def _outlook_reply(row: OutboundMessage, top: str, *, text: str | None, html: str) -> bytes:
+    """Outlook's reply: `top`, its header block, then the email answered, not quoted."""
+    header = (
+        "From: Summit Billing <billing@summit.test>\nSent: Tuesday, November 24, 2026 9:14 AM"
+        f"\nTo: Sam Sparks <sam@acme.test>\nSubject: {row.subject}"
+    )
+    message = EmailMessage()
+    message["From"] = "Sam Sparks <sam@acme.test>"
+    message["To"] = str(row.data()["reply_to"])
+    message["Subject"] = f"RE: {row.subject}"
+    message["Message-ID"] = "<outlook-inline@acme.test>"
+    message["In-Reply-To"] = row.message_id
+    if text is not None:
+        message.set_content(f"{top}\n\n{header}\n\n{text}")
+    body = html.split("<body", 1)[1].split(">", 1)[1].rsplit("</body>", 1)[0]
+    message.add_alternative(
+        f'<html><body><div>{top}</div><div id="appendonsend"></div><hr>'
+        f'<div id="divRplyFwdMsg"><b>From:</b> Summit Billing<br><b>Subject:</b> x</div>'
+        f"{body}</body></html>",
+        subtype="html",
+    ) if text is not None else message.set_content(
+        f'<html><body><div>{top}</div><div id="appendonsend"></div><hr>'
+        f'<div id="divRplyFwdMsg"><b>From:</b> Summit Billing<br><b>Subject:</b> x</div>'
+        f"{body}</body></html>",
+        subtype="html",
+    )
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize("html_only", [False, True], ids=["text", "html-only"])
+def test_answers_typed_below_the_rows_of_an_outlook_history_are_read(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine, html_only: bool
+) -> None:
+    reader, row = invited
+    text = re.sub(r"(?m)^(1  Conduit .*)$", r"\1\n50%", row.body_text or "")
+    text = re.sub(r"(?m)^(2  Panels .*)$", r"\1   3 units", text)  # at the row's end
+    html = (row.body_html or "").replace(
+        "$11,250.00</td></tr>", "$11,250.00</td></tr><tr><td colspan=7>50%</td></tr>", 1
+    )
+    html = html.replace("$33,600.00</td></tr></tbody>", "$33,600.00 3 units</td></tr></tbody>")
+    raw = _outlook_reply(row, "INV-0042", text=None if html_only else text, html=html)
+
+    assert reader.process(raw).outcome == "processed"
+
+    with Session(sqlite_engine) as session:
+        answer = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
+        saved = session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()
+    said = " ".join((answer[-1].body_text or "").split())
+    assert said.startswith("I read the answers you typed into the quoted email."), said
+    assert sorted(line.new_value for line in saved) == [3750, 12600], said
+
+
+def test_an_outlook_history_answer_that_differs_from_the_top_is_left_and_said(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
+) -> None:
+    reader, row = invited
+    text = re.sub(r"(?m)^(1  Conduit .*)$", r"\1\n50%", row.body_text or "")
+
+    reader.process(_outlook_reply(row, "INV-0042\n1: 60%", text=text, html=row.body_html or ""))
+
+    with Session(sqlite_engine) as session:
+        answer = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()
+    said = " ".join((answer[-1].body_text or "").split())
+    assert said.startswith("You also typed answers into the quoted email below (1: 50%)."), said
+    assert "line 1 (Conduit): 420 LF this period" in said, said
 
 
 # --- On the real mail servers ------------------------------------------------------------------

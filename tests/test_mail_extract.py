@@ -10,14 +10,22 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -28,6 +36,7 @@ from bot.settings import Settings
 from mail.autoreply import classify
 from mail.config import MailSettings
 from mail.extract import InlineAnswer, extract_reply, extract_reply_bytes
+from mail.inbound import parse_mail
 from mail.intake import Intake
 from models.db import session_scope
 from models.outbox import OutboundMessage
@@ -238,6 +247,61 @@ def test_mail_that_must_not_be_answered_is_recognised(
         message[name] = value
 
     assert classify(message, own_addresses={"Billing@example.test"}) == expected
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Respuesta automática: Harbor Tower", "Respuesta automatica: Harbor Tower",
+        "Réponse automatique : Harbor Tower", "Reponse automatique: Harbor Tower",
+        "Resposta automática: Harbor Tower", "[Auto-Reply] Harbor Tower",
+        "AUTO: Sam Sparks is out of the office (returning 12/01/2026)",
+        "Re: Out of Office: Harbor Tower", "Vacation reply: Harbor Tower", "Away: Harbor Tower",
+        "I am out of the office", "[EXTERNAL] Automatic reply: Harbor Tower",
+        "Fuera de la oficina: Harbor Tower",
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("codec", ["utf-8", "cp1252"])
+def test_out_of_office_subjects_are_recognised_even_unencoded(subject: str, codec: str) -> None:
+    """Raw 8-bit subjects (SMTPUTF8 mail, sloppy servers) as well as encoded words."""
+    raw = f"From: sam@acme.test\r\nSubject: {subject}\r\n\r\nI am away.\r\n".encode(codec)
+
+    assert classify(email.message_from_bytes(raw)) == "out-of-office"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Re: Harbor Tower: Jane Doe has invited you to bill.",
+        "Re: Harbor Tower - away from site this week, numbers inside",
+        "Away team numbers for Harbor Tower", "Automation panels: invoice", "Re: Autocad files",
+        "Re: [EXTERNAL] Harbor Tower", "Out of pocket expenses, line 3",
+    ],
+)  # fmt: skip
+def test_a_persons_subject_is_no_auto_reply(subject: str) -> None:
+    message = _plain("1: 50%")
+    del message["Subject"]
+    message["Subject"] = subject
+
+    assert classify(message) is None
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "billing+bb1cjfjl4rrjgjdpxbq@example.test",
+        "Billing+Review@Example.test",
+        "billing@example.test",
+    ],
+)
+def test_our_own_plus_addresses_are_our_own(sender: str) -> None:
+    message = _plain("Hello")
+    del message["From"]
+    message["From"] = f"Summit Billing <{sender}>"
+
+    assert classify(message, own_addresses={"billing@example.test"}) == "own-address"
+    assert classify(message, own_addresses={"billing+x@example.test"}) == "own-address"
+    assert classify(message, own_addresses={"bill@example.test"}) is None
 
 
 def test_read_receipt_is_not_answered() -> None:
@@ -641,3 +705,399 @@ def test_winmail_dat_is_refused_with_how_to_send_the_files_again(inbox: _Inbox) 
     assert "winmail.dat: Outlook sent your files in its own format" in answer
     assert "ordinary attachments" in answer
     assert "this type of file cannot be attached" not in answer
+
+
+# --- Mail gateways' banners ---------------------------------------------------------------------
+
+ANSWERS = "INV-0042\n1: 50%\n2: 3 units\nsend"
+FIRST_CONTACT = (
+    "You don't often get email from sam@acme.test. Learn why this is important"
+    "<https://aka.ms/LearnAboutSenderIdentification>"
+)
+CAUTION = (
+    "CAUTION: This email originated from outside of the organization. Do not click links or "
+    "open attachments unless you recognize the sender and know the content is safe."
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # on top, as gateways prepend them
+        f"{FIRST_CONTACT}\n{ANSWERS}",
+        f"{CAUTION}\n\n{ANSWERS}",
+        f"{CAUTION}\n{ANSWERS}",  # no blank line between: the answers are still the contact's
+        # wrapped at 72 characters, and the tag on a line of its own above its sentence
+        "CAUTION: This email originated from outside of the organization. Do not\nclick links "
+        "or open attachments unless you recognize the sender and know\nthe content is safe.\n"
+        + ANSWERS,
+        "WARNING:\nThis email came from outside your organization.\n\n" + ANSWERS,
+        "ATTENTION: This email was sent from someone outside of the company. Be careful with "
+        "links.\n" + ANSWERS,
+        "[EXTERNAL EMAIL] DO NOT CLICK links or attachments unless you recognize the sender "
+        "and know the content is safe.\n\n" + ANSWERS,
+        f"[EXTERNAL]\n{ANSWERS}",
+        "*** External email ***\n" + ANSWERS,
+        "This message is from an EXTERNAL SENDER - be CAUTIOUS, particularly with links and "
+        "attachments.\n________________________________\n" + ANSWERS,
+        "This Message Is From an External Sender\nThis message came from outside your "
+        "organization.\nZjQcmQRYFpfptBannerEnd\n" + ANSWERS,
+        "PRECAUCIÓN: Este correo se originó fuera de la organización. No haga clic en enlaces "
+        "ni abra adjuntos a menos que reconozca al remitente.\n" + ANSWERS,
+        # below, as they append them (here without quoted history to cut them with)
+        ANSWERS + "\n\n________________________________\nThis email has been scanned for spam "
+        "and viruses by Proofpoint Essentials. Click here<https://pp.test/r> to report this "
+        "email as spam.",
+        ANSWERS + "\n\nThis email has been scanned by the Symantec Email Security.cloud "
+        "service.\nFor more information please visit http://www.symanteccloud.com\n" + "_" * 70,
+        ANSWERS + "\n\nSam Sparks\nAcme Electric\n713-555-0101\n\nThis email has been checked "
+        "for viruses by Avast antivirus software.\nwww.avast.com",
+        # both, around a signature, above the quoted history
+        f"{CAUTION}\n\n{ANSWERS}\n\nThanks,\nSam\n\nThis email has been scanned for viruses."
+        + GMAIL_QUOTE,
+    ],
+)
+def test_gateway_banners_above_and_below_are_not_the_contacts_text(body: str) -> None:
+    reply = extract_reply(_plain(body))
+
+    assert reply.text == ANSWERS
+    assert "scanned" not in reply.signature and "CAUTION" not in reply.signature
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hi Jane, I checked the links you sent.\n1: 50%",
+        "Do not click send yet\n1: 50%",
+        "External work is done\n1: 50%",
+        # a banner's words with an answer after them on the line: the contact's
+        "CAUTION: 1: 50%",
+        "I don't often get email from you, here is INV-0042\n1: 50%",
+        f"{CAUTION}\n1: 50%\nThis email has been scanned, 2: 3 units",
+    ],
+)
+def test_lines_like_a_banner_that_the_contact_wrote_are_kept(body: str) -> None:
+    text = extract_reply(_plain(body)).text
+    assert "1: 50%" in text
+    if not body.startswith(CAUTION):
+        assert text == body
+    else:
+        assert text == "1: 50%\nThis email has been scanned, 2: 3 units"
+
+
+def test_a_banner_in_an_html_only_reply_is_cut() -> None:
+    first_contact = (
+        '<table border="0" cellspacing="0" cellpadding="0" align="left" width="100%" '
+        'style="width:100%;background:#A6A6A6"><tr><td style="padding:5pt"></td>'
+        '<td width="100%" style="background:#EAEAEA"><div><p class="MsoNormal">'
+        '<span style="font-size:9pt">You don\'t often get email from sam@acme.test. '
+        '<a href="https://aka.ms/LearnAboutSenderIdentification">Learn why this is '
+        'important</a></span></p></div></td><td width="75"><div></div></td></tr></table>'
+    )
+    caution = (
+        '<div style="background-color:#FFEB9C;border:1pt solid #9C6500"><p><b>'
+        '<span style="color:#9C6500">CAUTION:</span></b> This email originated from outside '
+        "of the organization. Do not click links or open attachments unless you recognize "
+        "the sender and know the content is safe.</p></div>"
+    )
+    html = f"{first_contact}{caution}<div>INV-0042</div><div>1: 50%</div><div>send</div>"
+
+    assert extract_reply(_html(html)).text == "INV-0042\n1: 50%\nsend"
+
+
+def test_a_footer_below_bottom_posted_answers_is_no_inline_answer() -> None:
+    body = (
+        "On Wed, Nov 25, 2026 at 9:14 AM Summit Billing <b@gc.test> wrote:\n"
+        "> 1  Conduit  $3,750.00\n1: 50%\n\n"
+        "This email has been scanned for spam and viruses by Proofpoint Essentials."
+    )
+    reply = extract_reply(_plain(body))
+
+    assert reply.text == "1: 50%"
+    assert reply.inline == (InlineAnswer("1  Conduit  $3,750.00", "1: 50%"),)
+
+
+# --- Signature lines that read like answers -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "Sam Sparks (he/him)\nAcme Electric\n713-555-0101",
+        "Sam Sparks | Acme Electric\nISO 9001:2015 Certified\nwww.acme.test",
+        "Sam Sparks\nOffice hours: Mon-Fri 7:00-3:30\n713-555-0101",
+        "Sam Sparks\nFollow us: LinkedIn | Facebook | Instagram\n713-555-0101",
+        "Sam Sparks\nAcme Electric\nTECL #12345\n713-555-0101",
+        "Sam Sparks\nAcme Electric\nCA Lic. 987654 | DIR 1000012345\n713-555-0101",
+        "Sam Sparks\nProject Manager\nAcme Electric, Inc. | 100% Employee Owned\n"
+        "O: 713.555.0101 | C: 713.555.0199",
+        "Thanks,\nSam\n\nAcme Electric — 100% employee-owned since 1987",
+        "Sam Sparks\nAcme Electric\n#1 in Customer Service\n713-555-0101",
+        "Sam Sparks\nAcme Electric - 24 hrs emergency service\n713-555-0101",
+        "Sam Sparks\nAcme Electric\nServing Texas for 35 years\n713-555-0101",
+        "Sam Sparks\nLine 1 Construction Services LLC\n713-555-0101",
+        "Sam\nAcme Electric\n\nP Please consider the environment before printing this email.",
+        "Sent from my iPhone\n\nSam Sparks\nAcme",
+    ],
+)
+def test_a_signatures_taglines_are_cut_with_it(signature: str) -> None:
+    reply = extract_reply(_plain(f"{ANSWERS}\n\n{signature}"))
+
+    assert reply.text == ANSWERS
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # what answers stops the card, whatever tagline words it holds
+        ("INV-0042\nSam Sparks\n1: 50% certified\n713-555-0101",
+         "INV-0042\nSam Sparks\n1: 50% certified"),
+        ("INV-0042\nSam Sparks\nPanels: 24 hrs\n713-555-0101",
+         "INV-0042\nSam Sparks\nPanels: 24 hrs"),
+        ("INV-0042\nSam Sparks\nLine 2 done Mon-Fri\n713-555-0101",
+         "INV-0042\nSam Sparks\nLine 2 done Mon-Fri"),
+        ("1: 50%\nSam Sparks\nINV-0043 Acme LLC\n713-555-0101",
+         "1: 50%\nSam Sparks\nINV-0043 Acme LLC"),
+        ("Sam Sparks\nsend\n713-555-0101", "Sam Sparks\nsend"),
+        ("Sent from my iPhone\nPanels complete", "Panels complete"),
+    ],
+)  # fmt: skip
+def test_answers_among_taglines_are_kept(body: str, expected: str) -> None:
+    assert extract_reply(_plain(body)).text == expected
+
+
+# --- Tables whose cells hold paragraphs ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<p class="MsoNormal">{}</p>',  # Word and Outlook
+        "<div>{}</div>",  # Outlook on the web, Gmail
+        '<p class="MsoNormal"><span style="color:black">{}<o:p></o:p></span></p>',
+        "{}",
+    ],
+)
+def test_a_tables_row_is_one_line_whatever_its_cells_hold(cell: str) -> None:
+    rows = [["Line", "Description", "% Complete"], ["1", "Conduit", "50%"], ["2", "Panels", ""]]
+    html = "<div>INV-0042</div><table>" + "".join(
+        "<tr>" + "".join(f"<td>{cell.format(c) if c else ''}</td>" for c in row) + "</tr>"
+        for row in rows
+    ) + "</table>"  # fmt: skip
+
+    assert extract_reply(_html(html)).text == (
+        "INV-0042\nLine | Description | % Complete\n1 | Conduit | 50%\n2 | Panels |"
+    )
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # a layout: one cell holding the message, beside an empty one
+        ("<table><tr><td><div>INV-0042</div><div>1: 50%</div></td><td width=20></td></tr>"
+         "</table>", "INV-0042\n1: 50%"),
+        # a table in a cell: its rows are rows, the outer cells are not one
+        ("<table><tr><td>Sam</td><td><table><tr><td>1</td><td><p>50%</p></td></tr></table>"
+         "</td></tr></table>", "Sam\n1 | 50%"),
+        # cells without their end tags, a paragraph of two lines in one
+        ("<table><tr><td><p>1</p><td><p>Conduit</p><p>(EMT)</p><td>50%<tr><td>2<td>Panels"
+         "<td>skip</table>", "1 | Conduit (EMT) | 50%\n2 | Panels | skip"),
+    ],
+)  # fmt: skip
+def test_layout_tables_keep_their_lines(html: str, expected: str) -> None:
+    assert extract_reply(_html(html)).text == expected
+
+
+# --- Opaque-signed S/MIME ------------------------------------------------------------------------
+
+
+def _signed_data(content: bytes) -> bytes:
+    """A real CMS SignedData (DER) carrying `content`, signed by a throwaway certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.EMAIL_ADDRESS, "sam@acme.test")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(content)
+    return builder.add_signer(cert, key, hashes.SHA256()).sign(serialization.Encoding.DER, [])
+
+
+def _ber(tag: int, *children: bytes) -> bytes:
+    """An element of indefinite length (as Apple Mail writes them)."""
+    return bytes([tag, 0x80]) + b"".join(children) + b"\x00\x00"
+
+
+def _der(tag: int, value: bytes) -> bytes:
+    assert len(value) < 128
+    return bytes([tag, len(value)]) + value
+
+
+def _ber_signed_data(content: bytes) -> bytes:
+    """SignedData in BER: indefinite lengths, the content in chunks of a constructed OCTET
+    STRING, no certificates or signers (the reader does not check them)."""
+    signed_oid = _der(0x06, bytes.fromhex("2a864886f70d010702"))
+    data_oid = _der(0x06, bytes.fromhex("2a864886f70d010701"))
+    chunks = [_der(0x04, content[i : i + 40]) for i in range(0, len(content), 40)]
+    encapsulated = _ber(0x30, data_oid, _ber(0xA0, _ber(0x24, *chunks)))
+    signed = _ber(0x30, _der(0x02, b"\x01"), _der(0x31, b""), encapsulated, _der(0x31, b""))
+    return _ber(0x30, signed_oid, _ber(0xA0, signed))
+
+
+def _opaque(der: bytes, smime_type: str = "signed-data") -> MIMEApplication:
+    part = MIMEApplication(der, "pkcs7-mime", smime_type=smime_type, name="smime.p7m")
+    part.add_header("Content-Disposition", "attachment", filename="smime.p7m")
+    return part
+
+
+INNER = (
+    b'Content-Type: multipart/mixed; boundary="in"\r\n\r\n--in\r\n'
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nINV-0042\r\n1: 50%\r\n2: 3 units\r\n"
+    b'--in\r\nContent-Type: application/pdf; name="INV-0042.pdf"\r\n'
+    b'Content-Disposition: attachment; filename="INV-0042.pdf"\r\n'
+    b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJSVFT0YK\r\n--in--\r\n"
+)
+
+
+@pytest.mark.parametrize("wrap", [_signed_data, _ber_signed_data], ids=["der", "ber"])
+def test_an_opaque_signed_message_is_read_from_inside_its_signature(
+    inbox: _Inbox, wrap: Callable[[bytes], bytes]
+) -> None:
+    answer = inbox.reply_to(_opaque(wrap(INNER)))
+
+    assert "smime.p7m" not in answer and "S/MIME" not in answer
+    assert "invoice number INV-0042" in answer and "line 2 (Panels): 3 EA" in answer
+    assert "attached INV-0042.pdf" in answer
+
+
+def test_opaque_signed_headers_stay_the_outer_messages() -> None:
+    raw = (
+        b"From: =?utf-8?q?Jos=C3=A9?= <jose@acme.test>\r\nSubject: Re: Harbor Tower\r\n"
+        b"Message-ID: <signed@acme.test>\r\nMIME-Version: 1.0\r\n"
+        + _opaque(_ber_signed_data(INNER)).as_bytes().replace(b"MIME-Version: 1.0\n", b"")
+    )
+    mail = parse_mail(raw)
+
+    assert (mail.sender_name, mail.subject, mail.message_id) == (
+        "José",
+        "Re: Harbor Tower",
+        "<signed@acme.test>",
+    )
+    assert mail.text == "INV-0042\n1: 50%\n2: 3 units"
+    assert [a.filename for a in mail.attachments] == ["INV-0042.pdf"]
+    assert extract_reply_bytes(raw).text == mail.text
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        _opaque(b"0\x80garbage"),  # a signature that cannot be read
+        _opaque(b"0\x82\x01\x00\x06\x09*\x86H\x86\xf7\r\x01\x07\x03", "enveloped-data"),
+    ],
+    ids=["unreadable", "encrypted"],
+)
+def test_encrypted_or_unreadable_smime_is_explained_not_refused_as_a_file(
+    inbox: _Inbox, part: MIMEApplication
+) -> None:
+    answer = inbox.reply_to(part)
+
+    assert "cannot be attached" not in answer
+    assert "(S/MIME), which cannot be read here" in answer
+    assert "Send clear text signed message" in answer
+
+
+# --- Images in the HTML body: a logo is not an invoice's file, a photo is -----------------------
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201e221bc330000000049454e44ae426082"
+)
+
+
+def _related(html: str, *images: MIMEImage) -> MIMEMultipart:
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(MIMEText("INV-0042\n1: 50%\n2: 3 units\n"))
+    alternative.attach(MIMEText(html, "html"))
+    related = MIMEMultipart("related")
+    related.attach(alternative)
+    for image in images:
+        related.attach(image)
+    return related
+
+
+def _image(data: bytes, cid: str, *, filename: str | None, disposition: str | None) -> MIMEImage:
+    image = MIMEImage(data, "jpeg" if data.startswith(b"\xff\xd8") else "png")
+    image.add_header("Content-ID", f"<{cid}>")
+    if disposition:
+        image.add_header("Content-Disposition", disposition, filename=filename)
+    elif filename:
+        image.set_param("name", filename)
+    return image
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(2000) + b"\xff\xd9"
+BODY = '<div>INV-0042<br>1: 50%<br>2: 3 units</div><img src="cid:{}">'
+
+
+@pytest.mark.parametrize(
+    ("image", "html", "expected"),
+    [
+        # a signature logo, with or without its disposition (Outlook, Yahoo, Outlook for Mac)
+        (_image(PNG, "image001.png@01DB3E2A", filename="image001.png", disposition="inline"),
+         BODY.format("image001.png@01DB3E2A"), []),
+        (_image(PNG, "logo123", filename="logo.png", disposition=None),
+         BODY.format("logo123"), []),
+        (_image(PNG, "logo123", filename=None, disposition=None), BODY.format("logo123"), []),
+        # a photo sent from an iPhone: shown in the body too, but a camera's file
+        (_image(JPEG, "4A6F1C2E-0B0B", filename="IMG_1234.jpeg", disposition="inline"),
+         BODY.format("4A6F1C2E-0B0B"), ["IMG_1234.jpeg"]),
+        # a large picture pasted into the body (a screenshot of the lien waiver)
+        (_image(JPEG + bytes(60_000), "image002.jpg@01DB", filename="image002.jpg",
+                disposition="inline"), BODY.format("image002.jpg@01DB"), ["image002.jpg"]),
+        # an inline image the HTML does not show: sent to be kept
+        (_image(PNG, "stamp", filename="stamp.png", disposition="inline"),
+         BODY.format("other"), ["stamp.png"]),
+        (_image(PNG, "stamp", filename=None, disposition=None), BODY.format("other"),
+         ["image.png"]),
+    ],
+)  # fmt: skip
+def test_only_the_small_images_the_html_shows_are_left_out(
+    image: MIMEImage, html: str, expected: list[str]
+) -> None:
+    mail = parse_mail(_related(html, image).as_bytes())
+
+    assert [attachment.filename for attachment in mail.attachments] == expected
+    assert mail.text == "INV-0042\n1: 50%\n2: 3 units"
+
+
+BOILERPLATE = [
+    FIRST_CONTACT, CAUTION, "[EXTERNAL]", "This email has been scanned for viruses.",
+    "Sam Sparks (he/him)", "ISO 9001:2015 Certified", "Office hours: Mon-Fri 7:00-3:30",
+    "Follow us: LinkedIn | Facebook", "TECL #12345", "Acme Electric | 100% Employee Owned",
+    "713-555-0101", "Sent from my iPhone", "", "________________________________",
+]  # fmt: skip
+LINE_ANSWERS = [
+    "INV-0042", "1: 50%", "2 - 30 units", "Panels complete", "send", "all 100%", "line 3 skip",
+    "Conduit 45%", "#2 done", "1: 50% certified", "2: 40 hours", "3: 24 hrs",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(BOILERPLATE), max_size=6),
+    st.lists(st.sampled_from(LINE_ANSWERS), min_size=1, max_size=5),
+    st.lists(st.sampled_from(BOILERPLATE), max_size=6),
+)
+def test_no_answer_is_ever_cut_with_the_boilerplate_around_it(
+    above: list[str], answers: list[str], below: list[str]
+) -> None:
+    text = extract_reply(_plain("\n".join([*above, *answers, *below]))).text.split("\n")
+
+    kept = iter(text)
+    assert all(answer in kept for answer in answers), text  # each of them, in order

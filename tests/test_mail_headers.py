@@ -92,6 +92,31 @@ def test_encoded_words_folded_across_lines_are_decoded() -> None:
     assert read_header(message, "Subject") == ("Facture de novembre — réf. 22-114 " * 4).strip()
 
 
+@pytest.mark.parametrize("policy", [email.policy.compat32, email.policy.default])
+@pytest.mark.parametrize(
+    ("codec", "subject", "sender"),
+    [
+        ("utf-8", "Facturación noviembre – Harbor Tower", "José Pérez"),
+        ("cp1252", "Facturación noviembre – Harbor Tower", "José Pérez"),
+        ("latin-1", "Facturación de noviembre", "José Pérez"),
+        ("utf-8", "発注書 Harbor Tower", "山田 太郎"),
+    ],
+)
+def test_raw_8bit_subject_and_sender_name_are_read_as_written(
+    policy: email.policy.Policy, codec: str, subject: str, sender: str
+) -> None:
+    """SMTPUTF8 mail and sloppy clients send headers unencoded: UTF-8, else windows-1252."""
+    raw = (
+        f"From: {sender} <jose@acme.test>\r\nTo: billing@summit.test\r\nSubject: {subject}\r\n"
+        "Message-ID: <raw8@acme.test>\r\n\r\n1: 50%\r\n"
+    ).encode(codec)
+    mail = parse_mail(raw)
+
+    assert (mail.subject, mail.sender_name, mail.sender) == (subject, sender, "jose@acme.test")
+    message = email.message_from_bytes(raw, policy=policy)
+    assert read_header(message, "Subject") == subject
+
+
 # -- the property: generated values through intake and import data to every outbound kind ----
 
 _PIECES = st.one_of(

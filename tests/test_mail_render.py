@@ -66,6 +66,27 @@ def test_reply_subject_keeps_the_thread_without_piling_prefixes() -> None:
     assert reply_subject("") == "Re: your invoice"
 
 
+@pytest.mark.parametrize(
+    "prefixes",
+    [
+        "RES: ENC: ",  # Portuguese
+        "R: Rif: ",  # Italian
+        "Odp: PD: ",  # Polish
+        "SV: VS: ",  # Nordic
+        "回复: 答复：",  # Chinese
+        "Réf. : TR: ",  # French
+        "Re[2]: Re(3): ",
+        "Re: [EXTERNAL] RE: ",  # a gateway's tag
+        "[EXT] *EXTERNAL* Re: ",
+        "EXTERNAL: Re: ",
+    ],
+)
+def test_reply_subject_drops_every_clients_prefixes_and_gateway_tags(prefixes: str) -> None:
+    subject = "Harbor Tower: Jane Doe has invited you to bill."
+    assert reply_subject(prefixes + subject) == f"Re: {subject}"
+    assert reply_subject("Re: Harbor Tower [Rev 2]") == "Re: Harbor Tower [Rev 2]"
+
+
 def test_message_ids_carry_the_token_and_references_stay_ordered() -> None:
     assert mint_message_id(MAIL, token="bb1abc", tag="invite") == "<bb1abc.invite@summit.test>"
     assert mint_message_id(MAIL) != mint_message_id(MAIL)

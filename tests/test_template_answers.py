@@ -3,13 +3,28 @@ pleasantries around answers (`conversations.vocabulary.is_pleasantry`)."""
 
 from __future__ import annotations
 
+import re
+from email.message import EmailMessage
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
+from bot.invite import invite
+from bot.settings import Settings
 from conversations.parse import Expect, parse
 from conversations.vocabulary import CommandName, is_pleasantry
+from mail.config import MailSettings
+from mail.intake import Intake
 from mail.template import TEMPLATE_MARKER, filled_in
+from models.db import session_scope
+from models.outbox import OutboundMessage
+from models.tables import Invoice
+from tests.test_conversation_service import NOW, seed
 
 TEMPLATE = "Invoice number: INV-0042\n1: \n2: \n3: \nsend"
 INVITE_TEXT = f"""Hi Sam,
@@ -221,3 +236,76 @@ def test_a_draft_said_loosely_saves_a_draft(text: str) -> None:
     parsed = parse(text, expect=Expect.review)
     assert parsed.problems == () and parsed.has(CommandName.draft)
     assert not parsed.has(CommandName.send)
+
+
+# --- Answers on top and in the template, through the intake ----------------------------------
+
+TOP_AND_TEMPLATE_CASES = [
+    # the top gives the invoice number, the template the lines: both are read
+    ("INV-0043", {"1": "50%", "2": "3 units"}, "INV-0043", "12", True),
+    ("Invoice # is INV-0043, numbers below", {"1": "50%", "2": "3 units"}, "INV-0043", "12", True),
+    ("1: 50%", {"2": "3 units"}, None, "12", True),
+    ("2: 3 units", {"1": "50%", "2": "3 units"}, None, "12", True),  # one answer twice
+    # the top and the template answer one thing differently: the top alone, as before
+    ("2: 5 units", {"1": "50%", "2": "3 units"}, None, "2", False),
+    ("INV-0043", {"Invoice number": "INV-0044", "1": "50%"}, "INV-0043", "", False),
+    ("50%", {"2": "3 units"}, None, "", False),  # a bare answer on top may be any line's
+]
+
+
+@pytest.mark.parametrize(
+    ("top", "typed", "number", "lines", "merged"),
+    TOP_AND_TEMPLATE_CASES,
+    ids=[case[0] for case in TOP_AND_TEMPLATE_CASES],
+)
+def test_answers_on_top_and_in_the_template_are_read_together_unless_they_differ(
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    top: str,
+    typed: dict[str, str],
+    number: str | None,
+    lines: str,
+    merged: bool,
+) -> None:
+    settings = Settings(
+        database_url="sqlite://",
+        attachments_dir=tmp_path / "attachments",
+        mail=MailSettings(
+            address="billing@summit.test",
+            imap_host="127.0.0.1",
+            smtp_host="127.0.0.1",
+            secret=SecretStr("template-secret"),
+        ),
+    )
+    with session_scope(sqlite_engine) as session:
+        seed(session)
+    invite(sqlite_engine, settings, period_key="nov", commitment_key="sc7", now=NOW)
+    with Session(sqlite_engine) as session:
+        [row] = session.exec(
+            select(OutboundMessage).where(OutboundMessage.recipient == "sam@acme.test")
+        ).all()
+    invite_text = row.body_text or ""
+    for slot, value in typed.items():
+        invite_text = re.sub(rf"(?m)^{slot}:.*$", f"{slot}: {value}", invite_text, count=1)
+    message = EmailMessage()
+    message["From"] = "Sam Sparks <sam@acme.test>"
+    message["To"] = str(row.data()["reply_to"])
+    message["Subject"] = f"Re: {row.subject}"
+    message["Message-ID"] = "<top-and-template@acme.test>"
+    message["In-Reply-To"] = row.message_id
+    message.set_content(
+        f"{top}\n\nOn Wed, Nov 25, 2026 Summit Billing wrote:\n{quote(invite_text)}"
+    )
+    intake = Intake(sqlite_engine, settings, clock=lambda: NOW)
+
+    assert intake.process(message.as_bytes()).outcome == "processed"
+
+    with Session(sqlite_engine) as session:
+        answer = session.exec(select(OutboundMessage).order_by(col(OutboundMessage.id))).all()[-1]
+        invoices = session.exec(select(Invoice).where(Invoice.number != "INV-0041")).all()
+    said = " ".join((answer.body_text or "").split())
+    got = said.partition("Got it:")[2]
+    assert [invoice.number for invoice in invoices] == ([number] if number else []), said
+    assert [n for n in "12" if f"line {n} (" in got] == list(lines), said
+    assert ("I read your answers from the template" in said) is merged, said
+    assert ("I used the answers you wrote at the top" in said) is not merged, said
