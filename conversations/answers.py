@@ -80,6 +80,8 @@ class LineAnswer:
     described: str | None = None  # `conduit 45%`: the line named by words of its description
     label: str | None = None  # `1 - Conduit: 45%`: words beside the number, to match the line
     count: bool = False  # `3 done`: its number may be a count of the line asked, not a line
+    mark: bool = False  # `4 ✅`, `4 ❌`: a line checked off or crossed out, not a figure given
+    site_ref: str | None = None  # `L2` as written: line 2, or Level 2 as site people say?
 
     def merged(self, extra: LineAnswer) -> LineAnswer:
         """This answer with the stored/released clauses of `extra` added."""
@@ -102,7 +104,7 @@ _KEYWORDS = (
     r"stored|materials?|retainage|released?|release[sd]?|ret|this|to|total|done|complete[d]?"
     r"|finished|skip|none|nothing|and|with|plus|percent|pct|dollars?|usd|of|for|on|value"
     r"|amount|amt|qty|quantity|all|rest|cumulative|overall|period|month|por|ciento|nada"
-    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin|out"
+    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin|out|n/a|na|nil"
 )
 UNIT = (
     rf"(?!(?:{_KEYWORDS})\b)"
@@ -180,8 +182,9 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
     pos = 0
     try:
         said = words_to_numbers(body.strip())
-        text, when = qualified(lead_in_removed(said))
-        at = lead_in_removed(said) != said  # `is at 50`, `about 50`, `al 50`: maybe a percent
+        text, when, estimate = qualified(lead_in_removed(said))
+        # `is at 50`, `about 50`, `al 50`, `50 or so`, `50 de avance`: maybe a percent
+        at = estimate or lead_in_removed(said) != said
         while pos < len(text):
             pos = _SEPARATOR.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
@@ -301,12 +304,15 @@ _QUALIFIER = re.compile(
     r"|billing(?:\s+period)?|pay\s*app|invoice|application)|\b(?:more|extra|additional|adicional(?:es)?)"
     r"|\bm[aá]s|(?:en\s+)?este\s+(?:mes|periodo|período|ciclo)|(?:para\s+)?esta\s+semana)"
     r"|(?P<plain>complete[d]?|installed|in\s+place|placed|finished|done|billed|delivered|set"
-    r"|thanks|thank\s+you|thx|please|gracias|por\s+favor|approx(?:imately|\.)?|or\s+so"
-    r"|aprox(?:imadamente|\.)?|m[aá]s\s+o\s+menos"
-    # `45% progress`, `45% de avance` (after a figure: `no progress` is the answer itself)
-    r"|(?<=[\d%])\s*(?:of\s+)?progress|(?<=[\d%])\s*(?:de\s+)?(?:avance|progreso)"
+    r"|thanks|thank\s+you|thx|please|gracias|por\s+favor"
     r"|instalad[oa]s?|complet[oa]s?|completad[oa]s?|terminad[oa]s?|colocad[oa]s?"
-    r"|entregad[oa]s?))\s*$",
+    r"|entregad[oa]s?)"
+    # an estimate or progress word after the figure (`50 or so`, `50 de avance`): a bare
+    # number with it may be a percent, as with one before it (`about 50`)
+    r"|(?P<estimate>approx(?:imately|\.)?|or\s+so|roughly|more\s+or\s+less|give\s+or\s+take"
+    r"|or\s+thereabouts|(?<=\d)-?ish|aprox(?:imadamente|\.)?|m[aá]s\s+o\s+menos"
+    # `45% progress`, `45% de avance` (after a figure: `no progress` is the answer itself)
+    r"|(?<=[\d%])\s*(?:of\s+)?progress|(?<=[\d%])\s*(?:de\s+)?(?:avance|progreso)))\s*$",
     re.IGNORECASE,
 )
 
@@ -336,16 +342,19 @@ def lead_in_removed(text: str) -> str:
     return text[match.end() :] if match and text[match.end() :].strip() else text
 
 
-def qualified(text: str) -> tuple[str, When | None]:
-    """`45% complete to date` -> (`45%`, to date): trailing words that only qualify the amount
-    come off, and say whether it is cumulative or this period's (None: not said)."""
+def qualified(text: str) -> tuple[str, When | None, bool]:
+    """`45% complete to date` -> (`45%`, to date, False): trailing words that only qualify the
+    amount come off, and say whether it is cumulative or this period's (None: not said), and
+    whether it is an estimate (`50 or so`, `50 de avance`)."""
     when: When | None = None
+    estimate = False
     while True:
         match = _QUALIFIER.search(text)
         if match is None or not text[: match.start()].strip():
-            return text, when  # `done` alone is the answer itself
+            return text, when, estimate  # `done` alone is the answer itself
         if _ANSWER_WORD.fullmatch(match["plain"] or "") and _BARE.fullmatch(text[: match.start()]):
-            return text, when  # `3 done` is line 3 done, not 3 units
+            return text, when, estimate  # `3 done` is line 3 done, not 3 units
+        estimate = estimate or match["estimate"] is not None
         said = When.to_date if match["to_date"] else When.period if match["period"] else None
         if said is not None and when is not None and said != when:
             raise _Unreadable(N_("This says both to date and this period; which one is it?"))

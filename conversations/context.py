@@ -208,6 +208,15 @@ class Context:
                 found.append(terms.number)
         return tuple(found)
 
+    def levels(self, number: str) -> tuple[str, ...]:
+        """The lines whose description names level `number` (`Level 2 slab`, `Lvl 2 deck`,
+        `L2 framing`, `Nivel 2`): what `L2` may mean on site."""
+        level = re.compile(
+            rf"\b(?:level|lvl|lev|nivel|l)\s*[-#.]?\s*0*{re.escape(number.lstrip('0'))}\b",
+            re.IGNORECASE,
+        )
+        return tuple(terms.number for terms in self.lines if level.search(terms.description))
+
     @property
     def past_due(self) -> bool:
         return self.period is not None and self.today > self.period.due_date

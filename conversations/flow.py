@@ -173,7 +173,7 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     take_confirmations(work, parsed, ctx)
     FLOW[work.state.step].handle(work, parsed, ctx)
     take_invoice_number(work, parsed.invoice_number, ctx)
-    take_answers(work, parsed.answers, ctx)
+    take_answers(work, parsed.answers, ctx, unread=bool(parsed.problems))
     take_problems(work, parsed.problems, ctx)
     if turn.line_values:
         answers, problems = read_form(turn.line_values)

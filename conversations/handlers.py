@@ -143,21 +143,49 @@ def take_invoice_number(work: Work, number: str | None, ctx: Context) -> None:
 
 
 def take_answers(
-    work: Work, answers: tuple[LineAnswer, ...], ctx: Context, *, from_form: bool = False
+    work: Work,
+    answers: tuple[LineAnswer, ...],
+    ctx: Context,
+    *,
+    from_form: bool = False,
+    unread: bool = False,
 ) -> None:
-    """Apply line answers: named lines first, then `all`, then `rest` (still unanswered)."""
+    """Apply line answers: named lines first, then `all`, then `rest` (still unanswered).
+    `unread`: part of the message could not be read, so `rest` is not applied (a line the
+    message meant to answer would be set to nothing)."""
     named: dict[str, LineAnswer] = {}
     broad: list[LineAnswer] = []
+    problems = len(work.problems)
     for answer in answers:
         if answer.scope in (Scope.all, Scope.rest):
             broad.append(answer)
             continue
         line = _target(work, answer, ctx)
-        if line is not None:
+        if line is not None and answer.mark and _answered(work.state, line):
+            work.problems.append(
+                ctx.words(
+                    "“{text}”: line {line} already has an answer, so it is kept as it is. To "
+                    "change it, write `{line}: done`, `{line}: skip` or the amount.",
+                    text=f"{answer.line} {answer.text}",
+                    line=line,
+                )
+            )  # `4 ✅` under the review: line 4 is right, or now complete? never guessed
+        elif line is not None:
             named[line] = answer
     for line, answer in named.items():
         _apply(work, line, answer, ctx, from_form=from_form)
+    unread = unread or len(work.problems) > problems
     for answer in broad:
+        if answer.scope == Scope.rest and unread:
+            work.problems.append(
+                ctx.words(
+                    "“{text}”: the lines not answered yet are left as they are, since part of "
+                    "your message could not be used. Once that is sorted out, write `{text}` "
+                    "again.",
+                    text=answer.text,
+                )
+            )
+            continue
         said_done = _said_all_done(answer)
         if said_done and all(line in named for line in ctx.line_numbers):
             continue  # `1: 50%`, `2: 30%`, `all done`: finished, nothing left to change
@@ -179,6 +207,10 @@ def take_answers(
             ):
                 continue
             _apply(work, line, answer, ctx, from_form=from_form)
+
+
+def _answered(state: State, line: str) -> bool:
+    return line in state.entries or any(item.line == line for item in state.pending)
 
 
 def _said_all_done(answer: LineAnswer) -> bool:
@@ -224,6 +256,8 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
         )
         return None
     line = ctx.find_line(answer.line or "")
+    if line is not None and answer.site_ref and not _site_ref_is_line(work, line, answer, ctx):
+        return None
     if line is not None and answer.label and line not in ctx.described(answer.label):
         terms = ctx.terms(line)
         work.problems.append(
@@ -249,6 +283,42 @@ def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
             )
         )
     return line
+
+
+def _site_ref_is_line(work: Work, line: str, answer: LineAnswer, ctx: Context) -> bool:
+    """`L2` is line 2, unless a line's description names a level 2 (`Level 2 slab`), which is
+    what `L2` means on site, or its words fit other lines too (`L2 slab`, with a slab on each
+    level): then it is asked. False when it was."""
+    _ = ctx.words
+    terms = ctx.terms(line)
+    levels = [n for n in ctx.levels(answer.line or "") if n != line]
+    if terms is not None and levels:
+        work.problems.append(
+            _(
+                "“{ref}”: line {line}, or line {lines}? Write the line's number, e.g. "
+                "`{number}: {answer}`.",
+                ref=answer.site_ref,
+                line=line_name(terms),
+                lines=", ".join(line_name(other) for n in levels if (other := ctx.terms(n))),
+                number=levels[0],
+                answer=answer.text,
+            )
+        )
+        return False
+    fits = ctx.described(answer.label) if answer.label else ()
+    if len(fits) > 1:
+        work.problems.append(
+            _(
+                "“{words}” fits more than one line ({lines}); which one? Write its number, e.g. "
+                "`{line}: {answer}`.",
+                words=f"{answer.site_ref} {answer.label}",
+                lines=", ".join(line_name(fit) for n in fits if (fit := ctx.terms(n))),
+                line=fits[0],
+                answer=answer.text,
+            )
+        )
+        return False
+    return True
 
 
 def keep_returned_line(work: Work, line: str, ctx: Context) -> None:

@@ -26,9 +26,11 @@ from conversations.answers import (
     words_to_numbers,
 )
 from conversations.text import (
+    CROSSES,
     MAX_CHARS,
     MAX_FRAGMENT_CHARS,
     MAX_FRAGMENTS,
+    TICKS,
     clean_fragment,
     split_fragments,
 )
@@ -45,6 +47,7 @@ from conversations.vocabulary import (
     read_command,
 )
 from models.i18n import N_
+from models.money import HUNDRED
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ _DESCRIBED = re.compile(
 _NOT_A_NAME = re.compile(
     r"(?:all|every|each|rest|the|others?|remaining|line|lines|item|items|ln|sov|l|qty|quantity"
     r"|q|value|amount|amt|stored|materials?|retainage|ret|released?|release[sd]?|plus|and|with"
-    r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto)(?:\s.*)?",
+    r"|invoice|inv|number|no|usd|total|todo|todas|todos|resto|la|el|los|las)(?:\s.*)?",
     re.IGNORECASE,
 )
 # `Conduit: 600 LF`, `Panels - 2 installed` after a line's number: its words, then the answer.
@@ -222,6 +225,23 @@ _LINE_OR_FINISHED = N_(
 _WHICH_LINE = N_("Which line is this for? Start with the line number, e.g. `2: {text}`.")
 _NAME_WORDS = re.compile(r"[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}:?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# `4?`, `1: 50%?` (`text.clean_fragment` keeps a question mark only after a figure)
+_QUESTIONED = re.compile(r"(?P<body>.*[\d%])\s*\?+", re.DOTALL)
+_QUESTION_NOT_ANSWER = N_(
+    "Is this your answer, or a question? Nothing was changed; to answer, write it without the "
+    "question mark."
+)
+# `4 ✅`, `line 4: ❌` (as `text.clean_fragment` leaves them): a line checked off or crossed out
+_MARKED = re.compile(
+    rf"(?P<refs>(?P<word>(?:{LINE_WORD}s?\.?\s*(?:no\.?\s*)?#?|#)\s*)?{REF}"
+    r"(?P<more>(?:(?:,\s*|\s*(?:&|\band\b|\by\b)\s*)#?\s*\d{1,6}[a-z]?)+)?)"
+    r"(?P<sep>\s*[:=\-–—])?\s+(?P<marks>\S+)",
+    re.IGNORECASE,
+)
+# `L2`, `l 2`: the letter may be "line", or "level" as site people write it (`handlers`)
+_LETTER_REF = re.compile(r"(?:the\s+|la\s+|el\s+)?l\.?\s*#?\s*\d", re.IGNORECASE)
+_SEPARATOR_WORD = frozenset(":=-–—")
+_NAME_WORD = re.compile(r"[^\W_](?:[\w'/&.-]*[\w'/&-])?[:=]?")  # `Level`, `2`, `3/4in`, `slab:`
 _NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
@@ -267,6 +287,7 @@ def parse_line_value(text: str, line: str) -> LineAnswer | Problem | None:
 
 def _parse_choice(fragments: list[str], builder: _Builder) -> Parsed:
     for fragment in fragments:
+        fragment = fragment.rstrip("? ") or fragment
         command = read_command(fragment, builder.expect)
         if command is not None:
             builder.commands.append(command)
@@ -309,6 +330,12 @@ class _Builder:
             number = None
         else:
             number = self.invoice_numbers[0] if self.invoice_numbers else None
+        if any(command.name == CommandName.draft for command in self.commands):
+            # `that's it, I'll do the rest tomorrow`: that is all for now, not "nothing on the
+            # other lines"
+            for answer in [a for a in self.answers if _said_nothing_more(a)]:
+                self.answers.remove(answer)
+                self.pleasantries.append(answer.text)
         return Parsed(
             invoice_number=number,
             answers=tuple(self.answers),
@@ -319,6 +346,10 @@ class _Builder:
         )
 
     def add(self, fragment: str) -> None:
+        questioned = _QUESTIONED.fullmatch(fragment)
+        if questioned:
+            self._questioned(questioned["body"], fragment)
+            return
         pleasant, self._last_pleasant = self._last_pleasant, False
         problems = len(self.problems)
         self._add(fragment)
@@ -337,6 +368,15 @@ class _Builder:
             self.problems.pop()  # words around the answers: not an error
             self.pleasantries.append(fragment)
             self._last_pleasant = True
+
+    def _questioned(self, body: str, fragment: str) -> None:
+        """`4?`, `1: 50%?`: a command or an invoice number asked about is read (`can I change
+        line 2?`); an answer is not billed, it is asked about."""
+        answers, commands = list(self.answers), list(self.commands)
+        self.add(body)
+        if self.answers != answers:
+            self.answers[:], self.commands[:] = answers, commands
+            self.problems.append(Problem(fragment, _QUESTION_NOT_ANSWER))
 
     def _sentences(self, fragment: str) -> bool:
         """`Perfect. Send`, `Send. Thanks!`, `Perfect. 3: 50%`, `Conduit 50%. Panels 3`: a
@@ -387,6 +427,10 @@ class _Builder:
                     ),
                 )
             )
+            return
+        marked = _marked_answers(fragment)
+        if marked is not None:
+            self.answers += marked
             return
         if self.expect == Expect.line and _NOTHING_MORE.fullmatch(fragment):
             skip = Progress(ProgressKind.skip)
@@ -494,8 +538,51 @@ def _correction_read(fragment: str) -> str:
     for pattern in (_CHANGE_TO, _SHOULD_BE):
         match = pattern.fullmatch(fragment)
         if match and not isinstance(parse_body(match["rest"], scope=Scope.line), Problem):
-            return f"{match['ref']}: {match['rest']}"  # not `change line 2 please`: a command
+            # not `change line 2 please`: a command. The figure is read as after `is at`
+            # (`change line 2 to 40`, `line 2 should be 40`: 40% or $40? asked on an amount
+            # line, as `2: at 40` is)
+            return f"{match['ref']}: at {match['rest']}"
     return fragment
+
+
+def _said_nothing_more(answer: LineAnswer) -> bool:
+    return answer.scope == Scope.rest and bool(_NOTHING_MORE.fullmatch(answer.text))
+
+
+def _marked_answers(fragment: str) -> list[LineAnswer] | None:
+    """`4 ✅` is `4 done` (line 4, or 4 units of a unit line asked? `handlers` asks), `4 ❌` is
+    `4 skip`; `line 4 ✅`, `4: ✅` name line 4; `1, 2 ✅` is `1, 2: done`. Marks of both kinds
+    are no answer."""
+    match = None if fragment.isascii() else _MARKED.fullmatch(fragment)
+    if match is None:
+        return None
+    marks = match["marks"]
+    if all(ch in TICKS for ch in marks):
+        progress = Progress(ProgressKind.total_percent, HUNDRED, word=True)
+    elif all(ch in CROSSES for ch in marks):
+        progress = Progress(ProgressKind.skip)
+    else:
+        return None
+    letter = _LETTER_REF.match(fragment)
+    if match["more"]:
+        said = "done" if progress.word else "skip"
+        listed = _listed_lines(f"{match['refs']}: {said}")
+        return [
+            replace(a, text=marks, mark=True, site_ref=f"L{a.line}" if letter else None)
+            for a in listed
+        ] or None
+    ref = match["ref"]
+    named = bool(match["word"] or match["sep"])
+    answer = LineAnswer(
+        scope=Scope.line,
+        line=ref,
+        progress=progress,
+        text=marks,
+        mark=True,
+        count=progress.word and ref.isdigit() and not named,
+        site_ref=fragment[: match.end("ref")].strip() if letter else None,
+    )
+    return [answer]
 
 
 def _listed_lines(fragment: str) -> list[LineAnswer]:
@@ -519,7 +606,11 @@ def _listed_lines(fragment: str) -> list[LineAnswer]:
     body = parse_body(match["rest"], scope=Scope.line, line=refs[0])
     if isinstance(body, Problem) or body.progress is None:
         return []
-    return [replace(body, line=ref, text=fragment) for ref in refs]
+    letter = _LETTER_REF.match(fragment)  # `L2 and L3 done`: levels, or lines?
+    return [
+        replace(body, line=ref, text=fragment, site_ref=f"L{ref}" if letter else None)
+        for ref in refs
+    ]
 
 
 def _finished_not_an_answer(fragment: str) -> bool:
@@ -555,6 +646,8 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             answer = _answer_for(match["ref"], rest)
             if isinstance(answer, Problem):
                 return Problem(fragment, answer.template, answer.values)
+            if pattern is _REF_WITH_WORD and _LETTER_REF.match(said):
+                answer = replace(answer, site_ref=said[: match.end("ref")].strip())
             return answer
     described = _described(fragment)
     if (
@@ -565,6 +658,9 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
         answer = parse_body(described[1], scope=Scope.line)
         if isinstance(answer, LineAnswer):
             return replace(answer, described=" ".join(described[0].split()), text=fragment)
+    numbered = _numbered_description(fragment)
+    if numbered is not None and isinstance(parse_body(fragment, scope=Scope.current), Problem):
+        return numbered
     match = _REF_SPACE.fullmatch(fragment)
     if match and isinstance(parse_body(fragment, scope=Scope.current), Problem):
         rest = match["rest"].strip()
@@ -618,6 +714,30 @@ def _described(fragment: str) -> tuple[str, str] | None:
             return answer["words"], rest[len(skipped) :] if rest.startswith(skipped) else read
     match = _DESCRIBED.fullmatch(fragment) or _DESCRIBED.fullmatch(words_to_numbers(fragment))
     return (match["words"], match.string[match.start("lead") :]) if match else None
+
+
+def _numbered_description(fragment: str) -> LineAnswer | None:
+    """`Level 2 slab: 50%`, `Phase 1 rough-in 30%`: a description holding a number (up to six
+    words, the first a word), then its answer; the shortest such name first. Which line the
+    words name, all of them, is `handlers`' to say."""
+    words = fragment.split()
+    if not words or words[0][0].isdigit() or _NOT_A_NAME.fullmatch(fragment):
+        return None
+    for count in range(1, min(6, len(words) - 1) + 1):
+        word = words[count - 1]
+        if not _NAME_WORD.fullmatch(word):
+            break  # `Perfect. 3: 50%`, `Conduit 50%. Panels 1`: not a name
+        name = " ".join(words[:count]).rstrip(":=")
+        if any(ch.isdigit() for ch in name):
+            rest = words[count:]
+            if rest[0] in _SEPARATOR_WORD:
+                rest = rest[1:]
+            answer = parse_body(" ".join(rest), scope=Scope.line) if rest else None
+            if isinstance(answer, LineAnswer) and answer.progress is not None:
+                return replace(answer, described=name, text=fragment)
+        if word.endswith((":", "=")):
+            break  # the name ends at its separator
+    return None
 
 
 def invoice_number_in(text: str) -> str | None:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from conversations.table import table_lines
+from conversations.vocabulary import LINE_WORD, POLITE_AFTER
 
 MAX_CHARS = 20_000  # a message longer than this is read only this far (and we say so)
 MAX_FRAGMENTS = 300
@@ -75,28 +76,63 @@ def normalize(text: str, *, tabs: bool = False) -> str:
 
 def _without_emoji(fragment: str) -> str:
     """`1: 50% 👍`, `INV-0042 ✅`, `send 🙏` -> without them; an emoji alone (`👍`) stays."""
-    kept = "".join(
-        " " if unicodedata.category(ch) == "So" or ch in _EMOJI_JOINERS else ch for ch in fragment
-    )
+    kept = "".join(" " if _emoji(ch) else ch for ch in fragment)
     return kept if kept.strip() else fragment
 
 
+def _emoji(ch: str) -> bool:
+    skin_tone = "\U0001f3fb" <= ch <= "\U0001f3ff"
+    return unicodedata.category(ch) == "So" or ch in _EMOJI_JOINERS or skin_tone
+
+
 _EMOJI_JOINERS = "\u200d\ufe0f\ufe0e"  # zero-width joiner, variation selectors
+# A line checked off or crossed out (`4 ✅`, `line 4 ❌`, `✅ 4`): the mark is its answer, read
+# by the parser as `4 done` / `4 skip` would be. Dropped like other emoji, it would leave a
+# bare `4`: four units, or $4, on the line being asked.
+TICKS = "✅✔☑✓👍👌🆗"
+CROSSES = "❌✖✗✘☒❎👎🚫⛔"
+
+
+def _marked(fragment: str) -> str | None:
+    """`4 ✅`, `- line 4: ❌`, `✅ 4 thanks` -> `4 ✅`, `line 4: ❌`, `4 ✅`: a line reference and
+    its mark, else None. Marks of both kinds (`4 ✅❌`) are kept, to be refused."""
+    marks = "".join(dict.fromkeys(ch for ch in fragment if ch in TICKS or ch in CROSSES))
+    if not marks:
+        return None
+    rest = "".join(" " if ch in marks or _emoji(ch) else ch for ch in fragment)
+    rest = _BULLET.sub("", " ".join(rest.split())).lstrip("-–— ").rstrip(",;.! ")
+    match = _MARKED_REF.fullmatch(rest)
+    if match is None:
+        return None
+    return f"{match['ref'].strip()}{(match['sep'] or '').strip()} {marks}"
+
+
+def split_marks(piece: str) -> list[str]:
+    """`1 ✅ 2 ✅ 3 ❌` -> one piece for each line marked."""
+    if piece.isascii() or not _MARKS_LIST.fullmatch(piece):
+        return [piece]
+    return [found.group() for found in _ONE_MARKED.finditer(piece)]
+
+
+# `4?`, `1: 50%?`: a figure with a question mark is asked about, not billed; the mark is kept
+# for the parser (a question ending with a word, `what's left?`, loses it here)
+_QUESTIONED_FIGURE = re.compile(r"[\d%]\s*\?+$")
 
 
 def clean_fragment(fragment: str) -> str:
     """Strip bullets, wrapping quotes/markdown, emoji beside words, trailing punctuation and
-    extra spaces."""
+    extra spaces; a line's tick or cross (`4 ✅`) and a question mark after a figure (`4?`)
+    are kept for the parser."""
     if not fragment.isascii():
-        fragment = _without_emoji(fragment)
+        fragment = _marked(fragment) or _without_emoji(fragment)
     text = " ".join(fragment.split())
     text = _BULLET.sub("", text)
     dash = _DASH_BULLET.match(text)
     if dash and not _BARE_AMOUNT.fullmatch(dash["rest"]):
         text = dash["rest"]  # `- 1: 50%` is a bullet; `- 500` stays a negative amount
-    text = text.strip(" \"'`*_~")
+    text = text.strip(" \"'`*_~").lstrip("¿¡ ")  # `¿qué falta?`
     stripped = text.rstrip(".!")
-    if stripped.endswith("?") and stripped.strip("?"):
+    if stripped.endswith("?") and stripped.strip("?") and not _QUESTIONED_FIGURE.search(stripped):
         stripped = stripped.rstrip("?")
     return stripped.strip()
 
@@ -141,8 +177,25 @@ _REFS_SO_FAR = re.compile(
     re.IGNORECASE,
 )
 _MORE_REFS = re.compile(
-    rf"\s*#?\s*\d{{1,6}}[a-z]?(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*\s*[:=]", re.IGNORECASE
+    rf"\s*#?\s*\d{{1,6}}[a-z]?(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*\s*(?:[:=]|[{TICKS}{CROSSES}])",
+    re.IGNORECASE,
+)  # `1, 2 ✅` too
+
+
+_MARK = rf"[{TICKS}{CROSSES}]"
+# `4`, `line 4`, `#4`, `1, 2 and 4`, `lines 1 & 2`: the lines a mark is for
+_MARKED_REFS = (
+    rf"(?:{LINE_WORD}s?\.?\s*(?:no\.?\s*)?#?|#)?\s*\d{{1,6}}[a-z]?"
+    rf"(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*"
 )
+_MARKED_REF = re.compile(
+    rf"(?P<ref>{_MARKED_REFS})(?P<sep>\s*[:=\-–—])?(?:,?\s+(?:{POLITE_AFTER}))?", re.IGNORECASE
+)
+_ONE_MARK = rf"(?:{LINE_WORD}\.?\s*|#)?\d{{1,6}}[a-z]?\s*[:=\-–—]?\s*{_MARK}"
+_MARKS_LIST = re.compile(
+    rf"(?:\s*{_ONE_MARK}[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]*\s*[.!]?){{2,}}\s*", re.IGNORECASE
+)
+_ONE_MARKED = re.compile(_ONE_MARK, re.IGNORECASE)
 
 
 def _in_number(line: str, start: int, index: int) -> bool:
@@ -162,9 +215,10 @@ _DOT_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+$")
 _LINE_REF_AFTER = re.compile(r"\d{1,6}[a-z]?\s*[:=)]", re.IGNORECASE)
 
 
-# Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`.
+# Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`,
+# `1: 50% / 4: 20%` (not `1/2` or `4 / 8`, which no line reference follows).
 _INNER_REF = re.compile(
-    r"(?<!\s)\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|rengl[oó]n|concepto|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
+    r"(?<!\s)(?:\s*/)?\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|rengl[oó]n|concepto|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
     r"|\d{1,6}[a-z]?\s*[:=)]))",
     re.IGNORECASE,
 )
@@ -246,14 +300,30 @@ def _arrows_read(line: str) -> str:
     return line
 
 
+# Slack writes the emoji picked as a name (`4 :white_check_mark:`): the marks are read as the
+# emoji themselves
+_SHORTCODES = {
+    **dict.fromkeys(("white_check_mark", "heavy_check_mark", "ballot_box_with_check"), "✅"),
+    **dict.fromkeys(("+1", "thumbsup", "ok_hand", "ok"), "👍"),
+    **dict.fromkeys(("x", "heavy_multiplication_x", "negative_squared_cross_mark"), "❌"),
+    **dict.fromkeys(("-1", "thumbsdown", "no_entry_sign", "no_entry"), "👎"),
+}
+_SHORTCODE = re.compile(
+    r":(" + "|".join(re.escape(name) for name in _SHORTCODES) + r"):(?::skin-tone-\d:)?"
+)
+
+
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
     text = normalize(text[:MAX_CHARS], tabs=True)
+    if ":" in text:
+        text = _SHORTCODE.sub(lambda found: f" {_SHORTCODES[found[1]]}", text)
     fragments: list[str] = []
     for line in table_lines([_unmarked(line) for line in text.split("\n")]):
         chunks = split_answers(_arrows_read(line))
-        for piece in (part for chunk in chunks for part in split_line_refs(line_first(chunk))):
+        pieces = (part for chunk in chunks for part in split_line_refs(line_first(chunk)))
+        for piece in (one for part in pieces for one in split_marks(part)):
             cleaned = clean_fragment(piece)
             if cleaned:
                 if len(fragments) >= MAX_FRAGMENTS:

@@ -44,6 +44,9 @@ class Command:
     line: str | None = None  # for `edit 3`
 
 
+_ANOTHER_TIME = r"(?:later|tomorrow|tonight|next\s+week|on\s+monday|(?:in\s+)?the\s+morning)"
+_OTRO_DIA = r"(?:ma[ñn]ana|despu[eé]s|luego|m[aá]s\s+tarde|el\s+lunes)"
+
 _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rf"(?:{pattern})", re.IGNORECASE))
     for name, pattern in (
@@ -69,7 +72,16 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|gu[aá]rda(?:r|rla|rlo|la|lo)?(?:\s+(?:como\s+)?(?:un\s+)?borrador)?"
          # putting it off: kept as a draft, nothing sent (`I'll finish later`, `más tarde`)
          r"|later|(?:i'?ll\s+)?(?:finish|do\s+it|continue|come\s+back(?:\s+to\s+it)?)\s+later"
+         # `will do the rest tomorrow`, `I'll finish tomorrow`, `that's it for now`
+         r"|(?:(?:i|we)(?:'?ll|\s+will)\s+|will\s+)?(?:do|finish|complete|fill\s+in|answer"
+         r"|continue|get\s+to)(?:\s+(?:the\s+rest|it|this|them|the\s+others|everything\s+else))?"
+         rf"\s+{_ANOTHER_TIME}|(?:the\s+)?rest\s+{_ANOTHER_TIME}"
+         r"|that'?s\s+(?:all|it)\s+for\s+(?:now|today)|eso\s+es\s+todo\s+por\s+(?:ahora|hoy)"
          r"|m[aá]s\s+tarde|lo\s+(?:reviso|termino|sigo)\s+(?:despu[eé]s|luego|m[aá]s\s+tarde)"
+         # `el resto mañana`, `lo termino mañana`, `mañana sigo`
+         rf"|(?:(?:lo|el\s+resto)\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?\s+{_OTRO_DIA}"
+         r"|ma[ñn]ana\s+(?:lo\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?"
+         rf"|(?:el\s+)?resto\s+{_OTRO_DIA}"
          r"|d[eé]ja(?:la|lo)\s+(?:en|como)\s+borrador"),
         (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:re-?)?(?:send|submit)"
          r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"

@@ -108,6 +108,22 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (AMOUNT, "en", "2: about 50", NO),
     (AMOUNT, "en", "2: about $50", {"2": D("50.00")}),  # money said plainly
     (AMOUNT, "en", "2: at 50%", {"2": D("54000.00")}),
+    # an estimate or progress word after the figure, as before it: 50% or $50? asked
+    (AMOUNT, "en", "2: 50 or so", NO),
+    (AMOUNT, "en", "2: 50 approx", NO),
+    (AMOUNT, "en", "2: 50ish", NO),
+    (AMOUNT, "en", "2: 50 more or less", NO),
+    (AMOUNT, "en", "2: 50 progress", NO),
+    (AMOUNT, "en", "ductwork 50 or so", NO),
+    (AMOUNT, "en", "2: $50 or so", {"2": D("50.00")}),  # money said plainly
+    (AMOUNT, "en", "2: 4500 or so", {"2": D("4500.00")}),  # past 100: not a percent
+    # a correction's figure, as after `is at`: 40% or $40? asked
+    (AMOUNT, "en", "change line 2 to 40", NO),
+    (AMOUNT, "en", "line 2 should be 40", NO),
+    (AMOUNT, "en", "oops, line 2 should be 40", NO),
+    (AMOUNT, "en", "change line 2 to 40%", {"2": D("36000.00")}),
+    (AMOUNT, "en", "change line 2 to $40", {"2": D("40.00")}),
+    (AMOUNT, "en", "change line 2 to 4500", {"2": D("4500.00")}),
     # nothing more to bill: the lines not answered are nothing this period
     (UNIT, "en", "1: 45%\nThat's all", {"1": (D(240), D("3000.00")), "2": SKIP, "3": SKIP}),
     (UNIT, "en", "2: 1, skip the rest", {"1": SKIP, "2": ONE_OF_2, "3": SKIP}),
@@ -229,6 +245,35 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "Thanks. 50%", NO),  # a bare value in a sentence is never guessed
     (UNIT, "en", "50% on line 9", NO),  # no such line
     (UNIT, "en", "1: 50% stored 2000", NO),  # materials stored are for amount lines
+    # a line checked off or crossed out: read as `3 done` / `3 skip`, never a figure for the
+    # line asked (the mark dropped once left a bare `3`: 3 LF on line 1)
+    (UNIT, "en", "3 ✅", NO),  # like `3 done`: line 3 done, or 3 LF of line 1? asked
+    (UNIT, "en", "3 👍", NO),
+    (UNIT, "en", "2 ✔️", NO),
+    (UNIT, "en", "✅ 3", NO),
+    (UNIT, "en", "3: ✅", {"3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "line 3 ✅", {"3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "- 3 ✓ thanks", NO),
+    (UNIT, "en", "3 ❌", {"3": SKIP}),
+    (UNIT, "en", "2 👎", {"2": SKIP}),
+    (UNIT, "en", "2 ✖", {"2": SKIP}),
+    (UNIT, "en", "2 ✅ 3 ❌", {"3": SKIP}),  # line 2 asked about (2 LF of line 1?)
+    (UNIT, "en", "2 and 3 ✅", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "2, 3 ✅", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "2 ✅❌", NO),
+    (UNIT, "en", "1: 50% 👍🏽", {"1": HALF_OF_1}),
+    (AMOUNT, "en", "3 ✅", {"3": D("180000.00")}),  # an amount line counts no units
+    (AMOUNT, "en", "2 ❌", {"2": SKIP}),
+    (AMOUNT, "en", "3 🚫", {"3": SKIP}),
+    # a figure with a question mark is asked about, never billed
+    (UNIT, "en", "2?", NO),
+    (UNIT, "en", "20?", NO),
+    (AMOUNT, "en", "2: 50%?", NO),
+    (UNIT, "en", "1: 50% / 2: 1", {"1": HALF_OF_1, "2": ONE_OF_2}),
+    (UNIT, "en", "2 n/a", {"2": SKIP}),
+    (UNIT, "en", "3 na", {"3": SKIP}),
+    (UNIT, "en", "1: 45%\n2: 12,5\nthat's all", {"1": (D(240), D("3000.00"))}),  # 2 kept open
+    (UNIT, "en", "2: 9 EA, skip the rest", NO),  # line 2 refused: the rest not set to nothing
     # -- English, amount-based -------------------------------------------------------------
     (AMOUNT, "en", "ductwork is at 30%", {"2": D("18000.00")}),
     (AMOUNT, "en", "Rooftop 35%", {"3": D("24000.00")}),
@@ -283,6 +328,16 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "3: 2.500", NO),
     (AMOUNT, "es", "la línea 2 está al 50", NO),  # 50%, or $50 on a $180,000 line? asked
     (AMOUNT, "es", "2: va al 50", NO),
+    (AMOUNT, "es", "2: 50 aprox", NO),
+    (AMOUNT, "es", "2: 50 más o menos", NO),
+    (AMOUNT, "es", "2: 50 de avance", NO),
+    (AMOUNT, "es", "cambia la 2 a 40", NO),
+    (AMOUNT, "es", "cambia la 2 al 40", NO),
+    (AMOUNT, "es", "la línea 2 debe ser 40", NO),
+    (AMOUNT, "es", "cambia la 2 al 40%", {"2": D("36000.00")}),
+    (UNIT, "es", "2 ✅", NO),  # ¿partida 2 lista, o 2 LF de la 1? se pregunta
+    (UNIT, "es", "partida 3 ❌", {"3": SKIP}),
+    (UNIT, "es", "2 n/a", {"2": SKIP}),
     (UNIT, "es", "2 y 3 terminadas", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
     (UNIT, "es", "partidas 2 a 3: listo", {"2": (D(8), D("33600.00")), "3": (D(30), D("6370.12"))}),
     (UNIT, "es", "1: 45 por ciento completo", {"1": (D(240), D("3000.00"))}),
