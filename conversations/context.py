@@ -43,6 +43,19 @@ def _stem(word: str) -> str:
     return word
 
 
+def described(descriptions: Mapping[str, str], words: str) -> tuple[str, ...]:
+    """The lines (of `descriptions`, number -> description) whose description holds every one
+    of `words` (any case, singular or plural): `conduit` -> ("1",) when only line 1 is a
+    conduit line."""
+    wanted = [_stem(word) for word in re.findall(r"[^\W_]+", words)]
+    found = []
+    for number, description in descriptions.items():
+        have = {_stem(word) for word in re.findall(r"[^\W_]+", description)}
+        if wanted and all(word in have for word in wanted):
+            found.append(number)
+    return tuple(found)
+
+
 def format_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
     """`Nov 30, 2026`; `30 nov 2026` in Spanish."""
     if language == "en":
@@ -198,15 +211,8 @@ class Context:
         return find_line(self.line_numbers, ref)
 
     def described(self, words: str) -> tuple[str, ...]:
-        """The lines whose description holds every one of `words` (any case, singular or
-        plural): `conduit` -> ("1",) when only line 1 is a conduit line."""
-        wanted = [_stem(word) for word in re.findall(r"[^\W_]+", words)]
-        found = []
-        for terms in self.lines:
-            have = {_stem(word) for word in re.findall(r"[^\W_]+", terms.description)}
-            if wanted and all(word in have for word in wanted):
-                found.append(terms.number)
-        return tuple(found)
+        """The lines whose description holds every one of `words` (`described`)."""
+        return described({terms.number: terms.description for terms in self.lines}, words)
 
     def levels(self, number: str) -> tuple[str, ...]:
         """The lines whose description names level `number` (`Level 2 slab`, `Lvl 2 deck`,

@@ -162,11 +162,12 @@ def take_answers(
             continue
         line = _target(work, answer, ctx)
         if line is not None and answer.mark and _answered(work.state, line):
+            said = f"{answer.line} {answer.text}"
             work.problems.append(
                 ctx.words(
                     "“{text}”: line {line} already has an answer, so it is kept as it is. To "
                     "change it, write `{line}: done`, `{line}: skip` or the amount.",
-                    text=f"{answer.line} {answer.text}",
+                    text=said,
                     line=line,
                 )
             )  # `4 ✅` under the review: line 4 is right, or now complete? never guessed

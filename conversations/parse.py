@@ -720,16 +720,16 @@ def _numbered_description(fragment: str) -> LineAnswer | None:
     """`Level 2 slab: 50%`, `Phase 1 rough-in 30%`: a description holding a number (up to six
     words, the first a word), then its answer; the shortest such name first. Which line the
     words name, all of them, is `handlers`' to say."""
-    words = fragment.split()
-    if not words or words[0][0].isdigit() or _NOT_A_NAME.fullmatch(fragment):
+    tokens = fragment.split()
+    if not tokens or tokens[0][0].isdigit() or _NOT_A_NAME.fullmatch(fragment):
         return None
-    for count in range(1, min(6, len(words) - 1) + 1):
-        word = words[count - 1]
+    for count in range(1, min(6, len(tokens) - 1) + 1):
+        word = tokens[count - 1]
         if not _NAME_WORD.fullmatch(word):
             break  # `Perfect. 3: 50%`, `Conduit 50%. Panels 1`: not a name
-        name = " ".join(words[:count]).rstrip(":=")
+        name = " ".join(tokens[:count]).rstrip(":=")
         if any(ch.isdigit() for ch in name):
-            rest = words[count:]
+            rest = tokens[count:]
             if rest[0] in _SEPARATOR_WORD:
                 rest = rest[1:]
             answer = parse_body(" ".join(rest), scope=Scope.line) if rest else None

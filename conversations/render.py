@@ -368,6 +368,19 @@ def returned_text(ctx: Context) -> str:
     )
 
 
+def review_note_text(who: str, note: str, _: Words = ENGLISH) -> str:
+    """The administrator's note on their review, for the contact: framed in the contact's
+    language, the note as it was written."""
+    return _("Note from {who}: {note}", who=who, note=note)
+
+
+def with_review_note(text: str, note: str) -> str:
+    """`text`, the contact's message of a review (its news first, then the question), with
+    the administrator's note at the end of the news."""
+    news, gap, rest = text.partition("\n\n")
+    return f"{news}\n{note}{gap}{rest}"
+
+
 def locked_line_text(ctx: Context, line: str) -> str:
     invoice = ctx.invoice
     assert invoice is not None

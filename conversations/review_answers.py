@@ -10,8 +10,11 @@
     reject 3: why                            (then more `2: reason` lines, `also reject 2`,
     2: another reason                         `and 2: reason`)
 
-The same in Spanish: `aprobar`, `aprobar con observaciones` (`nota: por qué`), `rechazar 3:
-motivo`, `devolver 2 y 3: motivo` or `devolver la 3`. A line is named as the SOV numbers it
+A reason may also follow a comma, `because` or a space, or stand in brackets, as long as it
+names no more lines (`reject line 3, no photos`, `reject 3 need photos`, `reject 3 (no
+photos)`, `return 2, 5 no backup`). The same in Spanish: `aprobar`, `aprobar con observaciones`
+(`nota: por qué`), `rechazar 3: motivo`, `devolver 2 y 3: motivo`, `devolver la 3` or `devuelvo
+la 3 porque faltan fotos`. A line is named as the SOV numbers it
 (`3`, `03`, `1.2`, `2A`, `E1`, `A-2`); whether the invoice has it is checked by the review.
 Given the invoice's line numbers, a reference is read as one of them where it can be (`03` or
 `L3` is line 3, `26-0500` is that line rather than a range, and a range holds only the lines
@@ -22,26 +25,39 @@ Greetings, thanks, a signature and approving words around the decision are not p
 they never make one (`Looks good` alone is unclear). Pure and total: `read_review` never
 raises. Anything it cannot read with confidence is unclear (None), and the administrator gets
 the answer forms back; nothing is guessed:
-- an approval with a negation, exception or condition after it (`approval denied`, `approved,
-  but return line 2`, `approve after inspection`, `aprobado, pero…`) or naming a line;
-- a reason or note that names another line (`reject 1: see line 2`): which line is returned?
+- an approval followed by anything but a harmless note (approving is paying money): thanks, a
+  greeting or a signature, praise (`good job`), a document asked for next time (`please send
+  the lien waiver with the next one`), one received (`lien waiver received 11/28`), when it is
+  paid (`paid by Friday`), the usual retainage. Everything else is unclear, however mild it
+  looks: a negation, exception or condition (`approval denied`, `approved, but return line 2`,
+  `approve after inspection`, `aprobado, pero…`), an amount or a share (`approved 90%`,
+  `approved, pay half`), a line named, doubt (`approved maybe`, `approved for now`), a markup
+  (`approved per attached markup`);
+- a reason or note that names another line, by its number (`reject 1: see line 2`) or, when
+  the invoice's line descriptions are given, by words of its description (`reject 2: need
+  photos` then `conduit too`): which line is returned?
 - an amount like `$8.400`: $8.40, or $8,400 written the Spanish way?
+An amount of approve as noted is dollars when written so (`2: $8,400`), units when a unit
+follows it (`2: 2 EA`, `1: 240 LF`, `2: qty 2`); a bare `2: 2` is marked `bare`, for the review
+to ask about on a line billed in units. Notes are kept as written (only greetings and thanks
+at their ends are left out).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Set
+import unicodedata
+from collections.abc import Collection, Mapping, Set
 from dataclasses import dataclass
 from decimal import Decimal
 
 from conversations.answers import THOUSANDS_POINT
-from conversations.context import find_line
+from conversations.context import described, find_line
 from conversations.text import normalize
 from conversations.vocabulary import PLEASE, POLITE_AFTER, is_pleasantry
 from models.i18n import N_
 from models.money import AmountError, parse_amount
-from models.review import Decision, ReviewKind
+from models.review import Decision, Quantity, ReviewKind
 
 ANSWER_FORMS = N_(
     "To review it, reply with one of:\n"
@@ -52,6 +68,8 @@ ANSWER_FORMS = N_(
     "2,3: reason` or `reject 2-4: reason` for one reason on several lines; the reason may be "
     "left out)"
 )
+
+UNCLEAR = N_("I couldn't tell what you decided, so nothing was changed.")
 
 MAX_RANGE = 200  # `reject 1-3` names three lines; `reject 1-5000` is not a range of lines
 
@@ -84,7 +102,7 @@ _NUMBER_WORD = (
 _APPROVE_ES = r"(?:aprob(?:ar|ado|ada|amos)|apruebo|ok\s+para\s+pagar)"
 _APPROVE = re.compile(
     r"(?:i\s+)?(?:approve[ds]?|approval|ok(?:ay)?\s+to\s+pay|"
-    rf"{_APPROVE_ES})(?:\s+it|\s+la)?\b[\s,.!:;-]*(?P<rest>.*)",
+    rf"{_APPROVE_ES})(?:\s+it|\s+la)?\b[\s,.!:;–—-]*(?P<rest>.*)",
     re.I,
 )
 _AS_NOTED = re.compile(
@@ -97,13 +115,28 @@ _REJECT_VERB = (
     r"devolver|devuelvo|devuelta|devuelto)"
 )
 _ALSO = r"(?:(?:and|also|plus|y|tambi[eé]n|adem[aá]s)\s+)*"  # `also reject 2`, `and 2: why`
-_SEPARATOR = r"\s*(?:[:=]|[-–—])\s*"
+_SEPARATOR = r"\s*(?:[:=]|[-–—]+)\s*"  # `3: why`, `3 - why`, `3 -- why`
+# After the lines a return names, a reason may also follow a comma, `because` or a space
+# (`reject line 3, no photos`, `reject 3 need photos`, `devuelvo la 3 porque faltan fotos`) or
+# stand in brackets (`reject 3 (no photos)`); never one that goes on naming lines (`and 3`).
+_BECAUSE = r"because|since|as|due\s+to|porque|ya\s+que|pues|debido\s+a"
+_NOT_A_REASON = (
+    r"and|also|plus|too|y|e|tambi[eé]n|adem[aá]s|to|through|thru|a|al|hasta|lines?|items?"
+    r"|l[ií]neas?|partidas?|of|de|days?|weeks?|months?|d[ií]as|semanas|meses|times|veces"
+    r"|more|m[aá]s|units?|unidades"
+)
+_REASON = (
+    rf"{_SEPARATOR}(?P<reason>.*)"
+    r"|\s*\((?P<aside>[^()]*)\)"
+    rf"|(?(refs)(?:\s*,\s*|\s+(?:{_BECAUSE})\s+|\s+)(?!(?:{_NOT_A_REASON})\b)"
+    r"(?P<loose>[^\W\d_].*)|(?!))"
+)
 _REJECT = re.compile(
-    rf"{_ALSO}{_REJECT_VERB}(?:\s+(?:also|too|tambi[eé]n))?(?:\s+{_REFS})?"
+    rf"{_ALSO}{_REJECT_VERB}(?:\s+(?:also|too|tambi[eé]n))?(?:(?:\s*:\s*|\s+){_REFS})?"
     # `return line 3 for revision: …`, `devolver 3 para corrección: …`
     r"(?:\s+(?:for\s+(?:revision|correction|rework|changes)|para\s+(?:revisi[oó]n|"
     r"correcci[oó]n|corregir)))?"
-    rf"(?:{_SEPARATOR}(?P<reason>.*))?",
+    rf"(?:{_REASON})?",
     re.I,
 )
 _REFS_ONLY = re.compile(rf"{_ALSO}{_REFS}", re.I)
@@ -201,6 +234,184 @@ _MONEY = re.compile(r"\$\s*\d|\busd\s*\d|\d\s*(?:usd|dollars|d[oó]lares)\b", re
 _HELD = re.compile(r"(?:is\s+|was\s+)?held\b", re.I)  # `approval held`; `10% held` is fine
 _REVISE_ALL = re.compile(r"\b(?:revise|correct|fix)\s+and\s+(?:resubmit|resend|re-?send)\b", re.I)
 
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# --- What may follow a plain approval -------------------------------------------------------
+# Approving is paying money, so only a note of these kinds may follow an approval (anything
+# else, however mild it looks, gets the answer forms back): thanks, greetings and names;
+# praise; nothing to add; approving it as it is; the usual retainage; when it is paid; a
+# document received, or asked for next time; who it was passed on to.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|ago|dic)[a-z]*\.?"
+_DAY = (
+    rf"\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    r"|\d{1,2}\s+de\s+[a-z]+|today|yesterday|hoy|ayer"
+)
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|lunes|martes|mi[eé]rcoles|jueves|viernes"
+_RUN = r"(?:(?:next|regular|normal|usual|our)\s+)?(?:check|payment|pay|ap)\s+(?:run|cycle|batch)"
+_WHEN = (
+    rf"(?:the\s+)?(?:{_RUN}|(?:this|next)\s+(?:{_WEEKDAY})|{_WEEKDAY}|end\s+of\s+(?:the\s+)?"
+    rf"(?:week|month)|{_DAY}|\d{{1,2}}(?:st|nd|rd|th)|tomorrow|ma[nñ]ana)"
+)
+_DOCUMENT = (
+    r"(?:(?:the|a|an|your|all|any|our)\s+)?(?:(?:signed|conditional|unconditional|updated|final"
+    r"|partial|progress|notarized|monthly|current|latest|required|original)\s+){0,3}"
+    r"(?:lien\s+(?:waivers?|releases?)|waivers?(?:\s+of\s+lien)?|releases?|back-?\s?up"
+    r"|supporting\s+(?:documents?|documentation)|documentation|photos?|pictures?"
+    r"|daily\s+reports?|dailies|certified\s+payrolls?|payrolls?|coi|insurance\s+certificates?"
+    r"|certificates?\s+of\s+insurance|receipts?|delivery\s+tickets?|time\s?sheets?"
+    r"|schedule(?:\s+updates?)?|sworn\s+statements?|g70[23]s?|invoices?)"
+    r"(?:\s+(?:for|from)\s+(?:(?:this|last|the)\s+)?[a-z]+\.?)?"
+)
+_DOCUMENT_ES = (
+    r"(?:(?:la|el|las|los|una|un|su|sus)\s+)?(?:carta\s+de\s+)?(?:renuncia|liberaci[oó]n|fotos?"
+    r"|fotograf[ií]as?|reportes?\s+diarios?|respaldos?|soportes?|n[oó]minas?|p[oó]lizas?"
+    r"|facturas?|comprobantes?|documentaci[oó]n)(?:\s+(?:de\s+)?grav[aá]men(?:es)?)?"
+    r"(?:\s+(?:certificad|firmad)[oa]s?)?"
+)
+_LATER = (
+    r"next\s+time|going\s+forward|moving\s+forward|in\s+(?:the\s+)?future|from\s+now\s+on"
+    r"|(?:with|on|for|in)\s+(?:the\s+|your\s+)?(?:next|future)\s+(?:one|ones|invoices?"
+    r"|pay\s*apps?|applications?|billings?|submittals?|submissions?|requests?|periods?|months?)"
+    r"|(?:para\s+|en\s+)?la\s+pr[oó]xima(?:\s+(?:vez|factura|estimaci[oó]n))?"
+    r"|(?:con|en)\s+la\s+pr[oó]xima\s+(?:factura|estimaci[oó]n)|(?:de\s+ahora\s+)?en\s+adelante"
+)
+_ASKED = (
+    r"(?:(?:please|pls|kindly)\s+)?(?:(?:remember|be\s+sure|make\s+sure)\s+to\s+)?"
+    rf"(?:attach|send|include|submit|provide|upload|add|enclose|forward)(?:\s+us)?\s+{_DOCUMENT}"
+    rf"|(?:por\s+favor\s+)?(?:adjunt|env[ií]|mand|inclu|anex)\w*\s+{_DOCUMENT_ES}"
+)
+# A document asked for: only for next time (`please send the lien waiver` alone may be the
+# condition of this payment).
+_ASKED_LATER = re.compile(rf"(?:(?:{_LATER})\s*,?\s+)?(?:{_ASKED})(?:\s+(?:{_LATER}))?", re.I)
+_LATER_SAID = re.compile(rf"\b(?:{_LATER})\b", re.I)
+# Approving it as it is: `approved for payment`, `approved as submitted`, `approve all`.
+_AS_IT_IS = (
+    r"as\s+(?:submitted|billed|invoiced|presented|is|requested)|in\s+full|(?:for|to)\s+"
+    r"(?:payment|pay)|(?:for\s+)?(?:the\s+)?full\s+amount|all(?:\s+lines)?|everything|it"
+    r"|(?:tal\s+)?(?:cual|como\s+(?:est[aá]|se\s+(?:present[oó]|factur[oó])))"
+    r"|en\s+su\s+totalidad|(?:para|por)\s+(?:pago|pagar)|complet[oa]|tod[oa]s?"
+)
+_SAID_NOTHING = re.compile(
+    rf"{_AS_IT_IS}|ok(?:ay)?|yes|yep|sure|fine|good|great|perfect|{PLEASE}|nothing\s+else", re.I
+)
+_HARMLESS = re.compile(
+    # praise, and nothing to add
+    r"(?:(?:it|this|that|everything|all)\s+)?(?:looks?|seems?|sounds?)\s+(?:good|great|fine"
+    r"|right|correct|ok(?:ay)?)(?:\s+to\s+me)?|all\s+good|good\s+to\s+go|ok(?:ay)?|good|great"
+    r"|perfect|excellent|nice|awesome|cool|yes|yep|sure"
+    r"|(?:good|great|nice|excellent|fine)\s+(?:job|work)(?:\s+(?:this\s+(?:month|period|time)"
+    r"|as\s+always|on\s+(?:this|it)))?|well\s+done|keep\s+(?:it\s+)?up(?:\s+the\s+good\s+work)?"
+    r"|(?:buen|excelente|gran)\s+trabajo|todo\s+(?:bien|en\s+orden|correcto)|perfecto|excelente"
+    r"|muy\s+bien|bien|de\s+acuerdo|correcto"
+    r"|nothing\s+(?:else|further|to\s+add)|that'?s\s+(?:all|it)|nada\s+m[aá]s|eso\s+es\s+todo"
+    rf"|{PLEASE}|{_AS_IT_IS}"
+    # the usual retainage
+    r"|(?:net\s+of|minus)\s+(?:the\s+)?(?:usual\s+|standard\s+|contract\s+)?(?:retainage"
+    r"|retention)|(?:the\s+)?(?:usual\s+|standard\s+)?(?:retainage|retention)\s+(?:held"
+    r"|withheld|applies|applied)(?:\s+as\s+usual|\s+per\s+(?:the\s+)?contract)?"
+    r"|(?:the\s+)?(?:\d{1,2}(?:\.\d+)?\s*%\s+)?(?:retainage|retention)(?:\s+(?:of\s+)?\d{1,2}"
+    r"(?:\.\d+)?\s*%)?\s+(?:held|withheld|applies|applied)\s+(?:as\s+usual|as\s+always|per\s+"
+    r"(?:the\s+)?contract)|menos\s+(?:la\s+)?retenci[oó]n|retenci[oó]n\s+(?:habitual|normal"
+    r"|de\s+contrato)"
+    # when it is paid: `paid by Friday`, `will be paid with the next check run`
+    rf"|(?:(?:please|pls)\s+)?(?:(?:it|this)\s+)?(?:(?:will|should|to)\s+be\s+|we'?ll\s+|will\s+)?"
+    rf"(?:paid|pay|processed|process|released|payment)\s+(?:by|on|with|in|at)\s+{_WHEN}"
+    rf"|(?:for|in|with)\s+(?:the\s+)?(?:(?:{_DAY})\s+)?{_RUN}"
+    rf"|(?:se\s+)?(?:pagar[aá]|paga|pago|pagamos)\s+(?:el\s+)?(?:{_WEEKDAY}|{_DAY}|pr[oó]ximo\s+"
+    r"(?:corte|pago))"
+    # a document received: `lien waiver for Oct received 11/28`
+    rf"|{_DOCUMENT}\s+(?:(?:is|are|was|were|has\s+been|have\s+been)\s+)?(?:received|on\s+file)"
+    rf"(?:\s+(?:on\s+)?(?:{_DAY}))?|(?:we\s+)?(?:received|got|have)\s+{_DOCUMENT}"
+    rf"(?:\s+(?:on\s+)?(?:{_DAY}))?|{_DOCUMENT_ES}\s+recibid[oa]s?"
+    # passed on
+    r"|(?:forwarded|sent|passed(?:\s+it)?\s+on|submitted|routed)\s+to\s+(?:accounting"
+    r"|accounts\s+payable|a/?p|payables|finance|the\s+owner)(?:\s+for\s+(?:payment"
+    r"|processing))?|enviad[oa]\s+a\s+(?:contabilidad|pagos|cuentas\s+por\s+pagar)",
+    re.I,
+)
+# Thanks, a greeting or a closing, with a name (`thanks Jane`, `Best regards, Jane Doe`).
+_SIGNED_OFF = re.compile(
+    r"(?:(?:many\s+|muchas\s+|thanks\s+)?(?:thanks|thank\s+you|thx|ty|cheers|gracias"
+    r"|much\s+appreciated|appreciate\s+it|appreciated)(?:\s+(?:so|very)\s+much|\s+a\s+lot"
+    r"|\s+again|\s+in\s+advance|\s+mil)?"
+    r"|hi|hello|hey|dear|good\s+(?:morning|afternoon|evening|day)|greetings|hola"
+    r"|buenos\s+d[ií]as|buenas(?:\s+tardes|\s+noches)?|(?:best|kind|warm|warmest)?\s*regards"
+    r"|best(?:\s+wishes)?|sincerely|saludos(?:\s+cordiales)?|atentamente|cordialmente"
+    r"|un\s+saludo|(?:have\s+a\s+)?(?:good|great|nice)\s+(?:day|week|weekend|one)"
+    r"|buen\s+(?:d[ií]a|fin\s+de\s+semana))"
+    r"(?P<name>(?:\s+[^\W\d_][\w'.-]*){0,3})",
+    re.I,
+)
+# Words no name is made of: a name or a signature holding one says something else.
+_NOT_A_NAME = _word_set(
+    """pay paid paying payment half full skip skipped leave left out short back charge
+    backcharge credit offset drop remove strike exclude excluded hold later now tomorrow next
+    month week maybe probably perhaps possibly likely think guess jk lol kidding joke false true
+    markup markups redline redlines redlined marked attached attach see per partial partially
+    percent retain retention retainage release only except minus less deduct discount overbilled
+    overbilling high low wrong off disputed dispute question questions questioned pending
+    tentative prelim preliminary temporary temporarily provisional provisionally
+    mitad quitar sacar menos descuento descontar quizás quizas creo tal vez medias pagar retener
+    parcial pendiente n y x no yes ok si sí"""
+)
+# Pleasantries that point at something else are not courtesy: `see attached markup`.
+_POINTING = re.compile(
+    r"\b(?:see|find|check|attach\w*|enclos\w*|below|above|inline|here|adjunt\w*|ver)\b", re.I
+)
+# A signature's contact details: an email, a web address, a phone number.
+_CONTACT_DETAILS = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)\S+"
+    r"|\b[\w-]+\.(?:com|net|org|io|co|us|biz|mx)\b\S*"
+    r"|(?:\b(?:tel|phone|ph|cell|mobile|mob|office|fax|direct|main|[tmofcd])\b\.?:?\s*)?"
+    r"\+?\(?\d[\d\s().-]{5,}\d(?:\s*(?:ext|x)\.?\s*\d+)?"
+    r"|sent\s+from\s+my\s+.*|enviado\s+desde\s+mi\s+.*",
+    re.I,
+)
+_SIGNATURE_JOINS = frozenset({"of", "and", "de", "del", "y", "la", "el", "the", "at", "inc"})
+# Words that stretch a reason or a note to other lines: `conduit too`, `same for the others`.
+_ELSEWHERE = (
+    r"\b(?:too|as\s+well)\s*[.!]*$|\bsame\s+(?:as|for)\s+(?:the\s+)?(?:others?|rest)\b"
+    r"|\b(?:both|all)\s+(?:lines|items)\b|\bthe\s+other\s+(?:lines?|items?|ones?)\b"
+    r"|\blo\s+mismo\b|\bambas\b|\blas\s+dem[aá]s\b|\btambi[eé]n\s+(?:la|el|las|los)\b"
+)
+_ELSEWHERE_IN_REASON = re.compile(_ELSEWHERE, re.I)
+_ELSEWHERE_IN_NOTE = re.compile(
+    rf"{_ELSEWHERE}|\bthe\s+rest\b|\beverything\s+else\b|\bothers\b|\bel\s+resto\b"
+    r"|\btodo\s+lo\s+dem[aá]s\b"
+    # `also the conduit`: a short note naming something more
+    r"|^(?:and|also|plus|y|tambi[eé]n)\s+(?:the|la|el|las|los)\s+[\w-]+(?:\s+[\w-]+)?$",
+    re.I,
+)
+# Terms of payment in the note of an approval as noted: the amounts say what is paid.
+_PAYMENT_TERMS = re.compile(
+    r"\b(?:pay|short[-\s]?pa\w*|withh[eo]ld\w*|retain\w*|retention|retainage"
+    r"|back[-\s]?charge\w*|deduct\w*|discount\w*|credit\w*|offset\w*|pagar|pag[oa]|retener"
+    r"|retenci[oó]n|descuent\w*|descontar)\b",
+    re.I,
+)
+# A number alone in a reason given after a space, which may be another line: `… and 3`.
+_LONE_NUMBER = re.compile(rf"(?<![\w$.,/:#-])(?P<ref>{_NUMBER})(?![\w%/]|[.,]\d|\s+[^\W\d_])")
+# Amounts of approve as noted: dollars, or units (`2 EA`, `qty 2`).
+_DOLLARS = re.compile(r"\$|\b(?:usd|dollars?|d[oó]lares)\b", re.I)
+_DOLLAR_WORDS = re.compile(r"\b(?:usd|dollars?|d[oó]lares)\b", re.I)
+_COUNT = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_UNIT = r"[^\W\d_][^\W\d_'.]*\.?(?:\s+[^\W\d_][^\W\d_'.]*\.?)?"
+_COUNTED = re.compile(rf"(?P<count>{_COUNT})\s*(?P<unit>{_UNIT})", re.I)
+_QTY = re.compile(rf"(?:qty|quantity|cantidad)\s*[:=]?\s*(?P<count>{_COUNT})", re.I)
+# Words of a line's description too common to name it.
+_COMMON_WORDS = _word_set(
+    """the and for with from all per not but any are was has have this that its our your
+    their one two three new each other others line lines item items work works level levels
+    floor floors phase area areas zone building bldg total misc miscellaneous general install
+    installed installation supply furnish material materials complete system systems unit
+    units del los las para por con una uno nivel piso trabajo trabajos obra suministro
+    instalacion instalación materiales sistema otros varios linea línea partida"""
+)
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
 # --- What surrounds the decision -------------------------------------------------------------
 AHEAD_CHARS = 80  # how far into the line words before a decision are looked for
 _CLAUSE_END = r"\s*[,.!;]\s*|\s+[-–—]\s+"  # `Looks good, …`, `Thanks Jane - …`
@@ -226,6 +437,9 @@ _CLAUSE_BREAK = re.compile(
     rf"(?:{_LINE_WORD}\s*)?#?\s*{_NUMBER})",
     re.I,
 )
+# Where an approval's note is cut into pieces, each of which must be harmless.
+_APPROVAL_BREAK = re.compile(r"\s*[,;]\s*|\s+[-–—]+\s+|\s*[-–—]{2,}\s*|[.!]+(?=\s|$)")
+_PIECE_BREAK = re.compile(r"\s*[,;]\s*|\s+[-–—]+\s+|(?<=[.!])\s+")
 
 
 class _Unclear(Exception):
@@ -234,9 +448,20 @@ class _Unclear(Exception):
 
 @dataclass(frozen=True)
 class _Sov:
-    """The invoice's line numbers, which references are read as; None: any number is a line."""
+    """The invoice's line numbers, which references are read as; None: any number is a line.
+    With their descriptions, the lines named in words (`conduit too`) are found too."""
 
     numbers: tuple[str, ...] | None = None
+    descriptions: Mapping[str, str] | None = None  # number -> description, for `described`
+
+    @classmethod
+    def of(cls, lines: Collection[str] | Mapping[str, str] | None) -> _Sov:
+        if lines is None:
+            return _AS_WRITTEN
+        numbers = tuple(str(number) for number in lines)
+        if not isinstance(lines, Mapping):
+            return cls(numbers)
+        return cls(numbers, {str(number): str(lines[number] or "") for number in lines})
 
     def find(self, ref: str) -> str | None:
         """The line `ref` means (as the contact side finds one: exact, any case, `03` for
@@ -260,16 +485,31 @@ class _Sov:
     def key(self, ref: str) -> str:
         return _key(self.line(ref))
 
+    def in_words(self, text: str, allowed: Set[str] = frozenset()) -> set[str]:
+        """The lines (by `key`) other than the `allowed` ones that `text` names by a word of
+        their description (`conduit too`), as the contact side finds them; a word that an
+        allowed line's description holds too is taken for that line (`panels short`)."""
+        if self.descriptions is None:
+            return set()
+        named: set[str] = set()
+        for word in set(_WORD.findall(text.casefold())) - _COMMON_WORDS:
+            lines = {_key(line) for line in described(self.descriptions, word)}
+            if not lines & allowed:
+                named |= lines
+        return named
+
 
 _AS_WRITTEN = _Sov()
 
 
-def read_review(text: str, *, lines: Collection[str] | None = None) -> Decision | None:
+def read_review(
+    text: str, *, lines: Collection[str] | Mapping[str, str] | None = None
+) -> Decision | None:
     """The decision in `text`, or None when it is not clear (then nothing may change).
-    `lines`, the invoice's SOV line numbers, are what its references are read as."""
-    sov = _Sov(tuple(lines)) if lines is not None else _AS_WRITTEN
+    `lines`, the invoice's SOV line numbers (or `{number: description}`), are what its
+    references are read as; with the descriptions, a line named in words is found too."""
     try:
-        return _read(_lines(text)[:200], sov)
+        return _read(_lines(text)[:200], _Sov.of(lines))
     except (_Unclear, AmountError, ValueError, ArithmeticError):
         return None
 
@@ -282,9 +522,8 @@ def _lines(text: str) -> list[str]:
 
 def _read(lines: list[str], sov: _Sov) -> Decision:
     head, body, signature = _parts(lines)
-    for line in signature:  # a signature asks for nothing
-        said = _USUAL.sub(" ", line)
-        if _LINE_REFERENCE.search(said) or _NOT_PLAIN.search(said):
+    for line in signature:  # a signature asks for nothing, and names no line
+        if not _signature_line(line) or sov.in_words(_CONTACT_DETAILS.sub(" ", line)):
             raise _Unclear
     if _AS_NOTED.match(head):
         return _as_noted(head, body, sov)
@@ -292,7 +531,7 @@ def _read(lines: list[str], sov: _Sov) -> Decision:
         return _reject([head, *body], sov)
     approve = _APPROVE.fullmatch(head)
     if approve:
-        return _approve([approve["rest"], *body])
+        return _approve([approve["rest"], *body], sov)
     raise _Unclear
 
 
@@ -311,33 +550,63 @@ def _parts(lines: list[str]) -> tuple[str, list[str], list[str]]:
 
 def _signature(after: list[str]) -> tuple[list[str], list[str]]:
     """The lines after the decision, and the signature: from a closing (`Thanks,`) on, or
-    the names alone on the last lines."""
+    the last lines from a name alone (`Jane Doe`) or contact details on, each like a line of
+    a signature (`Project Accountant`, `Cell 555-123-4567`, `Sent from my iPhone`)."""
     for at, line in enumerate(after):
         if _CLOSING.match(line) and is_pleasantry(line):
             rest = after[at + 1 :]
             if not any(_POSTSCRIPT.match(line) for line in rest):
                 return after[:at], rest
-    named = len(after)
-    while named and _signed(after[named - 1]):  # `Jane Doe` / `Project Accountant`
-        named -= 1
-    return after[:named], after[named:]
+    for at, line in enumerate(after):
+        if (_signed(line) or _CONTACT_DETAILS.search(line)) and all(
+            _signature_line(line) for line in after[at:]
+        ):
+            return after[:at], after[at:]
+    return after, []
 
 
 def _signed(line: str) -> bool:
     """A name alone on its line (`Jane`, `- Jane Doe`), saying nothing else."""
     name = line.rstrip(" ,.!")
-    return bool(_NAME_ALONE.fullmatch(name)) and not _NOT_PLAIN.search(name)
+    return bool(_NAME_ALONE.fullmatch(name)) and _a_name(name)
+
+
+def _a_name(text: str) -> bool:
+    """Whether the words of `text` may be a name, a title or a company (not `Pay Half`, nor
+    `N`)."""
+    said = {word.casefold().strip(".'-") for word in text.split()}
+    return not (said & _NOT_A_NAME or _NOT_PLAIN.search(text) or _MONEY.search(text))
+
+
+def _signature_line(line: str) -> bool:
+    """A line of a signature: names, a title, a company, an address, contact details, each
+    word capitalised (`Jane Doe`, `Summit Builders | (312) 555-0100`); nothing asked."""
+    rest = _CONTACT_DETAILS.sub(" ", line)
+    if "?" in rest or _LINE_REFERENCE.search(rest) or not _a_name(rest):
+        return False
+    words = re.findall(r"[^\W\d_][\w'.&-]*", rest)
+    return all(word[0].isupper() or word.casefold() in _SIGNATURE_JOINS for word in words)
 
 
 def _decides(text: str) -> bool:
     return bool(_AS_NOTED.match(text) or _REJECT.fullmatch(text) or _APPROVE.fullmatch(text))
 
 
+def _courtesy(text: str) -> bool:
+    """Greetings, thanks, `looks good`, `let me know if you have questions`: words that ask
+    for nothing (not `see attached markup`, nor `let me know when the waiver arrives`)."""
+    return (
+        is_pleasantry(text)
+        and not _POINTING.search(text)
+        and not _NOT_PLAIN.search(_USUAL.sub(" ", text))
+    )
+
+
 def _around(text: str) -> bool:
     """Words around a decision, asking for nothing: greetings, thanks, `looks good`, `OK`."""
     pieces = [piece for piece in re.split(_CLAUSE_END, text) if piece]
     return bool(pieces) and all(
-        is_pleasantry(piece) or _ACKNOWLEDGED.fullmatch(piece) for piece in pieces
+        _courtesy(piece) or _ACKNOWLEDGED.fullmatch(piece) for piece in pieces
     )
 
 
@@ -353,48 +622,88 @@ def _decision_line(head: str) -> str:
 
 
 # --- Approve ---------------------------------------------------------------------------------
-def _approve(lines: list[str]) -> Decision:
-    """A plain approval: what follows may only be a note that names no line and takes
-    nothing back (`Approved. Lien waiver for Oct received 11/28.` is a note)."""
+def _approve(lines: list[str], sov: _Sov) -> Decision:
+    """A plain approval: what follows may only be harmless notes (`Approved. Lien waiver for
+    Oct received 11/28.`, `Approved - next time please attach the lien waiver`)."""
     if _HELD.match(lines[0]):
         raise _Unclear  # `approval held`
     for line in lines:
-        for piece in _pieces(_USUAL.sub(" ", _NOTHING_TO_ADD.sub(" ", line))):
-            if _NOT_PLAIN.search(piece) or _MONEY.search(piece) or _names_lines(piece):
+        if "?" in line:
+            raise _Unclear  # `approved? no`
+        for piece in _APPROVAL_BREAK.split(_labelled(line)):
+            said = _USUAL.sub(" ", _NOTHING_TO_ADD.sub(" ", piece))
+            if _NOT_PLAIN.search(said) or _MONEY.search(said) or _names_lines(said):
                 raise _Unclear
-    notes = [_note_of(line) for line in lines if line and not is_pleasantry(line)]
+            if not _harmless(piece) or sov.in_words(piece):
+                raise _Unclear
+    notes = [_note_of(line) for line in lines if line and not _courtesy(line)]
     return Decision(ReviewKind.approve, note=_joined(notes))
+
+
+def _harmless(piece: str) -> bool:
+    """Whether a piece of an approval's note is of the kinds that may follow it."""
+    text = " ".join(_without_symbols(piece).split())
+    if not text or _HARMLESS.fullmatch(text):
+        return True
+    if _USUAL.fullmatch(text) or _NOTHING_TO_ADD.fullmatch(text):
+        return True
+    if _ASKED_LATER.fullmatch(text) and _LATER_SAID.search(text):
+        return True
+    signed = _SIGNED_OFF.fullmatch(text)
+    if signed is not None:
+        return _a_name(signed["name"])
+    return bool(_NAME_ALONE.fullmatch(text)) and _a_name(text)
+
+
+def _without_symbols(piece: str) -> str:
+    """`👍`, `:)`, `(prelim)` -> ``, ``, `prelim`: emoji and the punctuation around words."""
+    kept = "".join(" " if unicodedata.category(ch) in ("So", "Sk") else ch for ch in piece)
+    return kept.strip(" \t.,;:!()[]{}\"'*_~-–—")
 
 
 # --- Approve as noted ------------------------------------------------------------------------
 def _as_noted(head: str, body: list[str], sov: _Sov) -> Decision:
-    """`approve as noted`, the amounts of the lines changed (`2: $8,400`) and a note; a
-    note that names another line or takes the approval back is unclear."""
+    """`approve as noted`, the amounts of the lines changed (`2: $8,400`, `2: 2 EA`) and a
+    note; a note that names another line or takes the approval back is unclear."""
     start = _AS_NOTED.match(head)
     assert start is not None
-    adjustments: dict[str, Decimal] = {}
+    given: dict[str, tuple[str, Decimal | Quantity, bool]] = {}  # key -> line, figure, bare
     notes: list[str] = []
     free: list[str] = []  # note lines without `note:`
     for clause in _clauses([head[start.end() :], *body]):
         labelled = _NOTE.fullmatch(clause)
         found = _adjustment(clause, sov) if not labelled else None
         if found:
-            ref, amount = sov.line(found["ref"]), _amount(found["amount"])
-            if adjustments.get(ref, amount) != amount:
+            ref = sov.line(found["ref"])
+            figure, bare = _figure(found["amount"])
+            if given.setdefault(sov.key(ref), (ref, figure, bare))[1:] != (figure, bare):
                 raise _Unclear  # two amounts for one line
-            adjustments[ref] = amount
-        elif not is_pleasantry(clause):
+        elif not _courtesy(clause):
             notes.append(_note_of(clause))
             free += [] if labelled else [clause]
-    if not adjustments:
+    if not given:
         raise _Unclear  # "as noted" without an amount: what was noted?
-    adjusted = {sov.key(ref) for ref in adjustments}
+    adjusted = set(given)
     for note in notes:  # `note: line 3 is not approved either`; `2 panels` may explain line 2
-        if "?" in note or _RECONSIDERED.search(note) or _names_lines(note, adjusted, None, sov):
+        if (
+            "?" in note
+            or _RECONSIDERED.search(note)
+            or _ELSEWHERE_IN_NOTE.search(note)
+            or _PAYMENT_TERMS.search(note)
+            or _names_lines(note, adjusted, None, sov)
+            or sov.in_words(note, adjusted)
+        ):
             raise _Unclear
     if any(_names_lines(clause, adjusted, _BARE_NUMBER, sov) for clause in free):
         raise _Unclear  # `3 skip`, `same for 3`: line 3's figure, or a note?
-    return Decision(ReviewKind.approve_as_noted, note=_joined(notes), adjustments=adjustments)
+    figures = list(given.values())
+    return Decision(
+        ReviewKind.approve_as_noted,
+        note=_joined(notes),
+        adjustments={ref: f for ref, f, _ in figures if isinstance(f, Decimal)},
+        quantities={ref: f for ref, f, _ in figures if isinstance(f, Quantity)},
+        bare=frozenset(ref for ref, _, bare in figures if bare),
+    )
 
 
 def _adjustment(clause: str, sov: _Sov) -> re.Match[str] | None:
@@ -405,12 +714,22 @@ def _adjustment(clause: str, sov: _Sov) -> re.Match[str] | None:
     return _ADJUSTMENT.fullmatch(clause)
 
 
-def _amount(text: str) -> Decimal:
-    """The amount approved for a line; `$8.400` may be $8.40 or $8,400 and is not guessed."""
+def _figure(text: str) -> tuple[Decimal | Quantity, bool]:
+    """The amount approved for a line, and whether it is a bare number (`2`: dollars, or
+    units?): dollars (`$8,400`, `8,400 USD`), or units (`2 EA`, `240 LF`, `qty 2`). `$8.400`
+    may be $8.40 or $8,400 and is not guessed; a fraction of a cent is kept for the review to
+    refuse."""
+    text = text.strip()
     digits = _AMOUNT_DIGITS.search(text)
     if digits and THOUSANDS_POINT.fullmatch(digits.group()):
         raise _Unclear
-    return parse_amount(text.strip())
+    if _DOLLARS.search(text):
+        return parse_amount(_DOLLAR_WORDS.sub(" ", text).strip()), False
+    counted = _QTY.fullmatch(text) or _COUNTED.fullmatch(text)
+    if counted is not None:
+        unit = counted.groupdict().get("unit") or ""
+        return Quantity(parse_amount(counted["count"]), unit.strip()), False
+    return parse_amount(text), True
 
 
 # --- Reject ----------------------------------------------------------------------------------
@@ -423,21 +742,40 @@ def _reject(lines: list[str], sov: _Sov) -> Decision:
         found = _REJECT.fullmatch(clause) or _LINES_REASON.fullmatch(clause)
         if found:
             refs = _expanded(found["refs"] or "", sov)
-            reason = (found["reason"] or "").strip()
+            reason = _reason_of(found, refs, sov)
             if not refs and (index or reason):
                 raise _Unclear  # `reject: why` without naming a line: which line?
             _return(reasons, refs, reason, sov)
         elif _RECONSIDERED.search(_REVISE_ALL.sub(" ", clause)):
             raise _Unclear  # `wait`, `also return the fixtures`
-        elif not is_pleasantry(clause):
+        elif not _courtesy(clause):
             notes.append(clause)
     if not reasons:
         raise _Unclear  # a bare `reject` and no `3: reason` lines
     returned = {sov.key(ref) for ref in reasons}
     if any(_names_lines(note, returned, _BARE_NUMBER, sov) for note in notes):
         raise _Unclear  # `2 panels not energized yet`: line 2's reason, or a note?
-    notes = [_note_of(note) for note in notes]
-    return Decision(ReviewKind.reject, note=_joined(notes), reasons=reasons)
+    for note in notes:  # `conduit too`, `also the conduit`: which line is that?
+        if _ELSEWHERE_IN_NOTE.search(note) or sov.in_words(note, returned):
+            raise _Unclear
+    for reason in reasons.values():  # `reject 2: conduit also overbilled`
+        if _ELSEWHERE_IN_REASON.search(reason) or sov.in_words(reason, returned):
+            raise _Unclear
+    return Decision(ReviewKind.reject, note=_joined([_note_of(n) for n in notes]), reasons=reasons)
+
+
+def _reason_of(found: re.Match[str], refs: list[str], sov: _Sov) -> str:
+    """A return's reason as written (`reject 3 -- no backup` -> `no backup`). One after a
+    space or a comma names no other line by a lone number (`reject 2 no photos and 3`)."""
+    given = found.groupdict()
+    loose = given.get("loose")
+    if loose:
+        own = {sov.key(ref) for ref in refs}
+        for lone in _LONE_NUMBER.finditer(_DATE.sub(" ", loose)):
+            if sov.key(lone["ref"]) not in own and (sov.numbers is None or sov.find(lone["ref"])):
+                raise _Unclear
+    reason = given.get("reason") or given.get("aside") or loose or ""
+    return reason.strip().strip("-–—:= ").strip()
 
 
 def _return(reasons: dict[str, str], refs: list[str], reason: str, sov: _Sov) -> None:
@@ -533,25 +871,43 @@ def _key(ref: str) -> str:
     return ref.casefold().lstrip("#").strip().lstrip("0") or "0"
 
 
-def _pieces(line: str) -> list[str]:
-    return [piece.strip() for piece in re.split(r"\s*[,;]\s*|\s+[-–—]\s+", line)]
-
-
 def _joined(notes: list[str]) -> str:
     return " ".join(note for note in notes if note)[:1000]
 
 
-def _note_of(line: str) -> str:
+def _labelled(line: str) -> str:
+    """`note: paid by Friday` -> `paid by Friday`."""
     found = _NOTE.fullmatch(line)
-    if found:
-        return found["note"].strip()
-    # `please, thanks Jane` around a note are not part of it
-    pieces = _pieces(line)
-    kept: list[str] = []
-    for index, piece in enumerate(pieces):
+    return found["note"] if found else line
+
+
+def _note_of(line: str) -> str:
+    """The note `line` holds, as it was written: without its `note:` label, nor the
+    greetings, thanks and `please` at either end (`thanks, Jane`)."""
+    text = _labelled(line)
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for gap in _PIECE_BREAK.finditer(text):
+        spans.append((at, gap.start()))
+        at = gap.end()
+    spans = [(a, b) for a, b in [*spans, (at, len(text))] if text[a:b].strip()]
+    pieces = [text[a:b].strip() for a, b in spans]
+
+    def said_nothing(index: int) -> bool:
+        piece = pieces[index]
         before = pieces[index - 1] if index else ""
-        named = bool(before) and is_pleasantry(before) and is_pleasantry(f"{before} {piece}")
-        said = is_pleasantry(piece) or _POLITE.fullmatch(piece) or _NOTHING_TO_ADD.fullmatch(piece)
-        if piece and not (said or named):
-            kept.append(piece)  # `thanks, Jane`: the name goes with the thanks
-    return ", ".join(kept)
+        named = bool(before) and _courtesy(before) and is_pleasantry(f"{before} {piece}")
+        bare = " ".join(_without_symbols(piece).split())
+        polite = (
+            _courtesy(piece) or _SAID_NOTHING.fullmatch(bare) or _NOTHING_TO_ADD.fullmatch(bare)
+        )
+        return bool(not bare or polite or named)  # `thanks, Jane`: the name goes with the thanks
+
+    first, last = 0, len(pieces)
+    while first < last and said_nothing(first):
+        first += 1
+    while last > first and said_nothing(last - 1):
+        last -= 1
+    if first == last:
+        return ""
+    return text[spans[first][0] : spans[last - 1][1]].strip(" -–—")

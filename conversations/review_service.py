@@ -12,15 +12,15 @@ changes nothing and tells the reviewer why.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from conversations.render import money
+from conversations.render import money, review_note_text, with_review_note
 from conversations.service import ConversationService, Outbox, utc_now
 from conversations.store import StaleConversation
 from conversations.types import Reply, ReplyKind, StepName, Turn
@@ -146,6 +146,10 @@ class ReviewService:
             )
             return None
         outbox, channel = where
+        note = _note_for_contact(outcome)
+        if note:
+            said = review_note_text(outcome.reviewer.name, note, words(contact.language))
+            outbox = _NotedOutbox(outbox, said)
         action = (
             "returned" if outcome.to_status == InvoiceStatus.revise_and_resubmit else "approved"
         )
@@ -170,6 +174,36 @@ class ReviewService:
         if reply is not None:
             answer = Reply(text, kind, StepName.done, language=language_of(reviewer.language))
             reply.queue(session, None, reviewer, (answer,))
+
+
+class _NotedOutbox:
+    """The contact's outbox, adding the administrator's note to the first message of the
+    turn that tells them of the review (after its news, before the question)."""
+
+    def __init__(self, outbox: Outbox, note: str) -> None:
+        self.outbox = outbox
+        self.note: str | None = note
+
+    def queue(
+        self,
+        session: Session,
+        conversation: Conversation | None,
+        person: Person,
+        replies: Sequence[Reply],
+    ) -> None:
+        if replies and self.note:
+            first = replace(replies[0], text=with_review_note(replies[0].text, self.note))
+            replies, self.note = (first, *replies[1:]), None
+        self.outbox.queue(session, conversation, person, replies)
+
+
+def _note_for_contact(outcome: ReviewOutcome) -> str:
+    """The administrator's note, for the contact's message; on an approval as noted it is
+    already there, as the reason of each line changed."""
+    changed = any(before != after for before, after in outcome.adjusted.values())
+    if outcome.decision.kind == ReviewKind.approve_as_noted and changed:
+        return ""
+    return outcome.decision.note.strip()
 
 
 def invoice_contact(session: Session, invoice: Invoice) -> Person | None:

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from conversations.language import written_in
 from conversations.parse import parse
-from conversations.review_answers import ANSWER_FORMS, read_review
+from conversations.review_answers import ANSWER_FORMS, UNCLEAR, read_review
 from conversations.review_service import ReviewService
 from conversations.service import ConversationService, MemoryOutbox, Outbox, SentHook
 from conversations.types import Reply, ReplyKind, Turn
@@ -58,7 +58,6 @@ SORRY = N_(
     "changed. Please send it again in a while; if it keeps happening, tell the project's "
     "invoice administrator."
 )
-UNCLEAR_REVIEW = N_("I couldn't tell what you decided, so nothing was changed.")
 OUTLOOK_FORMAT = N_(
     "{file}: Outlook sent your files in its own format, which cannot be opened here. Please "
     "send them again as ordinary attachments (in Outlook, write the message as HTML or plain "
@@ -191,7 +190,7 @@ class Intake:
                 reviewer = session.get(Person, route.reviewer.id)
                 assert reviewer is not None
                 _ = words(reviewer.language)
-                text = f"{_(UNCLEAR_REVIEW)}\n\n{_(ANSWER_FORMS)}"
+                text = f"{_(UNCLEAR)}\n\n{_(ANSWER_FORMS)}"
                 reply.queue(session, None, reviewer, (Reply(text, ReplyKind.reprompt),))
             return IntakeResult(InboundOutcome.processed, "review unclear", mail.external_id)
         result = self.reviews.review(
@@ -409,14 +408,15 @@ class Intake:
         )
 
 
-def _line_numbers(session: Session, invoice_id: int) -> list[str]:
-    """The SOV line numbers of an invoice's commitment (what a review may name)."""
+def _line_numbers(session: Session, invoice_id: int) -> dict[str, str]:
+    """The SOV lines of an invoice's commitment, number -> description (what a review may
+    name, by number or by its description)."""
     statement = (
-        select(SovLine.number)
+        select(SovLine.number, SovLine.description)
         .join(Invoice, col(Invoice.commitment_id) == SovLine.commitment_id)
         .where(col(Invoice.id) == invoice_id)
     )
-    return list(session.exec(statement))
+    return {number: description for number, description in session.exec(statement)}
 
 
 def _contacts_words(mail: InboundMail, route: Route) -> Words:

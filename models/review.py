@@ -12,7 +12,7 @@ effect and the other is told. A refused review changes nothing.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,14 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from models.billing import LineFigures, LineTerms, retainage_held_this_period, with_new_value
+from models.billing import (
+    LineEntry,
+    LineFigures,
+    LineTerms,
+    retainage_held_this_period,
+    with_new_quantity,
+    with_new_value,
+)
 from models.i18n import ENGLISH, N_, Words, words
 from models.ledger import CommitmentLedger, invoice_figures, stored_entry
 from models.money import ZERO, cents, format_dollars
@@ -49,15 +56,28 @@ class ReviewKind(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Quantity:
+    """This period's amount of a unit-based line given in its units (`2: 2 EA`): `count`
+    units, `unit` as the administrator wrote it (empty: `qty 2`)."""
+
+    count: Decimal
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class Decision:
     """What the administrator decided: approve; approve as noted with this period's amount on
-    some lines (`adjustments`, by line number) and a note; or reject lines, each with a reason
-    (possibly empty)."""
+    some lines (`adjustments` in dollars, or `quantities` in the line's units, by line number)
+    and a note; or reject lines, each with a reason (possibly empty). `bare` holds the lines
+    of `adjustments` written as a bare number (`2: 2`): dollars on an amount-based line, but
+    on a unit-based one it could be units too, and the review asks instead of guessing."""
 
     kind: ReviewKind
     note: str = ""
     adjustments: Mapping[str, Decimal] = field(default_factory=dict)
     reasons: Mapping[str, str] = field(default_factory=dict)
+    quantities: Mapping[str, Quantity] = field(default_factory=dict)
+    bare: frozenset[str] = frozenset()
 
 
 class ReviewRefused(Exception):
@@ -68,7 +88,8 @@ class ReviewRefused(Exception):
         self.reason = reason
         self.message = reason + " " + _("Nothing was changed.")
         super().__init__(self.message)
-        self.code = code  # not-an-administrator | not-under-review | no-such-line | over-billing
+        # not-an-administrator | not-under-review | no-such-line | over-billing | unclear-amount
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -236,15 +257,9 @@ def review_invoice(
     lines = _lines(session, invoice)
     _check_lines(decision.reasons, lines, invoice, commitment, _)
     _check_lines(decision.adjustments, lines, invoice, commitment, _)
+    _check_lines(decision.quantities, lines, invoice, commitment, _)
     figures = invoice_figures(session, invoice)
-    by_number = {line.number: line for line in figures.lines}
-    adjusted: dict[str, tuple[Decimal, Decimal]] = {}
-    for ref, amount in decision.adjustments.items():
-        number = _find(lines, ref)
-        assert number is not None
-        line = by_number[number]
-        adjusted[number] = (line.new_value, cents(amount))
-        check_adjustment(figures.ledger.terms[number], line, cents(amount), commitment, _)
+    adjusted, counted = _adjustments(decision, lines, figures.ledger, figures.lines, commitment, _)
     returned = {
         _find(lines, ref) or ref: reason.strip() for ref, reason in decision.reasons.items()
     }
@@ -282,7 +297,7 @@ def review_invoice(
             row.review_status = LineReviewStatus.approved
             row.review_reason = None
         if number in adjusted:
-            _adjust(row, figures.ledger, number, adjusted[number][1])
+            _adjust(row, figures.ledger, number, adjusted[number][1], counted.get(number))
             row.review_reason = decision.note[:1000] or None  # the reason for the difference
         session.add(row)
     record_event(
@@ -351,14 +366,153 @@ def check_adjustment(
         )
 
 
-def _adjust(row: InvoiceLine, ledger: CommitmentLedger, number: str, amount: Decimal) -> None:
-    """Set this period's amount of `row` to the administrator's (quantity follows on unit
-    lines, retainage held is computed again)."""
+def _adjust(
+    row: InvoiceLine,
+    ledger: CommitmentLedger,
+    number: str,
+    amount: Decimal,
+    count: Decimal | None = None,
+) -> None:
+    """Set this period's amount of `row` to the administrator's, or its quantity to `count`
+    (quantity and amount follow each other on unit lines; retainage held is computed again)."""
     terms = ledger.terms[number]
-    entry = with_new_value(terms, stored_entry(row), amount).stored()
+    if count is not None:
+        entry = with_new_quantity(terms, stored_entry(row), count, ledger.histories[number])
+    else:
+        entry = with_new_value(terms, stored_entry(row), amount)
+    entry = entry.stored()
     row.new_value = entry.new_value
     row.new_quantity = entry.new_quantity
     row.retainage_held = retainage_held_this_period(terms, entry, ledger.histories[number])
+
+
+def _adjustments(
+    decision: Decision,
+    lines: Mapping[str, object],
+    ledger: CommitmentLedger,
+    figures: Sequence[LineFigures],
+    commitment: Commitment,
+    _: Words,
+) -> tuple[dict[str, tuple[Decimal, Decimal]], dict[str, Decimal]]:
+    """The administrator's amounts, each checked: `{line: (contact's, administrator's)}`,
+    and `{line: quantity}` for those given in units. An amount is never guessed: a fraction
+    of a cent is refused, and so is a bare number on a unit-based line (units or dollars?)."""
+    by_number = {line.number: line for line in figures}
+    adjusted: dict[str, tuple[Decimal, Decimal]] = {}
+    counted: dict[str, Decimal] = {}
+    for ref, amount in decision.adjustments.items():
+        number = _find(lines, ref)
+        assert number is not None
+        terms, line = ledger.terms[number], by_number[number]
+        if amount != cents(amount):
+            written = _as_written(amount)
+            raise ReviewRefused(
+                _(
+                    "Line {line}: {amount} has a fraction of a cent; write the amount in dollars "
+                    "and cents.",
+                    line=number,
+                    amount=written,
+                ),
+                code="unclear-amount",
+                _=_,
+            )
+        if ref in decision.bare and terms.is_unit and amount >= 0:
+            raise _units_or_dollars(terms, amount, _)
+        adjusted[number] = (line.new_value, amount)
+        check_adjustment(terms, line, amount, commitment, _)
+    for ref, given in decision.quantities.items():
+        number = _find(lines, ref)
+        assert number is not None
+        terms, line = ledger.terms[number], by_number[number]
+        _check_unit(terms, line, given, _)
+        entry = LineEntry(materials_stored=line.materials_stored)
+        entry = with_new_quantity(terms, entry, given.count, ledger.histories[number])
+        amount = cents(entry.new_value)
+        adjusted[number] = (line.new_value, amount)
+        counted[number] = given.count
+        check_adjustment(terms, line, amount, commitment, _)
+    return adjusted, counted
+
+
+# Unit words that fit any unit-based line, and other ways to write a unit of measure.
+_ANY_UNIT = frozenset({"", "unit", "u", "ud", "uds", "unidad", "unidade", "qty", "pc", "pcs"})
+_UNIT_NAMES = {
+    "ea": {"each", "pc", "piece"},
+    "lf": {"linear feet", "linear foot", "lin ft", "ft", "feet", "foot"},
+    "sf": {"square feet", "square foot", "sq ft"},
+    "cy": {"cubic yard", "cubic yards", "cu yd"},
+    "ls": {"lump sum"},
+}
+
+
+def _unit_key(unit: str) -> str:
+    """`EA`, `ea.`, `Units` -> `ea`, `unit`: a unit as units are compared."""
+    key = " ".join(unit.casefold().replace(".", " ").split())
+    if len(key) > 2 and key.endswith("s") and not key.endswith("ss"):
+        key = key[:-1]
+    return key
+
+
+def _check_unit(terms: LineTerms, line: LineFigures, given: Quantity, _: Words) -> None:
+    """A quantity fits a unit-based line, in its unit of measure (or words of its
+    description: `2 panels` on the Panels line)."""
+    if not terms.is_unit or not terms.unit_price:
+        raise ReviewRefused(
+            _(
+                "Line {line} is billed by amount, not in units: write this period's amount in "
+                "dollars, e.g. `{line}: {amount}`.",
+                line=terms.number,
+                amount=format_dollars(line.new_value),
+            ),
+            code="unclear-amount",
+            _=_,
+        )
+    unit, uom = _unit_key(given.unit), _unit_key(terms.uom or "")
+    described = {_unit_key(word) for word in terms.description.split()}
+    if unit in _ANY_UNIT or unit == uom or unit in _UNIT_NAMES.get(uom, set()):
+        return
+    if unit and all(_unit_key(word) in described for word in unit.split()):
+        return
+    raise ReviewRefused(
+        _(
+            "Line {line} is billed in {uom}, not {unit}: write `{line}: {count} {uom}`, or its "
+            "amount in dollars.",
+            line=terms.number,
+            uom=terms.uom or _("units"),
+            unit=given.unit,
+            count=_plain(given.count),
+        ),
+        code="unclear-amount",
+        _=_,
+    )
+
+
+def _units_or_dollars(terms: LineTerms, number: Decimal, _: Words) -> ReviewRefused:
+    """`2: 2` on a line billed in units: 2 units, or $2.00? Asked, never guessed."""
+    uom = terms.uom or _("units")
+    return ReviewRefused(
+        _(
+            "Line {line} is billed in {uom} ({price} per {uom}): is {number} meant as {number} "
+            "{uom} or as {dollars}? Write `{line}: {number} {uom}` or `{line}: {dollars}`.",
+            line=terms.number,
+            uom=uom,
+            price=format_dollars(terms.unit_price or ZERO),
+            number=_plain(number),
+            dollars=format_dollars(number),
+        ),
+        code="unclear-amount",
+        _=_,
+    )
+
+
+def _as_written(amount: Decimal) -> str:
+    """`$8,400.005`: an amount in dollars, every decimal kept."""
+    return f"${amount:,}" if amount >= 0 else f"-${-amount:,}"
+
+
+def _plain(number: Decimal) -> str:
+    """`2`, `2.5`, `8400.005`: a number as written, without trailing zeros."""
+    return f"{number.normalize():f}"
 
 
 def _event_note(

@@ -28,6 +28,7 @@ from models.tables import (
     InvoiceStatus,
     Person,
     Project,
+    SovLine,
 )
 from tests.test_conversation_service import NOW, Ids, invoice_of, said, seed
 
@@ -546,3 +547,105 @@ def test_an_approval_as_noted_is_confirmed_in_the_reviewers_language(
         "$12,600.00 -> $8,400.00). Importe certificado (pago actual adeudado): $10,935.00. "
         "Se avisó a Sam Sparks."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("Approved.\nPlease attach the lien waiver next time.",
+         "Note from Jane Doe: Please attach the lien waiver next time."),
+        ("reject 2: need photos\nAlso send the signed lien waiver with the resubmission",
+         "Note from Jane Doe: Also send the signed lien waiver with the resubmission"),
+    ],
+)  # fmt: skip
+def test_the_administrators_note_reaches_the_contact_as_written(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    contact: MemoryOutbox, text: str, note: str,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    review(reviews, invoice, ids.jane, text)
+    told = contact.queued[-1].replies[0].text
+    news, _, question = told.partition("\n\n")
+    assert news.endswith(note), told  # after the news, before the question
+    assert note not in question
+
+
+def test_a_note_given_with_billbot_review_reaches_the_contact_in_their_language(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    contact: MemoryOutbox,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    speaks(engine, ids.sam, "es")
+    assert invoice.id is not None
+    decision = Decision(ReviewKind.approve, note="Next time, attach the lien waiver")
+    result = reviews.review(
+        invoice_id=invoice.id, reviewer_id=ids.jane, decision=decision, channel="cli"
+    )
+    assert result.outcome is not None
+    told = contact.queued[-1].replies[0].text
+    assert "Jane Doe aprobó la factura INV-0042" in told
+    framed = words("es")("Note from {who}: {note}", who="Jane Doe", note=decision.note)
+    assert told.endswith(framed), told  # Sam's language; the note as Jane wrote it
+
+
+def test_an_approval_as_noted_shows_its_note_once_as_the_reason_for_the_difference(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    contact: MemoryOutbox,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    review(reviews, invoice, ids.jane, "approve as noted\n2: $8,400\nnote: two panels set")
+    told = contact.queued[-1].replies[0].text
+    assert told.count("two panels set") == 1 and "Reason: two panels set" in told
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("approve as noted\n2: 2\nnote: only 2 panels set",
+         "Line 2 is billed in EA ($4,200.00 per EA): is 2 meant as 2 EA or as $2.00? Write "
+         "`2: 2 EA` or `2: $2.00`."),
+        ("approve as noted\n1: 240",
+         "Line 1 is billed in LF ($12.50 per LF): is 240 meant as 240 LF or as $240.00?"),
+        ("approve as noted\n1: 240 EA", "Line 1 is billed in LF, not EA: write `1: 240 LF`"),
+        ("approve as noted\n2: $8,400.005",
+         "Line 2: $8,400.005 has a fraction of a cent; write the amount in dollars and cents."),
+    ],
+)  # fmt: skip
+def test_an_amount_that_may_be_units_or_is_not_in_cents_is_asked_about_not_guessed(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    text: str, says: str,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    before = invoice_figures_of(engine, invoice)
+    result = review(reviews, invoice, ids.jane, text)
+    assert result.refused is not None and result.refused.code == "unclear-amount", result.text
+    assert says in result.text and "Nothing was changed." in result.text
+    assert status(engine, invoice) == "under_review"
+    assert invoice_figures_of(engine, invoice) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "value", "quantity"),
+    [
+        ("approve as noted\n2: 2 units\nnote: only 2 panels set", "2", "8400.00", "2.000000"),
+        ("approve as noted\n2: 2 EA", "2", "8400.00", "2.000000"),
+        ("approve as noted\n2: qty 2", "2", "8400.00", "2.000000"),
+        ("approve as noted\n2: 2 panels", "2", "8400.00", "2.000000"),
+        ("approve as noted\n1: 240 LF\nnote: 240 LF verified", "1", "3000.00", "240.000000"),
+        ("approve as noted\n1: $500", "1", "500.00", "40.000000"),
+    ],
+)
+def test_an_amount_in_the_lines_units_certifies_that_quantity(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService,
+    text: str, line: str, value: str, quantity: str,
+) -> None:  # fmt: skip
+    invoice = sent_invoice(service, ids, engine)
+    result = review(reviews, invoice, ids.jane, text)
+    assert result.outcome is not None, result.text
+    assert status(engine, invoice) == "approved_as_noted"
+    with Session(engine) as session:
+        rows = session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+        figures = {r.sov_line_id: (r.new_value, r.new_quantity) for r in rows}
+        numbers = {s.id: s.number for s in session.exec(select(SovLine))}
+    by_number = {numbers[sov_id]: figure for sov_id, figure in figures.items()}
+    assert by_number[line] == (D(value), D(quantity))

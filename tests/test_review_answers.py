@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.cli_review import _pairs
 from conversations.review_answers import read_review
-from models.review import Decision, ReviewKind
+from models.review import Decision, Quantity, ReviewKind
 
 D = Decimal
 
@@ -220,6 +220,7 @@ def test_an_approval_as_noted_may_explain_the_lines_it_changes() -> None:
         ReviewKind.approve_as_noted,
         note="line 2 is two panels, not three",
         adjustments={"2": D(8400), "E1": D("1000.50")},
+        bare=frozenset({"2"}),  # `8400` alone: dollars on an amount line, asked on a unit one
     )
 
 
@@ -406,3 +407,232 @@ def test_the_cli_does_not_guess_an_amount_with_a_point_before_three_digits() -> 
     )  # fmt: skip
     assert result.exit_code == 2
     assert "$8.40 or $8,400.00" in " ".join(result.output.split())
+
+
+# --- An approval is paying money: only a harmless note may follow it --------------------------
+DESCRIBED = {"1": "Conduit", "2": "Panels", "3": "Light fixtures", "4": "Branch wiring"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "approved, pay half", "approved 90%", "approved at 90%", "approved for 4000",
+        "approved, pay 4,000", "approved, back charge 500", "approved, backcharge 500 for cleanup",
+        "approved, leave out 2", "approved, skip 2", "approved, short pay 2",
+        "approved, questions on 2", "approved apart from the conduit",
+        "approved, conduit overbilled", "approved, second line too high", "approve: false",
+        "approved=false", "approved maybe", "approved... jk", "approved I think",
+        "approved for now", "approved (prelim)", "approved per attached markup",
+        "approved with redlines", "approved as marked up", "approved, see attached backcharge",
+        "approved, see comments", "approved per our call", "approved, retainage 20%",
+        "approved, keep 20% retainage", "approved, release retainage", "approved, pay later",
+        "approved, pay next month", "approved, lien waiver to follow",
+        "approved - will pay 50 now, rest later", "approved: N", "approved x",
+        "approval recommended", "Approved\nPay Half", "Approved. Pay it.",
+        "approved, thanks pay half", "approved\nThanks\nJane\nP.S. pay half",
+        "approved, please send the lien waiver", "See attached markup.\nApproved",
+        "Let me know when the waiver arrives.\nApproved",
+        "aprobado, pagar la mitad", "aprobado, quitar la 2", "aprobado con descuento de 500",
+        "aprobado quizás", "aprobado al 90%", "aprobado, retener 20%", "aprobado a medias",
+    ],
+)  # fmt: skip
+def test_an_approval_that_is_not_plainly_one_is_unclear(text: str) -> None:
+    assert read_review(text) is None
+    assert read_review(text, lines=DESCRIBED) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("Approved.\nPlease attach the lien waiver next time.",
+         "Please attach the lien waiver next time."),
+        ("approved, next time please attach the lien waiver",
+         "next time please attach the lien waiver"),
+        ("Approved. Please send the lien waiver with the next one.",
+         "Please send the lien waiver with the next one"),
+        ("approved, good job", "good job"),
+        ("Approved - nice work", "nice work"),
+        ("Approved, great job this month!", "great job this month"),
+        ("Approved - keep up the good work", "keep up the good work"),
+        ("approved, lien waiver received", "lien waiver received"),
+        ("Approved. Forwarded to accounting for payment.", "Forwarded to accounting for payment"),
+        ("Approved for payment. Will be paid with the next check run.",
+         "Will be paid with the next check run"),
+        ("approved for 12/15 check run", "for 12/15 check run"),
+        ("Approved, thanks Jane", ""),
+        ("approved thanks jane", ""),
+        ("Approved 👍", ""),
+        ("Approve all", ""),
+        ("approved as submitted", ""),
+        ("aprobado, gracias", ""),
+        ("Aprobado. La próxima vez adjunte la renuncia de gravamen.",
+         "La próxima vez adjunte la renuncia de gravamen"),
+        ("aprobado, buen trabajo", "buen trabajo"),
+        ("approved\n\nSent from my iPhone", ""),
+        ("approved.\nBob Smith | Summit Builders | 555.123.4567", ""),
+        ("approved\n\nBob Smith\nSummit Builders\n100 Main St, Suite 2", ""),
+        ("Approved\n--\nBob\n555-1234", ""),
+    ],
+)  # fmt: skip
+def test_an_approval_with_a_harmless_note_is_one_and_keeps_the_note(text: str, note: str) -> None:
+    assert read_review(text) == Decision(ReviewKind.approve, note=note)
+    assert read_review(text, lines=DESCRIBED) == Decision(ReviewKind.approve, note=note)
+
+
+_QUALIFIERS = st.sampled_from(
+    ["pay half", "90%", "for 4000", "back charge 500", "leave out 2", "skip the conduit",
+     "short pay", "questions on 2", "apart from the fixtures", "maybe", "jk", "for now",
+     "(prelim)", "per attached markup", "with redlines", "see attached backcharge",
+     "pagar la mitad", "quitar la 2", "con descuento de 500", "quizás", "conduit too high",
+     "Pay Half", "retainage 20%", "release retainage", "to follow", "w/ notes"]
+)  # fmt: skip
+
+
+@given(
+    st.sampled_from(["approved", "Approved.", "aprobado", "OK to pay", "approve"]),
+    st.sampled_from([" ", ", ", " - ", "\n", ". ", "... ", "; "]),
+    _QUALIFIERS,
+    st.sampled_from(["", ", thanks", "\nThanks,\nJane", " 👍"]),
+)
+def test_a_qualified_approval_never_approves(
+    head: str, glue: str, qualifier: str, tail: str
+) -> None:
+    decision = read_review(f"{head}{glue}{qualifier}{tail}", lines=DESCRIBED)
+    assert decision is None or decision.kind != ReviewKind.approve, decision
+
+
+# --- A line named by its description is never approved ----------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "reject 2: need photos\nconduit too",
+        "reject 2: need photos\nalso the conduit",
+        "reject 2: need photos\nconduit also needs photos",
+        "reject 2: panels short; conduit too",
+        "reject 2: conduit also overbilled",
+        "reject 2: same issue as the conduit",
+        "reject 2 the fixtures too",
+        "approve as noted\n2: $8,400\nthe conduit should be $2,000",
+        "approve as noted\n2: $8,400\nnote: conduit at half",
+        "approve as noted\n2: $8,400\nnote: light fixtures short too",
+        "approved, conduit looks great",
+        "Approved\nConduit",
+    ],
+)
+def test_a_line_named_by_its_description_makes_the_answer_unclear(text: str) -> None:
+    assert read_review(text, lines=DESCRIBED) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("reject 2: panels short", Decision(ReviewKind.reject, reasons={"2": "panels short"})),
+        ("reject 1, 2: conduit and panels need photos",
+         Decision(ReviewKind.reject, reasons={"1": "conduit and panels need photos",
+                                               "2": "conduit and panels need photos"})),
+        ("reject 2: need photos\nreject 1: conduit footage high",
+         Decision(ReviewKind.reject, reasons={"2": "need photos", "1": "conduit footage high"})),
+        ("approve as noted\n2: $8,400\nnote: 2 panels set, $8,400 total",
+         Decision(ReviewKind.approve_as_noted, note="2 panels set, $8,400 total",
+                  adjustments={"2": D(8400)})),
+        ("reject 3: only 18 fixtures installed, per the field count",
+         Decision(ReviewKind.reject, reasons={"3": "only 18 fixtures installed, per the field "
+                                                   "count"})),
+    ],
+)  # fmt: skip
+def test_words_of_the_lines_named_and_their_figures_are_kept_as_written(
+    text: str, decision: Decision
+) -> None:
+    assert read_review(text, lines=DESCRIBED) == decision
+
+
+@given(
+    st.sampled_from(["1", "2", "3", "4"]),
+    st.sampled_from(["Conduit", "panels", "light fixtures", "the branch wiring", "Fixtures"]),
+    st.sampled_from(["{} too", "also {}", "{} is short as well", "same for {}",
+                     "{} also needs photos", "and the {}"]),
+    st.sampled_from(["\n", "; "]),
+)  # fmt: skip
+def test_a_return_naming_another_line_in_words_returns_it_or_is_unclear(
+    line: str, words: str, note: str, glue: str
+) -> None:
+    decision = read_review(f"reject {line}: need photos{glue}{note.format(words)}", lines=DESCRIBED)
+    named = {n for n, d in DESCRIBED.items() if words.split()[-1].casefold() in d.casefold()}
+    assert decision is None or named <= set(decision.reasons), decision
+
+
+# --- Approve as noted: dollars, or units -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "adjustments", "quantities", "bare"),
+    [
+        ("approve as noted\n2: $8,400", {"2": D(8400)}, {}, set()),
+        ("approve as noted\n2: 8,400 dollars", {"2": D(8400)}, {}, set()),
+        ("approve as noted\n2: 2", {"2": D(2)}, {}, {"2"}),  # units or dollars: asked
+        ("approve as noted\n2: 2 units", {}, {"2": Quantity(D(2), "units")}, set()),
+        ("approve as noted\n2: 2 EA", {}, {"2": Quantity(D(2), "EA")}, set()),
+        ("approve as noted\n2: qty 2", {}, {"2": Quantity(D(2))}, set()),
+        ("approve as noted\n1: 240 LF", {}, {"1": Quantity(D(240), "LF")}, set()),
+        ("approve as noted\n1: 1,200.5 LF", {}, {"1": Quantity(D("1200.5"), "LF")}, set()),
+        ("approve as noted\n2: $8,400.005", {"2": D("8400.005")}, {}, set()),  # refused later
+    ],
+)
+def test_an_amount_is_dollars_when_written_so_and_units_when_a_unit_follows(
+    text: str, adjustments: dict[str, Decimal], quantities: dict[str, Quantity], bare: set[str]
+) -> None:
+    decision = read_review(text, lines=DESCRIBED)
+    assert decision is not None, text
+    assert (dict(decision.adjustments), dict(decision.quantities), set(decision.bare)) == (
+        adjustments,
+        quantities,
+        bare,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["approve as noted\n2: 2 EA\n2: $8,400", "approve as noted\n1: 1.000 LF",
+     "approve as noted\n2: $8,400\nnote: pay 90%"],
+)  # fmt: skip
+def test_an_amount_given_twice_or_not_clear_is_unclear(text: str) -> None:
+    assert read_review(text, lines=DESCRIBED) is None
+
+
+# --- Returns, as people write them ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("reject line 3, no photos", {"3": "no photos"}),
+        ("reject line 3 (no photos)", {"3": "no photos"}),
+        ("Rejected: line 3 needs photos", {"3": "needs photos"}),
+        ("reject 3 need photos", {"3": "need photos"}),
+        ("reject line 3 because no photos", {"3": "no photos"}),
+        ("return 2, 4 no backup", {"2": "no backup", "4": "no backup"}),
+        ("return 2 & 4 no backup", {"2": "no backup", "4": "no backup"}),
+        ("return lines 2 & 4 -- no backup", {"2": "no backup", "4": "no backup"}),
+        ("return line 2 — no backup", {"2": "no backup"}),
+        ("reject 3 only 18 fixtures installed", {"3": "only 18 fixtures installed"}),
+        ("devuelvo la partida 3 porque faltan fotos", {"3": "faltan fotos"}),
+    ],
+)
+def test_a_return_is_read_with_its_reason_however_it_is_separated(
+    text: str, reasons: dict[str, str]
+) -> None:
+    assert read_review(text, lines=DESCRIBED) == Decision(ReviewKind.reject, reasons=reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["reject 2 no photos and 3", "reject 2 no photos, 3 too", "reject 2 and the conduit",
+     "Returned 2 days late", "reject 2 of 4 lines"],
+)  # fmt: skip
+def test_a_reason_after_a_space_that_names_another_line_is_unclear(text: str) -> None:
+    assert read_review(text, lines=DESCRIBED) is None
+
+
+def test_a_note_below_a_return_is_kept_as_written() -> None:
+    text = "reject 2: need photos\nAlso send the signed lien waiver with the resubmission, thanks"
+    assert read_review(text, lines=DESCRIBED) == Decision(
+        ReviewKind.reject,
+        note="Also send the signed lien waiver with the resubmission",
+        reasons={"2": "need photos"},
+    )

@@ -246,3 +246,29 @@ def test_a_spanish_administrator_reviews_in_spanish_by_email_and_with_billbot_re
     assert "El mensaje al contacto sale con el próximo `billbot run`." in out
     site.cli("run", "--once")
     assert "Jane Doe approved invoice INV-0042" in unfolded(newest(site, site.sam, 6).text)
+
+
+def test_by_email_no_amount_is_guessed_and_the_administrators_note_reaches_the_contact(
+    site: Site,
+) -> None:
+    sent = send_invoice(site)
+    admin_reply(site, sent, "approve as noted\n2: 1\nnote: 1 panel set")
+    site.cli("run", "--once")
+    asked = unfolded(newest(site, site.jane, 2).text)
+    assert "Line 2 is billed in EA ($4,200.00 per EA): is 1 meant as 1 EA or as $1.00?" in asked
+    assert "Nothing was changed." in asked
+
+    admin_reply(site, sent, "Approved, pay half")  # an approval that is not plainly one
+    site.cli("run", "--once")
+    forms = unfolded(newest(site, site.jane, 3).text)
+    assert "I couldn't tell what you decided, so nothing was changed." in forms
+    assert nov_invoice(site)["status"] == "under_review"
+
+    admin_reply(site, sent, "Approved.\nPlease attach the lien waiver next time.\n\nThanks,\nJane")
+    site.cli("run", "--once")
+    invoice = nov_invoice(site)
+    assert invoice["status"] == "approved"
+    assert invoice["history"][-1]["note"] == "Please attach the lien waiver next time."
+    told = unfolded(newest(site, site.sam, 4).text)
+    assert "Jane Doe approved invoice INV-0042" in told
+    assert "Note from Jane Doe: Please attach the lien waiver next time." in told

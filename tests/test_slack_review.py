@@ -5,7 +5,9 @@ their own thread, validation errors in the ack, refusals, and the App Home board
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -723,3 +725,98 @@ async def test_approve_is_acked_then_runs_from_the_inbox_once_even_when_its_row_
         ("under_review", "approved", "Jane Doe", "slack")
     ]
     assert h.pending_or_failed() == []
+
+
+# --- A decision typed in the review DM's thread -------------------------------------------------
+async def test_a_decision_typed_in_the_review_dms_thread_is_read_as_an_email_reply_is(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, review_dm = await sent_by_sam(h)
+        await h.say("U0JANE", "thanks", thread_ts=review_dm["ts"])  # says nothing
+        assert in_thread(h, "U0JANE", review_dm["ts"]) == []
+
+        await h.say("U0JANE", "reject 2: need photos\nconduit too", thread_ts=review_dm["ts"])
+        [unclear] = in_thread(h, "U0JANE", review_dm["ts"])  # the conduit is line 1
+        assert "I couldn't tell what you decided, so nothing was changed." in unclear["text"]
+        assert "reject 3: only 18 fixtures installed" in unclear["text"]
+        assert "Or use the buttons of the message above." in unclear["text"]
+        assert invoice_of(engine, "sc7").status == "under_review"
+
+        await h.say("U0JANE", "reject 2: need photos\nPlease send the signed lien waiver too",
+                    thread_ts=review_dm["ts"])  # fmt: skip
+        assert invoice_of(engine, "sc7").status == "under_review"  # `too`: which line?
+        await h.say("U0JANE", "reject 2: need photos\nAlso send the signed lien waiver",
+                    thread_ts=review_dm["ts"])  # fmt: skip
+        answer = in_thread(h, "U0JANE", review_dm["ts"])[-1]["text"]
+        assert "Returned invoice INV-0042 (SC-007 Electrical) for revision (line 2: need " in answer
+        assert invoice_of(engine, "sc7").status == "revise_and_resubmit"
+        updated = as_it_is_now(h, "U0JANE", review_dm)
+        assert not has_button(updated, APPROVE)
+        told = in_thread(h, "U0SAM", thread["ts"])[-1]["text"]
+        assert "- Line 2 (Panels): need photos" in told
+        assert "Note from Jane Doe: Also send the signed lien waiver" in told
+
+        await h.say("U0JANE", "approved", thread_ts=review_dm["ts"])  # reviewed already
+        again = in_thread(h, "U0JANE", review_dm["ts"])[-1]["text"]
+        assert "is returned for revision (reviewed by Jane Doe)" in again, again
+        assert "Nothing was changed." in again
+        assert h.pending_or_failed() == []
+    assert steps(engine, "sc7")[-1] == ("under_review", "revise_and_resubmit", "Jane Doe", "slack")
+
+
+async def test_an_administrator_who_bills_too_is_routed_by_the_thread_they_write_in(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        thread, review_dm = await sent_by_sam(h)
+        sc9, _ = ids(engine, "sc9")
+        jane = person(engine, "jane").id
+        assert jane is not None
+        with session_scope(engine) as session:  # Jane bills SC-009 too
+            session.add(CommitmentContact(commitment_id=sc9, person_id=jane))
+        invite(h, "jane", "sc9")
+        await h.settle()
+        invite_dm = h.messages("U0JANE")[-1]
+        assert invite_dm["ts"] != review_dm["ts"]
+        await h.click("U0JANE", invite_dm, "start")
+        await h.say("U0JANE", "MV-101", thread_ts=invite_dm["ts"])  # her own billing
+        assert "MV-101" in in_thread(h, "U0JANE", invite_dm["ts"])[-1]["text"]
+        assert invoice_of(engine, "sc7").status == "under_review"
+
+        await h.say("U0JANE", "Approved, thanks!", thread_ts=review_dm["ts"])
+        [answer] = in_thread(h, "U0JANE", review_dm["ts"])
+        assert "Invoice INV-0042 (SC-007 Electrical) is approved" in answer["text"]
+        assert invoice_of(engine, "sc7").status == "approved"
+        assert "Approved by Jane Doe" in context_text(as_it_is_now(h, "U0JANE", review_dm))
+        told = in_thread(h, "U0SAM", thread["ts"])[-1]["text"]
+        assert "Jane Doe approved invoice INV-0042 for SC-007 Electrical." in told
+        assert h.pending_or_failed() == []
+    assert steps(engine, "sc7")[-1] == ("under_review", "approved", "Jane Doe", "slack")
+
+
+async def test_a_decision_typed_under_a_dm_decided_by_its_buttons_says_it_was_reviewed(
+    slack_emulator: SlackEmulator, engine: Engine, tmp_path: Path
+) -> None:
+    async with running(slack_emulator, engine, tmp_path) as h:
+        _, review_dm = await sent_by_sam(h)
+        await h.click("U0JANE", review_dm, APPROVE)
+        assert not has_button(as_it_is_now(h, "U0JANE", review_dm), APPROVE)
+        await h.say("U0JANE", "reject 2: need photos", thread_ts=review_dm["ts"])
+        answer = in_thread(h, "U0JANE", review_dm["ts"])[-1]["text"]
+        assert "is approved (reviewed by Jane Doe)" in answer and "Nothing was changed." in answer
+        assert invoice_of(engine, "sc7").status == "approved"
+
+
+def test_a_decision_of_the_inbox_keeps_its_amounts_in_units_and_bare_numbers() -> None:
+    from bot.slack.review import _decision_data, _load_decision
+    from models.review import Quantity
+
+    decision = Decision(
+        ReviewKind.approve_as_noted,
+        note="n",
+        adjustments={"1": Decimal("240")},
+        quantities={"2": Quantity(Decimal("2"), "EA")},
+        bare=frozenset({"1"}),
+    )
+    assert _load_decision(json.loads(json.dumps(_decision_data(decision)))) == decision

@@ -1,7 +1,9 @@
 """Events API listeners: DM messages (text and files), `file_shared`, `app_home_opened`.
 
 A DM message (text, or files shared with it) is queued for the Slack inbox and acked (see
-`inbox.Inbox`); its turn runs from there, after the files are downloaded. An edited DM
+`inbox.Inbox`); its turn runs from there, after the files are downloaded. One in the thread
+of a review DM is the administrator's decision, not a conversation turn (routed by the
+thread: an administrator may be a contact of another invoice too). An edited DM
 message changes nothing: its sender is told so. Publishing Home
 runs after the ack too. Each event id (and each file id) is recorded with its turn, so a
 redelivery is ignored.
@@ -182,6 +184,9 @@ class Events:
             key = gate.key
         else:  # found by email just now
             key = await self.ch.turns.thread_key(person_id=person.id, thread_ts=thread)
+        in_other_thread = key is None and bool(thread) and not refs
+        if in_other_thread and await self.ch.turns.review_thread(person, event, ids):
+            return  # typed under a review DM: the administrator's decision
         outbox = SlackOutbox(channel=channel, thread_ts=thread, inbound=ids)
         turn = Turn(text=text, attachments=tuple(refs), channel="slack")
         await self.ch.turns.run(person, turn, key, outbox)

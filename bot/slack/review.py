@@ -5,6 +5,12 @@
     Approve as noted     ack -> views.open: this period's amount per line, and a note
     Return for revision  ack -> views.open: a reject box and a reason per line
 
+A decision may also be typed in the review DM's thread (`approved`, `reject 2: need photos`):
+it is read as an email reply is (`read_review`, with the invoice's lines), and an unclear one
+gets the answer forms back. The thread is found from its parent message (the DM, whose
+buttons, or once decided its outcome's block id, carry the review), so an administrator who is
+also a contact of another invoice is routed by the thread they write in.
+
 Every click is acknowledged first; a modal page's validation (nothing ticked, not an amount,
 over-billing, a modal opened on an older sending of the invoice) is the one answer computed
 before its ack (`response_action: errors`). The decision itself (Approve, or a modal page that
@@ -24,20 +30,30 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from conversations.review_answers import ANSWER_FORMS, UNCLEAR, read_review
 from conversations.review_service import ReviewService
 from conversations.types import Reply, ReplyKind, StepName
+from conversations.vocabulary import is_pleasantry
 from models.db import session_scope
 from models.i18n import N_, Words, language_of, words
-from models.review import Decision, ReviewKind, ReviewRefused, check_reviewable, times_sent
+from models.review import (
+    Decision,
+    Quantity,
+    ReviewKind,
+    ReviewRefused,
+    check_reviewable,
+    times_sent,
+)
 from models.review_lines import ReviewLine, adjustment_problems, review_lines
-from models.tables import Commitment, Invoice, Person
+from models.tables import Commitment, Invoice, Person, SovLine
 
 from .channel import SlackChannel
 from .errors import SlackCallError, slack_call
@@ -62,10 +78,13 @@ from .review_modal import (
     returned_lines,
     too_much_to_carry,
 )
+from .text import inbound as inbound_text
 
 log = logging.getLogger(__name__)
 DECIDE = "billbot.review"  # inbox rows: a review decision (Approve, or a modal submitted)
 NO_CHANGE = N_("No amount differs from the contact's: change at least one line, or use Approve.")
+OR_THE_BUTTONS = N_("Or use the buttons of the message above.")
+REVIEWED = "reviewed:"  # the block id prefix of a decided DM's outcome, followed by its review
 
 
 class ReviewActions:
@@ -73,6 +92,7 @@ class ReviewActions:
         self.ch = channel
         self.reviews = reviews
         channel.handles(DECIDE, self.from_inbox)
+        channel.turns.review_thread = self.from_thread
 
     def register(self, app: AsyncApp) -> None:
         app.action(APPROVE)(self.on_approve)
@@ -193,6 +213,78 @@ class ReviewActions:
                 return None
             return _older_sending(session, invoice, page.ref, page.words)
 
+    # -- a decision typed in the DM's thread ----------------------------------------------------
+
+    async def from_thread(
+        self, person: Person, event: dict[str, Any], ids: Sequence[Inbound]
+    ) -> bool:
+        """A DM message in a thread no invite started: when the thread is a review DM's, the
+        decision typed there, reviewed as the buttons' are (an unclear one gets the answer
+        forms); False when it is no review DM's thread (the message is then a conversation
+        turn)."""
+        channel, thread = str(event.get("channel") or ""), str(event.get("thread_ts") or "")
+        if not channel or not thread or not await asyncio.to_thread(self._administers, person):
+            return False
+        ref = await self._review_of(channel, thread)
+        if ref is None:
+            return False
+        text, inbound = inbound_text(event.get("text") or ""), tuple(ids)
+        read = await self._database(functools.partial(self._typed, person, ref, text))
+        if isinstance(read, Decision):
+            current = functools.partial(self._still_current, person, ref, inbound)
+            if await self._database(current):
+                await self.decide(person, ref, read, inbound)
+            else:
+                await self._rewrite(ref)
+        elif read:  # unclear, or not reviewable now: why, in the DM's thread
+            await self._database(functools.partial(self._tell, person, ref, read, inbound))
+        else:  # `thanks` under the DM
+            await self.ch.tell_nothing(list(inbound))
+        return True
+
+    def _administers(self, person: Person) -> bool:
+        """Whether `person` is the invoice administrator of a commitment (who gets review
+        DMs): only their messages in other threads are looked up on Slack."""
+        with Session(self.ch.engine) as session:
+            statement = select(Commitment.id).where(col(Commitment.administrator_id) == person.id)
+            return session.exec(statement.limit(1)).first() is not None
+
+    async def _review_of(self, channel: str, thread_ts: str) -> ReviewRef | None:
+        """The review whose DM started the thread `thread_ts`, if it is one (Slack is
+        asked for the thread's first message)."""
+        try:
+            with slack_call("conversations.replies"):
+                found = await self.ch.client.conversations_replies(
+                    channel=channel, ts=thread_ts, limit=1
+                )
+        except SlackCallError as exc:
+            log.warning("slack: thread %s not read: %s", thread_ts, exc)
+            return None
+        for message in found.get("messages") or []:
+            if message.get("ts") == thread_ts and message.get("bot_id"):
+                return review_of_message(message, channel)
+        return None
+
+    def _typed(self, person: Person, ref: ReviewRef, text: str) -> Decision | str:
+        """The decision `text` says, read with the invoice's lines (their numbers and
+        descriptions); else what to answer: why it cannot be reviewed now, the answer forms
+        (an unclear decision), or nothing (mere thanks)."""
+        _ = words(person.language)
+        with Session(self.ch.engine) as session:
+            invoice = session.get(Invoice, ref.invoice_id)
+            commitment = session.get(Commitment, invoice.commitment_id) if invoice else None
+            if invoice is None or commitment is None:
+                return ""
+            statement = select(SovLine.number, SovLine.description).where(
+                col(SovLine.commitment_id) == invoice.commitment_id
+            )
+            lines = {number: description for number, description in session.exec(statement)}
+            decision = read_review(text, lines=lines)
+            if decision is not None or is_pleasantry(text):
+                return decision or ""
+            refusal = self._refusal(session, invoice, commitment, person, ref)
+        return refusal or f"{_(UNCLEAR)}\n\n{_(ANSWER_FORMS)}\n\n{_(OR_THE_BUTTONS)}"
+
     # -- deciding ------------------------------------------------------------------------------
 
     def _queue(self, decision_id: str, user: str, ref: ReviewRef, decision: Decision) -> None:
@@ -252,10 +344,13 @@ class ReviewActions:
         message = await asyncio.to_thread(self._decided, ref)
         if message is None:
             return
+        blocks = [*message.blocks]
+        if blocks:  # the outcome, last, keeps which review the DM is (a decision typed later)
+            blocks[-1] = {**blocks[-1], "block_id": REVIEWED + ref.value()}
         try:
             with slack_call("chat.update"):
                 await self.ch.client.chat_update(
-                    channel=ref.channel, ts=ref.ts, text=message.text, blocks=message.blocks
+                    channel=ref.channel, ts=ref.ts, text=message.text, blocks=blocks
                 )
         except SlackCallError as exc:  # the answer in the thread says it all the same
             log.warning("slack: review DM %s not updated: %s", ref.ts, exc)
@@ -366,6 +461,10 @@ def _decision_data(decision: Decision) -> dict[str, Any]:
         "note": decision.note,
         "adjustments": {line: str(amount) for line, amount in decision.adjustments.items()},
         "reasons": dict(decision.reasons),
+        "quantities": {
+            line: [str(given.count), given.unit] for line, given in decision.quantities.items()
+        },
+        "bare": sorted(decision.bare),
     }
 
 
@@ -375,7 +474,26 @@ def _load_decision(data: dict[str, Any]) -> Decision:
         note=str(data.get("note") or ""),
         adjustments={line: Decimal(v) for line, v in (data.get("adjustments") or {}).items()},
         reasons={line: str(v) for line, v in (data.get("reasons") or {}).items()},
+        quantities={
+            line: Quantity(Decimal(count), str(unit))
+            for line, (count, unit) in (data.get("quantities") or {}).items()
+        },
+        bare=frozenset(str(line) for line in data.get("bare") or ()),
     )
+
+
+def review_of_message(message: dict[str, Any], channel: str) -> ReviewRef | None:
+    """The review a message of ours is the DM of: from its buttons, or once decided from
+    its outcome's block id; None for any other message."""
+    where = {"container": {"channel_id": channel, "message_ts": message.get("ts")}}
+    for block in message.get("blocks") or []:
+        block_id = str(block.get("block_id") or "")
+        if block_id.startswith(REVIEWED):
+            return ReviewRef.from_action(block_id.removeprefix(REVIEWED), where)
+        for element in block.get("elements") or [] if block.get("type") == "actions" else []:
+            if element.get("action_id") in (APPROVE, NOTED, RETURN):
+                return ReviewRef.from_action(str(element.get("value") or ""), where)
+    return None
 
 
 def _older_sending(session: Session, invoice: Invoice, ref: ReviewRef, _: Words) -> str | None:

@@ -351,9 +351,15 @@ def read_amounts(
         if kind != "amt" or not text or number not in by_number:
             continue
         try:
-            amount = cents(parse_amount(text))
+            amount = parse_amount(text)
         except AmountError:
             errors[block_id] = _("“{text}” is not an amount (e.g. 4,000.00).", text=cut(text, 40))
+            continue
+        if amount != cents(amount):  # never rounded into a figure nobody wrote
+            errors[block_id] = _(
+                "“{text}” has a fraction of a cent: write dollars and cents (e.g. 4,000.50).",
+                text=cut(text, 40),
+            )
             continue
         if amount != by_number[number].amount:
             changed[number] = amount

@@ -3,7 +3,8 @@
 One gate per turn: `gate` reads, in one statement, whether the event ran already, who sent it
 (by Slack id) and which invoice its thread is about; `run` hands that person to the
 worker's one `ConversationService` (`handle(person=…, outbox=…)`), which does not read them
-again.
+again. A message in a thread no invite started may be an administrator's decision typed
+under a review DM: `review_thread` (set by the review listeners) takes it first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,9 @@ from .outbox import CHANNEL, Inbound, SlackOutbox
 
 log = logging.getLogger(__name__)
 Key = tuple[int, int]
+# A DM message in a thread no invite started, with its inbound ids -> whether it was taken
+# (as a decision typed under a review DM) rather than being a conversation turn.
+ThreadReader = Callable[[Person, dict[str, Any], Sequence[Inbound]], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class Turns:
         executor: Executor | None = None,
     ) -> None:
         self.executor = executor  # None: asyncio's default threads
+        self.review_thread: ThreadReader = _no_review  # set by `bot.slack.review`
         self.on_sent = on_sent
         self.engine = engine
         self.clock = clock
@@ -209,6 +214,10 @@ def _key_of(session: Session, person_id: int, thread_ts: str) -> Key | None:
         )
     ).first()
     return (found.commitment_id, found.period_id) if found else None
+
+
+async def _no_review(person: Person, event: dict[str, Any], ids: Sequence[Inbound]) -> bool:
+    return False
 
 
 def inbound(*ids: str, sender: str) -> list[Inbound]:

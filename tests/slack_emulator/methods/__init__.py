@@ -18,6 +18,7 @@ METHODS: dict[str, Handler] = {
     "chat.update": chat.chat_update,
     "chat.postEphemeral": chat.chat_post_ephemeral,
     "conversations.open": people.conversations_open,
+    "conversations.replies": chat.conversations_replies,
     "users.info": people.users_info,
     "users.lookupByEmail": people.users_lookup_by_email,
     "views.open": views.views_open,

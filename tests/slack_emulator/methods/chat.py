@@ -83,3 +83,19 @@ def chat_post_ephemeral(ws: Workspace, args: dict[str, Any], user_id: str) -> di
         }
     )
     return {"message_ts": ts}
+
+
+def conversations_replies(ws: Workspace, args: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """A thread: its parent message first, then the replies the app posted in it (the
+    emulator keeps only the app's own messages)."""
+    channel_id = channel_arg(ws, args, users_allowed=False)
+    required(args, "ts")
+    ts = str(args["ts"])
+    parent = next((m for m in ws.messages if m["channel"] == channel_id and m["ts"] == ts), None)
+    if parent is None:
+        raise ApiError("thread_not_found")
+    replies = [m for m in ws.messages if m["channel"] == channel_id and m.get("thread_ts") == ts]
+    limit = max(int(args.get("limit") or 1000), 1)
+    found = [parent, *(m for m in replies if m is not parent)]
+    messages = [copy.deepcopy({k: v for k, v in m.items() if k != "channel"}) for m in found]
+    return {"messages": messages[:limit], "has_more": len(messages) > limit}
