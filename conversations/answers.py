@@ -56,6 +56,9 @@ class Problem:
     reason: str  # given as a catalog sentence with `{places}`; kept filled in, in English
     values: Mapping[str, object] = field(default_factory=dict)
     template: str = ""  # the catalog sentence `reason` was made of
+    # words around the answers, unreadable but holding no figure, line or instruction
+    # (`Sorry for the delay!`): beside a real answer, only noted (`handlers.take_problems`)
+    chatter: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.template:
@@ -132,10 +135,11 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("stored", _clause(
         rf"(?:materials?\s+(?:stored|on\s+hand)|stored|on\s+hand|materials?|almacenad[oa]s?"
         rf"|materiales(?:\s+almacenados)?)\s*[:=]?\s*{_MONEYISH}")),
-    # "2000 stored", but not "$4,500 stored $2,000": there "stored" introduces the next amount.
+    # "2000 stored", but not "$4,500 stored $2,000" or "$100 stored -$50": there "stored"
+    # introduces the next amount (its sign included).
     ("stored", _clause(
         rf"{_MONEYISH}\s+(?:(?:of\s+)?materials?\s+)?stored\b"
-        r"(?!\s*[:=]?\s*(?:usd\b|\$|[-+]?\.?\d[\d,]*(?:\.\d+)?(?![\d,.]|\s*(?:%|percent|pct))))")),
+        r"(?!\s*[:=]?\s*[-+]?\s*(?:usd\b|\$|\.?\d[\d,]*(?:\.\d+)?(?![\d,.]|\s*(?:%|percent|pct))))")),
     # `release retainage`, `release all retainage`, `liberar la retención`: all that is held
     ("released", _clause(
         r"(?P<all>(?:release|liberar)\s+(?:all\s+(?:the\s+)?|the\s+|la\s+|toda\s+la\s+)?"

@@ -34,6 +34,7 @@ from conversations.handlers import (
     Work,
     form_problems,
     keep_returned_line,
+    only_chatter,
     take_answers,
     take_attachments,
     take_confirmations,
@@ -173,8 +174,16 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     take_confirmations(work, parsed, ctx)
     FLOW[work.state.step].handle(work, parsed, ctx)
     take_invoice_number(work, parsed.invoice_number, ctx)
-    take_answers(work, parsed.answers, ctx, unread=bool(parsed.problems))
-    take_problems(work, parsed.problems, ctx)
+    unread = any(not only_chatter(problem, ctx) for problem in parsed.problems)
+    take_answers(work, parsed.answers, ctx, unread=unread)
+    said_more = bool(
+        parsed.answers
+        or parsed.commands
+        or parsed.invoice_number
+        or turn.attachments
+        or turn.line_values
+    )
+    take_problems(work, parsed.problems, ctx, said_more=said_more)
     if turn.line_values:
         answers, problems = read_form(turn.line_values)
         take_answers(work, answers, ctx, from_form=True)

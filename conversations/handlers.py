@@ -7,6 +7,7 @@ decides where the conversation goes next; `flow.step` does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from conversations import render
@@ -408,10 +409,41 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
     work.applied += 1
 
 
-def take_problems(work: Work, problems: tuple[Problem, ...], ctx: Context) -> None:
+def take_problems(
+    work: Work, problems: tuple[Problem, ...], ctx: Context, *, said_more: bool = False
+) -> None:
+    """What could not be read. `said_more`: the message also gave answers, a number or a
+    command; then chatter beside them (`Sorry for the delay!`) is only noted, and does not
+    hold back a `send`, unless it names a line's words (`panels next week`)."""
+    unused: list[str] = []
     for problem in problems:
+        if said_more and only_chatter(problem, ctx):
+            unused.append(f"“{problem.text}”")
+            continue
         reason = problem.said(ctx.words)
         work.problems.append(f"“{problem.text}”: {reason}{_example(work, ctx, problem)}")
+    if unused:
+        work.remarks.append(
+            ctx.words(
+                "I didn't use {text}: there is no figure or instruction in it.",
+                text=", ".join(unused),
+            )
+        )
+
+
+def only_chatter(problem: Problem, ctx: Context) -> bool:
+    """Words around the answers that name no line: noted beside an answer, never an error."""
+    return problem.chatter and not _names_a_line(problem.text, ctx)
+
+
+def _names_a_line(text: str, ctx: Context) -> bool:
+    """Whether `text` holds a word of a line's description (`conduit`, `Panels`)."""
+    said = {word.rstrip("s") for word in re.findall(r"[^\W\d_]{4,}", text.casefold())}
+    return any(
+        word.rstrip("s") in said
+        for terms in ctx.lines
+        for word in re.findall(r"[^\W\d_]{4,}", terms.description.casefold())
+    )
 
 
 def _example(work: Work, ctx: Context, problem: Problem) -> str:

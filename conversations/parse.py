@@ -43,6 +43,7 @@ from conversations.vocabulary import (
     Command,
     CommandName,
     Expect,
+    is_chatter,
     is_pleasantry,
     read_command,
 )
@@ -223,6 +224,10 @@ _LINE_OR_FINISHED = N_(
     "finished, write `that's all` (the lines not answered yet are nothing this period)."
 )
 _WHICH_LINE = N_("Which line is this for? Start with the line number, e.g. `2: {text}`.")
+_NUMBER_FIRST = N_(
+    "First, what is the invoice number? To answer a line now, start with its number, e.g. "
+    "`1: {text}`."
+)
 _NAME_WORDS = re.compile(r"[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}:?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # `4?`, `1: 50%?` (`text.clean_fragment` keeps a question mark only after a figure)
@@ -330,6 +335,13 @@ class _Builder:
             number = None
         else:
             number = self.invoice_numbers[0] if self.invoice_numbers else None
+        if self.invoice_numbers:
+            # `INV-0042` then a bare `50%` (typed under a quoted row): the number is given, and
+            # which line the figure is for is asked, never guessed
+            self.problems[:] = [
+                Problem(p.text, _WHICH_LINE, p.values) if p.template == _NUMBER_FIRST else p
+                for p in self.problems
+            ]
         if any(command.name == CommandName.draft for command in self.commands):
             # `that's it, I'll do the rest tomorrow`: that is all for now, not "nothing on the
             # other lines"
@@ -368,6 +380,8 @@ class _Builder:
             self.problems.pop()  # words around the answers: not an error
             self.pleasantries.append(fragment)
             self._last_pleasant = True
+        elif len(self.problems) == problems + 1 and is_chatter(fragment):
+            self.problems[-1] = replace(self.problems[-1], text=shortened(fragment), chatter=True)
 
     def _questioned(self, body: str, fragment: str) -> None:
         """`4?`, `1: 50%?`: a command or an invoice number asked about is read (`can I change
@@ -415,6 +429,13 @@ class _Builder:
         number = self._invoice_number(fragment)
         if number is not None:
             self.invoice_numbers.append(number)
+            return
+        if self._number_then_pleasantry(fragment):
+            return
+        if _INVOICE_KEYWORD.fullmatch(fragment):  # `invoice ABC` (`Invoice attached`: `add`)
+            self.problems.append(
+                Problem(fragment, N_("An invoice number needs at least one digit."))
+            )
             return
         if self.expect == Expect.invoice_number and _NO_NUMBER.fullmatch(fragment):
             self.problems.append(
@@ -475,18 +496,29 @@ class _Builder:
             it_is = _IT_IS.fullmatch(fragment)
             if it_is:
                 fragment, said = it_is["rest"].rstrip(" .!"), it_is
-        prefixed = _INV_PREFIX.fullmatch(fragment)
-        if prefixed:  # `INV 0042`: the capitals are part of the number, not "invoice"
-            return fragment.rstrip("-_/.#")
-        for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
-            match = pattern.fullmatch(fragment)
-            if match:
-                return match["num"].rstrip("-_/.#")
+        written = _written_number(fragment)
+        if written is not None:
+            return written
         if said or asked:
             match = _INVOICE_BARE.fullmatch(fragment)
             if match:
                 return match["num"].rstrip("-_/.#")
         return None
+
+    def _number_then_pleasantry(self, fragment: str) -> bool:
+        """`INV-0042 see inline`, `Invoice 1042 - thanks!`: the number, then words around it.
+        True when it was read so."""
+        words = fragment.split()
+        for count in range(1, min(3, len(words) - 1) + 1):
+            rest = " ".join(words[count:])
+            if not is_pleasantry(rest):
+                continue
+            number = _written_number(" ".join(words[:count]).rstrip(",;:.!-–—"))
+            if number is not None:
+                self.invoice_numbers.append(number)
+                self.pleasantries.append(rest)
+                return True
+        return False
 
     def _bare_answer(self, fragment: str) -> LineAnswer | Problem | _Nothing:
         """A fragment without a line number: the current line, or the previous line's extras."""
@@ -499,14 +531,7 @@ class _Builder:
             self.answers[-1] = previous.merged(answer)
             return _CONSUMED
         if self.expect == Expect.invoice_number:
-            return Problem(
-                fragment,
-                N_(
-                    "First, what is the invoice number? To answer a line now, start with its "
-                    "number, e.g. `1: {text}`."
-                ),
-                {"text": fragment},
-            )
+            return Problem(fragment, _NUMBER_FIRST, {"text": fragment})
         if self.expect != Expect.line:
             return Problem(fragment, _WHICH_LINE, {"text": fragment})
         unnamed = [a for a in self.answers if a.scope == Scope.current and a.progress is not None]
@@ -525,6 +550,18 @@ class _Builder:
                 {"number": fragment.lstrip("#")},
             )
         return problem
+
+
+def _written_number(fragment: str) -> str | None:
+    """The invoice number of `INV-0042`, `invoice 1042`, `factura #A-17`: written as one, with
+    a digit (`Invoice attached`, `factura adjunta` name no number)."""
+    if _INV_PREFIX.fullmatch(fragment):  # `INV 0042`: the capitals are part of the number
+        return fragment.rstrip("-_/.#")
+    for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
+        match = pattern.fullmatch(fragment)
+        if match and any(ch.isdigit() for ch in match["num"]):
+            return match["num"].rstrip("-_/.#")
+    return None
 
 
 def _correction_read(fragment: str) -> str:

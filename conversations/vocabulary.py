@@ -236,6 +236,11 @@ _PLEASANTRY = re.compile(
     r"|(?:please\s+)?find\s+(?:\w+\s+){0,5}(?:attached|enclosed|below)(?:\s+\w+){0,3}"
     r"|(?:(?:our|my|the)\s+)?(?:\w+\s+){0,4}(?:is|are)\s+attached(?:\s+\w+){0,3}"
     r"|attached(?:\s+(?:is|are|please\s+find))?(?:\s+\w+){0,5}"
+    # where the invoice is, not its number: `Invoice attached`, `invoice to follow`
+    r"|(?:(?:the|our|my|this|la|mi|nuestra|esta)\s+)?(?:invoice|factura|pay\s*app(?:lication)?"
+    r"|estimaci[oó]n)(?:\s+(?:is|will\s+be|es|est[aá]|va))?\s+(?:attached|below|above|enclosed"
+    r"|inline|forthcoming|to\s+follow|follows|coming|on\s+(?:its|the)\s+way|adjunt[ao]"
+    r"|abajo|arriba|anexad[ao]|incluid[ao]|en\s+camino)(?:\s+\w+){0,3}"
     r"|(?:i\s+|we\s+)?(?:have\s+)?(?:filled|answered|entered|put)\s+(?:it\s+|them\s+|this\s+"
     r"|everything\s+|the\s+\w+\s+)?(?:in\s+|out\s+)?(?:below|above|in\s+the\s+template"
     r"|inline)"
@@ -251,6 +256,86 @@ _PLEASANTRY = re.compile(
     r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
     re.IGNORECASE,
 )
+
+
+# Any of these makes an unreadable fragment more than chatter: a figure (in digits or words),
+# a line, an answer's or an instruction's words, a hesitation (`not yet`, `wait`), a question.
+_MEANINGFUL = re.compile(
+    r"[\d%$#@?&+=/]|n'?t\b|\b(?:not|no|never|nor|yet|later|until|till|before|after|tomorrow"
+    r"|tonight|today|wait|hold|pause|stop|hang|line|lines|item|items|rows?|ln|sov|l[ií]neas?"
+    r"|partidas?|rengl[oó]n|renglones|conceptos?|all|every\w*|each|rest|remaining|others?"
+    r"|todos?|todas?|resto|dem[aá]s|zero|one|two|three|four|five|six|seven|eight|nine|ten"
+    r"|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred"
+    r"|thousand|million|half|quarter|third|percent|pct|cero|uno?|una|dos|tres|cuatro|cinco"
+    r"|seis|siete|ocho|nueve|diez|veinte|treinta|cuarenta|cincuenta|sesenta|setenta|ochenta"
+    r"|noventa|cien|ciento|mil|mitad|cuarto|tercio|medio|media|done|complete\w*|finish\w*"
+    r"|skip\w*|omit\w*|none|nothing|nada|ningun[oa]?|full|fully|whole|entire\w*|list[oa]s?"
+    r"|terminad\w*|complet\w*|stored|materials?|materiales|retainage|retention|retenci[oó]n"
+    r"|releas\w*|liber\w*|bill\w*|invoic\w*|factura\w*|number|n[uú]mero|amount|total|value"
+    r"|quantity|qty|units?|dollars?|d[oó]lares|usd|bucks|cents?|paid|pay|payment|pago|cobr\w*"
+    r"|monto|cantidad|valor|correct\w*|wrong|mistake|error|instead|same|previous|again|also"
+    r"|plus|minus|more|less|extra|add\w*|remov\w*|increas\w*|reduc\w*|approv\w*|confirm\w*"
+    r"|chang\w*|revis\w*|check\w*|yes|ok|okay|s[ií]|esper\w*|todav[ií]a|a[uú]n|ma[ñn]ana"
+    r"|luego|despu[eé]s|antes|hasta|nunca|tampoco|solo|s[oó]lo|only|just|but|pero|except\w*"
+    r"|menos|m[aá]s)\b",
+    re.IGNORECASE,
+)
+# A question (its `?` may be gone: `text.clean_fragment` keeps one only after a figure)
+_QUESTION = re.compile(
+    r"\W*(?:is|are|am|was|were|do|does|did|can|could|should|would|will|shall|have|has|what"
+    r"|which|why|where|when|who|whom|qu[eé]|por\s*qu[eé]|cu[aá]l\w*|cu[aá]nt\w*|d[oó]nde"
+    r"|cu[aá]ndo|qui[eé]n\w*|est[aá]|es)\b",
+    re.IGNORECASE,
+)
+_MOST_CHATTER_WORDS = 12
+# What chatter is: the courtesies people write around their answers. A few words that are
+# none of these are not chatter, however harmless they look (`preliminary`, `ignore the
+# above`): they keep a `send` of the same message back, as any unreadable text does.
+_COURTESY = re.compile(
+    r"(?:so\s+|very\s+|really\s+)?sorry(?:\s+(?:for|about)\s+(?:the\s+|my\s+)?(?:delay|late"
+    r"\w*|wait\w*|trouble|confusion))?(?:\s+(?:again|all))?"
+    r"|apolog\w+\s+for\s+(?:the\s+|my\s+)?(?:delay|late\w*|wait\w*)"
+    r"|(?:happy|merry)\s+(?:thanksgiving|holidays|christmas|new\s+year|easter|friday|monday"
+    r"|halloween|fourth(?:\s+of\s+july)?|4th(?:\s+of\s+july)?|hanukkah|holiday\s+season)"
+    r"|(?:(?:have|enjoy)\s+(?:a\s+)?)?(?:great|good|nice|happy|wonderful|safe)\s+(?:weekend|week"
+    r"|day|evening|night|holiday\w*|thanksgiving|one|trip)"
+    r"|(?:i\s+)?hope\s+(?:you|all|everyone|this\s+finds\s+you)(?:'?re|\s+are|\s+is|\s+had"
+    r"|\s+have|\s+all|\s+well)*(?:\s+(?:well|good|great|doing\s+well|going\s+well|a\s+good"
+    r"\s+\w+))?"
+    r"|let\s+(?:me|us)\s+know\s+if\s+(?:you\s+)?(?:need|have|want)\s+(?:anything|any\s+"
+    r"(?:questions|help|thing))(?:\s+else)?"
+    r"|(?:please\s+)?(?:process|review)(?:\s+(?:it|this|at\s+your\s+convenience))?"
+    r"|(?:the\s+|our\s+|my\s+)?(?:pdf|backup|back-up|photos?|pictures?|documents?|files?"
+    r"|paperwork|lien\s+waivers?)\s+(?:is\s+|are\s+)?(?:attached|enclosed|included)"
+    r"|(?:my\s+|the\s+)?answers?\s+(?:are\s+)?(?:(?:inline|below|above|in\s+the\s+email)\s*){1,2}"
+    r"(?:\s+in\s+(?:red|blue|bold))?"
+    r"|(?:disculpe?|perd[oó]n|lo\s+siento)(?:\s+(?:por\s+)?(?:la\s+)?(?:demora|tardanza"
+    r"|espera|molestia))?"
+    r"|feliz\s+(?:d[ií]a\s+de\s+acci[oó]n\s+de\s+gracias|navidad|a[nñ]o\s+nuevo|fin\s+de"
+    r"\s+semana|d[ií]a)"
+    r"|(?:que\s+)?(?:tenga|tengan|pase|pasen)\s+(?:un\s+)?(?:buen|excelente|feliz)\s+(?:d[ií]a"
+    r"|fin\s+de\s+semana)"
+    r"|espero\s+que\s+(?:est[eé]s?|se\s+encuentre)\s+bien",
+    re.IGNORECASE,
+)
+
+
+def is_chatter(fragment: str) -> bool:
+    """`Sorry for the delay!`, `Happy Thanksgiving!`, `Disculpe la demora`: one of the
+    courtesies people write around their answers (`_COURTESY`), holding no figure, no line, no
+    answer's or instruction's word (so neither `50` nor `line 3 later` nor `Great, don't send
+    yet` nor `preliminary` nor `is this right?` is chatter)."""
+    words = fragment.split()
+    courtesy = fragment.strip(" \t.,;:!¡¿-–—…").replace("’", "'")
+    return (
+        0 < len(words) <= _MOST_CHATTER_WORDS
+        and _COURTESY.fullmatch(courtesy) is not None
+        and not _MEANINGFUL.search(fragment)
+        and not _QUESTION.match(fragment)
+        and not INSTRUCTION.search(fragment)
+        and read_command(fragment, Expect.line) is None
+        and any(ch.isalpha() for ch in fragment)
+    )
 
 
 def is_pleasantry(fragment: str) -> bool:

@@ -24,6 +24,7 @@ from conversations.state import State, Status
 from conversations.types import AttachmentRef, Reply, ReplyKind, StepName, Turn
 from models.billing import LineHistory, LineTerms
 from models.tables import AccountingMethod, InvoiceStatus
+from tests.test_parse import CHATTER, NOT_CHATTER
 
 D = Decimal
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -920,3 +921,84 @@ def test_dates_and_the_period_are_written_in_the_contacts_language() -> None:
     assert "November 2026" in text_of(replies) and "Nov 30, 2026" in text_of(replies)
     _, replies = talk(replace(unit_ctx(), language="es"), "INV-1\n1: 50%\n2: 3\nenviar")
     assert "el 20 nov 2026" in text_of(replies), text_of(replies)
+
+
+# Words around complete answers ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "chatter", [*CHATTER, "Have a great weekend", "Invoice attached.", "INV-0042 see inline"]
+)
+def test_chatter_beside_complete_answers_does_not_hold_back_send(chatter: str) -> None:
+    state, replies = talk(unit_ctx(), f"INV-0042\n1: 50%\n2: 3 units\n{chatter}\nsend")
+    assert state.status == Status.sent, text_of(replies)
+    assert state.invoice_number == "INV-0042"
+    assert "fix what is above" not in text_of(replies)
+
+
+def test_chatter_beside_answers_is_only_noted_and_alone_is_still_not_understood() -> None:
+    state, replies = talk(unit_ctx(), "INV-0042\n1: 50%\nSorry for the delay!")
+    assert set(state.entries) == {"1"} and replies[0].kind != ReplyKind.reprompt
+    assert "I didn't use “Sorry for the delay”" in text_of(replies)
+    before, _ = talk(unit_ctx(), "INV-0042")
+    after, replies = talk(unit_ctx(), "Sorry for the delay!", state=before)
+    assert replies[0].kind == ReplyKind.reprompt and after.entries == before.entries
+
+
+@pytest.mark.parametrize(
+    "said",
+    [*NOT_CHATTER, "Panels next week sorry", "tentative numbers"],  # a line's words: an answer?
+)
+def test_a_figure_a_line_or_an_instruction_beside_send_still_holds_it_back(said: str) -> None:
+    state, replies = talk(unit_ctx(), f"INV-0042\n1: 50%\n2: 3 units\n{said}\nsend")
+    assert state.status != Status.sent
+    assert "I haven't sent it" in text_of(replies)
+
+
+def test_a_bare_answer_after_the_number_in_one_message_is_asked_without_contradiction() -> None:
+    state, replies = talk(unit_ctx(), "INV-0042\n50%")
+    text = text_of(replies)
+    assert state.invoice_number == "INV-0042" and not state.entries
+    assert "First, what is the invoice number" not in text
+    assert "“50%”: Which line is this for?" in text
+    assert state.step == StepName.lines and state.line == "1"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["3: $100 stored -$50", "3: $100 stored - $50", "3: 100 stored -$50", "3: $100, stored $-50"],
+)
+def test_a_negative_stored_amount_is_refused_never_swapped_with_the_amount(answer: str) -> None:
+    before, _ = talk(amount_ctx(), "NW-1002\n1: skip\n2: skip")
+    after, replies = talk(amount_ctx(), answer, state=before)
+    assert "3" not in after.entries and not after.pending
+    assert "materials stored cannot be negative" in text_of(replies)
+
+
+@pytest.mark.parametrize(
+    ("answer", "value", "stored"),
+    [
+        ("3: $100 stored $50", D(100), D(50)),
+        ("3: stored $50 $100", D(100), D(50)),
+    ],
+)
+def test_an_amount_and_materials_stored_are_read_in_either_order(
+    answer: str, value: Decimal, stored: Decimal
+) -> None:
+    before, _ = talk(amount_ctx(), "NW-1002\n1: skip\n2: skip")
+    after, _ = talk(amount_ctx(), answer, state=before)
+    entry = after.entries["3"]
+    assert (entry.new_value, entry.materials_stored) == (value, stored)
+
+
+def test_a_negative_amount_with_materials_stored_is_a_correction_to_confirm() -> None:
+    before, _ = talk(amount_ctx(), "NW-1002\n1: skip\n2: skip")
+    after, _ = talk(amount_ctx(), "3: -$100 stored $50", state=before)
+    [pending] = after.pending
+    assert (pending.entry.new_value, pending.entry.materials_stored) == (D(-100), D(50))
+
+
+def test_chatter_does_not_hold_back_the_rest() -> None:
+    state, replies = talk(unit_ctx(), "INV-0042\n1: 50%\nrest skip\nSorry for the delay!\nsend")
+    assert state.status == Status.sent, text_of(replies)
+    assert state.entries["2"].new_quantity == 0

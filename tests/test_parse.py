@@ -20,6 +20,7 @@ from conversations.parse import (
     parse_strict,
 )
 from conversations.text import MAX_CHARS, normalize, split_fragments
+from conversations.vocabulary import is_chatter
 from models.money import format_money
 
 D = Decimal
@@ -541,3 +542,112 @@ def test_many_line_answers_in_one_message_are_all_read(
 def test_normalising_is_idempotent(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
+
+
+# Where the invoice is, and words beside a number -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Invoice attached.",
+        "Invoice below",
+        "Invoice enclosed",
+        "Invoice forthcoming",
+        "invoice to follow",
+        "Our invoice is attached",
+        "Factura adjunta",
+    ],
+)
+def test_where_the_invoice_is_is_not_an_invoice_number(text: str) -> None:
+    for expect in (Expect.invoice_number, Expect.line, Expect.review):
+        alone = parse(text, expect=expect)
+        assert alone.invoice_number is None and alone.problems == (), (expect, alone)
+        beside = parse(f"INV-0042\n{text}\n1: 50%", expect=expect)
+        assert beside.invoice_number == "INV-0042" and beside.problems == (), (expect, beside)
+
+
+def test_a_word_after_invoice_without_a_digit_is_not_a_number_and_says_why() -> None:
+    parsed = parse("invoice ABC", expect=Expect.line)
+    assert parsed.invoice_number is None
+    assert [p.template for p in parsed.problems] == ["An invoice number needs at least one digit."]
+    assert parse("invoice 1042", expect=Expect.line).invoice_number == "1042"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("INV-0042 see inline", "INV-0042"),
+        ("INV-0042 - thanks!", "INV-0042"),
+        ("Invoice 1042, see attached", "1042"),
+        ("INV 0042 see below", "INV 0042"),
+    ],
+)
+def test_an_invoice_number_then_words_around_it_gives_the_number(text: str, number: str) -> None:
+    for expect in (Expect.invoice_number, Expect.line):
+        parsed = parse(text, expect=expect)
+        assert parsed.invoice_number == number and parsed.problems == (), (expect, parsed)
+
+
+def test_a_bare_answer_beside_the_number_asks_which_line_not_for_the_number() -> None:
+    for text in ("INV-0042\n50%", "50%\nINV-0042"):
+        parsed = parse(text, expect=Expect.invoice_number)
+        assert parsed.invoice_number == "INV-0042" and not parsed.answers
+        [problem] = parsed.problems
+        assert "Which line" in problem.reason and "invoice number" not in problem.reason
+    alone = parse("50%", expect=Expect.invoice_number)  # no number given: asked first
+    assert "First, what is the invoice number?" in alone.problems[0].reason
+
+
+# Chatter beside the answers ----------------------------------------------------------------
+
+
+CHATTER = (
+    "Sorry for the delay!",
+    "Happy Thanksgiving!",
+    "Please process.",
+    "PDF attached",
+    "Disculpe la demora.",
+    "answers inline below in red",
+    "Hope you're well",
+    "Let me know if you need anything else",
+)
+
+
+@pytest.mark.parametrize("text", CHATTER)
+def test_chatter_is_unreadable_but_marked_as_chatter(text: str) -> None:
+    assert is_chatter(text)
+    parsed = parse(f"1: 50%\n{text}", expect=Expect.line)
+    assert all(p.chatter for p in parsed.problems) and len(parsed.answers) == 1
+
+
+NOT_CHATTER = (
+    "Great, don't send yet",
+    "don't send yet",
+    "line 3 later",
+    "50",
+    "wait for Mike",
+    "not yet",
+    "is this right?",
+    "preliminary",  # not a courtesy: words that are none are never taken for chatter
+    "ignore the above",
+    "subject to change",
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *NOT_CHATTER,
+        "half of it",
+        "panels are done",
+        "hold off please",
+        "fifty",
+        "the rest next month",
+        "sólo la mitad",
+    ],
+)
+def test_a_figure_a_line_or_an_instruction_is_never_chatter(text: str) -> None:
+    assert not is_chatter(text)
+    parsed = parse(f"1: 50%\n{text}", expect=Expect.line)
+    assert not any(p.chatter for p in parsed.problems)
