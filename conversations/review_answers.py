@@ -272,7 +272,8 @@ _DOCUMENT_ES = (
     r"(?:\s+(?:certificad|firmad)[oa]s?)?"
 )
 _LATER = (
-    r"next\s+time|going\s+forward|moving\s+forward|in\s+(?:the\s+)?future|from\s+now\s+on"
+    r"next\s+(?:time|month|period)|going\s+forward|moving\s+forward|in\s+(?:the\s+)?future"
+    r"|from\s+now\s+on|el\s+(?:pr[oó]ximo\s+mes|mes\s+que\s+viene)"
     r"|(?:with|on|for|in)\s+(?:the\s+|your\s+)?(?:next|future)\s+(?:one|ones|invoices?"
     r"|pay\s*apps?|applications?|billings?|submittals?|submissions?|requests?|periods?|months?)"
     r"|(?:para\s+|en\s+)?la\s+pr[oó]xima(?:\s+(?:vez|factura|estimaci[oó]n))?"
