@@ -306,9 +306,8 @@ def test_the_testers_inline_reply_saves_both_lines(
     assert sorted(row.new_value for row in saved) == [3750, 12600]
 
 
-@pytest.fixture
-def invited(sqlite_engine: Engine, tmp_path: Path) -> tuple[Intake, OutboundMessage]:
-    """An intake, and the invite we sent Sam (the email his reply quotes)."""
+def invite_sam(engine: Engine, tmp_path: Path) -> tuple[Intake, OutboundMessage]:
+    """The seed data, an intake, and the invite we sent Sam (the email his reply quotes)."""
     settings = Settings(
         database_url="sqlite://",
         attachments_dir=tmp_path / "attachments",
@@ -319,14 +318,19 @@ def invited(sqlite_engine: Engine, tmp_path: Path) -> tuple[Intake, OutboundMess
             secret=SecretStr("inline-secret"),
         ),
     )
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         seed(session)
-    invite(sqlite_engine, settings, period_key="nov", commitment_key="sc7", now=NOW)
-    with Session(sqlite_engine) as session:
+    invite(engine, settings, period_key="nov", commitment_key="sc7", now=NOW)
+    with Session(engine) as session:
         [row] = session.exec(
             select(OutboundMessage).where(OutboundMessage.recipient == "sam@acme.test")
         ).all()
-    return Intake(sqlite_engine, settings, clock=lambda: NOW), row
+    return Intake(engine, settings, clock=lambda: NOW), row
+
+
+@pytest.fixture
+def invited(sqlite_engine: Engine, tmp_path: Path) -> tuple[Intake, OutboundMessage]:
+    return invite_sam(sqlite_engine, tmp_path)
 
 
 def _outlook_reply(row: OutboundMessage, top: str, *, text: str | None, html: str) -> bytes:

@@ -5,47 +5,21 @@ another part said "that's all", and site names of levels (`L2` is Level 2)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
-from conversations.context import CommitmentInfo, Context, PeriodInfo
+from conversations.context import CommitmentInfo, Context
 from conversations.flow import step
 from conversations.parse import parse
 from conversations.state import State, Status
 from conversations.text import split_fragments
 from conversations.types import Reply, StepName, Turn
-from models.billing import LineHistory, LineTerms
+from models.billing import LineHistory
 from models.tables import AccountingMethod
+from tests.test_phrasings import NOW, PERIOD, amount_line, at_the_lines, unit_line
 
 D = Decimal
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-PERIOD = PeriodInfo(
-    2, date(2026, 11, 1), date(2026, 11, 30), date(2026, 11, 25), date(2026, 11, 30)
-)
-
-
-def _unit(number: str, description: str, quantity: int, price: str, uom: str) -> LineTerms:
-    return LineTerms(
-        number,
-        description,
-        AccountingMethod.unit,
-        quantity=D(quantity),
-        unit_price=D(price),
-        uom=uom,
-        retainage_percent=D(10),
-    )
-
-
-def _amount(number: str, description: str, value: int) -> LineTerms:
-    return LineTerms(
-        number,
-        description,
-        AccountingMethod.amount,
-        scheduled_value=D(value),
-        retainage_percent=D(5),
-    )
 
 
 UNIT = Context(
@@ -55,11 +29,11 @@ UNIT = Context(
     commitment=CommitmentInfo(1, "SC-007", "Electrical", "Harbor Tower", AccountingMethod.unit),
     period=PERIOD,
     lines=(
-        _unit("1", "EMT conduit 3/4in", 1200, "12.50", "LF"),
-        _unit("2", "Switchgear panels", 8, "4200", "EA"),
-        _unit("3", "Light fixtures", 40, "212.3375", "EA"),
-        _unit("4", "Wire pulls", 5000, "1.15", "LF"),
-        _unit("5", "Junction boxes", 300, "18.75", "EA"),
+        unit_line("1", "EMT conduit 3/4in", 1200, "12.50", "LF"),
+        unit_line("2", "Switchgear panels", 8, "4200", "EA"),
+        unit_line("3", "Light fixtures", 40, "212.3375", "EA"),
+        unit_line("4", "Wire pulls", 5000, "1.15", "LF"),
+        unit_line("5", "Junction boxes", 300, "18.75", "EA"),
     ),
     histories={"1": LineHistory(previous_quantity=D(300), previous_value=D("3750.00"))},
 )
@@ -70,52 +44,40 @@ AMOUNT = Context(
     commitment=CommitmentInfo(2, "SC-011", "Mechanical", "Harbor Tower"),
     period=PERIOD,
     lines=(
-        _amount("1", "Mobilization", 25000),
-        _amount("2", "Ductwork", 180000),
-        _amount("3", "Rooftop units", 240000),
-        _amount("4", "Piping", 120000),
-        _amount("5", "Controls", 60000),
-        _amount("9", "Closeout", 5000),
+        amount_line("1", "Mobilization", 25000),
+        amount_line("2", "Ductwork", 180000),
+        amount_line("3", "Rooftop units", 240000),
+        amount_line("4", "Piping", 120000),
+        amount_line("5", "Controls", 60000),
+        amount_line("9", "Closeout", 5000),
     ),
     histories={"2": LineHistory(previous_value=D("36000.00"))},
 )
 LEVELS = replace(
     AMOUNT,
     lines=(
-        _amount("1", "Mobilization", 25000),
-        _amount("2", "Level 1 slab", 180000),
-        _amount("3", "Level 2 slab", 240000),
-        _amount("4", "Level 3 slab", 120000),
-        _amount("5", "Phase 1 rough-in", 60000),
-        _amount("6", "Phase 2 rough-in", 45000),
+        amount_line("1", "Mobilization", 25000),
+        amount_line("2", "Level 1 slab", 180000),
+        amount_line("3", "Level 2 slab", 240000),
+        amount_line("4", "Level 3 slab", 120000),
+        amount_line("5", "Phase 1 rough-in", 60000),
+        amount_line("6", "Phase 2 rough-in", 45000),
     ),
     histories={},
 )
 SLABS = replace(
     AMOUNT,
     lines=(
-        _amount("1", "Mobilization", 25000),
-        _amount("2", "Slab east", 180000),
-        _amount("3", "Slab west", 240000),
+        amount_line("1", "Mobilization", 25000),
+        amount_line("2", "Slab east", 180000),
+        amount_line("3", "Slab west", 240000),
     ),
     histories={},
 )
 
 
-def at_line(ctx: Context, line: str = "1") -> State:
-    assert ctx.commitment is not None
-    return State(
-        step=StepName.lines,
-        line=line,
-        commitment_id=ctx.commitment.id,
-        period_id=PERIOD.id,
-        invoice_number="INV-0042",
-        started=True,
-    )
-
-
 def talk(ctx: Context, *texts: str, state: State | None = None) -> tuple[State, list[Reply]]:
-    state = state or at_line(ctx)
+    state = state or at_the_lines(ctx)
     replies: list[Reply] = []
     for text in texts:
         state, replies = step(state, Turn(text=text, channel="email"), ctx)
@@ -144,7 +106,7 @@ def test_a_checked_line_reads_as_done_and_is_asked_like_3_done_on_a_unit_line() 
 
 
 def test_a_crossed_out_line_is_nothing_this_period_on_that_line() -> None:
-    state, replies = talk(AMOUNT, "9 ❌", state=at_line(AMOUNT, "4"))
+    state, replies = talk(AMOUNT, "9 ❌", state=at_the_lines(AMOUNT, "4"))
     assert set(state.entries) == {"9"} and state.entries["9"].new_value == 0, said(replies)
     state, replies = talk(UNIT, "1 ✅ 3 ❌ 5 👎")
     assert state.entries["1"].new_quantity == D(900)  # the line asked: done

@@ -26,7 +26,7 @@ PERIOD = PeriodInfo(
 )
 
 
-def _unit(number: str, description: str, quantity: int, price: str, uom: str) -> LineTerms:
+def unit_line(number: str, description: str, quantity: int, price: str, uom: str) -> LineTerms:
     return LineTerms(
         number,
         description,
@@ -38,7 +38,7 @@ def _unit(number: str, description: str, quantity: int, price: str, uom: str) ->
     )
 
 
-def _amount(number: str, description: str, value: int) -> LineTerms:
+def amount_line(number: str, description: str, value: int) -> LineTerms:
     return LineTerms(
         number,
         description,
@@ -56,9 +56,9 @@ CONTEXTS = {
         commitment=CommitmentInfo(1, "SC-007", "Electrical", "Harbor Tower", AccountingMethod.unit),
         period=PERIOD,
         lines=(
-            _unit("1", "EMT conduit 3/4in", 1200, "12.50", "LF"),
-            _unit("2", "Switchgear panels", 8, "4200", "EA"),
-            _unit("3", "Light fixtures", 40, "212.3375", "EA"),
+            unit_line("1", "EMT conduit 3/4in", 1200, "12.50", "LF"),
+            unit_line("2", "Switchgear panels", 8, "4200", "EA"),
+            unit_line("3", "Light fixtures", 40, "212.3375", "EA"),
         ),
         histories={
             "1": LineHistory(previous_quantity=D(300), previous_value=D("3750.00")),
@@ -72,9 +72,9 @@ CONTEXTS = {
         commitment=CommitmentInfo(2, "SC-011", "Mechanical", "Harbor Tower"),
         period=PERIOD,
         lines=(
-            _amount("1", "Mobilization", 25000),
-            _amount("2", "Ductwork", 180000),
-            _amount("3", "Rooftop units", 240000),
+            amount_line("1", "Mobilization", 25000),
+            amount_line("2", "Ductwork", 180000),
+            amount_line("3", "Rooftop units", 240000),
         ),
         histories={
             "1": LineHistory(previous_value=D("25000.00")),
@@ -85,12 +85,12 @@ CONTEXTS = {
 }
 
 
-def at_the_lines(ctx: Context) -> State:
-    """A conversation past its invoice number, asking the first line."""
+def at_the_lines(ctx: Context, line: str = "1") -> State:
+    """A conversation past its invoice number, asking `line` (the first)."""
     assert ctx.commitment is not None
     return State(
         step=StepName.lines,
-        line="1",
+        line=line,
         commitment_id=ctx.commitment.id,
         period_id=PERIOD.id,
         invoice_number="INV-0042",
@@ -176,9 +176,9 @@ def test_a_description_with_number_words_is_read_as_written() -> None:
     ctx = replace(
         CONTEXTS[AMOUNT],
         lines=(
-            _amount("1", "Half-height walls", 25000),
-            _amount("2", "Quarter round trim", 180000),
-            _amount("3", "Rooftop units", 240000),
+            amount_line("1", "Half-height walls", 25000),
+            amount_line("2", "Quarter round trim", 180000),
+            amount_line("3", "Rooftop units", 240000),
         ),
     )
     state, replies = step(

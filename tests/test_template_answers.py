@@ -10,21 +10,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.invite import invite
-from bot.settings import Settings
 from conversations.parse import Expect, parse
 from conversations.vocabulary import CommandName, is_pleasantry
-from mail.config import MailSettings
-from mail.intake import Intake
 from mail.template import TEMPLATE_MARKER, filled_in
-from models.db import session_scope
 from models.outbox import OutboundMessage
 from models.tables import Invoice
-from tests.test_conversation_service import NOW, seed
+from tests.test_inline_answers import invite_sam
 
 TEMPLATE = "Invoice number: INV-0042\n1: \n2: \n3: \nsend"
 INVITE_TEXT = f"""Hi Sam,
@@ -267,23 +261,7 @@ def test_answers_on_top_and_in_the_template_are_read_together_unless_they_differ
     lines: str,
     merged: bool,
 ) -> None:
-    settings = Settings(
-        database_url="sqlite://",
-        attachments_dir=tmp_path / "attachments",
-        mail=MailSettings(
-            address="billing@summit.test",
-            imap_host="127.0.0.1",
-            smtp_host="127.0.0.1",
-            secret=SecretStr("template-secret"),
-        ),
-    )
-    with session_scope(sqlite_engine) as session:
-        seed(session)
-    invite(sqlite_engine, settings, period_key="nov", commitment_key="sc7", now=NOW)
-    with Session(sqlite_engine) as session:
-        [row] = session.exec(
-            select(OutboundMessage).where(OutboundMessage.recipient == "sam@acme.test")
-        ).all()
+    intake, row = invite_sam(sqlite_engine, tmp_path)
     invite_text = row.body_text or ""
     for slot, value in typed.items():
         invite_text = re.sub(rf"(?m)^{slot}:.*$", f"{slot}: {value}", invite_text, count=1)
@@ -296,8 +274,6 @@ def test_answers_on_top_and_in_the_template_are_read_together_unless_they_differ
     message.set_content(
         f"{top}\n\nOn Wed, Nov 25, 2026 Summit Billing wrote:\n{quote(invite_text)}"
     )
-    intake = Intake(sqlite_engine, settings, clock=lambda: NOW)
-
     assert intake.process(message.as_bytes()).outcome == "processed"
 
     with Session(sqlite_engine) as session:
