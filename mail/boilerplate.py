@@ -56,17 +56,15 @@ _BANNER = re.compile(
     re.I | re.S,
 )
 # A gateway's tag on a line of its own, or opening a banner (`CAUTION:` above its sentence).
+_EXTERNAL = (
+    r"(?:external|ext|externo|externe|extern)(?:\s+(?:e-?mail|sender|message|correo|remitente))?"
+)
 _TAG = re.compile(
-    r"[\W_]*(?:(?:external|ext|externo|externe|extern)(?:\s+(?:e-?mail|sender|message"
-    r"|correo|remitente))?|(?:caution|warning|attention|alert|precauci[oó]n|advertencia"
+    rf"[\W_]*(?:{_EXTERNAL}|(?:caution|warning|attention|alert|precauci[oó]n|advertencia"
     r"|aviso)(?:\s*[-:–—]\s*(?:external|externo)(?:\s+(?:e-?mail|sender))?)?)[\W_]*",
     re.I,
 )
-_TAG_ALONE = re.compile(
-    r"[\W_]*(?:external|ext|externo|externe|extern)(?:\s+(?:e-?mail|sender|message|correo"
-    r"|remitente))?[\W_]*",
-    re.I,
-)
+_TAG_ALONE = re.compile(rf"[\W_]*{_EXTERNAL}[\W_]*", re.I)
 # What a banner wraps onto, or closes with, after a full stop.
 _TAIL = re.compile(
     r"[\W_]*(?:for\s+more\s+information|click\s+here|report\s+(?:this|suspicious|phish|spam"
