@@ -6,9 +6,8 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import dates as babel_dates
 
@@ -17,7 +16,7 @@ from models.attachments import DEFAULT_LIMITS, AttachmentLimits, AttachmentRef
 from models.billing import LineHistory, LineTerms
 from models.i18n import DEFAULT_LANGUAGE, Words, words
 from models.money import ZERO
-from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus
+from models.tables import EDITABLE_STATUSES, AccountingMethod, InvoiceStatus, local_time
 
 
 def find_line(numbers: Collection[str], ref: str) -> str | None:
@@ -189,12 +188,7 @@ class Context:
 
     def local_date(self, moment: datetime) -> date:
         """The calendar date of `moment` where the project is (naive means UTC)."""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        try:
-            return moment.astimezone(ZoneInfo(self.timezone)).date()
-        except (ZoneInfoNotFoundError, ValueError):
-            return moment.date()
+        return local_time(moment, self.timezone).date()
 
     def terms(self, line: str) -> LineTerms | None:
         return next((terms for terms in self.lines if terms.number == line), None)

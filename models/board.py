@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, or_, select
 
@@ -37,6 +37,7 @@ from models.tables import (
     Person,
     Project,
     as_utc,
+    zone,
 )
 
 NOT_STARTED = "not_started"
@@ -95,10 +96,7 @@ class Board:
     @property
     def zone(self) -> ZoneInfo:
         """The project's time zone (UTC when it is not a known one)."""
-        try:
-            return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
+        return zone(self.timezone)
 
     def counts(self) -> Counter[str]:
         """How many commitments are in each status (not contacts: one invoice each)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from reportlab.lib.pagesizes import landscape, letter
@@ -26,7 +27,7 @@ from models.pdf_format import BOLD, FONT, INK, MUTED, RULE, day, status_label
 from models.pdf_g702 import g702_story
 from models.pdf_g703 import TotalsMismatchError, g703_table
 from models.report import invoice_report, quantity_text
-from models.tables import Company, Invoice, Person, Project
+from models.tables import Company, Invoice, Person, Project, local_time
 
 __all__ = ["TotalsMismatchError", "invoice_document", "pdf_filename", "render_invoice_pdf"]
 
@@ -85,9 +86,19 @@ def invoice_document(session: Session, invoice: Invoice) -> dict[str, Any]:
         "billing_date": period.billing_date.isoformat(),
         "due_date": period.due_date.isoformat(),
         "submitted_by": _person(session, invoice.sent_by_id),
-        "submitted_at": invoice.sent_at.isoformat() if invoice.sent_at else None,
+        # Dates as the project's calendar has them (the contact was told that day).
+        "submitted_at": _local(invoice.sent_at.isoformat(), project.timezone)
+        if invoice.sent_at
+        else None,
+        "history": [
+            event | {"at": _local(event["at"], project.timezone)} for event in report["history"]
+        ],
         "lines": lines,
     }
+
+
+def _local(moment: str, timezone: str | None) -> str:
+    return local_time(datetime.fromisoformat(moment), timezone).isoformat()
 
 
 def pdf_filename(document: Mapping[str, Any]) -> str:

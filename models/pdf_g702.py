@@ -278,8 +278,9 @@ def review_block(document: Mapping[str, Any], width: float) -> list[Flowable]:
                 day(event["at"]),
                 Paragraph(text(event.get("by") or DASH), BODY),
                 text(event.get("channel") or DASH),
-                status_label(event["from"]) if event.get("from") else DASH,
-                status_label(event["to"]),
+                # Wrapped: "Revise and Resubmit" is wider than its column.
+                Paragraph(status_label(event["from"]) if event.get("from") else DASH, BODY),
+                Paragraph(status_label(event["to"]), BODY),
                 Paragraph(text(event.get("note") or ""), BODY),
             ]
             for event in events

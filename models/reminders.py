@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import DateTime, String, UniqueConstraint, and_, case, literal, or_
 from sqlalchemy import select as sa_select
@@ -34,6 +33,7 @@ from models.tables import (
     InvoiceStatus,
     LineReviewStatus,
     Project,
+    local_time,
     timestamp_column,
     utcnow,
 )
@@ -127,11 +127,7 @@ def when_text(offset_days: int, _: Words = ENGLISH) -> str:
 
 def project_today(project_timezone: str | None, now: datetime) -> date:
     """Today's date where the project is (unknown zones count as UTC)."""
-    try:
-        zone = ZoneInfo(project_timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return now.astimezone(zone).date()
+    return local_time(now, project_timezone).date()
 
 
 def project_days(session: Session, *, now: datetime) -> dict[date, list[int]]:

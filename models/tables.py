@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Column, DateTime, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -31,6 +32,19 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands timestamps back without their zone; billbot stores them all in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The time zone called `name` (a project's); UTC when it is unset or not a known one."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_time(moment: datetime, name: str | None) -> datetime:
+    """`moment` (naive means UTC) where the project called its zone `name` is."""
+    return as_utc(moment).astimezone(zone(name))
 
 
 def money_column(nullable: bool = False) -> Column:

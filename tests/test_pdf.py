@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pypdf
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -21,7 +23,7 @@ from models.pdf import TotalsMismatchError, invoice_document, pdf_filename, rend
 from models.pdf_format import CELL
 from models.pdf_g703 import COLUMNS, PADDING, description_cell
 from models.report import G702_LABELS, find_invoice, invoice_report
-from models.tables import Attachment
+from models.tables import Attachment, InvoiceEvent, Project
 from tests.import_helpers import design_example, write_json
 
 LONG = (
@@ -260,3 +262,39 @@ def test_cli_export_pdf_writes_a_valid_pdf(
     result = runner.invoke(app, [*args[:-1], "NOPE-1", "--format", "pdf"])
     assert result.exit_code == 1
     assert "No invoice" in result.stderr
+
+
+def test_dates_are_the_projects_and_long_statuses_wrap_in_the_history(engine: Engine) -> None:
+    """Sent at 03:00 UTC on Dec 1 is Nov 30 in New York: the day the contact was told, and
+    "Revise and Resubmit" stays inside its column of the history."""
+    load(engine)
+    at = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    with session_scope(engine) as session:
+        invoice = find_invoice(session, "SC-007/INV-0042")
+        for project in session.exec(select(Project)):
+            project.timezone = "America/New_York"
+            session.add(project)
+        invoice.sent_at = at
+        session.add(invoice)
+        session.add(
+            InvoiceEvent(
+                invoice_id=invoice.id,
+                at=at,
+                from_status="revise_and_resubmit",
+                to_status="under_review",
+            )
+        )
+    document, pages = render(engine, "SC-007/INV-0042")
+    assert document["submitted_at"].startswith("2026-11-30")
+    assert document["history"][-1]["at"].startswith("2026-11-30")
+    text = "\n".join(pages)
+    assert "on Nov 30, 2026." in text and "Dec 1, 2026" not in text
+    with session_scope(engine) as session:
+        pdf = render_invoice_pdf(
+            invoice_document(session, find_invoice(session, "SC-007/INV-0042"))
+        )
+    laid_out = [
+        page.extract_text(extraction_mode="layout")
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+    ]
+    assert not any("ResubmitUnder" in page for page in laid_out)  # no cell runs into the next
