@@ -2,6 +2,7 @@
 
     billbot review SC-007/INV-0042 --approve [--note TEXT] [--by PERSON]
     billbot review SC-007/INV-0042 --approve-as-noted --adjust 3=4000 --note TEXT
+    billbot review SC-007/INV-0042 --approve-as-noted --adjust "2=1 EA" --note TEXT
     billbot review SC-007/INV-0042 --reject "3=only 18 fixtures installed" --reject 2
     billbot review SC-007/INV-0042 --reject "2,3=no lien waiver"
 
@@ -12,9 +13,12 @@ same rules and history, and the contact hears of it (queued; `billbot run` deliv
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from models.review import Quantity
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -40,11 +44,17 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return out
 
 
-def _amounts(values: list[str]) -> dict[str, Decimal]:
+def _adjustments(values: list[str]) -> tuple[dict[str, Decimal], dict[str, Quantity]]:
+    """`--adjust` options as amounts in dollars by line, and quantities in a unit-based
+    line's units (`2=8 EA`, `2=qty 8`), read as an email reply's `2: 8 EA` is; a bare number
+    is dollars here (`--adjust LINE=AMOUNT`)."""
     from conversations.answers import THOUSANDS_POINT
-    from models.money import AmountError, format_dollars, format_money, parse_amount
+    from conversations.review_answers import Unclear, read_figure
+    from models.money import AmountError, format_dollars, format_money
+    from models.review import Quantity
 
-    out: dict[str, Decimal] = {}
+    amounts: dict[str, Decimal] = {}
+    quantities: dict[str, Quantity] = {}
     for line, text in _pairs(values, "'--adjust'").items():
         digits = text.strip().lstrip("+-$ ").rstrip()
         if THOUSANDS_POINT.fullmatch(digits):  # `8.400`: $8.40, or $8,400 the Spanish way?
@@ -55,13 +65,18 @@ def _amounts(values: list[str]) -> dict[str, Decimal]:
                 param_hint="'--adjust'",
             )
         try:
-            out[line] = parse_amount(text)
-        except AmountError as exc:
+            figure, _bare = read_figure(text)
+        except (AmountError, Unclear) as exc:
             raise typer.BadParameter(
-                f"line {line}: {text!r} is not an amount (e.g. 3=4000 or 3=$4,000.00)",
+                f"line {line}: {text!r} is not an amount (e.g. 3=4000, 3=$4,000.00 or, on a "
+                "line billed in units, 3=8 EA)",
                 param_hint="'--adjust'",
             ) from exc
-    return out
+        if isinstance(figure, Quantity):
+            quantities[line] = figure
+        else:
+            amounts[line] = figure
+    return amounts, quantities
 
 
 def review(
@@ -76,7 +91,11 @@ def review(
     ] = False,
     adjust: Annotated[
         list[str] | None,
-        typer.Option(metavar="LINE=AMOUNT", help="This period's amount you approve for a line."),
+        typer.Option(
+            metavar="LINE=AMOUNT",
+            help="This period's amount you approve for a line (on a line billed in units, "
+            "its quantity: 2=8 EA).",
+        ),
     ] = None,
     reject: Annotated[
         list[str] | None,
@@ -114,8 +133,9 @@ def review(
     if approve:
         decision = Decision(ReviewKind.approve, note=note)
     elif approve_as_noted:
+        amounts, quantities = _adjustments(adjust or [])
         decision = Decision(
-            ReviewKind.approve_as_noted, note=note, adjustments=_amounts(adjust or [])
+            ReviewKind.approve_as_noted, note=note, adjustments=amounts, quantities=quantities
         )
     else:
         decision = Decision(

@@ -443,7 +443,7 @@ _APPROVAL_BREAK = re.compile(r"\s*[,;]\s*|\s+[-–—]+\s+|\s*[-–—]{2,}\s*|[
 _PIECE_BREAK = re.compile(r"\s*[,;]\s*|\s+[-–—]+\s+|(?<=[.!])\s+")
 
 
-class _Unclear(Exception):
+class Unclear(Exception):
     """The answer cannot be read with confidence: the administrator is asked again."""
 
 
@@ -511,7 +511,7 @@ def read_review(
     references are read as; with the descriptions, a line named in words is found too."""
     try:
         return _read(_lines(text)[:200], _Sov.of(lines))
-    except (_Unclear, AmountError, ValueError, ArithmeticError):
+    except (Unclear, AmountError, ValueError, ArithmeticError):
         return None
 
 
@@ -525,7 +525,7 @@ def _read(lines: list[str], sov: _Sov) -> Decision:
     head, body, signature = _parts(lines)
     for line in signature:  # a signature asks for nothing, and names no line
         if not _signature_line(line) or sov.in_words(_CONTACT_DETAILS.sub(" ", line)):
-            raise _Unclear
+            raise Unclear
     if _AS_NOTED.match(head):
         return _as_noted(head, body, sov)
     if _REJECT.fullmatch(head):
@@ -533,7 +533,7 @@ def _read(lines: list[str], sov: _Sov) -> Decision:
     approve = _APPROVE.fullmatch(head)
     if approve:
         return _approve([approve["rest"], *body], sov)
-    raise _Unclear
+    raise Unclear
 
 
 def _parts(lines: list[str]) -> tuple[str, list[str], list[str]]:
@@ -545,8 +545,8 @@ def _parts(lines: list[str]) -> tuple[str, list[str], list[str]]:
             body, signature = _signature(lines[index + 1 :])
             return head, body, signature
         if not (_around(line) or (line.endswith(",") and _signed(line))):  # `Jane,`
-            raise _Unclear  # something before the decision that is not a greeting
-    raise _Unclear
+            raise Unclear  # something before the decision that is not a greeting
+    raise Unclear
 
 
 def _signature(after: list[str]) -> tuple[list[str], list[str]]:
@@ -627,16 +627,16 @@ def _approve(lines: list[str], sov: _Sov) -> Decision:
     """A plain approval: what follows may only be harmless notes (`Approved. Lien waiver for
     Oct received 11/28.`, `Approved - next time please attach the lien waiver`)."""
     if _HELD.match(lines[0]):
-        raise _Unclear  # `approval held`
+        raise Unclear  # `approval held`
     for line in lines:
         if "?" in line:
-            raise _Unclear  # `approved? no`
+            raise Unclear  # `approved? no`
         for piece in _APPROVAL_BREAK.split(_labelled(line)):
             said = _USUAL.sub(" ", _NOTHING_TO_ADD.sub(" ", piece))
             if _NOT_PLAIN.search(said) or _MONEY.search(said) or _names_lines(said):
-                raise _Unclear
+                raise Unclear
             if not _harmless(piece) or sov.in_words(piece):
-                raise _Unclear
+                raise Unclear
     notes = [_note_of(line) for line in lines if line and not _courtesy(line)]
     return Decision(ReviewKind.approve, note=_joined(notes))
 
@@ -676,14 +676,14 @@ def _as_noted(head: str, body: list[str], sov: _Sov) -> Decision:
         found = _adjustment(clause, sov) if not labelled else None
         if found:
             ref = sov.line(found["ref"])
-            figure, bare = _figure(found["amount"])
+            figure, bare = read_figure(found["amount"])
             if given.setdefault(sov.key(ref), (ref, figure, bare))[1:] != (figure, bare):
-                raise _Unclear  # two amounts for one line
+                raise Unclear  # two amounts for one line
         elif not _courtesy(clause):
             notes.append(_note_of(clause))
             free += [] if labelled else [clause]
     if not given:
-        raise _Unclear  # "as noted" without an amount: what was noted?
+        raise Unclear  # "as noted" without an amount: what was noted?
     adjusted = set(given)
     for note in notes:  # `note: line 3 is not approved either`; `2 panels` may explain line 2
         if (
@@ -694,9 +694,9 @@ def _as_noted(head: str, body: list[str], sov: _Sov) -> Decision:
             or _names_lines(note, adjusted, None, sov)
             or sov.in_words(note, adjusted)
         ):
-            raise _Unclear
+            raise Unclear
     if any(_names_lines(clause, adjusted, _BARE_NUMBER, sov) for clause in free):
-        raise _Unclear  # `3 skip`, `same for 3`: line 3's figure, or a note?
+        raise Unclear  # `3 skip`, `same for 3`: line 3's figure, or a note?
     figures = list(given.values())
     return Decision(
         ReviewKind.approve_as_noted,
@@ -715,7 +715,7 @@ def _adjustment(clause: str, sov: _Sov) -> re.Match[str] | None:
     return _ADJUSTMENT.fullmatch(clause)
 
 
-def _figure(text: str) -> tuple[Decimal | Quantity, bool]:
+def read_figure(text: str) -> tuple[Decimal | Quantity, bool]:
     """The amount approved for a line, and whether it is a bare number (`2`: dollars, or
     units?): dollars (`$8,400`, `8,400 USD`), or units (`2 EA`, `240 LF`, `qty 2`). `$8.400`
     may be $8.40 or $8,400 and is not guessed; a fraction of a cent is kept for the review to
@@ -723,7 +723,7 @@ def _figure(text: str) -> tuple[Decimal | Quantity, bool]:
     text = text.strip()
     digits = _AMOUNT_DIGITS.search(text)
     if digits and THOUSANDS_POINT.fullmatch(digits.group()):
-        raise _Unclear
+        raise Unclear
     if _DOLLARS.search(text):
         return parse_amount(_DOLLAR_WORDS.sub(" ", text).strip()), False
     counted = _QTY.fullmatch(text) or _COUNTED.fullmatch(text)
@@ -745,23 +745,23 @@ def _reject(lines: list[str], sov: _Sov) -> Decision:
             refs = _expanded(found["refs"] or "", sov)
             reason = _reason_of(found, refs, sov)
             if not refs and (index or reason):
-                raise _Unclear  # `reject: why` without naming a line: which line?
+                raise Unclear  # `reject: why` without naming a line: which line?
             _return(reasons, refs, reason, sov)
         elif _RECONSIDERED.search(_REVISE_ALL.sub(" ", clause)):
-            raise _Unclear  # `wait`, `also return the fixtures`
+            raise Unclear  # `wait`, `also return the fixtures`
         elif not _courtesy(clause):
             notes.append(clause)
     if not reasons:
-        raise _Unclear  # a bare `reject` and no `3: reason` lines
+        raise Unclear  # a bare `reject` and no `3: reason` lines
     returned = {sov.key(ref) for ref in reasons}
     if any(_names_lines(note, returned, _BARE_NUMBER, sov) for note in notes):
-        raise _Unclear  # `2 panels not energized yet`: line 2's reason, or a note?
+        raise Unclear  # `2 panels not energized yet`: line 2's reason, or a note?
     for note in notes:  # `conduit too`, `also the conduit`: which line is that?
         if _ELSEWHERE_IN_NOTE.search(note) or sov.in_words(note, returned):
-            raise _Unclear
+            raise Unclear
     for reason in reasons.values():  # `reject 2: conduit also overbilled`
         if _ELSEWHERE_IN_REASON.search(reason) or sov.in_words(reason, returned):
-            raise _Unclear
+            raise Unclear
     return Decision(ReviewKind.reject, note=_joined([_note_of(n) for n in notes]), reasons=reasons)
 
 
@@ -774,7 +774,7 @@ def _reason_of(found: re.Match[str], refs: list[str], sov: _Sov) -> str:
         own = {sov.key(ref) for ref in refs}
         for lone in _LONE_NUMBER.finditer(_DATE.sub(" ", loose)):
             if sov.key(lone["ref"]) not in own and (sov.numbers is None or sov.find(lone["ref"])):
-                raise _Unclear
+                raise Unclear
     reason = given.get("reason") or given.get("aside") or loose or ""
     return reason.strip().strip("-–—:= ").strip()
 
@@ -783,7 +783,7 @@ def _return(reasons: dict[str, str], refs: list[str], reason: str, sov: _Sov) ->
     """Add `refs` to the lines returned; a line named twice keeps both reasons."""
     own = {sov.key(ref) for ref in refs}
     if not {sov.key(ref) for ref in _refs_named(reason)} <= own:
-        raise _Unclear  # `reject 1: footage high, 2: no waiver`: which reason is whose?
+        raise Unclear  # `reject 1: footage high, 2: no waiver`: which reason is whose?
     known = {sov.key(ref): ref for ref in reasons}
     for ref in refs:
         ref = known.get(sov.key(ref), ref)
@@ -831,10 +831,10 @@ def _expanded(refs: str, sov: _Sov = _AS_WRITTEN) -> list[str]:
 def _between(first: str, last: str) -> list[str]:
     start, end = _NUMBERED.fullmatch(first), _NUMBERED.fullmatch(last)
     if start is None or end is None or start["prefix"].casefold() != end["prefix"].casefold():
-        raise _Unclear  # `1.1-2A`: which lines are between?
+        raise Unclear  # `1.1-2A`: which lines are between?
     low, high = int(start["number"]), int(end["number"])
     if not low < high <= low + MAX_RANGE:
-        raise _Unclear  # `3-1`, `1-5000`
+        raise Unclear  # `3-1`, `1-5000`
     return [f"{start['prefix']}{number}" for number in range(low, high + 1)]
 
 

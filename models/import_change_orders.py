@@ -18,12 +18,13 @@ from sqlmodel import Session, col, func, select
 
 from models.billing import LineTerms, with_change_orders
 from models.import_check import Loc, Locator, Problem, line_shape
-from models.import_invoices import CERTIFIED, invoice_names
+from models.import_invoices import invoice_names
 from models.import_rows import write_row
 from models.import_schema import ChangeOrderIn, ChangeOrderLineIn, ImportFile
 from models.ledger import change_order_rows, line_changes, line_terms, sov_lines
 from models.money import ZERO, cents, format_dollars, format_quantity
 from models.tables import (
+    CERTIFIED,
     AccountingMethod,
     BillingPeriod,
     ChangeOrder,

@@ -40,6 +40,7 @@ from models.ledger import CommitmentLedger, load_ledger, save_entries, stored_en
 from models.money import ZERO, cents
 from models.review import record_event, status_words
 from models.tables import (
+    CERTIFIED,
     BillingPeriod,
     Commitment,
     Invoice,
@@ -56,10 +57,6 @@ if TYPE_CHECKING:
     from models.importer import ImportSummary
 
 
-# Statuses of an invoice the administrator has certified for payment.
-CERTIFIED = frozenset(
-    {InvoiceStatus.approved, InvoiceStatus.approved_as_noted, InvoiceStatus.pending_owner_approval}
-)
 IMPORT_CHANNEL = "import"  # the history entries of status changes an import makes
 
 

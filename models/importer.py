@@ -13,6 +13,7 @@ only the `Locator` that names places differs.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -96,6 +97,10 @@ T = TypeVar("T", bound=SQLModel)
 # An SOV line's figures a certified invoice stands on.
 TERMS = ("scheduled_value", "quantity", "unit_price", "retainage_percent")
 CERTIFIED_BASIS = "An import does not change the figures a certified invoice stands on:"
+UNDER_REVIEW_BASIS = (
+    "An import does not change the figures of an invoice under review (its approval would "
+    "certify figures nobody sent):"
+)
 
 
 @dataclass
@@ -221,6 +226,8 @@ class _Loader:
             self.upsert("companies", i, Company, {"key": company.key}, {"name": company.name})
         for i, person in enumerate(data.people):
             values = person.model_dump(exclude={"key", "company"})
+            if person.language is None:  # keep what billbot learned (the contact wrote Spanish)
+                del values["language"]
             values["company_id"] = self.id("companies", person.company)
             self.upsert("people", i, Person, {"key": person.key}, values)
         for i, project in enumerate(data.projects):
@@ -365,21 +372,31 @@ class _Loader:
         billing: dict[str, list[Invoice]],
     ) -> None:
         """The commitment's retainage rate may not change under a certified invoice that held
-        retainage at it (on a line without a rate of its own)."""
-        held = {
+        retainage at it (on a line without a rate of its own), nor under an invoice under
+        review that holds retainage at it."""
+        at_rate = {
             invoice.id: invoice
             for number, invoices in billing.items()
             if number in lines and lines[number].retainage_percent is None
-            for invoice in certified(invoices)
+            for invoice in invoices
         }
-        if not held:
+        held = certified(at_rate.values())
+        reviewed = _under_review(at_rate.values())
+        was, given = shown(stored), shown(commitment.retainage_percent)
+        said = f"{commitment.number} has retainage_percent {was} in billbot, the file says {given}"
+        if held:
+            message = (
+                f"{said}, and certified invoices held retainage at {was}%: "
+                f"{invoice_names(held)}. {CERTIFIED_BASIS} keep {was}."
+            )
+        elif reviewed:
+            message = (
+                f"{said}, and invoices under review hold retainage at {was}%: "
+                f"{invoice_names(reviewed)}. {UNDER_REVIEW_BASIS} keep {was}, or have them "
+                "returned for revision first (the contact then sends them at the new rate)."
+            )
+        else:
             return
-        was = shown(stored)
-        message = (
-            f"{commitment.number} has retainage_percent {was} in billbot, the file says "
-            f"{shown(commitment.retainage_percent)}, and certified invoices held retainage at "
-            f"{was}%: {invoice_names(held.values())}. {CERTIFIED_BASIS} keep {was}."
-        )
         self.problems.append(
             self.locator.problem(("commitments", index, "retainage_percent"), message)
         )
@@ -391,23 +408,35 @@ class _Loader:
         values: dict[str, Any],
         invoices: list[Invoice],
     ) -> None:
-        """An SOV line's figures may not change under a certified invoice that billed on it."""
+        """An SOV line's figures may not change under a certified invoice that billed on it,
+        nor its retainage rate under an invoice under review that bills on it."""
         billed = certified(invoices)
-        if not billed:
-            return
+        reviewed = _under_review(invoices)
         for name in TERMS:
             stored, given = getattr(line, name), values[name]
             if stored == given:
                 continue
             money = name == "scheduled_value"
             described = f" ({line.description})" if line.description else ""
-            message = (
+            said = (
                 f"{commitment.number} line {line.number}{described} has {name} "
-                f"{shown(stored, money=money)} in billbot, the file says "
-                f"{shown(given, money=money)}, and certified invoices billed on it: "
-                f"{invoice_names(billed)}. {CERTIFIED_BASIS} keep {shown(stored, money=money)}; "
-                "a change of scope goes through a change order."
+                f"{_set(stored, money=money)} in billbot, the file says "
+                f"{_set(given, money=money)}"
             )
+            if billed:
+                message = (
+                    f"{said}, and certified invoices billed on it: {invoice_names(billed)}. "
+                    f"{CERTIFIED_BASIS} {_keep(stored, money=money)}; a change of scope goes "
+                    "through a change order."
+                )
+            elif reviewed and name == "retainage_percent":
+                message = (
+                    f"{said}, and invoices under review bill on it: {invoice_names(reviewed)}. "
+                    f"{UNDER_REVIEW_BASIS} {_keep(stored)}, or have them returned for revision "
+                    "first (the contact then sends them at the new rate)."
+                )
+            else:
+                continue
             self.problems.append(self.locator.problem((*self.current, name), message))
 
     def unlisted(
@@ -467,3 +496,17 @@ class _Loader:
         if kind != "commitments":  # counted with its contacts
             self.summary.count(kind, outcome)
         return row, outcome
+
+
+def _under_review(invoices: Iterable[Invoice]) -> list[Invoice]:
+    return [invoice for invoice in invoices if invoice.status == InvoiceStatus.under_review]
+
+
+def _set(value: Decimal | None, *, money: bool = False) -> str:
+    """A stored or given figure in a refusal: as the file writes it, or `not set`."""
+    return "not set" if value is None else shown(value, money=money)
+
+
+def _keep(value: Decimal | None, *, money: bool = False) -> str:
+    """`keep 10`, or `leave it not set`: what a refusal says to keep."""
+    return "leave it not set" if value is None else f"keep {shown(value, money=money)}"

@@ -32,6 +32,8 @@ from models.i18n import ENGLISH, N_, Words, words
 from models.ledger import CommitmentLedger, invoice_figures, stored_entry
 from models.money import ZERO, cents, format_dollars
 from models.tables import (
+    CERTIFIED,
+    BillingPeriod,
     Commitment,
     Invoice,
     InvoiceEvent,
@@ -43,6 +45,7 @@ from models.tables import (
     SovLine,
     label_of,
 )
+from models.validation import validate_line
 
 REVIEWED = frozenset(
     {InvoiceStatus.revise_and_resubmit, InvoiceStatus.approved, InvoiceStatus.approved_as_noted}
@@ -89,6 +92,7 @@ class ReviewRefused(Exception):
         self.message = reason + " " + _("Nothing was changed.")
         super().__init__(self.message)
         # not-an-administrator | not-under-review | no-such-line | over-billing | unclear-amount
+        # | earlier-not-certified | later-certified | outdated-figures
         self.code = code
 
 
@@ -238,6 +242,118 @@ def check_reviewable(
         raise _not_under_review(session, invoice, commitment, _)
 
 
+def check_approval_order(
+    session: Session,
+    *,
+    invoice: Invoice,
+    commitment: Commitment,
+    noted: bool = False,
+    _: Words = ENGLISH,
+) -> None:
+    """Raise `ReviewRefused` unless `invoice` may be approved (`noted`: at other figures) now.
+
+    An approval certifies the invoice on its previous work, the invoices of earlier periods
+    that count as previous (`models.ledger.history_sums`: every one but a draft), so those
+    must be certified first. And the figures of a certified invoice do not change: an earlier
+    invoice is not approved as noted under a later one already certified (only imported data
+    gets there, the first rule keeps the review from it)."""
+    statement = (
+        select(Invoice, BillingPeriod)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(col(Invoice.commitment_id) == invoice.commitment_id)
+        .order_by(col(BillingPeriod.start))
+    )
+    found = list(session.exec(statement))
+    start = next(period.start for other, period in found if other.id == invoice.id)
+    earlier: list[tuple[Invoice, BillingPeriod]] = []
+    later: list[tuple[Invoice, BillingPeriod]] = []
+    for other, period in found:
+        if period.start < start and other.status not in CERTIFIED | {InvoiceStatus.draft}:
+            earlier.append((other, period))
+        elif period.start > start and other.status in CERTIFIED:
+            later.append((other, period))
+    values = {"number": invoice.number, "commitment": label_of(commitment)}
+    if earlier:
+        code, invoices = "earlier-not-certified", _invoices_named(earlier, _)
+        reason = _.plural(
+            "Invoice {number} for {commitment} cannot be approved yet: invoice {invoices} of "
+            "an earlier period is not certified, and this invoice stands on its figures as its "
+            "previous work. Review it first.",
+            "Invoice {number} for {commitment} cannot be approved yet: invoices {invoices} of "
+            "earlier periods are not certified, and this invoice stands on their figures as "
+            "its previous work. Review them first.",
+            len(earlier),
+            invoices=invoices,
+            **values,
+        )
+    elif noted and later:
+        code, invoices = "later-certified", _invoices_named(later, _)
+        reason = _.plural(
+            "Invoice {number} for {commitment} cannot be approved as noted: invoice {invoices} "
+            "of a later period was certified on its figures, and a certified invoice does not "
+            "change. Approve it as billed, and put a correction on the next invoice.",
+            "Invoice {number} for {commitment} cannot be approved as noted: invoices {invoices} "
+            "of later periods were certified on its figures, and a certified invoice does not "
+            "change. Approve it as billed, and put a correction on the next invoice.",
+            len(later),
+            invoices=invoices,
+            **values,
+        )
+    else:
+        return
+    raise ReviewRefused(reason, code=code, _=_)
+
+
+def _invoices_named(found: Sequence[tuple[Invoice, BillingPeriod]], _: Words) -> str:
+    """`INV-0041 (2026-10-01 – 2026-10-31, under review), ...`"""
+    return ", ".join(
+        _(
+            "{number} ({start} – {end}, {status})",
+            number=invoice.number,
+            start=period.start.isoformat(),
+            end=period.end.isoformat(),
+            status=status_words(invoice.status, _),
+        )
+        for invoice, period in found
+    )
+
+
+def _check_figures(
+    ledger: CommitmentLedger,
+    entries: Mapping[str, LineEntry],
+    invoice: Invoice,
+    commitment: Commitment,
+    _: Words,
+) -> None:
+    """An approval certifies the lines as they stand now, on the previous work as it is now
+    (an earlier invoice approved as noted, or a change order, may have changed it since the
+    invoice was sent): the lines must pass what a contact's Send checks (`validate_line`;
+    what needs a contact's confirmation was confirmed when they answered)."""
+    issues = [
+        issue
+        for number, terms in ledger.terms.items()
+        if number in entries
+        for issue in validate_line(
+            terms,
+            ledger.histories[number],
+            entries[number],
+            allow_overbilling=commitment.allow_overbilling,
+        )
+        if not issue.needs_confirmation
+    ]
+    if issues:
+        reason = _(
+            "Invoice {number} for {commitment} cannot be approved with its figures as they "
+            "stand now: {issues} Return line {lines} for revision, so the contact can answer "
+            "it again.",
+            number=invoice.number,
+            commitment=label_of(commitment),
+            issues=" ".join(issue.said(_) for issue in issues),
+            lines=", ".join(dict.fromkeys(issue.line for issue in issues)),
+        )
+        raise ReviewRefused(reason, code="outdated-figures", _=_)
+
+
 def review_invoice(
     session: Session,
     *,
@@ -253,6 +369,10 @@ def review_invoice(
     assert commitment is not None and invoice.id is not None
     check_reviewable(session, invoice=invoice, reviewer=reviewer, commitment=commitment)
     _ = words(reviewer.language)
+    approving = decision.kind != ReviewKind.reject
+    if approving:
+        noted = decision.kind == ReviewKind.approve_as_noted
+        check_approval_order(session, invoice=invoice, commitment=commitment, noted=noted, _=_)
     current = InvoiceStatus(invoice.status)
     lines = _lines(session, invoice)
     _check_lines(decision.reasons, lines, invoice, commitment, _)
@@ -272,6 +392,14 @@ def review_invoice(
             code="no-such-line",
             _=_,
         )
+    entries = {
+        number: stored_entry(row) for number, (_sov, row) in lines.items() if row is not None
+    }
+    for number, (_before, amount) in adjusted.items():
+        entry = entries.get(number, LineEntry())
+        entries[number] = _adjusted(figures.ledger, number, entry, amount, counted.get(number))
+    if approving:
+        _check_figures(figures.ledger, entries, invoice, commitment, _)
     target = _target(decision, adjusted)
     moved = session.execute(
         update(Invoice)
@@ -297,7 +425,7 @@ def review_invoice(
             row.review_status = LineReviewStatus.approved
             row.review_reason = None
         if number in adjusted:
-            _adjust(row, figures.ledger, number, adjusted[number][1], counted.get(number))
+            _store(row, figures.ledger, number, entries[number])
             row.review_reason = decision.note[:1000] or None  # the reason for the difference
         session.add(row)
     record_event(
@@ -366,24 +494,27 @@ def check_adjustment(
         )
 
 
-def _adjust(
-    row: InvoiceLine,
+def _adjusted(
     ledger: CommitmentLedger,
     number: str,
+    entry: LineEntry,
     amount: Decimal,
     count: Decimal | None = None,
-) -> None:
-    """Set this period's amount of `row` to the administrator's, or its quantity to `count`
-    (quantity and amount follow each other on unit lines; retainage held is computed again)."""
+) -> LineEntry:
+    """`entry` with this period's amount set to the administrator's, or its quantity to
+    `count` (quantity and amount follow each other on unit lines), as it is stored."""
     terms = ledger.terms[number]
     if count is not None:
-        entry = with_new_quantity(terms, stored_entry(row), count, ledger.histories[number])
-    else:
-        entry = with_new_value(terms, stored_entry(row), amount)
-    entry = entry.stored()
+        return with_new_quantity(terms, entry, count, ledger.histories[number]).stored()
+    return with_new_value(terms, entry, amount).stored()
+
+
+def _store(row: InvoiceLine, ledger: CommitmentLedger, number: str, entry: LineEntry) -> None:
+    """Write an adjusted entry on its line (retainage held is computed again)."""
     row.new_value = entry.new_value
     row.new_quantity = entry.new_quantity
-    row.retainage_held = retainage_held_this_period(terms, entry, ledger.histories[number])
+    history = ledger.histories[number]
+    row.retainage_held = retainage_held_this_period(ledger.terms[number], entry, history)
 
 
 def _adjustments(
@@ -667,6 +798,7 @@ __all__ = [
     "administrators",
     "changes_since_review",
     "check_adjustment",
+    "check_approval_order",
     "check_reviewable",
     "history",
     "last_event",

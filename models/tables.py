@@ -77,6 +77,10 @@ class LineReviewStatus(enum.StrEnum):
 
 # Statuses in which the invoice contact may still change and send the invoice.
 EDITABLE_STATUSES = frozenset({InvoiceStatus.draft, InvoiceStatus.revise_and_resubmit})
+# Statuses of an invoice the administrator has certified for payment.
+CERTIFIED = frozenset(
+    {InvoiceStatus.approved, InvoiceStatus.approved_as_noted, InvoiceStatus.pending_owner_approval}
+)
 
 
 class CommitmentKind(enum.StrEnum):

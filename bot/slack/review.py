@@ -21,8 +21,9 @@ worker that died before marking it done) does nothing the second time instead of
 administrator it was already reviewed. A refusal — not an administrator, no longer under review
 (answered by email first, or a race), an older sending of the invoice (checked again for every
 decision when it runs: the invoice may have been returned and sent again between a modal's ack
-and its turn) — is told in the DM's thread (or in the clicker's own DM when the DM was not
-theirs) and changes nothing.
+and its turn), an approval while an earlier invoice of the commitment is not certified (Approve
+as noted then opens no modal) — is told in the DM's thread (or in the clicker's own DM when the
+DM was not theirs) and changes nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from models.review import (
     Quantity,
     ReviewKind,
     ReviewRefused,
+    check_approval_order,
     check_reviewable,
     times_sent,
 )
@@ -122,7 +124,7 @@ class ReviewActions:
         person = await self._reviewer(user)
         if person is None:
             return
-        form = await asyncio.to_thread(self._form, person, ref)
+        form = await asyncio.to_thread(self._form, person, ref, which)
         if form is None:  # refused: the DM loses its buttons if they no longer apply
             await self._rewrite(ref)
             return
@@ -382,14 +384,28 @@ class ReviewActions:
             return SlackOutbox(channel=ref.channel, thread_ts=ref.ts, inbound=ids)
         return SlackOutbox(inbound=ids)
 
-    def _form(self, person: Person, ref: ReviewRef) -> tuple[str, list[ReviewLine]] | None:
-        """The modal's heading and lines; None when the clicker was told why not."""
+    def _form(
+        self, person: Person, ref: ReviewRef, which: str
+    ) -> tuple[str, list[ReviewLine]] | None:
+        """The modal's heading and lines; None when the clicker was told why not (for Approve
+        as noted, also when the invoice may not be approved now)."""
         with Session(self.ch.engine) as session:
             invoice = session.get(Invoice, ref.invoice_id)
             commitment = session.get(Commitment, invoice.commitment_id) if invoice else None
             if invoice is None or commitment is None:
                 return None
             refusal = self._refusal(session, invoice, commitment, person, ref)
+            if refusal is None and which == NOTED:
+                try:
+                    check_approval_order(
+                        session,
+                        invoice=invoice,
+                        commitment=commitment,
+                        noted=True,
+                        _=words(person.language),
+                    )
+                except ReviewRefused as refused:
+                    refusal = refused.message
             if refusal is None:
                 heading = f"{invoice.number} · {commitment.number} {commitment.title}"
                 return heading, review_lines(session, invoice)
