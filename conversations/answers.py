@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
+from conversations.vocabulary import MONTH
 from models.i18n import ENGLISH, N_, Words
 from models.money import HUNDRED, ZERO, format_dollars, format_quantity
 
@@ -35,6 +36,7 @@ class ProgressKind(enum.StrEnum):
     value = "value"  # `$4,500`
     number = "number"  # `12`: a quantity on unit lines, a value on amount lines
     skip = "skip"  # nothing this period
+    keep = "keep"  # `4: same`: the amount the line has on this invoice stands
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,26 @@ class LineAnswer:
     site_ref: str | None = None  # `L2` as written: line 2, or Level 2 as site people say?
 
     def merged(self, extra: LineAnswer) -> LineAnswer:
-        """This answer with the stored/released clauses of `extra` added."""
+        """This answer with what `extra` says added (its progress, stored or released)."""
         return replace(
             self,
+            progress=extra.progress if extra.progress is not None else self.progress,
             stored=extra.stored if extra.stored is not None else self.stored,
             released=extra.released if extra.released is not None else self.released,
             release_all=self.release_all or extra.release_all,
             text=f"{self.text}, {extra.text}",
         )
+
+    def overlaps(self, other: LineAnswer) -> bool:
+        """Whether both say the same thing (progress, stored, released), maybe differently."""
+        return (
+            (self.progress is not None and other.progress is not None)
+            or (self.stored is not None and other.stored is not None)
+            or (self._releases() and other._releases())
+        )
+
+    def _releases(self) -> bool:
+        return self.released is not None or self.release_all
 
 
 NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d,]\d|\.\d|\d)|\.\d+"
@@ -107,7 +121,8 @@ _KEYWORDS = (
     r"stored|materials?|retainage|released?|release[sd]?|ret|this|to|total|done|complete[d]?"
     r"|finished|skip|none|nothing|and|with|plus|percent|pct|dollars?|usd|of|for|on|value"
     r"|amount|amt|qty|quantity|all|rest|cumulative|overall|period|month|por|ciento|nada"
-    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin|out|n/a|na|nil"
+    r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin|out|n/a|na|nil|same"
+    r"|igual|keep"
 )
 UNIT = (
     rf"(?!(?:{_KEYWORDS})\b)"
@@ -125,6 +140,9 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("skip", _clause(r"(?:skip(?:ped)?|none|nothing|nil|n/a|na|zero|no\s+(?:progress|change"
                      r"|work|billing)|nada|ninguno|ninguna|omitir|sin\s+(?:avance|cambios?|trabajo))"
                      r"(?![\w%$])|[-–—]\s*$")),
+    # `4: same`, `4: igual`, `4: lo mismo` (a line returned for revision keeps its amount)
+    ("keep", _clause(r"(?:keep(?:\s+it)?(?:\s+as\s+is)?|(?:the\s+)?same(?:\s+as\s+(?:before"
+                     r"|sent))?|as\s+is|igual(?:\s+que\s+antes)?|lo\s+mismo)(?![\w%$])")),
     ("done", _clause(r"(?:done|complete[d]?|finished|list[oa]s?|complet[oa]s?|completad[oa]s?"
                      r"|terminad[oa]s?"
                      r"|100\s*%\s*(?:complete[d]?|done))(?![\w%])")),
@@ -165,7 +183,7 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _SEPARATOR = re.compile(
     r"\s*(?:(?:&|\band\b|\bwith\b|\bplus\b|\by\b|\bcon\b|:)\s*)?", re.IGNORECASE
 )
-_PROGRESS = ("skip", "done", "percent", "of", "quantity", "value", "number")
+_PROGRESS = ("skip", "keep", "done", "percent", "of", "quantity", "value", "number")
 
 
 class _Unreadable(ValueError):
@@ -186,9 +204,12 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
     pos = 0
     try:
         said = words_to_numbers(body.strip())
-        text, when, estimate = qualified(lead_in_removed(said))
+        led = lead_in_removed(said)
+        text, when, estimate = qualified(led)
         # `is at 50`, `about 50`, `al 50`, `50 or so`, `50 de avance`: maybe a percent
-        at = estimate or lead_in_removed(said) != said
+        at = estimate or led != said
+        # `is at 600`, `va en 81 mil`: where the line stands, the total to date
+        standing = when is None and _STANDING.search(said[: len(said) - len(led)]) is not None
         while pos < len(text):
             pos = _SEPARATOR.match(text, pos).end()  # type: ignore[union-attr]
             if pos >= len(text):
@@ -207,6 +228,10 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
                 released = _money(match)
         if when is not None and progress is not None:
             progress = _when(progress, when)
+        if standing and progress is not None and progress.kind in _AMOUNTS:
+            progress = replace(progress, to_date=True)
+        if progress is not None and progress.kind == ProgressKind.keep and scope != Scope.line:
+            raise why_unreadable(text)  # `all same`: only a line named keeps its amount
         if at and progress is not None and progress.kind == ProgressKind.number:
             progress = replace(progress, at=not progress.cents and progress.amount <= HUNDRED)
     except _Unreadable as exc:
@@ -253,8 +278,8 @@ def why_unreadable(text: str, pos: int = 0) -> _Unreadable:
 
 
 def _progress(kind: str, match: re.Match[str]) -> Progress:
-    if kind == "skip":
-        return Progress(ProgressKind.skip)
+    if kind in ("skip", "keep"):
+        return Progress(ProgressKind(kind))
     if kind == "done":
         return Progress(ProgressKind.total_percent, HUNDRED, word=True)
     groups = match.groupdict()
@@ -299,8 +324,40 @@ class When(enum.StrEnum):
     period = "period"
 
 
+# Dates written beside an answer or alone (`1: 50% al 15 de noviembre`, `2: 3 panels (11/30)`,
+# `as of 11/30`): when the figure was true, never a figure to bill.
+_NUMERIC_DATE = r"\d{1,2}/\d{1,2}(?:/(?:\d{4}|\d{2}))?"
+_NAMED_DATE = (
+    rf"(?:\d{{1,2}}(?:\s+de)?\s+{MONTH}|{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)"
+    r"(?:,?\s+(?:de\s+|del\s+)?\d{4})?"
+)
+_DATE_WORD = (
+    r"(?:as\s+of|al|a|del|el|hasta\s+el|through|thru|on|dated|date|fecha|corte(?:\s+al)?"
+    r"|(?:pay\s+|billing\s+)?period\s+(?:ending|through)|billing\s+through|periodo\s+al)"
+)
+_DATED = (
+    rf"\(\s*(?:{_DATE_WORD}\s*:?\s*)?(?:{_NUMERIC_DATE}|{_NAMED_DATE})\s*\)"
+    rf"|(?:{_DATE_WORD}\s*:?\s*)?{_NAMED_DATE}|{_DATE_WORD}\s*:?\s*{_NUMERIC_DATE}"
+)
+_DATE_ALONE = re.compile(rf"(?:{_DATED}|{_NUMERIC_DATE})\s*[:\-–—]?", re.IGNORECASE)
+_DAY_MONTH = re.compile(r"(\d{1,2})/(\d{1,2})")
+
+
+def is_date(text: str) -> bool:
+    """`11/30`, `al 11/12`, `as of Nov 30`, `(30 de noviembre)`: a date alone, which may not
+    be read as `11 of 30` (`1/2`, `3/8` may be dates too; `20/40` may not)."""
+    if _DATE_ALONE.fullmatch(text.strip()) is None:
+        return False
+    numeric = _DAY_MONTH.search(text)
+    if numeric is None:
+        return True  # a month by its name
+    low, high = sorted((int(numeric[1]), int(numeric[2])))
+    return 1 <= low <= 12 and high <= 31  # a month and a day, in either order
+
+
 _QUALIFIER = re.compile(
     r"(?<!\s)\s*(?:[,;-]\s*)?(?:"  # from a run's first space, once: linear on long runs
+    rf"(?P<date>{_DATED})|"
     r"(?P<to_date>to[\s-]+date|\btd|so\s+far|in\s+total|total|cumulative(?:ly)?|overall"
     r"|a\s+la\s+fecha"
     r"|hasta\s+(?:la\s+fecha|ahora)|acumulad[oa]s?|en\s+total)"
@@ -334,10 +391,19 @@ _BARE = re.compile(r"\s*#?\d{1,6}[a-z]?\s*")
 # `está al 45%`, `va en unos 80`. An estimate is billed as written; the reply shows it.
 LEAD_IN = (
     r"(?:(?:(?:is|are|was|were|now|currently|at|stands\s+at|about|around|roughly|approx"
-    r"|approximately|approx\.|circa|est\.|estimated|es|est[aá]n?|va|van|vamos|en|al|a|como"
-    r"|aprox\.?|aproximadamente|cerca\s+de|unos|unas|alrededor\s+de(?:l)?)\b|[~≈])\s*)+"
+    r"|approximately|approx\.|circa|est\.|estimated|es|est[aá]n?|estamos|va|van|vamos|en|al|a"
+    r"|como|ya|llev(?:a|an|amos)|actualmente|aprox\.?|aproximadamente|cerca\s+de|unos|unas"
+    r"|alrededor\s+de(?:l)?)\b|[~≈])\s*)+"
 )
 _LEAD_IN = re.compile(LEAD_IN, re.IGNORECASE)
+# Of those, the words that say where a line stands (`is at 600`, `currently 600 LF`, `va en
+# 81 mil`, `está en $81,000`, `llevamos 600`): a quantity or value after them is the total to
+# date, as `600 so far` is. `about 600` and `is 600` say nothing of it.
+_STANDING = re.compile(
+    r"\b(?:at|currently|va|van|vamos|est[aá]n?|estamos|llev(?:a|an|amos)|actualmente)\b",
+    re.IGNORECASE,
+)
+_AMOUNTS = (ProgressKind.quantity, ProgressKind.value, ProgressKind.number)
 
 
 def lead_in_removed(text: str) -> str:

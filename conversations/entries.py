@@ -9,6 +9,7 @@ answer that would be accepted.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -35,7 +36,7 @@ from models.billing import (
     with_total_percent,
 )
 from models.i18n import ENGLISH, N_, Words
-from models.money import ZERO, format_dollars, format_money, format_quantity
+from models.money import HUNDRED, ZERO, format_dollars, format_money, format_quantity
 from models.validation import IssueCode, validate_line
 
 GENERIC_UNITS = frozenset(
@@ -83,7 +84,11 @@ def apply_answer(
     try:
         entry = _entry(terms, history, current, answer)
     except _Refused as exc:
-        reason = _(exc.reason, **exc.values)
+        values = {
+            name: _(value.template, **value.values) if isinstance(value, _Said) else value
+            for name, value in exc.values.items()
+        }
+        reason = _(exc.reason, **values)
         message = _("Line {line}: {reason}", line=line_name(terms), reason=reason)
         return Outcome(n, Verdict.refused, message=message)
     except BillingError as exc:
@@ -133,12 +138,18 @@ def apply_answer(
                 line=n,
             )
         return Outcome(n, Verdict.pending, entry=entry, message=text)
-    return Outcome(
-        n,
-        Verdict.accepted,
-        entry=entry,
-        message=describe_entry(terms, history, entry, figures, _),
-    )
+    described = describe_entry(terms, history, entry, figures, _)
+    if answer.progress is not None and answer.progress.kind == ProgressKind.keep:
+        described = _("{entry} (kept)", entry=described)
+    return Outcome(n, Verdict.accepted, entry=entry, message=described)
+
+
+@dataclass(frozen=True)
+class _Said:
+    """Words inside a reason (an example), put in the reply's language with the reason."""
+
+    template: str
+    values: Mapping[str, object]
 
 
 class _Refused(ValueError):
@@ -187,10 +198,17 @@ def _entry(
     entry = current
     if progress is not None and progress.kind == ProgressKind.skip:
         entry = LineEntry(new_quantity=ZERO if terms.is_unit else None)
+    if progress is not None and progress.kind == ProgressKind.keep and current == LineEntry():
+        raise _Refused(
+            N_("there is no amount on this invoice to keep yet. Example: `{line}: 45%`."),
+            line=terms.number,
+        )  # `4: same` kept what the line has: a line not answered has nothing
     if answer.stored is not None:
         entry = with_materials_stored(terms, entry, answer.stored)
     if progress is not None:
-        entry = _with_progress(terms, history, entry, progress)
+        # beside `stored $50` or a retainage, a bare `100` is dollars too
+        money = answer.stored is not None or answer.released is not None
+        entry = _with_progress(terms, history, entry, progress, money_beside=money)
     if answer.release_all:
         entry = with_retainage_released(entry, max(history.retainage_balance, ZERO))
     elif answer.released is not None:
@@ -199,13 +217,19 @@ def _entry(
 
 
 def _with_progress(
-    terms: LineTerms, history: LineHistory, entry: LineEntry, progress: Progress
+    terms: LineTerms,
+    history: LineHistory,
+    entry: LineEntry,
+    progress: Progress,
+    *,
+    money_beside: bool = False,
 ) -> LineEntry:
     kind, amount = progress.kind, progress.amount
     if kind == ProgressKind.number:
         unit = terms.is_unit and not progress.cents
         kind = ProgressKind.quantity if unit else ProgressKind.value
-        if not unit and progress.at:
+        small = not money_beside and _small_for_dollars(terms, progress)
+        if not unit and (progress.at or small):
             raise _Refused(
                 N_(
                     "Is it {number}% or {dollars}? Write `{line}: {number}%` or "
@@ -214,7 +238,7 @@ def _with_progress(
                 number=format_quantity(amount),
                 dollars=format_dollars(amount),
                 line=terms.number,
-            )  # `ductwork is at 50`, `la 2 está al 50`
+            )  # `ductwork is at 50`, `la 2 está al 50`, `2: 50` on a $180,000 line
         if not unit and THOUSANDS_POINT.fullmatch(progress.written):
             unclear = thousands_point_unclear(progress.written)
             raise _Refused(unclear.reason, **unclear.values)  # `2: 12.000` in dollars
@@ -247,6 +271,13 @@ def _with_progress(
     return entry  # skip: already cleared
 
 
+def _small_for_dollars(terms: LineTerms, progress: Progress) -> bool:
+    """A bare number up to 100 (`2: 50`, no `$`, no `%`), less than 1% of the line's value:
+    50% far likelier than $50.00 on a $180,000 line, so which one is asked."""
+    amount = progress.amount
+    return not progress.cents and 0 < amount <= HUNDRED and amount * HUNDRED < terms.value
+
+
 def _check_out_of(terms: LineTerms, kind: ProgressKind, of: Decimal) -> None:
     """`4 of 8` is 4 to date only on a line of 8 scheduled (`$90,000 of $180,000`, of
     $180,000): out of anything else, what was meant is not clear."""
@@ -255,10 +286,11 @@ def _check_out_of(terms: LineTerms, kind: ProgressKind, of: Decimal) -> None:
         return
     if terms.is_unit:
         scheduled = f"{format_quantity(terms.quantity or ZERO)} {terms.uom or ''}".strip()
-        example = f"{terms.number}: 4 {terms.uom or ''}".rstrip() + " to date"
+        amount = f"4 {terms.uom or ''}".rstrip()
     else:
         scheduled = format_dollars(terms.value)
-        example = f"{terms.number}: $4,500 to date"
+        amount = "$4,500"
+    example = _Said(N_("{line}: {amount} to date"), {"line": terms.number, "amount": amount})
     raise _Refused(
         N_(
             "{scheduled} is scheduled, so I can't tell what “out of {of}” means. Write what "

@@ -16,7 +16,12 @@ _SPANISH = re.compile(
     r"|ninguno|omitir|factura|l[ií]nea|adjunto|adjunta|este\s+mes|a\s+la\s+fecha|hasta\s+la"
     r"\s+fecha|por\s+favor|siguiente|s[ií]|n[uú]mero|aqu[ií]|est[aá]|qu[eé]|tambi[eé]n|mes"
     r"|semana|avance|instalad[oa]s|cuarenta|cincuenta|veinte|treinta|sesenta|setenta|ochenta"
-    r"|noventa|cien|muchas|pago|revisi[oó]n|revisar|guardar|corregir|cambiar|editar)\b",
+    r"|noventa|cien|muchas|pago|revisi[oó]n|revisar|guardar|corregir|cambiar|editar"
+    # `mándala`, `guárdala`, `2: tres piezas`, `1: la mitad`, `la termino mañana`, `folio
+    # 2041`, `es la 4471`
+    r"|m[aá]nda(?:la|lo|r)?|gu[aá]rda(?:la|lo)|env[ií]a(?:la|lo)?|porfa|dos|tres|cuatro"
+    r"|cinco|seis|siete|ocho|nueve|diez|piezas?|pzas?|mitad|termino|terminamos|ma[ñn]ana"
+    r"|folio|es\s+(?:la|el)|igual|lo\s+mismo|listas?)\b",
     re.IGNORECASE,
 )
 _ENGLISH = re.compile(

@@ -20,6 +20,7 @@ from conversations.answers import (
     Progress,
     ProgressKind,
     Scope,
+    is_date,
     parse_body,
     shortened,
     why_unreadable,
@@ -113,7 +114,9 @@ _NO_NUMBER = re.compile(
     r"|sin\s+n[uú]mero",
     re.IGNORECASE,
 )
-_INV_PREFIX = re.compile(r"INV\s+\d[A-Za-z0-9\-_/.]{0,40}")  # `INV 0042`, as typed
+# `INV 0042`, `inv. 0041`, `Inv #0041`, as typed: the prefix is part of the number (INV-0041
+# is used: `inv 0041` is it, not a new `0041`)
+_INV_PREFIX = re.compile(r"inv\.?\s+\#?\s*\d[A-Za-z0-9\-_/.]{0,40}", re.IGNORECASE)
 # At the invoice-number step a bare `1042` or `#1042` is the number too.
 _INVOICE_BARE = re.compile(rf"\#?\s*(?P<num>(?=[^\s]*\d){_TOKEN})")
 _INVOICE_ANYWHERE = re.compile(
@@ -129,7 +132,14 @@ _REF_WITH_WORD = re.compile(
 )
 _REF_HASH = re.compile(rf"\#\s*{REF}{_NOTE}\s*(?:[:=)\-–—]\s*|\s+)(?P<rest>.*)", re.IGNORECASE)
 _REF_SEPARATOR = re.compile(
-    rf"{REF}{_NOTE}\s*(?:[:=)]|\s[-–—]|[-–—](?=\s)|\.(?=\s))\s*(?P<rest>.*)", re.IGNORECASE
+    rf"{REF}{_NOTE}\s*(?:[:=)]|\s[-–—]|[-–—](?=\s)|\.(?=\s)|\.[-–—](?=\s)|\.\))\s*(?P<rest>.*)",
+    re.IGNORECASE,
+)  # `1: 50%`, `1) 50%`, `1 - 50%`, `1. 50%`, `1.- 50%` and `1.) 50%` (Mexican lists)
+# `la 2 al 50%`, `el 2 está al 50%`, `la 1 es 40%`: the line (`la línea`, `la partida`) by its
+# article alone, as Spanish speakers say it
+_REF_ARTICLE = re.compile(
+    rf"(?:la|el)\s+\#?\s*{REF}(?![\d,%$]|\.\d)\s*(?:[:=\-–—]\s*|\s+)(?P<rest>\S.*)",
+    re.IGNORECASE,
 )
 _REF_SPACE = re.compile(rf"{REF}{_NOTE}\s+(?P<rest>\S.*)", re.IGNORECASE)
 # The lines not answered yet: `the rest`, `remaining lines`, `el resto`, `las demás`.
@@ -192,6 +202,7 @@ _CORRECTION_LEAD = re.compile(
     r"\s*[:,\-–—]?\s*",
     re.IGNORECASE,
 )
+_CORRECTION_ALONE = re.compile(rf"{_CORRECTION_LEAD.pattern}[.!]*", re.IGNORECASE)
 _CHANGE_TO = re.compile(
     r"(?:please\s+|por\s+favor\s+)?(?:change|update|set|make|edit|fix|correct|cambia(?:r)?"
     r"|corrige|corregir|pon(?:er)?|p[oó]n(?:ga)?)\s+(?:the\s+|la\s+|el\s+)?"
@@ -205,11 +216,19 @@ _SHOULD_BE = re.compile(
     r"|deber[ií]a\s+ser|debe\s+quedar\s+en)\s*:?\s+(?P<rest>\S.*)",
     re.IGNORECASE,
 )
+# `No. 2: 50%`, `No 2: 50%`, `Nro. 2 listo` (`Nº 2`, `N° 2` are `No. 2` by then:
+# `text.normalize`): a number sign (Spanish `número`), not "no"
+_NUMBER_SIGN = re.compile(
+    r"^(?:no\.|nro\.?|n[uú]m\.|no(?=\s*\d{1,6}[a-z]?\s*[:=]))\s*"
+    r"(?=\d{1,6}[a-z]?(?![\d.,%]))",
+    re.IGNORECASE,
+)
 # A line alone (`Line 3`, `Item 3`, `#3`): an `edit 3`, or the heading of the answer below it.
 _REF_ONLY = re.compile(rf"(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*{REF}", re.IGNORECASE)
-_ONE_REF = r"#?\s*\d{1,6}[a-z]?"
+_ONE_REF = r"(?:(?:la|el)\s+)?#?\s*\d{1,6}[a-z]?"  # `2`, `#2`, `la 2`
 _LISTED_REF = re.compile(r"\d{1,6}[a-z]?", re.IGNORECASE)
 _REF_LIST = re.compile(
+    r"(?:(?:la|el|las|los)\s+)?"  # `la 1 y la 2 al 50%`, `las líneas 2 y 3: listo`
     rf"(?P<lines>{LINE_WORD}s\.?\s*|l[ií]neas\s*|partidas\s*|items\s*)?"
     rf"(?:{LINE_WORD}\.?\s*)?#?\s*(?P<first>\d{{1,6}}[a-z]?)"
     rf"(?:(?P<more>(?:\s*(?:,|&|\+|\band\b|\by\b)\s*{_ONE_REF})+)"
@@ -232,6 +251,14 @@ _NAME_WORDS = re.compile(r"[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}:?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # `4?`, `1: 50%?` (`text.clean_fragment` keeps a question mark only after a figure)
 _QUESTIONED = re.compile(r"(?P<body>.*[\d%])\s*\?+", re.DOTALL)
+_A_DATE = N_(
+    "Is this a date? Nothing was billed from it. For work done out of what a line has "
+    "scheduled, write the line's number first, e.g. `2: 3 of 8`."
+)
+_TWO_ANSWERS = N_(
+    "Line {line} has two different answers here; which one is it? Nothing was changed on it: "
+    "write one, e.g. `{line}: 45%`."
+)
 _QUESTION_NOT_ANSWER = N_(
     "Is this your answer, or a question? Nothing was changed; to answer, write it without the "
     "question mark."
@@ -323,6 +350,9 @@ class _Builder:
         self.pleasantries: list[str] = []
         self._last_pleasant = False  # the fragment before was a pleasantry (`Thanks, Sam`)
         self._named: str | None = None  # the fragment before was a line alone (`Line 3`)
+        self.dates: list[str] = []  # `11/30`, `al 11/12`: when, never `11 of 30`
+        self._corrections: list[LineAnswer] = []  # `actually 1: 50%`: replaces `1: 40%` above
+        self._correcting = False  # the fragment before was `Sorry,` / `Actually,` alone
 
     def build(self) -> Parsed:
         if len(set(n.casefold() for n in self.invoice_numbers)) > 1:
@@ -342,6 +372,11 @@ class _Builder:
                 Problem(p.text, _WHICH_LINE, p.values) if p.template == _NUMBER_FIRST else p
                 for p in self.problems
             ]
+        self._one_answer_per_line()
+        if self.answers or self.invoice_numbers or self.expect != Expect.line:
+            self.pleasantries += self.dates  # `al 11/12` above the answers: when they hold
+        else:  # `11/30` alone, asked a line of 30: a date, or 11 of 30? asked, never billed
+            self.problems += [Problem(date, _A_DATE) for date in self.dates]
         if any(command.name == CommandName.draft for command in self.commands):
             # `that's it, I'll do the rest tomorrow`: that is all for now, not "nothing on the
             # other lines"
@@ -357,7 +392,52 @@ class _Builder:
             pleasantries=tuple(self.pleasantries),
         )
 
+    def _one_answer_per_line(self) -> None:
+        """Two answers for one line (`2: $12,345.67` and, on another row, `2: stored $5,000`)
+        are one when they say different things (the work, materials stored, retainage), or
+        when the later one corrects the first (`actually 2: 60%`); else which one is meant is
+        asked, and neither is applied (`2: 50%` and `2: 60%`)."""
+        kept: list[LineAnswer | None] = []
+        where: dict[str, int] = {}
+        unclear: dict[str, tuple[str, str]] = {}  # line: (its number as written, the answers)
+        for answer in self.answers:
+            key = (answer.line or "").casefold()
+            if (
+                answer.scope != Scope.line
+                or not answer.line
+                or answer.mark
+                or answer.count
+                or answer.site_ref
+            ):  # a line named by words, a tick or `L2` is resolved later, one at a time
+                kept.append(answer)
+            elif key in unclear:
+                line, text = unclear[key]
+                unclear[key] = (line, f"{text}; {answer.text}")
+            elif key not in where:
+                where[key] = len(kept)
+                kept.append(answer)
+            else:
+                earlier = kept[where[key]]
+                assert earlier is not None
+                same = replace(earlier, text=answer.text) == answer
+                corrects = any(answer is c for c in self._corrections)
+                if same or corrects or not earlier.overlaps(answer):
+                    kept[where[key]] = earlier if same else earlier.merged(answer)
+                else:
+                    kept[where[key]] = None
+                    unclear[key] = (answer.line or "", f"{earlier.text}; {answer.text}")
+        self.answers = [answer for answer in kept if answer is not None]
+        for line, text in unclear.values():
+            self.problems.append(Problem(shortened(text), _TWO_ANSWERS, {"line": line}))
+
     def add(self, fragment: str) -> None:
+        answers = len(self.answers)
+        correcting, self._correcting = self._correcting, bool(_CORRECTION_ALONE.fullmatch(fragment))
+        self._read(fragment)
+        if correcting or _correction_read(fragment) != fragment:
+            self._corrections += self.answers[answers:]  # `actually 2: 60%`, `Sorry,` / `2: 60%`
+
+    def _read(self, fragment: str) -> None:
         questioned = _QUESTIONED.fullmatch(fragment)
         if questioned:
             self._questioned(questioned["body"], fragment)
@@ -409,6 +489,7 @@ class _Builder:
         self.answers += sentences.answers
         self.commands += sentences.commands
         self.pleasantries += sentences.pleasantries
+        self.dates += sentences.dates
         self._last_pleasant = sentences._last_pleasant
         return True
 
@@ -419,7 +500,7 @@ class _Builder:
             )
             return
         named, self._named = self._named, None
-        fragment = _correction_read(fragment)
+        fragment = _NUMBER_SIGN.sub("#", _correction_read(fragment), count=1)
         command = read_command(fragment, self.expect)
         if command is not None:
             self.commands.append(command)
@@ -448,6 +529,9 @@ class _Builder:
                     ),
                 )
             )
+            return
+        if is_date(fragment):
+            self.dates.append(fragment)
             return
         marked = _marked_answers(fragment)
         if marked is not None:
@@ -555,7 +639,7 @@ class _Builder:
 def _written_number(fragment: str) -> str | None:
     """The invoice number of `INV-0042`, `invoice 1042`, `factura #A-17`: written as one, with
     a digit (`Invoice attached`, `factura adjunta` name no number)."""
-    if _INV_PREFIX.fullmatch(fragment):  # `INV 0042`: the capitals are part of the number
+    if _INV_PREFIX.fullmatch(fragment):  # `INV 0042`: the prefix is part of the number
         return fragment.rstrip("-_/.#")
     for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
         match = pattern.fullmatch(fragment)
@@ -575,10 +659,10 @@ def _correction_read(fragment: str) -> str:
     for pattern in (_CHANGE_TO, _SHOULD_BE):
         match = pattern.fullmatch(fragment)
         if match and not isinstance(parse_body(match["rest"], scope=Scope.line), Problem):
-            # not `change line 2 please`: a command. The figure is read as after `is at`
+            # not `change line 2 please`: a command. The figure is read as after `about`
             # (`change line 2 to 40`, `line 2 should be 40`: 40% or $40? asked on an amount
-            # line, as `2: at 40` is)
-            return f"{match['ref']}: at {match['rest']}"
+            # line, as `2: about 40` is), and stays this period's unless said otherwise
+            return f"{match['ref']}: about {match['rest']}"
     return fragment
 
 
@@ -672,9 +756,11 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
             body = parse_body(match["rest"], scope=scope)
             if not isinstance(body, Problem) or scope == Scope.all:
                 return body
-    for pattern in (_REF_WITH_WORD, _REF_HASH, _REF_SEPARATOR):
-        # `line one: 45%` names line 1; number words elsewhere wait for the answer's reading
-        said = words_to_numbers(fragment) if pattern is _REF_WITH_WORD else fragment
+    for pattern in (_REF_WITH_WORD, _REF_HASH, _REF_SEPARATOR, _REF_ARTICLE):
+        # `line one: 45%`, `la dos al 50%` name line 1 and 2; number words elsewhere wait
+        # for the answer's reading
+        worded = pattern is _REF_WITH_WORD or pattern is _REF_ARTICLE
+        said = words_to_numbers(fragment) if worded else fragment
         match = pattern.fullmatch(said)
         if match:
             rest = match["rest"].strip()

@@ -48,11 +48,16 @@ _STRUCK = re.compile(r"(?<![\w~])~(?=[^\s~])(.{1,200}?)(?<=[^\s~])~(?![\w~])")
 # `1 -> 50%`, `1 → 50%`: an arrow after a line is its answer; `line 1 @ 50%` is `at 50%`
 _ARROW = re.compile(r"(?<!\s)\s*(?:-+>|=+>|[→⇒➔➜➝➞⟶])\s*")
 _AT = re.compile(r"(?<!\s)\s+@\s*(?=[~$.\d])")
+# `Nº 2`, `N° 2` (número): `No. 2`, which the parser reads as a number sign; as they are, NFKC
+# would leave `No 2` and the degree sign go with the symbols (`N 2`)
+_NUMERO = re.compile(r"(?<![^\W\d_])N[°º]\.?", re.IGNORECASE)
 
 
 def normalize(text: str, *, tabs: bool = False) -> str:
     """NFKC, ASCII digits, plain spaces and quotes; control and format characters dropped;
     tabs kept with `tabs` (they separate a pasted table's cells), else spaces."""
+    if "°" in text or "º" in text:
+        text = _NUMERO.sub("No.", text)
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_TRANSLATE)
     out: list[str] = []
@@ -168,16 +173,18 @@ def _listing_lines(line: str, start: int, index: int) -> bool:
     return bool(_REFS_SO_FAR.fullmatch(line, start, index) and _MORE_REFS.match(line, index + 1))
 
 
-# `1, 2`, `1 & 2`, `1 and 2` (`1,200` is a number)
+# `1, 2`, `1 & 2`, `1 and 2`, `la 1 y la 2` (`1,200` is a number)
 _LIST_AND = r"(?:,\s+|\s*(?:&|\band\b|\by\b)\s*)"
+_ARTICLE = r"(?:(?:la|el|las|los)\s+)?"
 _REFS_SO_FAR = re.compile(
-    r"\s*(?:(?:line|item|l[ií]nea|partida)s?\.?\s*)?#?\s*\d{1,6}[a-z]?"
-    rf"(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*\s*"
-    r"(?:,|&|\b(?:and|y|to|through|thru|a|al)\b|\s-|-)?\s*",  # before the list's last line
+    rf"\s*{_ARTICLE}(?:(?:line|item|l[ií]nea|partida)s?\.?\s*)?#?\s*\d{{1,6}}[a-z]?"
+    rf"(?:{_LIST_AND}{_ARTICLE}#?\s*\d{{1,6}}[a-z]?)*\s*"
+    r"(?:,|&|\b(?:and|y|to|through|thru|a|al)\b|\s-|-)?\s*(?:(?:la|el)\s*)?",  # before the last
     re.IGNORECASE,
 )
 _MORE_REFS = re.compile(
-    rf"\s*#?\s*\d{{1,6}}[a-z]?(?:{_LIST_AND}#?\s*\d{{1,6}}[a-z]?)*\s*(?:[:=]|[{TICKS}{CROSSES}])",
+    rf"\s*{_ARTICLE}#?\s*\d{{1,6}}[a-z]?(?:{_LIST_AND}{_ARTICLE}#?\s*\d{{1,6}}[a-z]?)*\s*"
+    rf"(?:[:=]|[{TICKS}{CROSSES}])",
     re.IGNORECASE,
 )  # `1, 2 ✅` too
 
@@ -275,6 +282,8 @@ def split_line_refs(piece: str) -> list[str]:
         head = piece[start : match.start()]
         if _REFS_SO_FAR.fullmatch(head):
             continue  # `1, 2 and 3: 50%`: lines listed for one answer
+        if head.count("(") > head.count(")"):
+            continue  # `2: 3 (Nov 30)`: the `)` closes a note, it marks no line
         if _ANSWERED.search(_LEADING_REF.sub("", head)):
             parts.append(head)
             start = match.end()

@@ -12,6 +12,15 @@ REF = r"(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)"
 LINE_WORD = r"(?:line|ln|item|sov|l[ií]nea|partida|rengl[oó]n|concepto|l)"
 
 
+# A month by its name or its abbreviation, in English or Spanish (`Nov`, `noviembre`, `dic.`)
+MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|enero|ene|febrero|marzo|abr"
+    r"|abril|mayo|jun|junio|jul|julio|ago|agosto|sep?tiembre|octubre|noviembre|dic"
+    r"|diciembre)\.?"
+)
+
+
 class Expect(enum.StrEnum):
     """What the conversation is waiting for: it decides how bare answers are read."""
 
@@ -83,12 +92,15 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|ma[ñn]ana\s+(?:lo\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?"
          rf"|(?:el\s+)?resto\s+{_OTRO_DIA}"
          r"|d[eé]ja(?:la|lo)\s+(?:en|como)\s+borrador"),
-        (CommandName.send, r"(?:(?:yes|ok|okay),?\s+|go\s+ahead\s+and\s+)?(?:re-?)?(?:send|submit)"
+        (CommandName.send, r"(?:(?:yes|yep|yeah|yup|ok|okay|k|kk|sure|s[ií]|vale|dale|ya),?\s+"
+         r"|go\s+ahead\s+and\s+)?(?:(?:re-?)?(?:send|submit)"
          r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"
          r"(?:\s+(?:now|in|over|off|through))?(?:\s+again)?(?:\s+for\s+(?:review|approval))?"
-         r"|go\s+ahead|s[ií],?\s+enviar|volver\s+a\s+enviar(?:la|lo)?"
          r"|(?:re)?(?:env[ií]a|m[aá]nda)(?:r|rla|rlo|la|lo)?(?:\s+(?:la\s+|mi\s+)?factura)?"
-         r"(?:\s+(?:ya|ahora|de\s+nuevo|otra\s+vez))?"),
+         r"(?:\s+(?:a|para)\s+revisi[oó]n)?(?:\s+(?:ya|ahora|de\s+nuevo|otra\s+vez))?)"
+         # `OK to send`: said of the invoice, it is sent
+         r"|(?:it'?s\s+|all\s+)?(?:ok(?:ay)?|good|fine|ready|clear)\s+to\s+(?:send|submit)"
+         r"|go\s+ahead|s[ií],?\s+enviar|volver\s+a\s+enviar(?:la|lo)?"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
          r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
          r"|de\s+acuerdo|correcto|usar(?:lo)?|that\s+is\s+(?:right|correct)|exact(?:ly|o)"
@@ -139,7 +151,7 @@ FINISHED = re.compile(
 
 
 # "please" and "thanks" around a command: `send it please`, `please save`, `enviar por favor`.
-PLEASE = r"please|pls|plz|por\s+favor"
+PLEASE = r"please|pls|plz|por\s+favor|porfa(?:vor)?"
 POLITE_AFTER = rf"{PLEASE}|thanks|thank\s+you|thx|gracias"  # what may follow a command
 _POLITE = re.compile(
     rf"(?:(?:{PLEASE}|kindly|(?:looks|all|sounds)\s+good|great|perfect|ok(?:ay)?|thanks"
@@ -251,7 +263,8 @@ _PLEASANTRY = re.compile(
     r"|(?:have\s+a\s+)?(?:good|great|nice)\s+(?:day|week|weekend|one)"
     r"|(?:(?:it|that|this|everything|all)\s+)?(?:looks?|seems?|sounds?)\s+(?:good|great|fine"
     r"|right|correct|ok(?:ay)?)(?:\s+to\s+me)?|all\s+good|perfect|great|ok\s+thanks"
-    r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien|todo\s+bien|perfecto|excelente|listo"
+    r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien(?:\s+as[ií])?|as[ií]\s+est[aá]\s+bien|todo\s+bien"
+    r"|perfecto|excelente|listo"
     r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
     r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
     re.IGNORECASE,
@@ -288,6 +301,33 @@ _QUESTION = re.compile(
     re.IGNORECASE,
 )
 _MOST_CHATTER_WORDS = 12
+# The papers a cover sentence speaks of (`Please see our November billing below`, `Attached is
+# our pay app and lien waiver`, `Le envío la facturación de noviembre`)
+_PAPER = (
+    rf"(?:(?:this\s+(?:month|period)'?s|{MONTH}(?:'s)?|monthly)\s+)?"
+    r"(?:invoice|billing|progress\s+billing|pay\s*app(?:lication)?|lien\s+waivers?|waivers?"
+    r"|backup|back-up|photos?|pictures?|documents?|paperwork|numbers|figures|g70[23])"
+)
+_PAPERS = rf"{_PAPER}(?:\s+(?:and|&)\s+(?:(?:the|our|my)\s+)?{_PAPER})?"
+_PAPERS_ES = (
+    r"(?:(?:la|el|los|las|nuestra|nuestro|mi)\s+)?(?:factura(?:ci[oó]n)?|estimaci[oó]n"
+    r"|(?:carta\s+de\s+)?renuncia|respaldos?|fotos?|documentos?|n[uú]meros|avance)"
+    rf"(?:\s+(?:de|del)\s+(?:{MONTH}|(?:este\s+)?mes|(?:este\s+)?periodo))?"
+)
+# In a cover sentence these are the papers and the sending of them, not an instruction or a
+# figure (`pay app` is no payment, `le envío` no `send`): left out before the checks
+_COVER_WORDS = re.compile(
+    r"\b(?:invoice|billing|pay\s*app(?:lication)?|factura(?:ci[oó]n)?|(?:le|les|te)\s+env[ií]o)\b",
+    re.IGNORECASE,
+)
+# Words that make words around the answers a reservation, never a courtesy: `Here are our
+# preliminary numbers`, `Attached is a rough draft`
+_RESERVATION = re.compile(
+    r"\b(?:prelim\w*|tentativ\w*|rough\w*|estimat\w*|draft|pending|hold\w*|wait\w*|ignor\w*"
+    r"|disregard\w*|don'?t|do\s+not|not|never|until|half|partial\w*|incomplete|wrong"
+    r"|mistake\w*|error\w*|borrador|espera\w*|no(?!\s+(?:rush|hurry|worries|problem)))\b",
+    re.IGNORECASE,
+)
 # What chatter is: the courtesies people write around their answers. A few words that are
 # none of these are not chatter, however harmless they look (`preliminary`, `ignore the
 # above`): they keep a `send` of the same message back, as any unreadable text does.
@@ -315,7 +355,16 @@ _COURTESY = re.compile(
     r"\s+semana|d[ií]a)"
     r"|(?:que\s+)?(?:tenga|tengan|pase|pasen)\s+(?:un\s+)?(?:buen|excelente|feliz)\s+(?:d[ií]a"
     r"|fin\s+de\s+semana)"
-    r"|espero\s+que\s+(?:est[eé]s?|se\s+encuentre)\s+bien",
+    r"|espero\s+que\s+(?:est[eé]s?|se\s+encuentre)\s+bien"
+    # a cover sentence: where the papers are (`Lien waiver to follow`)
+    rf"|(?:please\s+)?(?:see|find)\s+(?:our|my|the)\s+{_PAPERS}\s+(?:below|above|attached"
+    r"|enclosed|inline)"
+    rf"|(?:please\s+find\s+)?attached\s+(?:is|are|please\s+find)?\s*(?:(?:our|my|the)\s+)?"
+    rf"{_PAPERS}"
+    rf"|(?:(?:our|my|the)\s+)?{_PAPERS}\s+(?:to\s+follow|will\s+follow|coming\s+(?:soon"
+    r"|shortly|separately)|(?:will\s+be\s+)?sent\s+separately)"
+    rf"|here\s+(?:is|are)\s+(?:(?:our|my|the)\s+)?{_PAPERS}"
+    rf"|(?:(?:le|les|te)\s+)?env[ií]o\s+{_PAPERS_ES}|adjunto\s+{_PAPERS_ES}",
     re.IGNORECASE,
 )
 
@@ -327,12 +376,14 @@ def is_chatter(fragment: str) -> bool:
     yet` nor `preliminary` nor `is this right?` is chatter)."""
     words = fragment.split()
     courtesy = fragment.strip(" \t.,;:!¡¿-–—…").replace("’", "'")
+    if not (0 < len(words) <= _MOST_CHATTER_WORDS and _COURTESY.fullmatch(courtesy)):
+        return False
+    said = _COVER_WORDS.sub(" ", fragment)
     return (
-        0 < len(words) <= _MOST_CHATTER_WORDS
-        and _COURTESY.fullmatch(courtesy) is not None
-        and not _MEANINGFUL.search(fragment)
+        not _MEANINGFUL.search(said)
+        and not _RESERVATION.search(said)
         and not _QUESTION.match(fragment)
-        and not INSTRUCTION.search(fragment)
+        and not INSTRUCTION.search(said)
         and read_command(fragment, Expect.line) is None
         and any(ch.isalpha() for ch in fragment)
     )
@@ -346,4 +397,5 @@ def is_pleasantry(fragment: str) -> bool:
         bool(text)
         and not any(ch.isdigit() for ch in text)
         and bool(_PLEASANTRY.fullmatch(" ".join(text.split())))
+        and not _RESERVATION.search(text)
     )

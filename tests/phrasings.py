@@ -117,6 +117,40 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (AMOUNT, "en", "ductwork 50 or so", NO),
     (AMOUNT, "en", "2: $50 or so", {"2": D("50.00")}),  # money said plainly
     (AMOUNT, "en", "2: 4500 or so", {"2": D("4500.00")}),  # past 100: not a percent
+    # where a line stands (`is at`, `currently`): the total to date, as `600 so far` is
+    (UNIT, "en", "conduit is at 600", {"1": HALF_OF_1}),
+    (UNIT, "en", "1: at 600 ft", {"1": HALF_OF_1}),
+    (UNIT, "en", "1: currently 600 LF", {"1": HALF_OF_1}),
+    (UNIT, "en", "line 1 is at about 600 LF", {"1": HALF_OF_1}),
+    (AMOUNT, "en", "ductwork is at $81,000", {"2": D("45000.00")}),
+    (UNIT, "en", "1: at 80 this month", {"1": (D(80), D("1000.00"))}),  # said: this period
+    (UNIT, "en", "1: is at +10%", {"1": (D(120), D("1500.00"))}),
+    (UNIT, "en", "1: about 80", {"1": (D(80), D("1000.00"))}),  # an estimate, not a standing
+    (AMOUNT, "en", "2: at 55", NO),  # 55%, or $55 to date? asked
+    # a bare number up to 100 on an amount line, under 1% of its value: 50% or $50? asked
+    (AMOUNT, "en", "2: 50", NO),
+    (AMOUNT, "en", "3: 100", NO),
+    (AMOUNT, "en", "2: 50.00", {"2": D("50.00")}),  # money, written with cents
+    (AMOUNT, "en", "2: $50", {"2": D("50.00")}),
+    (AMOUNT, "en", "3: 2000", {"3": D("2000.00")}),
+    # a date beside an answer is when it held, never a figure; `N/M` with its line is N of M
+    (UNIT, "en", "2: 3 panels (11/30)", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "1: 600 LF to date as of 11/30", {"1": HALF_OF_1}),
+    (UNIT, "en", "2: 3 (Nov 30)", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "1: 50% (as of Nov 30) 2: 1", {"1": HALF_OF_1, "2": ONE_OF_2}),
+    (UNIT, "en", "2: 1 set", {"2": ONE_OF_2}),  # `set` is installed, no month
+    (UNIT, "en", "2: 3/8", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "11/30: 3: 5", {"3": (D(5), D("1061.69"))}),
+    (UNIT, "en", "3/8", NO),  # a date (March 8), or 3 of 8? asked, never billed
+    # two answers for one line in one message: one when they say different things, asked
+    # when they say the same thing differently (neither applied), the later when it corrects
+    (AMOUNT, "en", "2: $12,345.67\n2: stored $5,000", {"2": D("12345.67")}),
+    (AMOUNT, "en", "2: stored $5,000\n2: $12,345.67", {"2": D("12345.67")}),
+    (AMOUNT, "en", "2: 50%\n2: 60%", NO),
+    (AMOUNT, "en", "2: 50%\n2: 50%", {"2": D("54000.00")}),
+    (AMOUNT, "en", "2: 50%\nactually 2: 60%", {"2": D("72000.00")}),
+    (AMOUNT, "en", "2: 50%\nSorry,\n2: 60%", {"2": D("72000.00")}),
+    (UNIT, "en", "2: 1\n2: 2\n3: 5", {"3": (D(5), D("1061.69"))}),  # line 2 asked
     # a correction's figure, as after `is at`: 40% or $40? asked
     (AMOUNT, "en", "change line 2 to 40", NO),
     (AMOUNT, "en", "line 2 should be 40", NO),
@@ -407,10 +441,41 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (AMOUNT, "en", "2: stored 2.000", NO),
     (UNIT, "es", "1: 45% este mes a la fecha", NO),
     (UNIT, "es", "50% en la línea 1", {"1": (D(300), D("3750.00"))}),
+    # where a line stands (`va en`, `está en`, `llevamos`): the total to date
+    (UNIT, "es", "1: van 600", {"1": HALF_OF_1}),
+    (UNIT, "es", "1: va en 600 LF", {"1": HALF_OF_1}),
+    (UNIT, "es", "1: llevamos 600", {"1": HALF_OF_1}),
+    (UNIT, "es", "1: estamos en 600", {"1": HALF_OF_1}),
+    (UNIT, "es", "la línea 3 está en 25", {"3": (D(15), D("3185.06"))}),
+    (UNIT, "es", "1: 80 este mes", {"1": (D(80), D("1000.00"))}),
+    # the line by its article (`la 1`), and Mexican list markers (`1.-`, `2.)`)
+    (UNIT, "es", "la 1 es 40%", {"1": (D(180), D("2250.00"))}),
+    (UNIT, "es", "perdón, la 1 es 40%", {"1": (D(180), D("2250.00"))}),
+    (UNIT, "es", "1.- 50%", {"1": HALF_OF_1}),
+    (UNIT, "es", "2.) 3", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "es", "1: 50% al 15 de noviembre", {"1": HALF_OF_1}),  # a date: not a figure
     (UNIT, "es", "1 en la partida 2", {"2": (D(1), D("4200.00"))}),
     # -- Spanish, amount-based -------------------------------------------------------------
     (AMOUNT, "es", "2: cincuenta mil", {"2": D("50000.00")}),
-    (AMOUNT, "es", "2: va en unos 50 mil", {"2": D("50000.00")}),
+    (AMOUNT, "es", "2: va en unos 50 mil", {"2": D("14000.00")}),  # $50,000 to date
+    (AMOUNT, "es", "2: va en 81 mil", {"2": D("45000.00")}),
+    (AMOUNT, "es", "la línea 2 está en $81,000", {"2": D("45000.00")}),
+    (AMOUNT, "es", "la línea 3 está en 25", NO),  # 25%, or $25 to date? asked
+    (AMOUNT, "es", "2: al 55", NO),
+    (AMOUNT, "es", "la 2 al 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "la dos al 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "el 2 está al 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "la 3 es 40%", {"3": D("36000.00")}),
+    (AMOUNT, "es", "la 2 y la 3 al 50%", {"2": D("54000.00"), "3": D("60000.00")}),
+    (AMOUNT, "es", "la 2 y 3 listas", {"2": D("144000.00"), "3": D("180000.00")}),
+    (AMOUNT, "es", "la 2, la 3: listo", {"2": D("144000.00"), "3": D("180000.00")}),
+    (AMOUNT, "es", "las líneas 2 y 3: listo", {"2": D("144000.00"), "3": D("180000.00")}),
+    (AMOUNT, "es", "2.- 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "3.) 30%", {"3": D("12000.00")}),
+    (AMOUNT, "es", "No. 2: 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "Nº 2 al 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "N° 2 al 50%", {"2": D("54000.00")}),
+    (AMOUNT, "es", "el 50%", NO),  # no line named
     (AMOUNT, "es", "la línea 3 está al 35%", {"3": D("24000.00")}),
     (AMOUNT, "es", "3: la mitad", {"3": D("60000.00")}),
     (AMOUNT, "es", "línea número 2: aproximadamente 45%", {"2": D("45000.00")}),
