@@ -38,12 +38,33 @@ _AUTO_SUBJECT = re.compile(
     re.I,
 )
 
+# What a client sends by itself when the message is opened, recalled or a meeting answered:
+# Exchange's read receipt as plain text (`Read:`, and its body), Outlook's `Recall:`, the
+# answer to a calendar entry (an iCalendar REPLY, or its subject with no text).
+_RECEIPT_SUBJECT = re.compile(
+    r"\s*(?:read|not\s+read|le[ií]do|no\s+le[ií]do|gelesen|nicht\s+gelesen|lu|non\s+lu)\s*[:：]",
+    re.I,
+)
+_RECEIPT_BODY = re.compile(
+    r"\bwas\s+(?:read|deleted\s+without\s+being\s+read)\s+on\b|\bfue\s+le[ií]d[oa]\b"
+    r"|\bse\s+(?:ley[oó]|elimin[oó]\s+sin\s+leer)\b|\bwurde\s+am\b.{0,80}\bgelesen\b",
+    re.I | re.S,
+)
+_RECALL_SUBJECT = re.compile(r"\s*(?:recall|recuperar|r[üu]ckruf|rappel|richiamo)\s*[:：]", re.I)
+_CALENDAR_SUBJECT = re.compile(
+    r"\s*(?:accepted|declined|tentative|tentatively\s+accepted|aceptad[oa]|rechazad[oa]"
+    r"|provisional|zugesagt|abgesagt|mit\s+vorbehalt|accept[ée]|refus[ée]|provisoire)\s*[:：]",
+    re.I,
+)
+_METHOD_REPLY = re.compile(rb"^METHOD:\s*REPLY\s*$", re.I | re.M)
+
 
 def classify(message: Message, *, own_addresses: Collection[str] = ()) -> str | None:
     """Why `message` must not be answered, or None if a person wrote it to us.
 
-    One of "bounce", "out-of-office", "auto-submitted", "list", "precedence" or
-    "own-address" (mail from one of `own_addresses`, which would start a loop).
+    One of "bounce", "out-of-office", "auto-submitted", "receipt", "recall",
+    "calendar-reply", "list", "precedence" or "own-address" (mail from one of
+    `own_addresses`, which would start a loop).
     """
     try:
         return _classify(message, {a.lower() for a in own_addresses})
@@ -66,6 +87,9 @@ def _classify(message: Message, own: set[str]) -> str | None:
     auto_submitted = _header(message, "Auto-Submitted").split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
         return "auto-submitted"
+    client = _sent_by_client(message, subject)
+    if client is not None:
+        return client
     if any(message.get(name) is not None for name in _LIST_HEADERS):
         return "list"
     if _header(message, "Precedence").strip().lower() in _PRECEDENCE:
@@ -74,6 +98,41 @@ def _classify(message: Message, own: set[str]) -> str | None:
     if return_path and not any(return_path):
         return "bounce"
     return None
+
+
+def _sent_by_client(message: Message, subject: str) -> str | None:
+    """ "receipt", "recall" or "calendar-reply" for what a mail client sent by itself."""
+    if _RECALL_SUBJECT.match(subject):
+        return "recall"
+    parts = [part for part in message.walk() if not part.is_multipart()]
+    if any(_calendar_reply(part) for part in parts):
+        return "calendar-reply"
+    text = " ".join(_text(part) for part in parts if part.get_content_type() == "text/plain")
+    if _RECEIPT_SUBJECT.match(subject) and _RECEIPT_BODY.search(text):
+        return "receipt"
+    if _CALENDAR_SUBJECT.match(subject) and not text.strip():
+        return "calendar-reply"
+    return None
+
+
+def _calendar_reply(part: Message) -> bool:
+    if part.get_content_type() != "text/calendar":
+        return False
+    if str(part.get_param("method", "")).upper() == "REPLY":
+        return True
+    payload = part.get_payload(decode=True)
+    return isinstance(payload, bytes) and _METHOD_REPLY.search(payload[:20_000]) is not None
+
+
+def _text(part: Message) -> str:
+    """The start of a text part, decoded leniently (only read for a receipt's words)."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        return payload[:4000].decode(part.get_content_charset() or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return payload[:4000].decode("utf-8", "replace")
 
 
 def _report_type(message: Message) -> str | None:

@@ -138,6 +138,10 @@ _TAGLINE = re.compile(
     r"|\b(?:(?-i:[A-Z]{2,6})\s+)?(?:lic(?:en[cs]e)?|reg(?:istration)?|cert(?:ificate)?"
     r"|permit)\b\.?\s*(?:no\.?|number|#)?\s*[:：]?\s*#?\s*[A-Z]{0,3}-?\d[\d-]*"
     r"|\b(?!INV\b|PO\b)(?-i:[A-Z]{2,6})\s*(?:#|no\.)\s*\d[\d-]{2,}"
+    # a trade licence's holder, a vendor's numbers: Master Electrician ME-4412, Vendor # 10042
+    r"|\b(?:master|journeyman)\s+(?:electrician|plumber|mechanic|contractor)\b"
+    r"(?:\s+[A-Z]{0,3}-?\d[\d-]*)?"
+    r"|\b(?:vendor|supplier|customer|account|acct|job)\s*(?:no\.?|number|#|id)\s*[:：]?\s*\d[\d-]*"
     r"|\b(?!INV\b|PO\b)(?-i:[A-Z]{2,6})\s*[:：#]?\s*\d[\d-]{5,}\b"
     r"|\b(?:certified|licensed|bonded|insured|accredited|registered)\b"
     r"|\b(?-i:(?:[MWDSH]BE|[MW]/?WBE|DVBE|SDVOSB|HUBZone)(?:\s*/\s*[MWDSH]BE)*)\b"

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
+from email.utils import parseaddr
 from enum import Enum
+from html import unescape
 from html.parser import HTMLParser
 from itertools import pairwise
 
+from conversations.vocabulary import INSTRUCTION
 from mail.boilerplate import (
     banner_hint,
     banner_phrase,
@@ -28,6 +31,7 @@ from mail.boilerplate import (
     ends_sentence,
     without_taglines,
 )
+from mail.headers import read_header
 from mail.smime import parse_unwrapped
 
 __all__ = ["ExtractedReply", "InlineAnswer", "extract_reply", "extract_reply_bytes"]
@@ -95,7 +99,8 @@ def _extract(message: Message) -> ExtractedReply:
         body = "\n".join(text for text, _ in converted)
         html_quoted = any(quoted for _, quoted in converted)
         whole = "\n".join(html_to_text(html, keep_history=True)[0] for html, _ in html_parts)
-    stripped = strip_reply(body)
+    images = () if html_only else _image_alts(_leaves(message, "html"))
+    stripped = strip_reply(body, signer=_signer(message), images=images)
     return ExtractedReply(
         text=stripped.text,
         html_only=html_only and bool(body.strip()),
@@ -105,6 +110,32 @@ def _extract(message: Message) -> ExtractedReply:
         inline=stripped.inline,
         body=_normalize(whole).strip("\n"),
     )
+
+
+def _signer(message: Message) -> frozenset[str]:
+    """The words of the sender's name and mailbox (`Sam Sparks <sam@acme.test>`: `sam`,
+    `sparks`), casefolded: a signature opens with one of them."""
+    name, address = parseaddr(read_header(message, "From"))
+    said = f"{name} {address.partition('@')[0]}".casefold()
+    return frozenset(word for word in re.findall(r"[^\W\d_]{2,}", said))
+
+
+_ALT = re.compile(r"""<img\b[^>]*?\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+
+
+def _image_alts(parts: Iterable[Message]) -> frozenset[str]:
+    """The alternative texts of the images the HTML bodies show: the text part puts each in
+    brackets where its image stands (`[Acme Electric logo]`)."""
+    alts = set()
+    for part in parts:
+        html, _charset = _decode_text(part)
+        for found in _ALT.finditer(html):
+            alt = " ".join(
+                unescape(next(group for group in found.groups() if group is not None)).split()
+            )
+            if alt:
+                alts.add(alt.casefold())
+    return frozenset(alts)
 
 
 # --- MIME body selection and decoding -------------------------------------------------------
@@ -722,6 +753,10 @@ _PHONE = re.compile(
     r"(?<![\w.$#%/-])\+?(?:\(\d{1,4}\)|\d{1,5})(?:[\s.-]{1,2}(?:\(\d{1,4}\)|\d{2,6})){1,5}"
     r"(?![\w%$]|[.,]\d)"
 )
+# A phone number alone, in the North American way (`713.555.0101`, `(713) 555-0101 x204`).
+_PHONE_ALONE = re.compile(
+    r"\+?(?:1[\s.-])?\(?\d{3}\)?[\s.-]\d{3}[.-]\d{4}(?:\s*(?:x|ext\.?)\s*\d{1,5})?"
+)
 _PHONE_LABELLED = re.compile(
     r"(?:tel[eé]fono|tel|phone|ph|cell|cel|celular|mobile|mob|m[oó]vil|office|oficina|direct"
     r"|directo|main|fax|whatsapp|[mcotpfdh])\.?\s*[:：.]?\s*\+?\(?\d[\d\s().-]{5,}\d(?!\s*%)",
@@ -793,12 +828,26 @@ _ANSWER_LIKE = re.compile(
 )
 
 
+# What a text part shows where an image stood: its Content-ID (Outlook), Gmail's `[image: …]`,
+# Outlook's automatic alternative text, a logo's; or its alternative text (`_image_alts`).
+_PLACEHOLDER = re.compile(
+    r"\[(?:cid|image|imagen|img)\s*:[^\]]*\]"
+    r"|\[[^\]]{0,200}?(?:description\s+automatically\s+generated"
+    r"|descripci[oó]n\s+generada\s+autom[aá]ticamente)\s*\]"
+    r"|\[[^\]\d]{0,60}\b(?:logo|logotipo|icon|icono)\b[^\]\d]{0,60}\]",
+    re.I,
+)
+_BRACKETED = re.compile(r"\[([^\]]{1,200})\]")
+_SIGNED_LINES = 6  # the most lines of a signature known by the sender's name alone
+
+
 class _Kind(Enum):
     TEXT = "text"
     QUOTE = "quote"
     ATTRIBUTION = "attribution"
     SIGNATURE = "signature"
     BANNER = "banner"  # a mail gateway's warning or footer: neither text nor signature
+    IMAGE = "image"  # where an image stood (`[cid:…]`, `[image: logo]`): neither either
 
 
 @dataclass(frozen=True)
@@ -811,15 +860,22 @@ class StrippedText:
     inline: tuple[InlineAnswer, ...]
 
 
-def strip_reply(body: str) -> StrippedText:
-    """Remove quoted history, `>` quotes and signatures from a plain-text reply body."""
+def strip_reply(
+    body: str, *, signer: Collection[str] = (), images: Collection[str] = ()
+) -> StrippedText:
+    """Remove quoted history, `>` quotes and signatures from a plain-text reply body.
+    `signer`: the words of the sender's name (`_signer`); `images`: the alternative texts of
+    the images the HTML shows (`_image_alts`)."""
     lines = _normalize(body).split("\n")
-    kinds = [_Kind.QUOTE if _is_quote(line) else _Kind.TEXT for line in lines]
+    kinds = [
+        _Kind.QUOTE if _is_quote(line) else _Kind.IMAGE if _is_image(line, images) else _Kind.TEXT
+        for line in lines
+    ]
     _mark_attributions(lines, kinds)
     cut = _history_start(lines, kinds)
     quoted = cut < len(lines) or any(kind is _Kind.QUOTE for kind in kinds)
     lines, kinds = lines[:cut], kinds[:cut]
-    _mark_signatures(lines, kinds)
+    _mark_signatures(lines, kinds, signer)
     text = _tidy(line for line, kind in zip(lines, kinds, strict=True) if kind is _Kind.TEXT)
     signature = _tidy(
         line for line, kind in zip(lines, kinds, strict=True) if kind is _Kind.SIGNATURE
@@ -829,6 +885,19 @@ def strip_reply(body: str) -> StrippedText:
 
 def _is_quote(line: str) -> bool:
     return line.lstrip(" ").startswith(">")
+
+
+def _is_image(line: str, images: Collection[str]) -> bool:
+    """A line holding only where images stood (and their links): never an answer."""
+    if "[" not in line:
+        return False
+    left = _PLACEHOLDER.sub(" ", line)
+    if images:
+        left = _BRACKETED.sub(
+            lambda found: " " if " ".join(found[1].split()).casefold() in images else found[0],
+            left,
+        )
+    return left != line and not _URL.sub(" ", left).strip(" \t|·•,;-–—")
 
 
 def _next_content(lines: list[str], start: int) -> int | None:
@@ -919,7 +988,7 @@ def _is_header_block(lines: list[str], index: int, *, fields: int) -> bool:
     return sum(1 for field in following if _HEADER_FIELD.match(field)) >= fields
 
 
-def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:
+def _mark_signatures(lines: list[str], kinds: list[_Kind], signer: Collection[str]) -> None:
     _mark_banners(lines, kinds)
     for index, line in enumerate(lines):
         if kinds[index] is not _Kind.TEXT:
@@ -934,7 +1003,7 @@ def _mark_signatures(lines: list[str], kinds: list[_Kind]) -> None:
             _mark_card_below(lines, kinds, index)
     disclaimer = _mark_disclaimer(lines, kinds)
     _mark_closing(lines, kinds)
-    _mark_contact_card(lines, kinds, above_disclaimer=disclaimer)
+    _mark_contact_card(lines, kinds, above_disclaimer=disclaimer, signer=signer)
 
 
 _BANNER_LINES = 8  # the most lines a gateway's banner takes
@@ -1060,6 +1129,8 @@ def _is_card_line(line: str) -> bool:
     rest = without_taglines(text)
     if rest != text and not rest.strip(" \t|,;:.-–—·•()[]"):
         return True  # a tagline and nothing else
+    if _PHONE_ALONE.fullmatch(rest):
+        return True  # `713.555.0101`: no number is written so
     if _reads_as_answer(rest):
         return False
     return _is_contact(rest) or (len(rest) <= 60 and not any(c.isdigit() for c in rest))
@@ -1127,11 +1198,14 @@ def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:
             return
 
 
-def _mark_contact_card(lines: list[str], kinds: list[_Kind], *, above_disclaimer: bool) -> None:
+def _mark_contact_card(
+    lines: list[str], kinds: list[_Kind], *, above_disclaimer: bool, signer: Collection[str]
+) -> None:
     """Mark a trailing contact card as signature even without a closing word or `--` (as
     Outlook adds one). Read upwards from the last line, it is lines a card may hold
     (`_is_card_line`: an answer or a command stops it) and opens with a name or a company;
-    it holds a phone number or an address, unless legal small print followed it.
+    it holds a phone number or an address, unless legal small print followed it, or it is
+    the sender signing below their message (`_signed`).
 
     When it would take the whole message, the first paragraph is kept if a blank line
     parts it from the rest (`Noted` above the signature): a card follows the message."""
@@ -1147,9 +1221,39 @@ def _mark_contact_card(lines: list[str], kinds: list[_Kind], *, above_disclaimer
     if card and card[0] == rows[0]:
         parted = [i for i in card[1:] if not lines[i - 1].strip()]
         card = _from_card_opening(lines, card[card.index(parted[0]) :]) if parted else card
-    if card and (above_disclaimer or any(_is_contact(lines[i]) for i in card)):
+    if card and (
+        above_disclaimer
+        or any(_is_contact(lines[i]) for i in card)
+        or _signed(lines, card, rows, signer)
+    ):
         for index in card:
             kinds[index] = _Kind.SIGNATURE
+
+
+def _signed(lines: list[str], card: list[int], rows: list[int], signer: Collection[str]) -> bool:
+    """A few lines set apart below the message (`Sam`, `Sam Sparks | Project Manager`, `Sam
+    Sparks` / `Project Manager` / `Acme Electric`) that open with the sender's name and hold
+    nothing but names, titles and companies: their signature, though it holds no phone."""
+    first = card[0]
+    named = set(re.findall(r"[^\W\d_]{2,}", lines[first].casefold()))
+    return (
+        0 < len(card) <= _SIGNED_LINES
+        and first != rows[0]
+        and not lines[first - 1].strip()
+        and bool(named & set(signer))
+        and all(_is_title(lines[index]) for index in card)
+    )
+
+
+def _is_title(line: str) -> bool:
+    """A name, a title or a company (`Sam Sparks, PMP`, `Senior Project Manager`, `Acme
+    Electric, Inc.`, `NECA Member Since 1985`): capitalised words, no instruction."""
+    rest = without_taglines(line)
+    words = [w for w in re.split(r"[\s|,·•()&/]+|\s[-–—]\s", rest) if w.strip(".-–—")]
+    return not INSTRUCTION.search(rest) and all(
+        word.lower() in _NAME_PARTICLES or (word[0].isalpha() and not word[0].islower())
+        for word in words
+    )
 
 
 def _from_card_opening(lines: list[str], card: list[int]) -> list[int]:

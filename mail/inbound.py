@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
@@ -157,19 +158,48 @@ def _parse(message: Message, raw: bytes) -> InboundMail:
 
 # A signature's logo or icon is smaller than this; a photo or a screenshot pasted in is not.
 LOGO_BYTES = 50_000
+# Shown at most this large (CSS pixels), an image is a logo or an icon (Outlook shows a
+# signature's logo at 120×40 however many bytes it holds); a photo or a screenshot pasted into
+# the body is shown larger. Past LOGO_SHOWN_BYTES it is kept whatever its size on screen.
+LOGO_WIDTH, LOGO_HEIGHT, LOGO_SHOWN_BYTES = 300, 150, 512_000
 _CID = re.compile(rb"""cid:([^"'\s<>)]+)""", re.I)
+_IMG = re.compile(rb"<img\b[^>]*>", re.I)
+# `width=120`, `height="40"`, `style="width:1.25in;height:.41in"` (not `max-width`).
+_SIZE = re.compile(
+    rb"(?<![-\w])(width|height)\s*([:=])\s*[\"']?\s*(\d*\.?\d+)\s*(px|in|pt|cm|mm|%)?", re.I
+)
+_PIXELS = {b"": 1.0, b"px": 1.0, b"in": 96.0, b"pt": 96 / 72, b"cm": 96 / 2.54, b"mm": 96 / 25.4}
 # A camera's or a scanner's file name (`IMG_1234.jpeg`, `PXL_2026…`, `Scan 3.png`, `.heic`).
 _PHOTO_NAME = re.compile(
     r"(?:img|dsc|dscn|dcim|pxl|photo|foto|scan|screenshot|screen\s+shot|captura|image_)"
     r"[\s_-]*\d|\.(?:heic|heif)$",
     re.I,
 )
+# How iOS names a photo it puts in the body, shown at no given size (`image0.jpeg`; Outlook
+# numbers its images `image001.png`).
+_APPLE_PHOTO = re.compile(r"image(?:0|[1-9]\d{0,2})\.(?:jpe?g|png|heic|heif)", re.I)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """How large the HTML shows an image (CSS pixels), where it says."""
+
+    width: float | None = None
+    height: float | None = None
+
+    @property
+    def sized(self) -> bool:
+        return self.width is not None or self.height is not None
+
+    @property
+    def small(self) -> bool:
+        return (self.width or 0) <= LOGO_WIDTH and (self.height or 0) <= LOGO_HEIGHT
 
 
 def _attachments(message: Message) -> list[RawAttachment]:
     """The files of `message`, images embedded in its HTML included, except an image the
-    HTML shows that is small and no photo (a signature's logo, a social icon): a photo sent
-    from a phone is embedded just the same, and a logo may come without its disposition."""
+    HTML shows that is a logo or an icon (`_is_logo`): a photo sent from a phone is embedded
+    just the same, and a logo may come without its disposition."""
     shown = _shown_images(message)
     found = []
     for part in message.walk():
@@ -184,21 +214,34 @@ def _attachments(message: Message) -> list[RawAttachment]:
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes):
             continue
-        if (
-            image
-            and content_id in shown
-            and len(data) <= LOGO_BYTES
-            and not _PHOTO_NAME.search(header_text(filename or ""))
-        ):
-            continue  # a logo or an icon of the HTML body
         if filename:
             with contextlib.suppress(Exception):
                 filename = str(make_header(decode_header(filename)))
-        elif image:
-            filename = f"image.{part.get_content_subtype()}"
-        name = header_value(filename, limit=255) or "attachment"
+        name = header_value(filename, limit=255) or _unnamed(part, data)
+        if image and content_id in shown and _is_logo(len(data), shown[content_id], name):
+            continue  # a logo or an icon of the HTML body
         found.append(RawAttachment(name, header_value(part.get_content_type()), data))
     return found
+
+
+def _is_logo(size: int, shown: _Shown, filename: str) -> bool:
+    """Whether an image the HTML shows is a signature's logo or an icon: shown small, or at no
+    given size and small in bytes; never a camera's, a phone's or a scanner's file."""
+    if _PHOTO_NAME.search(filename):
+        return False
+    if shown.sized:
+        return shown.small and size <= LOGO_SHOWN_BYTES
+    return size <= LOGO_BYTES and not _APPLE_PHOTO.fullmatch(filename)
+
+
+def _unnamed(part: Message, data: bytes) -> str:
+    """A name for a file sent without one (the PDF a copier scans to email), by its type."""
+    if part.get_content_maintype() == "image":
+        return f"image.{part.get_content_subtype()}"
+    if data.startswith(b"%PDF-"):
+        return "attachment.pdf"
+    extension = mimetypes.guess_extension(part.get_content_type())
+    return f"attachment{extension}" if extension and extension != ".bin" else "attachment"
 
 
 def _content_id(value: object) -> str:
@@ -206,16 +249,34 @@ def _content_id(value: object) -> str:
     return unquote(header_value(value)).strip().strip("<>").casefold() if value else ""
 
 
-def _shown_images(message: Message) -> set[str]:
-    """The Content-IDs the HTML bodies of `message` show (`<img src="cid:…">`)."""
-    shown: set[str] = set()
+def _shown_images(message: Message) -> dict[str, _Shown]:
+    """The Content-IDs the HTML bodies of `message` show (`<img src="cid:…">`), with the size
+    they are shown at."""
+    shown: dict[str, _Shown] = {}
     for part in message.walk():
         if part.get_content_type() != "text/html" or part.get_content_disposition() == "attachment":
             continue
         payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            shown.update(
-                _content_id(match.group(1).decode("ascii", "replace"))
-                for match in _CID.finditer(payload)
-            )
+        if not isinstance(payload, bytes):
+            continue
+        for found in _CID.finditer(payload):  # wherever it stands (VML, a background)
+            shown.setdefault(_content_id(found.group(1).decode("ascii", "replace")), _Shown())
+        for tag in _IMG.finditer(payload):
+            source = _CID.search(tag.group())
+            if source is not None:
+                cid = _content_id(source.group(1).decode("ascii", "replace"))
+                shown[cid] = _shown_size(tag.group())
     return shown
+
+
+def _shown_size(tag: bytes) -> _Shown:
+    """The size an `<img>` tag shows its image at (a style's over the attributes')."""
+    size: dict[tuple[bytes, bytes], float] = {}
+    for name, how, value, unit in _SIZE.findall(tag):
+        if unit != b"%":
+            size[name.lower(), how] = float(value) * _PIXELS[unit.lower()]
+
+    def side(name: bytes) -> float | None:
+        return size.get((name, b":"), size.get((name, b"=")))
+
+    return _Shown(side(b"width"), side(b"height"))

@@ -8,28 +8,38 @@ Runs synchronously (the worker calls it in a thread). Every outcome is recorded 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from conversations.language import written_in
 from conversations.parse import parse
+from conversations.render import STATUS_WORDS
 from conversations.review_answers import ANSWER_FORMS, UNCLEAR, read_review
 from conversations.review_service import ReviewService
 from conversations.service import ConversationService, MemoryOutbox, Outbox, SentHook
 from conversations.types import Reply, ReplyKind, Turn
 from mail.autoreply import classify
-from mail.compose import AUTO_REPLIED, Envelope, mint_message_id, queue_email, thread_references
+from mail.compose import (
+    AUTO_GENERATED,
+    AUTO_REPLIED,
+    Envelope,
+    FileRef,
+    mint_message_id,
+    queue_email,
+    thread_references,
+)
 from mail.config import MailEnvironment
 from mail.extract import html_to_text
-from mail.inbound import InboundMail, parse_mail
-from mail.notify import queue_sent_notification
+from mail.inbound import InboundMail, RawAttachment, parse_mail
+from mail.notify import queue_sent_notification, sent_message_id
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
-from mail.review import ReviewerOutbox, contact_email_outbox
+from mail.review import ReviewerOutbox, contact_email_outbox, review_address, review_token
 from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
 from mail.row_answers import answers_in_history, answers_under_rows
 from mail.smime import SMIME_TYPES
@@ -41,15 +51,32 @@ from mail.template import (
     sent_emails,
     sent_template,
     template_left_text,
+    top_beside_template,
     with_top,
 )
-from models.attachments import AttachmentError, AttachmentLimits, AttachmentRef, store_attachment
+from models.attachments import (
+    AttachmentError,
+    AttachmentLimits,
+    AttachmentRef,
+    human_size,
+    store_attachment,
+)
 from models.db import session_scope
 from models.i18n import N_, Words, words
 from models.invitation import find_invitation
 from models.ledger import sov_lines
 from models.outbox import InboundOutcome, OutboxKind, RefusalNotice, inbound_seen
-from models.tables import Invoice, Person, SovLine
+from models.people import person_by_email
+from models.tables import (
+    Attachment,
+    Commitment,
+    Invoice,
+    InvoiceStatus,
+    Person,
+    Project,
+    SovLine,
+    label_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +101,19 @@ SMIME_UNREADABLE = N_(
     "read here, so nothing in it was used. Please send it again without encryption; if you sign "
     "your email, turn on “Send clear text signed message” (in Outlook: Trust Center, Email "
     "Security)."
+)
+
+# Files sent to an invoice its contact can no longer change (`Intake._files_to_locked`).
+ADDED = N_(
+    "I added these files to invoice {number} for {commitment}, which is under review with {admin}:"
+)
+LOCKED_ELSE = N_(
+    "Nothing else in your message was used: the invoice is locked while it is under review. "
+    "If it needs a change, please ask {admin} to return it for revision."
+)
+NOT_ADDED = N_(
+    "{file} was not added: invoice {number} for {commitment} is {status} and can no longer "
+    "change. Please send it to {admin} directly."
 )
 
 
@@ -168,6 +208,8 @@ class Intake:
                 session.close()  # end the read (rows stay as read) before the turn writes
                 return self._converse(mail, route, text, template_note)
         if isinstance(route, Refusal):
+            if route.locked_invoice is not None and _files(mail):
+                return self._files_to_locked(mail, route.locked_invoice)
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
             return self._record(mail, InboundOutcome.refused, route.reason, answer=route.text)
         return self._review(mail, route)
@@ -222,6 +264,8 @@ class Intake:
             invitation=route.invitation,
         )
         assert route.person.id is not None
+        if route.person.language is None and not written_in(text):
+            self._learn_language(route.person, written_in(mail.text))
         turn = Turn(text=text, attachments=tuple(stored), channel="email")
         try:
             result = self.conversations.handle(
@@ -245,6 +289,17 @@ class Intake:
         return IntakeResult(
             InboundOutcome.processed, None, mail.external_id, result.conversation_id
         )
+
+    def _learn_language(self, person: Person, language: str | None) -> None:
+        """Keep the language the contact wrote in when the turn's text no longer shows it
+        (`Todo listo, van abajo` left out beside the answers of an English template)."""
+        if language is None:
+            return
+        with session_scope(self.engine) as session:
+            row = session.get(Person, person.id)
+            if row is not None and row.language is None:
+                row.language = language
+        set_committed_value(person, "language", language)  # as stored: merged without a read
 
     def _with_rows(self, session: Session, mail: InboundMail, route: Route) -> str:
         """The new text, with the answers typed below the rows of the quoted email given the
@@ -273,6 +328,8 @@ class Intake:
         )
         if not typed:
             return text, None
+        if any(parse(answer).answers for answer in typed):
+            text = top_beside_template(text)  # `All done, see below`: never every line 100%
         _ = _contacts_words(mail, route)
         in_rows = any(answer in rows for answer in typed)
         read = _(QUOTED_READ) if in_rows else _(TEMPLATE_READ)
@@ -315,16 +372,59 @@ class Intake:
             renderings.append(html_to_text(nearest.body_html, keep_history=True)[0])
         return answers_in_history(mail.body, renderings, sov_lines(session, route.commitment_id))
 
+    def _files_to_locked(self, mail: InboundMail, invoice_id: int) -> IntakeResult:
+        """Files sent to an invoice its contact can no longer change. One under review keeps
+        them (a file changes no figure) and its administrator is sent them; one already
+        decided takes nothing, and each file is named with what to do. Answered every time,
+        whatever was answered today: a file must never be lost in silence."""
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            invoice = session.get(Invoice, invoice_id)
+            assert invoice is not None and invoice.id is not None
+            commitment = session.get(Commitment, invoice.commitment_id)
+            admin = session.get(Person, commitment.administrator_id or 0) if commitment else None
+            contact = person_by_email(session, mail.sender)
+            _ = words((contact.language if contact else None) or written_in(mail.text))
+            values = {
+                "number": invoice.number,
+                "commitment": label_of(commitment),
+                "status": _(STATUS_WORDS.get(InvoiceStatus(invoice.status), N_("sent"))),
+                "admin": admin.name if admin else _("the invoice administrator"),
+            }
+            if invoice.status != InvoiceStatus.under_review:
+                said = [_(NOT_ADDED, file=item.filename, **values) for item in _files(mail)]
+                InboundRecord(
+                    mail.external_id, mail.sender, InboundOutcome.refused, "invoice-locked"
+                ).add(session, None, now)
+                self._answer(session, mail, "\n\n".join(said))
+                return IntakeResult(InboundOutcome.refused, "invoice-locked", mail.external_id)
+            rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
+            stored, notes = self._store_attachments(mail, _, existing=len(rows))
+            known = {(row.sha256, row.filename) for row in rows}
+            new = [ref for ref in stored if (ref.sha256, ref.filename) not in known]
+            for ref in new:  # as the conversation keeps them (`conversations.store`)
+                session.add(Attachment(invoice_id=invoice.id, created_at=now, **asdict(ref)))
+            said = []
+            if stored:
+                said.append(_(ADDED, **values) + "\n" + _listed(stored))
+            said += [*notes, _(LOCKED_ELSE, **values)]
+            reason = "files kept on the invoice under review" if stored else "invoice-locked"
+            outcome = InboundOutcome.processed if stored else InboundOutcome.refused
+            InboundRecord(mail.external_id, mail.sender, outcome, reason).add(session, None, now)
+            self._answer(session, mail, "\n\n".join(said), kind=OutboxKind.reply)
+            if new and admin is not None and admin.id is not None and contact is not None:
+                queue_files_notice(
+                    session, self.env, invoice=invoice, admin=admin, contact=contact, files=new
+                )
+        return IntakeResult(outcome, reason, mail.external_id)
+
     def _store_attachments(
-        self, mail: InboundMail, _: Words
+        self, mail: InboundMail, _: Words, *, existing: int = 0
     ) -> tuple[list[AttachmentRef], list[str]]:
         stored: list[AttachmentRef] = []
         notes: list[str] = []
-        for item in mail.attachments:
+        for item in _files(mail):
             kind = item.content_type.split(";")[0].strip().lower()
-            if kind in _SIGNATURE_TYPES or item.filename.lower().endswith(".p7s"):
-                log.debug("skipped the signature %s of %s", item.filename, mail.external_id)
-                continue
             if kind in SMIME_TYPES or item.filename.lower().endswith((".p7m", ".p7z")):
                 # opaque-signed mail is unwrapped when it is read: this one is encrypted
                 log.info("message %s is S/MIME encrypted or unreadable", mail.external_id)
@@ -342,7 +442,7 @@ class Intake:
                         filename=item.filename,
                         data=item.data,
                         content_type=item.content_type,
-                        existing_count=len(stored),
+                        existing_count=existing + len(stored),
                         source="email",
                         limits=limits(self.env),
                     )
@@ -388,7 +488,14 @@ class Intake:
         except IntegrityError:
             return False
 
-    def _answer(self, session: Session, mail: InboundMail, text: str) -> None:
+    def _answer(
+        self,
+        session: Session,
+        mail: InboundMail,
+        text: str,
+        *,
+        kind: OutboxKind = OutboxKind.refusal,
+    ) -> None:
         envelope = Envelope(
             recipient=mail.sender,
             recipient_name=mail.sender_name,
@@ -404,7 +511,7 @@ class Intake:
             text=text + "\n",
             html=None,
             message_id=message_id,
-            kind=OutboxKind.refusal,
+            kind=kind,
         )
 
 
@@ -417,6 +524,67 @@ def _line_numbers(session: Session, invoice_id: int) -> dict[str, str]:
         .where(col(Invoice.id) == invoice_id)
     )
     return {number: description for number, description in session.exec(statement)}
+
+
+def queue_files_notice(
+    session: Session,
+    env: MailEnvironment,
+    *,
+    invoice: Invoice,
+    admin: Person,
+    contact: Person,
+    files: Sequence[AttachmentRef],
+) -> None:
+    """Send the administrator the files a contact added to an invoice under their review, in
+    the thread of its "sent for review" email and answerable like it."""
+    assert invoice.id is not None and admin.id is not None
+    commitment = session.get(Commitment, invoice.commitment_id)
+    project = session.get(Project, commitment.project_id) if commitment else None
+    _ = words(admin.language)
+    values = {"who": contact.name, "number": invoice.number, "commitment": label_of(commitment)}
+    intro = _(
+        "{who} added these files to invoice {number} for {commitment}, which is waiting for "
+        "your review (they are attached):",
+        **values,
+    )
+    thread = sent_message_id(session, invoice, env, admin.id)
+    envelope = Envelope(
+        recipient=admin.email,
+        recipient_name=admin.name,
+        subject=_(
+            "{project}: {who} added files to invoice {number}",
+            project=project.name if project else "",
+            **values,
+        ),
+        reply_to=review_address(env, invoice.id, admin.id),
+        in_reply_to=thread,
+        references=(thread,),
+        auto_submitted=AUTO_GENERATED,
+        attachments=tuple(FileRef(f.filename, f.content_type, f.sha256) for f in files),
+    )
+    queue_email(
+        session,
+        envelope=envelope,
+        text=f"{intro}\n{_listed(files)}\n\n{_(ANSWER_FORMS)}\n",
+        html=None,
+        message_id=mint_message_id(env.mail, token=review_token(env, invoice.id, admin.id)),
+        kind=OutboxKind.notification,
+        minted=True,
+    )
+
+
+def _listed(files: Sequence[AttachmentRef]) -> str:
+    return "\n".join(f"- {ref.filename} ({human_size(ref.size)})" for ref in files)
+
+
+def _files(mail: InboundMail) -> list[RawAttachment]:
+    """The files `mail` carries: its parts, but the signature of a signed message."""
+    return [
+        item
+        for item in mail.attachments
+        if item.content_type.split(";")[0].strip().lower() not in _SIGNATURE_TYPES
+        and not item.filename.lower().endswith(".p7s")
+    ]
 
 
 def _contacts_words(mail: InboundMail, route: Route) -> Words:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from conversations.gather import candidates, find_invoice, is_contact
 from conversations.language import written_in
@@ -32,6 +32,7 @@ from models.review import may_review
 from models.tables import (
     EDITABLE_STATUSES,
     Commitment,
+    CommitmentContact,
     Invoice,
     InvoiceStatus,
     Person,
@@ -65,6 +66,7 @@ class ReviewRoute:
 class Refusal:
     reason: str  # recorded on the inbound message
     text: str  # the polite answer
+    locked_invoice: int | None = None  # the invoice the sender may no longer change
 
 
 def _ours(address: str, settings: MailSettings) -> bool:
@@ -159,6 +161,9 @@ def _by_token(
         ):
             person = other
     if person is None:
+        if other is not None and _administers(session, other, invitation):
+            text = administrator_text(session, invitation, invited, words(other.language))
+            return Refusal("administrator-in-contact-thread", text)
         return Refusal("not-the-contact", stranger_text(mail.sender, speaker(session, mail)))
     if status is not None and status not in EDITABLE_STATUSES:
         locked = _locked(session, invitation)
@@ -229,20 +234,51 @@ def not_a_reviewer_text(address: str, commitment: Commitment, _: Words = ENGLISH
     )
 
 
+def _administers(session: Session, person: Person, invitation: Invitation) -> bool:
+    commitment = session.get(Commitment, invitation.commitment_id)
+    return commitment is not None and may_review(session, person, commitment)
+
+
+def administrator_text(
+    session: Session, invitation: Invitation, contact: Person, _: Words = ENGLISH
+) -> str:
+    """The answer to an administrator who copied billbot on a message to the contact (a
+    reply-all in the contact's thread): it is the contact's, and how to review."""
+    commitment = session.get(Commitment, invitation.commitment_id)
+    invoice = find_invoice(
+        session, commitment_id=invitation.commitment_id, period_id=invitation.period_id
+    )
+    number = commitment.number if commitment else ""
+    command = f"billbot review {number}/{invoice.number if invoice else 'INVOICE'}"
+    return _(
+        "Hello,\n\nthis thread is where {contact} bills {commitment}, and only the invoice "
+        "contacts answer in it, so your message changed nothing here; {contact} has it only if "
+        "you wrote to them too.\n\nTo review the invoice once it is sent, reply to the email "
+        "that tells you it was sent for review, or use `{command}` on the command line.",
+        contact=contact.name,
+        commitment=label_of(commitment),
+        command=command,
+    )
+
+
 def _locked(session: Session, invitation: Invitation) -> Refusal | None:
     invoice = find_invoice(
         session, commitment_id=invitation.commitment_id, period_id=invitation.period_id
     )
     if invoice is None or invoice.status in EDITABLE_STATUSES:
         return None
-    commitment = session.get(Commitment, invitation.commitment_id)
+    return _locked_refusal(session, invoice, session.get(Person, invitation.person_id))
+
+
+def _locked_refusal(session: Session, invoice: Invoice, person: Person | None) -> Refusal:
+    commitment = session.get(Commitment, invoice.commitment_id)
     admin_id = commitment.administrator_id if commitment else None
     admin = session.get(Person, admin_id) if admin_id else None
-    person = session.get(Person, invitation.person_id)
     _ = words(person.language if person else None)
     return Refusal(
         "invoice-locked",
-        _(
+        locked_invoice=invoice.id,
+        text=_(
             "Hello,\n\ninvoice {number} for {commitment} is {status} and locked, so your "
             "message changed nothing.\n\nIf it needs a change, please ask {admin} to return it "
             "for revision.",
@@ -259,6 +295,23 @@ def _by_sender(session: Session, mail: InboundMail, *, now: datetime) -> Route |
     if person is None or person.id is None:
         return Refusal("stranger", stranger_text(mail.sender, speaker(session, mail)))
     options = candidates(session, person_id=person.id, now=now)
+    if not options and mail.attachments:
+        under_review = _under_review(session, person.id)
+        if len(under_review) == 1:  # the one invoice these files may be for
+            return _locked_refusal(session, under_review[0], person)
     if len(options) == 1:
         return Route(person, options[0].commitment_id, options[0].period_id, mail.subject)
     return Route(person, subject=mail.subject)  # the engine picks the open one or asks
+
+
+def _under_review(session: Session, person_id: int) -> list[Invoice]:
+    """The invoices under review of the commitments `person` bills."""
+    statement = (
+        select(Invoice)
+        .join(CommitmentContact, col(CommitmentContact.commitment_id) == Invoice.commitment_id)
+        .where(
+            col(CommitmentContact.person_id) == person_id,
+            col(Invoice.status) == InvoiceStatus.under_review,
+        )
+    )
+    return list(session.exec(statement))

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from conversations.answers import LineAnswer, Scope
 from conversations.parse import parse
+from conversations.vocabulary import FINISHED
 from models.i18n import ENGLISH, LANGUAGES, N_, Words, words
 from models.outbox import OutboundMessage
 
@@ -68,6 +69,49 @@ def with_top(top: str, answers: Sequence[str]) -> str | None:
     return "\n".join([top, *kept])
 
 
+# Above a filled-in template, a top may only point to it: say the contact is finished (`All
+# done`, `Todo listo`) or where the answers are (`see below`, `abajo van los números`). There
+# `done` means "I'm finished", never "every line 100%". The pieces of a top: its lines, its
+# sentences, its clauses (a comma that is no thousands separator, a spaced dash).
+_PIECE = re.compile(r"([.!;]+(?:[ \t]+|$)|,(?!\d{3})[ \t]*|[ \t]+[-–—]+[ \t]+|\n)")
+_DANGLING = re.compile(r"(?:[,;]|[ \t][-–—]+)?[ \t]*$")
+_PLACES = r"below|underneath|inline|template|plantilla|abajo|here|ah[ií]|aqu[ií]|filled"
+_PLACE = re.compile(_PLACES)
+_POINTING = re.compile(
+    rf"{_PLACES}|see|find|check|look|please|the|my|our|all|everything|numbers|answers|figures"
+    r"|quantities|amounts|progress|details|form|are|is|in|out|entered|typed|put|you|go|they|it"
+    r"|van|va|est[aá]n?|los|las|el|la|mis|n[uú]meros|respuestas|cantidades|montos|datos"
+    r"|avances|en|le|les|todo|done|complete|completed"
+)
+
+
+def top_beside_template(top: str) -> str:
+    """`top` without the pieces that only point to the answers typed into the quoted email
+    (`All done, see below. Send` -> `Send`); `top` itself when it has none."""
+    parts = _PIECE.split(top)
+    pieces = list(zip(parts[::2], [*parts[1::2], ""], strict=True))
+    if not any(_points_below(piece) for piece, _separator in pieces):
+        return top
+    kept = "".join(
+        ("\n" if "\n" in separator else "") if _points_below(piece) else piece + separator
+        for piece, separator in pieces
+    )
+    return "\n".join(_DANGLING.sub("", line) for line in kept.split("\n")).strip()
+
+
+def _points_below(piece: str) -> bool:
+    """`All done`, `Listo`, `see below`, `numbers below`, `ahí van`: said of the whole reply."""
+    text = piece.strip()
+    if FINISHED.fullmatch(text):
+        return True
+    said = re.findall(r"[^\W\d_]+", text.casefold())
+    return (
+        not any(c.isdigit() for c in text)
+        and any(_PLACE.fullmatch(word) for word in said)
+        and all(_POINTING.fullmatch(word) for word in said)
+    )
+
+
 def _value(answer: LineAnswer) -> tuple[object, ...]:
     """What a line answer says, however it was written."""
     return (answer.progress, answer.stored, answer.released, answer.release_all)
@@ -109,12 +153,13 @@ def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-# `[SS] 50%`: the initials people put before what they type into an email they answer.
-_INITIALS = re.compile(r"\s*\[(?-i:[A-Z]{2,4})\]\s*:?\s*")
+# `[SS] 50%`, `[Sam Sparks] 50%`: the initials or the name people put before what they type
+# into an email they answer (Outlook's "Preface comments with").
+_INITIALS = re.compile(r"\s*\[(?:[A-Z]{2,4}|[A-Z][\w'.-]*(?:,?\s[A-Z][\w'.-]*){0,3})\]\s*:?\s*")
 
 
 def without_initials(typed: str) -> str:
-    """`typed` without the writer's initials before it."""
+    """`typed` without the writer's initials or name before it."""
     initials = _INITIALS.match(typed)
     return typed[initials.end() :].strip() if initials else typed.strip()
 

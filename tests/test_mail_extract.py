@@ -362,8 +362,9 @@ CARD = "\n\nSam Sparks\nAcme Electric\nC: 713-555-0101"
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
+        # (the sender's name below the answers is their signature: `_signed`)
         ("Hi Jane,\n\nThank you.\n\nLine 1: 600 LF\nLine 2: 3 EA\n\nSam" + GMAIL_QUOTE,
-         "Hi Jane,\n\nThank you.\n\nLine 1: 600 LF\nLine 2: 3 EA\n\nSam"),
+         "Hi Jane,\n\nThank you.\n\nLine 1: 600 LF\nLine 2: 3 EA"),
         ("Hola Jane,\nGracias.\nLínea 1: 600 LF\nLínea 2: 3 unidades\nenviar",
          "Hola Jane,\nGracias.\nLínea 1: 600 LF\nLínea 2: 3 unidades\nenviar"),
         ("Hi Jane,\nINV-0042\nThanks!\nConduit done\nPanels 3 units",
@@ -459,8 +460,9 @@ def test_phone_numbers_of_many_countries_make_a_card(phone: str) -> None:
         # a card opens with a name: the words above it are the message
         ("1: 50%\nthe rest next month\nSam\n713-555-0101", "1: 50%\nthe rest next month"),
         ("Hi Jane,\n\nSam Sparks\nAcme Electric\nC: 713-555-0101", "Hi Jane,"),
-        # no contact line, no card
-        ("send\n\nSam Lee\nAcme Drywall Inc.", "send\n\nSam Lee\nAcme Drywall Inc."),
+        # no contact line: a card only when it opens with the sender's name
+        ("send\n\nSam Lee\nAcme Drywall Inc.", "send"),
+        ("send\n\nPat Lee\nAcme Drywall Inc.", "send\n\nPat Lee\nAcme Drywall Inc."),
     ],
 )  # fmt: skip
 def test_a_card_looks_like_one(body: str, expected: str) -> None:
