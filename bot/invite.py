@@ -27,6 +27,7 @@ from models.tables import (
     Commitment,
     CommitmentContact,
     Invoice,
+    InvoiceStatus,
     Person,
     Project,
 )
@@ -107,6 +108,17 @@ def _not_billable(
     ).first()
     if invoice is not None and invoice.status not in EDITABLE_STATUSES:
         return f"{commitment.number}: invoice {invoice.number} is {status_words(invoice.status)}"
+    later = session.exec(
+        select(Invoice)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(
+            Invoice.commitment_id == commitment.id,
+            col(BillingPeriod.start) > period.start,
+            Invoice.status != InvoiceStatus.draft,
+        )
+    ).first()
+    if later is not None:  # it billed the work to date without this period (no send now)
+        return f"{commitment.number}: invoice {later.number} of a later period was already sent"
     project = session.get(Project, period.project_id)
     today = project_today(project.timezone if project else None, now)
     if invoice is None and today > period.due_date:

@@ -130,7 +130,16 @@ def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Repl
     state = work.state
     blocker = ""
     outdated = outdated_answers(state, ctx)
-    if work.problems:
+    if ctx.later_sent:
+        blocker = _(
+            "I can't send it: invoice {later} for a later period was already sent, and it "
+            "bills the work to date without this one. Please put this period's work on your "
+            "next invoice, or ask {admin} if this one must still be billed.",
+            later=", ".join(ctx.later_sent),
+            admin=(ctx.commitment.administrator_name if ctx.commitment else None)
+            or _("the invoice administrator"),
+        )
+    elif work.problems:
         blocker = _("I haven't sent it: please fix what is above first.")
     elif outdated:
         blocker = _(

@@ -174,6 +174,9 @@ class Context:
     histories: Mapping[str, LineHistory] = field(default_factory=dict)
     used_numbers: frozenset[str] = frozenset()  # on this commitment, other invoices
     previous_number: str | None = None  # the latest earlier invoice number on the commitment
+    # This commitment's invoices of later periods already sent: they bill the work to date
+    # without this one, so this one is not sent after them.
+    later_sent: tuple[str, ...] = ()
     invoice: InvoiceInfo | None = None
     attachments: tuple[AttachmentRef, ...] = ()  # already stored on the invoice
     candidates: tuple[Candidate, ...] = ()

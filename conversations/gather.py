@@ -282,6 +282,11 @@ def build_context(
         histories=dict(ledger.histories),
         used_numbers=frozenset(other.number for other, _ in others),
         previous_number=previous.number if previous else None,
+        later_sent=tuple(
+            other.number
+            for other, p in others
+            if p.start > period.start and other.status != InvoiceStatus.draft
+        ),
         invoice=invoice_info,
         attachments=attachments,
         limits=limits,

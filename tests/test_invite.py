@@ -151,3 +151,29 @@ def test_nobody_is_invited_to_an_invoice_they_can_no_longer_change(example: Engi
         session.commit()
     draft = invite(example, settings(), period_key="nov", now=late)
     assert draft.invited == ["SC-007 Sam Sparks <sam@acme.test>: email"]
+
+
+def test_nobody_is_invited_to_a_draft_a_later_invoice_billed_past(example: Engine) -> None:
+    """October's draft cannot be sent once November's invoice was: it billed the work to date
+    without October (the conversation refuses the send; the invite does not ask for it)."""
+    with Session(example) as session:
+        october = session.exec(select(Invoice)).one()
+        nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one()
+        october.status = InvoiceStatus.draft
+        session.add(october)
+        session.add(
+            Invoice(
+                commitment_id=october.commitment_id,
+                period_id=nov.id,
+                number="INV-0042",
+                status=InvoiceStatus.under_review,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        session.commit()
+    summary = invite(example, settings(), period_key="oct", now=NOW)
+    assert summary.invited == [] and summary.lines() == [
+        "not invited: SC-007: invoice INV-0042 of a later period was already sent"
+    ]
+    assert invites(example) == []
