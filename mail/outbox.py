@@ -37,9 +37,14 @@ _REPLY_PREFIX = re.compile(
 )
 
 
+def subject_core(subject: str) -> str:
+    """The subject without the `Re:` / `AW:` / `[EXTERNAL]` clients and gateways put first."""
+    return _REPLY_PREFIX.sub("", subject or "").strip()
+
+
 def reply_subject(subject: str) -> str:
     """`Re: <subject>`, without piling up `Re: Re: AW:`."""
-    core = _REPLY_PREFIX.sub("", subject or "").strip()
+    core = subject_core(subject)
     return f"Re: {core}" if core else "Re: your invoice"
 
 

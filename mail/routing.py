@@ -24,8 +24,9 @@ from conversations.render import STATUS_WORDS
 from mail.config import MailSettings, secret_bytes
 from mail.inbound import InboundMail
 from mail.invite import invite_subject
+from mail.outbox import subject_core
 from mail.tokens import ReviewToken, TokenError, find_tokens, read_any_token
-from models.i18n import ENGLISH, N_, Words, words
+from models.i18n import ENGLISH, LANGUAGES, N_, Words, words
 from models.invitation import Invitation
 from models.people import person_by_email
 from models.review import may_review
@@ -169,10 +170,14 @@ def _by_token(
         locked = _locked(session, invitation)
         if locked is not None:
             return locked
-    # The invite's subject, in the invited person's language (`mail.invite.invitation_subject`).
-    subject = invite_subject(
-        project_name, admin_name or settings.display_name, words(invited.language)
-    )
+    # The invite's subject (`mail.invite.invitation_subject`): in the language the thread has
+    # it (the person's may have changed since the invite, and a new subject splits the thread
+    # in Gmail), else in the invited person's language.
+    admin = admin_name or settings.display_name
+    subjects = {invite_subject(project_name, admin, words(language)) for language in LANGUAGES}
+    subject = subject_core(mail.subject)
+    if subject not in subjects:
+        subject = invite_subject(project_name, admin, words(invited.language))
     own = invitation if person.id == invitation.person_id else None
     return Route(person, invitation.commitment_id, invitation.period_id, subject, via, own)
 

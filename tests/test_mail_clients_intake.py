@@ -293,3 +293,20 @@ def test_the_administrators_reply_all_is_told_whose_thread_it_is_and_how_to_revi
             select(InboundMessage).where(InboundMessage.external_id == "<jane@acme.test>")
         ).one()
     assert recorded.outcome == "refused"
+
+
+# --- the thread's subject ---------------------------------------------------------------------
+
+
+def test_the_replies_keep_the_threads_subject_when_the_contact_turns_out_to_write_spanish(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
+) -> None:
+    """The invite went out in English; Sam answers in Spanish, and billbot answers in Spanish
+    from then on — under the subject the thread has (a new one splits it in Gmail)."""
+    intake, row = invited
+    intake.process(reply(row, "Hola, la factura es la INV-0042, gracias", tag="es-1"))
+    intake.process(reply(row, "1: 50% por favor", tag="es-2"))
+    answers = [r for r in outbox(sqlite_engine) if r.recipient == "sam@acme.test"][1:]
+    assert len(answers) == 2
+    assert "Entendido: línea 1" in (answers[-1].body_text or "")  # answered in Spanish
+    assert {answer.subject for answer in answers} == {f"Re: {row.subject}"}
