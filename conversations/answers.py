@@ -87,6 +87,8 @@ class LineAnswer:
     count: bool = False  # `3 done`: its number may be a count of the line asked, not a line
     mark: bool = False  # `4 ✅`, `4 ❌`: a line checked off or crossed out, not a figure given
     site_ref: str | None = None  # `L2` as written: line 2, or Level 2 as site people say?
+    # `actually 2: 60%`, `Sorry,` / `2: 60%`: replaces an answer for the line above it
+    corrects: bool = field(default=False, compare=False)
 
     def merged(self, extra: LineAnswer) -> LineAnswer:
         """This answer with what `extra` says added (its progress, stored or released)."""

@@ -154,7 +154,7 @@ def take_answers(
     """Apply line answers: named lines first, then `all`, then `rest` (still unanswered).
     `unread`: part of the message could not be read, so `rest` is not applied (a line the
     message meant to answer would be set to nothing)."""
-    named: dict[str, LineAnswer] = {}
+    named: dict[str, LineAnswer | None] = {}
     broad: list[LineAnswer] = []
     problems = len(work.problems)
     for answer in answers:
@@ -172,10 +172,21 @@ def take_answers(
                     line=line,
                 )
             )  # `4 ✅` under the review: line 4 is right, or now complete? never guessed
+        elif line is not None and line in named:
+            named[line] = _both(named[line], answer)
         elif line is not None:
             named[line] = answer
-    for line, answer in named.items():
-        _apply(work, line, answer, ctx, from_form=from_form)
+    for line, chosen in named.items():
+        if chosen is not None:
+            _apply(work, line, chosen, ctx, from_form=from_form)
+            continue
+        work.problems.append(  # `ductwork 50%` and `2: 60%`: which one? neither is applied
+            ctx.words(
+                "Line {line} has two different answers here; which one is it? Nothing was "
+                "changed on it: write one, e.g. `{line}: 45%`.",
+                line=line,
+            )
+        )
     unread = unread or len(work.problems) > problems
     for answer in broad:
         if answer.scope == Scope.rest and unread:
@@ -209,6 +220,19 @@ def take_answers(
             ):
                 continue
             _apply(work, line, answer, ctx, from_form=from_form)
+
+
+def _both(earlier: LineAnswer | None, later: LineAnswer) -> LineAnswer | None:
+    """One line named twice, once by its words (`Ductwork 50%` and `2: stored $500`): one
+    answer when they say different things or the later corrects the earlier (as `parse` does
+    for one number written twice), None when they disagree."""
+    if earlier is None:
+        return None
+    if replace(earlier, text=later.text) == later:
+        return earlier
+    if later.corrects:  # `2: 50%` / `actually ductwork is 60%`
+        return later
+    return None if earlier.overlaps(later) else earlier.merged(later)
 
 
 def _answered(state: State, line: str) -> bool:

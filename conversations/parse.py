@@ -351,7 +351,6 @@ class _Builder:
         self._last_pleasant = False  # the fragment before was a pleasantry (`Thanks, Sam`)
         self._named: str | None = None  # the fragment before was a line alone (`Line 3`)
         self.dates: list[str] = []  # `11/30`, `al 11/12`: when, never `11 of 30`
-        self._corrections: list[LineAnswer] = []  # `actually 1: 50%`: replaces `1: 40%` above
         self._correcting = False  # the fragment before was `Sorry,` / `Actually,` alone
 
     def build(self) -> Parsed:
@@ -420,8 +419,7 @@ class _Builder:
                 earlier = kept[where[key]]
                 assert earlier is not None
                 same = replace(earlier, text=answer.text) == answer
-                corrects = any(answer is c for c in self._corrections)
-                if same or corrects or not earlier.overlaps(answer):
+                if same or answer.corrects or not earlier.overlaps(answer):
                     kept[where[key]] = earlier if same else earlier.merged(answer)
                 else:
                     kept[where[key]] = None
@@ -435,7 +433,7 @@ class _Builder:
         correcting, self._correcting = self._correcting, bool(_CORRECTION_ALONE.fullmatch(fragment))
         self._read(fragment)
         if correcting or _correction_read(fragment) != fragment:
-            self._corrections += self.answers[answers:]  # `actually 2: 60%`, `Sorry,` / `2: 60%`
+            self.answers[answers:] = [replace(a, corrects=True) for a in self.answers[answers:]]
 
     def _read(self, fragment: str) -> None:
         questioned = _QUESTIONED.fullmatch(fragment)

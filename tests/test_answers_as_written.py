@@ -13,9 +13,10 @@ import pytest
 
 from conversations.context import Context, InvoiceInfo
 from conversations.entries import Verdict, apply_answer
+from conversations.flow import step
 from conversations.parse import parse
 from conversations.state import State, Status
-from conversations.types import StepName
+from conversations.types import StepName, Turn
 from models.billing import LineEntry, LineHistory
 from models.i18n import Words
 from models.tables import InvoiceStatus
@@ -236,3 +237,27 @@ def test_the_example_of_an_out_of_refusal_goes_through_the_catalog() -> None:
     outcome = apply_answer(terms, LineHistory(), LineEntry(), answer, words=Words("es", _Spanish()))
     assert outcome.verdict == Verdict.refused
     assert "`2: 4 EA a la fecha`" in outcome.message and "EA to date" not in outcome.message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the line named by its words and by its number: one answer when they say different
+        # things, the later when it corrects, neither when they disagree
+        ("Ductwork 50%\n2: stored $500", (D("53500.00"), D("500"))),
+        ("2: 50%\nactually ductwork is 60%", (D("72000.00"), D("0"))),
+        ("ductwork 50%\nsorry, 2: 60%", (D("72000.00"), D("0"))),
+        ("ductwork 50%\n2: 60%", None),
+    ],
+)
+def test_a_line_named_by_its_words_and_its_number_is_one_answer(
+    text: str, expected: tuple[Decimal, Decimal] | None
+) -> None:
+    ctx = CONTEXTS[AMOUNT]
+    state, replies = step(at_the_lines(ctx), Turn(text=text, channel="email"), ctx)
+    if expected is None:
+        assert "2" not in state.entries
+        assert "Line 2 has two different answers here" in replies[-1].text
+        return
+    entry = state.entries["2"]
+    assert (entry.new_value, entry.materials_stored) == expected
