@@ -267,7 +267,7 @@ def _with_progress(
     if kind == ProgressKind.value:
         if progress.to_date:
             amount -= history.previous_value + (ZERO if terms.is_unit else entry.materials_stored)
-        return with_new_value(terms, entry, amount)
+        return with_new_value(terms, entry, amount, history)
     return entry  # skip: already cleared
 
 

@@ -172,10 +172,22 @@ def with_new_quantity(
     return _replace(entry, new_quantity=new_quantity, new_value=new_quantity * price)
 
 
-def with_new_value(terms: LineTerms, entry: LineEntry, new_value: Decimal) -> LineEntry:
-    """Set this period's value; unit-based lines derive quantity = value / unit price."""
+def with_new_value(
+    terms: LineTerms,
+    entry: LineEntry,
+    new_value: Decimal,
+    history: LineHistory | None = None,
+) -> LineEntry:
+    """Set this period's value; unit-based lines derive quantity = value / unit price. With
+    `history`, the amount that completes a unit line (what remains of its value, to the cent)
+    bills what remains of its quantity, as the quantity that completes it does: $2,745.42
+    left at $42.0833 is 65.237755 EA by division, which would put the line 0.00015 EA past
+    its quantity."""
     if terms.is_unit:
         price = _unit_price(terms)
+        if history is not None and cents(history.previous_value) + new_value == cents(terms.value):
+            remaining = (terms.quantity or ZERO) - history.previous_quantity
+            return _replace(entry, new_quantity=remaining, new_value=new_value)
         return _replace(entry, new_quantity=new_value / price, new_value=new_value)
     return _replace(entry, new_quantity=None, new_value=new_value)
 

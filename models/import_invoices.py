@@ -391,7 +391,7 @@ class _InvoiceLoader:
             if line.new_quantity is not None:
                 entry = with_new_quantity(terms, entry, line.new_quantity, history)
             elif line.new_value is not None:
-                entry = with_new_value(terms, entry, line.new_value)
+                entry = with_new_value(terms, entry, line.new_value, history)
             elif line.total_percent is not None:
                 entry = with_total_percent(terms, history, entry, line.total_percent)
         except BillingError as exc:

@@ -506,7 +506,7 @@ def _adjusted(
     terms = ledger.terms[number]
     if count is not None:
         return with_new_quantity(terms, entry, count, ledger.histories[number]).stored()
-    return with_new_value(terms, entry, amount).stored()
+    return with_new_value(terms, entry, amount, ledger.histories[number]).stored()
 
 
 def _store(row: InvoiceLine, ledger: CommitmentLedger, number: str, entry: LineEntry) -> None:

@@ -696,3 +696,18 @@ def test_period_percent_is_that_share_of_the_line_this_period(
 
 def test_summary_fields_are_listed_in_g702_order() -> None:
     assert list(G702Summary.__dataclass_fields__)[:9] == list(summarize([]).as_dict())
+
+
+def test_the_amount_that_completes_a_unit_line_bills_what_remains_of_its_quantity() -> None:
+    """$2,735.42 is what remains of 129 EA at $42.0833 after 64 EA ($2,693.33): 65 EA, not the
+    65.000154 EA division gives, which put the line past its quantity."""
+    terms = LineTerms(
+        "3", "Fixtures", AccountingMethod.unit, quantity=D(129), unit_price=D("42.0833"), uom="EA"
+    )
+    history = LineHistory(previous_quantity=D(64), previous_value=D("2693.33"))
+    entry = with_new_value(terms, LineEntry(), D("2735.42"), history)
+    assert entry.new_quantity == 65 and entry.new_value == D("2735.42")
+    figures = line_figures(terms, history, entry)
+    assert figures.total_quantity == 129 and figures.balance_to_finish == 0
+    # short of the remainder by a cent: the division, as before
+    assert with_new_value(terms, LineEntry(), D("2735.41"), history).new_quantity != 65
