@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from models.money import format_money, format_unit_price
 from models.outbox import OutboundMessage
 from models.report import G702_LABELS
-from models.tables import as_utc
+from models.tables import as_utc, local_time
 
 DESCRIPTION_WIDTH = 32
 
@@ -142,9 +143,9 @@ def _review_lines(report: dict[str, Any]) -> list[str]:
             via = f" ({event['channel']})" if event.get("channel") else ""
             note = f" — {event['note']}" if event.get("note") else ""
             start = event["from"] or "new"
-            out.append(
-                f"  {event['at'][:16].replace('T', ' ')} {start} → {event['to']}{who}{via}{note}"
-            )
+            # the project's clock, named (`2026-11-30 21:00 EST`), as `billbot status` keeps it
+            at = local_time(datetime.fromisoformat(event["at"]), report.get("timezone"))
+            out.append(f"  {at:%Y-%m-%d %H:%M %Z} {start} → {event['to']}{who}{via}{note}")
     return out
 
 

@@ -175,6 +175,7 @@ def invoice_report(session: Session, invoice: Invoice) -> dict[str, Any]:
         "commitment_key": commitment.key,
         "period": period.key,
         "project": project.name,
+        "timezone": project.timezone,  # the project's, for the dates and times shown
         "number": invoice.number,
         "status": InvoiceStatus(invoice.status).value,
         "lines": [_line(line, reviews.get(line.number)) for line in figures.lines],

@@ -43,6 +43,7 @@ from models.tables import (
     Person,
     Project,
     SovLine,
+    as_utc,
     label_of,
 )
 from models.validation import validate_line
@@ -718,7 +719,7 @@ def history(session: Session, invoice: Invoice) -> list[dict[str, str | None]]:
     )
     return [
         {
-            "at": event.at.isoformat(),
+            "at": as_utc(event.at).isoformat(),  # with its offset (SQLite reads it naive)
             "by": person.name if person else None,
             "channel": event.channel or None,
             "from": event.from_status,

@@ -84,6 +84,7 @@ def test_report_has_the_documented_shape_and_ties_to_the_lines(engine: Engine) -
         "totals",
         "attachments",
         "history",
+        "timezone",
         "change_orders",
     }
     assert (data["commitment"], data["commitment_key"], data["project"]) == (

@@ -5,6 +5,7 @@ invoice waits for the earlier one to be certified)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -82,3 +83,17 @@ def test_a_later_invoice_waits_for_the_earlier_one_on_the_command_line(
     approved = cli(database_url, "review", "SC-007/INV-0042", "--approve")
     assert approved.exit_code == 0, approved.output
     assert report_of(engine, "INV-0042")["status"] == "approved"
+
+
+def test_the_history_billbot_invoices_prints_is_on_the_projects_clock(
+    engine: Engine, database_url: str
+) -> None:
+    """The example's project is in America/Chicago: the history says so, and `--json` gives
+    each moment with its offset."""
+    import_text(engine, text=json.dumps(with_november()))
+    assert approve_as_noted(database_url, "2=1 EA").exit_code == 0
+    printed = cli(database_url, "invoices", "--commitment", "sc7", "--period", "nov").output
+    (line,) = [row for row in printed.splitlines() if "under_review → approved_as_noted" in row]
+    assert re.match(r"\s+\d{4}-\d\d-\d\d \d\d:\d\d C[SD]T ", line), line
+    (event,) = [e for e in report_of(engine, "INV-0042")["history"] if e["by"]]
+    assert event["at"].endswith("+00:00")
