@@ -211,7 +211,9 @@ class Intake:
             if route.locked_invoice is not None and _files(mail):
                 return self._files_to_locked(mail, route.locked_invoice)
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
-            return self._record(mail, InboundOutcome.refused, route.reason, answer=route.text)
+            return self._record(
+                mail, InboundOutcome.refused, route.reason, answer=route.text, always=route.always
+            )
         return self._review(mail, route)
 
     def _review(self, mail: InboundMail, route: ReviewRoute) -> IntakeResult:
@@ -464,12 +466,14 @@ class Intake:
         reason: str | None,
         *,
         answer: str | None = None,
+        always: bool = False,
     ) -> IntakeResult:
+        """Record the outcome; `answer` goes out once a day per address, or `always`."""
         now = self.clock()
         record = InboundRecord(mail.external_id, mail.sender, outcome, reason)
         with session_scope(self.engine) as session:
             record.add(session, None, now)
-            if answer and mail.sender and self._first_today(session, mail.sender, now):
+            if answer and mail.sender and (always or self._first_today(session, mail.sender, now)):
                 if answer == SORRY:
                     answer = speaker(session, mail)(SORRY)
                 self._answer(session, mail, answer)

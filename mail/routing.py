@@ -68,6 +68,7 @@ class Refusal:
     reason: str  # recorded on the inbound message
     text: str  # the polite answer
     locked_invoice: int | None = None  # the invoice the sender may no longer change
+    always: bool = False  # answered every time (files were sent), not once a day
 
 
 def _ours(address: str, settings: MailSettings) -> bool:
@@ -304,9 +305,30 @@ def _by_sender(session: Session, mail: InboundMail, *, now: datetime) -> Route |
         under_review = _under_review(session, person.id)
         if len(under_review) == 1:  # the one invoice these files may be for
             return _locked_refusal(session, under_review[0], person)
+        if under_review:  # which one? never guessed, never dropped in silence
+            return _which_invoice(session, under_review, person, mail)
     if len(options) == 1:
         return Route(person, options[0].commitment_id, options[0].period_id, mail.subject)
     return Route(person, subject=mail.subject)  # the engine picks the open one or asks
+
+
+def _which_invoice(
+    session: Session, invoices: list[Invoice], person: Person, mail: InboundMail
+) -> Refusal:
+    """Files in a new message from a contact with several invoices under review."""
+    _ = words(person.language)
+    named = []
+    for invoice in invoices:
+        commitment = session.get(Commitment, invoice.commitment_id)
+        named.append(f"{invoice.number} ({label_of(commitment)})" if commitment else invoice.number)
+    text = _(
+        "Hello,\n\nI couldn't tell which invoice these files are for, so they were not "
+        "added: {files}.\n\nInvoices {invoices} are under review. Please send the files "
+        "again as a reply to the email that confirmed the invoice they belong to.",
+        files=", ".join(item.filename for item in mail.attachments),
+        invoices=", ".join(named),
+    )
+    return Refusal("files-which-invoice", text, always=True)
 
 
 def _under_review(session: Session, person_id: int) -> list[Invoice]:

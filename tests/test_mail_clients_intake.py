@@ -310,3 +310,28 @@ def test_the_replies_keep_the_threads_subject_when_the_contact_turns_out_to_writ
     assert len(answers) == 2
     assert "Entendido: línea 1" in (answers[-1].body_text or "")  # answered in Spanish
     assert {answer.subject for answer in answers} == {f"Re: {row.subject}"}
+
+
+def test_files_in_a_new_message_with_two_invoices_under_review_are_named_not_guessed(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
+) -> None:
+    """Which invoice is a lien waiver for, with October's and November's under review? Asked,
+    the files named, every time (a file is never lost in silence)."""
+    intake, row = invited
+    sent(intake, row)
+    with Session(sqlite_engine) as session:
+        october = session.exec(select(Invoice).where(Invoice.number == "INV-0041")).one()
+        october.status = InvoiceStatus.under_review
+        session.add(october)
+        session.commit()
+    to = "Summit Billing <billing@summit.test>"
+    for tag in ("new-1", "new-2"):
+        raw = reply(row, "Lien waiver", tag=tag, to=to, threaded=False, files=(("w.pdf", PDF),))
+        assert intake.process(raw).reason == "files-which-invoice"
+    answers = [r for r in outbox(sqlite_engine) if "which invoice" in (r.body_text or "")]
+    assert len(answers) == 2
+    text = " ".join((answers[-1].body_text or "").split())
+    assert "so they were not added: w.pdf." in text
+    assert "INV-0041 (SC-007" in text and "INV-0042 (SC-007" in text
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(Attachment)).all() == []
