@@ -222,7 +222,9 @@ def export(
     ] = None,
     format_: Annotated[
         ExportFormat | None,
-        typer.Option("--format", help="Default: from --output's suffix, else json."),
+        typer.Option(
+            "--format", help="Default: from --output's suffix, else xlsx for --period, json."
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option(help="Write to this file instead of standard output.")
@@ -235,7 +237,10 @@ def export(
     """The invoice as a G702/G703-style document, or a period's invoices as a workbook."""
     if format_ is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
-        format_ = ExportFormat(suffix) if suffix in set(ExportFormat) else ExportFormat.json
+        if suffix in set(ExportFormat):
+            format_ = ExportFormat(suffix)
+        else:  # a period is exported as its workbook; an invoice as JSON
+            format_ = ExportFormat.xlsx if period and invoice is None else ExportFormat.json
     if format_ == ExportFormat.xlsx or period is not None:
         if invoice is not None or format_ != ExportFormat.xlsx:
             fail("--period goes with --format xlsx, and without an INVOICE", code=2)

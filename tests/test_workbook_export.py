@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
@@ -401,3 +402,15 @@ def test_every_total_is_a_stored_value_a_reader_that_does_not_calculate_sees(
         assert Decimal(str(grand[9])) == Decimal(totals["retainage"])
         completed, scheduled = Decimal(str(grand[6])), Decimal(str(grand[2]))
         assert abs(Decimal(str(grand[7])) - completed / scheduled) < Decimal("0.00005")
+
+
+def test_a_period_alone_is_exported_as_its_workbook(
+    database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`billbot export --period nov`: the workbook, to nov.xlsx (it was refused without
+    `--format xlsx`)."""
+    november(engine)
+    monkeypatch.chdir(tmp_path)
+    result = cli(database_url, "export", "--period", "nov")
+    assert "Wrote nov.xlsx" in result.stderr
+    assert "summary" in load_workbook(tmp_path / "nov.xlsx").sheetnames
