@@ -76,7 +76,10 @@ def normalize(text: str, *, tabs: bool = False) -> str:
             continue  # control, format (zero-width, direction marks), surrogates
         else:
             out.append(ch)
-    return "".join(out)
+    kept = "".join(out)
+    # A control character dropped between two combining marks (`¯\x1f𑇊`) leaves them next
+    # to each other out of their canonical order: NFKC once more puts them in it.
+    return kept if kept.isascii() else unicodedata.normalize("NFKC", kept)
 
 
 def _without_emoji(fragment: str) -> str:

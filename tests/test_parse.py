@@ -651,3 +651,9 @@ def test_a_figure_a_line_or_an_instruction_is_never_chatter(text: str) -> None:
     assert not is_chatter(text)
     parsed = parse(f"1: 50%\n{text}", expect=Expect.line)
     assert not any(p.chatter for p in parsed.problems)
+
+
+def test_normalising_a_control_between_combining_marks_is_idempotent() -> None:
+    """`¯\\x1f𑇊`: the control dropped leaves the marks out of canonical order (hypothesis)."""
+    once = normalize("¯\x1f𑇊")
+    assert normalize(once) == once
