@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from conversations.table import table_lines
-from conversations.vocabulary import LINE_WORD, POLITE_AFTER
+from conversations.vocabulary import ASKED_SEND, LINE_WORD, POLITE_AFTER
 
 MAX_CHARS = 20_000  # a message longer than this is read only this far (and we say so)
 MAX_FRAGMENTS = 300
@@ -140,7 +140,8 @@ def clean_fragment(fragment: str) -> str:
         text = dash["rest"]  # `- 1: 50%` is a bullet; `- 500` stays a negative amount
     text = text.strip(" \"'`*_~").lstrip("¿¡ ")  # `¿qué falta?`
     stripped = text.rstrip(".!")
-    if stripped.endswith("?") and stripped.strip("?") and not _QUESTIONED_FIGURE.search(stripped):
+    asked = _QUESTIONED_FIGURE.search(stripped) or ASKED_SEND.fullmatch(stripped)
+    if stripped.endswith("?") and stripped.strip("?") and not asked:
         stripped = stripped.rstrip("?")
     return stripped.strip()
 

@@ -182,7 +182,18 @@ _ASKING = re.compile(
 )
 
 
+# `ready to send?`, `is it OK to send?`: asked, not said (`OK to send` sends); answered as
+# `can I send it?` is, with the invoice to review. `clean_fragment` keeps this `?`.
+ASKED_SEND = re.compile(
+    r"(?:(?:is\s+(?:it|this|that|everything)|are\s+we)\s+)?(?:ok(?:ay)?|good|fine|ready|clear)"
+    r"\s+to\s+(?:send|submit)(?:\s+(?:it|this|now))?\s*\?+",
+    re.IGNORECASE,
+)
+
+
 def read_command(fragment: str, expect: Expect) -> Command | None:
+    if ASKED_SEND.fullmatch(fragment):
+        return Command(CommandName.review)
     command = _read_command(fragment, expect)
     if command is None and not is_pleasantry(fragment):  # `ok thanks` stays a pleasantry
         polite = _POLITE.fullmatch(fragment)

@@ -221,6 +221,19 @@ def test_ways_of_saying_send_at_the_review_send_it(send: str) -> None:
     assert state.status == Status.sent, said(replies)
 
 
+@pytest.mark.parametrize("asked", ["ready to send?", "is it ok to send?", "OK to send?"])
+def test_asking_whether_to_send_shows_the_invoice_and_sends_nothing(asked: str) -> None:
+    """`OK to send` says so and sends; asked (`OK to send?`), it is answered as `can I send
+    it?` is: the invoice to check, and how to send it."""
+    ctx = CONTEXTS[UNIT]
+    state, _ = talk(ctx, "1: 50%\n2: 1\n3: 20")
+    state, replies = talk(ctx, asked, state=state)
+    assert state.status != Status.sent and state.step == StepName.review, said(replies)
+    assert "before sending" in said(replies)
+    state, replies = talk(ctx, "OK to send", state=state)
+    assert state.status == Status.sent, said(replies)
+
+
 # -- an example inside a reason is in the reply's language ---------------------------------
 
 
