@@ -8,7 +8,7 @@ Runs synchronously (the worker calls it in a thread). Every outcome is recorded 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -26,10 +26,8 @@ from conversations.service import ConversationService, MemoryOutbox, Outbox, Sen
 from conversations.types import Reply, ReplyKind, Turn
 from mail.autoreply import classify
 from mail.compose import (
-    AUTO_GENERATED,
     AUTO_REPLIED,
     Envelope,
-    FileRef,
     mint_message_id,
     queue_email,
     thread_references,
@@ -37,9 +35,9 @@ from mail.compose import (
 from mail.config import MailEnvironment
 from mail.extract import html_to_text
 from mail.inbound import InboundMail, RawAttachment, parse_mail
-from mail.notify import queue_sent_notification, sent_message_id
+from mail.notify import files_list, queue_files_notice, queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
-from mail.review import ReviewerOutbox, contact_email_outbox, review_address, review_token
+from mail.review import ReviewerOutbox, contact_email_outbox
 from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
 from mail.row_answers import answers_in_history, answers_under_rows
 from mail.smime import SMIME_TYPES
@@ -58,7 +56,6 @@ from models.attachments import (
     AttachmentError,
     AttachmentLimits,
     AttachmentRef,
-    human_size,
     store_attachment,
 )
 from models.db import session_scope
@@ -73,7 +70,6 @@ from models.tables import (
     Invoice,
     InvoiceStatus,
     Person,
-    Project,
     SovLine,
     label_of,
 )
@@ -408,7 +404,7 @@ class Intake:
                 session.add(Attachment(invoice_id=invoice.id, created_at=now, **asdict(ref)))
             said = []
             if stored:
-                said.append(_(ADDED, **values) + "\n" + _listed(stored))
+                said.append(_(ADDED, **values) + "\n" + files_list(stored))
             said += [*notes, _(LOCKED_ELSE, **values)]
             reason = "files kept on the invoice under review" if stored else "invoice-locked"
             outcome = InboundOutcome.processed if stored else InboundOutcome.refused
@@ -528,57 +524,6 @@ def _line_numbers(session: Session, invoice_id: int) -> dict[str, str]:
         .where(col(Invoice.id) == invoice_id)
     )
     return {number: description for number, description in session.exec(statement)}
-
-
-def queue_files_notice(
-    session: Session,
-    env: MailEnvironment,
-    *,
-    invoice: Invoice,
-    admin: Person,
-    contact: Person,
-    files: Sequence[AttachmentRef],
-) -> None:
-    """Send the administrator the files a contact added to an invoice under their review, in
-    the thread of its "sent for review" email and answerable like it."""
-    assert invoice.id is not None and admin.id is not None
-    commitment = session.get(Commitment, invoice.commitment_id)
-    project = session.get(Project, commitment.project_id) if commitment else None
-    _ = words(admin.language)
-    values = {"who": contact.name, "number": invoice.number, "commitment": label_of(commitment)}
-    intro = _(
-        "{who} added these files to invoice {number} for {commitment}, which is waiting for "
-        "your review (they are attached):",
-        **values,
-    )
-    thread = sent_message_id(session, invoice, env, admin.id)
-    envelope = Envelope(
-        recipient=admin.email,
-        recipient_name=admin.name,
-        subject=_(
-            "{project}: {who} added files to invoice {number}",
-            project=project.name if project else "",
-            **values,
-        ),
-        reply_to=review_address(env, invoice.id, admin.id),
-        in_reply_to=thread,
-        references=(thread,),
-        auto_submitted=AUTO_GENERATED,
-        attachments=tuple(FileRef(f.filename, f.content_type, f.sha256) for f in files),
-    )
-    queue_email(
-        session,
-        envelope=envelope,
-        text=f"{intro}\n{_listed(files)}\n\n{_(ANSWER_FORMS)}\n",
-        html=None,
-        message_id=mint_message_id(env.mail, token=review_token(env, invoice.id, admin.id)),
-        kind=OutboxKind.notification,
-        minted=True,
-    )
-
-
-def _listed(files: Sequence[AttachmentRef]) -> str:
-    return "\n".join(f"- {ref.filename} ({human_size(ref.size)})" for ref in files)
 
 
 def _files(mail: InboundMail) -> list[RawAttachment]:

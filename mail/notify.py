@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,13 +20,13 @@ from conversations.gather import period_info
 from conversations.plaintext import totals_table
 from conversations.render import first_name
 from conversations.review_answers import ANSWER_FORMS
-from mail.compose import AUTO_GENERATED, Envelope, FileRef, queue_email
+from mail.compose import AUTO_GENERATED, Envelope, FileRef, mint_message_id, queue_email
 from mail.config import MailEnvironment, domain, secret_bytes
 from mail.html import document, paragraphs, totals_html
 from mail.invite import invitation_subject
 from mail.review import review_address, review_token
 from mail.tokens import make_token, reply_address
-from models.attachments import human_size
+from models.attachments import AttachmentRef, human_size
 from models.conversation import Conversation
 from models.i18n import ENGLISH, Words, words
 from models.invitation import get_or_create_invitation
@@ -291,3 +291,55 @@ def attach_document_to_reply(
     reply.payload = json.dumps(data)
     session.add(reply)
     return True
+
+
+def queue_files_notice(
+    session: Session,
+    env: MailEnvironment,
+    *,
+    invoice: Invoice,
+    admin: Person,
+    contact: Person,
+    files: Sequence[AttachmentRef],
+) -> None:
+    """Send the administrator the files a contact added to an invoice under their review, in
+    the thread of its "sent for review" email and answerable like it."""
+    assert invoice.id is not None and admin.id is not None
+    commitment = session.get(Commitment, invoice.commitment_id)
+    project = session.get(Project, commitment.project_id) if commitment else None
+    _ = words(admin.language)
+    values = {"who": contact.name, "number": invoice.number, "commitment": label_of(commitment)}
+    intro = _(
+        "{who} added these files to invoice {number} for {commitment}, which is waiting for "
+        "your review (they are attached):",
+        **values,
+    )
+    thread = sent_message_id(session, invoice, env, admin.id)
+    envelope = Envelope(
+        recipient=admin.email,
+        recipient_name=admin.name,
+        subject=_(
+            "{project}: {who} added files to invoice {number}",
+            project=project.name if project else "",
+            **values,
+        ),
+        reply_to=review_address(env, invoice.id, admin.id),
+        in_reply_to=thread,
+        references=(thread,),
+        auto_submitted=AUTO_GENERATED,
+        attachments=tuple(FileRef(f.filename, f.content_type, f.sha256) for f in files),
+    )
+    queue_email(
+        session,
+        envelope=envelope,
+        text=f"{intro}\n{files_list(files)}\n\n{_(ANSWER_FORMS)}\n",
+        html=None,
+        message_id=mint_message_id(env.mail, token=review_token(env, invoice.id, admin.id)),
+        kind=OutboxKind.notification,
+        minted=True,
+    )
+
+
+def files_list(files: Sequence[AttachmentRef]) -> str:
+    """`- waiver.pdf (120 KB)`, a line a file."""
+    return "\n".join(f"- {ref.filename} ({human_size(ref.size)})" for ref in files)

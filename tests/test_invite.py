@@ -119,6 +119,17 @@ def test_invite_summary_lines_are_printable(example: Engine) -> None:
     assert json.dumps(summary.lines())
 
 
+def november_invoice(commitment_id: int, period_id: int, status: InvoiceStatus) -> Invoice:
+    return Invoice(
+        commitment_id=commitment_id,
+        period_id=period_id,
+        number="INV-0042",
+        status=status,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
 def test_nobody_is_invited_to_an_invoice_they_can_no_longer_change(example: Engine) -> None:
     """October's INV-0041 is approved; November after its due date has no invoice to finish,
     and a draft there can still be sent (DESIGN §1), so its contact is invited to it."""
@@ -138,16 +149,7 @@ def test_nobody_is_invited_to_an_invoice_they_can_no_longer_change(example: Engi
     ]
     assert invites(example) == []
     with Session(example) as session:
-        session.add(
-            Invoice(
-                commitment_id=sc7.id,
-                period_id=nov.id,
-                number="INV-0042",
-                status=InvoiceStatus.draft,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        session.add(november_invoice(sc7.id, nov.id, InvoiceStatus.draft))
         session.commit()
     draft = invite(example, settings(), period_key="nov", now=late)
     assert draft.invited == ["SC-007 Sam Sparks <sam@acme.test>: email"]
@@ -161,16 +163,8 @@ def test_nobody_is_invited_to_a_draft_a_later_invoice_billed_past(example: Engin
         nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one()
         october.status = InvoiceStatus.draft
         session.add(october)
-        session.add(
-            Invoice(
-                commitment_id=october.commitment_id,
-                period_id=nov.id,
-                number="INV-0042",
-                status=InvoiceStatus.under_review,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+        assert nov.id is not None
+        session.add(november_invoice(october.commitment_id, nov.id, InvoiceStatus.under_review))
         session.commit()
     summary = invite(example, settings(), period_key="oct", now=NOW)
     assert summary.invited == [] and summary.lines() == [
