@@ -73,13 +73,15 @@ class Parsed:
 
 _TOKEN = r"[A-Za-z0-9][A-Za-z0-9\-_/.#]{0,49}"
 # What subcontractors call the number: invoice, pay application (AIA), estimación (Mexico).
+# (Mexico: `folio`, `No. de factura`, `núm. de factura`)
 _INVOICE_WORD = (
-    r"(?:invoice|inv\.?|factura|n[uú]mero\s+de\s+factura|pay\s*app(?:lication)?|estimaci[oó]n"
+    r"(?:invoice|inv\.?|factura|(?:n[uú]m(?:ero)?|no|nro)\.?\s+de\s+factura|folio"
+    r"|pay\s*app(?:lication)?|estimaci[oó]n"
     r"|(?:application|app\.?)(?=\s*(?:no\.?|number|num|\#))|aplicaci[oó]n\s+de\s+pago)"
 )
 _INVOICE_KEYWORD = re.compile(
-    rf"{_INVOICE_WORD}(?:\s*(?:number|num|no\.?|nr\.?|\#"
-    rf"|n[uú]mero|n[º°o]\.?))?\s*(?:[:\#=]\s*|\s+)\#?\s*"
+    rf"{_INVOICE_WORD}(?:\s*(?:number|num|no\.?|nr\.?|nro\.?|\#"
+    rf"|n[uú]m(?:ero)?\.?|n[º°o]\.?))?\s*(?:[:\#=]\s*|\s+)\#?\s*"
     rf"(?P<num>{_TOKEN})",
     re.IGNORECASE,
 )
@@ -93,7 +95,7 @@ _INVOICE_TOKEN = re.compile(
 _INVOICE_SAID = re.compile(
     r"(?:(?:my|our|the|this|mi|nuestra|la|el)\s+)?"
     rf"{_INVOICE_WORD}"
-    r"(?:\s*(?:number|num|no\.?|nr\.?|\#|n[uú]mero|n[º°o]\.?))?"
+    r"(?:\s*(?:number|num|no\.?|nr\.?|nro\.?|\#|n[uú]m(?:ero)?\.?|n[º°o]\.?))?"
     r"\s+(?:is|will\s+be|should\s+be|es|ser[aá])\s+(?:(?:la|el)\s+)?(?P<rest>\S.*)",
     re.IGNORECASE,
 )
@@ -101,7 +103,9 @@ _INVOICE_SAID = re.compile(
 _IT_IS = re.compile(
     r"(?:it'?s|it\s+is|it'?ll\s+be|it\s+will\s+be|(?:the\s+)?number\s+is|use|please\s+use"
     r"|(?:i|we)(?:'?ll|\s+will)\s+use|let'?s\s+use|(?:i'?m\s+|we'?re\s+)?going\s+with"
-    r"|es(?:\s+la|\s+el)?|ser[aá](?:\s+la|\s+el)?|usa|usar|usen)\s+(?P<rest>\S.*)",
+    r"|(?:el\s+)?n[uú]mero\s+es(?:\s+la|\s+el)?|la|el"
+    r"|es(?:\s+la|\s+el)?|ser[aá](?:\s+la|\s+el)?|(?:usa|usar|usen)(?:\s+la|\s+el)?)"
+    r"\s+(?P<rest>\S.*)",
     re.IGNORECASE,
 )
 _THANKS_AFTER = re.compile(rf"(?<!\s)\s+(?:{POLITE_AFTER})[.!]*$", re.IGNORECASE)

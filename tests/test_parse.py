@@ -256,6 +256,15 @@ def test_at_the_attachments_step_none_means_no_attachments(text: str) -> None:
         ("our invoice # is 1042", Expect.line, "1042"),
         ("the invoice number will be A-17", Expect.review, "A-17"),
         ("mi factura es la F-12", Expect.invoice_number, "F-12"),
+        # as Mexico writes it: `folio`, `No. de factura`, `nro`, `núm.`, and asked, `la 2041`
+        ("folio 2041", Expect.line, "2041"),
+        ("Folio: A-2041", Expect.invoice_number, "A-2041"),
+        ("No. de factura 2041", Expect.invoice_number, "2041"),
+        ("num de factura: 2041", Expect.invoice_number, "2041"),
+        ("factura nro 2041", Expect.line, "2041"),
+        ("la 2041", Expect.invoice_number, "2041"),
+        ("usa la 2041", Expect.invoice_number, "2041"),
+        ("el numero es 2041 gracias", Expect.invoice_number, "2041"),
         ("el número de factura es 1042", Expect.line, "1042"),
         # Asked for the number, it is given in a few words.
         ("It's 4471", Expect.invoice_number, "4471"),
