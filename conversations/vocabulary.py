@@ -63,9 +63,9 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|what\s+can\s+i\s+(?:say|do|type)|ayuda|ejemplos?|c[oó]mo\s+funciona"),
         (CommandName.back, r"back|go\s+back|previous|prev|undo|atr[aá]s|volver|regresar"
          r"|anterior|deshacer"),
-        (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to|editar|cambiar"
-         rf"|corregir|ir\s+a)"
-         rf"(?:\s+(?:the\s+|la\s+)?{LINE_WORD})?\s*#?\s*{REF}"),
+        (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to|edita(?:r)?"
+         rf"|cambia(?:r)?|corrige|corregir|ir\s+a)"
+         rf"(?:\s+(?:the|la|el))?(?:\s+{LINE_WORD})?\s*#?\s*{REF}"),
         (CommandName.edit, rf"{LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*{REF}"),
         (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"
          r"|editar|cambiar|corregir"),
@@ -74,7 +74,7 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.review, r"review|summary|preview|show(?:\s+(?:me\s+)?(?:the\s+)?"
          r"(?:invoice|review|summary|totals))?|revisar|resumen|ver\s+(?:la\s+)?factura"),
         (CommandName.cancel, r"cancel|stop|abort|cancel\s+(?:the\s+)?(?:invoice|this|it)"
-         r"|never\s*mind|cancelar|parar|detener"),
+         r"|never\s*mind|cancela(?:r|rla|rlo|la|lo)?|cancele|parar|detener"),
         (CommandName.draft, r"draft|save|save\s+(?:it\s+)?(?:as\s+)?(?:a\s+)?draft"
          r"|save\s+(?:it|for\s+later)"
          r"|keep\s+(?:it\s+)?as\s+(?:a\s+)?draft|save\s+as\s+draft|borrador"
@@ -86,7 +86,9 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|continue|get\s+to)(?:\s+(?:the\s+rest|it|this|them|the\s+others|everything\s+else))?"
          rf"\s+{_ANOTHER_TIME}|(?:the\s+)?rest\s+{_ANOTHER_TIME}"
          r"|that'?s\s+(?:all|it)\s+for\s+(?:now|today)|eso\s+es\s+todo\s+por\s+(?:ahora|hoy)"
-         r"|m[aá]s\s+tarde|lo\s+(?:reviso|termino|sigo)\s+(?:despu[eé]s|luego|m[aá]s\s+tarde)"
+         r"|m[aá]s\s+tarde|l[oa]\s+(?:reviso|termino|sigo|acabo|completo)\s+(?:despu[eé]s|luego"
+         r"|m[aá]s\s+tarde)|(?:despu[eé]s|luego|m[aá]s\s+tarde)\s+l[oa]\s+(?:reviso|termino|sigo"
+         r"|acabo|completo)"
          # `el resto mañana`, `lo termino mañana`, `mañana sigo`
          rf"|(?:(?:lo|el\s+resto)\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?\s+{_OTRO_DIA}"
          r"|ma[ñn]ana\s+(?:lo\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?"
@@ -177,7 +179,7 @@ _WANTING = re.compile(
     re.IGNORECASE,
 )
 _ASKING = re.compile(
-    r"(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?|(?:puedo|podemos|puede)\s+",
+    r"(?:can|could|may)\s+(?:i|we|you)\s+(?:please\s+)?|(?:se\s+)?(?:puedo|podemos|puede)\s+",
     re.IGNORECASE,
 )
 
@@ -275,6 +277,7 @@ _PLEASANTRY = re.compile(
     r"|(?:(?:it|that|this|everything|all)\s+)?(?:looks?|seems?|sounds?)\s+(?:good|great|fine"
     r"|right|correct|ok(?:ay)?)(?:\s+to\s+me)?|all\s+good|perfect|great|ok\s+thanks"
     r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien(?:\s+as[ií])?|as[ií]\s+est[aá]\s+bien|todo\s+bien"
+    r"|todo\s+(?:correcto|en\s+orden)"
     r"|perfecto|excelente|listo"
     r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
     r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",

@@ -234,6 +234,27 @@ def test_asking_whether_to_send_shows_the_invoice_and_sends_nothing(asked: str) 
     assert state.status == Status.sent, said(replies)
 
 
+@pytest.mark.parametrize(
+    ("text", "status", "position"),
+    [
+        ("todo correcto", Status.open, "review"),  # a pleasantry: the review stays
+        ("se puede enviar?", Status.open, "review"),  # asked: the invoice, nothing sent
+        ("cancela", Status.cancelled, "review"),
+        ("la termino después", Status.draft_saved, "review"),
+        ("luego la termino", Status.draft_saved, "review"),
+        ("edita la 2", Status.open, "lines:2"),
+        ("corrige la 2", Status.open, "lines:2"),
+        ("cambia la 2", Status.open, "lines:2"),
+    ],
+)
+def test_spanish_at_the_review_is_read(text: str, status: Status, position: str) -> None:
+    ctx = CONTEXTS[UNIT]
+    state, _ = talk(ctx, "1: 50%\n2: 1\n3: 20")
+    state, replies = talk(ctx, text, state=state)
+    assert "couldn't" not in said(replies), said(replies)
+    assert (state.status, state.position) == (status, position), said(replies)
+
+
 # -- an example inside a reason is in the reply's language ---------------------------------
 
 
