@@ -114,14 +114,19 @@ class LineAnswer:
 
 
 NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d,]\d|\.\d|\d)|\.\d+"
+# Dollars as people mark them: `$`, `US$`, `USD`, `dollars`, `dólares`, and Mexico's `dlls` /
+# `dls`, before or after the figure (`$4,500 usd`, `$1,500 dólares` say it twice)
+_CUR_BEFORE = r"(?:us\s*\$|\$|usd\b)"
+_CUR_AFTER = r"(?:(?:dollars?|d[oó]lares(?:\s+americanos)?|dlls?|dls|usd)\b\.?|\$)"
 _MONEYISH = (
-    rf"(?P<s1>[-+])?\s*(?P<cur>\$|usd\b)?\s*(?P<s2>[-+])?\s*(?P<num>{NUM})"
-    r"(?:\s*(?:dollars?\b|usd\b|\$))?"
+    rf"(?P<s1>[-+])?\s*(?P<cur>{_CUR_BEFORE})?\s*(?P<s2>[-+])?\s*(?P<num>{NUM})"
+    rf"(?:\s*{_CUR_AFTER})?"
 )
 _TO_DATE = r"(?P<todate>\s+(?:to\s+date|total|cumulative))?"
 _KEYWORDS = (
     r"stored|materials?|retainage|released?|release[sd]?|ret|this|to|total|done|complete[d]?"
-    r"|finished|skip|none|nothing|and|with|plus|percent|pct|dollars?|usd|of|for|on|value"
+    r"|finished|skip|none|nothing|and|with|plus|percent|pct|dollars?|usd|dlls?|dls|d[oó]lares"
+    r"|americanos|of|for|on|value"
     r"|amount|amt|qty|quantity|all|rest|cumulative|overall|period|month|por|ciento|nada"
     r"|listo|completo|completado|terminado|ninguno|ninguna|omitir|sin|out|n/a|na|nil|same"
     r"|igual|keep"
@@ -176,9 +181,9 @@ _CLAUSES: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"(?:qty|quantity|q)\s*[:=]?\s*(?P<sign>[-+])?\s*(?P<num>{NUM})(?:\s*{UNIT})?{_TO_DATE}")),
     ("value", _clause(rf"(?:value|amount|amt)\s*[:=]?\s*{_MONEYISH}{_TO_DATE}")),
     ("value", _clause(
-        rf"(?P<s1>[-+])?\s*(?P<cur>\$|usd\b)\s*(?P<s2>[-+])?\s*(?P<num>{NUM}){_TO_DATE}")),
-    ("value", _clause(
-        rf"(?P<s1>[-+])?\s*(?P<num>{NUM})\s*(?:dollars?\b|d[oó]lares\b|usd\b|\$){_TO_DATE}")),
+        rf"(?P<s1>[-+])?\s*(?P<cur>{_CUR_BEFORE})\s*(?P<s2>[-+])?\s*(?P<num>{NUM})"
+        rf"(?:\s*{_CUR_AFTER})?{_TO_DATE}")),
+    ("value", _clause(rf"(?P<s1>[-+])?\s*(?P<num>{NUM})\s*{_CUR_AFTER}{_TO_DATE}")),
     ("quantity", _clause(rf"(?P<sign>[-+])?\s*(?P<num>{NUM})\s*{UNIT}{_TO_DATE}")),
     ("number", _clause(rf"(?P<sign>[-+])?\s*(?P<num>{NUM}){_TO_DATE}")),
 )  # fmt: skip

@@ -358,6 +358,14 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "concepto 2: 3", {"2": (D(3), D("12600.00"))}),
     (UNIT, "es", "1: 10% adicional", {"1": (D(120), D("1500.00"))}),
     (AMOUNT, "es", "2: 1000 dólares", {"2": D("1000.00")}),
+    # dollars marked as Mexico and the US write them, once or twice
+    (AMOUNT, "es", "2: 1500 dlls", {"2": D("1500.00")}),
+    (AMOUNT, "es", "2: 1500 dls.", {"2": D("1500.00")}),
+    (AMOUNT, "es", "2: $1,500 dólares", {"2": D("1500.00")}),
+    (AMOUNT, "es", "2: $4,500 dólares americanos", {"2": D("4500.00")}),
+    (AMOUNT, "en", "2: US$1,500", {"2": D("1500.00")}),
+    (AMOUNT, "en", "2: $4,500 usd", {"2": D("4500.00")}),
+    (UNIT, "es", "1: 1000 dlls", {"1": (D(80), D("1000.00"))}),
     (UNIT, "es", "1: 1.000 LF", NO),  # one foot, or a thousand? asked (`1,000 LF` or `1 LF`)
     (UNIT, "es", "3: 2.500", NO),
     (AMOUNT, "es", "la línea 2 está al 50", NO),  # 50%, or $50 on a $180,000 line? asked
