@@ -563,12 +563,79 @@ _FRACTIONS = re.compile(
 )
 
 
+# Hundreds and what multiplies, for numbers written out in full (`cuarenta y cinco mil
+# quinientos`, `two thousand five hundred`, `ciento veinte mil`, `un millón`)
+_HUNDREDS_ES = {
+    "ciento": 100,
+    "doscientos": 200,
+    "trescientos": 300,
+    "cuatrocientos": 400,
+    "quinientos": 500,
+    "seiscientos": 600,
+    "setecientos": 700,
+    "ochocientos": 800,
+    "novecientos": 900,
+}
+_SCALES = {"thousand": 1000, "mil": 1000, "million": 10**6, "millón": 10**6, "millon": 10**6}
+_SCALES |= {"millones": 10**6, "millions": 10**6}
+_IN_FULL = {word: n for word, n in _WORDS.items() if word not in ("hundred", "cero")} | {
+    "a": 1,
+    "un": 1,
+    **_HUNDREDS_ES,
+    **{word[:-2] + "as": n for word, n in _HUNDREDS_ES.items() if word != "ciento"},
+}
+_IN_FULL_WORD = "|".join(sorted([*_IN_FULL, "hundred", *_SCALES], key=len, reverse=True))
+_WRITTEN_OUT = re.compile(
+    rf"\b(?:{_IN_FULL_WORD})(?:(?:\s+(?:y|and)\s+|[\s-]+)(?:{_IN_FULL_WORD}))*\b", re.IGNORECASE
+)
+_WRITTEN_BIG = re.compile(r"hundred|thousand|mil|ient[oa]s|ciento", re.IGNORECASE)  # cheap look
+# `45 mil 500`, `2 mil 500`: a thousands figure and its last three digits
+_THOUSANDS_AND = re.compile(r"(?<![\d.,])(?P<num>\d{1,3})\s+mil\s+(?P<rest>\d{3})(?![\d.,%])")
+
+
 def words_to_numbers(text: str) -> str:
     """Numbers written as words or in shorthand (`twenty-five percent` -> `25 percent`,
     `cuarenta y cinco por ciento` -> `45 por ciento`, `$50k` and `fifty thousand` ->
-    `$50000` and `50000`, `half done` -> `50% done`)."""
+    `$50000` and `50000`, `mil quinientos` -> `1500`, `half done` -> `50% done`)."""
+    if _WRITTEN_BIG.search(text):
+        text = _WRITTEN_OUT.sub(_written_out, text)
+    text = _THOUSANDS_AND.sub(lambda m: str(int(m["num"]) * 1000 + int(m["rest"])), text)
     text = _FRACTIONS.sub(_fraction, _small_numbers(text))
     return _THOUSANDS.sub(lambda m: format((Decimal(m["num"]) * 1000).normalize(), "f"), text)
+
+
+def _written_out(match: re.Match[str]) -> str:
+    """A run of number words with a hundred or a scale in it, as digits; any other run
+    (`cuarenta y cinco`, `la 1 y la 2`) is left to the readings after it."""
+    words = [w for w in re.split(r"[\s-]+", match[0].lower()) if w not in ("y", "and")]
+    if len(words) == 1 and words[0] in _SCALES:
+        return match[0]  # `45 mil`, `6 mil`: a figure's multiple, read after this
+    if words[0] == "ciento" and match.string[: match.start()].lower().rstrip().endswith("por"):
+        return match[0]  # `45 por ciento`: percent
+    if not any(w == "hundred" or w in _SCALES or _IN_FULL.get(w, 0) >= 100 for w in words):
+        return match[0]
+    total = current = 0
+    previous = ""
+    for word in words:
+        if word in _SCALES:
+            if previous in _SCALES:
+                return match[0]  # `mil millones`: not guessed
+            total += (current or 1) * _SCALES[word]
+            current = 0
+        elif word == "hundred":
+            if not 0 < current < 100:
+                return match[0]  # `hundred` after nothing, or after `two hundred`
+            current *= 100  # `five hundred`, `twenty five hundred`
+        else:
+            value = _IN_FULL[word]
+            if word in ("a", "un") and previous:
+                return match[0]
+            tens_then_unit = value < 10 and current % 100 >= 20 and not current % 10
+            if current % 100 and value < 100 and not tens_then_unit:
+                return match[0]  # `cinco cinco`, `twenty twenty`: two numbers, not one
+            current += value
+        previous = word
+    return str(total + current)
 
 
 def _fraction(match: re.Match[str]) -> str:

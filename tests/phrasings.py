@@ -358,6 +358,14 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "concepto 2: 3", {"2": (D(3), D("12600.00"))}),
     (UNIT, "es", "1: 10% adicional", {"1": (D(120), D("1500.00"))}),
     (AMOUNT, "es", "2: 1000 dólares", {"2": D("1000.00")}),
+    # numbers written out in full, and a thousands figure with its last three digits
+    (AMOUNT, "es", "2: mil quinientos", {"2": D("1500.00")}),
+    (AMOUNT, "es", "2: cuarenta y cinco mil quinientos", {"2": D("45500.00")}),
+    (AMOUNT, "es", "2: dos mil quinientos dólares", {"2": D("2500.00")}),
+    (AMOUNT, "es", "2: ciento veinte mil", {"2": D("120000.00")}),
+    (AMOUNT, "es", "2: 45 mil 500", {"2": D("45500.00")}),
+    (AMOUNT, "en", "2: two thousand five hundred dollars", {"2": D("2500.00")}),
+    (UNIT, "en", "1: three hundred LF", {"1": (D(300), D("3750.00"))}),
     # dollars marked as Mexico and the US write them, once or twice
     (AMOUNT, "es", "2: 1500 dlls", {"2": D("1500.00")}),
     (AMOUNT, "es", "2: 1500 dls.", {"2": D("1500.00")}),
