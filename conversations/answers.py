@@ -607,16 +607,16 @@ def words_to_numbers(text: str) -> str:
 def _written_out(match: re.Match[str]) -> str:
     """A run of number words with a hundred or a scale in it, as digits; any other run
     (`cuarenta y cinco`, `la 1 y la 2`) is left to the readings after it."""
-    words = [w for w in re.split(r"[\s-]+", match[0].lower()) if w not in ("y", "and")]
-    if len(words) == 1 and words[0] in _SCALES:
+    tokens = [w for w in re.split(r"[\s-]+", match[0].lower()) if w not in ("y", "and")]
+    if len(tokens) == 1 and tokens[0] in _SCALES:
         return match[0]  # `45 mil`, `6 mil`: a figure's multiple, read after this
-    if words[0] == "ciento" and match.string[: match.start()].lower().rstrip().endswith("por"):
+    if tokens[0] == "ciento" and match.string[: match.start()].lower().rstrip().endswith("por"):
         return match[0]  # `45 por ciento`: percent
-    if not any(w == "hundred" or w in _SCALES or _IN_FULL.get(w, 0) >= 100 for w in words):
+    if not any(w == "hundred" or w in _SCALES or _IN_FULL.get(w, 0) >= 100 for w in tokens):
         return match[0]
     total = current = 0
     previous = ""
-    for word in words:
+    for word in tokens:
         if word in _SCALES:
             if previous in _SCALES:
                 return match[0]  # `mil millones`: not guessed
