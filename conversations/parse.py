@@ -227,6 +227,35 @@ _NUMBER_SIGN = re.compile(
     r"(?=\d{1,6}[a-z]?(?![\d.,%]))",
     re.IGNORECASE,
 )
+# A line by its ordinal (`1ra: 50%`, `2nd: 3`, `2º: 3`, `1st line 50%`, `primera línea 50%`,
+# `second item: 3`): the line of that number, as `1: 50%`, `line 1 50%` are read
+_ORDINAL_SUFFIX = r"(?:st|nd|rd|th|ra|da|ro|do|er|to|vo|mo|no|[º°ª])\.?"
+_ORDINAL_WORDS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "primer": 1, "primera": 1, "primero": 1,
+    "segunda": 2, "segundo": 2, "tercer": 3, "tercera": 3, "tercero": 3, "cuarta": 4,
+    "cuarto": 4, "quinta": 5, "quinto": 5, "sexta": 6, "sexto": 6, "séptima": 7, "séptimo": 7,
+    "septima": 7, "septimo": 7, "octava": 8, "octavo": 8, "novena": 9, "noveno": 9,
+    "décima": 10, "décimo": 10, "decima": 10, "decimo": 10,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    rf"^(?:(?:the|la|el)\s+)?(?:(?P<num>\d{{1,3}}){_ORDINAL_SUFFIX}"
+    rf"|(?P<word>{'|'.join(_ORDINAL_WORDS)}))"
+    rf"(?:(?=\s*[:=])|\s+(?P<line>{LINE_WORD})\b\.?)",
+    re.IGNORECASE,
+)
+
+
+def _ordinal_read(fragment: str) -> str:
+    """`1ra: 50%` -> `1: 50%`, `primera línea 50%` -> `línea 1 50%`."""
+    found = _ORDINAL.match(fragment)
+    if found is None or (found["num"] is None and found["line"] is None):
+        return fragment  # `first: 50%` is no line's name, `1ra:` is
+    number = found["num"] or str(_ORDINAL_WORDS[found["word"].lower()])
+    said = f"{found['line']} {number}" if found["line"] else number
+    return said + fragment[found.end() :]
+
+
 # A line alone (`Line 3`, `Item 3`, `#3`): an `edit 3`, or the heading of the answer below it.
 _REF_ONLY = re.compile(rf"(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*{REF}", re.IGNORECASE)
 _ONE_REF = r"(?:(?:la|el)\s+)?#?\s*\d{1,6}[a-z]?"  # `2`, `#2`, `la 2`
@@ -354,6 +383,7 @@ class _Builder:
         self.pleasantries: list[str] = []
         self._last_pleasant = False  # the fragment before was a pleasantry (`Thanks, Sam`)
         self._named: str | None = None  # the fragment before was a line alone (`Line 3`)
+        self._empty_ref = False  # a line named with nothing after it (`2:`, a template's row)
         self.dates: list[str] = []  # `11/30`, `al 11/12`: when, never `11 of 30`
         self._correcting = False  # the fragment before was `Sorry,` / `Actually,` alone
 
@@ -502,7 +532,7 @@ class _Builder:
             )
             return
         named, self._named = self._named, None
-        fragment = _NUMBER_SIGN.sub("#", _correction_read(fragment), count=1)
+        fragment = _NUMBER_SIGN.sub("#", _correction_read(_ordinal_read(fragment)), count=1)
         command = read_command(fragment, self.expect)
         if command is not None:
             self.commands.append(command)
@@ -551,6 +581,7 @@ class _Builder:
             self.answers += listed
             return
         outcome = _line_answer(fragment)
+        self._empty_ref = self._empty_ref or outcome is _CONSUMED
         if outcome is None and named is not None and self._answers_named(named, fragment):
             return
         if outcome is None:
@@ -624,8 +655,8 @@ class _Builder:
         for earlier in unnamed:  # `1; 50%`, `2, 3`: two answers without a line, none guessed
             self.answers.remove(earlier)
             self.problems.append(Problem(earlier.text, _WHICH_LINE, {"text": earlier.text}))
-        if unnamed or any(a.scope != Scope.current for a in self.answers):
-            return Problem(fragment, _WHICH_LINE, {"text": fragment})
+        if unnamed or self._empty_ref or any(a.scope != Scope.current for a in self.answers):
+            return Problem(fragment, _WHICH_LINE, {"text": fragment})  # `2: ,0`: line 2's?
         return answer
 
     def _unreadable(self, fragment: str, problem: Problem) -> Problem:

@@ -51,13 +51,15 @@ _AT = re.compile(r"(?<!\s)\s+@\s*(?=[~$.\d])")
 # `Nº 2`, `N° 2` (número): `No. 2`, which the parser reads as a number sign; as they are, NFKC
 # would leave `No 2` and the degree sign go with the symbols (`N 2`)
 _NUMERO = re.compile(r"(?<![^\W\d_])N[°º]\.?", re.IGNORECASE)
+# `2º: 3`, `1ª: 50%`: the second line (NFKC would make them `2o`, `1a`, a line `2o`)
+_ORDINAL_MARK = re.compile(r"(?<=\d)[ºª]\.?(?=\s*[:=])")
 
 
 def normalize(text: str, *, tabs: bool = False) -> str:
     """NFKC, ASCII digits, plain spaces and quotes; control and format characters dropped;
     tabs kept with `tabs` (they separate a pasted table's cells), else spaces."""
-    if "°" in text or "º" in text:
-        text = _NUMERO.sub("No.", text)
+    if "°" in text or "º" in text or "ª" in text:
+        text = _ORDINAL_MARK.sub("", _NUMERO.sub("No.", text))
     text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.translate(_TRANSLATE)
     out: list[str] = []

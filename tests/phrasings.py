@@ -358,6 +358,15 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "es", "concepto 2: 3", {"2": (D(3), D("12600.00"))}),
     (UNIT, "es", "1: 10% adicional", {"1": (D(120), D("1500.00"))}),
     (AMOUNT, "es", "2: 1000 dólares", {"2": D("1000.00")}),
+    # a line by its ordinal
+    (UNIT, "es", "1ra: 50%", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "es", "2da: 3", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "es", "2º: 3", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "es", "primera línea 50%", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "es", "segunda partida: 3", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "1st line 50%", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "2nd: 3", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "the second line: 3", {"2": (D(3), D("12600.00"))}),
     # numbers written out in full, and a thousands figure with its last three digits
     (AMOUNT, "es", "2: mil quinientos", {"2": D("1500.00")}),
     (AMOUNT, "es", "2: cuarenta y cinco mil quinientos", {"2": D("45500.00")}),

@@ -666,3 +666,11 @@ def test_normalising_a_control_between_combining_marks_is_idempotent() -> None:
     """`¯\\x1f𑇊`: the control dropped leaves the marks out of canonical order (hypothesis)."""
     once = normalize("¯\x1f𑇊")
     assert normalize(once) == once
+
+
+def test_a_bare_answer_after_a_line_left_empty_is_asked_about() -> None:
+    """`2: ,0` (hypothesis): line 2 named with nothing after it, then `0` — line 2's, or the
+    line being asked? Asked, never put on a line the message did not name."""
+    parsed = parse("2: ,0", expect=Expect.line)
+    assert not parsed.answers
+    assert [problem.text for problem in parsed.problems] == ["0"]
