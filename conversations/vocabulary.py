@@ -277,7 +277,7 @@ _PLEASANTRY = re.compile(
     r"|(?:(?:it|that|this|everything|all)\s+)?(?:looks?|seems?|sounds?)\s+(?:good|great|fine"
     r"|right|correct|ok(?:ay)?)(?:\s+to\s+me)?|all\s+good|perfect|great|ok\s+thanks"
     r"|(?:todo\s+)?(?:se\s+ve|est[aá])\s+bien(?:\s+as[ií])?|as[ií]\s+est[aá]\s+bien|todo\s+bien"
-    r"|todo\s+(?:correcto|en\s+orden)"
+    r"|todo\s+correcto"
     r"|perfecto|excelente|listo"
     r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
     r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
