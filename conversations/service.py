@@ -409,9 +409,13 @@ class ConversationService:
 
 def learn_language(session: Session, person: Person, turn: Turn) -> None:
     """A contact with no language set who writes in Spanish is answered in Spanish from then
-    on (DESIGN §2): the language is kept on the person, in the turn's transaction."""
-    if person.language is None and turn.text and looks_spanish(turn.text):
-        person.language = "es"
+    on (DESIGN §2): the language is kept on the person, in the turn's transaction (the
+    channel's `turn.language` when the text it hands over no longer shows it)."""
+    if person.language is not None:
+        return
+    language = turn.language or ("es" if turn.text and looks_spanish(turn.text) else None)
+    if language is not None:
+        person.language = language
         session.add(person)
 
 

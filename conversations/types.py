@@ -55,6 +55,8 @@ class Turn:
     "edit:<line>", "number:<invoice number>", "answer:<line>:<text>".
     `line_values` is a form (Slack modal) submitting one answer per SOV line number.
     `attachments` are already stored by the channel (see `models.attachments`).
+    `language` is the one the whole message is written in, when the channel hands over only
+    part of it (an email's top left out beside a filled-in template: `Todo listo, van abajo`).
     """
 
     text: str = ""
@@ -62,6 +64,7 @@ class Turn:
     line_values: Mapping[str, str] = field(default_factory=dict)
     attachments: tuple[AttachmentRef, ...] = ()
     channel: str = "console"
+    language: str | None = None
 
 
 @dataclass(frozen=True)

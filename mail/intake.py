@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from conversations.language import written_in
@@ -262,9 +261,9 @@ class Intake:
             invitation=route.invitation,
         )
         assert route.person.id is not None
-        if route.person.language is None and not written_in(text):
-            self._learn_language(route.person, written_in(mail.text))
-        turn = Turn(text=text, attachments=tuple(stored), channel="email")
+        # what the turn no longer shows: a Spanish top left out beside an English template
+        language = None if written_in(text) else written_in(mail.text)
+        turn = Turn(text=text, attachments=tuple(stored), channel="email", language=language)
         try:
             result = self.conversations.handle(
                 person=route.person,
@@ -287,17 +286,6 @@ class Intake:
         return IntakeResult(
             InboundOutcome.processed, None, mail.external_id, result.conversation_id
         )
-
-    def _learn_language(self, person: Person, language: str | None) -> None:
-        """Keep the language the contact wrote in when the turn's text no longer shows it
-        (`Todo listo, van abajo` left out beside the answers of an English template)."""
-        if language is None:
-            return
-        with session_scope(self.engine) as session:
-            row = session.get(Person, person.id)
-            if row is not None and row.language is None:
-                row.language = language
-        set_committed_value(person, "language", language)  # as stored: merged without a read
 
     def _with_rows(self, session: Session, mail: InboundMail, route: Route) -> str:
         """The new text, with the answers typed below the rows of the quoted email given the
