@@ -9,44 +9,34 @@ from decimal import Decimal
 
 import pytest
 
-from conversations.context import CommitmentInfo, Context
+from conversations.context import Context
 from conversations.flow import step
 from conversations.parse import parse
 from conversations.state import State, Status
 from conversations.text import split_fragments
 from conversations.types import Reply, StepName, Turn
 from models.billing import LineHistory
-from models.tables import AccountingMethod
-from tests.test_phrasings import NOW, PERIOD, amount_line, at_the_lines, unit_line
+from tests.phrasings import AMOUNT as AMOUNT_KIND
+from tests.phrasings import UNIT as UNIT_KIND
+from tests.test_phrasings import CONTEXTS, amount_line, at_the_lines, unit_line
 
 D = Decimal
 
 
-UNIT = Context(
-    now=NOW,
-    today=NOW.date(),
-    person_name="Sam Sparks",
-    commitment=CommitmentInfo(1, "SC-007", "Electrical", "Harbor Tower", AccountingMethod.unit),
-    period=PERIOD,
+# test_phrasings' contexts with more lines, and only some of their histories
+UNIT = replace(
+    CONTEXTS[UNIT_KIND],
     lines=(
-        unit_line("1", "EMT conduit 3/4in", 1200, "12.50", "LF"),
-        unit_line("2", "Switchgear panels", 8, "4200", "EA"),
-        unit_line("3", "Light fixtures", 40, "212.3375", "EA"),
+        *CONTEXTS[UNIT_KIND].lines,
         unit_line("4", "Wire pulls", 5000, "1.15", "LF"),
         unit_line("5", "Junction boxes", 300, "18.75", "EA"),
     ),
     histories={"1": LineHistory(previous_quantity=D(300), previous_value=D("3750.00"))},
 )
-AMOUNT = Context(
-    now=NOW,
-    today=NOW.date(),
-    person_name="Maria Lopez",
-    commitment=CommitmentInfo(2, "SC-011", "Mechanical", "Harbor Tower"),
-    period=PERIOD,
+AMOUNT = replace(
+    CONTEXTS[AMOUNT_KIND],
     lines=(
-        amount_line("1", "Mobilization", 25000),
-        amount_line("2", "Ductwork", 180000),
-        amount_line("3", "Rooftop units", 240000),
+        *CONTEXTS[AMOUNT_KIND].lines,
         amount_line("4", "Piping", 120000),
         amount_line("5", "Controls", 60000),
         amount_line("9", "Closeout", 5000),
