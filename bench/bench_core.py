@@ -342,12 +342,14 @@ def run_sqlite(
         import_text(engine, text=json.dumps(scaled_demo(conversations, lines)))
         print(f"setup (migrate + import): {time.perf_counter() - started:.1f} s")
         with Session(engine) as session:
-            people = {p.key: p.id for p in session.exec(select(Person))}
+            # The rows themselves: a channel's gate reads the person with the message's routing
+            # and hands the row over (`handle(person=...)`), so the turn does not read it again.
+            people = {p.key: p for p in session.exec(select(Person))}
             nov = session.exec(select(BillingPeriod).where(BillingPeriod.key == "nov")).one().id
             keys = {c.key: (c.id, c.accounting_method) for c in session.exec(select(Commitment))}
         outbox: Any = RowOutbox() if outbox_kind == "row" else MemoryOutbox()
         service = ConversationService(engine, outbox=outbox, clock=lambda: NOW)
-        jobs = []  # (person_id, commitment_id, turns)
+        jobs = []  # (person, commitment_id, turns)
         for i in range(conversations):
             commitment_id, method = keys[f"c{i}"]
             jobs.append((people[f"p{i}"], commitment_id, script(AccountingMethod(method), lines)))
@@ -356,12 +358,12 @@ def run_sqlite(
             commitment_id, method = keys[commitment]
             for turn in script(AccountingMethod(method), 2 if commitment == "sc7" else 6):
                 service.handle(
-                    person_id=people[person], turn=turn, commitment_id=commitment_id, period_id=nov
+                    person=people[person], turn=turn, commitment_id=commitment_id, period_id=nov
                 )
         calls = [
-            (person_id, commitment_id, turns[index])
+            (person, commitment_id, turns[index])
             for index in range(max(len(turns) for _, _, turns in jobs))
-            for person_id, commitment_id, turns in jobs
+            for person, commitment_id, turns in jobs
             if index < len(turns)
         ]
         statements: Counter[str] = Counter()
@@ -377,11 +379,11 @@ def run_sqlite(
         clock = time.perf_counter
         started = clock()
         line_answers: list[int] = []  # statements of the turns answering one line
-        for person_id, commitment_id, turn in calls:
+        for person, commitment_id, turn in calls:
             this_turn[0] = 0
             before = clock()
             result = service.handle(
-                person_id=person_id, turn=turn, commitment_id=commitment_id, period_id=nov
+                person=person, turn=turn, commitment_id=commitment_id, period_id=nov
             )
             latencies.append(clock() - before)
             if turn.text in LINE_ANSWERS:
@@ -425,9 +427,9 @@ def run_sqlite(
             profile = cProfile.Profile()
             profile.enable()
             for _ in range(5):
-                for person_id, commitment_id, turn in sample:
+                for person, commitment_id, turn in sample:
                     service.handle(
-                        person_id=person_id, turn=turn, commitment_id=commitment_id, period_id=nov
+                        person=person, turn=turn, commitment_id=commitment_id, period_id=nov
                     )
             profile.disable()
             print(f"hotspots of handle() (cProfile, {len(sample) * 5} turns replayed):")
