@@ -144,12 +144,15 @@ class State:
 
 
 def _entry_json(entry: LineEntry) -> dict[str, str | None]:
-    return {
+    data = {
         "new_quantity": None if entry.new_quantity is None else str(entry.new_quantity),
         "new_value": str(entry.new_value),
         "materials_stored": str(entry.materials_stored),
         "retainage_released": str(entry.retainage_released),
     }
+    if entry.retainage_held is not None:  # a sent invoice's, as stored
+        data["retainage_held"] = str(entry.retainage_held)
+    return data
 
 
 def _entry(data: Mapping[str, Any]) -> LineEntry:
@@ -159,6 +162,9 @@ def _entry(data: Mapping[str, Any]) -> LineEntry:
         new_value=Decimal(data.get("new_value") or ZERO),
         materials_stored=Decimal(data.get("materials_stored") or ZERO),
         retainage_released=Decimal(data.get("retainage_released") or ZERO),
+        retainage_held=None
+        if data.get("retainage_held") is None
+        else Decimal(data["retainage_held"]),
     )
 
 

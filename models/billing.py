@@ -8,6 +8,9 @@ Vocabulary of the G703 continuation sheet, per SOV line:
 
 Materials stored are recorded per period: once billed they are part of D on the
 next application, so retainage is held on them exactly once (held = rate x (E+F)).
+An invoice that was sent keeps the retainage it held at the rate of its day
+(`LineEntry.retainage_held`), so a rate reduced from a period on (10% to 5% at half
+complete) changes the invoices still open, never one already sent or certified.
 
 Entries keep full precision; a `LineFigures` rounds each money column of its
 line half-up to cents, and the G702 summary adds those rounded columns, so the
@@ -136,6 +139,9 @@ class LineEntry:
     new_value: Decimal = ZERO
     materials_stored: Decimal = ZERO
     retainage_released: Decimal = ZERO
+    # The retainage this period held as stored on an invoice that was sent (None: held at
+    # the line's rate, rate x (E+F)). Any change to the entry drops it.
+    retainage_held: Decimal | None = None
 
     def stored(self) -> LineEntry:
         """The entry as the database keeps it: money in cents, quantity to 6 places."""
@@ -144,6 +150,7 @@ class LineEntry:
             new_value=cents(self.new_value),
             materials_stored=cents(self.materials_stored),
             retainage_released=cents(self.retainage_released),
+            retainage_held=None if self.retainage_held is None else cents(self.retainage_held),
         )
 
 
@@ -237,7 +244,8 @@ def with_retainage_released(entry: LineEntry, amount: Decimal) -> LineEntry:
 
 
 def _replace(entry: LineEntry, **changes: Decimal | None) -> LineEntry:
-    return replace(entry, **changes)  # type: ignore[arg-type]
+    """A changed entry holds retainage at the line's rate again."""
+    return replace(entry, retainage_held=None, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -285,11 +293,14 @@ class LineFigures:
 def retainage_held_this_period(
     terms: LineTerms, entry: LineEntry, history: LineHistory | None = None
 ) -> Decimal:
-    """rate x (E + F); a correction (negative) gives back at most the retainage still held."""
+    """rate x (E + F); a correction (negative) gives back at most the retainage still held.
+    An entry of a sent invoice holds what it stored."""
     return _held(terms, entry.stored(), history)
 
 
 def _held(terms: LineTerms, stored: LineEntry, history: LineHistory | None) -> Decimal:
+    if stored.retainage_held is not None:
+        return stored.retainage_held
     held = cents(terms.retainage_percent / HUNDRED * (stored.new_value + stored.materials_stored))
     if history is not None and held < ZERO:
         held = max(held, min(-cents(history.retainage_balance), ZERO))

@@ -41,6 +41,7 @@ from models.money import ZERO, cents
 from models.review import record_event, status_words
 from models.tables import (
     CERTIFIED,
+    EDITABLE_STATUSES,
     BillingPeriod,
     Commitment,
     Invoice,
@@ -355,7 +356,10 @@ class _InvoiceLoader:
             )
         current = _stored_lines(self.session, invoice)
         wanted = {number: LineEntry() for number in current} | entries
-        if not _same(ledger, current, wanted):
+        # An invoice that was sent before this import keeps the retainage it held, whatever
+        # the commitment's rate is now (its figures themselves were checked above).
+        sent = outcome != "created" and (was or invoice.status) not in EDITABLE_STATUSES
+        if not _same(ledger, current, wanted, held=not sent):
             save_entries(self.session, invoice=invoice, ledger=ledger, entries=wanted)
             self.session.flush()
             outcome = "created" if outcome == "created" else "updated"
@@ -438,14 +442,23 @@ def _stored_lines(session: Session, invoice: Invoice) -> dict[str, InvoiceLine]:
 
 
 def _same(
-    ledger: CommitmentLedger, current: Mapping[str, InvoiceLine], wanted: Mapping[str, LineEntry]
+    ledger: CommitmentLedger,
+    current: Mapping[str, InvoiceLine],
+    wanted: Mapping[str, LineEntry],
+    *,
+    held: bool = True,
 ) -> bool:
-    """Whether the stored lines already hold `wanted` (so a re-import touches nothing)."""
+    """Whether the stored lines already hold `wanted` (so a re-import touches nothing); with
+    `held=False`, whatever retainage they hold (that of a sent invoice)."""
     if set(current) != set(wanted):
         return False
     for number, entry in wanted.items():
         stored, row = entry.stored(), current[number]
-        held = retainage_held_this_period(ledger.terms[number], stored, ledger.histories[number])
+        held_now = (
+            retainage_held_this_period(ledger.terms[number], stored, ledger.histories[number])
+            if held
+            else row.retainage_held
+        )
         if (
             row.new_quantity,
             row.new_value,
@@ -457,7 +470,7 @@ def _same(
             stored.new_value,
             stored.materials_stored,
             stored.retainage_released,
-            held,
+            held_now,
         ):
             return False
     return True

@@ -371,32 +371,26 @@ class _Loader:
         lines: dict[str, SovLine],
         billing: dict[str, list[Invoice]],
     ) -> None:
-        """The commitment's retainage rate may not change under a certified invoice that held
-        retainage at it (on a line without a rate of its own), nor under an invoice under
-        review that holds retainage at it."""
+        """The commitment's retainage rate may not change under an invoice under review that
+        holds retainage at it (on a line without a rate of its own). It may change from a
+        period on (10% down to 5% at half complete): invoices already sent or certified keep
+        the retainage they held, and those still open hold at the new rate."""
         at_rate = {
             invoice.id: invoice
             for number, invoices in billing.items()
             if number in lines and lines[number].retainage_percent is None
             for invoice in invoices
         }
-        held = certified(at_rate.values())
         reviewed = _under_review(at_rate.values())
-        was, given = shown(stored), shown(commitment.retainage_percent)
-        said = f"{commitment.number} has retainage_percent {was} in billbot, the file says {given}"
-        if held:
-            message = (
-                f"{said}, and certified invoices held retainage at {was}%: "
-                f"{invoice_names(held)}. {CERTIFIED_BASIS} keep {was}."
-            )
-        elif reviewed:
-            message = (
-                f"{said}, and invoices under review hold retainage at {was}%: "
-                f"{invoice_names(reviewed)}. {UNDER_REVIEW_BASIS} keep {was}, or have them "
-                "returned for revision first (the contact then sends them at the new rate)."
-            )
-        else:
+        if not reviewed:
             return
+        was, given = shown(stored), shown(commitment.retainage_percent)
+        message = (
+            f"{commitment.number} has retainage_percent {was} in billbot, the file says "
+            f"{given}, and invoices under review hold retainage at {was}%: "
+            f"{invoice_names(reviewed)}. {UNDER_REVIEW_BASIS} keep {was}, or have them "
+            "returned for revision first (the contact then sends them at the new rate)."
+        )
         self.problems.append(
             self.locator.problem(("commitments", index, "retainage_percent"), message)
         )
@@ -409,7 +403,8 @@ class _Loader:
         invoices: list[Invoice],
     ) -> None:
         """An SOV line's figures may not change under a certified invoice that billed on it,
-        nor its retainage rate under an invoice under review that bills on it."""
+        nor its retainage rate under an invoice under review that bills on it (a rate may
+        change under certified invoices: they keep the retainage they held)."""
         billed = certified(invoices)
         reviewed = _under_review(invoices)
         for name in TERMS:
@@ -423,7 +418,7 @@ class _Loader:
                 f"{_set(stored, money=money)} in billbot, the file says "
                 f"{_set(given, money=money)}"
             )
-            if billed:
+            if billed and name != "retainage_percent":  # sent invoices keep what they held
                 message = (
                     f"{said}, and certified invoices billed on it: {invoice_names(billed)}. "
                     f"{CERTIFIED_BASIS} {_keep(stored, money=money)}; a change of scope goes "

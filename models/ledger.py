@@ -35,6 +35,7 @@ from models.billing import (
 from models.db import execute_core
 from models.money import ZERO
 from models.tables import (
+    EDITABLE_STATUSES,
     AccountingMethod,
     BillingPeriod,
     ChangeOrder,
@@ -149,7 +150,9 @@ def line_history(quantity: Any, value: Any, held: Any, released: Any) -> LineHis
     )
 
 
-def stored_entry(row: InvoiceLine | None) -> LineEntry:
+def stored_entry(row: InvoiceLine | None, *, held: bool = False) -> LineEntry:
+    """The entry a line row stores; with `held` (an invoice that was sent), with the
+    retainage it held, which a later change of rate does not change."""
     if row is None:
         return LineEntry()
     return LineEntry(
@@ -157,6 +160,7 @@ def stored_entry(row: InvoiceLine | None) -> LineEntry:
         new_value=row.new_value,
         materials_stored=row.materials_stored,
         retainage_released=row.retainage_released,
+        retainage_held=row.retainage_held if held else None,
     )
 
 
@@ -260,13 +264,15 @@ def load_ledger(
 
 
 def invoice_entries(session: Session, invoice: Invoice) -> dict[str, LineEntry]:
-    """The stored entries of an invoice, keyed by SOV line number."""
+    """The stored entries of an invoice, keyed by SOV line number; those of an invoice that
+    was sent keep the retainage they held."""
     statement = (
         select(SovLine.number, InvoiceLine)
         .join(SovLine, col(SovLine.id) == InvoiceLine.sov_line_id)
         .where(InvoiceLine.invoice_id == invoice.id)
     )
-    return {number: stored_entry(row) for number, row in session.exec(statement)}
+    held = invoice.status not in EDITABLE_STATUSES
+    return {number: stored_entry(row, held=held) for number, row in session.exec(statement)}
 
 
 @dataclass(frozen=True)

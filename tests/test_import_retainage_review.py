@@ -1,7 +1,7 @@
 """`billbot import` on SQLite and PostgreSQL, beside billbot's own work: a retainage rate does not
 change under an invoice under review (its approval would certify figures nobody sent), a line's
-rate that is not set is said so, and a language billbot learned is kept by a file that gives
-none."""
+rate that is not set is said so, a rate set under a certified invoice holds from then on, and a
+language billbot learned is kept by a file that gives none."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from models.db import session_scope
 from models.importer import import_text
 from models.tables import Invoice, InvoiceStatus, Person
 from tests.import_helpers import DESIGN_EXAMPLE_TEXT, design_example, with_november
-from tests.test_importer import refusal
+from tests.test_importer import refusal, report_of
 
 
 def change(engine: Engine, statement: Any, **values: object) -> None:
@@ -84,17 +84,19 @@ def test_the_retainage_rate_may_change_under_an_invoice_not_under_review(
     assert import_text(engine, text=json.dumps(data)).counts["commitments"].updated == 1
 
 
-def test_a_certified_lines_rate_that_is_not_set_is_said_so(engine: Engine) -> None:
-    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
-    data = design_example()
+def test_a_lines_own_rate_set_under_a_certified_invoice_holds_from_then_on(
+    engine: Engine,
+) -> None:
+    """Line 1 gets a 5% rate of its own after October was certified at the commitment's 10%:
+    October keeps the $375.00 it held, November's draft holds 5% on line 1 only."""
+    data = with_november(status="draft")
+    import_text(engine, text=json.dumps(data))
     data["commitments"][0]["lines"][0]["retainage_percent"] = "5"
-    (problem,) = refusal(engine, data)
-    assert "has retainage_percent not set in billbot, the file says 5" in problem
-    assert (
-        "An import does not change the figures a certified invoice stands on: leave it not "
-        "set; a change of scope goes through a change order."
-    ) in problem
-    assert "none" not in problem
+    assert import_text(engine, text=json.dumps(data)).counts["sov_lines"].updated == 1
+    assert report_of(engine, "INV-0041")["lines"][0]["retainage_held"] == "375.00"
+    line_1, line_2 = report_of(engine, "INV-0042")["lines"]
+    assert (line_1["retainage_held"], line_1["retainage_total"]) == ("62.50", "437.50")
+    assert line_2["retainage_held"] == "840.00"  # the commitment's 10% of $8,400
 
 
 def person(engine: Engine, key: str) -> Person:

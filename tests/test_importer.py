@@ -559,18 +559,36 @@ def test_a_certified_invoice_s_lines_are_not_changed_by_an_import(engine: Engine
     )
 
 
-def test_retainage_a_certified_invoice_was_held_at_is_not_changed(engine: Engine) -> None:
-    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
-    data = design_example()
-    data["commitments"][0]["retainage_percent"] = "12.5"
-    (problem,) = refusal(engine, data)
-    assert problem == (
-        'commitments[0] (key "sc7").retainage_percent: SC-007 has retainage_percent 10 in '
-        "billbot, the file says 12.5, and certified invoices held retainage at 10%: INV-0041 "
-        "(approved). An import does not change the figures a certified invoice stands on: "
-        "keep 10."
-    )
-    assert report_of(engine, "INV-0041")["lines"][0]["retainage_held"] == "375.00"
+def test_retainage_reduced_from_a_period_on_leaves_what_certified_invoices_held(
+    engine: Engine,
+) -> None:
+    """10% through October (INV-0041, approved), 5% from November on (a common term: halved
+    at half complete): October keeps the $375.00 it held, on its report and as November's
+    previous retainage; November's draft holds 5%; both G702s tie; a second import of the
+    same file changes nothing."""
+    data = with_november(status="draft")
+    import_text(engine, text=json.dumps(data))
+    data["commitments"][0]["retainage_percent"] = "5"
+    assert import_text(engine, text=json.dumps(data)).counts["commitments"].updated == 1
+
+    october = report_of(engine, "INV-0041")
+    assert october["lines"][0]["retainage_held"] == "375.00"
+    assert october["totals"]["retainage"] == "375.00"
+    assert october["totals"]["current_payment_due"] == "3375.00"
+    november = report_of(engine, "INV-0042")
+    line_1, line_2 = november["lines"]
+    assert (line_1["retainage_held"], line_1["retainage_total"]) == ("62.50", "437.50")
+    assert line_2["retainage_held"] == "420.00"  # 5% of 2 EA x $4,200
+    assert november["totals"]["retainage"] == "857.50"
+    assert november["totals"]["less_previous_certificates_for_payment"] == "3375.00"
+    assert november["totals"]["current_payment_due"] == "9167.50"
+    for report in (october, november):
+        held = sum(Decimal(line["retainage_total"]) for line in report["lines"])
+        assert held == Decimal(report["totals"]["retainage"])
+
+    again = import_text(engine, text=json.dumps(data)).counts
+    assert (again["commitments"].unchanged, again["invoices"].unchanged) == (1, 2)
+    assert report_of(engine, "INV-0041") == october
 
 
 def test_retainage_may_change_while_no_certified_invoice_holds_any(engine: Engine) -> None:
@@ -587,7 +605,6 @@ def test_retainage_may_change_while_no_certified_invoice_holds_any(engine: Engin
     [
         ("unit_price", "13", "12.5"),
         ("quantity", "1000", "1200"),
-        ("retainage_percent", "5", "not set"),
     ],
 )
 def test_the_figures_of_a_line_a_certified_invoice_billed_are_not_changed(

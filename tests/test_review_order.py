@@ -266,3 +266,27 @@ def test_the_refusal_names_every_earlier_invoice_still_to_certify(
         assert session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one().status == (
             InvoiceStatus.under_review
         )
+
+
+def test_a_rate_reduced_after_approval_leaves_the_approved_invoice_as_it_held(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService
+) -> None:
+    """November approved at 10%, then the commitment's rate goes down to 5% (an import, or SQL):
+    November's figures, and what Sam sees asking about it, still hold 10%."""
+    october(engine, ids, InvoiceStatus.approved)
+    nov = november(service, ids, engine, "1: 50%\n2: 3 units")  # $3,750 + $12,600
+    assert decide(reviews, nov, ids, APPROVE).outcome is not None
+    approved = g702(engine, nov)
+    assert approved["retainage"] == D("2010.00")  # 375 + 10% of 16,350
+
+    with session_scope(engine) as session:
+        commitment = session.get(Commitment, ids.sc7)
+        assert commitment is not None
+        commitment.retainage_percent = D("5")
+        session.add(commitment)
+
+    assert g702(engine, nov) == approved
+    for asked in ("status", "show invoice"):
+        shown = said(service, ids.sam, asked, channel="email", key=(ids.sc7, ids.nov))
+        text = "\n".join(reply.text for reply in shown.replies)
+        assert "$14,715.00" in text and "$15,532.50" not in text  # 16,350 less 10%, not 5%
