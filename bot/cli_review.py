@@ -44,10 +44,13 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return out
 
 
-def _adjustments(values: list[str]) -> tuple[dict[str, Decimal], dict[str, Quantity]]:
+def _adjustments(
+    values: list[str],
+) -> tuple[dict[str, Decimal], dict[str, Quantity], frozenset[str]]:
     """`--adjust` options as amounts in dollars by line, and quantities in a unit-based
-    line's units (`2=8 EA`, `2=qty 8`), read as an email reply's `2: 8 EA` is; a bare number
-    is dollars here (`--adjust LINE=AMOUNT`)."""
+    line's units (`2=8 EA`, `2=qty 8`), read as an email reply's `2: 8 EA` is, and the lines
+    given a bare number: dollars on an amount-based line, asked about on a unit-based one
+    (`1=150` on a line billed in LF: 150 LF or $150.00?), as in an email reply."""
     from conversations.answers import THOUSANDS_POINT
     from conversations.review_answers import Unclear, read_figure
     from models.money import AmountError, format_dollars, format_money
@@ -55,6 +58,7 @@ def _adjustments(values: list[str]) -> tuple[dict[str, Decimal], dict[str, Quant
 
     amounts: dict[str, Decimal] = {}
     quantities: dict[str, Quantity] = {}
+    bare: set[str] = set()
     for line, text in _pairs(values, "'--adjust'").items():
         digits = text.strip().lstrip("+-$ ").rstrip()
         if THOUSANDS_POINT.fullmatch(digits):  # `8.400`: $8.40, or $8,400 the Spanish way?
@@ -65,7 +69,7 @@ def _adjustments(values: list[str]) -> tuple[dict[str, Decimal], dict[str, Quant
                 param_hint="'--adjust'",
             )
         try:
-            figure, _bare = read_figure(text)
+            figure, is_bare = read_figure(text)
         except (AmountError, Unclear) as exc:
             raise typer.BadParameter(
                 f"line {line}: {text!r} is not an amount (e.g. 3=4000, 3=$4,000.00 or, on a "
@@ -76,7 +80,9 @@ def _adjustments(values: list[str]) -> tuple[dict[str, Decimal], dict[str, Quant
             quantities[line] = figure
         else:
             amounts[line] = figure
-    return amounts, quantities
+            if is_bare:
+                bare.add(line)
+    return amounts, quantities, frozenset(bare)
 
 
 def review(
@@ -93,8 +99,9 @@ def review(
         list[str] | None,
         typer.Option(
             metavar="LINE=AMOUNT",
-            help="This period's amount you approve for a line (on a line billed in units, "
-            "its quantity: 2=8 EA).",
+            help="This period's amount you approve for a line: 3=4000 or 3=$4,000 (on a "
+            "line billed in units, its quantity with the unit: 2=8 EA; a bare number there is "
+            "asked about).",
         ),
     ] = None,
     reject: Annotated[
@@ -133,9 +140,13 @@ def review(
     if approve:
         decision = Decision(ReviewKind.approve, note=note)
     elif approve_as_noted:
-        amounts, quantities = _adjustments(adjust or [])
+        amounts, quantities, bare = _adjustments(adjust or [])
         decision = Decision(
-            ReviewKind.approve_as_noted, note=note, adjustments=amounts, quantities=quantities
+            ReviewKind.approve_as_noted,
+            note=note,
+            adjustments=amounts,
+            quantities=quantities,
+            bare=bare,
         )
     else:
         decision = Decision(
@@ -167,6 +178,11 @@ def review(
             invoice_id=invoice_id, reviewer_id=reviewer_id, decision=decision, channel="cli"
         )
     if result.refused is not None:
+        if decision.bare and result.refused.code == "unclear-amount":
+            fail(
+                f'{result.refused.message}\nOn the command line: --adjust "LINE=QUANTITY UNIT" '
+                "for units (e.g. \"1=150 LF\"), --adjust 'LINE=$AMOUNT' for dollars."
+            )
         fail(result.refused.message)
     typer.echo(result.text)
     if result.contact:  # the review's answers speak the reviewer's language; usage is English

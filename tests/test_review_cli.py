@@ -40,11 +40,19 @@ def test_approve_as_noted_takes_a_quantity_in_the_lines_units(
     assert (line["new_quantity"], line["new_value"]) == ("1", "4200.00")
 
 
-def test_a_bare_amount_given_with_billbot_review_stays_dollars(
+def test_a_bare_number_on_a_line_billed_in_units_is_asked_not_taken_as_dollars(
     engine: Engine, database_url: str
 ) -> None:
+    """`1=150` on the conduit (LF): 150 LF or $150.00? An approval as noted cannot be undone,
+    so it is asked, as in an email reply; `$` or a unit says which."""
     import_text(engine, text=json.dumps(with_november()))
-    result = approve_as_noted(database_url, "2=4200", "1=qty 80")
+    asked = approve_as_noted(database_url, "1=150")
+    assert asked.exit_code == 1
+    assert "is 150 meant as 150 LF or as $150.00?" in said(asked)
+    assert '--adjust "LINE=QUANTITY UNIT" for units (e.g. "1=150 LF")' in said(asked)
+    assert report_of(engine, "INV-0042")["status"] == "under_review"
+
+    result = approve_as_noted(database_url, "2=$4200", "1=qty 80")
     assert result.exit_code == 0, result.output
     lines = {line["line"]: line for line in report_of(engine, "INV-0042")["lines"]}
     assert (lines["2"]["new_quantity"], lines["2"]["new_value"]) == ("1", "4200.00")

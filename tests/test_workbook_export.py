@@ -270,7 +270,7 @@ def test_an_approval_as_noted_shows_the_contacts_amount_beside_the_administrator
 ) -> None:
     november(engine)  # INV-0042 bills 4 of 10 panels on line 2: $16,800.00
     cli(
-        database_url, "review", "SC-007/INV-0042", "--approve-as-noted", "--adjust", "2=12600",
+        database_url, "review", "SC-007/INV-0042", "--approve-as-noted", "--adjust", "2=$12600",
         "--note", "3 panels set, not 4",
     )  # fmt: skip
     report = reports(engine)["SC-007/INV-0042"]
