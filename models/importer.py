@@ -140,11 +140,32 @@ def import_file(engine: Engine, *, path: Path) -> ImportSummary:
 
     if is_workbook(path):
         return import_workbook(engine, path=path)
+    if path.suffix.lower() in (".csv", ".tsv", ".txt") and not _looks_like_json(path):
+        raise ImportFileError(
+            [
+                Problem(
+                    "(file)",
+                    f"is a {path.suffix.lower()} file: billbot imports a workbook (.xlsx, laid "
+                    "out as `billbot template` makes it) or a JSON file; open the file in your "
+                    "spreadsheet and save it as .xlsx in the template's sheets",
+                )
+            ]
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError([Problem("(file)", "is not UTF-8 text")]) from None
     return import_text(engine, text=text)
+
+
+def _looks_like_json(path: Path) -> bool:
+    """Whether the file starts as JSON does (a `{`, after a byte-order mark and blanks)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(64)
+    except OSError:
+        return False
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
 
 
 def import_text(engine: Engine, *, text: str) -> ImportSummary:

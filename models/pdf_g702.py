@@ -294,8 +294,10 @@ def signature_block(document: Mapping[str, Any], width: float) -> Table:
     if document.get("submitted_at"):
         who = document.get("submitted_by") or "the invoice contact"
         submitted = f"Sent by {text(who)} on {day(document['submitted_at'])}."
-    else:
+    elif document.get("status") in (None, "draft"):
         submitted = "Not yet sent for review."
+    else:  # imported as sent: the file gave no date
+        submitted = "Sent for review (imported: the date is not recorded)."
     sign = "By: ______________________________  Date: ______________"
     left = _box("Subcontractor", _or_dash(document.get("vendor")), submitted)
     certified = "Amount certified: $____________"

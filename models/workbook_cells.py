@@ -17,7 +17,7 @@ percentage anywhere else is refused rather than read as a plain number.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,11 +27,17 @@ from models.workbook_layout import Column
 MISSING = object()  # an empty cell: the field is left out, as in a JSON item without it
 
 _NUMBER_TEXT = re.compile(
-    r"""^(?P<open>\()?\s*(?P<sign>[-+])?\s*(?:\$|USD\s*)?\s*
+    r"""^(?P<open>\()?\s*(?P<sign>[-+])?\s*(?:\$|US\$|USD\s*)?\s*
     (?P<digits>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*
-    (?P<percent>%)?\s*(?P<close>\))?$""",
+    (?P<percent>%)?\s*(?:USD|US\$)?\s*(?P<close>\))?\s*(?P<trailing>-)?$""",
     re.VERBOSE | re.IGNORECASE,
 )
+# Spaces a spreadsheet or a locale puts between digit groups (`12 500.00`), and the minus
+# sign of typeset text (`−1,500.00`).
+_GROUP_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009](?=\d{3}(?:\D|$))")
+_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\u2013": "-"})
+# `12.500`: twelve and a half, or 12,500 written the Spanish way? Asked, never guessed.
+_POINT_THOUSANDS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
 _QUOTED = re.compile(r'"[^"]*"|\\.')
 _ZERO_PADDED = re.compile(r"^0+$")
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x"})
@@ -67,12 +73,27 @@ def number_text(text: str) -> str | None:
 
 
 def _number_and_percent(text: str) -> tuple[str, bool] | None:
-    """A number typed as text, and whether it was written with a `%` sign."""
-    match = _NUMBER_TEXT.match(text.strip())
+    """A number typed as text, and whether it was written with a `%` sign. The ways exports
+    write one are read: `USD` or `US$` before or after it, `(1,500.00)` or an accountant's
+    trailing minus (`1,500.00-`) for a negative, a typeset minus, spaces between groups of
+    digits (`12 500.00`). `CellError` for `12.500`, which is 12.5 or 12,500 by locale."""
+    text = _GROUP_SPACE.sub(",", text.strip().translate(_MINUS))
+    match = _NUMBER_TEXT.match(text)
     if match is None or bool(match["open"]) != bool(match["close"]):
         return None
-    number = Decimal(match["digits"].replace(",", ""))
-    if match["open"] or match["sign"] == "-":
+    negative = bool(match["open"]) + (match["sign"] == "-") + bool(match["trailing"])
+    if negative > 1:
+        return None  # `(-5)` or `-5-`: which sign was meant is not for billbot to guess
+    digits = match["digits"]
+    if _POINT_THOUSANDS.fullmatch(digits) and not match["percent"]:
+        whole, _, part = digits.partition(".")
+        raise CellError(
+            f'is "{text}": {plain(Decimal(digits))} or {int(whole + part):,}? A point before '
+            "three digits is a thousands separator in some countries; write "
+            f"{whole}{part} or {plain(Decimal(digits))}, or make the cell a number"
+        )
+    number = Decimal(digits.replace(",", ""))
+    if negative:
         number = -number
     return plain(number), bool(match["percent"])
 
@@ -100,6 +121,49 @@ def _day(value: datetime | date) -> str:
             raise CellError(f"has a time of day ({value:%Y-%m-%d %H:%M}): give just the date")
         value = value.date()
     return value.isoformat()
+
+
+def _serial_day(value: int | float) -> str:
+    """A number in a date column is refused: the sheet shows a number, not a date. When it
+    is a day number the spreadsheet would show as a date (46356 is 2026-11-30), that date
+    is named, so the fix is one format away."""
+    shown = plain(shown_number(value))
+    if value != int(value) or not _SERIALS[0] <= value <= _SERIALS[1]:
+        raise CellError(f'is the number {shown}, not a date (write it as "2026-10-31")')
+    day = (_EPOCH + timedelta(days=int(value))).isoformat()
+    raise CellError(
+        f"is the number {shown}, which a spreadsheet shows as {day} when the cell is "
+        f'formatted as a date: format it as a date, or write "{day}"'
+    )
+
+
+def _slashed_day(text: str) -> str:
+    """`11/30/2026` or `30/11/2026` as `2026-11-30` when only one reading is a date;
+    `01/02/2026` (January 2 or February 1?) is refused. Anything else is passed on."""
+    found = _SLASHED.fullmatch(text)
+    if found is None:
+        return text
+    first, second, year = (int(found[name]) for name in ("first", "second", "year"))
+    readings = set()
+    for month, day in ((first, second), (second, first)):
+        try:
+            readings.add(date(year, month, day))
+        except ValueError:
+            continue
+    if len(readings) == 1:
+        return readings.pop().isoformat()
+    if not readings:
+        raise CellError(f'is "{text}", which is not a date (write it as "2026-10-31")')
+    one, other = sorted(readings)
+    raise CellError(
+        f'is "{text}": {one:%B} {one.day} or {other:%B} {other.day}? Write it as '
+        f'"{one.isoformat()}" or "{other.isoformat()}"'
+    )
+
+
+_EPOCH = date(1899, 12, 30)  # day 0 of Excel's (and LibreOffice's) 1900 date system
+_SERIALS = (20_000, 80_000)  # 1954-10-03 to 2119-01-10: day numbers a billing date can be
+_SLASHED = re.compile(r"(?P<first>\d{1,2})[/.-](?P<second>\d{1,2})[/.-](?P<year>\d{4})")
 
 
 def _text(value: Any, number_format: str | None) -> str:
@@ -174,7 +238,9 @@ def cell_value(column: Column, value: Any, number_format: str | None = None) -> 
     if column.kind == "date":
         if isinstance(value, datetime | date):
             return _day(value)
-        return _text(value, number_format)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return _serial_day(value)
+        return _slashed_day(_text(value, number_format))
     if column.kind == "bool":
         return _bool(value)
     if column.kind == "list":

@@ -133,10 +133,10 @@ class _Reader:
                 f"{', '.join(self.book.sheetnames)}); `billbot template` makes one with all",
             )
             return
-        rows = iter(self.rows(title))
-        columns = self.header(sheet, rows)
+        columns, rows = self.header(sheet, self.rows(title))
         if columns is None:
             return
+        hidden = _hidden_rows(self.book[title])
         self.merged = self.merged_cells(title, columns)
         letters = {
             column.target: (get_column_letter(index), column.name)
@@ -153,6 +153,26 @@ class _Reader:
         for number, cells in rows:
             item, refs = self.item(sheet, number, cells, columns)
             if item is None:
+                continue
+            if number in hidden:  # often a cancelled line kept out of sight: never taken unseen
+                self.problem(
+                    f"{sheet.name} row {number}",
+                    "is hidden in the sheet: unhide it to import it, or delete the row",
+                )
+                continue
+            total = next((c.value for c in cells if _is_total(c.value)), None)
+            named = {column.name for column in columns.values()}
+            keyless = any(
+                column.required and column.name not in item and column.name not in refs
+                for column in sheet.columns
+                if column.name in named
+            )
+            if total is not None and keyless:
+                self.problem(
+                    f"{sheet.name} row {number}",
+                    f'looks like a totals row ("{str(total).strip()}"): delete it; billbot '
+                    "adds up the lines itself",
+                )
                 continue
             place = Place(sheet.name, number, letters, lines_name)
             if sheet.parent is not None:
@@ -195,9 +215,15 @@ class _Reader:
         self.data.locator.add((parent.section, index, "lines", len(lines)), place)
         lines.append(item)
 
-    def header(self, sheet: Sheet, rows: Iterator[Row]) -> dict[int, Column] | None:
-        """The header row: the first row naming a column of the sheet; rows above it are
-        titles or notes."""
+    def header(
+        self, sheet: Sheet, listed: list[Row]
+    ) -> tuple[dict[int, Column] | None, Iterator[Row]]:
+        """The header row: the first row naming columns of the sheet (two of them, or one
+        and nothing else); rows above it are titles or notes, such as `Project | Westside
+        Lofts`, which names one column beside a value. Returns the columns by index (None
+        when there is no header) and the rows below it."""
+        chosen = _header_index(sheet, listed)
+        rows = iter(listed[chosen:] if chosen is not None else ())
         for number, cells in rows:
             names = {cell.column: _header_name(cell.value) for cell in cells}
             if not any(sheet.column(name) for name in names.values()):
@@ -223,14 +249,15 @@ class _Reader:
                     f"{sheet.name} row {number}",
                     f"the header row has no {names_text} column{'s' if len(missing) > 1 else ''}",
                 )
-                return None
-            return columns
+                return None, rows
+            return columns, rows
         self.problem(
             sheet.name,
-            f"has no header row: the first row must hold the column names "
-            f"({', '.join(sheet.headers)})",
+            f"has no header row: no row names its columns ({', '.join(sheet.headers)}); the "
+            "header may sit below title rows, and its names are the template's "
+            "(`billbot template`)",
         )
-        return None
+        return None, iter(())
 
     def item(
         self, sheet: Sheet, number: int, cells: list[Cell], columns: dict[int, Column]
@@ -351,6 +378,50 @@ def _cells(sheet: Any) -> Iterator[Row]:
                 cells.append(Cell(cell.column, value))
         if cells:
             yield number, cells
+
+
+def _header_index(sheet: Sheet, rows: list[Row]) -> int | None:
+    """Where the header is in `rows`: the first row naming two columns or more, or one and
+    nothing else; else the first naming one (a one-column header beside notes)."""
+    first = None
+    for index, (_number, cells) in enumerate(rows):
+        names = [_header_name(cell.value) for cell in cells]
+        known = sum(1 for name in names if sheet.column(name))
+        if known >= 2 or (known == 1 and len(names) == 1):
+            return index
+        if known and first is None:
+            first = index
+    return first
+
+
+def _is_total(value: Any) -> bool:
+    return isinstance(value, str) and _TOTAL.match(value.strip().casefold()) is not None
+
+
+# A totals row's label, as accounting exports write it (`Total`, `Subtotal Steel`, `Total
+# SC-202`, `Grand total:`, `Totales`, `Suma`); taken as one only on a row without its keys.
+_TOTAL = re.compile(r"(?:grand\s+|sub[-\s]?)?(?:totals?|totales|suma)\b")
+
+
+def _hidden_rows(sheet: Any) -> frozenset[int]:
+    """The rows a read-only sheet hides (`<row r="7" hidden="1">`), from the sheet's XML, as
+    `_merged_ranges` reads it (read-only sheets do not give row properties)."""
+    with sheet._get_source() as source:
+        xml = source.read()
+    if b"hidden" not in xml:
+        return frozenset()
+    hidden = set()
+    for attributes in _ROW.findall(xml):
+        if _HIDDEN.search(attributes):
+            found = _ROW_NUMBER.search(attributes)
+            if found:
+                hidden.add(int(found[1]))
+    return frozenset(hidden)
+
+
+_ROW = re.compile(rb"<(?:[\w-]+:)?row\b([^>]*)>")
+_HIDDEN = re.compile(rb"\bhidden=[\"'](?:1|true)[\"']")
+_ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")
 
 
 def _merged_ranges(sheet: Any) -> list[str]:

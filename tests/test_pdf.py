@@ -298,3 +298,15 @@ def test_dates_are_the_projects_and_long_statuses_wrap_in_the_history(engine: En
         for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
     ]
     assert not any("ResubmitUnder" in page for page in laid_out)  # no cell runs into the next
+
+
+def test_an_invoice_imported_as_sent_does_not_say_it_was_not_sent(engine: Engine) -> None:
+    """The file gives a status, not when the invoice was sent: the PDF says so, and a draft
+    still says it was not sent."""
+    load(engine)
+    _, approved = render(engine, "SC-011/NW-1")
+    said = " ".join(approved[0].split())
+    assert "Sent for review (imported: the date is not recorded)." in said
+    assert "Not yet sent for review." not in said
+    _, draft = render(engine, "SC-011/NW-2")
+    assert "Not yet sent for review." in " ".join(draft[0].split())

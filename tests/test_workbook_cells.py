@@ -58,7 +58,17 @@ def test_a_number_typed_into_a_cell_is_read_back_exactly(typed: Decimal) -> None
         (START, datetime(2026, 10, 31), "yyyy-mm-dd", "2026-10-31"),
         (START, date(2026, 10, 31), None, "2026-10-31"),
         (START, " 2026-10-31 ", None, "2026-10-31"),
-        (START, 46326, "General", "46326"),  # a bare serial number: refused as not a date
+        (START, "11/30/2026", None, "2026-11-30"),  # one reading only: month/day
+        (START, "30/11/2026", None, "2026-11-30"),  # one reading only: day/month
+        (START, "30.11.2026", None, "2026-11-30"),
+        (QUANTITY, "48,250.75 USD", None, "48250.75"),
+        (QUANTITY, "US$48,250.75", None, "48250.75"),
+        (QUANTITY, "1,500.00-", None, "-1500"),  # an accounting export's trailing minus
+        (QUANTITY, "\u22121,500.00", None, "-1500"),  # a typeset minus
+        (QUANTITY, "12\u00a0500.00", None, "12500"),  # a space between digit groups
+        (QUANTITY, "12\u202f500", None, "12500"),
+        (QUANTITY, "0.125", None, "0.125"),  # a unit price to 3 places: no thousands there
+        (QUANTITY, "(-5)", None, "(-5)"),  # two signs: left for the validator to refuse
         (METHOD, "Unit", None, "unit"),
         (METHOD, " AMOUNT ", None, "amount"),
         (METHOD, "units", None, "units"),
@@ -83,6 +93,19 @@ def test_cell_values(column: Column, value: Any, number_format: str | None, expe
         (NUMBER, datetime(2026, 1, 2), "d-mmm", "is a date (2026-01-02): the spreadsheet took"),
         (START, datetime(2026, 10, 31, 14, 30), None, "has a time of day (2026-10-31 14:30)"),
         (START, time(8, 0), None, "is a time of day (08:00:00), not a date"),
+        (
+            START,
+            46326,
+            "General",
+            "is the number 46326, which a spreadsheet shows as 2026-10-31 when the cell is "
+            'formatted as a date: format it as a date, or write "2026-10-31"',
+        ),
+        (START, 12.5, "General", "is the number 12.5, not a date"),
+        (START, "01/02/2026", None, 'is "01/02/2026": January 2 or February 1'),
+        (START, "31/31/2026", None, 'is "31/31/2026", which is not a date'),
+        (QUANTITY, "12.500", None, 'is "12.500": 12.5 or 12,500'),
+        (QUANTITY, "USD 1.250", None, 'is "USD 1.250": 1.25 or 1,250'),
+        (QUANTITY, "12.500", None, "write 12500 or 12.5, or make the cell a number"),
     ],
 )
 def test_cells_that_stand_for_no_value_of_their_column(
