@@ -247,8 +247,11 @@ class _Loader:
             self.upsert("companies", i, Company, {"key": company.key}, {"name": company.name})
         for i, person in enumerate(data.people):
             values = person.model_dump(exclude={"key", "company"})
-            if person.language is None:  # keep what billbot learned (the contact wrote Spanish)
-                del values["language"]
+            # Keep what billbot learned when the file gives none: the language a contact
+            # wrote in, and the Slack user their email led to (invites and reminders go there).
+            for learned in ("language", "slack_user_id"):
+                if getattr(person, learned) is None:
+                    del values[learned]
             values["company_id"] = self.id("companies", person.company)
             self.upsert("people", i, Person, {"key": person.key}, values)
         for i, project in enumerate(data.projects):

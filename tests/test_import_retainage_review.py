@@ -1,7 +1,7 @@
 """`billbot import` on SQLite and PostgreSQL, beside billbot's own work: a retainage rate does not
 change under an invoice under review (its approval would certify figures nobody sent), a line's
 rate that is not set is said so, a rate set under a certified invoice holds from then on, and a
-language billbot learned is kept by a file that gives none."""
+language or Slack user billbot learned is kept by a file that gives none."""
 
 from __future__ import annotations
 
@@ -112,6 +112,20 @@ def test_an_import_without_a_language_keeps_the_one_billbot_learned(engine: Engi
     again = import_text(engine, text=DESIGN_EXAMPLE_TEXT)
     assert person(engine, "sam").language == "es"
     assert again.counts["people"].updated == 0
+
+
+def test_an_import_without_a_slack_user_keeps_the_one_billbot_found(engine: Engine) -> None:
+    """billbot found Sam's Slack user by his email; a file that names none keeps it (his
+    invites and reminders go there), and one that names another replaces it."""
+    import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    change(engine, select(Person).where(Person.key == "sam"), slack_user_id="U0SAM")
+    again = import_text(engine, text=DESIGN_EXAMPLE_TEXT)
+    assert person(engine, "sam").slack_user_id == "U0SAM"
+    assert again.counts["people"].updated == 0
+    data = design_example()
+    data["people"][1]["slack_user_id"] = "U0NEW"
+    assert import_text(engine, text=json.dumps(data)).counts["people"].updated == 1
+    assert person(engine, "sam").slack_user_id == "U0NEW"
 
 
 def test_a_language_given_in_the_file_wins_over_the_learned_one(engine: Engine) -> None:
