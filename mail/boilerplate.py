@@ -9,9 +9,9 @@ known by what it says, not by its exact words, since each gateway and each compa
 own; `mail.extract` marks its lines and the lines it wrapped onto.
 
 A signature's tagline (`ISO 9001:2015 Certified`, `TECL #12345`, `Office hours: Mon-Fri
-7:00-3:30`, `100% Employee Owned`, `Follow us: LinkedIn`) holds figures and words that read like
-an answer; `without_taglines` takes those phrases out, so what is left of the line tells
-whether it is a card's line or an answer.
+7:00-3:30`, `100% Employee Owned`, `Follow us: LinkedIn`, `Please send all remittances to PO
+Box 4410`) holds figures and words that read like an answer; `without_taglines` takes those
+phrases out, so what is left of the line tells whether it is a card's line or an answer.
 """
 
 from __future__ import annotations
@@ -155,7 +155,13 @@ _TAGLINE = re.compile(
     r"|\b24\s*(?:/\s*7\b|(?:hrs?|hours?)(?=\s+(?:a\s+day|emergency|service|support"
     r"|on[-\s]call)))"
     r"|#\s*1\s+(?:in|for)\b"
-    r"|\b\d{1,3}\s+(?:locations|offices|branches|stores)\b",
+    r"|\b\d{1,3}\s+(?:locations|offices|branches|stores)\b"
+    # where payments go, to the end of the line: Please send all remittances to PO Box 4410…
+    r"|\b(?:please\s+|kindly\s+|por\s+favor,?\s+|favor\s+de\s+)?(?:(?:send|mail|remit|direct"
+    r"|address|make)\s+(?:all\s+|any\s+|your\s+)?(?:remittances?|payments?|checks?|cheques?)"
+    r"|remit(?:tance)?\s+(?:address|to)\b|(?:env[ií]\w*|remit\w*|dirig\w*|realic\w*"
+    r"|hac\w*)\s+(?:todos\s+)?(?:los\s+|sus\s+)?(?:pagos|cheques|abonos|transferencias)"
+    r"|(?:envi\w*|remet\w*)\s+(?:os\s+|seus\s+)?pagamentos)\b.*",
     re.I,
 )
 # A whole line that is a company's name: capitalised words and a legal form

@@ -34,7 +34,13 @@ from mail.boilerplate import (
 from mail.headers import read_header
 from mail.smime import parse_unwrapped
 
-__all__ = ["ExtractedReply", "InlineAnswer", "extract_reply", "extract_reply_bytes"]
+__all__ = [
+    "ExtractedReply",
+    "InlineAnswer",
+    "extract_reply",
+    "extract_reply_bytes",
+    "reads_as_answer",
+]
 
 
 @dataclass(frozen=True)
@@ -714,7 +720,11 @@ _CLOSING = re.compile(
     r"vielen\s+dank|cordialement|bien\s+cordialement|bien\s+à\s+vous|merci|merci\s+beaucoup|"
     r"salutations|saludos|un\s+saludo|saludos\s+cordiales|atentamente|gracias|muchas\s+gracias|"
     r"met\s+vriendelijke\s+groet(?:en)?|groeten|cordiali\s+saluti|distinti\s+saluti|saluti|"
-    r"grazie|atenciosamente|obrigad[oa]|с\s+уважением|спасибо)"
+    r"grazie|atenciosamente|obrigad[oa]|с\s+уважением|спасибо|thanks\s+again|thank\s+you\s+very"
+    r"\s+much|thanks\s+(?:and|&)\s+regards|with\s+thanks|warmly|take\s+care|talk\s+soon"
+    r"|(?:un\s+)?cordial\s+saludo|un\s+saludo\s+cordial|muchos\s+saludos|(?:un\s+)?abrazo|abrazos"
+    r"|mil\s+gracias|(?:um\s+)?abra[çc]o|abra[çc]os|(?:com\s+os\s+)?(?:melhores\s+)?cumprimentos"
+    r"|sauda[çc][õo]es|grat[oa]|muito\s+obrigad[oa])"
     r"(?:[,.!]?\s+(?P<name>[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*(?:\s+[A-ZÀ-ÖØ-ÞА-Я][\w'.-]*){0,2}))?[\s,.!]*",
 )
 # Legal small print and its cousins, where they begin (the rest of the paragraph follows).
@@ -739,13 +749,34 @@ _DISCLAIMER = re.compile(
 )
 # A contact card's lines: a mail or web address, a street address, a city with its state
 # and ZIP code (or a Mexican postal code), a phone number (`_PHONE`, `_PHONE_LABELLED`).
+# Street addresses as Colombia writes them (`Cl. 100 # 2-4`, `Calle 26 # 1-5`, `Cra. 7 No.
+# 1-50`: the street, then the cross street and the distance, which read like `line 2: 4`),
+# as Spain does (`C/ Mayor 12`), a floor or an office on its own (`Piso 3`, `Of. 301`) and a
+# post office box (`PO Box 4410`, `Apartado Postal 12`, `Caixa Postal 5`).
 _CONTACT = re.compile(
     r"[\w.+-]+@[\w-]+\.[\w.-]+|https?://|\bwww\.|\b[\w-]+\.(?:com|net|org|biz|us|mx|es|co|io)\b"
     r"|^\d{1,6}\s+[\w .'-]{2,40}\b(?:st|street|ave|avenue|rd|road|blvd|boulevard|dr|drive|suite"
-    r"|ste|floor|fl|way|ln|lane|pkwy|parkway|hwy|highway|ct|court|pl|place)\b"
-    r"|,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?$|^(?:suite|ste\.?)\s+\d+"
-    r"|\b(?:av|avda|avenida|calle|col|colonia|carretera)\.?\s+[^\d\n]{2,40}\d|\bc\.?\s?p\.?\s*\d{5}\b",
+    r"|ste|floor|fl|way|ln|lane|pkwy|parkway|hwy|highway|ct|court|pl|place|plaza|sq|square"
+    r"|cir|circle|ter|terrace|trl|trail|loop|tower|center|centre|bldg|building)\b"
+    r"|,\s*[A-Z]{2}\.?\s+\d{5}(?:-\d{4})?$"
+    r"|^(?:suite|ste\.?)\s+\d+|^(?:floor|fl\.|piso|oficina|of\.|ofic\.|despacho|local|andar|sala)"
+    r"\s*\d+[a-z]?\s*(?:$|[,|·•])"
+    r"|\b(?:av|avda|avenida|calle|col|colonia|carretera|rua|travessa|alameda|estrada|rodovia"
+    r"|pra[çc]a)\.?\s+[^\d\n]{2,40}\d|\bc\.?\s?p\.?\s*\d{5}\b"
+    r"|\d+\s?[a-z]?\s*(?:bis\s*[a-z]?\s*)?(?:#|n[oº°]\.?)\s*\d+\s?[a-z]?\s*-\s*\d+"
+    r"|\b(?:calle|carrera|avenida|avda|diagonal|transversal|carretera|circunvalar|autopista"
+    r"|paseo|camino|ronda|rua|travessa|alameda|rodovia|estrada)\.?\s+\d+"
+    r"|(?:^|\s)(?:cl|cll|cra|kra|kr|ak|dg)\.\s*\d+|(?:^|\s)c/\s?[^\W\d_]"
+    r"|\bp\.?\s?o\.?\s*box\s*#?\d+|\bpost\s+office\s+box\b|\b(?:apartado|casilla)"
+    r"\s+(?:postal\s+|a[eé]reo\s+|de\s+correos?\s+)?(?:no\.?\s*)?\d+|\bcaixa\s+postal\b",
     re.IGNORECASE,
+)
+# A postal code and its city, or a city, its state and its ZIP code, without a comma
+# (`28013 Madrid`, `01310-100 São Paulo`, `Houston TX 77002`, `CDMX 06600`): a card's line
+# but, being a few figures and a word, no line that opens a card (`Panels 12000`).
+_POSTAL = re.compile(
+    r"(?:\d{5,6}|\d{4,5}-\d{3,4})\s+(?-i:[A-ZÀ-Þ])[^\W\d_][^\d]{0,40}"
+    r"|(?:[^\W\d_][^\d]{0,40}?[\s,]+)?(?-i:[A-Z]{2,5}|D\.\s?[FC]\.)\.?,?\s+\d{5}(?:-\d{4})?",
 )
 # Digit groups (`713-555-0101`, `(55) 1234-5678`, `55 1234 5678`, `07700 900123`, `+52 55
 # 1234 5678`); a phone number when they hold 7 to 15 digits.
@@ -1091,10 +1122,10 @@ def _text_rows(lines: list[str], kinds: list[_Kind]) -> list[int]:
 def _is_mobile_signature(line: str) -> bool:
     """`Sent from my iPhone`, `Enviado desde mi Galaxy`, `Get Outlook for iOS<https://…>`:
     the whole line, nothing typed after it (`Sent from my phone on site, panels 2: 3 units`)."""
-    return bool(_MOBILE_SIGNATURE.fullmatch(line)) and not _reads_as_answer(_URL.sub("", line))
+    return bool(_MOBILE_SIGNATURE.fullmatch(line)) and not reads_as_answer(_URL.sub("", line))
 
 
-def _reads_as_answer(line: str) -> bool:
+def reads_as_answer(line: str) -> bool:
     """Whether `line` answers a question or gives a command, in English or Spanish: a line
     number or `line 2`, an amount, a percentage or a quantity with its unit, a number in
     words, a word that answers a line (`done`, `ninguno`, `same as last month`), a decision
@@ -1131,9 +1162,18 @@ def _is_card_line(line: str) -> bool:
         return True  # a tagline and nothing else
     if _PHONE_ALONE.fullmatch(rest):
         return True  # `713.555.0101`: no number is written so
-    if _reads_as_answer(rest):
+    if reads_as_answer(rest):
         return False
-    return _is_contact(rest) or (len(rest) <= 60 and not any(c.isdigit() for c in rest))
+    return (
+        _is_contact(rest)
+        or _is_postal(rest)
+        or (len(rest) <= 60 and not any(c.isdigit() for c in rest))
+    )
+
+
+def _is_postal(line: str) -> bool:
+    """A postal code with its city (`28013 Madrid`, `Houston TX 77002`)."""
+    return _POSTAL.fullmatch(line.strip()) is not None
 
 
 _PARENTHESES = re.compile(r"\([^()]{0,40}\)")  # `(he/him)`, `(Acme)` beside a name
@@ -1177,7 +1217,7 @@ def _plainly_answers(line: str) -> bool:
     return (
         "%" in text
         or _ANSWER_MARK.match(text.lstrip("-*• ")) is not None
-        or (len(text) <= 40 and len(text.split()) <= 3 and _reads_as_answer(text))
+        or (len(text) <= 40 and len(text.split()) <= 3 and reads_as_answer(text))
     )
 
 
@@ -1192,7 +1232,7 @@ def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:
         if len(after) > _MOST_CARD_LINES or (after and not _is_card_line(lines[after[0]])):
             return
         closing = _CLOSING.fullmatch(lines[rows[position]].strip())
-        if closing and not _reads_as_answer(closing["name"] or ""):
+        if closing and not reads_as_answer(closing["name"] or ""):
             for index in rows[position:]:
                 kinds[index] = _Kind.SIGNATURE
             return
@@ -1204,7 +1244,8 @@ def _mark_contact_card(
     """Mark a trailing contact card as signature even without a closing word or `--` (as
     Outlook adds one). Read upwards from the last line, it is lines a card may hold
     (`_is_card_line`: an answer or a command stops it) and opens with a name or a company;
-    it holds a phone number or an address, unless legal small print followed it, or it is
+    it holds a phone number or an address (a postal code and city only below the message:
+    `12000 Conduit` alone may be an answer), unless legal small print followed it, or it is
     the sender signing below their message (`_signed`).
 
     When it would take the whole message, the first paragraph is kept if a blank line
@@ -1224,6 +1265,7 @@ def _mark_contact_card(
     if card and (
         above_disclaimer
         or any(_is_contact(lines[i]) for i in card)
+        or (card[0] != rows[0] and any(_is_postal(lines[i]) for i in card))
         or _signed(lines, card, rows, signer)
     ):
         for index in card:

@@ -8,6 +8,7 @@ Runs synchronously (the worker calls it in a thread). Every outcome is recorded 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -110,6 +111,12 @@ NOT_ADDED = N_(
     "{file} was not added: invoice {number} for {commitment} is {status} and can no longer "
     "change. Please send it to {admin} directly."
 )
+# What was written to an invoice under review, passed on to its administrator.
+PASSED_ON = N_(
+    "I passed your message on to {admin}, who is reviewing invoice {number} for {commitment}. "
+    "The invoice is locked while it is under review, so nothing in it was changed; if it needs "
+    "a change, {admin} can return it to you for revision."
+)
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ class Intake:
                 log.warning("rejected %s: %s", mail.external_id, error)
                 return self._record(mail, InboundOutcome.rejected, error)
             own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
-            reason = classify(mail.message, own_addresses=own)
+            reason = classify(mail.message, own_addresses=own, text=mail.text)
             if reason is not None:
                 log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
                 return self._record(mail, InboundOutcome.ignored, reason)
@@ -203,8 +210,8 @@ class Intake:
                 session.close()  # end the read (rows stay as read) before the turn writes
                 return self._converse(mail, route, text, template_note)
         if isinstance(route, Refusal):
-            if route.locked_invoice is not None and _files(mail):
-                return self._files_to_locked(mail, route.locked_invoice)
+            if route.locked_invoice is not None and (_files(mail) or _says_something(mail.text)):
+                return self._to_locked(mail, route)
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
             return self._record(
                 mail, InboundOutcome.refused, route.reason, answer=route.text, always=route.always
@@ -358,14 +365,16 @@ class Intake:
             renderings.append(html_to_text(nearest.body_html, keep_history=True)[0])
         return answers_in_history(mail.body, renderings, sov_lines(session, route.commitment_id))
 
-    def _files_to_locked(self, mail: InboundMail, invoice_id: int) -> IntakeResult:
-        """Files sent to an invoice its contact can no longer change. One under review keeps
-        them (a file changes no figure) and its administrator is sent them; one already
-        decided takes nothing, and each file is named with what to do. Answered every time,
-        whatever was answered today: a file must never be lost in silence."""
+    def _to_locked(self, mail: InboundMail, refusal: Refusal) -> IntakeResult:
+        """Files or a correction sent to an invoice its contact can no longer change. One
+        under review keeps the files (a file changes no figure), and its administrator is sent
+        them with what the contact wrote: a correction is theirs to make now, by returning the
+        invoice for revision. One already decided takes nothing, and each file is named with
+        what to do. Answered every time, whatever was answered today: neither a file nor a
+        correction must be lost in silence (a bare `Thanks!` is answered once a day)."""
         now = self.clock()
         with session_scope(self.engine) as session:
-            invoice = session.get(Invoice, invoice_id)
+            invoice = session.get(Invoice, refusal.locked_invoice)
             assert invoice is not None and invoice.id is not None
             commitment = session.get(Commitment, invoice.commitment_id)
             admin = session.get(Person, commitment.administrator_id or 0) if commitment else None
@@ -377,8 +386,10 @@ class Intake:
                 "status": _(STATUS_WORDS.get(InvoiceStatus(invoice.status), N_("sent"))),
                 "admin": admin.name if admin else _("the invoice administrator"),
             }
+            message = mail.text if _says_something(mail.text) else ""
             if invoice.status != InvoiceStatus.under_review:
-                said = [_(NOT_ADDED, file=item.filename, **values) for item in _files(mail)]
+                said = [refusal.text] if message else []
+                said += [_(NOT_ADDED, file=item.filename, **values) for item in _files(mail)]
                 InboundRecord(
                     mail.external_id, mail.sender, InboundOutcome.refused, "invoice-locked"
                 ).add(session, None, now)
@@ -390,17 +401,29 @@ class Intake:
             new = [ref for ref in stored if (ref.sha256, ref.filename) not in known]
             for ref in new:  # as the conversation keeps them (`conversations.store`)
                 session.add(Attachment(invoice_id=invoice.id, created_at=now, **asdict(ref)))
+            reachable = admin is not None and admin.id is not None and bool(admin.email)
+            passed_on = bool(message) and reachable and contact is not None
             said = []
             if stored:
                 said.append(_(ADDED, **values) + "\n" + files_list(stored))
-            said += [*notes, _(LOCKED_ELSE, **values)]
-            reason = "files kept on the invoice under review" if stored else "invoice-locked"
-            outcome = InboundOutcome.processed if stored else InboundOutcome.refused
+            said += [*notes, _(PASSED_ON if passed_on else LOCKED_ELSE, **values)]
+            if stored:
+                reason = "files kept on the invoice under review"
+            else:
+                reason = "message passed on to the administrator" if passed_on else "invoice-locked"
+            outcome = InboundOutcome.processed if stored or passed_on else InboundOutcome.refused
             InboundRecord(mail.external_id, mail.sender, outcome, reason).add(session, None, now)
             self._answer(session, mail, "\n\n".join(said), kind=OutboxKind.reply)
-            if new and admin is not None and admin.id is not None and contact is not None:
+            if (new or passed_on) and reachable and contact is not None:
+                assert admin is not None
                 queue_files_notice(
-                    session, self.env, invoice=invoice, admin=admin, contact=contact, files=new
+                    session,
+                    self.env,
+                    invoice=invoice,
+                    admin=admin,
+                    contact=contact,
+                    files=new,
+                    message=message if passed_on else "",
                 )
         return IntakeResult(outcome, reason, mail.external_id)
 
@@ -512,6 +535,18 @@ def _line_numbers(session: Session, invoice_id: int) -> dict[str, str]:
         .where(col(Invoice.id) == invoice_id)
     )
     return {number: description for number, description in session.exec(statement)}
+
+
+def _says_something(text: str) -> bool:
+    """Whether `text` says more than a pleasantry (`Thanks!`, `Got it, thanks`, `See
+    attached`): an answer, a command, a figure, a question or a few words of its own."""
+    parsed = parse(text)
+    if parsed.answers or parsed.commands or parsed.invoice_number:
+        return True
+    rest = text
+    for pleasantry in parsed.pleasantries:
+        rest = re.sub(re.escape(pleasantry), " ", rest, flags=re.I)
+    return any(c.isdigit() for c in rest) or "?" in rest or len(re.findall(r"\w+", rest)) >= 4
 
 
 def _files(mail: InboundMail) -> list[RawAttachment]:

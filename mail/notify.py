@@ -301,28 +301,49 @@ def queue_files_notice(
     admin: Person,
     contact: Person,
     files: Sequence[AttachmentRef],
+    message: str = "",
 ) -> None:
-    """Send the administrator the files a contact added to an invoice under their review, in
-    the thread of its "sent for review" email and answerable like it."""
+    """Send the administrator what a contact sent to an invoice under their review, in the
+    thread of its "sent for review" email and answerable like it: the files they added, and
+    what they wrote (`message`, a correction only the administrator can make now)."""
     assert invoice.id is not None and admin.id is not None
     commitment = session.get(Commitment, invoice.commitment_id)
     project = session.get(Project, commitment.project_id) if commitment else None
     _ = words(admin.language)
     values = {"who": contact.name, "number": invoice.number, "commitment": label_of(commitment)}
-    intro = _(
-        "{who} added these files to invoice {number} for {commitment}, which is waiting for "
-        "your review (they are attached):",
-        **values,
+    said = []
+    if message:
+        said.append(
+            _(
+                "{who} wrote this about invoice {number} for {commitment}, which is waiting for "
+                "your review. The invoice is locked, so nothing in it was changed; to make the "
+                "change, approve it as noted or return the lines for revision:",
+                **values,
+            )
+            + "\n\n"
+            + _quoted(message)
+        )
+    if files:
+        intro = _(
+            "{who} added these files to invoice {number} for {commitment}, which is waiting for "
+            "your review (they are attached):",
+            **values,
+        )
+        said.append(f"{intro}\n{files_list(files)}")
+    subject = (
+        _("{project}: {who} wrote about invoice {number}", project=project.name, **values)
+        if message and project
+        else _(
+            "{project}: {who} added files to invoice {number}",
+            project=project.name if project else "",
+            **values,
+        )
     )
     thread = sent_message_id(session, invoice, env, admin.id)
     envelope = Envelope(
         recipient=admin.email,
         recipient_name=admin.name,
-        subject=_(
-            "{project}: {who} added files to invoice {number}",
-            project=project.name if project else "",
-            **values,
-        ),
+        subject=subject,
         reply_to=review_address(env, invoice.id, admin.id),
         in_reply_to=thread,
         references=(thread,),
@@ -332,12 +353,22 @@ def queue_files_notice(
     queue_email(
         session,
         envelope=envelope,
-        text=f"{intro}\n{files_list(files)}\n\n{_(ANSWER_FORMS)}\n",
+        text="\n\n".join([*said, _(ANSWER_FORMS)]) + "\n",
         html=None,
         message_id=mint_message_id(env.mail, token=review_token(env, invoice.id, admin.id)),
         kind=OutboxKind.notification,
         minted=True,
     )
+
+
+_MOST_QUOTED = 4000  # characters of a contact's message passed on
+
+
+def _quoted(text: str) -> str:
+    """`text` as a quote (`> ` before each line), cut short when it is long."""
+    if len(text) > _MOST_QUOTED:
+        text = text[:_MOST_QUOTED].rstrip() + " […]"
+    return "\n".join(f"> {line}".rstrip() for line in text.strip().splitlines())
 
 
 def files_list(files: Sequence[AttachmentRef]) -> str:

@@ -246,18 +246,66 @@ def test_a_file_sent_to_an_approved_invoice_is_named_refused_and_answered_every_
         assert session.exec(select(Attachment)).all() == []
 
 
-def test_a_message_without_files_to_a_locked_invoice_is_still_answered_once_a_day(
+def test_every_correction_to_an_invoice_under_review_is_answered_and_passed_on(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
+) -> None:
+    """A second correction on the same day is no less a correction: the contact is answered
+    each time, and the administrator, the one who can make it now, gets each one."""
+    intake, row = invited
+    sent(intake, row)
+    before = len(outbox(sqlite_engine))
+    corrections = ("Sorry, line 2 should be 4 units.", "Also conduit should be 55%. Please fix")
+
+    results = [
+        intake.process(reply(row, body, tag=f"fix-{n}")) for n, body in enumerate(corrections)
+    ]
+
+    assert [r.reason for r in results] == ["message passed on to the administrator"] * 2
+    sent_now = outbox(sqlite_engine)[before:]
+    assert [m.recipient for m in sent_now] == ["sam@acme.test", "jane@summit.test"] * 2
+    for answer in sent_now[::2]:
+        said = " ".join((answer.body_text or "").split())
+        assert "I passed your message on to Jane Doe" in said and "nothing in it was" in said
+    for notice, body in zip(sent_now[1::2], corrections, strict=True):
+        assert notice.kind == "notification" and f"> {body}" in (notice.body_text or "")
+        assert "Sam Sparks wrote this about invoice INV-0042" in (notice.body_text or "")
+        assert "billing+" in str(notice.data()["reply_to"])  # answerable with a review
+    assert billed(sqlite_engine) == ("under_review", {"1": Decimal(300), "2": Decimal(3)})
+
+
+def test_a_bare_thanks_to_a_locked_invoice_is_answered_once_a_day(
     invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
 ) -> None:
     intake, row = invited
     sent(intake, row)
     before = len(outbox(sqlite_engine))
 
-    for tag in ("again-1", "again-2"):
-        intake.process(reply(row, "2: 2 units", tag=tag))
+    for tag in ("thanks-1", "thanks-2", "got-it"):
+        body = "Got it, thanks" if tag == "got-it" else "Thanks!"
+        assert intake.process(reply(row, body, tag=tag)).reason == "invoice-locked"
 
     [answer] = outbox(sqlite_engine)[before:]
     assert "is under review and locked" in (answer.body_text or "")
+
+
+def test_a_correction_to_an_approved_invoice_is_answered_every_time(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
+) -> None:
+    intake, row = invited
+    sent(intake, row)
+    with Session(sqlite_engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
+        invoice.status = InvoiceStatus.approved
+        session.add(invoice)
+        session.commit()
+    before = len(outbox(sqlite_engine))
+
+    for tag in ("again-1", "again-2"):
+        assert intake.process(reply(row, "2: 2 units", tag=tag)).outcome == "refused"
+
+    answers = outbox(sqlite_engine)[before:]
+    assert [a.recipient for a in answers] == ["sam@acme.test"] * 2
+    assert all("is approved and locked" in (a.body_text or "") for a in answers)
 
 
 # --- The administrator in the contact's thread ------------------------------------------------
@@ -335,3 +383,35 @@ def test_files_in_a_new_message_with_two_invoices_under_review_are_named_not_gue
     assert "INV-0041 (SC-007" in text and "INV-0042 (SC-007" in text
     with Session(sqlite_engine) as session:
         assert session.exec(select(Attachment)).all() == []
+
+
+# --- Auto-replies that no header tells --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # the subject tells (the body would not)
+        ("Autorespuesta: Harbor Tower", "Volveré el lunes 30/11."),
+        ("Re: Harbor Tower [Out of Office]", "Back on Monday 11/30."),
+        # only the body tells
+        ("", "Thank you for your email. I am out of the office until Monday 11/30 with limited "
+             "access to email.\nFor urgent matters please contact John at 713-555-0100.\n\nSam"),
+    ],
+)  # fmt: skip
+def test_an_auto_reply_without_its_headers_starts_nothing_and_gets_no_answer(
+    invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine, subject: str, body: str
+) -> None:
+    intake, row = invited
+    before = len(outbox(sqlite_engine))
+    raw = reply(row, body, tag="away")
+    if subject:
+        header = f"Subject: Re: {row.subject}".encode()
+        assert header in raw
+        raw = raw.replace(header, f"Subject: {subject}".encode())
+
+    result = intake.process(raw)
+
+    assert (result.outcome, result.reason) == ("ignored", "out-of-office")
+    assert len(outbox(sqlite_engine)) == before
+    assert billed(sqlite_engine) == (None, {})

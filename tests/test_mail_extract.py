@@ -236,8 +236,15 @@ def test_outlook_history_below_a_rule_needs_one_header_field() -> None:
         ({"Return-Path": "<sam@acme.test>"}, None),
         ({"From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>"}, "bounce"),
         ({"From": "Billbot <billing@example.test>"}, "own-address"),
+        # a bounce with no report part, from no daemon; mail from no-reply addresses
+        ({"From": "Mail Delivery System <no-reply@mx.acme.test>",
+          "Subject": "Undelivered Mail Returned to Sender"}, "bounce"),
+        ({"Subject": "Undeliverable: Harbor Tower"}, "bounce"),
+        ({"From": "Acme Notifications <noreply@acme.test>"}, "auto-submitted"),
+        ({"From": "Do Not Reply <do-not-reply@acme.test>"}, "auto-submitted"),
+        ({"From": "Sam Noreply <sam.noreply.smith@acme.test>"}, None),
     ],
-)
+)  # fmt: skip
 def test_mail_that_must_not_be_answered_is_recognised(
     headers: dict[str, str], expected: str | None
 ) -> None:
@@ -259,6 +266,10 @@ def test_mail_that_must_not_be_answered_is_recognised(
         "Re: Out of Office: Harbor Tower", "Vacation reply: Harbor Tower", "Away: Harbor Tower",
         "I am out of the office", "[EXTERNAL] Automatic reply: Harbor Tower",
         "Fuera de la oficina: Harbor Tower",
+        "Autorespuesta: Harbor Tower", "Estoy fuera de la oficina", "Ausência temporária: Harbor",
+        "Re: Harbor Tower: Jane Doe has invited you to bill. [Out of Office]",
+        "Re: Harbor Tower (out of office)", "Re: Harbor Tower - Automatic reply",
+        "Férias: Harbor Tower", "Estou de férias",
     ],
 )  # fmt: skip
 @pytest.mark.parametrize("codec", ["utf-8", "cp1252"])
@@ -276,6 +287,8 @@ def test_out_of_office_subjects_are_recognised_even_unencoded(subject: str, code
         "Re: Harbor Tower - away from site this week, numbers inside",
         "Away team numbers for Harbor Tower", "Automation panels: invoice", "Re: Autocad files",
         "Re: [EXTERNAL] Harbor Tower", "Out of pocket expenses, line 3",
+        "Re: Harbor Tower - numbers before I'm out of office", "Re: Ausencia de pagos",
+        "Re: Harbor Tower [OOO panels delivered]",
     ],
 )  # fmt: skip
 def test_a_persons_subject_is_no_auto_reply(subject: str) -> None:
@@ -284,6 +297,43 @@ def test_a_persons_subject_is_no_auto_reply(subject: str) -> None:
     message["Subject"] = subject
 
     assert classify(message) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Thank you for your email. I am out of the office until Monday 11/30 with limited "
+        "access to email.\nFor urgent matters please contact John Smith at 713-555-0100.\n\n"
+        "Sam Sparks\nAcme Electric",
+        "I'm currently out of the office on 11/23 and 11/24, back 11/25.",
+        "I will be on vacation from Nov 23 through Nov 27 and will reply when I return.",
+        "Estaré fuera de la oficina hasta el 30/11. Para asuntos urgentes llame al 55 1234 5678.",
+        "Hola, estoy de vacaciones hasta el 1 de diciembre. Responderé a mi regreso.",
+        "Estou de férias até 30/11. Em caso de urgência, ligue para 11 5555 0101.",
+        "This is an automated reply. I am away from the office until December 1.",
+    ],
+)
+def test_an_out_of_office_notice_is_known_by_its_text_alone(body: str) -> None:
+    assert classify(_plain(body)) == "out-of-office"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # a person who mentions being away, and answers or asks something
+        "I'm on vacation next week, so here it is:\n1: 50%\n2: 3 units",
+        "I am out of the office until Monday. Send it please.",
+        "I'm out of the office till Monday, panels 3",
+        "Estoy de vacaciones, pero la línea 1 va al 50%",
+        "I am out of the office until Monday - can you hold the invoice until then?",
+        "INV-0042\nI'm on vacation until 12/1",
+        # a long message that says it in passing
+        "Hi Jane, quick update on Harbor Tower. " * 20 + "I'm away from the office next week.",
+        "Hi Jane,\nWe finished the conduit runs on level 3 and I am out of the office after.",
+    ],
+)
+def test_a_person_who_says_they_are_away_is_still_answered(body: str) -> None:
+    assert classify(_plain(body)) is None
 
 
 @pytest.mark.parametrize(

@@ -96,7 +96,9 @@ def test_oversized_attachment_is_refused_but_answers_are_kept(
     assert invoice["attachments"] == [] and invoice["lines"][1]["new_quantity"] == "2"
 
 
-def test_reply_to_a_locked_invoice_is_refused_once(invited: Site) -> None:
+def test_corrections_to_a_locked_invoice_are_answered_and_passed_to_its_reviewer(
+    invited: Site,
+) -> None:
     [invite] = invited.inbox(invited.sam)
     body = "Invoice number: INV-0042\n1: 50%\n2: 2 units\nsend"
     invited.server.send(client_reply(invite, invited.sam, body))
@@ -106,6 +108,8 @@ def test_reply_to_a_locked_invoice_is_refused_once(invited: Site) -> None:
         invited.server.send(client_reply(invite, invited.sam, text))
     invited.cli("run", "--once")
 
-    messages = invited.inbox(invited.sam, 3)
-    assert len(messages) == 3 and "locked" in messages[-1].text
+    messages = invited.inbox(invited.sam, 4)
+    assert len(messages) == 4 and all("locked" in m.text for m in messages[2:])
+    passed_on = [m.text for m in invited.inbox(invited.jane, 3) if "Sam Sparks wrote" in m.text]
+    assert len(passed_on) == 2 and "> 1: 60%" in passed_on[0] + passed_on[1]
     assert invited.invoices()[-1]["lines"][0]["total_percent"] == "50.00"
