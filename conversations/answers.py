@@ -50,6 +50,7 @@ class Progress:
     written: str = ""  # the number as written, when it may have to be asked about (`12.000`)
     word: bool = False  # `done` / `complete`: 100% said in words (`all done` may mean "finished")
     at: bool = False  # a bare number after a lead-in (`is at 50`, `about 50`): maybe a percent
+    level: bool = False  # a bare number after `at` / `al` (`va al 80`): a percent, likeliest
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class Problem:
     # words around the answers, unreadable but holding no figure, line or instruction
     # (`Sorry for the delay!`): beside a real answer, only noted (`handlers.take_problems`)
     chatter: bool = field(default=False, compare=False)
+    # `don't send yet`, `wait`: no answer, and a send held back (`flow` says it was)
+    held: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.template:
@@ -240,7 +243,13 @@ def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswe
         if progress is not None and progress.kind == ProgressKind.keep and scope != Scope.line:
             raise why_unreadable(text)  # `all same`: only a line named keeps its amount
         if at and progress is not None and progress.kind == ProgressKind.number:
-            progress = replace(progress, at=not progress.cents and progress.amount <= HUNDRED)
+            small = not progress.cents and progress.amount <= HUNDRED
+            level = small and when is None and _LEVEL.search(said[: len(said) - len(led)])
+            if level and progress.amount == HUNDRED and _AL.search(said[: len(said) - len(led)]):
+                # `al cien`, `ya está al 100`: done, as Spanish says it (not 100 LF)
+                progress = Progress(ProgressKind.total_percent, HUNDRED)
+            else:
+                progress = replace(progress, at=small, level=bool(level))
     except _Unreadable as exc:
         return Problem(shortened(body), exc.reason, exc.values)
     if progress is None and stored is None and released is None and not release_all:
@@ -400,7 +409,12 @@ LEAD_IN = (
     r"(?:(?:(?:is|are|was|were|now|currently|at|stands\s+at|about|around|roughly|approx"
     r"|approximately|approx\.|circa|est\.|estimated|es|est[aá]n?|estamos|va|van|vamos|en|al|a"
     r"|como|ya|llev(?:a|an|amos)|actualmente|aprox\.?|aproximadamente|cerca\s+de|unos|unas"
-    r"|alrededor\s+de(?:l)?)\b|[~≈])\s*)+"
+    r"|alrededor\s+de(?:l)?|(?:to\s+)?bill(?:ing|ed)?|factur(?:ar|ado|amos|a)|cobr(?:ar|ado|amos)"
+    # hedges, as `about` (`almost done` is not done: left unread)
+    r"|(?:almost|nearly|close\s+to|like|maybe|probably|more\s+or\s+less|m[aá]s\s+o\s+menos"
+    r"|casi|como\s+(?:un|el)|quiz[aá]s?|tal\s+vez)(?!\s+(?:done|complete|finished|list[oa]"
+    r"|terminad|complet|the\s+same|igual)))"
+    r"\b|[~≈])\s*)+"
 )
 _LEAD_IN = re.compile(LEAD_IN, re.IGNORECASE)
 # Of those, the words that say where a line stands (`is at 600`, `currently 600 LF`, `va en
@@ -411,6 +425,10 @@ _STANDING = re.compile(
     re.IGNORECASE,
 )
 _AMOUNTS = (ProgressKind.quantity, ProgressKind.value, ProgressKind.number)
+# Of those, the words that say the level a line is at (`is at 80`, `va al 80`, `al cien`): a
+# bare number up to 100 after them is a percent far more often than units
+_LEVEL = re.compile(r"\b(?:at|al)\b", re.IGNORECASE)
+_AL = re.compile(r"\bal\b", re.IGNORECASE)
 
 
 def lead_in_removed(text: str) -> str:

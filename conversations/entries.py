@@ -39,10 +39,9 @@ from models.i18n import ENGLISH, N_, Words
 from models.money import HUNDRED, ZERO, format_dollars, format_money, format_quantity
 from models.validation import IssueCode, validate_line
 
-GENERIC_UNITS = frozenset(
-    {"unit", "units", "u", "qty", "pcs", "pc", "piece", "pieces", "unidad", "unidades", "ud", "uds",
-     "pieza", "piezas", "pza", "pzas", "pz", "pzs"}
-)  # fmt: skip
+# Words that count whatever the line counts. Pieces are not among them: `80 pcs` of conduit
+# are sticks, not 80 LF (they count as EA, `_UNIT_ALIASES`)
+GENERIC_UNITS = frozenset({"unit", "units", "u", "qty", "unidad", "unidades", "ud", "uds"})
 _UNIT_ALIASES = (
     {"ea", "each", "pc", "pcs", "piece", "pieces", "pieza", "piezas", "pza", "pzas", "pz", "pzs"},
     {"lf", "ft", "feet", "foot", "linft", "linearfeet", "linearfoot", "lnft"},
@@ -229,6 +228,16 @@ def _with_progress(
         unit = terms.is_unit and not progress.cents
         kind = ProgressKind.quantity if unit else ProgressKind.value
         small = not money_beside and _small_for_dollars(terms, progress)
+        if unit and progress.level:
+            raise _Refused(
+                N_(
+                    "Is it {number}% or {quantity}? Write `{line}: {number}%` or "
+                    "`{line}: {quantity}`."
+                ),
+                number=format_quantity(amount),
+                quantity=f"{format_quantity(amount)} {terms.uom or ''}".strip(),
+                line=terms.number,
+            )  # `va al 80`, `conduit is at 80` on a line counted in LF
         if not unit and (progress.at or small):
             raise _Refused(
                 N_(

@@ -39,6 +39,7 @@ from conversations.handlers import (
     take_attachments,
     take_confirmations,
     take_invoice_number,
+    take_maybe_number,
     take_problems,
 )
 from conversations.parse import Command, CommandName, Expect, Parsed, parse, parse_line_value
@@ -173,8 +174,11 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     parsed = read(turn, FLOW[work.state.step].expect)
     take_confirmations(work, parsed, ctx)
     FLOW[work.state.step].handle(work, parsed, ctx)
-    take_invoice_number(work, parsed.invoice_number, ctx)
-    unread = any(not only_chatter(problem, ctx) for problem in parsed.problems)
+    if parsed.number_unsure and work.state.step != StepName.invoice_number:
+        take_maybe_number(work, parsed.invoice_number, ctx)  # `Job#2317` at the lines
+    else:
+        take_invoice_number(work, parsed.invoice_number, ctx)
+    unread = any(not (problem.held or only_chatter(problem, ctx)) for problem in parsed.problems)
     take_answers(work, parsed.answers, ctx, unread=unread)
     said_more = bool(
         parsed.answers
@@ -183,7 +187,7 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
         or turn.attachments
         or turn.line_values
     )
-    take_problems(work, parsed.problems, ctx, said_more=said_more)
+    take_problems(work, tuple(p for p in parsed.problems if not p.held), ctx, said_more=said_more)
     if turn.line_values:
         answers, problems = read_form(turn.line_values)
         take_answers(work, answers, ctx, from_form=True)
@@ -218,12 +222,15 @@ def read(turn: Turn, expect: Expect) -> Parsed:
             extra = Parsed(answers=(answer,))
         else:
             extra = Parsed(problems=(answer,) if isinstance(answer, Problem) else ())
+    elif name in (CommandName.send, CommandName.yes):  # `send:<digest>`: see State.shown
+        extra = Parsed(commands=(Command(CommandName(name), shown=arg or None),))
     elif name in CommandName.__members__:
         extra = Parsed(commands=(Command(CommandName(name)),))
     else:  # `start`, `choose:...` (resolved by the service) or an old button
         extra = Parsed(commands=(Command(CommandName.start),))
     return Parsed(
         invoice_number=extra.invoice_number or parsed.invoice_number,
+        number_unsure=parsed.number_unsure and not extra.invoice_number,
         answers=parsed.answers + extra.answers,
         commands=parsed.commands + extra.commands,
         problems=parsed.problems + extra.problems,
@@ -297,6 +304,7 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
             command.name in (CommandName.yes, CommandName.no)
             and not work.state.pending
             and work.state.step == StepName.lines
+            and not {CommandName.send, CommandName.no} <= names  # `send` / `no`: held
         ):
             work.remarks.append(ctx.words("There is nothing waiting for a yes or no."))
     if CommandName.review in names and not work.moved:
@@ -309,6 +317,26 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
     if not work.moved:
         _advance(work, ctx, names)
     wants_send = CommandName.send in names or work.state.send_requested
+    if _pressed_after_a_change(commands, CommandName.send, work.state):
+        work.remarks.append(
+            ctx.words(
+                "I haven't sent it: the invoice changed after that Send button was shown. "
+                "Here it is as it stands now; press Send below, or reply `send`, to send it."
+            )
+        )
+        wants_send = False
+    # `don't send yet`, or `send` then `no` (`send\nno, wait`): nothing is sent, and a send
+    # asked for before is forgotten
+    held = any(problem.held for problem in parsed.problems)
+    if held or {CommandName.send, CommandName.no} <= names:
+        if wants_send:
+            work.remarks.append(
+                ctx.words("I haven't sent it, as you asked. Say `send` when it is ready.")
+            )
+        elif work.state.step == StepName.review:
+            work.remarks.append(ctx.words("OK, not sent. Say `send` when it is ready."))
+        work.set(send_requested=False)
+        wants_send = False
     if CommandName.draft in names:
         return draft(work, ctx)
     if wants_send:
@@ -324,6 +352,11 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
         base = Reply(f"{info}\n\n{short_prompt(work.state, ctx)}", ReplyKind.info, work.state.step)
         return work.state, [compose(work, ctx, channel, base=base)]
     return work.state, [compose(work, ctx, channel)]
+
+
+def _pressed_after_a_change(commands: list[Command], name: CommandName, state: State) -> bool:
+    """A button `name` whose digest is not the state's now (an older message's button)."""
+    return any(c.name == name and c.shown and c.shown != state.shown() for c in commands)
 
 
 def _advance(work: Work, ctx: Context, names: set[CommandName]) -> None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from conversations import render
-from conversations.answers import LineAnswer, Problem, Scope
+from conversations.answers import LineAnswer, Problem, ProgressKind, Scope
 from conversations.context import Context
 from conversations.entries import Verdict, apply_answer
 from conversations.numbers import invoice_number_problem
@@ -81,6 +81,13 @@ def take_confirmations(work: Work, parsed: Parsed, ctx: Context) -> None:
     pending = work.state.pending
     if not pending:
         return
+    shown = {c.shown for c in parsed.commands if c.name == CommandName.yes and c.shown}
+    if shown and shown != {work.state.shown()}:  # an older question's Yes button
+        work.consumed.add(CommandName.yes)
+        work.remarks.append(
+            _("That Yes answered an earlier question, so nothing was kept. Please answer this one:")
+        )
+        return
     if parsed.has(CommandName.yes):
         work.consumed.add(CommandName.yes)
         for item in pending:
@@ -143,6 +150,30 @@ def take_invoice_number(work: Work, number: str | None, ctx: Context) -> None:
     work.applied += 1
 
 
+def take_maybe_number(work: Work, number: str | None, ctx: Context) -> None:
+    """`Job#2317`, `PO-4500123`, `v2` past the invoice-number step: the invoice number only
+    when it is the one it has (`A-17` written again); else asked, never renamed."""
+    if number is None:
+        return
+    current = _key(work.state.invoice_number or "")
+    if current and _key(number) == current:
+        number = work.state.invoice_number or number
+        work.understood.append(ctx.words("invoice number {number} (unchanged)", number=number))
+        work.applied += 1
+        return
+    work.problems.append(
+        ctx.words(
+            "“{text}”: is this a new invoice number? Nothing was changed: to use it, write "
+            "`invoice {text}`.",
+            text=number,
+        )
+    )
+
+
+def _key(number: str) -> str:
+    return "".join(ch for ch in number.casefold() if ch.isalnum())
+
+
 def take_answers(
     work: Work,
     answers: tuple[LineAnswer, ...],
@@ -199,6 +230,18 @@ def take_answers(
                 )
             )
             continue
+        if _one_figure_for_every_line(answer):
+            line = work.state.line if work.state.step == StepName.lines else None
+            work.problems.append(
+                ctx.words(
+                    "“{text}”: one quantity or amount can't be right for every line. Nothing "
+                    "was changed: write it with its line's number, e.g. `{line}: {answer}`.",
+                    text=answer.text,
+                    line=line or (ctx.line_numbers[0] if ctx.lines else "1"),
+                    answer=answer.text,
+                )
+            )  # `all 8` asked about 8 panels: not 8 LF of conduit and 8 fixtures too
+            continue
         said_done = _said_all_done(answer)
         if said_done and all(line in named for line in ctx.line_numbers):
             continue  # `1: 50%`, `2: 30%`, `all done`: finished, nothing left to change
@@ -235,6 +278,31 @@ def _both(earlier: LineAnswer | None, later: LineAnswer) -> LineAnswer | None:
     return None if earlier.overlaps(later) else earlier.merged(later)
 
 
+def _just_answered(state: State) -> str | None:
+    """The line answered just before the one asked now (which has no answer yet): what a
+    correction without a line number (`sorry, 30%`) most likely corrects."""
+    if _answered(state, state.line or "") or not state.history:
+        return None
+    step, _, line = state.history[-1].partition(":")
+    if step == StepName.lines and line != state.line and _answered(state, line):
+        return line
+    return None
+
+
+_BARE_FIGURE = re.compile(r"[#\d.,\s-]+")
+
+
+def _one_figure_for_every_line(answer: LineAnswer) -> bool:
+    """`all 8`, `rest $5,000`: a quantity or an amount (not a percent, `done` or `skip`) for
+    lines of different sizes and units: which line it was meant for is asked."""
+    progress = answer.progress
+    return (
+        progress is not None
+        and progress.kind in (ProgressKind.number, ProgressKind.quantity, ProgressKind.value)
+        and progress.amount != 0
+    )
+
+
 def _answered(state: State, line: str) -> bool:
     return line in state.entries or any(item.line == line for item in state.pending)
 
@@ -249,6 +317,20 @@ def _said_all_done(answer: LineAnswer) -> bool:
 def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
     if answer.scope == Scope.current:
         if work.state.step == StepName.lines and work.state.line:
+            previous = _just_answered(work.state) if answer.corrects else None
+            if previous is not None:  # `sorry 30%`, `I meant 2`: line 2, just answered?
+                work.problems.append(
+                    ctx.words(
+                        "“{text}”: is this a correction of line {previous}, or line {line}'s "
+                        "answer? Nothing was changed: write `{previous}: {answer}` to correct "
+                        "line {previous}, or `{line}: {answer}`.",
+                        text=answer.text,
+                        previous=previous,
+                        line=work.state.line,
+                        answer=answer.text,
+                    )
+                )
+                return None
             return work.state.line
         work.problems.append(
             ctx.words(
@@ -387,7 +469,9 @@ def _described(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
             words=words,
             lines="; ".join(line_name(terms) for terms in ctx.lines[:12]),
             line=ctx.line_numbers[0] if ctx.lines else 1,
-            answer=rest or "45%",
+            # `PO 4500123`, `delete line 2`: a bare number beside unknown words may be anything
+            # (a PO, a line): never shown as an answer to copy
+            answer=rest if rest and not _BARE_FIGURE.fullmatch(rest) else "45%",
         )
     )
     return None

@@ -27,12 +27,14 @@ from conversations.answers import (
     words_to_numbers,
 )
 from conversations.text import (
+    ADDRESS,
     CROSSES,
     MAX_CHARS,
     MAX_FRAGMENT_CHARS,
     MAX_FRAGMENTS,
     TICKS,
     clean_fragment,
+    clock_times,
     split_fragments,
 )
 from conversations.vocabulary import (
@@ -45,6 +47,7 @@ from conversations.vocabulary import (
     CommandName,
     Expect,
     is_chatter,
+    is_hold,
     is_pleasantry,
     read_command,
 )
@@ -60,6 +63,9 @@ class Parsed:
     problems: tuple[Problem, ...] = ()
     choice: str | None = None  # the text of an answer at the choose step
     pleasantries: tuple[str, ...] = ()  # `Thanks!`, `See attached`: neither answer nor error
+    # `Job#2317`, `v2`, `A-17` past the invoice-number step: a token that does not say it is
+    # the invoice number (as `invoice A-17`, `INV-0043` do): the number again, or not one?
+    number_unsure: bool = False
 
     def has(self, name: CommandName) -> bool:
         return any(command.name == name for command in self.commands)
@@ -120,7 +126,9 @@ _NO_NUMBER = re.compile(
 )
 # `INV 0042`, `inv. 0041`, `Inv #0041`, as typed: the prefix is part of the number (INV-0041
 # is used: `inv 0041` is it, not a new `0041`)
-_INV_PREFIX = re.compile(r"inv\.?\s+\#?\s*\d[A-Za-z0-9\-_/.]{0,40}", re.IGNORECASE)
+_INV_PREFIX = re.compile(r"inv\.?(?:\s+\#?|\#)\s*\d[A-Za-z0-9\-_/.]{0,40}", re.IGNORECASE)
+# A token that says it is an invoice number by itself (`INV-0043`, `inv0043`), at any step
+_INV_TOKEN = re.compile(r"inv(?:oice)?[-_/.#]?\d", re.IGNORECASE)
 # At the invoice-number step a bare `1042` or `#1042` is the number too.
 _INVOICE_BARE = re.compile(rf"\#?\s*(?P<num>(?=[^\s]*\d){_TOKEN})")
 _INVOICE_ANYWHERE = re.compile(
@@ -197,8 +205,15 @@ _LABELLED = re.compile(
 # Corrections as people word them (`_correction_read`).
 _CORRECTION_WORD = re.compile(
     r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
-    r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd|mean|meant|quise",
+    r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd|mean|meant|quise|wait|bad"
+    r"|mistake|typo|equivoq|error|wrong|messed",
     re.IGNORECASE,
+)
+_MISTAKE = (
+    r"(?:actually|correction|sorry|oops|correcci[oó]n|perd[oó]n|(?:no,?\s+)?wait|my\s+bad"
+    r"|(?:i\s+)?(?:made\s+a\s+)?(?:mistake|typo|error)|(?:i\s+)?messed\s+up"
+    r"|(?:i\s+)?got\s+(?:it\s+)?wrong|wrong|me\s+equivoqu[eé]|(?:hay\s+un\s+)?error"
+    r"|no,?\s+espera)"
 )
 _CORRECTION_LEAD = re.compile(
     r"(?:actually|correction|sorry|oops|en\s+realidad|correcci[oó]n|perd[oó]n"
@@ -206,7 +221,19 @@ _CORRECTION_LEAD = re.compile(
     r"\s*[:,\-–—]?\s*",
     re.IGNORECASE,
 )
-_CORRECTION_ALONE = re.compile(rf"{_CORRECTION_LEAD.pattern}[.!]*", re.IGNORECASE)
+# `me equivoqué en la 1`, `mistake on line 2: 5`, `sorry, wrong on item 3 - it's 4`: the line
+# a correction is for, and maybe its new answer
+_MISTAKE_ON = re.compile(
+    rf"{_MISTAKE}\s*,?\s*(?:(?:en|on|in|for|with|de|con)\s+)(?:the\s+|la\s+|el\s+)?"
+    rf"(?:{LINE_WORD}\.?\s*)?#?\s*{REF}(?![\d,.%])"
+    r"(?:\s*[:,=\-–—]?\s*(?:(?:it'?s|it\s+is|is|should\s+be|es|era|debe\s+ser)\s+)?"
+    r"(?P<rest>\S.*))?",
+    re.IGNORECASE,
+)
+# Alone, a mistake owned (`No wait,`, `My bad,`, `Me equivoqué.`) corrects what follows too
+_CORRECTION_ALONE = re.compile(
+    rf"(?:{_CORRECTION_LEAD.pattern}|{_MISTAKE}\s*[:,\-–—]?\s*)[.!]*", re.IGNORECASE
+)
 _CHANGE_TO = re.compile(
     r"(?:please\s+|por\s+favor\s+)?(?:change|update|set|make|edit|fix|correct|cambia(?:r)?"
     r"|corrige|corregir|pon(?:er)?|p[oó]n(?:ga)?)\s+(?:the\s+|la\s+|el\s+)?"
@@ -288,6 +315,34 @@ _A_DATE = N_(
     "Is this a date? Nothing was billed from it. For work done out of what a line has "
     "scheduled, write the line's number first, e.g. `2: 3 of 8`."
 )
+# Words saying what a figure counts (`10 installed`, `bill 50%`): beside another figure for
+# the line before, a second answer for it, not one for the line asked
+_STATE_WORD = re.compile(
+    r"\b(?:install\w*|deliver\w*|receiv\w*|ship\w*|set|placed|in\s+place|complete[d]?|done"
+    r"|finished|bill\w*|instalad\w*|entregad\w*|recibid\w*|colocad\w*|terminad\w*"
+    r"|completad\w*|factur\w*|cobr\w*)\b",
+    re.IGNORECASE,
+)
+_IT_IS_LEAD = re.compile(
+    r"(?:it'?s|it\s+is|should\s+be|it\s+should\s+be|debe\s+ser|deber[ií]a\s+ser)\s+",
+    re.IGNORECASE,
+)
+_THEN_SEND = re.compile(
+    r"(?P<head>.*[\d%a-z])\s+(?P<command>send|submit|enviar|env[ií]ala|m[aá]ndala)[.!]*",
+    re.IGNORECASE,
+)
+_HEDGED_DONE = re.compile(
+    r"(?:(?:it'?s|it\s+is|est[aá]|va)\s+)?(?:almost|nearly|not\s+quite|close\s+to|casi|no\s+del\s+todo)"
+    r"\s+(?:done|complete[d]?|finished|list[oa]s?|terminad[oa]s?|complet[oa]s?)[.!]*",
+    re.IGNORECASE,
+)
+_HOW_FAR = N_("How far along is it? Nothing was billed: write the percentage done to date.")
+_HELD = N_("Not sent: say `send` when it is ready.")
+_A_TIME = N_(
+    "Is this a time of day? Nothing was billed from it. To answer a line, write the line's "
+    "number first."
+)
+_TIME_WORDS = re.compile(r"\s*(?:\b(?:at|a\s+las?|las)\b|@)\s*$", re.IGNORECASE)
 _TWO_ANSWERS = N_(
     "Line {line} has two different answers here; which one is it? Nothing was changed on it: "
     "write one, e.g. `{line}: 45%`."
@@ -381,11 +436,13 @@ class _Builder:
         self.problems: list[Problem] = []
         self.choice: str | None = None
         self.pleasantries: list[str] = []
+        self.unsure_numbers: set[str] = set()  # casefolded, of `invoice_numbers`
         self._last_pleasant = False  # the fragment before was a pleasantry (`Thanks, Sam`)
         self._named: str | None = None  # the fragment before was a line alone (`Line 3`)
         self._empty_ref = False  # a line named with nothing after it (`2:`, a template's row)
         self.dates: list[str] = []  # `11/30`, `al 11/12`: when, never `11 of 30`
         self._correcting = False  # the fragment before was `Sorry,` / `Actually,` alone
+        self._unnamed = 0  # answers without a line so far (`50%`, `3`)
 
     def build(self) -> Parsed:
         if len(set(n.casefold() for n in self.invoice_numbers)) > 1:
@@ -423,6 +480,7 @@ class _Builder:
             problems=tuple(self.problems),
             choice=self.choice,
             pleasantries=tuple(self.pleasantries),
+            number_unsure=number is not None and number.casefold() in self.unsure_numbers,
         )
 
     def _one_answer_per_line(self) -> None:
@@ -531,13 +589,37 @@ class _Builder:
                 Problem(shortened(fragment), N_("This is too long to be one answer."))
             )
             return
+        if ADDRESS.match(fragment):  # `Cl. 100 # 2-4`: a signature's address, no answer
+            self.pleasantries.append(fragment)
+            return
         named, self._named = self._named, None
         fragment = _NUMBER_SIGN.sub("#", _correction_read(_ordinal_read(fragment)), count=1)
         command = read_command(fragment, self.expect)
+        mistake = _MISTAKE_ON.fullmatch(fragment) if command is None else None
+        if mistake and not mistake["rest"]:  # `me equivoqué en la 1`: its answer may follow
+            command = Command(CommandName.edit, mistake["ref"])
+            self.commands.append(command)
+            self._named = command.line
+            self._correcting = True
+            return
+        if command is None and is_hold(fragment):
+            self.problems.append(Problem(fragment, _HELD, held=True))
+            return
         if command is not None:
             self.commands.append(command)
             if command.name == CommandName.edit and command.line and _REF_ONLY.fullmatch(fragment):
                 self._named = command.line  # `Line 3` above its answer, or `edit 3`
+            return
+        times = clock_times(fragment)
+        if times:  # `see you 11/30 at 3:15`, `2:05 pm`: when, never a line's figure
+            when = fragment
+            for time in times:
+                when = when.replace(time, " ")
+            when = _TIME_WORDS.sub("", " ".join(when.split())).strip(" ,;-")
+            if when and is_date(when):
+                self.dates.append(fragment)
+            else:
+                self.problems.append(Problem(fragment, _A_TIME))
             return
         number = self._invoice_number(fragment)
         if number is not None:
@@ -576,9 +658,17 @@ class _Builder:
         if self.expect == Expect.line and _finished_not_an_answer(fragment):
             self.problems.append(Problem(fragment, _LINE_OR_FINISHED))
             return
+        lead = _IT_IS_LEAD.match(fragment) if named is not None else None
+        if lead and named is not None and self._answers_named(named, fragment[lead.end() :]):
+            return  # `mistake on line 1`, `it's 60%`
         listed = _listed_lines(fragment)
         if listed:  # `1 and 2 done`, `lines 3-5: 50%`
             self.answers += listed
+            return
+        if _HEDGED_DONE.fullmatch(fragment):  # `almost done`: not done, and no figure
+            self.problems.append(Problem(fragment, _HOW_FAR))
+            return
+        if self._answer_then_send(fragment):
             return
         outcome = _line_answer(fragment)
         self._empty_ref = self._empty_ref or outcome is _CONSUMED
@@ -590,6 +680,20 @@ class _Builder:
             self.problems.append(outcome)
         elif isinstance(outcome, LineAnswer):
             self.answers.append(outcome)
+
+    def _answer_then_send(self, fragment: str) -> bool:
+        """`3: 0 send`, `2: 3 enviar` (the last answer of a row, then the command): the
+        answer, then `send` (no unit "send"). True when it was read so."""
+        found = _THEN_SEND.fullmatch(fragment)
+        if found is None:
+            return False
+        answer = _line_answer(found["head"])
+        command = read_command(found["command"], self.expect)
+        if not isinstance(answer, LineAnswer) or answer.scope != Scope.line or command is None:
+            return False
+        self.answers.append(answer)
+        self.commands.append(command)
+        return True
 
     def _answers_named(self, line: str, fragment: str) -> bool:
         """`Line 3` then `20` (a mail laid out a line per row): line 3's answer, not an
@@ -613,8 +717,15 @@ class _Builder:
             it_is = _IT_IS.fullmatch(fragment)
             if it_is:
                 fragment, said = it_is["rest"].rstrip(" .!"), it_is
+        written = _written_number(fragment, tokens=False)
+        if written is not None:
+            return written
         written = _written_number(fragment)
         if written is not None:
+            # past its own step, a letters-and-digits token says it is the invoice number only
+            # as `INV-0043` does; `Job#2317`, `PO-4500123`, `v2` may be anything (asked)
+            if not (said or asked or self.expect == Expect.invoice_number):
+                self.unsure_numbers.add(written.casefold())
             return written
         if said or asked:
             match = _INVOICE_BARE.fullmatch(fragment)
@@ -631,6 +742,9 @@ class _Builder:
             if not is_pleasantry(rest):
                 continue
             number = _written_number(" ".join(words[:count]).rstrip(",;:.!-–—"))
+            said = number is not None and _written_number(number, tokens=False) is not None
+            if number is not None and not said and self.expect != Expect.invoice_number:
+                self.unsure_numbers.add(number.casefold())
             if number is not None:
                 self.invoice_numbers.append(number)
                 self.pleasantries.append(rest)
@@ -647,6 +761,15 @@ class _Builder:
             # `1: 50%, stored 2000`: the extras continue the line before.
             self.answers[-1] = previous.merged(answer)
             return _CONSUMED
+        if (
+            previous is not None
+            and previous.scope == Scope.line
+            and previous.progress is not None
+            and _STATE_WORD.search(fragment)
+        ):  # `3: 20 delivered, 10 installed`, `2: 80% complete, bill 50%`: which one?
+            self.answers.remove(previous)
+            text = shortened(f"{previous.text}; {fragment}")
+            return Problem(text, _TWO_ANSWERS, {"line": previous.line})
         if self.expect == Expect.invoice_number:
             return Problem(fragment, _NUMBER_FIRST, {"text": fragment})
         if self.expect != Expect.line:
@@ -655,7 +778,12 @@ class _Builder:
         for earlier in unnamed:  # `1; 50%`, `2, 3`: two answers without a line, none guessed
             self.answers.remove(earlier)
             self.problems.append(Problem(earlier.text, _WHICH_LINE, {"text": earlier.text}))
-        if unnamed or self._empty_ref or any(a.scope != Scope.current for a in self.answers):
+        self._unnamed += 1  # `600, 3, 20`: the third is no more the line asked's than the first
+        if (
+            self._unnamed > 1
+            or self._empty_ref
+            or any(a.scope != Scope.current for a in self.answers)
+        ):
             return Problem(fragment, _WHICH_LINE, {"text": fragment})  # `2: ,0`: line 2's?
         return answer
 
@@ -669,14 +797,17 @@ class _Builder:
         return problem
 
 
-def _written_number(fragment: str) -> str | None:
+def _written_number(fragment: str, *, tokens: bool = True) -> str | None:
     """The invoice number of `INV-0042`, `invoice 1042`, `factura #A-17`: written as one, with
-    a digit (`Invoice attached`, `factura adjunta` name no number)."""
-    if _INV_PREFIX.fullmatch(fragment):  # `INV 0042`: the prefix is part of the number
+    a digit (`Invoice attached`, `factura adjunta` name no number). `tokens`: a bare token
+    (`A-17`) is one too; else only one that says so (`INV-0043`)."""
+    if _INV_PREFIX.fullmatch(fragment):  # `INV 0042`, `INV#0042`: the prefix is the number's
         return fragment.rstrip("-_/.#")
     for pattern in (_INVOICE_KEYWORD, _INVOICE_TOKEN):
         match = pattern.fullmatch(fragment)
         if match and any(ch.isdigit() for ch in match["num"]):
+            if pattern is _INVOICE_TOKEN and not (tokens or _INV_TOKEN.match(match["num"])):
+                return None
             return match["num"].rstrip("-_/.#")
     return None
 
@@ -686,6 +817,11 @@ def _correction_read(fragment: str) -> str:
     60%`, `line 2 should be 4`, `actually 1: 60%`, `cambia la línea 2 al 60%` -> `2: 60%`."""
     if not _CORRECTION_WORD.search(fragment):  # a cheap look before the patterns
         return fragment
+    mistake = _MISTAKE_ON.fullmatch(fragment)
+    if mistake and not mistake["rest"]:
+        return fragment  # `me equivoqué en la 1`: the line, its answer after it (`_Builder`)
+    if mistake and not isinstance(parse_body(mistake["rest"], scope=Scope.line), Problem):
+        return f"{mistake['ref']}: about {mistake['rest']}"
     lead = _CORRECTION_LEAD.match(fragment)
     if lead and fragment[lead.end() :].strip():
         fragment = fragment[lead.end() :]

@@ -65,7 +65,10 @@ def review_reply(
         ),
         kind=kind,
         step=StepName.review,
-        choices=(Choice(_("Save as Draft"), "draft"), Choice(_("Send"), "send", "primary")),
+        choices=(
+            Choice(_("Save as Draft"), "draft"),
+            Choice(_("Send"), f"send:{state.shown()}", "primary"),
+        ),
         lines=figures,
         totals=summarize(figures),
         attachments=render.all_attachments(state, ctx),
@@ -99,7 +102,7 @@ def draft_reply(state: State, ctx: Context, channel: str) -> Reply:
         reply,
         text=f"{text}\n\n{render.invoice_heading(state, ctx)}:",
         footer="",
-        choices=(Choice(_("Send"), "send", "primary"),) if not missing else (),
+        choices=(Choice(_("Send"), f"send:{state.shown()}", "primary"),) if not missing else (),
     )
 
 
@@ -114,7 +117,7 @@ def confirmation_prompt(state: State, ctx: Context) -> Reply:
         ReplyKind.confirmation,
         state.step,
         choices=(
-            Choice(_("Yes, keep it"), "yes", "primary"),
+            Choice(_("Yes, keep it"), f"yes:{state.shown()}", "primary"),
             Choice(_("No"), "no", "danger"),
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,22 @@ class State:
         entries = dict(self.entries)
         entries[line] = entry
         return replace(self, entries=entries)
+
+    def shown(self) -> str:
+        """A short digest of what a Send button sends (the invoice number, every answer as
+        stored, the files) and of the questions a Yes button answers: a button carries the
+        digest of the state it was shown beside, so one pressed after a change (an old Slack
+        message's Send) does not send, or confirm, what its message did not show."""
+        data = json.dumps(
+            [
+                self.invoice_number,
+                {number: _entry_json(entry.stored()) for number, entry in self.entries.items()},
+                sorted((ref.sha256, ref.filename) for ref in self.attachments),
+                [(item.line, _entry_json(item.entry.stored())) for item in self.pending],
+            ],
+            sort_keys=True,
+        )
+        return hashlib.sha256(data.encode()).hexdigest()[:12]
 
     def without_pending(self, lines: set[str] | None = None) -> State:
         """Drop the pending confirmations (for `lines`, or all of them)."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 from conversations.table import table_lines
-from conversations.vocabulary import ASKED_SEND, LINE_WORD, POLITE_AFTER
+from conversations.vocabulary import ASKED_SEND, LINE_WORD, MONTH, POLITE_AFTER
 
 MAX_CHARS = 20_000  # a message longer than this is read only this far (and we say so)
 MAX_FRAGMENTS = 300
@@ -279,12 +280,51 @@ def line_first(chunk: str) -> str:
     return "".join(out)
 
 
+# A time of day (`3:15`, `2:05 pm`): no line and its answer. Told by what is beside it: a
+# suffix (`pm`, `hrs`), or a word or a date before it (`at 3:15`, `11/30 3:15`, `Nov 30 3:15`)
+_CLOCK = re.compile(
+    r"(?<![\d.,:$/])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d%.,:/])"
+    r"(?P<suffix>\s*(?:[ap]\.?\s?m\b\.?|hrs?\b|h\b|o'?clock\b))?",
+    re.IGNORECASE,
+)
+_TIME_BEFORE = re.compile(
+    r"(?:\b(?:at|by|around|from|until|till|before|after|las?|desde|hasta|antes\s+de"
+    r"|despu[eé]s\s+de)|@|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
+    rf"|\b{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?|\b\d{{1,2}}\s+(?:de\s+)?{MONTH})\s*$",
+    re.IGNORECASE,
+)
+
+
+def clock_times(fragment: str) -> list[str]:
+    """The times of day in `fragment` (`see you 11/30 at 3:15` -> [`3:15`]): a suffix or
+    the words before one say so, or it is all there is (`2:30`: a time, or line 2's 30?)."""
+    if ":" not in fragment:
+        return []
+    found = []
+    for match in _CLOCK.finditer(fragment):
+        alone = match.group().strip() == fragment.strip()
+        before = _TIME_BEFORE.search(fragment, max(match.start() - 40, 0), match.start())
+        if alone or match["suffix"] or before:
+            found.append(match.group().strip())
+    return found
+
+
+def _clock_at(piece: str, start: int) -> bool:
+    """Whether a time of day starts at `start` (`at 3:15` is no line 3)."""
+    match = _CLOCK.match(piece, start)
+    if match is None:
+        return False
+    return bool(match["suffix"] or _TIME_BEFORE.search(piece, max(start - 40, 0), start))
+
+
 def split_line_refs(piece: str) -> list[str]:
     """`1: 80 lf 2: 1 ea` -> [`1: 80 lf`, `2: 1 ea`]: a new line reference starts a new answer
     once the text before it holds one (so `edit line 2` stays whole)."""
     parts: list[str] = []
     start = 0
     for match in _INNER_REF.finditer(piece):
+        if _clock_at(piece, match.end()):
+            continue  # `see you 11/30 at 3:15`: a time, not line 3's 15
         head = piece[start : match.start()]
         if _REFS_SO_FAR.fullmatch(head):
             continue  # `1, 2 and 3: 50%`: lines listed for one answer
@@ -328,6 +368,17 @@ _SHORTCODE = re.compile(
 )
 
 
+# A street address (`Cl. 100 # 2-4`, `Av. Calle 26 # 2-5, Of. 301`, `Suite 200`), as in a
+# signature: never a line and its answer (`# 2-4` is no line 2's 4 units)
+ADDRESS = re.compile(
+    r"\s*(?:(?:av|avenida|ave)\.?\s+)?(?:calle|cl|cll|carrera|cra|kra|kr|avenida|av|ave"
+    r"|transversal|trans|tv|diagonal|diag|dg|street|st|suite|ste|apt|apto|apartamento|of"
+    r"|oficina)\.?\s*(?:no\.?\s*|\#\s*)?\d"
+    r"|.{0,60}?(?<!\d)\d{1,4}\s?[a-z]?\s*(?:\#|no\.|n[°º])\s?\d{1,4}\s?[a-z]?\s?-\s?\d",
+    re.IGNORECASE,
+)
+
+
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
@@ -336,8 +387,11 @@ def split_fragments(text: str) -> tuple[list[str], bool]:
         text = _SHORTCODE.sub(lambda found: f" {_SHORTCODES[found[1]]}", text)
     fragments: list[str] = []
     for line in table_lines([_unmarked(line) for line in text.split("\n")]):
-        chunks = split_answers(_arrows_read(line))
-        pieces = (part for chunk in chunks for part in split_line_refs(line_first(chunk)))
+        if ADDRESS.match(line):
+            pieces: Iterable[str] = [line]  # kept whole, to be passed over whole
+        else:
+            chunks = split_answers(_arrows_read(line))
+            pieces = (part for chunk in chunks for part in split_line_refs(line_first(chunk)))
         for piece in (one for part in pieces for one in split_marks(part)):
             cleaned = clean_fragment(piece)
             if cleaned:

@@ -51,6 +51,8 @@ class CommandName(enum.StrEnum):
 class Command:
     name: CommandName
     line: str | None = None  # for `edit 3`
+    # a button's `send:<digest>` / `yes:<digest>`: what it was shown beside (`State.shown`)
+    shown: str | None = None
 
 
 _ANOTHER_TIME = r"(?:later|tomorrow|tonight|next\s+week|on\s+monday|(?:in\s+)?the\s+morning)"
@@ -117,12 +119,37 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|incorrect|not\s+(?:right|correct)|incorrecto|no\s+es\s+as[ií])|no\s+es\s+as[ií]"),
         (CommandName.next, r"next|continue|keep(?:\s+it)?|same|as\s+is|unchanged|skip\s+this"
          r"|no\s+(?:attachments?|files?|backup|documents?|docs)|nothing\s+to\s+attach"
-         r"|siguiente|continuar|igual|mismo|sin\s+cambios?|sin\s+adjuntos?"),
+         r"|siguiente|continuar|igual|mismo|sin\s+cambios?"
+         r"|(?:sin|no\s+(?:tengo|tenemos|hay|van|llevan?))\s+(?:adjuntos?|archivos?|documentos?"
+         r"|respaldos?)"),
         (CommandName.start, r"start|begin|hi|hello|hey|resume|restart|start\s+(?:over|billing"
          r"|(?:the\s+|an\s+)?invoice)|let'?s\s+(?:go|start|begin)|empezar|comenzar|iniciar"),
         (CommandName.switch, r"switch|choose|(?:other|another|change|switch)\s+invoice"),
     )
 )  # fmt: skip
+
+# Holding a send back: `don't send yet`, `wait`, `not yet`, `todavía no`. Never a send, and a
+# send said before (or beside it: `send` / `no, wait`) is not done.
+HOLD = re.compile(
+    r"(?:(?:please\s+|pls\s+)?(?:don'?t|do\s+not|dont)\s+(?:send|submit)"
+    r"(?:\s+(?:it|this|that|(?:the\s+)?invoice))?(?:\s+(?:just\s+)?(?:yet|now))?|not\s+yet"
+    r"|(?:no,?\s+)?wait(?:\s+(?:a\s+(?:sec(?:ond)?|minute|moment)|please))?"
+    r"|hold(?:\s+(?:on|off|it|that))?(?:\s+please)?|hang\s+on|not\s+ready(?:\s+(?:yet"
+    r"|to\s+send))?|no\s+(?:l[oa]\s+)?(?:enviar|env[ií]es?|env[ií]e[ns]?|mandar|mandes"
+    r"|mande[ns]?)(?:l[ao])?(?:\s+(?:todav[ií]a|a[uú]n|por\s+ahora))?"
+    r"|(?:todav[ií]a|a[uú]n)\s+no(?:\s+(?:l[oa]\s+)?(?:env[ií]es?|mandes|enviar))?"
+    r"|(?:no,?\s+)?espera(?:\s+(?:un\s+(?:momento|segundo)|por\s+favor))?)[.!]*",
+    re.IGNORECASE,
+)
+
+
+def is_hold(fragment: str) -> bool:
+    """`don't send yet`, `Great, don't send yet`, `no la envíes por favor`: a send held back."""
+    if HOLD.fullmatch(fragment):
+        return True
+    polite = _POLITE.fullmatch(fragment)
+    return polite is not None and bool(HOLD.fullmatch(polite["command"]))
+
 
 # At the attachments step these mean "no (more) attachments".
 _ATTACHMENTS_DONE = re.compile(
@@ -280,7 +307,17 @@ _PLEASANTRY = re.compile(
     r"|todo\s+correcto"
     r"|perfecto|excelente|listo"
     r"|(?:i\s+)?hope\s+(?:this|that|all|you)(?:\s+\w+){0,6}"
-    r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)",
+    r"|adjunto(?:\s+\w+){0,5}|ver\s+(?:abajo|adjunto)"
+    # as Spanish writes them: `Espero que estés bien`, `Te paso los números de noviembre`,
+    # `Cualquier duda quedo a tus órdenes`, `Un saludo`, `Atentamente`
+    r"|espero\s+que(?:\s+\w+){1,6}|(?:que\s+)?(?:tengas?|tengan)\s+(?:un\s+)?(?:buen|excelente)"
+    r"(?:\s+\w+){1,3}|(?:aqu[ií]\s+)?(?:(?:te|le|les)\s+)?(?:paso|env[ií]o|mando|comparto|anexo)"
+    r"(?:\s+\w+){1,6}|aqu[ií]\s+(?:est[aá]n?|van?|tienes?|tiene)(?:\s+\w+){0,6}"
+    r"|cualquier\s+(?:duda|pregunta|cosa|comentario)(?:\s+\w+){0,6}"
+    r"|quedo\s+(?:a\s+(?:tus|sus)\s+[oó]rdenes|atent[oa]|pendiente)(?:\s+\w+){0,4}"
+    rf"|(?:un\s+)?(?:cordial\s+)?saludos?(?:\s+cordiales)?{_NAME}|atentamente{_NAME}"
+    rf"|cordialmente{_NAME}|buen\s+d[ií]a{_NAME}|buenas(?:\s+noches)?{_NAME}"
+    rf"|muchas\s+gracias{_NAME}|mil\s+gracias{_NAME}",
     re.IGNORECASE,
 )
 

@@ -211,7 +211,8 @@ def test_a_guided_invoice_step_by_step_ends_under_review() -> None:
     assert replies[0].choices[0].action == "next"
     state, replies = talk(ctx, "none", state=state)
     assert replies[0].kind == ReplyKind.review and state.step == StepName.review
-    assert {c.action for c in replies[0].choices} == {"draft", "send"}
+    assert {c.action.partition(":")[0] for c in replies[0].choices} == {"draft", "send"}
+    assert replies[0].choices[1].action == f"send:{state.shown()}"  # what Send was shown beside
     state, replies = talk(ctx, "send", state=state)
     (reply,) = replies
     assert state.status == Status.sent and state.sent_at == NOW and state.step == StepName.done
@@ -452,7 +453,7 @@ def test_allowed_over_billing_needs_a_confirmation_and_keeps_the_entry_pending()
     state, replies = talk(ctx, "INV-0042", "2: 10 EA")
     assert replies[0].kind == ReplyKind.confirmation
     assert "please confirm" in replies[0].text.lower()
-    assert [c.action for c in replies[0].choices] == ["yes", "no"]
+    assert [c.action.partition(":")[0] for c in replies[0].choices] == ["yes", "no"]
     assert [p.line for p in state.pending] == ["2"] and "2" not in state.entries
     # a help in between loses nothing
     state, _ = talk(ctx, "help", state=state)

@@ -256,7 +256,9 @@ def button(message: dict[str, Any], action: str) -> tuple[dict[str, Any], dict[s
             if element.get("type") != "button":
                 continue
             value = json.loads(element.get("value") or "{}")
-            if action in (value.get("a"), element["action_id"]):
+            # `send` finds `send:<digest>` too (a Send or Yes carries what it was shown beside)
+            verb = str(value.get("a") or "").partition(":")[0] if ":" not in action else None
+            if action in (value.get("a"), element["action_id"], verb):
                 return block, element
     raise AssertionError(f"no {action!r} button in {message.get('text')!r}")
 
