@@ -559,8 +559,8 @@ def _example(work: Work, ctx: Context, problem: Problem) -> str:
         return ""
     _ = ctx.words
     state = work.state
-    if state.step == StepName.invoice_number:
-        return " " + _("Example: `INV-0042`.")
+    if state.step == StepName.invoice_number:  # their own next number, else a made-up one
+        return " " + _("Example: `{number}`.", number=ctx.suggested_number or "INV-0042")
     if state.step == StepName.lines and state.line and (terms := ctx.terms(state.line)):
         return " " + _("Example: {example}.", example=short_example(terms, _))
     first = ctx.line_numbers[0] if ctx.lines else "1"

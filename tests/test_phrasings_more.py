@@ -445,3 +445,19 @@ def test_a_yes_button_of_an_earlier_question_keeps_nothing() -> None:
         state, Turn(action=_button(replies[-1], "Yes, keep it"), channel="slack"), UNIT_CTX
     )
     assert not state.pending and state.entries["1"].new_quantity == -20
+
+
+def test_the_example_invoice_number_is_the_contacts_own_next_one() -> None:
+    """Maria's invoices run INV-0001, …: an unreadable answer to the number question shows
+    her next number as the example, not another company's `INV-0042`."""
+    ctx = replace(AMOUNT_CTX, previous_number="INV-0001", used_numbers=frozenset({"INV-0001"}))
+    assert ctx.commitment is not None
+    state = State(
+        step=StepName.invoice_number,
+        commitment_id=ctx.commitment.id,
+        period_id=ctx.period.id if ctx.period else None,
+        started=True,
+    )
+    _state, said = say(ctx, state, "the usual one please")
+    assert "Example: `INV-0002`." in said, said
+    assert "INV-0042" not in said
