@@ -220,9 +220,21 @@ ASKED_SEND = re.compile(
 )
 
 
+# At the review, "it's ready" without saying send (`good to go`, `Approved`, `all set`): asked
+# whether to send it or save it, as `I'm done` is there (FINISHED), never sent.
+_READY = re.compile(
+    r"(?:(?:it'?s|it\s+is|we'?re|we\s+are|all|everything(?:'?s|\s+is)?|ya\s+est[aá])\s+)?"
+    r"(?:good\s+to\s+go|ready|all\s+set|set|approved?|ok\s+by\s+me|list[oa]s?|aprobad[oa]"
+    r"|todo\s+listo)[.!]*",
+    re.IGNORECASE,
+)
+
+
 def read_command(fragment: str, expect: Expect) -> Command | None:
     if ASKED_SEND.fullmatch(fragment):
         return Command(CommandName.review)
+    if expect == Expect.review and _READY.fullmatch(fragment):
+        return Command(CommandName.next)
     command = _read_command(fragment, expect)
     if command is None and not is_pleasantry(fragment):  # `ok thanks` stays a pleasantry
         polite = _POLITE.fullmatch(fragment)

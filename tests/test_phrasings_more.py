@@ -461,3 +461,13 @@ def test_the_example_invoice_number_is_the_contacts_own_next_one() -> None:
     _state, said = say(ctx, state, "the usual one please")
     assert "Example: `INV-0002`." in said, said
     assert "INV-0042" not in said
+
+
+@pytest.mark.parametrize(
+    "text", ["Good to go", "Approved.", "all set", "we're ready", "ya está listo", "aprobado"]
+)
+def test_ready_words_at_the_review_ask_whether_to_send_never_send(text: str) -> None:
+    state, said = say(UNIT_CTX, at_review(UNIT_CTX), text)
+    assert state.status != Status.sent
+    assert "Shall I send it, or save it as a draft?" in said, said
+    assert "I couldn't read" not in said
