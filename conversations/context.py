@@ -226,7 +226,7 @@ class Context:
 
     def number_taken(self, number: str) -> bool:
         """`INV 0041`, `inv-0041` and `INV0041` are all INV-0041."""
-        return _number_key(number) in {_number_key(used) for used in self.used_numbers}
+        return number_key(number) in {number_key(used) for used in self.used_numbers}
 
     @property
     def suggested_number(self) -> str | None:
@@ -239,5 +239,6 @@ class Context:
         return None
 
 
-def _number_key(number: str) -> str:
+def number_key(number: str) -> str:
+    """An invoice number as numbers are compared: `INV-0042`, `inv 0042` and `INV#0042` alike."""
     return "".join(ch for ch in number.casefold() if ch.isalnum())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from conversations import render
 from conversations.answers import LineAnswer, Problem, ProgressKind, Scope
-from conversations.context import Context
+from conversations.context import Context, number_key
 from conversations.entries import Verdict, apply_answer
 from conversations.numbers import invoice_number_problem
 from conversations.parse import CommandName, Parsed
@@ -155,8 +155,8 @@ def take_maybe_number(work: Work, number: str | None, ctx: Context) -> None:
     when it is the one it has (`A-17` written again); else asked, never renamed."""
     if number is None:
         return
-    current = _key(work.state.invoice_number or "")
-    if current and _key(number) == current:
+    current = number_key(work.state.invoice_number or "")
+    if current and number_key(number) == current:
         number = work.state.invoice_number or number
         work.understood.append(ctx.words("invoice number {number} (unchanged)", number=number))
         work.applied += 1
@@ -168,10 +168,6 @@ def take_maybe_number(work: Work, number: str | None, ctx: Context) -> None:
             text=number,
         )
     )
-
-
-def _key(number: str) -> str:
-    return "".join(ch for ch in number.casefold() if ch.isalnum())
 
 
 def take_answers(
