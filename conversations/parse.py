@@ -27,7 +27,6 @@ from conversations.answers import (
     words_to_numbers,
 )
 from conversations.text import (
-    ADDRESS,
     CROSSES,
     MAX_CHARS,
     MAX_FRAGMENT_CHARS,
@@ -35,6 +34,7 @@ from conversations.text import (
     TICKS,
     clean_fragment,
     clock_times,
+    is_address,
     split_fragments,
 )
 from conversations.vocabulary import (
@@ -589,7 +589,7 @@ class _Builder:
                 Problem(shortened(fragment), N_("This is too long to be one answer."))
             )
             return
-        if ADDRESS.match(fragment):  # `Cl. 100 # 2-4`: a signature's address, no answer
+        if is_address(fragment):  # `Cl. 100 # 2-4`: a signature's address, no answer
             self.pleasantries.append(fragment)
             return
         named, self._named = self._named, None

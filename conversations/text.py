@@ -379,6 +379,16 @@ ADDRESS = re.compile(
 )
 
 
+# What an address does not hold and an answer does: a percent or dollar sign, or a colon
+# right after the street's number (`Calle 26: 50%` names the line `Calle 26 paving`)
+_ANSWER_MARK = re.compile(r"[%$]|^\s*[^\W\d]+\.?\s*\d+[a-z]?\s*[:=]", re.IGNORECASE)
+
+
+def is_address(text: str) -> bool:
+    """A street address as a signature writes it (`Cl. 100 # 2-4`, `Suite 200`)."""
+    return ADDRESS.match(text) is not None and not _ANSWER_MARK.search(text)
+
+
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
@@ -387,7 +397,7 @@ def split_fragments(text: str) -> tuple[list[str], bool]:
         text = _SHORTCODE.sub(lambda found: f" {_SHORTCODES[found[1]]}", text)
     fragments: list[str] = []
     for line in table_lines([_unmarked(line) for line in text.split("\n")]):
-        if ADDRESS.match(line):
+        if is_address(line):
             pieces: Iterable[str] = [line]  # kept whole, to be passed over whole
         else:
             chunks = split_answers(_arrows_read(line))

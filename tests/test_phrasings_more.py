@@ -17,7 +17,7 @@ from conversations.parse import Expect, parse
 from conversations.state import State, Status
 from conversations.types import Reply, StepName, Turn
 from tests.phrasings import AMOUNT, UNIT
-from tests.test_phrasings import CONTEXTS, at_the_lines
+from tests.test_phrasings import CONTEXTS, amount_line, at_the_lines
 
 D = Decimal
 UNIT_CTX = CONTEXTS[UNIT]
@@ -471,3 +471,18 @@ def test_ready_words_at_the_review_ask_whether_to_send_never_send(text: str) -> 
     assert state.status != Status.sent
     assert "Shall I send it, or save it as a draft?" in said, said
     assert "I couldn't read" not in said
+
+
+def test_a_line_named_after_a_street_is_answered_not_taken_for_an_address() -> None:
+    """A civil contractor's lines may be streets: `Calle 26: 50%` answers the line `Calle 26
+    paving` (it was passed over in silence as a signature's address); the address itself
+    still bills nothing."""
+    ctx = replace(
+        AMOUNT_CTX,
+        lines=(amount_line("1", "Calle 26 paving", 100000), amount_line("2", "Curbs", 50000)),
+        histories={},
+    )
+    state, said = say(ctx, at_the_lines(ctx), "Calle 26: 50%")
+    assert state.entries["1"].new_value == D("50000.00"), said
+    state, said = say(ctx, at_the_lines(ctx), "1: 50%\nCalle 26 # 1-5")
+    assert set(state.entries) == {"1"} and state.entries["1"].new_value == D("50000.00"), said
