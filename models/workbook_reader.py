@@ -162,16 +162,19 @@ class _Reader:
                 continue
             total = next((c.value for c in cells if _is_total(c.value)), None)
             named = {column.name for column in columns.values()}
-            keyless = any(
-                column.required and column.name not in item and column.name not in refs
+            keyless = [
+                column.name
                 for column in sheet.columns
-                if column.name in named
-            )
+                if column.required
+                and column.name in named
+                and column.name not in item
+                and column.name not in refs
+            ]
             if total is not None and keyless:
                 self.problem(
                     f"{sheet.name} row {number}",
-                    f'looks like a totals row ("{str(total).strip()}"): delete it; billbot '
-                    "adds up the lines itself",
+                    f'looks like a totals row ("{str(total).strip()}"): delete it, billbot '
+                    f"adds up the lines itself (a line would need its {', '.join(keyless)})",
                 )
                 continue
             place = Place(sheet.name, number, letters, lines_name)

@@ -318,8 +318,8 @@ BAD_WORKBOOKS = [
     (
         "totals_row",
         _totals_row,
-        'sov_lines row 4: looks like a totals row ("Total SC-007"): delete it; billbot adds '
-        "up the lines itself",
+        'sov_lines row 4: looks like a totals row ("Total SC-007"): delete it, billbot adds '
+        "up the lines itself (a line would need its commitment, number)",
     ),
     ("missing_sheet", _missing_sheet, "change_orders: the workbook has no change_orders sheet"),
     ("missing_header", _missing_header, "sov_lines row 1: the header row has no number column"),
