@@ -72,7 +72,9 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"
          r"|editar|cambiar|corregir"),
         (CommandName.status, r"status|where\s+(?:am|was)\s+i|where\s+are\s+we"
-         r"|what'?s\s+(?:left|missing|next)|estado|qu[eé]\s+falta|d[oó]nde\s+estoy"),
+         r"|what'?s\s+(?:left|missing|next)|estado|qu[eé]\s+falta|d[oó]nde\s+estoy"
+         r"|how\s+am\s+i\s+doing|c[oó]mo\s+(?:voy|vamos|va(?:\s+(?:la\s+factura|todo))?)"
+         r"|qu[eé]\s+(?:llevo|llevamos|(?:me|nos)\s+falta)"),
         (CommandName.review, r"review|summary|preview|show(?:\s+(?:me\s+)?(?:the\s+)?"
          r"(?:invoice|review|summary|totals))?|revisar|resumen|ver\s+(?:la\s+)?factura"),
         (CommandName.cancel, r"cancel|stop|abort|cancel\s+(?:the\s+)?(?:invoice|this|it)"

@@ -486,3 +486,13 @@ def test_a_line_named_after_a_street_is_answered_not_taken_for_an_address() -> N
     assert state.entries["1"].new_value == D("50000.00"), said
     state, said = say(ctx, at_the_lines(ctx), "1: 50%\nCalle 26 # 1-5")
     assert set(state.entries) == {"1"} and state.entries["1"].new_value == D("50000.00"), said
+
+
+@pytest.mark.parametrize(
+    "text", ["¿cómo voy?", "¿qué llevo?", "como vamos", "¿qué me falta?", "how am I doing?"]
+)
+def test_asking_how_far_along_the_invoice_is_shows_its_status(text: str) -> None:
+    state, said = say(ES_UNIT, at_the_lines(ES_UNIT), "1: 50%", text)
+    assert set(state.entries) == {"1"}
+    assert "No pude leer" not in said and "I couldn't read" not in said, said
+    assert "1 de 3" in said or "1 of 3" in said, said
