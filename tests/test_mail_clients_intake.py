@@ -174,6 +174,16 @@ def sent(intake: Intake, row: OutboundMessage) -> None:
     intake.process(reply(row, "INV-0042\n1: 50%\n2: 3 units\nsend", tag="send"))
 
 
+def approved(intake: Intake, row: OutboundMessage, engine: Engine) -> None:
+    """Sam's invoice sent (`sent`), then approved by the administrator."""
+    sent(intake, row)
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
+        invoice.status = InvoiceStatus.approved
+        session.add(invoice)
+        session.commit()
+
+
 def test_a_file_sent_to_an_invoice_under_review_is_kept_and_its_reviewer_gets_it(
     invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
 ) -> None:
@@ -222,12 +232,7 @@ def test_a_file_sent_to_an_approved_invoice_is_named_refused_and_answered_every_
     invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
 ) -> None:
     intake, row = invited
-    sent(intake, row)
-    with Session(sqlite_engine) as session:
-        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
-        invoice.status = InvoiceStatus.approved
-        session.add(invoice)
-        session.commit()
+    approved(intake, row, sqlite_engine)
     before = len(outbox(sqlite_engine))
 
     for tag in ("waiver-1", "waiver-2"):
@@ -292,12 +297,7 @@ def test_a_correction_to_an_approved_invoice_is_answered_every_time(
     invited: tuple[Intake, OutboundMessage], sqlite_engine: Engine
 ) -> None:
     intake, row = invited
-    sent(intake, row)
-    with Session(sqlite_engine) as session:
-        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
-        invoice.status = InvoiceStatus.approved
-        session.add(invoice)
-        session.commit()
+    approved(intake, row, sqlite_engine)
     before = len(outbox(sqlite_engine))
 
     for tag in ("again-1", "again-2"):
