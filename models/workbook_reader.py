@@ -136,8 +136,9 @@ class _Reader:
         columns, rows = self.header(sheet, self.rows(title))
         if columns is None:
             return
-        hidden = _hidden_rows(self.book[title])
-        self.merged = self.merged_cells(title, columns)
+        xml = _sheet_xml(self.book[title])  # read once: hidden rows and merged ranges
+        hidden = _hidden_rows(xml)
+        self.merged = self.merged_cells(xml, columns)
         letters = {
             column.target: (get_column_letter(index), column.name)
             for index, column in columns.items()
@@ -321,11 +322,11 @@ class _Reader:
             )
         return cell_value(column, cell.value, cell.number_format)
 
-    def merged_cells(self, title: str, columns: dict[int, Column]) -> dict[int, dict[int, str]]:
+    def merged_cells(self, xml: bytes, columns: dict[int, Column]) -> dict[int, dict[int, str]]:
         """The cells of the sheet's merged ranges other than each range's first, which holds
         the value (the others read as empty): row -> column -> the range, e.g. `A2:A4`."""
         covered: dict[int, dict[int, str]] = {}
-        for cells_range in _merged_ranges(self.book[title]):
+        for cells_range in _merged_ranges(xml):
             low_col, low_row, high_col, high_row = range_boundaries(cells_range)
             if None in (low_col, low_row, high_col, high_row):
                 continue  # a whole row or column: not a range of cells
@@ -406,11 +407,17 @@ def _is_total(value: Any) -> bool:
 _TOTAL = re.compile(r"(?:grand\s+|sub[-\s]?)?(?:totals?|totales|suma)\b")
 
 
-def _hidden_rows(sheet: Any) -> frozenset[int]:
-    """The rows a read-only sheet hides (`<row r="7" hidden="1">`), from the sheet's XML, as
-    `_merged_ranges` reads it (read-only sheets do not give row properties)."""
+def _sheet_xml(sheet: Any) -> bytes:
+    """A read-only sheet's XML, for what read-only sheets do not give (row properties,
+    merged ranges): found in it by a scan of its bytes, since parsing the XML again would
+    cost as much as reading the sheet."""
     with sheet._get_source() as source:
-        xml = source.read()
+        data: bytes = source.read()
+    return data
+
+
+def _hidden_rows(xml: bytes) -> frozenset[int]:
+    """The rows the sheet's XML hides (`<row r="7" hidden="1">`)."""
     if b"hidden" not in xml:
         return frozenset()
     hidden = set()
@@ -427,12 +434,8 @@ _HIDDEN = re.compile(rb"\bhidden=[\"'](?:1|true)[\"']")
 _ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")
 
 
-def _merged_ranges(sheet: Any) -> list[str]:
-    """The merged ranges of a read-only sheet (`A2:A4`): read-only sheets do not give them,
-    so they are found in the sheet's XML (its `mergeCell` elements, after the rows) by a
-    scan of its bytes: parsing the XML again would cost as much as reading the sheet."""
-    with sheet._get_source() as source:
-        xml = source.read()
+def _merged_ranges(xml: bytes) -> list[str]:
+    """The merged ranges in the sheet's XML (`A2:A4`, its `mergeCell` elements)."""
     if b"mergeCell" not in xml:
         return []
     return [found.decode() for found in _MERGE_CELL.findall(xml)]
