@@ -210,8 +210,9 @@ class Intake:
                 session.close()  # end the read (rows stay as read) before the turn writes
                 return self._converse(mail, route, text, template_note)
         if isinstance(route, Refusal):
-            if route.locked_invoice is not None and (_files(mail) or _says_something(mail.text)):
-                return self._to_locked(mail, route)
+            said = route.locked_invoice is not None and _says_something(mail.text)
+            if route.locked_invoice is not None and (_files(mail) or said):
+                return self._to_locked(mail, route, message=mail.text if said else "")
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
             return self._record(
                 mail, InboundOutcome.refused, route.reason, answer=route.text, always=route.always
@@ -365,13 +366,14 @@ class Intake:
             renderings.append(html_to_text(nearest.body_html, keep_history=True)[0])
         return answers_in_history(mail.body, renderings, sov_lines(session, route.commitment_id))
 
-    def _to_locked(self, mail: InboundMail, refusal: Refusal) -> IntakeResult:
+    def _to_locked(self, mail: InboundMail, refusal: Refusal, *, message: str) -> IntakeResult:
         """Files or a correction sent to an invoice its contact can no longer change. One
         under review keeps the files (a file changes no figure), and its administrator is sent
         them with what the contact wrote: a correction is theirs to make now, by returning the
         invoice for revision. One already decided takes nothing, and each file is named with
         what to do. Answered every time, whatever was answered today: neither a file nor a
-        correction must be lost in silence (a bare `Thanks!` is answered once a day)."""
+        correction must be lost in silence (a bare `Thanks!` is answered once a day).
+        `message` is what the contact wrote when it says something, else empty."""
         now = self.clock()
         with session_scope(self.engine) as session:
             invoice = session.get(Invoice, refusal.locked_invoice)
@@ -386,7 +388,6 @@ class Intake:
                 "status": _(STATUS_WORDS.get(InvoiceStatus(invoice.status), N_("sent"))),
                 "admin": admin.name if admin else _("the invoice administrator"),
             }
-            message = mail.text if _says_something(mail.text) else ""
             if invoice.status != InvoiceStatus.under_review:
                 said = [refusal.text] if message else []
                 said += [_(NOT_ADDED, file=item.filename, **values) for item in _files(mail)]
