@@ -67,7 +67,8 @@ def is_percent_format(number_format: str | None) -> bool:
 
 
 def number_text(text: str) -> str | None:
-    """`"$1,234.50"` -> `"1234.5"`, `"10%"` -> `"10"`, `"(1,500)"` -> `"-1500"`; None otherwise."""
+    """`"$1,234.50"` -> `"1234.5"`, `"10%"` -> `"10"`, `"(1,500)"` -> `"-1500"`; None otherwise
+    (`CellError` for `"12.500"`, which reads two ways)."""
     found = _number_and_percent(text)
     return None if found is None else found[0]
 
