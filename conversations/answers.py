@@ -206,7 +206,71 @@ class _Unreadable(ValueError):
 
 
 def parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswer | Problem:
-    """One line's answer (the text after any line number)."""
+    """One line's answer (the text after any line number). A comment after it for the reader
+    (`50% (was 25% last month)`, `50% - per field walk 11/20`, `3 [see photos]`) is set aside
+    when it can change nothing: it names no figure, or only a date or what was billed before.
+    Words in brackets that qualify the answer are read as if written without them (`30 LF
+    (this period)`)."""
+    answer = _parse_body(body, scope=scope, line=line)
+    if isinstance(answer, LineAnswer) or ("(" not in body and "[" not in body and " " not in body):
+        return answer
+    match = _COMMENT.fullmatch(body.strip())
+    if match is None:
+        return answer
+    inner = match["paren"] if match["paren"] is not None else match["bracket"]
+    tries = [f"{match['head']} {inner}"] if inner is not None else []
+    comment = inner if inner is not None else match["dash"]
+    if _idle_comment(comment):
+        tries.append(match["head"])
+    for text in tries:
+        read = _parse_body(text, scope=scope, line=line)
+        if isinstance(read, LineAnswer):
+            return replace(read, text=shortened(body))
+    return answer
+
+
+# A comment after an answer: in brackets, or after a spaced dash (`-`, `--`, `–`, `—`)
+_COMMENT = re.compile(
+    r"(?P<head>.*?[^\s(\[\-–—])\s*(?:\((?P<paren>[^()]*)\)|\[(?P<bracket>[^\[\]]*)\]"
+    r"|\s(?:--?|–|—)\s+(?P<dash>[^\W\d_].*?))\s*[.!]*",
+    re.DOTALL,
+)
+# Words that make a comment part of the answer (what kind of work, which period, how much
+# more or less), so that it may not be set aside
+_TELLING_COMMENT = re.compile(
+    r"deliver|stor(?:ed|age)|on\s*-?site|install|material|entregad|almacen|instalad|en\s+obra"
+    r"|retain|retention|retenci|releas|liber|period|month|to\s+date|so\s+far|total|cumul|ytd"
+    r"|este\s+mes|la\s+fecha|acumulad|hasta\s+(?:hoy|ahora)|\bmore\b|addition|extra|\bm[aá]s\b"
+    r"|adicional|credit|back\s*-?charge|deduct|minus|\bless\b|menos|descuent|\bnot\b|\bno\b"
+    r"|sin\b|\bonly\b|\bsolo\b|s[oó]lo|instead|\brather\b|\bmean\b|\bshould\b|debe|\bactual",
+    re.IGNORECASE,
+)
+# ... unless it says what was billed before (`was 25% last month`, `antes 25%`)
+_BEFORE_COMMENT = re.compile(
+    r"\b(?:was|were|previous(?:ly)?|prev|prior|before|antes|anterior(?:mente)?|era|eran)\b"
+    r"|last\s+(?:month|period|time|invoice|pay\s*app|billing)|(?:mes|periodo|período)\s+pasado"
+    r"|ya\s+(?:facturad|cobrad)",
+    re.IGNORECASE,
+)
+_DATE_IN_COMMENT = re.compile(
+    rf"\b\d{{1,4}}[/.-]\d{{1,2}}(?:[/.-]\d{{2,4}})?\b|\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+    rf"|\b\d{{1,2}}\s+(?:de\s+)?{MONTH}\b",
+    re.IGNORECASE,
+)
+
+
+def _idle_comment(comment: str) -> bool:
+    """Whether a comment after an answer can change nothing: it names no figure, or only a
+    date (`per field walk 11/20`) or what was billed before (`was 25% last month`)."""
+    if not re.search(r"[^\W\d_]", comment):
+        return False  # `(50)`, `- 60%`: a figure, not a comment
+    undated = _DATE_IN_COMMENT.sub(" ", comment)
+    if _BEFORE_COMMENT.search(undated):
+        return True
+    return not re.search(r"[\d%$€]", undated) and not _TELLING_COMMENT.search(undated)
+
+
+def _parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnswer | Problem:
     progress: Progress | None = None
     stored: Decimal | None = None
     released: Decimal | None = None

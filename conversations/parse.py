@@ -206,7 +206,8 @@ _LABELLED = re.compile(
 _CORRECTION_WORD = re.compile(
     r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
     r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd|mean|meant|quise|wait|bad"
-    r"|mistake|typo|equivoq|error|wrong|messed",
+    r"|mistake|typo|equivoq|error|wrong|messed|delete|remove|clear|erase|take|drop|borr|elimin"
+    r"|quit|saca",
     re.IGNORECASE,
 )
 _MISTAKE = (
@@ -239,6 +240,17 @@ _CHANGE_TO = re.compile(
     r"|corrige|corregir|pon(?:er)?|p[oó]n(?:ga)?)\s+(?:the\s+|la\s+|el\s+)?"
     rf"(?:{LINE_WORD}\.?\s*)?#?\s*{REF}"
     r"(?:\s*(?:(?:to|at|al|a|en)\b|->|→|:|=)\s*|\s+)(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
+# `delete line 2`, `remove item 3 from the invoice`, `borra la 2`, `quita la línea 3`: that
+# line bills nothing this period, as `2: skip` (the line's words or article say it is a line,
+# not `remove 3` units)
+_REMOVE = re.compile(
+    r"(?:please\s+|por\s+favor\s+)?(?:delete|remove|clear|erase|take\s+(?:off|out)|drop"
+    r"|borra(?:r)?|elimina(?:r)?|quita(?:r)?|saca(?:r)?)\s+"
+    rf"(?:(?:the\s+|la\s+|el\s+)(?:{LINE_WORD}\.?\s*)?|{LINE_WORD}\.?\s*|\#\s*){REF}"
+    r"(?:\s+(?:from\s+(?:the|this|my)\s+(?:invoice|bill|pay\s*app)|de\s+(?:la|esta|mi)"
+    r"\s+factura))?(?:\s*,?\s*(?:please|pls|por\s+favor|gracias|thanks))?[.!]*",
     re.IGNORECASE,
 )
 _SHOULD_BE = re.compile(
@@ -288,15 +300,18 @@ _REF_ONLY = re.compile(rf"(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*{REF}", re.IG
 _ONE_REF = r"(?:(?:la|el)\s+)?#?\s*\d{1,6}[a-z]?"  # `2`, `#2`, `la 2`
 _LISTED_REF = re.compile(r"\d{1,6}[a-z]?", re.IGNORECASE)
 _REF_LIST = re.compile(
+    r"(?P<from>(?:from|de(?:\s+la|\s+el)?)\s+)?"  # `de la 1 a la 3 listo`, `from 1 to 3: skip`
     r"(?:(?:la|el|las|los)\s+)?"  # `la 1 y la 2 al 50%`, `las líneas 2 y 3: listo`
     rf"(?P<lines>{LINE_WORD}s\.?\s*|l[ií]neas\s*|partidas\s*|items\s*)?"
     rf"(?:{LINE_WORD}\.?\s*)?#?\s*(?P<first>\d{{1,6}}[a-z]?)"
     rf"(?:(?P<more>(?:\s*(?:,|&|\+|\band\b|\by\b)\s*{_ONE_REF})+)"
-    r"|(?P<dash>\s*(?:-|–|—|\bto\b|\bthrough\b|\bthru\b|\ba\b|\bal\b)\s*)#?\s*"
+    r"|(?P<dash>\s*(?:-|–|—|\bto\b|\bthrough\b|\bthru\b|\bhasta(?:\s+la|\s+el)?\b"
+    r"|\ba(?:\s+la|\s+el)?\b|\bal\b)\s*)#?\s*"
     r"(?P<last>\d{1,6}[a-z]?))"
     r"\s*(?:[:=]\s*|\s+)(?P<rest>.+)",
     re.IGNORECASE,
 )
+_RANGE_WORD = re.compile(r"through|thru|hasta", re.IGNORECASE)
 _MOST_LISTED = 50
 _LINE_OR_FINISHED = N_(
     "Is this line complete, or have you finished? For this line write `done`; if you have "
@@ -814,9 +829,13 @@ def _written_number(fragment: str, *, tokens: bool = True) -> str | None:
 
 def _correction_read(fragment: str) -> str:
     """A correction as people word it, as the answer form: `change line 2 to 60%`, `edit 1:
-    60%`, `line 2 should be 4`, `actually 1: 60%`, `cambia la línea 2 al 60%` -> `2: 60%`."""
+    60%`, `line 2 should be 4`, `actually 1: 60%`, `cambia la línea 2 al 60%` -> `2: 60%`;
+    `delete line 2`, `borra la 2` -> `2: skip`."""
     if not _CORRECTION_WORD.search(fragment):  # a cheap look before the patterns
         return fragment
+    removed = _REMOVE.fullmatch(fragment)
+    if removed:
+        return f"{removed['ref']}: skip"
     mistake = _MISTAKE_ON.fullmatch(fragment)
     if mistake and not mistake["rest"]:
         return fragment  # `me equivoqué en la 1`: the line, its answer after it (`_Builder`)
@@ -876,9 +895,10 @@ def _marked_answers(fragment: str) -> list[LineAnswer] | None:
 
 
 def _listed_lines(fragment: str) -> list[LineAnswer]:
-    """`1 and 2 done`, `1 & 2: skip`, `1, 2 y 3: 50%`, `lines 3-5 done`, `items 2 to 4: 25%`:
-    one answer for each line listed (at most `_MOST_LISTED`). A range written `3-5` needs no
-    spaces around its dash or a plural line word (`2 - 30 units` is line 2's 30 units)."""
+    """`1 and 2 done`, `1 & 2: skip`, `1, 2 y 3: 50%`, `lines 3-5 done`, `items 2 to 4: 25%`,
+    `1 thru 3 done`, `de la 1 a la 3 listo`: one answer for each line listed (at most
+    `_MOST_LISTED`). A range written `3-5` or `3 to 5` needs no spaces around its dash, a
+    plural line word, `from`/`de`, or `thru`/`hasta` (`2 - 30 units` is line 2's 30 units)."""
     match = _REF_LIST.fullmatch(fragment)
     if match is None:
         return []
@@ -886,7 +906,10 @@ def _listed_lines(fragment: str) -> list[LineAnswer]:
     if match["last"]:
         first, last = match["first"], match["last"]
         spaced = match["dash"] and match["dash"] != match["dash"].strip()
-        if not (first.isdigit() and last.isdigit()) or (spaced and not match["lines"]):
+        # `1 thru 3`, `de la 1 a la 3` can only be a range; `2 - 30 units`, `2 to 30` may be
+        # line 2's answer
+        said = bool(match["lines"] or match["from"] or _RANGE_WORD.search(match["dash"] or ""))
+        if not (first.isdigit() and last.isdigit()) or (spaced and not said):
             return []
         if not 0 < int(last) - int(first) < _MOST_LISTED:
             return []

@@ -184,9 +184,11 @@ def _listing_lines(line: str, start: int, index: int) -> bool:
 _LIST_AND = r"(?:,\s+|\s*(?:&|\band\b|\by\b)\s*)"
 _ARTICLE = r"(?:(?:la|el|las|los)\s+)?"
 _REFS_SO_FAR = re.compile(
-    rf"\s*{_ARTICLE}(?:(?:line|item|l[ií]nea|partida)s?\.?\s*)?#?\s*\d{{1,6}}[a-z]?"
+    r"\s*(?:(?:from|de)\s+)?"  # `from 1 to 3: skip`, `de la 1 a la 3: 50%`
+    rf"{_ARTICLE}(?:(?:line|item|l[ií]nea|partida)s?\.?\s*)?#?\s*\d{{1,6}}[a-z]?"
     rf"(?:{_LIST_AND}{_ARTICLE}#?\s*\d{{1,6}}[a-z]?)*\s*"
-    r"(?:,|&|\b(?:and|y|to|through|thru|a|al)\b|\s-|-)?\s*(?:(?:la|el)\s*)?",  # before the last
+    # before the last
+    r"(?:,|&|\b(?:and|y|to|through|thru|hasta|a|al)\b|\s-|-)?\s*(?:(?:la|el)\s*)?",
     re.IGNORECASE,
 )
 _MORE_REFS = re.compile(

@@ -515,4 +515,36 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (AMOUNT, "es", "3: cincuenta por ciento", {"3": D("60000.00")}),
     (AMOUNT, "es", "2: 45%\n3: $12,000", {"2": D("45000.00"), "3": D("12000.00")}),
     (AMOUNT, "es", "todo omitir", {"1": SKIP, "2": SKIP, "3": SKIP}),
+    # a comment after the answer, for the reader: set aside when it names no figure, only a
+    # date or what was billed before; read when it qualifies the answer; else refused
+    (UNIT, "en", "1: 50% (was 25% last month)", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "1: 50% - per field walk 11/20", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "1: 50% -- per Mike", {"1": (D(300), D("3750.00"))}),
+    (UNIT, "en", "2: 3 [see photos]", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "2: 3 (see attached pics)", {"2": (D(3), D("12600.00"))}),
+    (UNIT, "en", "1: 30 LF (this period)", {"1": (D(30), D("375.00"))}),
+    (UNIT, "en", "1: 50% (600 LF)", NO),  # two figures: which one?
+    (UNIT, "en", "2: 3 (delivered not installed)", NO),  # stored materials, not work done
+    (UNIT, "en", "2: 2 (1 more next week)", NO),
+    (UNIT, "en", "2: 3 - 4", NO),
+    (AMOUNT, "es", "2: 30% (antes 20%)", {"2": D("18000.00")}),
+    (AMOUNT, "es", "3: $5,000 - según visita 20/11", {"3": D("5000.00")}),
+    (AMOUNT, "es", "2: 30% (sin retención)", NO),
+    # a line taken off the invoice: nothing this period, as `2: skip`
+    (UNIT, "en", "delete line 2", {"2": SKIP}),
+    (UNIT, "en", "remove item 3 from the invoice", {"3": SKIP}),
+    (UNIT, "en", "please delete #2", {"2": SKIP}),
+    (UNIT, "en", "remove 3", NO),  # 3 units, or line 3?
+    (AMOUNT, "es", "borra la 2", {"2": SKIP}),
+    (AMOUNT, "es", "quita la línea 3 por favor", {"3": SKIP}),
+    (AMOUNT, "es", "elimina la 2 de la factura.", {"2": SKIP}),
+    # a range said in words: `thru`, `hasta`, `from … to`, `de la … a la …`
+    (UNIT, "en", "1 thru 3 done", {"1": (D(900), D("11250.00")), "2": (D(8), D("33600.00")),
+                                   "3": (D(30), D("6370.12"))}),
+    (UNIT, "en", "from 1 to 3: skip", {"1": SKIP, "2": SKIP, "3": SKIP}),
+    (UNIT, "en", "1 to 3 done", NO),  # line 1 to 3 units?
+    (UNIT, "en", "2 to 30 units", NO),
+    (AMOUNT, "es", "de la 2 a la 3 listo", {"2": D("144000.00"), "3": D("180000.00")}),
+    (AMOUNT, "es", "de 2 a 3: 50%", {"2": D("54000.00"), "3": D("60000.00")}),
+    (AMOUNT, "es", "2 hasta 3: 50%", {"2": D("54000.00"), "3": D("60000.00")}),
 ]  # fmt: skip

@@ -355,7 +355,7 @@ def test_almost_done_is_not_done(ctx: Context, text: str) -> None:
     assert not touched(state) and "`1: done`" not in said, said
 
 
-@pytest.mark.parametrize("text", ["PO 4500123", "delete line 2", "Estimate 7"])
+@pytest.mark.parametrize("text", ["PO 4500123", "see page 2", "Estimate 7"])
 def test_a_refusal_never_suggests_an_unrelated_number_as_an_answer(text: str) -> None:
     state, said = say(UNIT_CTX, at_the_lines(UNIT_CTX), text)
     assert not touched(state)
@@ -496,3 +496,17 @@ def test_asking_how_far_along_the_invoice_is_shows_its_status(text: str) -> None
     assert set(state.entries) == {"1"}
     assert "No pude leer" not in said and "I couldn't read" not in said, said
     assert "1 de 3" in said or "1 of 3" in said, said
+
+
+# -- a line taken off the invoice --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ctx", "text"), [(UNIT_CTX, "delete line 2"), (ES_UNIT, "borra la 2")])
+def test_a_line_taken_off_the_invoice_bills_nothing_and_keeps_the_rest(
+    ctx: Context, text: str
+) -> None:
+    state = at_review(ctx)
+    state, said = say(ctx, state, text)
+    assert state.entries["2"].new_quantity == 0 and state.entries["2"].new_value == 0, said
+    assert state.entries["1"].new_quantity == D(300)  # line 1 as it was
+    assert state.status == Status.open
