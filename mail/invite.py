@@ -122,11 +122,13 @@ def sov_rows(ctx: Context) -> list[list[str]]:
 
 
 def answer_template(ctx: Context) -> str:
+    """The invoice number and a blank row per line. No `send` row: the instructions say to
+    add the word to send at once, and a template copied above the quote must not send what
+    the contact has not checked (without it they get a review to check first)."""
     _ = ctx.words
     number = ctx.invoice.number if ctx.invoice else ctx.suggested_number or "INV-0001"
     label = _("Invoice number")
-    lines = [f"{label}: {number}"] + [f"{terms.number}: " for terms in ctx.lines]
-    return "\n".join([*lines, _("send")])
+    return "\n".join([f"{label}: {number}"] + [f"{terms.number}: " for terms in ctx.lines])
 
 
 def compose_invite(

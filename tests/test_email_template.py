@@ -41,7 +41,7 @@ def fill_text(text: str, answers: dict[str, str]) -> str:
 def fill_html(body: str, answers: dict[str, str]) -> str:
     body = body.replace("\r\n", "\n")
     for line, answer in answers.items():
-        body = re.sub(rf"(?m)^{line}: *$", f"{line}: {html.escape(answer)}", body)
+        body = re.sub(rf"(?m)^{line}: *(?=$|</pre>)", f"{line}: {html.escape(answer)}", body)
     return body
 
 
@@ -235,3 +235,20 @@ def test_unit_prices_keep_their_own_precision_everywhere_they_are_shown(
     from pypdf import PdfReader
 
     assert "$212.3375" in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_the_template_copied_above_the_quote_and_filled_in_gets_a_review_not_a_send(
+    site: Site,
+) -> None:
+    """The template carries no `send` of ours: copying it to the top (as phones and Outlook
+    users do) and filling it in answers the lines; sending stays the contact's word."""
+    invite = invited(site)
+    template = invite.text.replace("\r\n", "\n").split("---- answer template ----")[1].strip()
+    top = fill_text(template, FILLED)
+    site.server.send(reply(site, invite, gmail(site, invite, top, {}), html_only=False))
+
+    answer = answered(site, 2)
+    said = " ".join(answer.text.split())
+    assert "line 2 (Panels): 2 EA this period ($8,400.00)" in said, answer.text
+    assert "sent for review" not in said.lower(), answer.text
+    assert "`send`" in said, answer.text  # the review asks for the word
