@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import mimetypes
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
@@ -202,8 +203,9 @@ def _attachments(message: Message) -> list[RawAttachment]:
     just the same, and a logo may come without its disposition."""
     shown = _shown_images(message)
     found = []
-    for part in message.walk():
-        if part.is_multipart():
+    for part in _leaves(message):
+        if part.get_content_type() == "message/rfc822":  # a forwarded email: one .eml file
+            found.append(_forwarded(part))
             continue
         filename = part.get_filename()
         disposition = part.get_content_disposition()
@@ -222,6 +224,31 @@ def _attachments(message: Message) -> list[RawAttachment]:
             continue  # a logo or an icon of the HTML body
         found.append(RawAttachment(name, header_value(part.get_content_type()), data))
     return found
+
+
+def _leaves(message: Message) -> Iterator[Message]:
+    """The parts of `message` that are not containers; an email attached to it (`.eml`,
+    message/rfc822) is one part: its own files belong to another email, not this one."""
+    if message.get_content_type() == "message/rfc822" or not message.is_multipart():
+        yield message
+        return
+    for part in message.get_payload():
+        if isinstance(part, Message):
+            yield from _leaves(part)
+
+
+def _forwarded(part: Message) -> RawAttachment:
+    """An attached email, as the `.eml` file it was (its subject names it when unnamed)."""
+    inner = part.get_payload()
+    embedded = inner[0] if isinstance(inner, list) and inner else None
+    data = embedded.as_bytes() if isinstance(embedded, Message) else b""
+    filename = part.get_filename()
+    if filename:
+        with contextlib.suppress(Exception):
+            filename = str(make_header(decode_header(filename)))
+    subject = header_value(embedded.get("Subject"), limit=80) if embedded is not None else ""
+    name = header_value(filename, limit=255) or f"{subject or 'message'}.eml"
+    return RawAttachment(name, "message/rfc822", data)
 
 
 def _is_logo(size: int, shown: _Shown, filename: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,31 @@ def test_every_corpus_message_parses_with_an_id_and_a_sender(path: Path) -> None
 def test_attachments_are_found_and_embedded_signature_images_skipped() -> None:
     mail = parse_mail((CORPUS / "gmail_pdf_attachment.eml").read_bytes())
     assert [a.filename for a in mail.attachments] and all(a.data for a in mail.attachments)
+
+
+def test_an_attached_email_is_one_eml_file_not_the_files_inside_it() -> None:
+    """A forwarded email's own attachments belong to that email: the `.eml` is kept whole,
+    and its PDF is not taken for this invoice's backup."""
+    old = EmailMessage()
+    old["From"], old["Subject"] = "Jane Doe <billing@summit.test>", "October pay app"
+    old.set_content("See the attached October invoice.")
+    old.add_attachment(
+        b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf", filename="old_invoice.pdf"
+    )
+    reply = EmailMessage()
+    reply["From"], reply["Subject"] = "Sam Sparks <sam@acme.test>", "Re: invite"
+    reply.set_content("INV-0042\n1: 50%\nSee attached email for context.")
+    reply.add_attachment(old, filename="previous reply.eml")
+    unnamed = EmailMessage()
+    unnamed["From"], unnamed["Subject"] = "Sam Sparks <sam@acme.test>", "Re: invite"
+    unnamed.set_content("2: 3 units")
+    unnamed.add_attachment(old)
+
+    mail = parse_mail(reply.as_bytes())
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [
+        ("previous reply.eml", "message/rfc822")
+    ]
+    assert b"old_invoice.pdf" in mail.attachments[0].data  # the email as it was, whole
+    assert "See the attached October invoice" not in mail.text
+    [file] = parse_mail(unnamed.as_bytes()).attachments
+    assert file.filename == "October pay app.eml"
