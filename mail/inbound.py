@@ -240,8 +240,9 @@ def _leaves(message: Message) -> Iterator[Message]:
 def _forwarded(part: Message) -> RawAttachment:
     """An attached email, as the `.eml` file it was (its subject names it when unnamed)."""
     inner = part.get_payload()
-    embedded = inner[0] if isinstance(inner, list) and inner else None
-    data = embedded.as_bytes() if isinstance(embedded, Message) else b""
+    first = inner[0] if isinstance(inner, list) and inner else None
+    embedded = first if isinstance(first, Message) else None
+    data = embedded.as_bytes() if embedded is not None else b""
     filename = part.get_filename()
     if filename:
         with contextlib.suppress(Exception):
