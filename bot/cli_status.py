@@ -55,8 +55,10 @@ def status(
 
 
 def render_board(board: Board) -> str:
-    """The board as a heading, a summary line, an aligned table and what the columns mean."""
+    """The board as a heading, a summary line, an aligned table, the payment due of approved
+    invoices and apart of the others, and what the columns mean."""
     from conversations.context import PeriodInfo, format_date
+    from models.money import format_dollars
 
     info = PeriodInfo(board.period_id, board.start, board.end, board.billing_date, board.due_date)
     zone = board.zone
@@ -80,15 +82,16 @@ def render_board(board: Board) -> str:
             lines.append("  ".join("-" * width for width in widths))
     lines += [
         "",
-        "Payment due: the invoice's current payment due (G702 line 8). "
+        f"Payment due of approved invoices: {format_dollars(board.payment_due(certified=True))}; "
+        "not approved (drafts, under review, returned; marked *): "
+        f"{format_dollars(board.payment_due(certified=False))}.",
+        "Payment due: the invoice's current payment due (G702 line 8); * not certified. "
         f"Times are {board.timezone} time.",
     ]
     return "\n".join(lines)
 
 
 def _cells(row: BoardRow, zone: ZoneInfo) -> tuple[str, ...]:
-    from models.money import format_dollars
-
     title = row.title if len(row.title) <= TITLE_WIDTH else row.title[: TITLE_WIDTH - 1] + "…"
     invited = "not invited"
     if row.invited_at:
@@ -103,9 +106,18 @@ def _cells(row: BoardRow, zone: ZoneInfo) -> tuple[str, ...]:
         reminders,
         row.status_words,
         row.invoice or "",
-        format_dollars(row.current_payment_due) if row.current_payment_due is not None else "",
+        _due(row),
         _when(row.last_activity, zone) if row.last_activity else "",
     )
+
+
+def _due(row: BoardRow) -> str:
+    """The row's payment due; `*` marks one not certified (a draft, under review, returned)."""
+    from models.money import format_dollars
+
+    if row.current_payment_due is None:
+        return ""
+    return format_dollars(row.current_payment_due) + ("  " if row.certified else " *")
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:

@@ -9,6 +9,8 @@
     reject 1: footage high; reject 2: why    (several clauses, on one line or several)
     reject 3: why                            (then more `2: reason` lines, `also reject 2`,
     2: another reason                         `and 2: reason`)
+    reject 2 - why, 4 - another reason       (a line with a reason of its own after a comma)
+    reject 3: why. approve the rest          (`approve 1, 2, 4`: every other line, none returned)
 
 A reason may also follow a comma, `because` or a space, or stand in brackets, as long as it
 names no more lines (`reject line 3, no photos`, `reject 3 need photos`, `reject 3 (no
@@ -105,6 +107,7 @@ _APPROVE = re.compile(
     rf"{_APPROVE_ES})(?:\s+it|\s+la)?\b[\s,.!:;–—-]*(?P<rest>.*)",
     re.I,
 )
+_APPROVE_WORD = r"(?:approve[ds]?|aprob(?:ar|ado|ada|amos)|apruebo)\b"
 _AS_NOTED = re.compile(
     r"(?:(?:i\s+)?approved?\s+as\s+noted|(?:aprob(?:ar|ado|ada)|apruebo)\s+con\s+"
     r"observaci(?:[oó]n|ones))\b[\s,.!:;-]*",
@@ -435,9 +438,32 @@ _NAME_ALONE = re.compile(rf"[-–—~]*\s*{_NAME}(?:\s+{_NAME}){{0,2}}")
 # `reject 1: footage high. Reject 2: no lien waiver`, `…, and return line 2: why`.
 _CLAUSE_BREAK = re.compile(
     rf"\s*;\s*|(?:[,.!]\s+|\s+(?=(?:and|also|y)\s))(?={_ALSO}{_REJECT_VERB}\s+(?:{_ARTICLE})?"
-    rf"(?:{_LINE_WORD}\s*)?#?\s*{_NUMBER})",
+    rf"(?:{_LINE_WORD}\s*)?#?\s*{_NUMBER})"
+    # `reject 3: too high, approve the rest`: another decision
+    rf"|\s*[,.!]\s+(?=(?:and\s+|then\s+)?{_APPROVE_WORD})",
     re.I,
 )
+# In a reason, another line with its own reason: `reject 2 - no waiver, 4 - no tickets`.
+_NEXT_LINE_REASON = re.compile(
+    rf"\s*[,.!]\s+(?=(?:and\s+)?(?:{_LINE_WORD}\.?\s*)?#?\s*{_NUMBER}{_SEPARATOR}[^\W\d_])",
+    re.I,
+)
+# A line named with a reason of its own inside another's reason: `… and 4 - no tickets`.
+_OWN_REASON = re.compile(
+    rf"(?:^|(?<=[\s,;.(]))(?:{_LINE_WORD}\.?\s*)?#?(?P<ref>{_NUMBER})\s*[-–—]+\s+(?=[^\W\d_])",
+    re.I,
+)
+# After a return, the other lines approved: `approve 1,3,4`, `approve the rest`.
+_APPROVE_OTHERS = re.compile(
+    rf"(?:(?:and|then|y)\s+)?{_APPROVE_WORD}(?:\s+(?P<rest>the\s+rest|the\s+others"
+    r"|all\s+(?:the\s+)?others|everything\s+else|(?:all\s+)?the\s+(?:other|remaining)\s+lines"
+    r"|all\s+other\s+lines|el\s+resto|las\s+dem[aá]s|lo\s+dem[aá]s|todo\s+lo\s+dem[aá]s)"
+    rf"|(?:\s*:\s*|\s+){_REFS})",
+    re.I,
+)
+_STARTS_APPROVING = re.compile(rf"(?:(?:and|then|y)\s+)?{_APPROVE_WORD}", re.I)
+# A decision left in a reason: `need backup, approved otherwise`.
+_DECISION_IN_REASON = re.compile(rf"[,.;!]\s*(?:(?:and|then|y)\s+)?{_APPROVE_WORD}", re.I)
 # Where an approval's note is cut into pieces, each of which must be harmless.
 _APPROVAL_BREAK = re.compile(r"\s*[,;]\s*|\s+[-–—]+\s+|\s*[-–—]{2,}\s*|[.!]+(?=\s|$)")
 _PIECE_BREAK = re.compile(r"\s*[,;]\s*|\s+[-–—]+\s+|(?<=[.!])\s+")
@@ -739,9 +765,14 @@ def _reject(lines: list[str], sov: _Sov) -> Decision:
     line 2 too; a reason or note that names another line is unclear."""
     reasons: dict[str, str] = {}
     notes: list[str] = []
-    for index, clause in enumerate(_clauses(lines)):
+    approved: list[str] | None = None  # the lines an `approve 1, 3` after the return names
+    for index, clause in enumerate(_with_next_reasons(_clauses(lines))):
+        others = _APPROVE_OTHERS.fullmatch(clause) if index else None
         found = _REJECT.fullmatch(clause) or _LINES_REASON.fullmatch(clause)
-        if found:
+        if others:
+            named = [] if others["rest"] else _expanded(others["refs"] or "", sov)
+            approved = [*(approved or []), *named]
+        elif found:
             refs = _expanded(found["refs"] or "", sov)
             reason = _reason_of(found, refs, sov)
             if not refs and (index or reason):
@@ -749,11 +780,15 @@ def _reject(lines: list[str], sov: _Sov) -> Decision:
             _return(reasons, refs, reason, sov)
         elif _RECONSIDERED.search(_REVISE_ALL.sub(" ", clause)):
             raise Unclear  # `wait`, `also return the fixtures`
+        elif _STARTS_APPROVING.match(clause):
+            raise Unclear  # `approved otherwise`, `approve`: which lines?
         elif not _courtesy(clause):
             notes.append(clause)
     if not reasons:
         raise Unclear  # a bare `reject` and no `3: reason` lines
     returned = {sov.key(ref) for ref in reasons}
+    if approved is not None:
+        _check_approved(approved, returned, sov)
     if any(_names_lines(note, returned, _BARE_NUMBER, sov) for note in notes):
         raise Unclear  # `2 panels not energized yet`: line 2's reason, or a note?
     for note in notes:  # `conduit too`, `also the conduit`: which line is that?
@@ -762,7 +797,34 @@ def _reject(lines: list[str], sov: _Sov) -> Decision:
     for reason in reasons.values():  # `reject 2: conduit also overbilled`
         if _ELSEWHERE_IN_REASON.search(reason) or sov.in_words(reason, returned):
             raise Unclear
+        if _DECISION_IN_REASON.search(reason):
+            raise Unclear  # `need backup, approved otherwise`: a reason, or a decision?
     return Decision(ReviewKind.reject, note=_joined([_note_of(n) for n in notes]), reasons=reasons)
+
+
+def _with_next_reasons(clauses: list[str]) -> list[str]:
+    """`clauses`, a return's reason cut where another line's own reason starts: `reject 2 -
+    no waiver, 4 - no tickets` is `reject 2 - no waiver` and `4 - no tickets`."""
+    out: list[str] = []
+    for clause in clauses:
+        found = _REJECT.fullmatch(clause) or _LINES_REASON.fullmatch(clause)
+        start = found.start("reason") if found and found["reason"] else -1
+        if start < 0:
+            out.append(clause)
+            continue
+        pieces = _NEXT_LINE_REASON.split(clause[start:])
+        out += [clause[:start] + pieces[0], *pieces[1:]]
+    return out
+
+
+def _check_approved(approved: list[str], returned: Set[str], sov: _Sov) -> None:
+    """`approve 1, 3, 4` after a return: it may name no returned line and, when the
+    invoice's lines are known, must leave none unnamed (`approve 1` of lines 1-5: and 3?)."""
+    named = {sov.key(ref) for ref in approved}
+    if named & returned:
+        raise Unclear  # `reject 2: why. approve 1, 2`
+    if named and sov.numbers is not None and {_key(n) for n in sov.numbers} - returned - named:
+        raise Unclear
 
 
 def _reason_of(found: re.Match[str], refs: list[str], sov: _Sov) -> str:
@@ -782,7 +844,8 @@ def _reason_of(found: re.Match[str], refs: list[str], sov: _Sov) -> str:
 def _return(reasons: dict[str, str], refs: list[str], reason: str, sov: _Sov) -> None:
     """Add `refs` to the lines returned; a line named twice keeps both reasons."""
     own = {sov.key(ref) for ref in refs}
-    if not {sov.key(ref) for ref in _refs_named(reason)} <= own:
+    named = [*_refs_named(reason), *(found["ref"] for found in _OWN_REASON.finditer(reason))]
+    if not {sov.key(ref) for ref in named} <= own:
         raise Unclear  # `reject 1: footage high, 2: no waiver`: which reason is whose?
     known = {sov.key(ref): ref for ref in reasons}
     for ref in refs:
@@ -793,9 +856,13 @@ def _return(reasons: dict[str, str], refs: list[str], reason: str, sov: _Sov) ->
 
 # --- Pieces ----------------------------------------------------------------------------------
 def _clauses(lines: list[str]) -> list[str]:
-    """Each line cut at `;` and before another return."""
+    """Each line cut at `;` and before another return (or another line's reason, or an
+    approval of the others); a `note:` line is kept whole, as written."""
     out: list[str] = []
     for line in lines:
+        if _NOTE.fullmatch(line):
+            out.append(line.strip().rstrip(".!,; ").strip())
+            continue
         for clause in _CLAUSE_BREAK.split(line):
             clause = _unthanked(clause)
             if clause:

@@ -28,6 +28,7 @@ from models.ledger import invoice_figures
 from models.outbox import InboundMessage
 from models.reminders import Reminder, project_today
 from models.tables import (
+    CERTIFIED,
     BillingPeriod,
     Commitment,
     CommitmentContact,
@@ -73,6 +74,11 @@ class BoardRow:
     last_activity: datetime | None
 
     @property
+    def certified(self) -> bool:
+        """Whether the administrator has approved the invoice (its payment due is owed)."""
+        return self.status in CERTIFIED
+
+    @property
     def status_words(self) -> str:
         return self.status_text()
 
@@ -104,6 +110,15 @@ class Board:
         for row in self.rows:
             seen.setdefault(row.commitment, row.status)
         return Counter(seen.values())
+
+    def payment_due(self, *, certified: bool) -> Decimal:
+        """The current payment due of the commitments' invoices that are certified (approved),
+        or of those that are not (drafts, under review, returned): never the two together."""
+        seen: dict[str, Decimal] = {}
+        for row in self.rows:
+            if row.current_payment_due is not None and row.certified == certified:
+                seen.setdefault(row.commitment, row.current_payment_due)
+        return sum(seen.values(), Decimal(0))
 
     def summary(self, _: Words = ENGLISH) -> str:
         """`3 commitments: 1 not started, 1 draft, 1 approved`."""
@@ -338,6 +353,7 @@ def board_json(board: Board) -> list[dict[str, object]]:
             "status": row.status,
             "invoice": row.invoice,
             "current_payment_due": _amount(row.current_payment_due),
+            "certified": row.certified,  # approved: its payment due is owed
             "work_this_period": _amount(row.work_this_period),
             "last_activity": _iso(row.last_activity),
         }

@@ -467,7 +467,25 @@ def check_adjustment(
     _: Words = ENGLISH,
 ) -> None:
     """An administrator's amount this period obeys what a contact's would: no negative amount,
-    and nothing past the line's remaining value unless the commitment allows over-billing."""
+    and nothing past the line's remaining value unless the commitment allows over-billing.
+    On a line with materials stored, it may not exceed the work the contact billed: stored
+    materials stay as billed, so more work would certify more than the contact billed (an
+    administrator writing `4: $5,000` on a line of $10,000 stored most likely means less)."""
+    if line.materials_stored and amount > line.new_value:
+        raise ReviewRefused(
+            _(
+                "Line {line}: the contact billed {work} of work and {stored} of materials "
+                "stored this period. A review cannot change materials stored, so {amount} "
+                "would certify more than they billed: return the line to have the stored "
+                "amount corrected, or approve at most {work} of work on it.",
+                line=line.number,
+                work=format_dollars(line.new_value),
+                stored=format_dollars(line.materials_stored),
+                amount=format_dollars(amount),
+            ),
+            code="over-billing",
+            _=_,
+        )
     if amount < 0:
         raise ReviewRefused(
             _(
@@ -737,6 +755,8 @@ class LineReview:
     reason: str | None
     reviewed_value: Decimal | None  # the contact's figure as reviewed
     value: Decimal  # now
+    stored: Decimal = ZERO  # materials stored now (the review keeps no figure of them)
+    released: Decimal = ZERO  # retainage released now (nor of this)
 
 
 def line_reviews(session: Session, invoice: Invoice) -> dict[str, LineReview]:
@@ -755,6 +775,8 @@ def line_reviews(session: Session, invoice: Invoice) -> dict[str, LineReview]:
             row.review_reason,
             row.reviewed_value,
             row.new_value,
+            row.materials_stored,
+            row.retainage_released,
         )
         for number, row in session.exec(statement)
     }
@@ -787,6 +809,16 @@ def changes_since_review(session: Session, invoice: Invoice, _: Words = ENGLISH)
                 reason=review.reason or "",
             )
         )
+        if review.stored or review.released:  # only the work is kept from the review
+            out.append(
+                _(
+                    "Line {line}: materials stored {stored} and retainage released {released} "
+                    "now; check them, only this period's work is compared with your review.",
+                    line=review.line,
+                    stored=format_dollars(review.stored),
+                    released=format_dollars(review.released),
+                )
+            )
     return out
 
 

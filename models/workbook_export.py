@@ -1,7 +1,9 @@
 """`billbot export --period KEY --format xlsx`: every invoice of a billing period in one workbook.
 
 A `summary` sheet has one row per commitment of the period's project (vendor, invoice
-contacts, invoice, status and the nine G702 lines) and one G703 sheet per invoice
+contacts, invoice, status and the nine G702 lines), a total of the approved invoices and,
+apart, one of the others (drafts, under review, returned: not certified), and one G703 sheet
+per invoice
 (the continuation sheet's columns, then its G702 lines). Money is written as numbers
 (exact decimals, never a float) with a money format, so an accountant can sum them.
 
@@ -34,6 +36,7 @@ from sqlmodel import Session, col, select
 from models.money import HUNDRED, percent
 from models.report import G702_LABELS, invoice_report, noted_difference
 from models.tables import (
+    CERTIFIED,
     BillingPeriod,
     Commitment,
     CommitmentContact,
@@ -76,6 +79,11 @@ G703_SUMMED = (
     "retainage_total",
 )
 SUMMARY_COLUMNS = ("Commitment", "Title", "Vendor", "Invoice contacts", "Invoice", "Status")
+# The summary's totals rows: the certified invoices, then the others (never sent, or not
+# yet approved), each apart so that no total mixes what is owed with what is not.
+APPROVED = "Total approved"
+NOT_APPROVED = "Total not approved (draft, under review, returned)"
+TOTAL_ROWS = (APPROVED, NOT_APPROVED)
 HEADER_ROW = 4  # both kinds of sheet: two title rows, a blank row, then the table
 
 
@@ -192,10 +200,14 @@ def _total(sheet: Worksheet, row: int, column: int, value: Decimal) -> None:
 def _summary(sheet: Worksheet, heading: str, rows: Sequence[CommitmentRow]) -> None:
     sheet["A1"] = heading
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet["A2"] = "One row per commitment; amounts are the G702 lines of its invoice."
+    sheet["A2"] = (
+        "One row per commitment; amounts are the G702 lines of its invoice. Approved invoices "
+        "are added up apart from the others (drafts, under review, returned), which are not "
+        "certified."
+    )
     _header(sheet, HEADER_ROW, [*SUMMARY_COLUMNS, *G702_LABELS.values()])
     first = HEADER_ROW + 1
-    sums = dict.fromkeys(G702_LABELS, Decimal(0))
+    sums = {kind: dict.fromkeys(G702_LABELS, Decimal(0)) for kind in TOTAL_ROWS}
     for offset, row in enumerate(rows):
         number = first + offset
         report = row.report
@@ -212,11 +224,12 @@ def _summary(sheet: Worksheet, heading: str, rows: Sequence[CommitmentRow]) -> N
         for index, name in enumerate(G702_LABELS, start=len(SUMMARY_COLUMNS) + 1):
             _money(sheet, number, index, report["totals"][name] if report else None)
             if report:
-                sums[name] += Decimal(report["totals"][name])
-    total_row = first + len(rows)
-    sheet.cell(row=total_row, column=1, value="Total").font = BOLD
-    for index, name in enumerate(G702_LABELS, start=len(SUMMARY_COLUMNS) + 1):
-        _total(sheet, total_row, index, sums[name])
+                kind = APPROVED if report["status"] in CERTIFIED else NOT_APPROVED
+                sums[kind][name] += Decimal(report["totals"][name])
+    for total_row, kind in enumerate(TOTAL_ROWS, start=first + len(rows)):
+        sheet.cell(row=total_row, column=1, value=kind).font = BOLD
+        for index, name in enumerate(G702_LABELS, start=len(SUMMARY_COLUMNS) + 1):
+            _total(sheet, total_row, index, sums[kind][name])
     sheet.freeze_panes = f"B{first}"
 
 

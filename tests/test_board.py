@@ -131,9 +131,11 @@ def test_billbot_status_json_is_a_list_of_rows(engine: Engine, database_url: str
         "last_reminder_at": "2026-11-24T15:00:00+00:00",
         "invoice": None,
         "current_payment_due": None,
+        "certified": False,
         "work_this_period": None,
         "last_activity": None,
     } | {"status": "not_started"}
+    assert [row["certified"] for row in rows] == [False] * 4 + [True, True, False]
     assert (rows[5]["current_payment_due"], rows[5]["work_this_period"]) == ("900.00", "1000.00")
     with session_scope(engine) as session:
         assert rows == board_json(period_board(session, period_key="nov"))

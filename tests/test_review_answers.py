@@ -57,6 +57,7 @@ def returned(text: str) -> dict[str, str]:
         ("rechazar 3: no cuadra\ny 4: tampoco", {"3": "no cuadra", "4": "tampoco"}),
         ("reject 2: x\nalso 3 and 4 please", {"2": "x", "3": "", "4": ""}),
         ("return line 2: count is off, thanks", {"2": "count is off"}),
+        ("reject 1: footage high, 2: no lien waiver", {"1": "footage high", "2": "no lien waiver"}),
     ],
 )  # fmt: skip
 def test_every_line_named_after_a_return_is_returned(text: str, reasons: dict[str, str]) -> None:
@@ -66,7 +67,6 @@ def test_every_line_named_after_a_return_is_returned(text: str, reasons: dict[st
 @pytest.mark.parametrize(
     "text",
     [
-        "reject 1: footage high, 2: no lien waiver",  # whose reason is which?
         "reject 1: conduit footage exceeds field count\n2 panels not energized yet",
         "reject 1: see line 2",
         "reject 1: matches #2",

@@ -27,7 +27,7 @@ from models.importer import import_text
 from models.pdf import invoice_document
 from models.report import G702_LABELS, LINE_COLUMNS, find_invoice, invoice_report
 from models.tables import InvoiceLine, SovLine
-from models.workbook_export import G703_COLUMNS, MONEY_FORMAT
+from models.workbook_export import APPROVED, G703_COLUMNS, MONEY_FORMAT, NOT_APPROVED
 from tests.servers import skip_or_fail
 
 runner = CliRunner()
@@ -132,9 +132,11 @@ def test_the_period_workbook_has_a_summary_row_per_commitment_and_a_g703_sheet_p
     report = found["SC-007/INV-0042"]
     assert [Decimal(str(v)) for v in sc7[6:]] == [Decimal(report["totals"][n]) for n in TOTALS]
     assert summary.cell(row=5, column=7).number_format == MONEY_FORMAT
-    assert summary["A7"].value == "Total"
+    assert summary["A7"].value == APPROVED  # neither is approved: nothing certified
+    assert [summary.cell(row=7, column=7 + i).value for i in range(9)] == [Decimal(0)] * 9
+    assert summary["A8"].value == NOT_APPROVED
     sc11 = found["SC-011/NW-1002"]
-    assert [Decimal(str(summary.cell(row=7, column=7 + i).value)) for i in range(9)] == [
+    assert [Decimal(str(summary.cell(row=8, column=7 + i).value)) for i in range(9)] == [
         Decimal(report["totals"][n]) + Decimal(sc11["totals"][n]) for n in TOTALS
     ]
 
@@ -194,7 +196,7 @@ def test_the_period_workbook_opens_in_libreoffice_with_sums_equal_to_the_g702_fi
     assert set(sheets) == {"summary", "SC-007 INV-0042", "SC-011 NW-1002"}
     found = reports(engine)
     summary = sheets["summary"]
-    (total,) = [row for row in summary if row[0] == "Total"]
+    (total,) = [row for row in summary if row[0] == NOT_APPROVED]  # a draft, one under review
     for offset, name in enumerate(TOTALS):
         expected = sum(Decimal(report["totals"][name]) for report in found.values())
         assert Decimal(total[6 + offset]) == expected, name
@@ -386,7 +388,7 @@ def test_every_total_is_a_stored_value_a_reader_that_does_not_calculate_sees(
     assert formulas == []
     found = reports(engine)
     summary = sheet_rows(path, "summary")
-    (total,) = [row for row in summary if row[0] == "Total"]
+    (total,) = [row for row in summary if row[0] == NOT_APPROVED]  # a draft, one under review
     for offset, name in enumerate(TOTALS):
         expected = sum(Decimal(report["totals"][name]) for report in found.values())
         assert Decimal(str(total[6 + offset])) == expected, name
