@@ -300,6 +300,14 @@ def _parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnsw
                 release_all = True
             else:
                 released = _money(match)
+        if (
+            when == When.period
+            and progress is not None
+            and progress.kind == ProgressKind.total_percent
+            and _LEVEL.search(said[: len(said) - len(led)])
+        ):  # `is at 50% this month`, `va al 50% este mes`: where the line stands, or this
+            # period's progress? (`at 80 LF this month` is this period's 80 LF)
+            raise _Unreadable(N_("This says both to date and this period; which one is it?"))
         if when is not None and progress is not None:
             progress = _when(progress, when)
         if standing and progress is not None and progress.kind in _AMOUNTS:

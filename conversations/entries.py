@@ -19,6 +19,7 @@ from conversations.answers import (
     LineAnswer,
     Progress,
     ProgressKind,
+    Scope,
     thousands_point_unclear,
 )
 from conversations.render import describe_entry, line_name, quantity_text
@@ -209,6 +210,12 @@ def _entry(
         money = answer.stored is not None or answer.released is not None
         entry = _with_progress(terms, history, entry, progress, money_beside=money)
     if answer.release_all:
+        if history.retainage_balance <= 0 and answer.scope not in (Scope.all, Scope.rest):
+            # `1: release retainage` with none held: said, never silently dropped
+            raise _Refused(
+                N_("No retainage is held on line {line}, so none can be released."),
+                line=terms.number,
+            )
         entry = with_retainage_released(entry, max(history.retainage_balance, ZERO))
     elif answer.released is not None:
         entry = with_retainage_released(entry, answer.released)

@@ -337,6 +337,17 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
             work.remarks.append(ctx.words("OK, not sent. Say `send` when it is ready."))
         work.set(send_requested=False)
         wants_send = False
+    if wants_send and CommandName.send not in names and work.applied <= work.attached:
+        # A send held back earlier goes out with a change that may be the fix it waited
+        # for, never with `Thanks!` or a file alone: what held it back may still be wrong
+        wants_send = False
+        if not work.problems and not work.state.pending and complete(work.state, ctx):
+            work.remarks.append(
+                ctx.words(
+                    "I haven't sent it yet: reply `send` to send it as it stands, or `draft` "
+                    "to save it without sending."
+                )
+            )
     if CommandName.draft in names:
         return draft(work, ctx)
     if wants_send:

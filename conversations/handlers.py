@@ -19,6 +19,7 @@ from conversations.parse import CommandName, Parsed
 from conversations.render import (
     all_attachments,
     describe_entry,
+    entry_parts,
     human_size,
     line_name,
     short_example,
@@ -26,7 +27,7 @@ from conversations.render import (
 from conversations.state import Pending, State
 from conversations.types import FieldError, StepName, Turn
 from models.attachments import check_attachment
-from models.billing import LineEntry
+from models.billing import LineEntry, line_figures
 
 
 @dataclass
@@ -299,6 +300,17 @@ def _one_figure_for_every_line(answer: LineAnswer) -> bool:
     )
 
 
+def _every_line_complete(answer: LineAnswer) -> bool:
+    """`all 100%`: every line to 100%, earlier answers included, as plainly as it can be said."""
+    progress = answer.progress
+    return (
+        progress is not None
+        and progress.kind == ProgressKind.total_percent
+        and progress.amount == 100
+        and not progress.word
+    )
+
+
 def _answered(state: State, line: str) -> bool:
     return line in state.entries or any(item.line == line for item in state.pending)
 
@@ -499,6 +511,22 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
         if from_form:
             work.field_errors.append(FieldError(line, outcome.message))
         return
+    assert outcome.entry is not None
+    if (
+        outcome.verdict == Verdict.accepted
+        and answer.scope == Scope.all
+        and not from_form
+        and line in work.state.entries
+        and outcome.entry != current
+        and not _every_line_complete(answer)
+    ):  # `all 0` after `1: 50%`: the rest, or line 1 too? its answer is not lost unasked
+        before = ", ".join(entry_parts(terms, line_figures(terms, history, current), ctx.words))
+        question = ctx.words(
+            "Line {line}: this replaces its earlier answer, {before}. Please confirm.",
+            line=line,
+            before=before,
+        )
+        outcome = replace(outcome, verdict=Verdict.pending, message=question)
     assert outcome.entry is not None
     pending = tuple(p for p in work.state.pending if p.line != line)
     if outcome.verdict == Verdict.pending:

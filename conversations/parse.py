@@ -137,20 +137,26 @@ _INVOICE_ANYWHERE = re.compile(
 )
 
 _NOTE = r"(?:\s*\([^)]{0,80}\))?"
+# A dash after a space and before a figure (`3 -2 EA`, `2 -$5,000`) is the figure's minus sign
+# (a credit), never a separator; `2 - 30 units` and `1-50%` separate.
+_MINUS = r"\s+[-–—](?=[$\d.])"
 _REF_WITH_WORD = re.compile(
-    rf"(?:the\s+|la\s+|el\s+)?{LINE_WORD}\.?\s*(?:no\.?|number|n[uú]mero)?\s*\#?\s*{REF}(?![\d,]){_NOTE}\s*"
-    r"(?:[:=)\-–—.]\s*|\s+|$)(?P<rest>.*)",
+    rf"(?:the\s+|la\s+|el\s+)?{LINE_WORD}\.?\s*(?:no\.?|number|n[uú]mero)?\s*\#?\s*{REF}(?![\d,]){_NOTE}"
+    rf"(?:\s*[:=).]\s*|(?!{_MINUS})\s*[-–—]\s*|\s+|$)(?P<rest>.*)",
     re.IGNORECASE,
 )
-_REF_HASH = re.compile(rf"\#\s*{REF}{_NOTE}\s*(?:[:=)\-–—]\s*|\s+)(?P<rest>.*)", re.IGNORECASE)
+_REF_HASH = re.compile(
+    rf"\#\s*{REF}{_NOTE}(?:\s*[:=)]\s*|(?!{_MINUS})\s*[-–—]\s*|\s+)(?P<rest>.*)", re.IGNORECASE
+)
 _REF_SEPARATOR = re.compile(
-    rf"{REF}{_NOTE}\s*(?:[:=)]|\s[-–—]|[-–—](?=\s)|\.(?=\s)|\.[-–—](?=\s)|\.\))\s*(?P<rest>.*)",
+    rf"{REF}{_NOTE}\s*(?:[:=)]|(?!{_MINUS})\s[-–—]|[-–—](?=\s)|\.(?=\s)|\.[-–—](?=\s)|\.\))\s*(?P<rest>.*)",
     re.IGNORECASE,
 )  # `1: 50%`, `1) 50%`, `1 - 50%`, `1. 50%`, `1.- 50%` and `1.) 50%` (Mexican lists)
 # `la 2 al 50%`, `el 2 está al 50%`, `la 1 es 40%`: the line (`la línea`, `la partida`) by its
 # article alone, as Spanish speakers say it
 _REF_ARTICLE = re.compile(
-    rf"(?:la|el)\s+\#?\s*{REF}(?![\d,%$]|\.\d)\s*(?:[:=\-–—]\s*|\s+)(?P<rest>\S.*)",
+    rf"(?:la|el)\s+\#?\s*{REF}(?![\d,%$]|\.\d)(?:\s*[:=]\s*|(?!{_MINUS})\s*[-–—]\s*|\s+)"
+    r"(?P<rest>\S.*)",
     re.IGNORECASE,
 )
 _REF_SPACE = re.compile(rf"{REF}{_NOTE}\s+(?P<rest>\S.*)", re.IGNORECASE)
@@ -185,7 +191,8 @@ _BARE_NUMBER = re.compile(r"[-+]?\s*\$?\s*[\d.,]+")
 # `conduit 45%`, `light fixtures: 20 ea`: up to three words of a line's description, then an
 # answer (resolved against the lines by `handlers`; refused when the words fit two lines).
 _DESCRIBED = re.compile(
-    r"(?P<words>[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}?)\s*[:=\-–—]?\s*"
+    r"(?P<words>[^\W\d_][\w'/&.-]*(?:\s+[^\W\d_][\w'/&.-]*){0,2}?)"
+    rf"(?:\s*[:=]|(?!{_MINUS})\s*[-–—])?\s*"
     rf"(?P<lead>(?:{LEAD_IN})?)"
     r"(?P<rest>(?:[-+$#.]?\s*\d|usd\b|done\b|complete|finished\b|skip|none\b|nothing\b|n/a"
     r"|listo\b|completo\b|nada\b|ninguno\b|omitir\b).*)",
@@ -351,6 +358,12 @@ _HEDGED_DONE = re.compile(
     r"\s+(?:done|complete[d]?|finished|list[oa]s?|terminad[oa]s?|complet[oa]s?)[.!]*",
     re.IGNORECASE,
 )
+# `done thanks`, `listo gracias`: a sign-off as likely as this line complete (`done` alone is)
+_DONE_THANKS = re.compile(
+    rf"(?:done|finished|complete[d]?|list[oa]s?)[,.!]*\s*(?:{POLITE_AFTER})[.!]*", re.IGNORECASE
+)
+_DONE_WORD = re.compile(r"(?:done|finished|complete[d]?|list[oa]s?)[.!]*", re.IGNORECASE)
+_THANKS = re.compile(rf"(?:{POLITE_AFTER})[.!]*", re.IGNORECASE)
 _HOW_FAR = N_("How far along is it? Nothing was billed: write the percentage done to date.")
 _HELD = N_("Not sent: say `send` when it is ready.")
 _A_TIME = N_(
@@ -404,9 +417,22 @@ def parse_strict(text: str, *, expect: Expect = Expect.line) -> Parsed:
         )
     if expect == Expect.choose:
         return _parse_choice(fragments, builder)
+    if expect == Expect.line:
+        fragments = _signed_off(fragments)
     for fragment in fragments:
         builder.add(fragment)
     return builder.build()
+
+
+def _signed_off(fragments: list[str]) -> list[str]:
+    """`done, thanks!` split at its comma is read whole, as `done thanks` is (asked)."""
+    joined: list[str] = []
+    for fragment in fragments:
+        if joined and _THANKS.fullmatch(fragment) and _DONE_WORD.fullmatch(joined[-1]):
+            joined[-1] = f"{joined[-1]} {fragment}"
+        else:
+            joined.append(fragment)
+    return joined
 
 
 def parse_line_value(text: str, line: str) -> LineAnswer | Problem | None:
@@ -670,7 +696,9 @@ class _Builder:
             skip = Progress(ProgressKind.skip)
             self.answers.append(LineAnswer(scope=Scope.rest, progress=skip, text=fragment))
             return
-        if self.expect == Expect.line and _finished_not_an_answer(fragment):
+        if self.expect == Expect.line and (
+            _finished_not_an_answer(fragment) or _DONE_THANKS.fullmatch(fragment)
+        ):
             self.problems.append(Problem(fragment, _LINE_OR_FINISHED))
             return
         lead = _IT_IS_LEAD.match(fragment) if named is not None else None
@@ -979,7 +1007,8 @@ def _line_answer(fragment: str) -> LineAnswer | Problem | _Nothing | None:
     match = _REF_SPACE.fullmatch(fragment)
     if match and isinstance(parse_body(fragment, scope=Scope.current), Problem):
         rest = match["rest"].strip()
-        if _BARE_NUMBER.fullmatch(rest) and "$" not in rest:
+        if _BARE_NUMBER.fullmatch(rest) and "$" not in rest and rest[0] not in _SEPARATOR_WORD:
+            # (`2 -5000` is line 2's credit, asked to confirm as `2: -5000` is)
             return Problem(
                 fragment,
                 N_("Is this line {line}, or the number {line}{rest}? Write `{line}: {rest}` for "

@@ -97,12 +97,18 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          rf"|(?:(?:lo|el\s+resto)\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?\s+{_OTRO_DIA}"
          r"|ma[ñn]ana\s+(?:lo\s+)?(?:termino|sigo|completo|hago)(?:\s+el\s+resto)?"
          rf"|(?:el\s+)?resto\s+{_OTRO_DIA}"
-         r"|d[eé]ja(?:la|lo)\s+(?:en|como)\s+borrador"),
+         r"|d[eé]ja(?:la|lo)\s+(?:en|como)\s+borrador"
+         # `send as draft`, `draft - will send tomorrow`: a draft, never sent
+         r"|(?:send|submit|save|keep)\s+(?:it\s+)?as\s+(?:a\s+)?draft"
+         r"|draft(?:\s*[-–—,:;.]\s*|\s+)(?:(?:i|we)(?:'?ll|\s+will)\s+|will\s+)?send"
+         rf"(?:\s+it)?\s+{_ANOTHER_TIME}"),
         (CommandName.send, r"(?:(?:yes|yep|yeah|yup|ok|okay|k|kk|sure|s[ií]|vale|dale|ya),?\s+"
          r"|go\s+ahead\s+and\s+)?(?:(?:re-?)?(?:send|submit)"
          r"(?:\s+(?:it|this|that|(?:the\s+|my\s+|our\s+)?invoice))?"
          r"(?:\s+(?:now|in|over|off|through))?(?:\s+again)?(?:\s+for\s+(?:review|approval))?"
-         r"|(?:re)?(?:env[ií]a|m[aá]nda)(?:r|rla|rlo|la|lo)?(?:\s+(?:la\s+|mi\s+)?factura)?"
+         # `favor de enviar`, `mándenla`, `envíela` (not `mande` alone: "pardon?" in Mexico)
+         r"|(?:(?:por\s+)?favor\s+de\s+)?(?:re)?(?:(?:env[ií]a|m[aá]nda)(?:r|rla|rlo|la|lo)?"
+         r"|(?:env[ií]e|m[aá]nde)(?:n|nla|nlo|la|lo))(?:\s+(?:la\s+|mi\s+)?factura)?"
          r"(?:\s+(?:a|para)\s+revisi[oó]n)?(?:\s+(?:ya|ahora|de\s+nuevo|otra\s+vez))?)"
          # `OK to send`: said of the invoice, it is sent
          r"|(?:it'?s\s+|all\s+)?(?:ok(?:ay)?|good|fine|ready|clear)\s+to\s+(?:send|submit)"
@@ -137,7 +143,7 @@ HOLD = re.compile(
     r"(?:\s+(?:it|this|that|(?:the\s+)?invoice))?(?:\s+(?:just\s+)?(?:yet|now))?|not\s+yet"
     r"|(?:no,?\s+)?wait(?:\s+(?:a\s+(?:sec(?:ond)?|minute|moment)|please))?"
     r"|hold(?:\s+(?:on|off|it|that))?(?:\s+please)?|hang\s+on|not\s+ready(?:\s+(?:yet"
-    r"|to\s+send))?|no\s+(?:l[oa]\s+)?(?:enviar|env[ií]es?|env[ií]e[ns]?|mandar|mandes"
+    r"|to\s+send))?|(?:(?:por\s+)?favor\s+de\s+)?no\s+(?:l[oa]\s+)?(?:enviar|env[ií]es?|env[ií]e[ns]?|mandar|mandes"
     r"|mande[ns]?)(?:l[ao])?(?:\s+(?:todav[ií]a|a[uú]n|por\s+ahora))?"
     r"|(?:todav[ií]a|a[uú]n)\s+no(?:\s+(?:l[oa]\s+)?(?:env[ií]es?|mandes|enviar))?"
     r"|(?:no,?\s+)?espera(?:\s+(?:un\s+(?:momento|segundo)|por\s+favor))?)[.!]*",

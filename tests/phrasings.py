@@ -547,4 +547,31 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (AMOUNT, "es", "de la 2 a la 3 listo", {"2": D("144000.00"), "3": D("180000.00")}),
     (AMOUNT, "es", "de 2 a 3: 50%", {"2": D("54000.00"), "3": D("60000.00")}),
     (AMOUNT, "es", "2 hasta 3: 50%", {"2": D("54000.00"), "3": D("60000.00")}),
+    # a minus sign after a space is a credit's, as `3: -2` (confirmed first, never billed +2)
+    (UNIT, "en", "3 -2 EA", ASK),
+    (UNIT, "en", "Line 3 -2 EA", ASK),
+    (UNIT, "en", "#3 -2", ASK),
+    (UNIT, "en", "fixtures -2", ASK),
+    (AMOUNT, "en", "2 -5000", ASK),
+    (AMOUNT, "en", "2 -$5,000", ASK),
+    (AMOUNT, "en", "line 2 -5000", ASK),
+    (AMOUNT, "en", "ductwork -5000", ASK),
+    (AMOUNT, "es", "la 2 -5000", ASK),
+    (UNIT, "en", "2 - 3 units", {"2": (D(3), D("12600.00"))}),  # a dash between spaces
+    (AMOUNT, "en", "#2 - 50%", {"2": D("54000.00")}),
+    # where the line stands (`at`, `al`) and "this month": to date, or this period? asked
+    (UNIT, "en", "1 is at 50% this month", NO),
+    (UNIT, "en", "1: at 50% this month", NO),
+    (UNIT, "es", "la 1 va al 50% este mes", NO),
+    (UNIT, "es", "la 1 al 50% este mes", NO),
+    (UNIT, "en", "1: 50% this month", {"1": (D(600), D("7500.00"))}),
+    (UNIT, "en", "1 is 10% this month", {"1": (D(120), D("1500.00"))}),
+    # `done thanks` at a line: this line complete, or finished? asked (`done` is this line)
+    (UNIT, "en", "done thanks", NO),
+    (UNIT, "en", "done, thanks!", NO),
+    (UNIT, "es", "listo gracias", NO),
+    (UNIT, "en", "done", {"1": (D(900), D("11250.00"))}),
+    # no retainage is held: a release is refused, never dropped silently
+    (AMOUNT, "en", "1: release retainage", NO),
+    (AMOUNT, "en", "2: 10%, release retainage", NO),
 ]  # fmt: skip
