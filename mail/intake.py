@@ -64,6 +64,7 @@ from models.invitation import find_invitation
 from models.ledger import sov_lines
 from models.outbox import InboundOutcome, OutboxKind, RefusalNotice, inbound_seen
 from models.people import person_by_email
+from models.review import OLDER_SENDING, times_sent
 from models.tables import (
     Attachment,
     Commitment,
@@ -231,15 +232,21 @@ class Intake:
         )
         with Session(self.engine) as session:
             lines = _line_numbers(session, route.invoice_id)
-        decision = read_review(mail.text, lines=lines)
+            older = _older_sending(session, route.invoice_id, mail)
+        decision = None if older else read_review(mail.text, lines=lines)
         if decision is None:
             with session_scope(self.engine) as session:
                 reviewer = session.get(Person, route.reviewer.id)
                 assert reviewer is not None
                 _ = words(reviewer.language)
-                text = f"{_(UNCLEAR)}\n\n{_(ANSWER_FORMS)}"
+                text = (
+                    _(OLDER_SENDING, number=older)
+                    if older
+                    else f"{_(UNCLEAR)}\n\n{_(ANSWER_FORMS)}"
+                )
                 reply.queue(session, None, reviewer, (Reply(text, ReplyKind.reprompt),))
-            return IntakeResult(InboundOutcome.processed, "review unclear", mail.external_id)
+            reason = "review of an earlier sending" if older else "review unclear"
+            return IntakeResult(InboundOutcome.processed, reason, mail.external_id)
         result = self.reviews.review(
             invoice_id=route.invoice_id,
             reviewer_id=route.reviewer.id,
@@ -525,6 +532,27 @@ class Intake:
             message_id=message_id,
             kind=kind,
         )
+
+
+# The notice of one sending of an invoice (`mail.notify.sent_message_id`): `<token.sent-
+# {invoice}-{sending}@domain>`, in the thread of every answer to it
+_SENDING = re.compile(r"\.sent-(?P<invoice>\d+)-(?P<sending>\d+)@")
+
+
+def _older_sending(session: Session, invoice_id: int, mail: InboundMail) -> str | None:
+    """The invoice's number when `mail` answers the notice of an earlier sending of it (it was
+    returned and sent again since: the figures the administrator read are not the ones under
+    review), as a Slack DM's buttons are refused; None when it answers the newest one, or
+    its thread names no sending (a client that drops the headers)."""
+    sendings = [
+        int(found["sending"])
+        for header in (mail.in_reply_to, *mail.references)
+        if header and (found := _SENDING.search(header)) and int(found["invoice"]) == invoice_id
+    ]
+    invoice = session.get(Invoice, invoice_id)
+    if not sendings or invoice is None or invoice.status != InvoiceStatus.under_review:
+        return None
+    return invoice.number if max(sendings) < times_sent(session, invoice) else None
 
 
 def _line_numbers(session: Session, invoice_id: int) -> dict[str, str]:

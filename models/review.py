@@ -717,6 +717,15 @@ def last_event(session: Session, invoice: Invoice) -> InvoiceEvent | None:
     return session.exec(statement).first()
 
 
+# An answer to the notice of an earlier sending of an invoice sent again since (a Slack DM's
+# buttons, an email reply in its thread): its figures are not the ones under review.
+OLDER_SENDING = N_(
+    "This message is about an earlier sending of invoice {number}; it was sent again since. "
+    "Please review it from the newest message, which shows what changed. Nothing was "
+    "changed."
+)
+
+
 def times_sent(session: Session, invoice: Invoice) -> int:
     """How many times `invoice` was sent for review (its sendings, counted from 1; 0 for an
     invoice imported as sent): names one sending, whatever the clock says."""

@@ -142,6 +142,30 @@ def test_return_for_revision_by_email_then_resubmit_then_approve(site: Site) -> 
     assert len(site.inbox(site.sam, 6)) == 6 and len(site.inbox(site.jane, 4)) == 4
 
 
+def test_an_approval_in_the_thread_of_an_earlier_sending_approves_nothing(site: Site) -> None:
+    """`Approved.` answering the first notice, after the invoice was returned and sent again
+    with other figures: Jane has not read those, so nothing is approved (as a Slack DM's
+    buttons of an earlier sending are refused); the newest notice's thread approves."""
+    sent = send_invoice(site)
+    admin_reply(site, sent, "reject 2: only 1 panel is set, not 2")
+    site.cli("run", "--once")
+    returned = newest(site, site.sam, 4)
+    site.server.send(client_reply(returned, site.sam, "2: 1 unit\nsend"))
+    site.cli("run", "--once")
+    again = newest(site, site.jane, 3)
+
+    admin_reply(site, sent, "Approved.")
+    site.cli("run", "--once")
+    assert nov_invoice(site)["status"] == "under_review"
+    told = unfolded(newest(site, site.jane, 4).text)
+    assert "about an earlier sending of invoice INV-0042; it was sent again since" in told, told
+    assert len(site.inbox(site.sam, 5)) == 5  # Sam hears nothing of it
+
+    admin_reply(site, again, "Approved.")
+    site.cli("run", "--once")
+    assert nov_invoice(site)["status"] == "approved"
+
+
 def test_an_unclear_answer_gets_the_forms_and_a_stranger_is_refused_once(site: Site) -> None:
     sent = send_invoice(site)
     admin_reply(site, sent, "Looks mostly right but check the panels")

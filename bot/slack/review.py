@@ -46,6 +46,7 @@ from conversations.vocabulary import is_pleasantry
 from models.db import session_scope
 from models.i18n import N_, Words, language_of, words
 from models.review import (
+    OLDER_SENDING,
     Decision,
     Quantity,
     ReviewKind,
@@ -515,12 +516,7 @@ def review_of_message(message: dict[str, Any], channel: str) -> ReviewRef | None
 def _older_sending(session: Session, invoice: Invoice, ref: ReviewRef, _: Words) -> str | None:
     if invoice.status != "under_review" or times_sent(session, invoice) == ref.stamp:
         return None
-    return _(
-        "This message is about an earlier sending of invoice {number}; it was sent again since. "
-        "Please review it from the newest message, which shows what changed. Nothing was "
-        "changed.",
-        number=invoice.number,
-    )
+    return _(OLDER_SENDING, number=invoice.number)
 
 
 __all__ = ["ReviewActions"]
