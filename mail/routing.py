@@ -9,7 +9,7 @@ contact of the commitment, or a locked invoice gives a `Refusal`: nothing change
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from conversations.gather import candidates, find_invoice, is_contact
+from conversations.gather import candidates, find_invoice, is_contact, period_info
 from conversations.language import written_in
 from conversations.render import STATUS_WORDS
 from mail.config import MailSettings, secret_bytes
@@ -32,6 +32,7 @@ from models.people import person_by_email
 from models.review import may_review
 from models.tables import (
     EDITABLE_STATUSES,
+    BillingPeriod,
     Commitment,
     CommitmentContact,
     Invoice,
@@ -168,7 +169,7 @@ def _by_token(
             return Refusal("administrator-in-contact-thread", text)
         return Refusal("not-the-contact", stranger_text(mail.sender, speaker(session, mail)))
     if status is not None and status not in EDITABLE_STATUSES:
-        locked = _locked(session, invitation)
+        locked = _locked(session, invitation, now=now)
         if locked is not None:
             return locked
     # The invite's subject (`mail.invite.invitation_subject`): in the language the thread has
@@ -267,13 +268,34 @@ def administrator_text(
     )
 
 
-def _locked(session: Session, invitation: Invitation) -> Refusal | None:
+def _locked(session: Session, invitation: Invitation, *, now: datetime) -> Refusal | None:
+    """The refusal of a message in the thread of an invoice that is locked; when another
+    period of the same commitment is open to bill (an earlier month's invite answered, as its
+    subject is the same every month), it says where to bill that one."""
     invoice = find_invoice(
         session, commitment_id=invitation.commitment_id, period_id=invitation.period_id
     )
     if invoice is None or invoice.status in EDITABLE_STATUSES:
         return None
-    return _locked_refusal(session, invoice, session.get(Person, invitation.person_id))
+    person = session.get(Person, invitation.person_id)
+    refusal = _locked_refusal(session, invoice, person)
+    if person is None or person.id is None:
+        return refusal
+    open_periods = [
+        c.period_id
+        for c in candidates(session, person_id=person.id, now=now)
+        if c.commitment_id == invitation.commitment_id and c.period_id != invitation.period_id
+    ]
+    period = session.get(BillingPeriod, open_periods[0]) if open_periods else None
+    if period is None:
+        return refusal
+    _ = words(person.language)
+    pointer = _(
+        "{period} is open for billing: to bill it, reply to the email that invited you to "
+        "bill {period}.",
+        period=period_info(period).label_in(_.language),
+    )
+    return replace(refusal, text=f"{refusal.text}\n\n{pointer}")
 
 
 def _locked_refusal(session: Session, invoice: Invoice, person: Person | None) -> Refusal:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.settings import Settings
+from conversations.gather import period_info
 from mail.config import MailSettings
 from mail.inbound import InboundMail, parse_mail
 from mail.intake import Intake
@@ -18,7 +19,7 @@ from mail.tokens import make_token
 from models.importer import import_file
 from models.invitation import get_or_create_invitation
 from models.outbox import InboundMessage, OutboundMessage
-from models.tables import Commitment, CommitmentContact, Person
+from models.tables import BillingPeriod, Commitment, CommitmentContact, Person
 from tests.import_helpers import write_json
 from tests.test_email_e2e import shifted_example
 
@@ -40,14 +41,18 @@ def db(sqlite_engine: Engine, tmp_path: Path) -> Engine:
 
 
 def token_for(
-    engine: Engine, person_key: str = "sam", *, expires: timedelta = timedelta(days=9)
+    engine: Engine,
+    person_key: str = "sam",
+    *,
+    expires: timedelta = timedelta(days=9),
+    period_id: int = 2,
 ) -> str:
     with Session(engine) as session:
         person = session.exec(select(Person).where(Person.key == person_key)).one()
         commitment = session.exec(select(Commitment)).one()
         assert person.id and commitment.id
         invitation, _ = get_or_create_invitation(
-            session, commitment_id=commitment.id, period_id=2, person_id=person.id,
+            session, commitment_id=commitment.id, period_id=period_id, person_id=person.id,
             expires_at=NOW + expires,
         )  # fmt: skip
         session.commit()
@@ -133,3 +138,19 @@ def test_malformed_mime_is_recorded_as_rejected_and_never_raises(
     with Session(db) as session:
         assert len(session.exec(select(InboundMessage)).all()) == 2
         assert all(r.kind != "invite" for r in session.exec(select(OutboundMessage)))
+
+
+def test_a_reply_in_an_earlier_months_locked_thread_says_where_this_month_is_billed(
+    db: Engine,
+) -> None:
+    """The invite's subject is the same every month: answers sent to October's thread (its
+    invoice approved and locked) change nothing, and the refusal names November, open now."""
+    token = token_for(db, period_id=1)
+    found = route(db, sender="sam@acme.test", recipients=(f"billing+{token}@summit.test",))
+    assert isinstance(found, Refusal) and found.reason == "invoice-locked"
+    with Session(db) as session:
+        november = period_info(
+            session.exec(select(BillingPeriod).where(BillingPeriod.id == 2)).one()
+        )
+    assert "INV-0041" in found.text and "approved and locked" in found.text
+    assert f"{november.label} is open for billing: to bill it, reply to the email" in found.text
