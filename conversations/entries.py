@@ -174,7 +174,7 @@ def _other_reading(
     if progress is None or progress.kind != ProgressKind.number or progress.to_date:
         return None
     readings = [replace(progress, to_date=True)]
-    if terms.is_unit and not progress.cents:
+    if terms.is_unit and not progress.cents and _worth_a_unit(terms, progress.amount):
         # the number as dollars; first unless it could count the line's units to date
         # (`3: 40` on a 40 EA line is all 40 installed, not $40)
         counts = terms.quantity is not None and progress.amount <= terms.quantity
@@ -189,6 +189,12 @@ def _other_reading(
         ):
             return entry
     return None
+
+
+def _worth_a_unit(terms: LineTerms, amount: Decimal) -> bool:
+    """Whether `amount` dollars buys at least one unit of a unit line: `2: 9` on panels at
+    $4,200 is no dollar amount anyone bills (0.002 of a panel), so it is not offered."""
+    return terms.unit_price is None or abs(amount) >= terms.unit_price
 
 
 def _entry(
@@ -362,11 +368,18 @@ def _example(
             )
             progress = answer.progress
             if progress is not None and progress.kind == ProgressKind.number:
-                text += " " + _(
-                    "If you meant dollars, write `{line}: {value}`.",
-                    line=n,
-                    value=format_dollars(progress.amount),
-                )
+                if _worth_a_unit(terms, progress.amount):
+                    text += " " + _(
+                        "If you meant dollars, write `{line}: {value}`.",
+                        line=n,
+                        value=format_dollars(progress.amount),
+                    )
+                elif 0 < progress.amount <= HUNDRED:  # `2: 50` on 8 panels: 50%?
+                    text += " " + _(
+                        "If you meant a percentage, write `{line}: {percent}%`.",
+                        line=n,
+                        percent=format_quantity(progress.amount),
+                    )
             return text
         left_value = max(terms.value - history.previous_value, ZERO)
         return " " + _(

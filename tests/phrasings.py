@@ -230,7 +230,7 @@ PHRASINGS: list[tuple[str, str, str, dict[str, Expected] | str]] = [
     (UNIT, "en", "Switchgear: 2 ea", {"2": (D(2), D("8400.00"))}),
     (UNIT, "en", "2: 50%", {"2": (D(4), D("16800.00"))}),
     (UNIT, "en", "2: fifty percent", {"2": (D(4), D("16800.00"))}),
-    (UNIT, "en", "2: 9", ASK),  # 9 EA of 8 cannot be: $9?
+    (UNIT, "en", "2: 9", NO),  # 9 EA of 8 cannot be, and $9 is 0.002 of a panel
     (UNIT, "en", "2: 9 EA", NO),
     (UNIT, "en", "2: 4500", ASK),  # 4,500 EA of 8: dollars?
     (UNIT, "en", "3: 20 ea", {"3": (D(20), D("4246.75"))}),

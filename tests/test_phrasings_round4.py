@@ -212,3 +212,27 @@ def test_a_send_held_back_goes_out_with_the_answer_that_was_missing() -> None:
     assert state.status != Status.sent, said  # line 2 still unanswered: asked again
     state, said = say(UNIT_CTX, state, "2: 3")
     assert state.status == Status.sent, said  # as promised: "Then I'll send it"
+
+
+# -- a bare number past a unit line's quantity -------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "hint"), [("2: 9", None), ("2: 50", "`2: 50%`")])
+def test_a_number_past_the_units_is_not_offered_as_a_few_dollars_of_a_unit(
+    text: str, hint: str | None
+) -> None:
+    """`2: 9` on 8 panels at $4,200: $9 is 0.002 of a panel, no amount anyone bills; `yes`
+    must not keep it. A number up to 100 may be a percentage, and the refusal says how."""
+    state, said = say(UNIT_CTX, at_the_lines(UNIT_CTX), text)
+    assert not state.pending and "2" not in state.entries, said
+    assert "If you meant dollars" not in said and "Did you mean" not in said, said
+    if hint:
+        assert f"If you meant a percentage, write {hint}." in said, said
+    state, said = say(UNIT_CTX, state, "yes")
+    assert "2" not in state.entries, said
+
+
+def test_a_number_worth_some_units_is_still_offered_as_dollars() -> None:
+    state, said = say(UNIT_CTX, at_the_lines(UNIT_CTX), "3: 700")  # $700: 3.3 fixtures
+    assert [item.line for item in state.pending] == ["3"], said
+    assert "If you meant dollars, write `3: $700.00`." in said, said
