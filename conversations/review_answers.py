@@ -434,10 +434,15 @@ _POSTSCRIPT = re.compile(r"p\.?\s*s\b", re.I)
 # A name alone on the last line: `Jane`, `- Jane Doe`.
 _NAME = r"[A-ZÁÉÍÓÚÑ][A-Za-záéíóúñü'.-]*"
 _NAME_ALONE = re.compile(rf"[-–—~]*\s*{_NAME}(?:\s+{_NAME}){{0,2}}")
-# A clause starts within a line at `;`, or at a sentence or comma before another return:
+# A clause starts within a line at `;` (before a decision, a line or a note), or at a
+# sentence or comma before another return:
 # `reject 1: footage high. Reject 2: no lien waiver`, `…, and return line 2: why`.
 _CLAUSE_BREAK = re.compile(
-    rf"\s*;\s*|(?:[,.!]\s+|\s+(?=(?:and|also|y)\s))(?={_ALSO}{_REJECT_VERB}\s+(?:{_ARTICLE})?"
+    # `;` before another decision, line or note; else it is inside a reason (`reject 2: per
+    # RFI 12; not set`)
+    rf"\s*;\s*(?=(?:and\s+|then\s+|y\s+)?(?:{_ALSO}{_REJECT_VERB}|{_APPROVE_WORD}"
+    rf"|(?:{_ARTICLE})?(?:{_LINE_WORD}\.?\s*)?#?\s*{_NUMBER}{_SEPARATOR}|(?:note|nota)\b))"
+    rf"|(?:[,.!]\s+|\s+(?=(?:and|also|y)\s))(?={_ALSO}{_REJECT_VERB}\s+(?:{_ARTICLE})?"
     rf"(?:{_LINE_WORD}\s*)?#?\s*{_NUMBER})"
     # `reject 3: too high, approve the rest`: another decision
     rf"|\s*[,.!]\s+(?=(?:and\s+|then\s+)?{_APPROVE_WORD})",

@@ -95,6 +95,28 @@ def test_a_note_keeps_its_semicolon() -> None:
     assert decision.note == "punch list open; deck at 17%"
 
 
+@pytest.mark.parametrize(
+    ("text", "reasons", "note"),
+    [
+        ("reject 2: per RFI 12; not set", {"2": "per RFI 12; not set"}, ""),
+        ("reject 2: photos missing; waiting on inspection",
+         {"2": "photos missing; waiting on inspection"}, ""),
+        ("reject 2: no waiver; reject 3: too high", {"2": "no waiver", "3": "too high"}, ""),
+        ("reject 2: no waiver; 3: too high", {"2": "no waiver", "3": "too high"}, ""),
+        ("reject 2: no waiver; note: call me", {"2": "no waiver"}, "call me"),
+    ],
+)  # fmt: skip
+def test_a_semicolon_inside_a_return_reason_keeps_the_reason_whole(
+    text: str, reasons: dict[str, str], note: str
+) -> None:
+    """A `;` starts another clause only before a decision, a line or a note: `reject 2: per
+    RFI 12; not set` reached the contact as "per RFI 12", and `…; waiting on inspection` was
+    not understood at all."""
+    decision = read_review(text)
+    assert decision is not None, text
+    assert decision.reasons == reasons and decision.note == note
+
+
 # --- An amount-based commitment with materials stored -------------------------------------
 def stored_example() -> dict[str, Any]:
     """The DESIGN example made amount-based: November bills line 1's work and $10,000 of
