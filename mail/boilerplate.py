@@ -115,7 +115,8 @@ def ends_sentence(line: str) -> bool:
 # Phrases of a signature's tagline, each with its figures.
 _HOURS_LABEL = re.compile(
     r"\b(?:(?:office|business|working|opening|shop|store|service)\s+hours|hours\s*[:：]"
-    r"|horario)",
+    r"|horario|(?:office|open|shop)\s*[:：]\s*(?:mon|tue|wed|thu|fri|sat|sun|lun|mar|mi[eé]"
+    r"|jue|vie)\w*\.?\s*[-–—])",
     re.I,
 )
 _DAYS = (

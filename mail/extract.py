@@ -32,6 +32,7 @@ from mail.boilerplate import (
     without_taglines,
 )
 from mail.headers import read_header
+from mail.pasted import our_email_start
 from mail.smime import parse_unwrapped
 
 __all__ = [
@@ -334,7 +335,31 @@ _HISTORY_IDS = _words(
 
 class _Role(Enum):
     QUOTE = "quote"
-    HIDDEN = "hidden"
+    HIDDEN = "hidden"  # never shown, nor anything inside it
+    FAINT = "faint"  # not shown (`font-size:0`, `visibility:hidden`), unless an inner element is
+    SHOWN = "shown"  # an element inside a faint one that is shown again (`font-size:14px`)
+
+
+# Text a reader never sees: a preheader, a tracking block (`display:none`, `mso-hide:all`, a
+# box of no height that hides what overflows it); and text an inner element may show again.
+_NEVER_SHOWN = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|mso-hide\s*:\s*all)\b"
+    r"|(?:^|;)\s*(?:max-)?height\s*:\s*0(?:px|pt|em|%)?\s*(?:!important\s*)?(?:;|$)"
+    r"(?=.*overflow\s*:\s*hidden)"
+    r"|(?:^|;)\s*overflow\s*:\s*hidden(?=.*(?:^|;)\s*(?:max-)?height\s*:\s*0(?:px|pt|em|%)?"
+    r"\s*(?:!important\s*)?(?:;|$))",
+    re.I | re.S,
+)
+_NOT_SHOWN = re.compile(
+    r"(?:^|;)\s*(?:font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?|visibility\s*:\s*hidden"
+    r"|opacity\s*:\s*0(?:\.0+)?)\s*(?:!important\s*)?(?:;|$)",
+    re.I,
+)
+_SHOWN_AGAIN = re.compile(
+    r"(?:^|;)\s*(?:font-size\s*:\s*(?!0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:!important\s*)?"
+    r"(?:;|$))\d|visibility\s*:\s*visible)",
+    re.I,
+)
 
 
 @dataclass
@@ -482,7 +507,12 @@ class _HtmlText(HTMLParser):
 
     @property
     def _hidden(self) -> bool:
-        return self._roles[_Role.HIDDEN] > 0
+        if self._roles[_Role.HIDDEN] > 0:
+            return True
+        if not self._roles[_Role.FAINT]:
+            return False
+        inner = (e.role for e in reversed(self._open) if e.role in (_Role.FAINT, _Role.SHOWN))
+        return next(inner, None) is _Role.FAINT
 
     def _role(self, tag: str, attrs: list[tuple[str, str | None]]) -> _Role | None:
         values = {name.lower(): (value or "") for name, value in attrs}
@@ -494,6 +524,13 @@ class _HtmlText(HTMLParser):
             return None
         if tag in _HIDDEN or classes & _SIGNATURE_CLASSES or element_id in _SIGNATURE_IDS:
             return _Role.HIDDEN
+        style = values.get("style", "")
+        if "hidden" in values or _NEVER_SHOWN.search(style):
+            return _Role.HIDDEN
+        if _NOT_SHOWN.search(style):
+            return _Role.FAINT
+        if self._roles[_Role.FAINT] and _SHOWN_AGAIN.search(style):
+            return _Role.SHOWN
         if tag == "blockquote" or classes & _QUOTE_CLASSES:
             self.quoted = True
             return _Role.QUOTE
@@ -504,8 +541,10 @@ class _HtmlText(HTMLParser):
             return
         if tag not in _IN_HEAD:
             self._end_head()
+        if tag in _BLOCK:
+            self._close_paragraph()
         role = self._role(tag, attrs)
-        if self._stopped or tag in _BLOCK or role is not None:
+        if self._stopped or tag in _BLOCK or role in (_Role.QUOTE, _Role.HIDDEN):
             self._break()
         if self._stopped:
             return
@@ -558,7 +597,8 @@ class _HtmlText(HTMLParser):
             if entry.tag == tag:
                 entry.depth -= 1
                 if entry.depth == 0:
-                    self._break()
+                    if entry.role in (_Role.QUOTE, _Role.HIDDEN):
+                        self._break()
                     for closed in self._open[index:]:
                         self._roles[closed.role] -= 1
                     del self._open[index:]
@@ -581,6 +621,17 @@ class _HtmlText(HTMLParser):
             text = text.lstrip(" ")
         if text:
             self._line.append(text)
+
+    def _close_paragraph(self) -> None:
+        """A block closes the open `<p>` (its `</p>` may be left out), and so whatever role
+        the paragraph had: a hidden one must not hide the rest of the message."""
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index].tag == "p":
+                self._break()
+                for closed in self._open[index:]:
+                    self._roles[closed.role] -= 1
+                del self._open[index:]
+                return
 
     def _start_cell(self) -> None:
         self._break()
@@ -627,7 +678,7 @@ class _HtmlText(HTMLParser):
             self._line = []
 
     def _flush(self) -> None:
-        if self._hidden:
+        if self._roles[_Role.HIDDEN] > 0:
             self._line = []
             return
         self.lines.append((self._depth, re.sub(r" {2,}", " ", "".join(self._line)).strip()))
@@ -656,18 +707,19 @@ def html_to_text(html: str, *, keep_history: bool = False) -> tuple[str, bool]:
 
 _WROTE = (
     r"(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev|kirjoitti|"
-    r"napisał\(a\)|napisała|napisał|пишет|написал\(а\)|написала|написал)"
+    r"napisał\(a\)|napisała|napisał|pisze|пишет|написал\(а\)|написала|написал)"
 )
 _ATTRIBUTION = re.compile(
     r"(?:on\s.{3,300}\swrote|am\s.{3,300}\sschrieb(?:\s.{0,200})?|le\s.{3,300}\sa\s+écrit|"
     r"el\s.{3,300}\sescribió|op\s.{3,300}\sschreef(?:\s.{0,200})?|il\s.{3,300}\sha\s+scritto|"
-    r"em\s.{3,300}\sescreveu|den\s.{3,300}\sskrev(?:\s.{0,200})?)\s?[:：]"
+    r"em\s.{3,300}\sescreveu|den\s.{3,300}\sskrev(?:\s.{0,200})?"
+    r"|w\s+dniu\s.{3,300}\s(?:pisze|napisał\(a\)|napisała|napisał))\s?[:：]"
     # Yahoo puts the first quoted line on the attribution line, after a few spaces.
     r"(?:\s{3,}.*)?",
     re.I,
 )
 _WROTE_FIRST = re.compile(rf"\s*{_WROTE}\b", re.I)
-_ATTRIBUTION_OPENERS = frozenset({"on", "am", "le", "el", "op", "il", "em", "den"})
+_ATTRIBUTION_OPENERS = frozenset({"on", "am", "le", "el", "op", "il", "em", "den", "w"})
 # Only an attribution when a `>` quote follows it.
 _LOOSE_ATTRIBUTION = re.compile(
     rf".{{0,300}}(?:\b{_WROTE}\b.{{0,200}}|<\s?[^<>\s]+@[^<>\s]+>\)?|のメール)\s?[:：]", re.I
@@ -700,6 +752,36 @@ _HEADER_FIELD = re.compile(
     re.I,
 )
 _RULE = re.compile(r"[_\-=]{8,}")
+# Histories other clients open without `>` quotes: Zoho's `---- On … wrote ----`; Yandex's
+# `24.11.2026, 09:14, "Jane Doe" <jane@…>:`; a Chinese client's `… 09:14写道：`; Outlook's
+# bare rule of underscores; a help desk's `## Please reply above this line ##`.
+_RULED_ATTRIBUTION = re.compile(rf"-{{2,}}\s*.{{3,300}}\s{_WROTE}\s*[:：]?\s*-{{2,}}", re.I)
+_DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
+_TIME_OF_DAY = r"\d{1,2}:\d{2}(?::\d{2})?"
+_DATED_ATTRIBUTION = re.compile(
+    rf"{_DATE},?\s+{_TIME_OF_DAY},?\s.{{0,200}}?<[^<>\s]+@[^<>\s]+>\s*[:：]"
+    r"|.{0,300}(?:写道|寫道)\s?[:：]",
+    re.I,
+)
+_OUTLOOK_RULE = re.compile(r"_{20,}")
+_REPLY_ABOVE = re.compile(
+    r"[\W_]*(?:please\s+)?(?:(?:type|write|enter|add)\s+)?(?:your\s+)?(?:reply|response"
+    r"|answer)s?\s+(?:(?:must|should)\s+be\s+)?above\s+this\s+line\b.{0,80}"
+    r"|[\W_]*(?:por\s+favor,?\s+)?(?:(?:escriba|responda|conteste)\s+)?(?:su\s+respuesta\s+)?"
+    r"(?:por\s+)?encima\s+de\s+esta\s+l[ií]nea\b.{0,80}",
+    re.I,
+)
+# Lotus (HCL) Notes: `Jane Doe <jane@…>` / `11/24/2026 09:14 AM` / `To` / … / `Subject`.
+_NOTES_FROM = re.compile(r"[^<>@]{0,100}<[^<>\s]+@[^<>\s]+>|[^\s<>@]+@[^\s<>@]+\.\w+")
+_NOTES_DATE = re.compile(rf"{_DATE}\s+{_TIME_OF_DAY}(?:\s*[ap]\.?m\.?)?", re.I)
+_NOTES_LINES = 10  # the lines of a Notes header block after its date
+# A header block's date line (`Sent: Tuesday, November 24, 2026 9:14 AM`).
+_HEADER_DATE = re.compile(
+    r"\*?(?:sent|date|gesendet|datum|envoyé|enviado(?:\s+el)?|fecha|verzonden|inviato|data"
+    r"|enviada\s+em|enviado\s+em|skickat|sendt|wysłane|wysłano|odesláno|gönderildi|tarih"
+    r"|отправлено|дата|送信日時|发送时间|发送日期|寄件日期|보낸\s?날짜)\s?[:：]\*?.*\d",
+    re.I,
+)
 _MOBILE_SIGNATURE = re.compile(
     r"\[?(?:sent\s+(?:from|with|via|using)\s+(?:my\s+|the\s+)?(?:iphone|ipad|ipod|android|"
     r"galaxy|samsung|huawei|xiaomi|pixel|oneplus|blackberry|mobile|smartphone|phone|"
@@ -996,11 +1078,15 @@ def _starts_attribution(lines: list[str], index: int, span: int) -> bool:
 
 def _history_start(lines: list[str], kinds: list[_Kind]) -> int:
     """Index of the first line of unquoted history (a forwarded or replied-to message)."""
-    for index, line in enumerate(lines):
-        if kinds[index] is not _Kind.TEXT or not line.strip():
-            continue
-        stripped = line.strip()
+    rows = [i for i, kind in enumerate(kinds) if kind is _Kind.TEXT and lines[i].strip()]
+    ours = our_email_start(lines, rows)
+    for position, index in enumerate(rows):
+        if index == ours:
+            return index
+        stripped = lines[index].strip()
         if _SEPARATOR.fullmatch(stripped) or _attribution_span(lines, index, loose=False):
+            return index
+        if _unquoted_history(lines, rows, position):
             return index
         if _HEADER_FROM.match(stripped):
             previous = index - 1
@@ -1012,10 +1098,39 @@ def _history_start(lines: list[str], kinds: list[_Kind]) -> int:
     return len(lines)
 
 
+def _unquoted_history(lines: list[str], rows: list[int], position: int) -> bool:
+    """Whether the history of a client that quotes with no `>` starts at `rows[position]`
+    (`_RULED_ATTRIBUTION`, `_DATED_ATTRIBUTION`, `_REPLY_ABOVE`, Lotus Notes' block, a rule
+    of underscores below the contact's answers and above what answers nothing)."""
+    line = lines[rows[position]].strip()
+    if len(line) > 500:
+        return False
+    if _OUTLOOK_RULE.fullmatch(line):  # a banner's or a signature's rule, unless answers part
+        return (
+            position + 1 < len(rows)
+            and any(_plainly_answers(without_taglines(lines[i])) for i in rows[:position])
+            and not reads_as_answer(lines[rows[position + 1]])
+            and not banner_hint(lines[rows[position + 1]])
+        )
+    if _REPLY_ABOVE.fullmatch(line) or _RULED_ATTRIBUTION.fullmatch(line):
+        return True
+    if _DATED_ATTRIBUTION.fullmatch(line):
+        return True
+    if not _NOTES_FROM.fullmatch(line) or position + 1 >= len(rows):
+        return False
+    following = [lines[i].strip() for i in rows[position + 1 : position + 2 + _NOTES_LINES]]
+    fields = {field.rstrip(":").strip().casefold() for field in following[1:]}
+    return bool(_NOTES_DATE.fullmatch(following[0])) and bool(
+        {"to", "an", "para"} & fields and {"subject", "betreff", "asunto"} & fields
+    )
+
+
 def _is_header_block(lines: list[str], index: int, *, fields: int) -> bool:
     """Whether `fields` header lines (Sent:, To:, Subject:…) follow a From: line; one is
     enough below a rule (`_____` / `From:` / `Sent:` is how Outlook opens the history)."""
     following = [line.strip() for line in lines[index + 1 : index + 7]]
+    if following and _HEADER_DATE.match(following[0]):
+        return True  # `From:` / `Sent: Tuesday, November 24, 2026 9:14 AM`, all a client kept
     return sum(1 for field in following if _HEADER_FIELD.match(field)) >= fields
 
 
@@ -1033,8 +1148,9 @@ def _mark_signatures(lines: list[str], kinds: list[_Kind], signer: Collection[st
             kinds[index] = _Kind.SIGNATURE
             _mark_card_below(lines, kinds, index)
     disclaimer = _mark_disclaimer(lines, kinds)
-    _mark_closing(lines, kinds)
-    _mark_contact_card(lines, kinds, above_disclaimer=disclaimer, signer=signer)
+    taglines = _taglines(lines, kinds)
+    _mark_closing(lines, kinds, taglines)
+    _mark_contact_card(lines, kinds, above_disclaimer=disclaimer, signer=signer, taglines=taglines)
 
 
 _BANNER_LINES = 8  # the most lines a gateway's banner takes
@@ -1202,12 +1318,25 @@ def _mark_disclaimer(lines: list[str], kinds: list[_Kind]) -> bool:
             paragraph.append(lines[index].strip())
         if not _DISCLAIMER.match(" ".join(paragraph)):
             continue
-        if any(_plainly_answers(lines[i]) for i in rows[position:]):
+        # Its own prose may hold a figure (`a 1.5% monthly finance charge applies`).
+        prose = rows[position : position + len(paragraph)]
+        if any(_answers_in_prose(lines[i]) for i in prose) or any(
+            _plainly_answers(lines[i]) for i in rows[position + len(paragraph) :]
+        ):
             continue
         for index in rows[position:]:
             kinds[index] = _Kind.SIGNATURE
         return True
     return False
+
+
+def _answers_in_prose(line: str) -> bool:
+    """An answer typed on its own line inside a paragraph of prose: `_plainly_answers` but for
+    a percentage within a sentence."""
+    text = line.strip()
+    return _ANSWER_MARK.match(text.lstrip("-*• ")) is not None or (
+        len(text) <= 40 and len(text.split()) <= 3 and reads_as_answer(text)
+    )
 
 
 def _plainly_answers(line: str) -> bool:
@@ -1221,15 +1350,76 @@ def _plainly_answers(line: str) -> bool:
     )
 
 
-def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:
+# A percentage before a word that is no answer's (`A 100% union contractor`), not `50%
+# complete`, `50% to date`.
+_ADJECTIVE_PERCENT = re.compile(
+    r"\d[\d.,]*\s*%\s+(?!(?:complete|completed|done|finished|installed|billed|progress|to\s+date"
+    r"|this|of|on|for|through|thru|overall|total|complet\w*|terminad\w*|listo|lista|avance|de|del"
+    r"|en|hasta|al|a|at)\b)(?=[^\W\d_])",
+    re.I,
+)
+_SENDING = re.compile(r"\b(?:send|submit|enviar\w*|env[ií]\w*|draft|borrador)\b", re.I)
+_MOST_TAGLINES = 2  # in one signature
+
+
+def _is_tagline(line: str) -> bool:
+    """A signature's line of prose with a figure (`Celebrating 25 Years`, `Over 500 projects
+    completed`, `A 100% union contractor`, `Safety is priority #1`): no line number, invoice
+    number, money, quantity with its unit or command, a percentage only before a word, and a
+    word that answers a line only in a line of more than three words."""
+    text = without_taglines(line).strip(" \t|,;:.-–—·•")
+    words = text.split()
+    if len(text) > 80 or len(words) > 10 or _SENDING.search(text) or _OPENING.match(text):
+        return False
+    bare = _ADJECTIVE_PERCENT.sub(" ", text)
+    if _ANSWER_MARK.search(bare) or _COMMAND_LINE.fullmatch(bare):
+        return False
+    return len(words) > 3 or not reads_as_answer(bare)
+
+
+def _taglines(lines: list[str], kinds: list[_Kind]) -> frozenset[int]:
+    """The taglines (`_is_tagline`) of a trailing signature, to be read as its card's lines:
+    read upwards from the last line, the block of card lines and a tagline or two that opens
+    with a closing word or a name, and holds a phone number, a mail, web or street address."""
+    rows = _text_rows(lines, kinds)
+    block: list[int] = []
+    for index in reversed(rows):
+        if len(block) >= _MOST_CARD_LINES:
+            break
+        if not (_is_card_line(lines[index]) or _is_tagline(lines[index])):
+            break
+        block.insert(0, index)
+    openings = [
+        position
+        for position, index in enumerate(block)
+        if _CLOSING.fullmatch(lines[index].strip()) or _looks_like_name(lines[index])
+    ]
+    if not openings:
+        return frozenset()
+    block = block[openings[0] :]
+    taglines = [index for index in block if not _is_card_line(lines[index])]
+    if (
+        not taglines
+        or taglines[0] == block[0]
+        or len(taglines) > _MOST_TAGLINES
+        or len(taglines) * 2 >= len(block)
+        or not any(_is_contact(lines[index]) for index in block)
+    ):
+        return frozenset()
+    return frozenset(taglines)
+
+
+def _mark_closing(lines: list[str], kinds: list[_Kind], taglines: Collection[int] = ()) -> None:
     """Mark a trailing "Thanks,\\nSam Lee\\nAcme Drywall" block as signature: a closing word
     followed by nothing but a name, a title or a contact card (`_is_card_line`). Whatever
     reads as an answer or a command stays (`Thank you.` above `Line 1: 600 LF`, `Thanks.
-    Send`, `Gracias, enviar`)."""
+    Send`, `Gracias, enviar`); a tagline of the card (`taglines`) is one of its lines."""
     rows = _text_rows(lines, kinds)
     for position in range(len(rows) - 1, 0, -1):
         after = rows[position + 1 :]
-        if len(after) > _MOST_CARD_LINES or (after and not _is_card_line(lines[after[0]])):
+        if len(after) > _MOST_CARD_LINES or (
+            after and after[0] not in taglines and not _is_card_line(lines[after[0]])
+        ):
             return
         closing = _CLOSING.fullmatch(lines[rows[position]].strip())
         if closing and not reads_as_answer(closing["name"] or ""):
@@ -1239,7 +1429,12 @@ def _mark_closing(lines: list[str], kinds: list[_Kind]) -> None:
 
 
 def _mark_contact_card(
-    lines: list[str], kinds: list[_Kind], *, above_disclaimer: bool, signer: Collection[str]
+    lines: list[str],
+    kinds: list[_Kind],
+    *,
+    above_disclaimer: bool,
+    signer: Collection[str],
+    taglines: Collection[int] = (),
 ) -> None:
     """Mark a trailing contact card as signature even without a closing word or `--` (as
     Outlook adds one). Read upwards from the last line, it is lines a card may hold
@@ -1253,7 +1448,7 @@ def _mark_contact_card(
     rows = _text_rows(lines, kinds)
     card: list[int] = []
     for index in reversed(rows):
-        if not _is_card_line(lines[index]):
+        if index not in taglines and not _is_card_line(lines[index]):
             break
         card.insert(0, index)
         if len(card) > _MOST_CARD_LINES:

@@ -336,7 +336,14 @@ class Intake:
         read = _(QUOTED_READ) if in_rows else _(TEMPLATE_READ)
         parsed = parse(text)
         if parsed.answers or parsed.invoice_number:
-            merged = with_top(text, typed)
+            # the commitment's lines: a top answer named by its description (`panels 3
+            # units`) is read beside answers the quote gives to other lines
+            described = (
+                {line.number: line.description for line in sov_lines(session, route.commitment_id)}
+                if route.commitment_id is not None
+                else None
+            )
+            merged = with_top(text, typed, lines=described)
             if merged is None:  # the top and the quoted email answer one thing differently
                 left = quoted_left_text if in_rows else template_left_text
                 return text, left(typed, _)

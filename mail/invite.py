@@ -44,6 +44,8 @@ HOW_TO = N_(
     "period). Attach your invoice PDF and any backup to the same reply. Add the word send to "
     "send the invoice for review at once; without it you get a review to check first."
 )
+GREETING = N_("Hi {name},")
+INVITED = N_("{admin} has invited you to bill {commitment}{vendor} on {project} for {period}.")
 SOV_HEADER = (
     N_("#"),
     N_("Description"),
@@ -150,9 +152,9 @@ def compose_invite(
     _ = ctx.words
     admin = ctx.commitment.administrator_name or sender
     subject = invite_subject(ctx.commitment.project_name, admin, _)
-    greeting = _("Hi {name},", name=first_name(person.name, _))
+    greeting = _(GREETING, name=first_name(person.name, _))
     invited = _(
-        "{admin} has invited you to bill {commitment}{vendor} on {project} for {period}.",
+        INVITED,
         admin=admin,
         commitment=label_of(commitment),
         vendor=" (" + vendor.name + ")" if vendor else "",

@@ -19,12 +19,14 @@ from mail.config import MailSettings, domain, secret_bytes
 from mail.html import document, paragraphs, totals_html
 from mail.invite import compose_invite
 from mail.tokens import make_token, reply_address
-from models.i18n import words
+from models.i18n import N_, words
 from models.invitation import get_or_create_invitation
 from models.ledger import invoice_figures
 from models.outbox import OutboxKind
 from models.reminders import DueReminder, invoice_state_text
 from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus, Person, Project
+
+LEAD = N_("A reminder: we have not received your invoice for {commitment} yet.")
 
 
 def queue_reminder_email(
@@ -86,10 +88,7 @@ def queue_reminder_email(
         text = "\n\n".join([intro, totals_table(figures.summary, _), how]) + "\n"
         html = document(paragraphs(intro) + totals_html(figures.summary, _) + paragraphs(how))
     else:
-        lead = _(
-            "A reminder: we have not received your invoice for {commitment} yet.",
-            commitment=label,
-        )
+        lead = _(LEAD, commitment=label)
         invite = compose_invite(
             session, invitation, now=now, sender=settings.display_name, lead=f"{lead} {deadline}"
         )

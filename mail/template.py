@@ -12,12 +12,13 @@ nothing outside the template (the SOV table, the instructions) is read at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from conversations.answers import LineAnswer, Scope
+from conversations.context import described
 from conversations.parse import parse
 from conversations.vocabulary import FINISHED
 from models.i18n import ENGLISH, LANGUAGES, N_, Words, words
@@ -42,16 +43,25 @@ def template_left_text(answers: Sequence[str], _: Words = ENGLISH) -> str:
     )
 
 
-def with_top(top: str, answers: Sequence[str]) -> str | None:
+def with_top(
+    top: str, answers: Sequence[str], *, lines: Mapping[str, str] | None = None
+) -> str | None:
     """`top` (what was written above the quote) and the `answers` typed into the quoted email
     as one message, when they answer different things (`INV-0043` on top, `1: 50%` in the
     template); an answer given in both alike is read once. None when they answer one thing
     differently (the invoice number, a line), or the top answers without naming its line
-    (`50%`, `all done`), which might be any of them: then the top is read alone."""
+    (`50%`, `all done`), which might be any of them: then the top is read alone.
+
+    `lines` (number -> description, the commitment's SOV) tell which line a top answer names
+    by its description (`panels 3 units`); without them, or when it fits no line or several,
+    such an answer might be any line's too."""
     written = parse(top)
-    if any(a.scope is not Scope.line or not a.line for a in written.answers):
-        return None
-    on_top = {(a.line or "").casefold(): _value(a) for a in written.answers}
+    on_top: dict[str, tuple[object, ...]] = {}
+    for given in written.answers:
+        line = given.line or _described_line(given, lines or {})
+        if given.scope is not Scope.line or not line:
+            return None
+        on_top[line.casefold()] = _value(given)
     kept: list[str] = []
     for answer in answers:
         typed = parse(answer)
@@ -69,6 +79,12 @@ def with_top(top: str, answers: Sequence[str]) -> str | None:
     return "\n".join([top, *kept])
 
 
+def _described_line(answer: LineAnswer, lines: Mapping[str, str]) -> str | None:
+    """The one line of `lines` an answer names by its description (`panels 3 units`)."""
+    fits = described(lines, answer.described) if answer.described else ()
+    return fits[0] if len(fits) == 1 else None
+
+
 # Above a filled-in template, a top may only point to it: say the contact is finished (`All
 # done`, `Todo listo`) or where the answers are (`see below`, `abajo van los números`). There
 # `done` means "I'm finished", never "every line 100%". The pieces of a top: its lines, its
@@ -81,7 +97,8 @@ _POINTING = re.compile(
     rf"{_PLACES}|see|find|check|look|please|the|my|our|all|everything|numbers|answers|figures"
     r"|quantities|amounts|progress|details|form|are|is|in|out|entered|typed|put|you|go|they|it"
     r"|van|va|est[aá]n?|los|las|el|la|mis|n[uú]meros|respuestas|cantidades|montos|datos"
-    r"|avances|en|le|les|todo|done|complete|completed"
+    r"|avances|en|le|les|todo|done|complete|completed|red|blue|green|bold|highlighted|yellow|rojo"
+    r"|azul|verde|negrita|amarillo"
 )
 
 
