@@ -11,6 +11,7 @@ complete message can take it straight to the review (or, with `send`, to done).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -50,6 +51,7 @@ from models.tables import InvoiceStatus
 
 Handler = Callable[[Work, Parsed, Context], None]
 Done = Callable[[State, Context], bool]
+_DIGEST = re.compile(r"[0-9a-f]{12}")  # a button's `:<digest>` (`Choice.shown`)
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,19 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
         ]
     work = Work(state, turn)
     _reopen(work, ctx)
+    stale = _answered_since(turn.action, work.state)
+    if stale:  # nothing of it is read: the current question is asked instead
+        turn = work.turn = replace(turn, action=None)
     if ctx.invoice is None and ctx.past_due:
         return state, [Reply(render.past_due_text(ctx), ReplyKind.error, state.step)]
     _welcome(work, ctx)
+    if stale:
+        work.remarks.append(
+            ctx.words(
+                "That button belongs to a question that has been answered since, so nothing "
+                "was changed."
+            )
+        )
     take_attachments(work, ctx)
     parsed = read(turn, FLOW[work.state.step].expect)
     take_confirmations(work, parsed, ctx)
@@ -210,6 +222,8 @@ def read(turn: Turn, expect: Expect) -> Parsed:
     if not action:
         return parsed
     name, _, arg = action.partition(":")
+    if name in ("number", "answer"):
+        arg, _shown = _with_digest(arg)
     extra: Parsed
     if name == "number" and arg:
         extra = Parsed(invoice_number=arg)
@@ -235,6 +249,27 @@ def read(turn: Turn, expect: Expect) -> Parsed:
         commands=parsed.commands + extra.commands,
         problems=parsed.problems + extra.problems,
     )
+
+
+def _with_digest(arg: str) -> tuple[str, str | None]:
+    """`1:done:<digest>` as (`1:done`, digest); an argument without one as (arg, None)."""
+    head, colon, tail = arg.rpartition(":")
+    return (head, tail) if colon and _DIGEST.fullmatch(tail) else (arg, None)
+
+
+def _answered_since(action: str | None, state: State) -> bool:
+    """A line's answer button or the `Use <number>` button pressed after what it answers
+    changed (an old prompt's `Done`, once the line was answered `50%`): see `Choice.shown`.
+    A button posted without a digest is read as it always was."""
+    name, _, arg = (action or "").strip().partition(":")
+    if name not in ("number", "answer"):
+        return False
+    arg, shown = _with_digest(arg)
+    if shown is None:
+        return False
+    if name == "number":
+        return shown != state.number_shown()
+    return shown != state.line_shown(arg.partition(":")[0])
 
 
 def read_form(values: Mapping[str, str]) -> tuple[tuple[LineAnswer, ...], dict[str, Problem]]:

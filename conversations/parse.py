@@ -41,6 +41,7 @@ from conversations.vocabulary import (
     FINISHED,
     INSTRUCTION,
     LINE_WORD,
+    NO_FILES,
     POLITE_AFTER,
     REF,
     Command,
@@ -504,6 +505,10 @@ class _Builder:
                 for p in self.problems
             ]
         self._one_answer_per_line()
+        said_none = [p for p in self.problems if self.invoice_numbers and _no_files(p)]
+        if said_none:  # `INV-0042`, the lines, `none`: no files, never "no invoice number"
+            self.problems[:] = [p for p in self.problems if p not in said_none]
+            self.commands.append(Command(CommandName.next))
         if self.answers or self.invoice_numbers or self.expect != Expect.line:
             self.pleasantries += self.dates  # `al 11/12` above the answers: when they hold
         else:  # `11/30` alone, asked a line of 30: a date, or 11 of 30? asked, never billed
@@ -880,6 +885,10 @@ def _correction_read(fragment: str) -> str:
             # line, as `2: about 40` is), and stays this period's unless said otherwise
             return f"{match['ref']}: about {match['rest']}"
     return fragment
+
+
+def _no_files(problem: Problem) -> bool:
+    return not problem.held and bool(NO_FILES.fullmatch(problem.text))
 
 
 def _said_nothing_more(answer: LineAnswer) -> bool:

@@ -120,6 +120,17 @@ def greeting(ctx: Context) -> str:
     )
 
 
+def routed_text(ctx: Context) -> str:
+    """Said first when a message that named no invoice went to the one last talked about,
+    and the person has others they could bill: which one, and how to change it."""
+    assert ctx.commitment is not None and ctx.period is not None
+    return ctx.words(
+        "This is about {commitment}, {period}. For another invoice, reply `switch`.",
+        commitment=ctx.commitment.label,
+        period=ctx.period.label_in(ctx.words.language),
+    )
+
+
 def invoice_number_prompt(state: State, ctx: Context) -> str:
     _ = ctx.words
     if state.invoice_number:

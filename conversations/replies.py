@@ -22,19 +22,24 @@ def prompt_for(state: State, ctx: Context, channel: str) -> Reply:
     if state.step == StepName.invoice_number:
         suggestion = None if state.invoice_number else ctx.suggested_number
         use = _("Use {number}", number=suggestion)
-        choices = (Choice(use, f"number:{suggestion}", "primary"),) if suggestion else ()
+        choices = (
+            (Choice(use, f"number:{suggestion}", "primary", state.number_shown()),)
+            if suggestion
+            else ()
+        )
         return Reply(
             render.invoice_number_prompt(state, ctx), ReplyKind.prompt, state.step, choices=choices
         )
     if state.step == StepName.lines and state.line is not None:
         line = state.line
+        shown = state.line_shown(line)
         return Reply(
             render.line_prompt(state, ctx, line),
             ReplyKind.prompt,
             state.step,
             choices=(
-                Choice(_("Skip (nothing this period)"), f"answer:{line}:skip"),
-                Choice(_("Done (100%)"), f"answer:{line}:done"),
+                Choice(_("Skip (nothing this period)"), f"answer:{line}:skip", shown=shown),
+                Choice(_("Done (100%)"), f"answer:{line}:done", shown=shown),
             ),
         )
     if state.step == StepName.attachments:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -247,10 +247,12 @@ class ConversationService:
         now = self.clock()
         key = _key(commitment_id, period_id, turn.action)
         prefix: tuple[Reply, ...] = ()
+        named = False  # went to the last invoice talked about, one of several: say which
         if key is None:
             choose = choose or parse(turn.text, expect=Expect.choose).has(CommandName.switch)
             options = candidates(session, person_id=person_id, now=now)
             key = None if choose else self._default_key(session, person_id, options)
+            named = key is not None and len(options) > 1
             if key is None:
                 ctx = Context(
                     now=now,
@@ -266,7 +268,9 @@ class ConversationService:
                 key = (chosen.commitment_id, chosen.period_id)
                 prefix = tuple(replies)
                 turn = Turn(action="start", channel=turn.channel)
-        return self._keyed(session, person, turn, key, prefix, now, outbox=outbox, learned=learned)
+        return self._keyed(
+            session, person, turn, key, prefix, now, outbox=outbox, learned=learned, named=named
+        )
 
     def _default_key(
         self, session: Session, person_id: int, options: list[Candidate]
@@ -308,9 +312,11 @@ class ConversationService:
         *,
         outbox: Outbox | None = None,
         learned: list[Callable[[], None]] | None = None,
+        named: bool = False,
     ) -> TurnResult:
         """`learned` collects what to keep once the turn has committed (None: keep nothing,
-        e.g. a turn inside another transaction)."""
+        e.g. a turn inside another transaction); `named`: the replies begin by naming the
+        invoice (a message that named none went to one of several)."""
         assert person.id is not None
         person_id = person.id
         _ = words(person.language)
@@ -366,6 +372,9 @@ class ConversationService:
             invoices=invoices,
         )
         new_state, replies = step(state, turn, ctx)
+        if named and replies:
+            lead = render.routed_text(ctx)
+            replies = [replace(replies[0], text=f"{lead}\n\n{replies[0].text}"), *replies[1:]]
         invoice = apply_state(
             session,
             state=new_state,

@@ -70,16 +70,32 @@ class State:
         stored, the files) and of the questions a Yes button answers: a button carries the
         digest of the state it was shown beside, so one pressed after a change (an old Slack
         message's Send) does not send, or confirm, what its message did not show."""
-        data = json.dumps(
+        return _digest(
             [
                 self.invoice_number,
                 {number: _entry_json(entry.stored()) for number, entry in self.entries.items()},
                 sorted((ref.sha256, ref.filename) for ref in self.attachments),
                 [(item.line, _entry_json(item.entry.stored())) for item in self.pending],
-            ],
-            sort_keys=True,
+            ]
         )
-        return hashlib.sha256(data.encode()).hexdigest()[:12]
+
+    def line_shown(self, line: str) -> str:
+        """A short digest of what a line's answer buttons (Skip, Done) answer: the line's
+        answer as stored, a confirmation it awaits, whether it was returned for revision. A
+        button pressed after any of these changed (an old prompt's Done, after the line was
+        answered `50%`) is refused."""
+        entry = self.entries.get(line)
+        return _digest(
+            [
+                None if entry is None else _entry_json(entry.stored()),
+                [_entry_json(item.entry.stored()) for item in self.pending if item.line == line],
+                line in self.to_revise,
+            ]
+        )
+
+    def number_shown(self) -> str:
+        """A short digest of the invoice number a `Use INV-0042` button was shown beside."""
+        return _digest(self.invoice_number)
 
     def without_pending(self, lines: set[str] | None = None) -> State:
         """Drop the pending confirmations (for `lines`, or all of them)."""
@@ -158,6 +174,12 @@ class State:
             )
         except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
             raise ValueError(f"unreadable conversation state: {exc}") from exc
+
+
+def _digest(data: object) -> str:
+    """12 hex digits: enough to tell one state from another, short enough for a button."""
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _entry_json(entry: LineEntry) -> dict[str, str | None]:

@@ -23,6 +23,7 @@ __all__ = [
     "ReplyKind",
     "StepName",
     "Turn",
+    "pressed_action",
 ]
 
 
@@ -52,7 +53,8 @@ class Turn:
 
     `action` is a button value: "start", "send", "draft", "back", "help",
     "status", "cancel", "yes", "no", "next", "choose:<commitment_id>:<period_id>",
-    "edit:<line>", "number:<invoice number>", "answer:<line>:<text>".
+    "edit:<line>", "number:<invoice number>", "answer:<line>:<text>"; a button's action
+    ends in `:<digest>` when its `Choice.shown` is set (`answer:1:done:<digest>`).
     `line_values` is a form (Slack modal) submitting one answer per SOV line number.
     `attachments` are already stored by the channel (see `models.attachments`).
     `language` is the one the whole message is written in, when the channel hands over only
@@ -69,11 +71,25 @@ class Turn:
 
 @dataclass(frozen=True)
 class Choice:
-    """A button: `action` comes back as `Turn.action` when pressed."""
+    """A button: `action` comes back as `Turn.action` when pressed, followed by `:<shown>`
+    when it is set: a digest of what the button answers as it was when shown
+    (`State.line_shown`, `State.number_shown`), so one pressed after that changed (an old
+    Slack message's `Done`) changes nothing."""
 
     label: str
     action: str
     style: str | None = None  # "primary" / "danger", a hint for channels that have it
+    shown: str | None = None
+
+    @property
+    def pressed(self) -> str:
+        """The `Turn.action` of pressing it."""
+        return pressed_action(self.action, self.shown)
+
+
+def pressed_action(action: str, shown: str | None) -> str:
+    """A button's `Turn.action`: its action, then `:<shown>` if it carries a digest."""
+    return f"{action}:{shown}" if action and shown else action
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,17 @@ _ATTACHMENTS_DONE = re.compile(
     re.IGNORECASE,
 )
 
+# "No files", unmistakably: also read so at the review (`none`, the answer the attachments
+# question suggests, typed after a form jumped past it) and beside an invoice number and its
+# lines in one message, where it cannot be "no invoice number".
+NO_FILES = re.compile(
+    r"(?:none|nothing|n/?a|ninguno|ninguna|nada|nothing\s+to\s+attach"
+    r"|no\s+(?:attachments?|files?|backup|documents?|docs)"
+    r"|sin\s+(?:adjuntos?|respaldos?|documentos?|archivos?))"
+    r"(?:\s+(?:for\s+now|this\s+(?:time|month|period)|por\s+ahora|este\s+mes))?[.!]*",
+    re.IGNORECASE,
+)
+
 
 # "I'm finished", said when every line has its answer: at the review it asks whether to send
 # or save (nothing changes: `all done` there is not every line to 100%), at the attachments
@@ -280,6 +291,8 @@ def _read_command(fragment: str, expect: Expect) -> Command | None:
     if expect == Expect.attachments and _ATTACHMENTS_DONE.fullmatch(fragment):
         return Command(CommandName.next)
     if expect in (Expect.attachments, Expect.review) and FINISHED.fullmatch(fragment):
+        return Command(CommandName.next)
+    if expect == Expect.review and NO_FILES.fullmatch(fragment):
         return Command(CommandName.next)
     if expect == Expect.invoice_number and _TAKE_IT.fullmatch(fragment):
         return Command(CommandName.yes)

@@ -394,6 +394,32 @@ def test_several_candidates_ask_which_invoice_then_remember_it(
     assert result.replies[0].step == StepName.choose
 
 
+def test_a_message_naming_no_invoice_says_which_of_several_it_went_to(
+    engine: Engine, ids: Ids, service: ConversationService
+) -> None:
+    with session_scope(engine) as session:
+        session.add(CommitmentContact(commitment_id=ids.sc11, person_id=ids.sam))
+        sam = session.get(Person, ids.sam)
+        assert sam is not None
+        sam.language = "en"
+    said(service, ids.sam, "start", key=(ids.sc7, ids.nov))
+    said(service, ids.sam, "start", key=(ids.sc11, ids.nov))
+    lead = "This is about SC-011 Mechanical, November 2026. For another invoice, reply `switch`."
+    result = said(service, ids.sam, "NW-1002")  # no key: the conversation touched last
+    assert result.commitment_id == ids.sc11
+    assert result.replies[0].text.startswith(lead + "\n\n")
+    assert lead not in said(service, ids.sam, "1: 10%", key=(ids.sc11, ids.nov)).replies[0].text
+    with session_scope(engine) as session:  # one invoice to bill: nothing to tell apart
+        contact = session.exec(
+            select(CommitmentContact).where(
+                CommitmentContact.commitment_id == ids.sc7,
+                CommitmentContact.person_id == ids.sam,
+            )
+        ).one()
+        session.delete(contact)
+    assert "This is about" not in said(service, ids.sam, "status").replies[0].text
+
+
 def test_the_only_candidate_is_used_without_asking(ids: Ids, service: ConversationService) -> None:
     result = said(service, ids.sam, "hello")
     assert (result.commitment_id, result.period_id) == (ids.sc7, ids.nov)

@@ -14,7 +14,7 @@ from typing import Any
 
 from conversations.plaintext import G702_LABELS
 from conversations.render import change_orders_note, money
-from conversations.types import Choice, Reply, ReplyKind, StepName
+from conversations.types import Choice, Reply, ReplyKind, StepName, pressed_action
 from models.billing import G702Summary, LineFigures
 from models.i18n import ENGLISH, Words, words
 from models.money import format_money, format_units
@@ -37,20 +37,25 @@ class SlackMessage:
     blocks: list[Block]
 
 
-def button_value(action: str, key: tuple[int, int] | None) -> str:
-    """A button's value: the engine action and the invoice it belongs to."""
+def button_value(action: str, key: tuple[int, int] | None, shown: str | None = None) -> str:
+    """A button's value: the engine action, the invoice it belongs to and, apart from the
+    action, the digest of what it answers (`Choice.shown`)."""
     data: dict[str, Any] = {"a": action}
     if key is not None:
         data |= {"c": key[0], "p": key[1]}
+    if shown:
+        data["s"] = shown
     return json.dumps(data, separators=(",", ":"))
 
 
 def read_value(value: str) -> tuple[str, tuple[int, int] | None]:
-    """(action, (commitment_id, period_id) or None) from `button_value`; ("", None) if bad."""
+    """(the pressed `Turn.action`, (commitment_id, period_id) or None) from `button_value`;
+    ("", None) if bad. A button posted without a digest reads as it always did."""
     try:
         data = json.loads(value or "{}")
         key = (int(data["c"]), int(data["p"])) if "c" in data and "p" in data else None
-        return str(data.get("a", "")), key
+        action = str(data.get("a", ""))
+        return pressed_action(action, str(data.get("s") or "") or None), key
     except (ValueError, TypeError, KeyError):
         return "", None
 
@@ -168,7 +173,12 @@ def totals_fields(totals: G702Summary, _: Words = ENGLISH) -> Block:
 
 def action_blocks(choices: Sequence[Choice], key: tuple[int, int] | None) -> list[Block]:
     elements = [
-        button(choice.label, f"{TURN}:{i}", button_value(choice.action, key), choice.style)
+        button(
+            choice.label,
+            f"{TURN}:{i}",
+            button_value(choice.action, key, choice.shown),
+            choice.style,
+        )
         for i, choice in enumerate(choices)
     ]
     return [

@@ -3,7 +3,8 @@
 A DM message (text, or files shared with it) is queued for the Slack inbox and acked (see
 `inbox.Inbox`); its turn runs from there, after the files are downloaded. One in the thread
 of a review DM is the administrator's decision, not a conversation turn (routed by the
-thread: an administrator may be a contact of another invoice too). An edited DM
+thread: an administrator may be a contact of another invoice too); one typed at the top of
+the DM is answered with the invoices waiting for review and where to decide. An edited DM
 message changes nothing: its sender is told so. Publishing Home
 runs after the ack too. Each event id (and each file id) is recorded with its turn, so a
 redelivery is ignored.
@@ -27,6 +28,7 @@ from .errors import SlackCallError, slack_call
 from .home import home_view
 from .outbox import SlackOutbox
 from .people import UNKNOWN_TEXT, resolve_person
+from .review_pointer import waiting_reviews_text
 from .text import inbound as inbound_text
 from .turns import Gate, inbound
 
@@ -187,6 +189,11 @@ class Events:
         in_other_thread = key is None and bool(thread) and not refs
         if in_other_thread and await self.ch.turns.review_thread(person, event, ids):
             return  # typed under a review DM: the administrator's decision
+        if key is None and not thread and not refs:  # `approve` at the top of the DM
+            pointer = await asyncio.to_thread(waiting_reviews_text, self.ch.engine, person, text)
+            if pointer is not None:
+                await self.ch.tell(person, pointer, channel=channel, thread_ts=None, inbound=ids)
+                return
         outbox = SlackOutbox(channel=channel, thread_ts=thread, inbound=ids)
         turn = Turn(text=text, attachments=tuple(refs), channel="slack")
         await self.ch.turns.run(person, turn, key, outbox)

@@ -5,12 +5,19 @@ with the presser's messages, and records the click's id so it runs once. `Fill i
 lines` reads the form and calls `views.open` right after the ack (a trigger id lives 3
 seconds). A modal page's answers are checked before the ack, with reads only
 (`lines_check.check_lines`), since Slack wants `response_action` (errors, or the next page)
-in the ack itself; the turn that keeps them runs from the inbox after it.
+in the ack itself; the turn that keeps them runs from the inbox after it. A page whose
+reply is not posted (one in the middle, or one with errors) leaves a note in the thread
+instead (`form_note`), and the same page submitted twice with the same values is one turn.
+`Fill in all lines` on an invoice that can no longer change opens no form: the conversation
+says why, as for a person who is not its contact.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import hashlib
+import json
 import logging
 import re
 from typing import Any
@@ -18,12 +25,15 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlmodel import Session
 
-from conversations.gather import is_contact
+from conversations.gather import find_invoice, is_contact
+from conversations.state import State
 from conversations.types import Reply, ReplyKind, Turn
-from models.i18n import words
+from models.i18n import N_, words
+from models.tables import EDITABLE_STATUSES
 
 from .blocks import FILL_LINES, TURN, read_value
 from .channel import SlackChannel
+from .form_note import form_note
 from .home import START
 from .lines_check import check_lines
 from .modal import (
@@ -31,6 +41,7 @@ from .modal import (
     LineRow,
     Meta,
     field_errors,
+    form_errors,
     is_last_page,
     load_rows,
     page_view,
@@ -38,10 +49,14 @@ from .modal import (
     unknown_person_errors,
 )
 from .outbox import SlackOutbox
+from .text import cut
 from .turns import Key, inbound
 
 CLICK = "billbot.click"  # inbox rows: a conversation button pressed
 LINES = "billbot.lines"  # inbox rows: a page of the `Fill in all lines` modal submitted
+CONFIRM_LATER = N_(
+    "Once the other fields are fixed and the form saved, I'll ask you to confirm it in the chat."
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +134,7 @@ class Interactions:
             return
         channel, thread = _where(body, "fill")
         allowed, rows = await asyncio.to_thread(self._form, person.id, key)
-        if not allowed or not rows:  # the engine says why (not a contact, no lines)
+        if not allowed or not rows:  # the engine says why (not a contact, locked, no lines)
             self.press(body, action, "status", key)
             return
         view = page_view(rows, Meta(key[0], key[1], 0, channel, thread), words(person.language))
@@ -129,6 +144,9 @@ class Interactions:
         with Session(self.ch.engine) as session:
             if not is_contact(session, person_id=person_id, commitment_id=key[0]):
                 return False, []
+            invoice = find_invoice(session, commitment_id=key[0], period_id=key[1])
+            if invoice is not None and invoice.status not in EDITABLE_STATUSES:
+                return False, []  # sent (under review) or approved: no form to fill in
             return True, load_rows(session, commitment_id=key[0], period_id=key[1])
 
     async def on_submit(self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -139,21 +157,31 @@ class Interactions:
         if person is None or person.id is None:
             await ack(response_action="errors", errors=unknown_person_errors(view))
             return
+        _ = words(person.language)
         first = next(
             (b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"), None
         )
-        values = submitted_values(view)
-        rows, replies = await asyncio.to_thread(self._check, person.id, key, values)
-        errors = field_errors([e for r in replies for e in r.field_errors], view)
+        errors = form_errors(view, _)  # those lines are not sent
+        unsent = {block_id.partition(":")[2] for block_id in errors}
+        values = {line: v for line, v in submitted_values(view).items() if line not in unsent}
+        rows, replies, state = await asyncio.to_thread(self._check, person.id, key, values)
+        for block_id, message in field_errors(
+            [e for r in replies for e in r.field_errors], view
+        ).items():
+            errors.setdefault(block_id, message)
         refused = next((r.text for r in replies if r.kind == ReplyKind.error), None)
         if refused and first:
             errors.setdefault(first, refused[:300])
+        if errors and state is not None:  # a line to confirm: said too, not dropped unseen
+            for item in state.pending:
+                if item.line in values:
+                    later = _(CONFIRM_LATER)
+                    errors.setdefault(f"line:{item.line}", cut(f"{item.message} {later}", 300))
         last = is_last_page(rows, meta.page)
         if errors:  # the valid answers are kept all the same (by the turn below)
             await ack(response_action="errors", errors=errors)
         elif not last:
-            view = page_view(rows, meta_next(meta), words(person.language))
-            await ack(response_action="update", view=view)
+            await ack(response_action="update", view=page_view(rows, meta_next(meta), _))
         else:
             await ack()
         event = {
@@ -161,20 +189,20 @@ class Interactions:
             "user": user,
             "key": list(key),
             "values": values,
-            "last": last,
+            "last": last and not errors,  # else the modal stays open: only a note is posted
             "channel": meta.channel,
             "thread": meta.thread_ts,
         }
-        submission = body.get("trigger_id") or f"{view.get('id')}:{view.get('hash')}:{meta.page}"
-        self.ch.inbox.add(f"lines:{submission}", user, event)
+        self.ch.inbox.add(f"lines:{_submission(view, meta, values)}", user, event)
 
     def _check(
         self, person_id: int, key: Key, values: dict[str, str]
-    ) -> tuple[list[LineRow], tuple[Reply, ...]]:
-        """The modal's rows and what the engine would answer to this page (reads only)."""
+    ) -> tuple[list[LineRow], tuple[Reply, ...], State | None]:
+        """The modal's rows, what the engine would answer to this page and the state it
+        would leave (reads only)."""
         turn = Turn(line_values=values, channel="slack")
         with Session(self.ch.engine) as session:
-            replies = check_lines(
+            replies, state = check_lines(
                 session,
                 person_id=person_id,
                 key=key,
@@ -182,7 +210,8 @@ class Interactions:
                 now=self.ch.clock(),
                 limits=self.ch.limits,
             )
-            return load_rows(session, commitment_id=key[0], period_id=key[1]), replies
+            rows = load_rows(session, commitment_id=key[0], period_id=key[1])
+            return rows, replies, state
 
     async def lines_from_inbox(self, page_id: str, event: dict[str, Any]) -> None:
         """The turn that keeps a modal page's answers (checked before the ack)."""
@@ -190,16 +219,28 @@ class Interactions:
         person = gate.person
         if gate.seen or person is None or person.id is None:
             return
+        values = {str(line): str(text) for line, text in (event.get("values") or {}).items()}
         outbox = SlackOutbox(
             channel=event.get("channel"),
             thread_ts=event.get("thread"),
             inbound=inbound(page_id, sender=str(event["user"])),
             quiet=not event.get("last"),
             quiet_on_field_errors=True,  # the modal showed them
+            note=functools.partial(
+                form_note, values=values, now=self.ch.clock(), limits=self.ch.limits
+            ),
         )
-        turn = Turn(line_values=dict(event.get("values") or {}), channel="slack")
+        turn = Turn(line_values=values, channel="slack")
         key = (int(event["key"][0]), int(event["key"][1]))
         await self.ch.turns.run(person, turn, key, outbox)
+
+
+def _submission(view: dict[str, Any], meta: Meta, values: dict[str, str]) -> str:
+    """The id of a page's submission: the view as shown and what was sent, so the same
+    form submitted twice (a double click) is one turn, not two reviews or `+10%` twice."""
+    sent = json.dumps(values, sort_keys=True, ensure_ascii=False)
+    digest = hashlib.sha256(sent.encode()).hexdigest()[:24]
+    return f"{view.get('id')}:{view.get('hash')}:{meta.page}:{digest}"
 
 
 def meta_next(meta: Meta) -> Meta:

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from conversations.answers import LineAnswer, Problem
+from conversations.parse import parse_line_value
 from conversations.render import including
 from conversations.store import load_state
 from conversations.types import FieldError
@@ -45,6 +47,14 @@ HINT = N_(
 KEPT_HINT = N_(
     "A line that has an answer keeps it when you leave it as it is or empty it; write `skip` "
     "for nothing this period."
+)
+AMOUNT_TOO = N_(
+    "Fill in this line's amount too (`skip` for nothing this period): retainage released "
+    "goes with the line's answer, and this line has none yet."
+)
+RETAINAGE_FIELD = N_(
+    "This field takes the retainage released this period: an amount such as `$500`, or "
+    "`all` for all that is held. The line's progress goes in the field above."
 )
 UNKNOWN = N_(
     "I don't know you yet: your Slack account is not one of the invoice contacts. Nothing "
@@ -348,11 +358,51 @@ def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
         # a changed answer goes with the retainage as shown (`skip` would clear it); a changed
         # retainage goes alone, so the line's own answer stays as it is
         answer = said["line"] if "line" in changed else ""
-        released = said["ret"] if "ret" in changed or answer else ""
-        if released and not released.lower().startswith(("ret", "release")):
-            released = f"retainage {released}"
+        released = _as_release(said["ret"]) if "ret" in changed or answer else ""
         answers[line] = " and ".join(text for text in (answer, released) if text)
     return answers
+
+
+def _as_release(text: str) -> str:
+    """A retainage field's text as the engine reads it: `$500` is `retainage $500`."""
+    if text and not text.lower().startswith(("ret", "release")):
+        return f"retainage {text}"
+    return text
+
+
+def form_errors(view: Mapping[str, Any], _: Words = ENGLISH) -> dict[str, str]:
+    """Errors of a submitted page found before the engine sees it, keyed by block id (the
+    page's lines with one are not sent): a retainage field that does not hold an amount
+    released (`50%`, `done`), and retainage released on a line that has no answer yet and
+    whose amount was left empty (the engine would bill it as nothing this period)."""
+    values = (view.get("state") or {}).get("values") or {}
+    initial = _initial_values(view)
+    typed = {
+        block_id: str(((actions or {}).get("value") or {}).get("value") or "").strip()
+        for block_id, actions in values.items()
+    }
+    errors: dict[str, str] = {}
+    for block_id, text in typed.items():
+        kind, _sep, line = block_id.partition(":")
+        if kind != "ret" or not text or text == initial.get(block_id):
+            continue
+        outcome = parse_line_value(_as_release(text), line)
+        if isinstance(outcome, Problem) and "{text}" not in outcome.template:
+            errors[block_id] = cut(outcome.said(_), 300)  # `$100.005`: which amount?
+        elif not _only_released(outcome):
+            errors[block_id] = cut(_(RETAINAGE_FIELD), 300)
+        elif not typed.get(f"line:{line}") and not initial.get(f"line:{line}"):
+            errors[f"line:{line}"] = cut(_(AMOUNT_TOO), 300)
+    return errors
+
+
+def _only_released(outcome: LineAnswer | Problem | None) -> bool:
+    return (
+        isinstance(outcome, LineAnswer)
+        and outcome.progress is None
+        and outcome.stored is None
+        and (outcome.released is not None or outcome.release_all)
+    )
 
 
 def _initial_values(view: Mapping[str, Any]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ from models.tables import Person
 from .blocks import SlackMessage, render_reply
 
 CHANNEL = "slack"
+# What to post instead of replies kept quiet (None: nothing), given the turn's session,
+# conversation, person and replies.
+Note = Callable[[Session, Conversation | None, Person, Sequence[Reply]], Reply | None]
 
 
 def new_message_id() -> str:
@@ -80,7 +83,8 @@ class SlackOutbox:
     `inbound` rows are written in the same transaction as the turn, so an event is
     processed exactly once (a redelivery finds its row). With `quiet` nothing is posted
     (a modal page in the middle); with `quiet_on_field_errors` nothing is posted when the
-    modal shows the errors itself.
+    modal shows the errors itself. `note`, if set, gives what is posted instead of a reply
+    kept quiet (`form_note.form_note`: what a page kept and the question asked now).
     """
 
     channel: str | None = None
@@ -88,6 +92,7 @@ class SlackOutbox:
     inbound: Sequence[Inbound] = ()
     quiet: bool = False
     quiet_on_field_errors: bool = False
+    note: Note | None = None
     queued: list[int] = field(default_factory=list)  # the outbox rows' ids
 
     def queue(
@@ -109,7 +114,10 @@ class SlackOutbox:
         if self.quiet or (
             self.quiet_on_field_errors and any(reply.field_errors for reply in replies)
         ):
-            return
+            note = self.note(session, conversation, person, replies) if self.note else None
+            if note is None:
+                return
+            replies = (note,)
         key = (conversation.commitment_id, conversation.period_id) if conversation else None
         for reply in replies:
             for message in render_reply(reply, key):
