@@ -552,7 +552,40 @@ def _lines(text: str) -> list[str]:
     return [line for line in lines if line and not _RULE.fullmatch(line)]
 
 
+# `approve all but 3`, `approve everything except 2 and 4: no backup`, `aprobado excepto la
+# 2`: those lines returned (a return approves the lines it does not name), as `reject 3`
+_ALL_BUT = re.compile(
+    rf"(?:{_APPROVE_WORD}|ok(?:ay)?),?\s+(?:(?:all|everything|the\s+rest|todo|todas?)\s+)?"
+    r"(?:(?:lines?|l[ií]neas?)\s+)?(?:but|except(?:\s+for)?|excepto|menos|salvo)\s+(?P<rest>\S.*)",
+    re.I,
+)
+# `reject all`, `return everything: no lien waiver`, `rechazar todo`: every line returned
+_EVERY_LINE = re.compile(
+    r"(?P<verb>reject|return|send\s+back|rechaz(?:ar|o|ada)|devolver|devuelvo|regresar)\s+"
+    r"(?:all(?:\s+(?:the\s+)?lines)?|everything|the\s+whole\s+(?:invoice|thing)|todo"
+    r"|todas(?:\s+las\s+l[ií]neas)?|toda\s+la\s+factura)(?P<rest>\s*(?:[:\-–—,]|for\b|por\b|porque\b).*)?",
+    re.I,
+)
+
+
+def _said_of_every_line(line: str, sov: _Sov) -> str:
+    """`approve all but 3` as `reject 3`, `reject all: why` as `reject 1, 2, 3: why` (with
+    the invoice's lines); any other line as it is."""
+    but = _ALL_BUT.fullmatch(line)
+    if but:
+        return f"reject {but['rest']}"
+    every = _EVERY_LINE.fullmatch(line)
+    if every and sov.numbers:
+        why = _FOR_REASON.sub(":", every["rest"] or "", count=1)  # `for no waiver`: the reason
+        return f"reject {', '.join(sov.numbers)}{why}"
+    return line
+
+
+_FOR_REASON = re.compile(r"^\s*(?:for|por|porque)\b", re.I)
+
+
 def _read(lines: list[str], sov: _Sov) -> Decision:
+    lines = [_said_of_every_line(line, sov) for line in lines]
     head, body, signature = _parts(lines)
     for line in signature:  # a signature asks for nothing, and names no line
         if not _signature_line(line) or sov.in_words(_CONTACT_DETAILS.sub(" ", line)):

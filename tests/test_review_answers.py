@@ -119,8 +119,6 @@ def test_a_return_naming_a_line_it_does_not_return_is_unclear(text: str) -> None
         "Aprobado, pero falta la carta",
         "aprobado cuando llegue la carta",
         "aprobado después de la inspección",
-        "aprobado excepto la línea 3",
-        "aprobado, salvo la partida 2",
         "aprobado si llega la carta",
         "aprobado hasta la línea 2",
         "aprobación denegada",

@@ -117,6 +117,43 @@ def test_a_semicolon_inside_a_return_reason_keeps_the_reason_whole(
     assert decision.reasons == reasons and decision.note == note
 
 
+FOUR = ("1", "2", "3", "4")
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        ("approve all but 3", {"3": ""}),
+        ("approve everything except 2 and 4: no backup", {"2": "no backup", "4": "no backup"}),
+        ("approve all except line 3 - needs photos", {"3": "needs photos"}),
+        ("aprobado excepto la 2", {"2": ""}),
+        ("aprobado excepto la línea 3", {"3": ""}),
+        ("aprobado, salvo la partida 2", {"2": ""}),
+        ("reject all", dict.fromkeys(FOUR, "")),
+        ("return everything: no lien waiver", dict.fromkeys(FOUR, "no lien waiver")),
+        ("reject all lines for missing waiver", dict.fromkeys(FOUR, "missing waiver")),
+        ("rechazar todo", dict.fromkeys(FOUR, "")),
+    ],
+)  # fmt: skip
+def test_all_but_and_every_line_are_returns_of_those_lines(
+    text: str, reasons: dict[str, str]
+) -> None:
+    """`approve all but 3` is `reject 3` (a return approves the lines it does not name), and
+    `reject all` returns every line of the invoice; both were "I couldn't tell"."""
+    decision = read_review(
+        text, lines={"1": "Conduit", "2": "Panels", "3": "Fixtures", "4": "Rebar"}
+    )
+    assert decision is not None, text
+    assert decision.kind == ReviewKind.reject and decision.reasons == reasons
+
+
+@pytest.mark.parametrize(
+    "text", ["approve all but pay half", "approve all except retainage", "don't approve all but 3"]
+)
+def test_all_but_something_not_a_line_is_still_unclear(text: str) -> None:
+    assert read_review(text, lines={"1": "Conduit", "2": "Panels"}) is None
+
+
 # --- An amount-based commitment with materials stored -------------------------------------
 def stored_example() -> dict[str, Any]:
     """The DESIGN example made amount-based: November bills line 1's work and $10,000 of
