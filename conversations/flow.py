@@ -51,6 +51,12 @@ from models.tables import InvoiceStatus
 
 Handler = Callable[[Work, Parsed, Context], None]
 Done = Callable[[State, Context], bool]
+# Words that keep a line's answer as it is, alone in a message
+_KEEP_ALONE = re.compile(
+    r"\s*(?:same(?:\s+as\s+before)?|as\s+is|unchanged|keep(?:\s+it)?|igual|(?:lo\s+)?mismo"
+    r"|sin\s+cambios?)\s*[.!]*\s*",
+    re.IGNORECASE,
+)
 _DIGEST = re.compile(r"[0-9a-f]{12}")  # a button's `:<digest>` (`Choice.shown`)
 
 
@@ -96,6 +102,18 @@ def handle_lines(work: Work, parsed: Parsed, ctx: Context) -> None:
         keep_returned_line(work, line, ctx)  # `same`: the returned line keeps its amount
     elif work.state.revisit and _take(work, parsed, CommandName.next):
         work.applied += 1
+    elif (
+        line is not None
+        and line not in work.state.entries
+        and _KEEP_ALONE.fullmatch(work.turn.text or "")
+    ):  # `same`, `sin cambios` on a line with no answer: nothing to keep (it was silent)
+        work.remarks.append(
+            ctx.words(
+                "Line {line} has no answer yet to keep. For nothing this period write `skip`; "
+                "otherwise its amount, e.g. `50%`.",
+                line=line,
+            )
+        )
 
 
 def handle_attachments(work: Work, parsed: Parsed, ctx: Context) -> None:

@@ -236,3 +236,25 @@ def test_a_number_worth_some_units_is_still_offered_as_dollars() -> None:
     state, said = say(UNIT_CTX, at_the_lines(UNIT_CTX), "3: 700")  # $700: 3.3 fixtures
     assert [item.line for item in state.pending] == ["3"], said
     assert "If you meant dollars, write `3: $700.00`." in said, said
+
+
+# -- a word that keeps an answer, on a line with none ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ctx", "text", "said_part"),
+    [
+        (UNIT_CTX, "same", "Line 1 has no answer yet to keep"),
+        (UNIT_CTX, "unchanged", "Line 1 has no answer yet to keep"),
+        (ES_UNIT, "sin cambios", "La línea 1 aún no tiene respuesta que conservar"),
+        (ES_UNIT, "igual", "La línea 1 aún no tiene respuesta que conservar"),
+    ],
+)
+def test_a_keep_word_on_a_line_with_no_answer_says_there_is_nothing_to_keep(
+    ctx: Context, text: str, said_part: str
+) -> None:
+    """`same` / `sin cambios` keep a returned or revisited line's answer; on a line with none
+    it re-showed the question without a word."""
+    state, said = say(ctx, at_the_lines(ctx), text)
+    assert not state.entries and state.line == "1"
+    assert said_part in said, said
