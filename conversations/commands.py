@@ -159,6 +159,8 @@ def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Repl
             missing=render.missing_text(state, ctx),
         )
     if blocker:
+        if asked_now:  # who asked, and when: a held send is theirs, for a day
+            work.set(send_requested_by=ctx.person_name, send_requested_at=ctx.now)
         work.set(send_requested=True)
         if asked_now or work.applied:
             work.remarks.append(

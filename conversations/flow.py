@@ -30,7 +30,7 @@ from conversations.commands import (
     lines_done,
     send,
 )
-from conversations.context import Context
+from conversations.context import Context, format_date
 from conversations.handlers import (
     Work,
     form_problems,
@@ -390,6 +390,24 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
             work.remarks.append(ctx.words("OK, not sent. Say `send` when it is ready."))
         work.set(send_requested=False)
         wants_send = False
+    if wants_send and CommandName.send not in names and not _still_wanted(work.state, ctx):
+        # asked by someone else (two contacts on one invoice), or more than a day ago: the
+        # one answering now has not asked to send
+        wants_send = False
+        work.set(send_requested=False)
+        if not work.problems and not work.state.pending and complete(work.state, ctx):
+            work.remarks.append(
+                ctx.words(
+                    "An earlier `send` ({who}, {day}) was not carried out: reply `send` to send "
+                    "it now, or `draft` to save it without sending.",
+                    who=work.state.send_requested_by or "",
+                    day=format_date(
+                        ctx.local_date(work.state.send_requested_at), ctx.words.language
+                    )
+                    if work.state.send_requested_at
+                    else "",
+                )
+            )
     if wants_send and CommandName.send not in names and work.applied <= work.attached:
         # A send held back earlier goes out with a change that may be the fix it waited
         # for, never with `Thanks!` or a file alone: what held it back may still be wrong
@@ -416,6 +434,18 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
         base = Reply(f"{info}\n\n{short_prompt(work.state, ctx)}", ReplyKind.info, work.state.step)
         return work.state, [compose(work, ctx, channel, base=base)]
     return work.state, [compose(work, ctx, channel)]
+
+
+HELD_SEND_HOURS = 24  # how long a `send` held back waits for what it needs
+
+
+def _still_wanted(state: State, ctx: Context) -> bool:
+    """Whether a `send` held back is still the wish of the one answering now: theirs, and
+    said within `HELD_SEND_HOURS` (a state saved before this was kept says neither: yes)."""
+    by, at = state.send_requested_by, state.send_requested_at
+    if by is not None and by != ctx.person_name:
+        return False
+    return at is None or (ctx.now - at).total_seconds() <= HELD_SEND_HOURS * 3600
 
 
 def _pressed_after_a_change(commands: list[Command], name: CommandName, state: State) -> bool:

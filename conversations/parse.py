@@ -215,7 +215,7 @@ _CORRECTION_WORD = re.compile(
     r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
     r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd|mean|meant|quise|wait|bad"
     r"|mistake|typo|equivoq|error|wrong|messed|delete|remove|clear|erase|take|drop|borr|elimin"
-    r"|quit|saca",
+    r"|quit|saca|releas|liber",
     re.IGNORECASE,
 )
 _MISTAKE = (
@@ -259,6 +259,15 @@ _REMOVE = re.compile(
     rf"(?:(?:the\s+|la\s+|el\s+)(?:{LINE_WORD}\.?\s*)?|{LINE_WORD}\.?\s*|\#\s*){REF}"
     r"(?:\s+(?:from\s+(?:the|this|my)\s+(?:invoice|bill|pay\s*app)|de\s+(?:la|esta|mi)"
     r"\s+factura))?(?:\s*,?\s*(?:please|pls|por\s+favor|gracias|thanks))?[.!]*",
+    re.IGNORECASE,
+)
+# `release all retainage`, `release retainage on all lines`, `liberar toda la retención`: the
+# end of a job, every line's retainage (a line named, or `release retainage` alone, is one line)
+_RELEASE_EVERY_LINE = re.compile(
+    r"(?:please\s+|por\s+favor\s+)?(?:release\s+(?:all\s+(?:of\s+)?(?:the\s+|our\s+)?retainage"
+    r"|(?:the\s+)?retainage\s+(?:on|for|from|of)\s+(?:all|every|each)\s+(?:the\s+)?lines?)"
+    r"|liberar\s+(?:toda\s+la\s+retenci[oó]n|la\s+retenci[oó]n\s+de\s+todas\s+las\s+l[ií]neas))"
+    r"(?:\s*,?\s*(?:please|pls|por\s+favor|thanks|gracias))?[.!]*",
     re.IGNORECASE,
 )
 _SHOULD_BE = re.compile(
@@ -869,6 +878,8 @@ def _correction_read(fragment: str) -> str:
     removed = _REMOVE.fullmatch(fragment)
     if removed:
         return f"{removed['ref']}: skip"
+    if _RELEASE_EVERY_LINE.fullmatch(fragment):
+        return "all: release retainage"
     mistake = _MISTAKE_ON.fullmatch(fragment)
     if mistake and not mistake["rest"]:
         return fragment  # `me equivoqué en la 1`: the line, its answer after it (`_Builder`)

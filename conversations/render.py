@@ -131,6 +131,16 @@ def routed_text(ctx: Context) -> str:
     )
 
 
+def others_turn_text(name: str, ctx: Context) -> str:
+    """Said first when another contact of the invoice answered since this person last did:
+    what follows is the invoice as it stands now, their answers included."""
+    return ctx.words(
+        "{name} also answered on this invoice since your last message; the figures below are "
+        "the invoice as it stands now.",
+        name=name,
+    )
+
+
 def invoice_number_prompt(state: State, ctx: Context) -> str:
     _ = ctx.words
     if state.invoice_number:

@@ -372,8 +372,15 @@ class ConversationService:
             invoices=invoices,
         )
         new_state, replies = step(state, turn, ctx)
-        if named and replies:
-            lead = render.routed_text(ctx)
+        leads = [render.routed_text(ctx)] if named else []
+        other = conversation.last_person_id
+        if other is not None and other != person_id and conversation.state not in ("", "{}"):
+            # two contacts on one invoice: the other's answers are in what follows
+            someone = session.get(Person, other)
+            if someone is not None:
+                leads.append(render.others_turn_text(someone.name, ctx))
+        if leads and replies:
+            lead = "\n\n".join(leads)
             replies = [replace(replies[0], text=f"{lead}\n\n{replies[0].text}"), *replies[1:]]
         invoice = apply_state(
             session,

@@ -53,6 +53,9 @@ class State:
     revisit: bool = False  # came here with back/edit: stay until answered
     started: bool = False
     send_requested: bool = False  # said `send` while something was missing
+    # who said it and when (a held send is carried out for them, the same day, only)
+    send_requested_by: str | None = None
+    send_requested_at: datetime | None = None
     sent_at: datetime | None = None
     to_revise: tuple[str, ...] = ()  # lines returned for revision, not answered again yet
 
@@ -138,6 +141,10 @@ class State:
                 "revisit": self.revisit,
                 "started": self.started,
                 "send_requested": self.send_requested,
+                "send_requested_by": self.send_requested_by,
+                "send_requested_at": (
+                    self.send_requested_at.isoformat() if self.send_requested_at else None
+                ),
                 "sent_at": self.sent_at.isoformat() if self.sent_at else None,
                 "to_revise": list(self.to_revise),
             },
@@ -169,6 +176,12 @@ class State:
                 revisit=bool(data.get("revisit")),
                 started=bool(data.get("started")),
                 send_requested=bool(data.get("send_requested")),
+                send_requested_by=data.get("send_requested_by"),
+                send_requested_at=(
+                    datetime.fromisoformat(data["send_requested_at"])
+                    if data.get("send_requested_at")
+                    else None
+                ),
                 sent_at=datetime.fromisoformat(data["sent_at"]) if data.get("sent_at") else None,
                 to_revise=tuple(str(line) for line in data.get("to_revise", [])),
             )

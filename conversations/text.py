@@ -332,11 +332,19 @@ def split_line_refs(piece: str) -> list[str]:
             continue  # `1, 2 and 3: 50%`: lines listed for one answer
         if head.count("(") > head.count(")"):
             continue  # `2: 3 (Nov 30)`: the `)` closes a note, it marks no line
-        if _ANSWERED.search(_LEADING_REF.sub("", head)):
+        if _ANSWERED.search(_LEADING_REF.sub("", head)) or (
+            _SENTENCE_ENDS.search(head) and _NAMED_REF.match(piece, match.end())
+        ):  # `Sorry, I prefer English. Line 2: $7,000`: a sentence, then a line's answer
             parts.append(head)
             start = match.end()
     parts.append(piece[start:])
     return parts
+
+
+_SENTENCE_ENDS = re.compile(r"[^\W\d_]{2,}[.!?]$")  # `English.`, not `No.` before `2: 50%`
+_NAMED_REF = re.compile(
+    r"(?:line|item|l[ií]nea|partida|rengl[oó]n)\s*#?\s*\d{1,6}[a-z]?\s*[:=\-–—]", re.IGNORECASE
+)
 
 
 def _unmarked(line: str) -> str:

@@ -420,6 +420,23 @@ def test_a_message_naming_no_invoice_says_which_of_several_it_went_to(
     assert "This is about" not in said(service, ids.sam, "status").replies[0].text
 
 
+def test_a_contact_is_told_another_contact_answered_since_their_last_message(
+    engine: Engine, ids: Ids, service: ConversationService
+) -> None:
+    """Two contacts on one invoice: Maria set its number and a line; Sam, writing next, is
+    told his reply shows the invoice with her answers (he sent a number he never saw)."""
+    with session_scope(engine) as session:
+        session.add(CommitmentContact(commitment_id=ids.sc11, person_id=ids.sam))
+    key = (ids.sc11, ids.nov)
+    said(service, ids.maria, "start", key=key)
+    said(service, ids.maria, "NW-1002", key=key)
+    lead = "Maria Lopez also answered on this invoice since your last message"
+    first = said(service, ids.sam, "status", key=key).replies[0].text
+    assert first.startswith(lead) and "NW-1002" in first, first
+    assert lead not in said(service, ids.sam, "status", key=key).replies[0].text
+    assert "Sam Sparks also answered" in said(service, ids.maria, "status", key=key).replies[0].text
+
+
 def test_the_only_candidate_is_used_without_asking(ids: Ids, service: ConversationService) -> None:
     result = said(service, ids.sam, "hello")
     assert (result.commitment_id, result.period_id) == (ids.sc7, ids.nov)

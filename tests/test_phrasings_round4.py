@@ -4,12 +4,14 @@ was asked: a credit's minus sign without a colon, `at 50% this month`, `all 0` a
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from conversations.context import Context
-from conversations.state import Status
+from conversations.state import State, Status
 from tests.test_phrasings import at_the_lines
 from tests.test_phrasings_more import AMOUNT_CTX, ES_UNIT, UNIT_CTX, at_review, say
 
@@ -258,3 +260,40 @@ def test_a_keep_word_on_a_line_with_no_answer_says_there_is_nothing_to_keep(
     state, said = say(ctx, at_the_lines(ctx), text)
     assert not state.entries and state.line == "1"
     assert said_part in said, said
+
+
+# -- a send held back is its asker's, for a day ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        replace(UNIT_CTX, person_name="Tom Volt"),  # another contact of the invoice
+        replace(UNIT_CTX, now=UNIT_CTX.now + timedelta(days=2)),  # two days on
+    ],
+    ids=["another-contact", "two-days-later"],
+)
+def test_a_send_held_back_is_not_carried_out_for_someone_else_or_days_later(
+    later: Context,
+) -> None:
+    """Sam's `send` waited for line 3; Tom answering it (or Sam, two days on) sent the
+    invoice as "Tom Volt sent…" though Tom never asked. It is forgotten and said so."""
+    state, said = say(UNIT_CTX, at_the_lines(UNIT_CTX), "1: 50%\n2: 3\nsend")
+    assert state.status != Status.sent and state.send_requested, said
+    answered, said = say(later, state, "3: skip")
+    assert answered.status != Status.sent and not answered.send_requested, said
+    assert "An earlier `send` (Sam Sparks, Nov 20, 2026) was not carried out" in said, said
+    assert State.from_json(state.to_json()) == state  # who asked and when are kept
+
+
+def test_a_send_held_back_is_carried_out_for_its_asker_the_same_day() -> None:
+    state, _said = say(UNIT_CTX, at_the_lines(UNIT_CTX), "1: 50%\n2: 3\nsend")
+    sent, said = say(UNIT_CTX, state, "3: skip")
+    assert sent.status == Status.sent, said
+
+
+def test_a_line_answer_after_a_sentence_on_the_same_line_is_read() -> None:
+    state, said = say(
+        AMOUNT_CTX, at_the_lines(AMOUNT_CTX), "Sorry, I prefer English. Line 2: $7,000"
+    )
+    assert state.entries["2"].new_value == D("7000"), said
