@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.db import execute_core
+from models.reminders import outdated_reminders
 from models.tables import as_utc, timestamp_column, utcnow
 
 
@@ -27,6 +28,7 @@ class OutboxStatus(enum.StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"  # gave up after max attempts; kept for an operator
+    dropped = "dropped"  # not sent: what it said no longer held (a reminder, the invoice sent)
 
 
 class OutboxKind(enum.StrEnum):
@@ -149,10 +151,16 @@ def claim_due(
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     rows = list(session.exec(statement))
+    reminders = [row for row in rows if row.kind == OutboxKind.reminder.value]
+    outdated = outdated_reminders(session, reminders) if reminders else set()
     for row in rows:
-        row.claimed_until = now + timedelta(seconds=lease)
+        if row.id in outdated:  # queued before the contact sent the invoice: never said
+            row.status = OutboxStatus.dropped
+            row.last_error = "not sent: the invoice was sent for review since it was queued"
+        else:
+            row.claimed_until = now + timedelta(seconds=lease)
         session.add(row)
-    return rows
+    return [row for row in rows if row.id not in outdated]
 
 
 def add_outbound(

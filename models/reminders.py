@@ -10,10 +10,11 @@ large contractor's 100,000 (contact, commitment, period) rows stay cheap.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime, String, UniqueConstraint, and_, case, literal, or_
 from sqlalchemy import select as sa_select
@@ -258,3 +259,48 @@ def _draft_invoices(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[
         if (commitment_id, period_id) in keys:
             found[(commitment_id, period_id)] = invoice_id
     return found
+
+
+# An email reminder names its reminder in its Message-ID (`mail.reminder`: `<token.reminder-
+# {id}@domain>`); a Slack one in its payload (`reminder_id`)
+_EMAIL_REMINDER = re.compile(r"\.reminder-(?P<id>\d+)@")
+
+
+class _Queued(Protocol):
+    id: int | None
+    message_id: str
+
+    def data(self) -> dict[str, Any]: ...
+
+
+def outdated_reminders(session: Session, rows: Sequence[_Queued]) -> set[int]:
+    """The outbox rows among `rows` (reminders) whose invoice was sent for review (or is
+    certified) since they were queued: a reminder saying "we have not received your invoice"
+    must not go out after the contact sent it (delivery can be late: the mail server down,
+    a retry's back-off)."""
+    reminder_of: dict[int, int] = {}
+    for row in rows:
+        said = row.data().get("reminder_id")
+        found = _EMAIL_REMINDER.search(row.message_id or "")
+        reminder = said if isinstance(said, int) else int(found["id"]) if found else None
+        if reminder is not None and row.id is not None:
+            reminder_of[row.id] = reminder
+    if not reminder_of:
+        return set()
+    statement = (
+        sa_select(col(Reminder.id), col(Invoice.status))
+        .join(
+            Invoice,
+            and_(
+                col(Invoice.commitment_id) == Reminder.commitment_id,
+                col(Invoice.period_id) == Reminder.period_id,
+            ),
+        )
+        .where(col(Reminder.id).in_(set(reminder_of.values())))
+    )
+    sent = {
+        reminder
+        for reminder, status in session.execute(statement)
+        if InvoiceStatus(status) not in EDITABLE_STATUSES
+    }
+    return {row for row, reminder in reminder_of.items() if reminder in sent}

@@ -23,9 +23,9 @@ from mail.reminder import queue_reminder_email
 from mail.routing import Route, route_mail
 from models.db import session_scope
 from models.importer import import_text
-from models.outbox import OutboundMessage
+from models.outbox import OutboundMessage, OutboxStatus, claim_due
 from models.reminders import queue_due_reminders, when_text
-from models.tables import Commitment, Invoice, Person
+from models.tables import Commitment, Invoice, InvoiceStatus, Person
 from tests.reminder_data import three_contacts
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -189,3 +189,30 @@ def test_each_reminder_is_queued_once(site: Engine) -> None:
         assert queue_due_reminders(session, today=BILLING - timedelta(days=3), offsets=[3]) == []
     with Session(site) as session:
         assert len(session.exec(select(OutboundMessage)).all()) == 4
+
+
+def test_a_reminder_queued_before_the_invoice_was_sent_is_dropped_not_delivered(
+    site: Engine,
+) -> None:
+    """`billbot remind` queued Bob's "still a draft" reminder; he sent B-1 before the sender
+    delivered it (a mail server down, a retry's back-off): it is never said, by either
+    channel, while the others' go out."""
+    queued = remind(site, 3)
+    with session_scope(site) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == "B-1")).one()
+        invoice.status = InvoiceStatus.under_review
+    with session_scope(site) as session:
+        claimed = {
+            row.id
+            for channel in ("email", "slack")
+            for row in claim_due(
+                session, channel=channel, now=datetime.now(UTC) + timedelta(hours=1)
+            )
+        }
+    bobs = {row.id for row in queued["bob"].values()}
+    others = {row.id for key, rows in queued.items() if key != "bob" for row in rows.values()}
+    assert bobs and not bobs & claimed and others <= claimed
+    with Session(site) as session:
+        for row_id in bobs:
+            row = session.get(OutboundMessage, row_id)
+            assert row is not None and row.status == OutboxStatus.dropped
