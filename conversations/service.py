@@ -371,6 +371,9 @@ class ConversationService:
             parties=parties,
             invoices=invoices,
         )
+        if invoice is None and ctx.past_due:  # too late for this period: is another open?
+            others = candidates(session, person_id=person_id, now=now)
+            ctx = replace(ctx, candidates=tuple(c for c in others if c.commitment_id == key[0]))
         new_state, replies = step(state, turn, ctx)
         leads = [render.routed_text(ctx)] if named else []
         other = conversation.last_person_id

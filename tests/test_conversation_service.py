@@ -437,6 +437,30 @@ def test_a_contact_is_told_another_contact_answered_since_their_last_message(
     assert "Sam Sparks also answered" in said(service, ids.maria, "status", key=key).replies[0].text
 
 
+def test_too_late_for_a_period_never_started_says_which_period_is_open_now(
+    engine: Engine, ids: Ids
+) -> None:
+    """Maria never billed November; on December 5th her message to November's invoice is
+    refused as closed, and the refusal names December, open now (it only said to call Jane)."""
+    with session_scope(engine) as session:
+        tower = session.exec(select(Project)).one()
+        session.add(
+            BillingPeriod(
+                key="dec",
+                project_id=tower.id or 0,
+                start=date(2026, 12, 1),
+                end=date(2026, 12, 31),
+                billing_date=date(2026, 12, 25),
+                due_date=date(2026, 12, 31),
+            )
+        )
+    december = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    late = ConversationService(engine, outbox=MemoryOutbox(), clock=lambda: december)
+    text = said(late, ids.maria, "1: 10%", key=(ids.sc11, ids.nov)).replies[0].text
+    assert "closed on Nov 30, 2026" in text, text
+    assert "Billing is open for SC-011 Mechanical — Harbor Tower, December 2026" in text, text
+
+
 def test_the_only_candidate_is_used_without_asking(ids: Ids, service: ConversationService) -> None:
     result = said(service, ids.sam, "hello")
     assert (result.commitment_id, result.period_id) == (ids.sc7, ids.nov)
