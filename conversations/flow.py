@@ -51,6 +51,14 @@ from models.tables import InvoiceStatus
 
 Handler = Callable[[Work, Parsed, Context], None]
 Done = Callable[[State, Context], bool]
+# A question about a return: `why was line 3 returned?`, `what do you need for line 2?`,
+# `¿por qué devolvieron la 3?`, `¿qué necesitan para la línea 2?`
+_WHY_RETURNED = re.compile(
+    r"\s*¿?\s*(?:(?:hi|hello|hola)[,!.]?\s+)?¿?(?:why|what|how\s+come|por\s*qu[eé]|qu[eé])\b.{0,80}?"
+    r"\b(?:return|reject|sent\s+(?:it\s+)?back|kick|bounce|need|missing|wrong|devol|devuel"
+    r"|rechaz|regres|necesit|falta|mal)\w*\b[^:=\n]{0,60}",
+    re.IGNORECASE | re.DOTALL,
+)
 # Words that keep a line's answer as it is, alone in a message
 _KEEP_ALONE = re.compile(
     r"\s*(?:same(?:\s+as\s+before)?|as\s+is|unchanged|keep(?:\s+it)?|igual|(?:lo\s+)?mismo"
@@ -192,6 +200,16 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
         turn = work.turn = replace(turn, action=None)
     if ctx.invoice is None and ctx.past_due:
         return state, [Reply(render.past_due_text(ctx), ReplyKind.error, state.step)]
+    if (
+        ctx.invoice is not None
+        and ctx.invoice.returned
+        and _WHY_RETURNED.fullmatch(turn.text or "")
+        # a question, not an answer (`why was line 3 returned?` reads as 3 units "returned")
+        and not any(answer.line for answer in parse(turn.text or "").answers)
+    ):
+        # `why was line 3 returned?`: the administrator's reasons, and what is asked now
+        text = f"{render.returned_text(ctx)}\n\n{short_prompt(work.state, ctx)}"
+        return work.state, [Reply(text, ReplyKind.info, work.state.step)]
     _welcome(work, ctx)
     if stale:
         work.remarks.append(

@@ -295,3 +295,32 @@ def test_a_line_named_by_its_words_and_its_number_is_one_answer(
         return
     entry = state.entries["2"]
     assert (entry.new_value, entry.materials_stored) == expected
+
+
+# -- a question about a return -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "why was line 3 returned?",
+        "What do you need for line 3?",
+        "Why did Jane reject my invoice",
+        "¿por qué devolvieron la 3?",
+        "qué necesitan para la línea 2?",
+    ],
+)
+def test_a_question_about_a_return_gets_the_administrators_reasons(question: str) -> None:
+    """`why was line 3 returned?` was "no line is called “why was line”"; the reasons are
+    kept, and are the answer."""
+    ctx, state = returned(CONTEXTS[UNIT])
+    after, replies = talk(ctx, question, state=state)
+    text = said(replies)
+    assert "- Line 2 (Switchgear panels): count" in text and "photos" in text, text
+    assert after.entries == state.entries and "couldn't" not in text
+
+
+def test_a_question_beside_an_answer_is_not_taken_for_the_question_alone() -> None:
+    ctx, state = returned(CONTEXTS[UNIT])
+    after, replies = talk(ctx, "Why was it returned?\n2: 2", state=state)
+    assert after.entries["2"].new_quantity == D(2), said(replies)
