@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -374,8 +375,13 @@ class ConversationService:
         if invoice is None and ctx.past_due:  # too late for this period: is another open?
             others = candidates(session, person_id=person_id, now=now)
             ctx = replace(ctx, candidates=tuple(c for c in others if c.commitment_id == key[0]))
+        asked = asked_language(turn.text)
+        if asked is not None:  # the language changed: the current question in it, no parse
+            turn = replace(turn, text="")
         new_state, replies = step(state, turn, ctx)
         leads = [render.routed_text(ctx)] if named else []
+        if asked is not None:
+            leads.append(ctx.words("OK, I'll write in English from now on."))
         other = conversation.last_person_id
         if other is not None and other != person_id and conversation.state not in ("", "{}"):
             # two contacts on one invoice: the other's answers are in what follows
@@ -426,10 +432,35 @@ class ConversationService:
         return TurnResult(replies, refused=True)
 
 
+# `English please`, `in English`, `en inglés por favor`, `español por favor`, `in Spanish`:
+# the language the person asks to be answered in, whatever was learned before
+_LANGUAGE_ASKED = re.compile(
+    r"\s*(?:(?:can\s+you\s+|could\s+you\s+|please\s+)?(?:write|answer|reply|talk|speak)\s+)?"
+    r"(?:(?:in|en)\s+)?(?P<language>english|ingl[eé]s|spanish|espa[nñ]ol|castellano)"
+    r"(?:\s+(?:please|pls|por\s+favor|thanks|gracias))?\s*[.!]*\s*",
+    re.IGNORECASE,
+)
+
+
+def asked_language(text: str | None) -> str | None:
+    """The language a message asks to be answered in (`en`, `es`), else None."""
+    found = _LANGUAGE_ASKED.fullmatch(text or "")
+    if found is None:
+        return None
+    return "en" if found["language"].lower().startswith(("english", "ingl")) else "es"
+
+
 def learn_language(session: Session, person: Person, turn: Turn) -> None:
     """A contact with no language set who writes in Spanish is answered in Spanish from then
     on (DESIGN §2): the language is kept on the person, in the turn's transaction (the
-    channel's `turn.language` when the text it hands over no longer shows it)."""
+    channel's `turn.language` when the text it hands over no longer shows it). `English
+    please` / `en español` sets it, whatever it was."""
+    asked = asked_language(turn.text)
+    if asked is not None:
+        if person.language != asked:
+            person.language = asked
+            session.add(person)
+        return
     if person.language is not None:
         return
     language = turn.language or ("es" if turn.text and looks_spanish(turn.text) else None)

@@ -461,6 +461,24 @@ def test_too_late_for_a_period_never_started_says_which_period_is_open_now(
     assert "Billing is open for SC-011 Mechanical — Harbor Tower, December 2026" in text, text
 
 
+def test_a_contact_may_ask_for_english_or_spanish_whatever_was_learned(
+    engine: Engine, ids: Ids, service: ConversationService
+) -> None:
+    """Once answered in Spanish there was no way back: `english please` was refused, in
+    Spanish, and English answers kept getting Spanish replies."""
+    key = (ids.sc11, ids.nov)
+    spanish = said(service, ids.maria, "hola, gracias", key=key).replies[-1].text
+    assert "factura" in spanish, spanish
+    english = said(service, ids.maria, "English please", key=key).replies[0].text
+    assert english.startswith("OK, I'll write in English from now on."), english
+    assert "invoice number" in english and "couldn't" not in english, english
+    with Session(engine) as session:
+        maria = session.get(Person, ids.maria)
+        assert maria is not None and maria.language == "en"
+    back = said(service, ids.maria, "en español por favor", key=key).replies[0].text
+    assert back.startswith("De acuerdo, le escribiré en español a partir de ahora."), back
+
+
 def test_the_only_candidate_is_used_without_asking(ids: Ids, service: ConversationService) -> None:
     result = said(service, ids.sam, "hello")
     assert (result.commitment_id, result.period_id) == (ids.sc7, ids.nov)
