@@ -501,10 +501,14 @@ def past_due_text(ctx: Context) -> str:
     )
     open_now = [c for c in ctx.candidates if c.period_id != ctx.period.id]
     if open_now:  # the same commitment, another period open now: where to bill it
-        return text + " " + _(
-            "Billing is open for {invoice}: answer in its own invitation (the email or Slack "
-            "message that invited you to bill it).",
-            invoice=open_now[0].label,
+        return (
+            text
+            + " "
+            + _(
+                "Billing is open for {invoice}: answer in its own invitation (the email or Slack "
+                "message that invited you to bill it).",
+                invoice=open_now[0].label,
+            )
         )
     admin = ctx.commitment.administrator_name
     return text + " " + _("Please contact {admin}.", admin=admin) if admin else text
