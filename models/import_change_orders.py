@@ -9,7 +9,7 @@ so one may change a line that an earlier one added. Once the invoices are loaded
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from models.billing import LineTerms, with_change_orders
 from models.import_check import Loc, Locator, Problem, line_shape
-from models.import_invoices import invoice_names
+from models.import_invoices import UNDER_REVIEW_BASIS, invoice_names
 from models.import_rows import write_row
 from models.import_schema import ChangeOrderIn, ChangeOrderLineIn, ImportFile
 from models.ledger import change_order_rows, line_changes, line_terms, sov_lines
@@ -126,6 +126,7 @@ class _ChangeOrderLoader:
             outcome = "updated" if outcome == "unchanged" else outcome
         if figures_changed or moved:
             self.check_certified(loc, item, commitment, counted_from)
+            self.check_under_review(loc, item, commitment, counted_from)
         self.summary.count("change_orders", outcome)
         if outcome != "unchanged":
             self.changed.add(item.key)
@@ -136,17 +137,7 @@ class _ChangeOrderLoader:
         """A change order counts for every period that ends on or after its approval date: a
         new or changed one may not reach back into a period whose invoice is certified (its
         contract sum and balance were certified without it)."""
-        statement = (
-            select(Invoice, BillingPeriod)
-            .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
-            .where(
-                Invoice.commitment_id == commitment.id,
-                col(Invoice.status).in_([status.value for status in CERTIFIED]),
-                col(BillingPeriod.end) >= counted_from,
-            )
-            .order_by(col(BillingPeriod.end))
-        )
-        found = self.session.exec(statement).all()
+        found = self.invoices_reached(commitment, counted_from, CERTIFIED)
         if not found:
             return
         last_end = found[-1][1].end
@@ -158,6 +149,43 @@ class _ChangeOrderLoader:
             f"the next period, so date it after {last_end}"
         )
         self.report((*loc, "approved_on"), message)
+
+    def check_under_review(
+        self, loc: Loc, item: ChangeOrderIn, commitment: Commitment, counted_from: date
+    ) -> None:
+        """Nor may a new or changed one reach an invoice under review, as a retainage rate may
+        not change under one: the administrator would certify a contract sum, a line's value
+        and percentages the contact never sent (nor saw on the PDF they were sent)."""
+        found = self.invoices_reached(commitment, counted_from, (InvoiceStatus.under_review,))
+        if not found:
+            return
+        last_end = found[-1][1].end
+        message = (
+            f"{item.number} counts for the periods that end on or after {counted_from}, and "
+            f"{commitment.number} has invoices under review there: "
+            f"{invoice_names(invoice for invoice, _ in found)}. {UNDER_REVIEW_BASIS} have "
+            f"them returned for revision first (the contact then sends them with "
+            f"{item.number}), or date {item.number} after {last_end} so it counts from the "
+            "next period"
+        )
+        self.report((*loc, "approved_on"), message)
+
+    def invoices_reached(
+        self, commitment: Commitment, counted_from: date, statuses: Iterable[InvoiceStatus]
+    ) -> Sequence[tuple[Invoice, BillingPeriod]]:
+        """The commitment's invoices in `statuses` of the periods a change order counted from
+        `counted_from` reaches (those ending on or after it), by period."""
+        statement = (
+            select(Invoice, BillingPeriod)
+            .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+            .where(
+                Invoice.commitment_id == commitment.id,
+                col(Invoice.status).in_([status.value for status in statuses]),
+                col(BillingPeriod.end) >= counted_from,
+            )
+            .order_by(col(BillingPeriod.end))
+        )
+        return self.session.exec(statement).all()
 
     def check_line(
         self,

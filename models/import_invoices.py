@@ -59,6 +59,11 @@ if TYPE_CHECKING:
 
 
 IMPORT_CHANNEL = "import"  # the history entries of status changes an import makes
+CERTIFIED_BASIS = "An import does not change the figures a certified invoice stands on:"
+UNDER_REVIEW_BASIS = (
+    "An import does not change the figures of an invoice under review (its approval would "
+    "certify figures nobody sent):"
+)
 
 
 def load_invoices(
@@ -240,6 +245,8 @@ class _InvoiceLoader:
         outcome = self.write(invoice, item, commitment, period, ledger, entries)
         if outcome != "unchanged":
             self.warnings.extend(warnings)
+            if item.status in CERTIFIED:
+                self.check_earlier_certified(loc, item, commitment, period)
             if (was, item.status) != (InvoiceStatus.draft, InvoiceStatus.draft):  # counts later
                 self.check_later_certified(loc, item, commitment, period)
         return outcome
@@ -288,6 +295,46 @@ class _InvoiceLoader:
                     given_text = shown(now, money=money)
                 differs(where, f"line {number} {name}", shown(was, money=money), given_text)
                 break
+
+    def check_earlier_certified(
+        self, loc: Loc, item: InvoiceIn, commitment: Commitment, period: BillingPeriod
+    ) -> None:
+        """Invoices are certified in order, as the review approves them
+        (`models.review.check_approval_order`): an invoice the file certifies stands on the
+        sent invoices of earlier periods as its previous work, so none of them may be under
+        review or returned (its figures would move the certified ones). An earlier draft does
+        not count as previous work, and billbot does not send it under a later sent invoice."""
+        statement = (
+            select(Invoice, BillingPeriod)
+            .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+            .where(
+                Invoice.commitment_id == commitment.id,
+                col(BillingPeriod.start) < period.start,
+                col(Invoice.status).not_in(
+                    [status.value for status in CERTIFIED | {InvoiceStatus.draft}]
+                ),
+            )
+            .order_by(col(BillingPeriod.start))
+        )
+        earlier = list(self.session.exec(statement))
+        if not earlier:
+            return
+        names = ", ".join(
+            f"{invoice.number} ({other.start} – {other.end}, {status_words(invoice.status)})"
+            for invoice, other in earlier
+        )
+        one = len(earlier) == 1
+        message = (
+            f'{commitment.number} invoice {item.number} (period "{period.key}") is '
+            f"{status_words(item.status)} in the file, but invoice{'' if one else 's'} {names} of "
+            f"{'an earlier period is' if one else 'earlier periods are'} not certified, and "
+            f"this invoice stands on {'its' if one else 'their'} figures as its previous work. "
+            "Invoices are certified in order: certify "
+            f"{'it' if one else 'them'} first (in billbot's review, or with a certified status "
+            f"in the file), or give {item.number} a status that is not certified "
+            "(under_review)."
+        )
+        self.report((*loc, "status"), message)
 
     def check_later_certified(
         self, loc: Loc, item: InvoiceIn, commitment: Commitment, period: BillingPeriod

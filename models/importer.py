@@ -36,6 +36,8 @@ from models.import_check import (
     validate_import,
 )
 from models.import_invoices import (
+    CERTIFIED_BASIS,
+    UNDER_REVIEW_BASIS,
     billing_by_line,
     certified,
     invoice_names,
@@ -96,11 +98,6 @@ SINGULAR = {
 T = TypeVar("T", bound=SQLModel)
 # An SOV line's figures a certified invoice stands on.
 TERMS = ("scheduled_value", "quantity", "unit_price", "retainage_percent")
-CERTIFIED_BASIS = "An import does not change the figures a certified invoice stands on:"
-UNDER_REVIEW_BASIS = (
-    "An import does not change the figures of an invoice under review (its approval would "
-    "certify figures nobody sent):"
-)
 
 
 @dataclass
@@ -299,6 +296,8 @@ class _Loader:
         values["vendor_id"] = self.id("companies", item.vendor)
         values["administrator_id"] = self.id("people", item.administrator)
         found = self.session.exec(select(Commitment).where(Commitment.key == item.key)).first()
+        if found is not None:
+            self.check_people_kept(index, found)
         billing = billing_by_line(self.session, found.id) if found and found.id else {}
         stored_percent = found.retainage_percent if found is not None else None
         row, outcome = self.upsert("commitments", index, Commitment, {"key": item.key}, values)
@@ -333,6 +332,41 @@ class _Loader:
             for number, sov in existing.items():
                 if number not in listed and number not in by_change_order:
                     self.unlisted(index, row, sov, added, billing.get(number, []))
+
+    def check_people_kept(self, index: int, commitment: Commitment) -> None:
+        """A blank `invoice_contacts` or `administrator` does not take all of a commitment's
+        contacts, or its administrator, away: nobody would be invited, reminded or asked to
+        review, and a blank cell is more often a column left empty than a decision."""
+        item = self.data.commitments[index]
+        if not item.invoice_contacts:
+            statement = (
+                select(Person.key)
+                .join(CommitmentContact, col(CommitmentContact.person_id) == Person.id)
+                .where(CommitmentContact.commitment_id == commitment.id)
+                .order_by(col(Person.key))
+            )
+            keys = list(self.session.exec(statement))
+            if keys:
+                listed = ", ".join(keys)
+                message = (
+                    f"{commitment.number} has invoice contacts {listed} in billbot, and the "
+                    "file gives none: an import does not take away all of a commitment's "
+                    "invoice contacts (nobody would be invited or reminded to bill). List "
+                    f'them to keep them: "{listed}"; to change them, list the new ones.'
+                )
+                loc = ("commitments", index, "invoice_contacts")
+                self.problems.append(self.locator.problem(loc, message))
+        if item.administrator is None and commitment.administrator_id is not None:
+            person = self.session.get(Person, commitment.administrator_id)
+            key = person.key if person is not None else "?"
+            message = (
+                f"{commitment.number} has administrator {key} in billbot, and the file gives "
+                "none: an import does not take away a commitment's administrator (nobody would "
+                f'review its invoices). Give "{key}" to keep them, or the new administrator.'
+            )
+            self.problems.append(
+                self.locator.problem(("commitments", index, "administrator"), message)
+            )
 
     def check_period_dates(self, index: int, period: BillingPeriod, values: dict[str, Any]) -> None:
         """A period's start and end decide what its invoices count as previous work and which

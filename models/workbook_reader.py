@@ -133,11 +133,33 @@ class _Reader:
                 f"{', '.join(self.book.sheetnames)}); `billbot template` makes one with all",
             )
             return
+        state = getattr(self.book[title], "sheet_state", "visible")
+        if state != "visible":  # an old copy kept out of sight, often: never read unseen
+            alike = [
+                other
+                for other in self.book.sheetnames
+                if other != title and _header_name(other) == sheet.name
+            ]
+            message = (
+                f"the {sheet.name} sheet is hidden: billbot does not import a sheet unseen. "
+                "Unhide it to import it"
+            )
+            if alike:
+                others = ", ".join(alike)
+                message = (
+                    f"the {sheet.name} sheet is hidden, and the workbook also has {others}: "
+                    f"billbot does not import a sheet unseen, nor guess which one is meant. "
+                    f"Unhide it to import it, or delete it if {others} is the one to import"
+                )
+            self.problem(title, message)
+            return
         columns, rows = self.header(sheet, self.rows(title))
         if columns is None:
             return
-        xml = _sheet_xml(self.book[title])  # read once: hidden rows and merged ranges
+        xml = _sheet_xml(self.book[title])  # read once: hidden rows, columns, merged ranges
         hidden = _hidden_rows(xml)
+        hidden_columns = _hidden_columns(xml)
+        unseen: dict[int, int] = {}  # a hidden column that holds data -> its first row
         self.merged = self.merged_cells(xml, columns)
         letters = {
             column.target: (get_column_letter(index), column.name)
@@ -161,6 +183,13 @@ class _Reader:
                     "is hidden in the sheet: unhide it to import it, or delete the row",
                 )
                 continue
+            for cell in cells:
+                if (
+                    cell.column in columns
+                    and _in_ranges(cell.column, hidden_columns)
+                    and str(cell.value).strip()
+                ):
+                    unseen.setdefault(cell.column, number)
             total = next((c.value for c in cells if _is_total(c.value)), None)
             named = {column.name for column in columns.values()}
             keyless = [
@@ -185,6 +214,14 @@ class _Reader:
             by_key.setdefault(tuple(str(item.get(f, "")) for f in key_fields), len(items))
             self.data.locator.add((sheet.section, len(items)), place)
             items.append(item)
+        for index, number in sorted(unseen.items()):
+            letter = get_column_letter(index)
+            self.problem(
+                f"{sheet.name}!{letter}{number}",
+                f"{columns[index].name}: column {letter} is hidden in the sheet (or too narrow "
+                "to see) and holds values: billbot does not import a column unseen. Unhide "
+                "it to import it, or clear it",
+            )
 
     def attach(
         self,
@@ -429,6 +466,32 @@ def _hidden_rows(xml: bytes) -> frozenset[int]:
     return frozenset(hidden)
 
 
+def _hidden_columns(xml: bytes) -> tuple[tuple[int, int], ...]:
+    """The column ranges the sheet's XML hides (`<col min="9" max="9" hidden="1"/>`), or
+    makes narrower than a character (`width="0.5"`), as (first, last) column numbers."""
+    head = xml[: xml.find(b"<sheetData")] if b"<sheetData" in xml else xml
+    if b"<cols" not in head and b":cols" not in head:
+        return ()
+    found = []
+    for attributes in _COL.findall(head):
+        width = _WIDTH.search(attributes)
+        narrow = width is not None and float(width[1]) < 1
+        if not (_HIDDEN.search(attributes) or narrow):
+            continue
+        low, high = _COL_MIN.search(attributes), _COL_MAX.search(attributes)
+        if low and high:
+            found.append((int(low[1]), int(high[1])))
+    return tuple(found)
+
+
+def _in_ranges(index: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= index <= high for low, high in ranges)
+
+
+_COL = re.compile(rb"<(?:[\w-]+:)?col\b([^>]*)>")
+_COL_MIN = re.compile(rb"\bmin=[\"'](\d+)[\"']")
+_COL_MAX = re.compile(rb"\bmax=[\"'](\d+)[\"']")
+_WIDTH = re.compile(rb"\bwidth=[\"']([\d.]+)[\"']")
 _ROW = re.compile(rb"<(?:[\w-]+:)?row\b([^>]*)>")
 _HIDDEN = re.compile(rb"\bhidden=[\"'](?:1|true)[\"']")
 _ROW_NUMBER = re.compile(rb"\br=[\"'](\d+)[\"']")

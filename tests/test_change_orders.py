@@ -238,7 +238,9 @@ def test_a_line_taken_off_a_change_order_goes_and_a_new_line_with_it(engine: Eng
 
 
 def test_a_billed_line_cannot_be_taken_off_the_change_order_that_added_it(engine: Engine) -> None:
-    import_text(engine, text=json.dumps(example(CO1)))
+    data = example(CO1)
+    data["invoices"][-1]["status"] = "revise_and_resubmit"  # under review, it is not changed
+    import_text(engine, text=json.dumps(data))
     smaller = {**CO1, "lines": CO1["lines"][:1]}
     (problem,) = refused(engine, {"change_orders": [smaller]})
     assert "line 3, which this change order added, is on 1 invoice(s)" in problem
@@ -262,8 +264,8 @@ def test_a_change_order_may_take_a_line_down_to_what_was_billed(engine: Engine) 
 
 
 def test_later_billing_counts_against_an_earlier_change_order(engine: Engine) -> None:
-    # December bills 500 LF more (800 LF in all, under review); a change order approved in
-    # November that leaves 700 LF is refused, although only 300 LF had been billed when it
+    # December bills 500 LF more (800 LF in all, sent and returned); a change order approved
+    # in November that leaves 700 LF is refused, although only 300 LF had been billed when it
     # was approved.
     data = design_example()
     data["billing_periods"] = example()["billing_periods"]
@@ -272,7 +274,7 @@ def test_later_billing_counts_against_an_earlier_change_order(engine: Engine) ->
             "commitment": "sc7",
             "period": "dec",
             "number": "INV-0043",
-            "status": "under_review",
+            "status": "revise_and_resubmit",  # (under review, it is not changed at all)
             "lines": [{"line": "1", "new_quantity": "500"}],
         }
     )
