@@ -408,35 +408,8 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
             work.remarks.append(ctx.words("OK, not sent. Say `send` when it is ready."))
         work.set(send_requested=False)
         wants_send = False
-    if wants_send and CommandName.send not in names and not _still_wanted(work.state, ctx):
-        # asked by someone else (two contacts on one invoice), or more than a day ago: the
-        # one answering now has not asked to send
-        wants_send = False
-        work.set(send_requested=False)
-        if not work.problems and not work.state.pending and complete(work.state, ctx):
-            work.remarks.append(
-                ctx.words(
-                    "An earlier `send` ({who}, {day}) was not carried out: reply `send` to send "
-                    "it now, or `draft` to save it without sending.",
-                    who=work.state.send_requested_by or "",
-                    day=format_date(
-                        ctx.local_date(work.state.send_requested_at), ctx.words.language
-                    )
-                    if work.state.send_requested_at
-                    else "",
-                )
-            )
-    if wants_send and CommandName.send not in names and work.applied <= work.attached:
-        # A send held back earlier goes out with a change that may be the fix it waited
-        # for, never with `Thanks!` or a file alone: what held it back may still be wrong
-        wants_send = False
-        if not work.problems and not work.state.pending and complete(work.state, ctx):
-            work.remarks.append(
-                ctx.words(
-                    "I haven't sent it yet: reply `send` to send it as it stands, or `draft` "
-                    "to save it without sending."
-                )
-            )
+    if wants_send and CommandName.send not in names:  # a `send` said in an earlier message
+        wants_send = _held_send_goes(work, ctx)
     if CommandName.draft in names:
         return draft(work, ctx)
     if wants_send:
@@ -452,6 +425,37 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
         base = Reply(f"{info}\n\n{short_prompt(work.state, ctx)}", ReplyKind.info, work.state.step)
         return work.state, [compose(work, ctx, channel, base=base)]
     return work.state, [compose(work, ctx, channel)]
+
+
+def _held_send_goes(work: Work, ctx: Context) -> bool:
+    """Whether a `send` held back earlier goes out with this message: it is the wish of the
+    one answering (theirs, said within `HELD_SEND_HOURS`; else it is forgotten), and this
+    message changes something that may be the fix it waited for (never `Thanks!` or a file
+    alone: what held it back may still be wrong). When it does not go, the contact is told
+    how to send an invoice ready to send."""
+    state = work.state
+    wanted = _still_wanted(state, ctx)
+    if wanted and work.applied > work.attached:
+        return True
+    if not wanted:  # asked by another contact of the invoice, or more than a day ago
+        work.set(send_requested=False)
+    if work.problems or state.pending or not complete(state, ctx):
+        return False
+    if wanted:
+        said = ctx.words(
+            "I haven't sent it yet: reply `send` to send it as it stands, or `draft` to save it "
+            "without sending."
+        )
+    else:
+        at = state.send_requested_at
+        said = ctx.words(
+            "An earlier `send` ({who}, {day}) was not carried out: reply `send` to send it now, "
+            "or `draft` to save it without sending.",
+            who=state.send_requested_by or "",
+            day=format_date(ctx.local_date(at), ctx.words.language) if at else "",
+        )
+    work.remarks.append(said)
+    return False
 
 
 HELD_SEND_HOURS = 24  # how long a `send` held back waits for what it needs
