@@ -206,6 +206,18 @@ def candidates(session: Session, *, person_id: int, now: datetime) -> list[Candi
     return found
 
 
+def open_elsewhere(
+    session: Session, *, person_id: int, commitment_id: int, period_id: int, now: datetime
+) -> list[Candidate]:
+    """The person's invoices of the commitment open to bill now in another period than
+    `period_id`: where a message to a closed or locked period's invoice can bill instead."""
+    return [
+        c
+        for c in candidates(session, person_id=person_id, now=now)
+        if c.commitment_id == commitment_id and c.period_id != period_id
+    ]
+
+
 def recent_conversation(session: Session, *, person_id: int) -> Conversation | None:
     """The person's most recently used conversation that can still be continued."""
     statement = (

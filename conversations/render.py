@@ -499,8 +499,8 @@ def past_due_text(ctx: Context) -> str:
         commitment=ctx.commitment.label,
         date=format_date(ctx.period.due_date, ctx.words.language),
     )
-    open_now = [c for c in ctx.candidates if c.period_id != ctx.period.id]
-    if open_now:  # the same commitment, another period open now: where to bill it
+    open_now = ctx.candidates  # the same commitment's, another period (`open_elsewhere`)
+    if open_now:  # where to bill it
         return (
             text
             + " "

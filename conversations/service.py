@@ -33,6 +33,7 @@ from conversations.gather import (
     build_context,
     candidates,
     invoice_parties,
+    open_elsewhere,
     recent_conversation,
 )
 from conversations.language import looks_spanish
@@ -244,7 +245,7 @@ class ConversationService:
     ) -> TurnResult:
         assert person.id is not None
         person_id = person.id
-        learn_language(session, person, turn)
+        asked = learn_language(session, person, turn)
         now = self.clock()
         key = _key(commitment_id, period_id, turn.action)
         prefix: tuple[Reply, ...] = ()
@@ -270,7 +271,16 @@ class ConversationService:
                 prefix = tuple(replies)
                 turn = Turn(action="start", channel=turn.channel)
         return self._keyed(
-            session, person, turn, key, prefix, now, outbox=outbox, learned=learned, named=named
+            session,
+            person,
+            turn,
+            key,
+            prefix,
+            now,
+            outbox=outbox,
+            learned=learned,
+            named=named,
+            language_asked=asked,
         )
 
     def _default_key(
@@ -314,6 +324,7 @@ class ConversationService:
         outbox: Outbox | None = None,
         learned: list[Callable[[], None]] | None = None,
         named: bool = False,
+        language_asked: bool = False,
     ) -> TurnResult:
         """`learned` collects what to keep once the turn has committed (None: keep nothing,
         e.g. a turn inside another transaction); `named`: the replies begin by naming the
@@ -373,14 +384,15 @@ class ConversationService:
             invoices=invoices,
         )
         if invoice is None and ctx.past_due:  # too late for this period: is another open?
-            others = candidates(session, person_id=person_id, now=now)
-            ctx = replace(ctx, candidates=tuple(c for c in others if c.commitment_id == key[0]))
-        asked = asked_language(turn.text)
-        if asked is not None:  # the language changed: the current question in it, no parse
+            others = open_elsewhere(
+                session, person_id=person_id, commitment_id=key[0], period_id=key[1], now=now
+            )
+            ctx = replace(ctx, candidates=tuple(others))
+        if language_asked:  # `English please`: the current question in it, the text not parsed
             turn = replace(turn, text="")
         new_state, replies = step(state, turn, ctx)
         leads = [render.routed_text(ctx)] if named else []
-        if asked is not None:
+        if language_asked:
             leads.append(ctx.words("OK, I'll write in English from now on."))
         other = conversation.last_person_id
         if other is not None and other != person_id and conversation.state not in ("", "{}"):
@@ -450,23 +462,24 @@ def asked_language(text: str | None) -> str | None:
     return "en" if found["language"].lower().startswith(("english", "ingl")) else "es"
 
 
-def learn_language(session: Session, person: Person, turn: Turn) -> None:
+def learn_language(session: Session, person: Person, turn: Turn) -> bool:
     """A contact with no language set who writes in Spanish is answered in Spanish from then
     on (DESIGN §2): the language is kept on the person, in the turn's transaction (the
     channel's `turn.language` when the text it hands over no longer shows it). `English
-    please` / `en español` sets it, whatever it was."""
+    please` / `en español` sets it, whatever it was: then True (the turn is that request)."""
     asked = asked_language(turn.text)
     if asked is not None:
         if person.language != asked:
             person.language = asked
             session.add(person)
-        return
+        return True
     if person.language is not None:
-        return
+        return False
     language = turn.language or ("es" if turn.text and looks_spanish(turn.text) else None)
     if language is not None:
         person.language = language
         session.add(person)
+    return False
 
 
 def _key(

@@ -18,7 +18,13 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from conversations.gather import candidates, find_invoice, is_contact, period_info
+from conversations.gather import (
+    candidates,
+    find_invoice,
+    is_contact,
+    open_elsewhere,
+    period_info,
+)
 from conversations.language import written_in
 from conversations.render import STATUS_WORDS
 from mail.config import MailSettings, secret_bytes
@@ -281,12 +287,14 @@ def _locked(session: Session, invitation: Invitation, *, now: datetime) -> Refus
     refusal = _locked_refusal(session, invoice, person)
     if person is None or person.id is None:
         return refusal
-    open_periods = [
-        c.period_id
-        for c in candidates(session, person_id=person.id, now=now)
-        if c.commitment_id == invitation.commitment_id and c.period_id != invitation.period_id
-    ]
-    period = session.get(BillingPeriod, open_periods[0]) if open_periods else None
+    elsewhere = open_elsewhere(
+        session,
+        person_id=person.id,
+        commitment_id=invitation.commitment_id,
+        period_id=invitation.period_id,
+        now=now,
+    )
+    period = session.get(BillingPeriod, elsewhere[0].period_id) if elsewhere else None
     if period is None:
         return refusal
     _ = words(person.language)
