@@ -376,6 +376,7 @@ def _conclude(work: Work, parsed: Parsed, ctx: Context) -> tuple[State, list[Rep
             and not work.state.pending
             and work.state.step == StepName.lines
             and not {CommandName.send, CommandName.no} <= names  # `send` / `no`: held
+            and not work.applied  # `sorry wrong, line 1 should be 45%`: a correction's `wrong`
         ):
             work.remarks.append(ctx.words("There is nothing waiting for a yes or no."))
     if CommandName.review in names and not work.moved:

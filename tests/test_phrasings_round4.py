@@ -297,3 +297,14 @@ def test_a_line_answer_after_a_sentence_on_the_same_line_is_read() -> None:
         AMOUNT_CTX, at_the_lines(AMOUNT_CTX), "Sorry, I prefer English. Line 2: $7,000"
     )
     assert state.entries["2"].new_value == D("7000"), said
+
+
+def test_a_correction_saying_wrong_is_not_told_nothing_waits_for_a_yes_or_no() -> None:
+    """`sorry wrong, line 1 should be 45%` corrected line 1 and then said "There is nothing
+    waiting for a yes or no." (its `wrong` read as a `no`)."""
+    state, _said = say(UNIT_CTX, at_the_lines(UNIT_CTX), "1: 50%")
+    state, said = say(UNIT_CTX, state, "sorry wrong, line 1 should be 45%")
+    assert state.entries["1"].new_quantity == D(240), said
+    assert "nothing waiting for a yes or no" not in said, said
+    _state, said = say(UNIT_CTX, state, "no")  # a bare `no` still is told
+    assert "There is nothing waiting for a yes or no." in said, said
