@@ -59,6 +59,11 @@ _WHY_RETURNED = re.compile(
     r"|rechaz|regres|necesit|falta|mal)\w*\b[^:=\n]{0,60}",
     re.IGNORECASE | re.DOTALL,
 )
+# The words of `_WHY_RETURNED` that can only be about a return (not `what do you need`)
+_ABOUT_A_RETURN = re.compile(
+    r"\b(?:return|reject|sent\s+(?:it\s+)?back|kick|bounce|devol|devuel|rechaz|regres)\w*",
+    re.IGNORECASE,
+)
 # Words that keep a line's answer as it is, alone in a message
 _KEEP_ALONE = re.compile(
     r"\s*(?:same(?:\s+as\s+before)?|as\s+is|unchanged|keep(?:\s+it)?|igual|(?:lo\s+)?mismo"
@@ -209,6 +214,17 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
     ):
         # `why was line 3 returned?`: the administrator's reasons, and what is asked now
         text = f"{render.returned_text(ctx)}\n\n{short_prompt(work.state, ctx)}"
+        return work.state, [Reply(text, ReplyKind.info, work.state.step)]
+    if (
+        not (ctx.invoice is not None and ctx.invoice.returned)
+        and _WHY_RETURNED.fullmatch(turn.text or "")
+        and _ABOUT_A_RETURN.search(turn.text or "")
+        and not any(answer.line for answer in parse(turn.text or "").answers)
+    ):
+        # `why was line 2 returned?` when nothing is: say so, not "I couldn't use that"
+        text = ctx.words("No line of this invoice is returned for revision.")
+        if prompt := short_prompt(work.state, ctx):
+            text += f"\n\n{prompt}"
         return work.state, [Reply(text, ReplyKind.info, work.state.step)]
     _welcome(work, ctx)
     if stale:

@@ -320,6 +320,20 @@ def test_a_question_about_a_return_gets_the_administrators_reasons(question: str
     assert after.entries == state.entries and "couldn't" not in text
 
 
+@pytest.mark.parametrize(
+    "question", ["why was line 2 returned?", "why did you reject it", "¿por qué devolvieron la 3?"]
+)
+def test_a_question_about_a_return_when_nothing_is_returned_says_so(question: str) -> None:
+    """On an invoice never returned it was "I couldn't use that", hinting `1: 2 returned`."""
+    ctx = CONTEXTS[UNIT]
+    state, _ = talk(ctx, "1: 50%")
+    after, replies = talk(ctx, question, state=state)
+    text = said(replies)
+    assert "No line of this invoice is returned for revision." in text, text
+    assert "Next: line 2" in text and "couldn't" not in text, text
+    assert after.entries == state.entries
+
+
 def test_a_question_beside_an_answer_is_not_taken_for_the_question_alone() -> None:
     ctx, state = returned(CONTEXTS[UNIT])
     after, replies = talk(ctx, "Why was it returned?\n2: 2", state=state)
