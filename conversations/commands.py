@@ -139,6 +139,17 @@ def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Repl
             admin=(ctx.commitment.administrator_name if ctx.commitment else None)
             or _("the invoice administrator"),
         )
+    elif ctx.earlier_returned:
+        blocker = _.plural(
+            "I haven't sent it: invoice {earlier} of an earlier period was returned for "
+            "revision, and this invoice stands on its figures as its previous work. Please "
+            "fix and send {earlier} first.",
+            "I haven't sent it: invoices {earlier} of earlier periods were returned for "
+            "revision, and this invoice stands on their figures as its previous work. Please "
+            "fix and send them first.",
+            len(ctx.earlier_returned),
+            earlier=", ".join(ctx.earlier_returned),
+        )
     elif work.problems:
         blocker = _("I haven't sent it: please fix what is above first.")
     elif outdated:

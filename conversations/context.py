@@ -177,6 +177,8 @@ class Context:
     # This commitment's invoices of later periods already sent: they bill the work to date
     # without this one, so this one is not sent after them.
     later_sent: tuple[str, ...] = ()
+    # invoices of earlier periods returned for revision: this one stands on their figures
+    earlier_returned: tuple[str, ...] = ()
     invoice: InvoiceInfo | None = None
     attachments: tuple[AttachmentRef, ...] = ()  # already stored on the invoice
     candidates: tuple[Candidate, ...] = ()

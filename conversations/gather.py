@@ -294,16 +294,30 @@ def build_context(
         histories=dict(ledger.histories),
         used_numbers=frozenset(other.number for other, _ in others),
         previous_number=previous.number if previous else None,
-        later_sent=tuple(
+        later_sent=_later_sent(invoice, others, period),
+        earlier_returned=tuple(
             other.number
             for other, p in others
-            if p.start > period.start and other.status != InvoiceStatus.draft
+            if p.start < period.start and other.status == InvoiceStatus.revise_and_resubmit
         ),
         invoice=invoice_info,
         attachments=attachments,
         limits=limits,
         timezone=project.timezone if project else "UTC",
         language=language_of(person.language),
+    )
+
+
+def _later_sent(
+    invoice: Invoice | None, others: list[tuple[Invoice, BillingPeriod]], period: BillingPeriod
+) -> tuple[str, ...]:
+    """The invoices of later periods this one cannot be sent after. A returned invoice (sent
+    before them: they stand on its figures) is not held by a later one returned too, which is
+    sent again after it; a draft never sent is held by any later invoice sent."""
+    returned = invoice is not None and invoice.status == InvoiceStatus.revise_and_resubmit
+    unsent = EDITABLE_STATUSES if returned else {InvoiceStatus.draft}
+    return tuple(
+        other.number for other, p in others if p.start > period.start and other.status not in unsent
     )
 
 

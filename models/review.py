@@ -305,6 +305,52 @@ def check_approval_order(
     raise ReviewRefused(reason, code=code, _=_)
 
 
+def check_later_under_review(
+    session: Session,
+    *,
+    invoice: Invoice,
+    commitment: Commitment,
+    target: InvoiceStatus,
+    _: Words = ENGLISH,
+) -> None:
+    """Raise `ReviewRefused` if `invoice` would be returned while a later period's invoice,
+    which stands on its figures as previous work, is under review: the contact could not send
+    this one again while that one is sent (`Context.later_sent`), nor could that one be
+    approved before this one. Returned first, the later invoice is sent again after this one.
+    (Approving as noted stays allowed: the later invoice is approved on the figures certified,
+    `check_approval_order` and `_check_figures`.)"""
+    if target != InvoiceStatus.revise_and_resubmit:
+        return
+    statement = (
+        select(Invoice, BillingPeriod)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(
+            col(Invoice.commitment_id) == invoice.commitment_id,
+            col(Invoice.status) == InvoiceStatus.under_review.value,
+        )
+        .order_by(col(BillingPeriod.start))
+    )
+    period = session.get(BillingPeriod, invoice.period_id)
+    assert period is not None
+    later = [(other, p) for other, p in session.exec(statement) if p.start > period.start]
+    if not later:
+        return
+    invoices = _invoices_named(later, _)
+    reason = _.plural(
+        "Invoice {number} for {commitment} cannot be returned now: invoice {invoices} of a "
+        "later period is under review and stands on its figures as its previous work. "
+        "Return that one first, then this one.",
+        "Invoice {number} for {commitment} cannot be returned now: invoices {invoices} of "
+        "later periods are under review and stand on its figures as their previous work. "
+        "Return those first, then this one.",
+        len(later),
+        number=invoice.number,
+        commitment=label_of(commitment),
+        invoices=invoices,
+    )
+    raise ReviewRefused(reason, code="later-under-review", _=_)
+
+
 def _invoices_named(found: Sequence[tuple[Invoice, BillingPeriod]], _: Words) -> str:
     """`INV-0041 (2026-10-01 – 2026-10-31, under review), ...`"""
     return ", ".join(
@@ -402,6 +448,7 @@ def review_invoice(
     if approving:
         _check_figures(figures.ledger, entries, invoice, commitment, _)
     target = _target(decision, adjusted)
+    check_later_under_review(session, invoice=invoice, commitment=commitment, target=target, _=_)
     moved = session.execute(
         update(Invoice)
         .where(col(Invoice.id) == invoice.id, col(Invoice.status) == current.value)

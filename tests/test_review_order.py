@@ -2,8 +2,10 @@
 figures, and those stand on the earlier invoices of its commitment (its "previous" work). So an
 invoice is not approved while an earlier one is still to be certified, its lines are checked
 again at approval against what was billed before it as that stands now, and an earlier invoice
-is not approved as noted under a later one already certified. Returning lines is always
-allowed. Every channel reviews through `ReviewService`, so the rules are tested here once."""
+is not approved as noted under a later one already certified. Returning lines of a later
+invoice is always allowed; an earlier invoice is not returned under a later one under review
+(the later one is returned first, and sent again after it). Every channel reviews through
+`ReviewService`, so the rules are tested here once."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from conversations.review_service import ReviewResult, ReviewService
-from conversations.service import ConversationService
+from conversations.service import ConversationService, TurnResult
 from models.db import session_scope
 from models.ledger import invoice_figures
 from models.review import Decision, ReviewKind, history
@@ -85,8 +87,10 @@ def test_an_invoice_is_not_approved_while_an_earlier_one_is_not_certified(
     earlier: InvoiceStatus,
     decision: Decision,
 ) -> None:
-    oct_ = october(engine, ids, earlier)
+    # October set after November was sent: a contact cannot send November while October is
+    # returned (`Context.earlier_returned`), so only older data gets here that way
     nov = november(service, ids, engine, "1: 50%\n2: 3 units")
+    oct_ = october(engine, ids, earlier)
     before = g702(engine, nov)
 
     result = decide(reviews, nov, ids, decision)
@@ -290,3 +294,72 @@ def test_a_rate_reduced_after_approval_leaves_the_approved_invoice_as_it_held(
         shown = said(service, ids.sam, asked, channel="email", key=(ids.sc7, ids.nov))
         text = "\n".join(reply.text for reply in shown.replies)
         assert "$14,715.00" in text and "$15,532.50" not in text  # 16,350 less 10%, not 5%
+
+
+# -- an earlier invoice returned while a later one is sent (no deadlock) ---------------------
+
+
+def text_of(result: TurnResult) -> str:
+    return "\n".join(reply.text for reply in result.replies)
+
+
+def test_an_earlier_invoice_is_not_returned_under_a_later_one_under_review(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService
+) -> None:
+    """Returned under November, October could never be sent again (November was sent) and
+    November never approved (October not certified): both stayed unpaid. The administrator
+    is told to return November first."""
+    oct_ = october(engine, ids, InvoiceStatus.under_review)
+    nov = november(service, ids, engine, "1: 50%\n2: 3 units")
+
+    result = decide(reviews, oct_, ids, Decision(ReviewKind.reject, reasons={"1": "photos"}))
+
+    assert result.refused is not None and result.refused.code == "later-under-review"
+    assert "Invoice INV-0041 for SC-007 Electrical cannot be returned now" in result.text
+    assert "INV-0042 (2026-11-01 – 2026-11-30, under review)" in result.text
+    assert "Return that one first, then this one." in result.text
+    assert (status(engine, oct_), status(engine, nov)) == ("under_review", "under_review")
+
+
+def test_both_returned_the_earlier_is_sent_again_first_and_both_are_approved(
+    engine: Engine, ids: Ids, service: ConversationService, reviews: ReviewService
+) -> None:
+    oct_ = october(engine, ids, InvoiceStatus.under_review)
+    nov = november(service, ids, engine, "1: 50%\n2: 3 units")
+    back = Decision(ReviewKind.reject, reasons={"1": "waiting on October"})
+    assert decide(reviews, nov, ids, back).outcome is not None
+    back = Decision(ReviewKind.reject, reasons={"1": "photos"})
+    assert decide(reviews, oct_, ids, back).outcome is not None
+
+    # November cannot go before October: it stands on October's figures
+    early = text_of(
+        said(service, ids.sam, "1: same", "send", channel="email", key=(ids.sc7, ids.nov))
+    )
+    assert "invoice INV-0041 of an earlier period was returned for revision" in early, early
+    assert status(engine, nov) == "revise_and_resubmit"
+
+    # October goes again: November, returned too, does not hold it
+    sent = text_of(
+        said(service, ids.sam, "1: same", "send", channel="email", key=(ids.sc7, ids.oct))
+    )
+    assert "Sent INV-0041" in sent, sent
+    assert status(engine, oct_) == "under_review"
+    again = text_of(said(service, ids.sam, "send", channel="email", key=(ids.sc7, ids.nov)))
+    assert "Sent INV-0042" in again, again
+
+    assert decide(reviews, oct_, ids, APPROVE).outcome is not None
+    assert decide(reviews, nov, ids, APPROVE).outcome is not None
+    assert (status(engine, oct_), status(engine, nov)) == ("approved", "approved")
+
+
+def test_a_later_invoice_is_not_sent_while_an_earlier_one_is_returned(
+    engine: Engine, ids: Ids, service: ConversationService
+) -> None:
+    october(engine, ids, InvoiceStatus.revise_and_resubmit)
+    text = text_of(
+        said(service, ids.sam, "INV-0042\n1: 50%\n2: 3 units\nsend", key=(ids.sc7, ids.nov))
+    )
+    assert "I haven't sent it: invoice INV-0041 of an earlier period was returned" in text, text
+    assert "Please fix and send INV-0041 first." in text
+    found = invoice_of(engine, ids.sc7, ids.nov)
+    assert found is not None and found.status == InvoiceStatus.draft
