@@ -344,6 +344,13 @@ def _check_unit(terms: LineTerms, unit: str | None) -> None:
     )
 
 
+def _billed_past_value(terms: LineTerms, history: LineHistory) -> bool:
+    """Billed before beyond the line's scheduled value (or quantity) as it stands now."""
+    if terms.is_unit:
+        return history.previous_quantity > (terms.quantity or ZERO)
+    return history.previous_value > terms.value
+
+
 def _unit_key(unit: str) -> str:
     return "".join(ch for ch in unit.casefold() if ch not in " .")
 
@@ -356,6 +363,25 @@ def _example(
     _: Words = ENGLISH,
 ) -> str:
     n = terms.number
+    if code == IssueCode.over_billing and _billed_past_value(terms, history):
+        # a change order lowered the line below what was billed: only a credit brings it back
+        if terms.is_unit:
+            before = quantity_text(history.previous_quantity, terms.uom)
+            over = quantity_text(history.previous_quantity - (terms.quantity or ZERO), terms.uom)
+            scheduled = quantity_text(terms.quantity or ZERO, terms.uom)
+        else:
+            before = format_dollars(history.previous_value)
+            over = format_dollars(history.previous_value - terms.value)
+            scheduled = format_dollars(terms.value)
+        return " " + _(
+            "{before} was billed before, more than the line's {scheduled} now (a change order "
+            "lowered it): {over} over. `{line}: done` bills it at 100%, a credit of {over} on "
+            "this invoice.",
+            before=before,
+            scheduled=scheduled,
+            over=over,
+            line=n,
+        )
     if code == IssueCode.over_billing:
         if terms.is_unit:
             left = max((terms.quantity or ZERO) - history.previous_quantity, ZERO)

@@ -206,7 +206,15 @@ def line_prompt(state: State, ctx: Context, line: str) -> str:
     if current is not None:
         parts = entry_parts(terms, line_figures(terms, history, current), _)
         lines.append(_("Currently: {billed}.", billed=", ".join(parts)))
-    if terms.value and history.previous_value >= terms.value:
+    if terms.value and history.previous_value > terms.value:  # a change order lowered it
+        lines.append(
+            _(
+                "This line was billed {over} past its scheduled value (a change order lowered "
+                "it): reply `done` to credit that back on this invoice.",
+                over=money(history.previous_value - terms.value),
+            )
+        )
+    elif terms.value and history.previous_value >= terms.value:
         lines.append(_("This line is fully billed: reply `skip`, unless you are correcting it."))
     lines.append(_("How much this period? For example {examples}.", examples=examples(terms, _)))
     if not state.entries and position == 1 and len(ctx.lines) > 1:

@@ -338,3 +338,38 @@ def test_a_question_beside_an_answer_is_not_taken_for_the_question_alone() -> No
     ctx, state = returned(CONTEXTS[UNIT])
     after, replies = talk(ctx, "Why was it returned?\n2: 2", state=state)
     assert after.entries["2"].new_quantity == D(2), said(replies)
+
+
+# -- a line a change order lowered below what was billed ---------------------------------------
+
+
+@pytest.mark.parametrize("answer", ["1: skip", "1: $0.00", "1: 0"])
+def test_a_line_billed_past_its_lowered_value_says_by_how_much_and_how_to_credit_it(
+    answer: str,
+) -> None:
+    """A change order took Mobilization to $24,000 after $25,000 was billed: `skip` and `$0.00`
+    were refused with "so $0.00 remains. Example: `1: $0.00`", the very answer refused."""
+    ctx = CONTEXTS[AMOUNT]
+    lowered = tuple(
+        replace(terms, scheduled_value=D(24000)) if terms.number == "1" else terms
+        for terms in ctx.lines
+    )
+    ctx = replace(ctx, lines=lowered)
+    state, replies = talk(ctx, answer)
+    text = said(replies)
+    assert "$25,000.00 was billed before, more than the line's $24,000.00 now" in text, text
+    assert "$1,000.00 over. `1: done` bills it at 100%, a credit of $1,000.00" in text, text
+    assert "Example: `1: $0.00`" not in text
+    assert "billed $1,000.00 past its scheduled value" in text and "reply `skip`" not in text
+    state, replies = talk(ctx, "1: done", "yes", state=state)
+    assert state.entries["1"].new_value == D(-1000), said(replies)
+
+
+def test_a_unit_line_billed_past_its_lowered_quantity_says_so_in_units() -> None:
+    ctx = CONTEXTS[UNIT]
+    lowered = tuple(
+        replace(terms, quantity=D(250)) if terms.number == "1" else terms for terms in ctx.lines
+    )
+    text = said(talk(replace(ctx, lines=lowered), "1: skip")[1])
+    assert "300 LF was billed before, more than the line's 250 LF now" in text, text
+    assert "50 LF over." in text, text
