@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from bot.cli_review import review
 from bot.cli_status import status
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import URL, Engine
 
 app = typer.Typer(
     help="billbot: subcontractor progress billing by chat and email.",
@@ -48,6 +49,7 @@ class ExportFormat(enum.StrEnum):
 @dataclass
 class CliState:
     database_url: str | None = None
+    database: str = ""  # the database in use, for messages: a SQLite file's absolute path
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -70,30 +72,97 @@ def _global_options(
     ctx.obj = CliState(database_url=database_url)
 
 
+SUPPORTED_DATABASES = (
+    "billbot runs on SQLite (sqlite:///PATH, e.g. sqlite:///var/billbot.db, or "
+    "sqlite:////ABSOLUTE/PATH) or PostgreSQL (postgresql://USER:PASSWORD@HOST/DATABASE)"
+)
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def database_url(url: str) -> URL:
+    """`url` as a database billbot runs on (`postgres://` read as `postgresql://`, as
+    Heroku-style URLs are written); anything else fails with one line saying what does."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        fail(f"{_hide_password(url)!r} is not a database URL: {SUPPORTED_DATABASES}", code=2)
+    if parsed.drivername == "postgres":
+        parsed = parsed.set(drivername="postgresql")
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"):
+        fail(f"cannot use database URL {shown!r}: {SUPPORTED_DATABASES}", code=2)
+    if parsed.get_backend_name() == "sqlite" and parsed.host:
+        path = f"{parsed.host}{'/' + parsed.database if parsed.database else ''}"
+        fail(
+            f"cannot use database URL {shown!r}: a SQLite file's URL has three slashes "
+            f"(sqlite:///{path}, a path under the current folder) or four before an "
+            f"absolute path (sqlite:////ABSOLUTE/PATH)",
+            code=2,
+        )
+    return parsed
+
+
+def database_label(url: URL) -> str:
+    """The database `url` names, for messages: a SQLite file's absolute path, else the URL
+    without its password."""
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            return str(Path(url.database).resolve())
+        return "a SQLite database in memory"
+    return url.render_as_string(hide_password=True)
+
+
+def not_found(ctx: typer.Context, exc: Exception) -> NoReturn:
+    """Fail with `exc`, an invoice reference that names none (or several), saying which
+    database was looked in when it named none."""
+    from models.invoice_lookup import AmbiguousInvoiceError
+
+    fail(str(exc) if isinstance(exc, AmbiguousInvoiceError) else f"{exc}{in_database(ctx)}")
+
+
+def in_database(ctx: typer.Context) -> str:
+    """` (in database …)`: for a message saying something is not there, which is the first
+    thing to check when billbot runs in another folder than the one the data was imported in."""
+    state: CliState = ctx.obj or CliState()
+    return f" (in database {state.database})" if state.database else ""
+
+
 @contextmanager
 def open_database(ctx: typer.Context) -> Iterator[Engine]:
-    """The configured database, migrated to the latest schema; disposed of afterwards."""
-    from pydantic import ValidationError
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+    """The configured database, migrated to the latest schema; disposed of afterwards. A
+    new SQLite file is said on stderr, with where it is."""
+    from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
-    from bot.settings import load_settings
     from models.db import make_engine, upgrade
 
     state: CliState = ctx.obj or CliState()
-    url = state.database_url
-    if url is None:
-        try:
-            url = load_settings().database_url
-        except ValidationError as exc:
-            fail(f"invalid settings: {exc}", code=2)
+    url = database_url(state.database_url or _settings().database_url)
+    shown = url.render_as_string(hide_password=True)
+    state.database = database_label(url)
+    new_file = None
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, ":memory:")
+    if sqlite_file and url.database and not Path(url.database).exists():
+        new_file = Path(url.database)
     try:
-        shown = make_url(url).render_as_string(hide_password=True)
-        engine = make_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        fail(f"cannot use database URL {url!r}: {exc}", code=2)
+        engine = make_engine(url.render_as_string(hide_password=False))
+    except (NoSuchModuleError, ValueError, OSError) as exc:
+        fail(f"cannot use database URL {shown!r}: {exc}", code=2)
     try:
         upgrade(engine)
+        if new_file is not None:
+            note = f"billbot: created a new database: {state.database}"
+            if not new_file.is_absolute():
+                note += (
+                    f" ({new_file} is under the current folder; to use this database from "
+                    f"any folder, set BILLBOT_DATABASE_URL=sqlite:///{state.database})"
+                )
+            typer.echo(note, err=True)
         yield engine
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
@@ -144,6 +213,7 @@ def import_(
 
 
 def _reports(ctx: typer.Context, **filters: Any) -> list[dict[str, Any]]:
+    from bot.invite import period_keys
     from models.db import session_scope
     from models.invoice_lookup import InvoiceRefError, list_invoices
     from models.report import invoice_report
@@ -152,7 +222,9 @@ def _reports(ctx: typer.Context, **filters: Any) -> list[dict[str, Any]]:
         try:
             found = list_invoices(session, **filters)
         except InvoiceRefError as exc:
-            fail(str(exc))
+            if filters.get("period") and str(exc).startswith("No billing period"):
+                fail(f"{str(exc).rstrip('.')} ({period_keys(session)}){in_database(ctx)}")
+            not_found(ctx, exc)
         return [invoice_report(session, invoice) for invoice in found]
 
 
@@ -190,7 +262,14 @@ def invoices(
     _print_reports(reports, as_json=as_json)
 
 
-def _export_pdf(ctx: typer.Context, ref: str, output: Path | None) -> None:
+def keep_existing(path: Path, *, force: bool) -> None:
+    """Refuse to overwrite `path` unless `force` (an export named like the import file
+    would replace it)."""
+    if path.exists() and not force:
+        fail(f"{path} exists; use --force to overwrite it", code=2)
+
+
+def _export_pdf(ctx: typer.Context, ref: str, output: Path | None, *, force: bool) -> None:
     """Write the invoice's G702/G703 PDF to `output` (default `<commitment>-<invoice>.pdf`)."""
     from models.db import session_scope
     from models.invoice_lookup import InvoiceRefError, find_invoice
@@ -200,12 +279,13 @@ def _export_pdf(ctx: typer.Context, ref: str, output: Path | None) -> None:
         try:
             document = invoice_document(session, find_invoice(session, ref))
         except InvoiceRefError as exc:
-            fail(str(exc))
+            not_found(ctx, exc)
     try:
         pdf = render_invoice_pdf(document)
     except TotalsMismatchError as exc:
         fail(f"cannot print {ref}: {exc}")
     path = output if output is not None else Path(pdf_filename(document))
+    keep_existing(path, force=force)
     try:
         path.write_bytes(pdf)
     except OSError as exc:
@@ -233,6 +313,9 @@ def export(
         str | None,
         typer.Option(help="With --format xlsx: every invoice of this billing period."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite the file written if it exists.")
+    ] = False,
 ) -> None:
     """The invoice as a G702/G703-style document, or a period's invoices as a workbook."""
     if format_ is None:
@@ -241,15 +324,23 @@ def export(
             format_ = ExportFormat(suffix)
         else:  # a period is exported as its workbook; an invoice as JSON
             format_ = ExportFormat.xlsx if period and invoice is None else ExportFormat.json
+    if format_ == ExportFormat.xlsx and period is None and invoice is not None:
+        fail(
+            "--format xlsx exports a whole period: use --period KEY without an invoice, or "
+            "--format pdf|csv|json for one invoice",
+            code=2,
+        )
     if format_ == ExportFormat.xlsx or period is not None:
         if invoice is not None or format_ != ExportFormat.xlsx:
             fail("--period goes with --format xlsx, and without an INVOICE", code=2)
-        cli_workbook.export_period(ctx, period=period, output=output)
+        cli_workbook.export_period(ctx, period=period, output=output, force=force)
         return
     if invoice is None:
         fail("give an INVOICE, or --period KEY --format xlsx", code=2)
+    if output is not None:
+        keep_existing(output, force=force)
     if format_ == ExportFormat.pdf:
-        _export_pdf(ctx, invoice, output)
+        _export_pdf(ctx, invoice, output, force=force)
         return
 
     from models.db import session_scope
@@ -260,7 +351,7 @@ def export(
         try:
             report = invoice_report(session, find_invoice(session, invoice))
         except InvoiceRefError as exc:
-            fail(str(exc))
+            not_found(ctx, exc)
     text = invoice_csv(report) if format_ == ExportFormat.csv else json.dumps(report, indent=2)
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
@@ -284,7 +375,8 @@ def demo(
     Answers are read line by line, typed or piped:
     printf 'INV-0042\\n1: 50%%\\n2: 3 units\\nnone\\nsend\\n' | billbot demo
     The demo has a database of its own (var/demo.db), started afresh each time unless
-    --keep; with --database-url it uses (and never resets) that database instead.
+    --keep; with --database-url it uses (and never resets) that database instead, unless
+    it holds projects of your own (the demo's people would join them: it refuses).
     """
     from bot.console import run_demo
 
@@ -296,14 +388,18 @@ def demo(
 
 
 def _settings() -> Any:
+    """The settings; each invalid one on a line of its own (never with its value: it may be
+    a secret)."""
     from pydantic import ValidationError
 
-    from bot.settings import load_settings
+    from bot.settings import load_settings, settings_problems
 
     try:
         return load_settings()
     except ValidationError as exc:
-        fail(f"invalid settings: {exc}", code=2)
+        for problem in settings_problems(exc):
+            typer.echo(f"billbot: invalid setting {problem}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -320,7 +416,7 @@ def invite(
     """Invite the invoice contacts of a billing period (email and/or Slack)."""
     from datetime import UTC, datetime
 
-    from bot.invite import InviteError
+    from bot.invite import InviteError, NotFoundError
     from bot.invite import invite as invite_contacts
 
     settings = _settings()
@@ -334,6 +430,8 @@ def invite(
                 now=datetime.now(UTC),
                 resend=resend,
             )
+        except NotFoundError as exc:
+            fail(f"{exc}{in_database(ctx)}")
         except InviteError as exc:
             fail(str(exc))
     for line in summary.lines():

@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from models.review import Quantity
+    from models.tables import Commitment
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -85,6 +88,30 @@ def _adjustments(
     return amounts, quantities, frozenset(bare)
 
 
+def _no_administrator(session: Session, commitment: Commitment) -> str:
+    """Why an invoice of `commitment`, which has no invoice administrator, has no default
+    reviewer, and who can review it instead: the other administrators of its project, or
+    nobody until an import gives it one."""
+    from models.review import administrators
+    from models.tables import Person
+
+    keys = sorted(
+        person.key
+        for person_id in administrators(session, commitment)
+        if (person := session.get(Person, person_id)) is not None
+    )
+    if keys:
+        return (
+            f"{commitment.number} has no invoice administrator: say who reviews with --by "
+            f"(an administrator of its project: {', '.join(keys)})"
+        )
+    return (
+        f"{commitment.number} has no invoice administrator, so nobody can review its "
+        "invoices: give it one (its administrator in the commitments sheet or the JSON "
+        "file, a person's key) and import the file again"
+    )
+
+
 def review(
     ctx: typer.Context,
     invoice: Annotated[
@@ -120,15 +147,16 @@ def review(
     ] = None,
 ) -> None:
     """Approve an invoice under review, approve it as noted, or return lines for revision."""
-    from bot.cli import _settings, fail, open_database
-    from bot.notify import sent_notifier
+    from bot.cli import _settings, fail, not_found, open_database
+    from bot.notify import reach_contact, sent_notifier
     from bot.review import review_service
+    from conversations.review_service import invoice_contact
     from models.db import session_scope
     from models.i18n import words
     from models.invoice_lookup import InvoiceRefError, find_invoice
     from models.people import person_by_email, person_by_key
-    from models.review import Decision, ReviewKind
-    from models.tables import Commitment, Person
+    from models.review import Decision, ReviewKind, may_review
+    from models.tables import Commitment, InvoiceStatus, Person
 
     chosen = [approve, approve_as_noted, bool(reject)]
     if sum(chosen) != 1:
@@ -158,22 +186,47 @@ def review(
             try:
                 found = find_invoice(session, invoice)
             except InvoiceRefError as exc:
-                fail(str(exc))
+                not_found(ctx, exc)
+            commitment = session.get(Commitment, found.commitment_id)
+            assert commitment is not None
             if by is None:
-                commitment = session.get(Commitment, found.commitment_id)
-                reviewer_id = commitment.administrator_id if commitment else None
+                reviewer_id = commitment.administrator_id
                 if reviewer_id is None:
-                    fail(f"{invoice} has no invoice administrator: say who reviews with --by")
+                    fail(_no_administrator(session, commitment))
             else:
                 person = person_by_key(session, by) or person_by_email(session, by)
                 if person is None:
                     fail(f"nobody is known as {by!r} (a person's key or email)")
                 reviewer_id = person.id
+                if commitment.administrator_id is None and not may_review(
+                    session, person, commitment
+                ):
+                    why = _no_administrator(session, commitment)
+                    fail(f"{person.name} cannot review it: {why}")
             reviewer = session.get(Person, reviewer_id)
             _ = words(reviewer.language if reviewer else None)
             invoice_id = found.id
+            contact = invoice_contact(session, found)
+            reach = reach_contact(settings, session, found, contact) if contact else None
+            if (
+                reach is not None
+                and reach.missed
+                and contact is not None
+                and reviewer is not None
+                and found.status == InvoiceStatus.under_review
+                and may_review(session, reviewer, commitment)
+            ):
+                fail(
+                    f"{contact.name} bills {commitment.number} by {reach.missed}, and no mailbox "
+                    "is configured here (BILLBOT_MAIL__*), so they could not be told of this "
+                    "review. Nothing was changed: review it with the settings `billbot run` "
+                    "uses, or answer the review email you were sent."
+                )
         assert invoice_id is not None and reviewer_id is not None
         service = review_service(engine, settings, on_sent=sent_notifier(settings))
+        service.contact_outbox = lambda session, invoice, person: (
+            reach_contact(settings, session, invoice, person).where
+        )
         result = service.review(
             invoice_id=invoice_id, reviewer_id=reviewer_id, decision=decision, channel="cli"
         )
@@ -187,3 +240,16 @@ def review(
     typer.echo(result.text)
     if result.contact:  # the review's answers speak the reviewer's language; usage is English
         typer.echo(_("The message to the contact goes out with the next `billbot run`."))
+        if reach is not None and reach.waits_for == "Slack":
+            typer.echo(
+                "billbot: Slack is not configured here: the message waits for a `billbot run` "
+                "with BILLBOT_SLACK__BOT_TOKEN set.",
+                err=True,
+            )
+    elif contact is not None and not (settings.mail.configured or settings.slack.configured):
+        typer.echo(
+            f"billbot: {contact.name} was not told: no mail or Slack channel is configured "
+            "here (BILLBOT_MAIL__*, BILLBOT_SLACK__*), and they were not invited on one. Tell "
+            "them yourself.",
+            err=True,
+        )

@@ -39,7 +39,7 @@ def status(
 ) -> None:
     """The period's board: one row per commitment and contact — invited (when, which
     channels), reminders sent, status, amount this period, last activity."""
-    from bot.cli import fail, open_database
+    from bot.cli import fail, in_database, open_database
     from models.board import BoardError, board_json, period_board
     from models.db import session_scope
 
@@ -47,7 +47,7 @@ def status(
         try:
             found = period_board(session, period_key=period)
         except BoardError as exc:
-            fail(str(exc))
+            fail(f"{exc}{in_database(ctx)}")
     if as_json:
         typer.echo(json.dumps(board_json(found), indent=2, ensure_ascii=False))
     else:
@@ -80,6 +80,9 @@ def render_board(board: Board) -> str:
         lines.append("  ".join(cells).rstrip())
         if number == 0:
             lines.append("  ".join("-" * width for width in widths))
+    bounces = _bounces(board, zone)
+    if bounces:
+        lines += ["", *bounces]
     lines += [
         "",
         f"Payment due of approved invoices: {format_dollars(board.payment_due(certified=True))}; "
@@ -91,11 +94,27 @@ def render_board(board: Board) -> str:
     return "\n".join(lines)
 
 
+def _bounces(board: Board, zone: ZoneInfo) -> list[str]:
+    """A line for each contact an email came back undelivered from: the address, when, and
+    what the receiving server said."""
+    found = []
+    for row in board.rows:
+        if row.bounced is not None:
+            said = f": {row.bounced.diagnostic}" if row.bounced.diagnostic else ""
+            found.append(
+                f"Email bounced: {row.bounced.address} ({row.commitment} {row.contact}) on "
+                f"{_when(row.bounced.at, zone)}{said}"
+            )
+    return found
+
+
 def _cells(row: BoardRow, zone: ZoneInfo) -> tuple[str, ...]:
     title = row.title if len(row.title) <= TITLE_WIDTH else row.title[: TITLE_WIDTH - 1] + "…"
     invited = "not invited"
     if row.invited_at:
         invited = f"{_when(row.invited_at, zone)} {'+'.join(row.channels)}"
+    if row.bounced:
+        invited += " (email bounced)"
     reminders = str(row.reminders)
     if row.last_reminder_at:
         reminders += f" (last {_when(row.last_reminder_at, zone)[:10]})"

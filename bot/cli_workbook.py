@@ -34,20 +34,23 @@ def template(
     typer.echo(f"Wrote {file}: fill it in, then `billbot import {file}`.")
 
 
-def export_period(ctx: typer.Context, *, period: str | None, output: Path | None) -> None:
+def export_period(
+    ctx: typer.Context, *, period: str | None, output: Path | None, force: bool = False
+) -> None:
     """Every invoice of the period in one workbook (`--format xlsx`)."""
-    from bot.cli import fail, open_database
+    from bot.cli import fail, in_database, keep_existing, open_database
     from models.db import session_scope
     from models.workbook_export import UnknownPeriodError, write_period_workbook
 
     if period is None:
         fail("--format xlsx exports a billing period: give --period KEY", code=2)
     path = output if output is not None else Path(f"{period}.xlsx")
+    keep_existing(path, force=force)
     with open_database(ctx) as engine, session_scope(engine) as session:
         try:
             count = write_period_workbook(session, period_key=period, path=path)
         except UnknownPeriodError as exc:
-            fail(str(exc))
+            fail(f"{exc}{in_database(ctx)}")
         except OSError as exc:
             fail(f"cannot write {path}: {exc.strerror or exc}")
     typer.echo(f"Wrote {path} ({count} invoice{'s' if count != 1 else ''}).", err=True)

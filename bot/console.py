@@ -203,7 +203,7 @@ def run_demo(
     works in any year.
     """
     from models.db import make_engine, upgrade
-    from models.demo import load_demo
+    from models.demo import load_demo, other_projects
 
     url = database_url or f"sqlite:///{DEFAULT_DEMO_DATABASE}"
     if reset:
@@ -211,6 +211,14 @@ def run_demo(
     engine = make_engine(url)
     try:
         upgrade(engine)
+        if others := other_projects(engine):
+            print(
+                f"billbot demo: this database holds your projects ({', '.join(others)}); the "
+                "demo would add its own people and project to them. Run `billbot demo` "
+                "without --database-url: it has a database of its own.",
+                file=sys.stderr,
+            )
+            return 2
         load_demo(engine)
         clock_now = now or _demo_now(engine, DEMO_PERSON, datetime.now(UTC))
         folder = attachments_dir or _beside_database(url) / "demo-attachments"

@@ -40,6 +40,18 @@ class InviteError(Exception):
     """The invitation cannot be made (unknown period or commitment, no channel)."""
 
 
+class NotFoundError(InviteError):
+    """The period or commitment named is not in the database."""
+
+
+def period_keys(session: Session) -> str:
+    """The billing periods there are, for a message naming one that is not."""
+    keys = session.exec(
+        select(BillingPeriod.key).order_by(col(BillingPeriod.start), col(BillingPeriod.key))
+    ).all()
+    return f"its periods: {', '.join(keys)}" if keys else "no billing periods are imported"
+
+
 @dataclass
 class InviteSummary:
     invited: list[str] = field(default_factory=list)  # "SC-007 Sam Sparks <sam@...>: email"
@@ -71,7 +83,7 @@ def queue_slack_invite(session: Session, *, invitation: Invitation, settings: Se
 def _period(session: Session, key: str) -> BillingPeriod:
     period = session.exec(select(BillingPeriod).where(BillingPeriod.key == key)).first()
     if period is None:
-        raise InviteError(f"no billing period with key {key!r}")
+        raise NotFoundError(f"no billing period with key {key!r} ({period_keys(session)})")
     return period
 
 
@@ -81,7 +93,15 @@ def _commitments(session: Session, period: BillingPeriod, key: str | None) -> li
         statement = statement.where(or_(col(Commitment.key) == key, col(Commitment.number) == key))
     found = list(session.exec(statement.order_by(col(Commitment.number))))
     if key is not None and not found:
-        raise InviteError(f"no commitment {key!r} on the project of period {period.key!r}")
+        numbers = session.exec(
+            select(Commitment.number)
+            .where(Commitment.project_id == period.project_id)
+            .order_by(col(Commitment.number))
+        ).all()
+        listed = f"its commitments: {', '.join(numbers)}" if numbers else "it has none"
+        raise NotFoundError(
+            f"no commitment {key!r} on the project of period {period.key!r} ({listed})"
+        )
     return found
 
 
@@ -143,7 +163,12 @@ def invite(
     use_mail = settings.mail.configured
     use_slack = slack_available(settings)
     if not (use_mail or use_slack):
-        raise InviteError("no channel is configured: set BILLBOT_MAIL__* or BILLBOT_SLACK__*")
+        from bot.settings import half_configured
+
+        unset = "; ".join(half_configured(settings))
+        raise InviteError(
+            unset or "no channel is configured: set BILLBOT_MAIL__* or BILLBOT_SLACK__*"
+        )
     summary = InviteSummary()
     with session_scope(engine) as session:
         period = _period(session, period_key)
@@ -158,6 +183,12 @@ def invite(
             contacts = _contacts(session, commitment.id)
             if not contacts:
                 summary.warnings.append(f"{commitment.number} has no invoice contact")
+            elif commitment.administrator_id is None:
+                summary.warnings.append(
+                    f"{commitment.number} has no invoice administrator: nobody can review the "
+                    "invoices its contacts send, or hears that they sent one; give it one (its "
+                    "administrator in the import file) and import the file again"
+                )
             for person in contacts:
                 assert person.id is not None
                 invitation, _ = get_or_create_invitation(

@@ -60,15 +60,20 @@ def logging_to_stderr(level: int = logging.INFO) -> Iterator[None]:
         root.setLevel(previous)
 
 
-def build_workers(engine: Engine, settings: Settings) -> list[Worker]:
-    """Every configured channel's worker, after the reminders (so one pass delivers them)."""
+def build_workers(
+    engine: Engine, settings: Settings, *, not_started: list[str] | None = None
+) -> list[Worker]:
+    """Every configured channel's worker, after the reminders (so one pass delivers them).
+    A channel configured but not started is logged, and its reason added to `not_started`."""
     from bot.notify import sent_notifier
     from bot.reminders import ReminderWorker
     from bot.review import review_service
+    from bot.settings import half_configured
 
     notify = sent_notifier(settings)
     reviews = review_service(engine, settings, on_sent=notify)
     workers: list[Worker] = []
+    failed = half_configured(settings)
     if settings.mail.configured or settings.slack.configured:
         workers.append(ReminderWorker(engine, settings))
     if settings.mail.configured:
@@ -80,7 +85,7 @@ def build_workers(engine: Engine, settings: Settings) -> list[Worker]:
             secret_bytes(settings.mail)
             workers.append(MailWorker(engine, settings, on_sent=notify, reviews=reviews))
         except MailError as exc:
-            log.error("email is not started: %s", exc)
+            failed.append(f"email is not started: {exc}")
     if settings.slack.configured:
         from bot.slack.errors import SlackError
         from bot.slack.worker import SlackWorker
@@ -88,18 +93,59 @@ def build_workers(engine: Engine, settings: Settings) -> list[Worker]:
         try:
             workers.append(SlackWorker(engine, settings, on_sent=notify, reviews=reviews))
         except SlackError as exc:
-            log.error("Slack is not started: %s", exc)
+            failed.append(f"Slack is not started: {exc}")
+    for line in failed:
+        log.error("%s", line)
+    if not_started is not None:
+        not_started.extend(failed)
     return workers
 
 
-async def run_once(workers: list[Worker]) -> None:
-    """One pass of each worker, one after the other; a failing worker does not stop the rest."""
+def pass_summary(result: Any) -> tuple[str | None, bool]:
+    """A worker's pass in words (None: nothing worth a line), and whether it failed: the mail
+    worker's could not fetch (IMAP unreachable, sign-in refused) or its SMTP sign-in was
+    refused; the Slack worker's result is the count it sent."""
+    if result is None:
+        return None, False
+    if isinstance(result, int):
+        return f"sent {result}", False
+    delivery = getattr(result, "delivery", None)
+    if delivery is None:
+        return str(result), False
+    said = [f"received {len(result.received)}", f"sent {delivery.sent}"]
+    said += [
+        f"{count} {word}"
+        for count, word in (
+            (delivery.retried, "to retry later"),
+            (delivery.failed, "given up"),
+            (delivery.postponed, "waiting for the SMTP sign-in"),
+        )
+        if count
+    ]
+    line = ", ".join(said)
+    if not result.fetched:
+        line += " (another worker fetches the mailbox)"
+    if result.errors:
+        line += "; errors: " + "; ".join(result.errors)
+    return line, bool(result.errors or delivery.postponed)
+
+
+async def run_once(workers: list[Worker]) -> bool:
+    """One pass of each worker, one after the other; a failing worker does not stop the rest.
+    Whether every pass went through (see `pass_summary`)."""
+    ok = True
     for worker in workers:
         try:
             result = await worker.run_once()
-            log.info("%s: %s", worker.name, result)
         except Exception:
             log.exception("%s: pass failed", worker.name)
+            ok = False
+            continue
+        line, failed = pass_summary(result)
+        if line is not None:
+            (log.error if failed else log.info)("%s: %s", worker.name, line)
+        ok = ok and not failed
+    return ok
 
 
 # Set by SIGTERM/SIGINT from the moment `billbot run` starts (see `catch_stop_signals`), so a
@@ -139,14 +185,20 @@ async def run_forever(workers: list[Worker], stop: asyncio.Event | None = None) 
 
 
 def run(engine: Engine, settings: Settings, *, once: bool) -> int:
-    """Run the workers; the exit code (1 if nothing is configured)."""
+    """Run the workers; the exit code: 1 if nothing is configured, or (`once`) if a
+    configured channel could not start or its pass failed."""
     with logging_to_stderr():
         if not once and STOP_REQUESTED.is_set():
             log.info("stopped before starting")
             return 0
-        workers = build_workers(engine, settings)
+        not_started: list[str] = []
+        workers = build_workers(engine, settings, not_started=not_started)
         if not workers:
-            log.error("nothing to run: configure BILLBOT_MAIL__* and/or BILLBOT_SLACK__*")
+            if not not_started:
+                log.error("nothing to run: configure BILLBOT_MAIL__* and/or BILLBOT_SLACK__*")
             return 1
-        asyncio.run(run_once(workers) if once else run_forever(workers))
-    return 0
+        if not once:
+            asyncio.run(run_forever(workers))
+            return 0
+        ok = asyncio.run(run_once(workers))
+    return 0 if ok and not not_started else 1

@@ -40,6 +40,12 @@ class RawAttachment:
     data: bytes
 
 
+# A signed message's signature (S/MIME, OpenPGP) travels as a part, but is no attachment.
+SIGNATURE_TYPES = frozenset(
+    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
+)
+
+
 @dataclass(frozen=True)
 class InboundMail:
     external_id: str  # the Message-ID, or a hash of the bytes when there is none
@@ -56,6 +62,16 @@ class InboundMail:
     attachments: tuple[RawAttachment, ...] = ()
     message: Message | None = field(default=None, repr=False)
     error: str | None = None
+
+    @property
+    def files(self) -> tuple[RawAttachment, ...]:
+        """The files the message carries: its attachments, but a signed message's signature."""
+        return tuple(
+            item
+            for item in self.attachments
+            if item.content_type.split(";")[0].strip().lower() not in SIGNATURE_TYPES
+            and not item.filename.lower().endswith(".p7s")
+        )
 
 
 def _no_nul(text: str) -> str:
@@ -157,12 +173,15 @@ def _parse(message: Message, raw: bytes) -> InboundMail:
     )
 
 
-# A signature's logo or icon is smaller than this; a photo or a screenshot pasted in is not.
-LOGO_BYTES = 50_000
-# Shown at most this large (CSS pixels), an image is a logo or an icon (Outlook shows a
-# signature's logo at 120×40 however many bytes it holds); a photo or a screenshot pasted into
-# the body is shown larger. Past LOGO_SHOWN_BYTES it is kept whatever its size on screen.
+# A signature's logo or icon is smaller than this (a few KB as a rule); a photo or a screenshot
+# pasted in is not.
+LOGO_BYTES = 30_000
+# Shown at most this large (CSS pixels), an image is a logo or an icon when it is small in
+# bytes too; shown at most LOGO_TINY, it is one up to LOGO_SHOWN_BYTES (Outlook shows a
+# signature's logo saved large at 120×40). A screenshot pasted into the body is shown at its
+# own size, larger than a logo, and holds more than a logo's bytes.
 LOGO_WIDTH, LOGO_HEIGHT, LOGO_SHOWN_BYTES = 300, 150, 512_000
+LOGO_TINY = (200, 100)
 _CID = re.compile(rb"""cid:([^"'\s<>)]+)""", re.I)
 _IMG = re.compile(rb"<img\b[^>]*>", re.I)
 # `width=120`, `height="40"`, `style="width:1.25in;height:.41in"` (not `max-width`).
@@ -179,6 +198,21 @@ _PHOTO_NAME = re.compile(
 # How iOS names a photo it puts in the body, shown at no given size (`image0.jpeg`; Outlook
 # numbers its images `image001.png`).
 _APPLE_PHOTO = re.compile(r"image(?:0|[1-9]\d{0,2})\.(?:jpe?g|png|heic|heif)", re.I)
+# How Outlook names the images of a message (`image001.png`): a plain-text reply keeps the
+# signature's logo as an attachment with its Content-ID, shown nowhere.
+_OUTLOOK_IMAGE = re.compile(r"image\d{3}\.(?:png|jpe?g|gif|bmp)", re.I)
+# Parts that are a message's machinery, not a file: PGP/MIME's version part, the parts of a
+# report (a bounce, a read receipt) machines read.
+_NOT_FILES = frozenset(
+    {
+        "application/pgp-encrypted",
+        "message/delivery-status",
+        "message/global-delivery-status",
+        "message/disposition-notification",
+        "message/feedback-report",
+        "text/rfc822-headers",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -196,34 +230,67 @@ class _Shown:
     def small(self) -> bool:
         return (self.width or 0) <= LOGO_WIDTH and (self.height or 0) <= LOGO_HEIGHT
 
+    @property
+    def tiny(self) -> bool:
+        return (self.width or 0) <= LOGO_TINY[0] and (self.height or 0) <= LOGO_TINY[1]
+
 
 def _attachments(message: Message) -> list[RawAttachment]:
-    """The files of `message`, images embedded in its HTML included, except an image the
-    HTML shows that is a logo or an icon (`_is_logo`): a photo sent from a phone is embedded
-    just the same, and a logo may come without its disposition."""
+    """The files of `message`: every part that is not its text (nor a report's or an
+    encryption's machinery), named or not, images embedded in its HTML included, except a
+    signature's logo or an icon (`_is_logo`). A copier's scan comes as a PDF with no name and
+    no disposition, a logo may come without its disposition too, and a photo sent from a
+    phone is embedded just as a logo is."""
     shown = _shown_images(message)
     found = []
     for part in _leaves(message):
-        if part.get_content_type() == "message/rfc822":  # a forwarded email: one .eml file
+        kind = part.get_content_type()
+        if kind == "message/rfc822":  # a forwarded email: one .eml file
             found.append(_forwarded(part))
             continue
-        filename = part.get_filename()
+        if kind in _NOT_FILES:
+            continue
+        filename = _filename(part)
         disposition = part.get_content_disposition()
-        image = part.get_content_maintype() == "image"
-        content_id = _content_id(part.get("Content-ID"))
-        if not filename and disposition != "attachment" and not (image and content_id):
-            continue  # a body part
+        if (
+            not filename
+            and disposition != "attachment"
+            and part.get_content_maintype()
+            in (
+                "text",
+                "message",
+                "multipart",
+            )
+        ):
+            continue  # the body (its text, its HTML)
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes):
-            continue
-        if filename:
-            with contextlib.suppress(Exception):
-                filename = str(make_header(decode_header(filename)))
+            data = b""  # said to be empty, rather than lost in silence
         name = header_value(filename, limit=255) or _unnamed(part, data)
-        if image and content_id in shown and _is_logo(len(data), shown[content_id], name):
-            continue  # a logo or an icon of the HTML body
-        found.append(RawAttachment(name, header_value(part.get_content_type()), data))
+        content_id = _content_id(part.get("Content-ID"))
+        if part.get_content_maintype() == "image" and _is_logo(
+            len(data), shown.get(content_id) if content_id else None, name, bool(content_id)
+        ):
+            continue  # a logo or an icon of the signature
+        found.append(RawAttachment(name, header_value(kind), data))
     return found
+
+
+def _filename(part: Message) -> str | None:
+    """The part's file name, encoded words undone; raw 8-bit bytes are read as UTF-8 (else
+    windows-1252), as `header_text` reads them in From, not left as U+FFFD."""
+    filename = part.get_filename()
+    if filename and "\ufffd" in filename:
+        probe = Message()
+        for header in ("Content-Disposition", "Content-Type"):
+            value = raw_header(part, header)
+            if value is not None:
+                probe[header] = header_text(value)
+        filename = probe.get_filename() or filename
+    if filename:
+        with contextlib.suppress(Exception):
+            filename = str(make_header(decode_header(filename)))
+    return filename
 
 
 def _leaves(message: Message) -> Iterator[Message]:
@@ -252,13 +319,17 @@ def _forwarded(part: Message) -> RawAttachment:
     return RawAttachment(name, "message/rfc822", data)
 
 
-def _is_logo(size: int, shown: _Shown, filename: str) -> bool:
-    """Whether an image the HTML shows is a signature's logo or an icon: shown small, or at no
-    given size and small in bytes; never a camera's, a phone's or a scanner's file."""
+def _is_logo(size: int, shown: _Shown | None, filename: str, content_id: bool) -> bool:
+    """Whether an image is a signature's logo or an icon, never a camera's, a phone's or a
+    scanner's file: one the HTML shows (`shown`) small and small in bytes, or tiny (a logo
+    saved large), or at no given size and small in bytes; one it does not show, when it is
+    Outlook's small `image001.png` with a Content-ID (a plain-text reply's logo)."""
     if _PHOTO_NAME.search(filename):
         return False
+    if shown is None:
+        return content_id and size <= LOGO_BYTES and bool(_OUTLOOK_IMAGE.fullmatch(filename))
     if shown.sized:
-        return shown.small and size <= LOGO_SHOWN_BYTES
+        return shown.small and (size <= LOGO_BYTES or (shown.tiny and size <= LOGO_SHOWN_BYTES))
     return size <= LOGO_BYTES and not _APPLE_PHOTO.fullmatch(filename)
 
 

@@ -7,11 +7,12 @@ Runs synchronously (the worker calls it in a thread). Every outcome is recorded 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,8 +24,9 @@ from conversations.render import STATUS_WORDS
 from conversations.review_answers import ANSWER_FORMS, UNCLEAR, read_review
 from conversations.review_service import ReviewService
 from conversations.service import ConversationService, MemoryOutbox, Outbox, SentHook
+from conversations.state import State
 from conversations.types import Reply, ReplyKind, Turn
-from mail.autoreply import classify
+from mail.autoreply import Bounce, classify, out_of_office_text, read_bounce
 from mail.compose import (
     AUTO_REPLIED,
     Envelope,
@@ -32,13 +34,22 @@ from mail.compose import (
     queue_email,
     thread_references,
 )
-from mail.config import MailEnvironment
+from mail.config import MailEnvironment, secret_bytes
 from mail.extract import html_to_text
-from mail.inbound import InboundMail, RawAttachment, parse_mail
+from mail.inbound import InboundMail, parse_mail
 from mail.notify import files_list, queue_files_notice, queue_sent_notification
 from mail.outbox import EmailOutbox, InboundRecord, Thread, reply_subject
 from mail.review import ReviewerOutbox, contact_email_outbox
-from mail.routing import Refusal, ReviewRoute, Route, route_mail, speaker
+from mail.routing import (
+    NOT_KEPT,
+    Refusal,
+    ReviewRoute,
+    Route,
+    ours,
+    route_mail,
+    sender_person,
+    speaker,
+)
 from mail.row_answers import answers_in_history, answers_under_rows
 from mail.smime import SMIME_TYPES
 from mail.template import (
@@ -52,18 +63,25 @@ from mail.template import (
     top_beside_template,
     with_top,
 )
+from mail.tokens import ReplyToken, TokenError, find_tokens, read_any_token
 from models.attachments import (
     AttachmentError,
     AttachmentLimits,
     AttachmentRef,
     store_attachment,
 )
+from models.conversation import Conversation
 from models.db import session_scope
 from models.i18n import N_, Words, words
-from models.invitation import find_invitation
+from models.invitation import Invitation, find_invitation, record_bounce
 from models.ledger import sov_lines
-from models.outbox import InboundOutcome, OutboxKind, RefusalNotice, inbound_seen
-from models.people import person_by_email
+from models.outbox import (
+    InboundMessage,
+    InboundOutcome,
+    OutboxKind,
+    RefusalNotice,
+    inbound_seen,
+)
 from models.review import OLDER_SENDING, times_sent
 from models.tables import (
     Attachment,
@@ -72,6 +90,7 @@ from models.tables import (
     InvoiceStatus,
     Person,
     SovLine,
+    as_utc,
     label_of,
 )
 
@@ -86,10 +105,6 @@ OUTLOOK_FORMAT = N_(
     "{file}: Outlook sent your files in its own format, which cannot be opened here. Please "
     "send them again as ordinary attachments (in Outlook, write the message as HTML or plain "
     "text, not Rich Text)."
-)
-# A signed message's signature (S/MIME, OpenPGP) travels as a part, but is no attachment.
-_SIGNATURE_TYPES = frozenset(
-    {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 )
 # Outlook's own wrapping of a Rich Text message and its files (`winmail.dat`).
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
@@ -118,6 +133,20 @@ PASSED_ON = N_(
     "The invoice is locked while it is under review, so nothing in it was changed; if it needs "
     "a change, {admin} can return it to you for revision."
 )
+
+# The loop breaker (`Intake._repeated`). An auto-acknowledger that no header or wording gives
+# away answers each of our replies with the same words, and each would be told "I couldn't
+# use that" again, for ever. A message the turn could not use is recorded with a fingerprint
+# of its words (`unreadable <digest>` in its reason); the same words again from the same
+# sender on the same invoice within REPEAT_WINDOW, or more than UNREADABLE_PER_HOUR such
+# messages from one sender in an hour, are recorded as ignored and not answered. A person
+# who sends the same unusable words again is not harmed: they would change nothing again
+# and get the same answer they already have; and a message with files is never ignored.
+UNREADABLE = "unreadable"
+REPEAT_WINDOW = timedelta(minutes=30)
+UNREADABLE_PER_HOUR = 6
+# Why a message from a mailing list or marked bulk may still be a person's (`_listed_reply`).
+_LISTED = frozenset({"list", "precedence"})
 
 
 @dataclass(frozen=True)
@@ -201,24 +230,40 @@ class Intake:
                 return self._record(mail, InboundOutcome.rejected, error)
             own = {a for a in (self.env.mail.address, self.env.mail.imap_user) if a}
             reason = classify(mail.message, own_addresses=own, text=mail.text)
-            if reason is not None:
+            if reason == "bounce":
+                return self._bounced(session, mail)
+            listed = self._listed_reply(session, mail) if reason in _LISTED else None
+            if reason is not None and listed is None:
                 log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
                 return self._record(mail, InboundOutcome.ignored, reason)
-            route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
+            route = listed or route_mail(session, mail, settings=self.env.mail, now=self.clock())
             if isinstance(route, Route):
-                text = self._with_rows(session, mail, route)
-                text, template_note = self._with_template(session, mail, route, text)
-                session.close()  # end the read (rows stay as read) before the turn writes
-                return self._converse(mail, route, text, template_note)
+                return self._turn(session, mail, route)
         if isinstance(route, Refusal):
             said = route.locked_invoice is not None and _says_something(mail.text)
-            if route.locked_invoice is not None and (_files(mail) or said):
+            if route.locked_invoice is not None and (mail.files or said):
                 return self._to_locked(mail, route, message=mail.text if said else "")
             log.info("refused %s from %s: %s", mail.external_id, mail.sender, route.reason)
             return self._record(
                 mail, InboundOutcome.refused, route.reason, answer=route.text, always=route.always
             )
         return self._review(mail, route)
+
+    def _turn(self, session: Session, mail: InboundMail, route: Route) -> IntakeResult:
+        """The contact's message, read in the gate's `session` (closed before the turn
+        writes), to the conversation; unless it is words that were unusable a moment ago."""
+        text = self._with_rows(session, mail, route)
+        text, template_note = self._with_template(session, mail, route, text)
+        digest = None
+        if not mail.files and not _readable(text):
+            digest = _fingerprint(route.commitment_id, route.period_id, text)
+            repeated = self._repeated(session, mail.sender, digest)
+            if repeated is not None:
+                session.close()
+                log.warning("ignored %s from %s: %s", mail.external_id, mail.sender, repeated)
+                return self._record(mail, InboundOutcome.ignored, repeated)
+        session.close()  # end the read (rows stay as read) before the turn writes
+        return self._converse(mail, route, text, template_note, digest=digest)
 
     def _review(self, mail: InboundMail, route: ReviewRoute) -> IntakeResult:
         """An administrator's answer: a decision, else the answer forms; nothing guessed."""
@@ -233,7 +278,19 @@ class Intake:
         with Session(self.engine) as session:
             lines = _line_numbers(session, route.invoice_id)
             older = _older_sending(session, route.invoice_id, mail)
-        decision = None if older else read_review(mail.text, lines=lines)
+            decision = None if older else read_review(mail.text, lines=lines)
+            if decision is None and not older and not mail.files:
+                digest = _fingerprint(route.invoice_id, None, mail.text)
+                repeated = self._repeated(session, mail.sender, digest)
+                if repeated is not None:
+                    log.warning("ignored %s from %s: %s", mail.external_id, mail.sender, repeated)
+                    session.close()
+                    return self._record(mail, InboundOutcome.ignored, repeated)
+                reply.record = InboundRecord(
+                    mail.external_id,
+                    mail.sender,
+                    reason=f"review via {route.via}; {UNREADABLE} {digest}",
+                )
         if decision is None:
             with session_scope(self.engine) as session:
                 reviewer = session.get(Person, route.reviewer.id)
@@ -258,8 +315,16 @@ class Intake:
         return IntakeResult(InboundOutcome.processed, reason, mail.external_id)
 
     def _converse(
-        self, mail: InboundMail, route: Route, text: str, template_note: str | None
+        self,
+        mail: InboundMail,
+        route: Route,
+        text: str,
+        template_note: str | None,
+        *,
+        digest: str | None = None,
     ) -> IntakeResult:
+        """The turn. `digest` (the words' fingerprint, `_fingerprint`) is recorded with the
+        message when the turn could not use it, for the loop breaker."""
         stored, notes = (
             self._store_attachments(mail, _contacts_words(mail, route))
             if mail.attachments
@@ -267,13 +332,18 @@ class Intake:
         )
         if template_note:
             notes.append(template_note)
-        outbox = EmailOutbox(
-            self.env,
-            thread=Thread(mail.message_id, mail.references, route.subject or mail.subject),
-            notes=tuple(notes),
-            record=InboundRecord(mail.external_id, mail.sender, reason=f"via {route.via}"),
-            clock=self.clock,
-            invitation=route.invitation,
+        outbox = _TurnOutbox(
+            EmailOutbox(
+                self.env,
+                thread=Thread(mail.message_id, mail.references, route.subject or mail.subject),
+                notes=tuple(notes),
+                record=InboundRecord(mail.external_id, mail.sender, reason=f"via {route.via}"),
+                clock=self.clock,
+                invitation=route.invitation,
+            ),
+            stored=tuple(stored),
+            digest=digest,
+            language=_contacts_words(mail, route).language,
         )
         assert route.person.id is not None
         # what the turn no longer shows: a Spanish top left out beside an English template
@@ -394,7 +464,7 @@ class Intake:
             assert invoice is not None and invoice.id is not None
             commitment = session.get(Commitment, invoice.commitment_id)
             admin = session.get(Person, commitment.administrator_id or 0) if commitment else None
-            contact = person_by_email(session, mail.sender)
+            contact = sender_person(session, mail.sender)
             _ = words((contact.language if contact else None) or written_in(mail.text))
             values = {
                 "number": invoice.number,
@@ -404,7 +474,7 @@ class Intake:
             }
             if invoice.status != InvoiceStatus.under_review:
                 said = [refusal.text] if message else []
-                said += [_(NOT_ADDED, file=item.filename, **values) for item in _files(mail)]
+                said += [_(NOT_ADDED, file=item.filename, **values) for item in mail.files]
                 InboundRecord(
                     mail.external_id, mail.sender, InboundOutcome.refused, "invoice-locked"
                 ).add(session, None, now)
@@ -447,7 +517,7 @@ class Intake:
     ) -> tuple[list[AttachmentRef], list[str]]:
         stored: list[AttachmentRef] = []
         notes: list[str] = []
-        for item in _files(mail):
+        for item in mail.files:
             kind = item.content_type.split(";")[0].strip().lower()
             if kind in SMIME_TYPES or item.filename.lower().endswith((".p7m", ".p7z")):
                 # opaque-signed mail is unwrapped when it is read: this one is encrypted
@@ -480,6 +550,92 @@ class Intake:
                     _("{file} could not be saved; please send it again later.", file=item.filename)
                 )
         return stored, notes
+
+    def _bounced(self, session: Session, mail: InboundMail) -> IntakeResult:
+        """A bounce: never answered; a permanent failure of an email we sent a contact on an
+        invitation (known by our Message-ID in the report, or by the reply address it was
+        sent to and the contact's address in its words) is kept on the invitation."""
+        assert mail.message is not None
+        bounce = read_bounce(mail.message)
+        found = self._bounced_invitation(session, mail, bounce) if bounce.permanent else None
+        session.close()
+        now = self.clock()
+        reason = "bounce"
+        with session_scope(self.engine) as write:
+            if found is not None:
+                invitation = write.get(Invitation, found[0])
+                if invitation is not None:
+                    record_bounce(
+                        write, invitation, address=found[1], diagnostic=bounce.diagnostic, now=now
+                    )
+                    reason = f"bounce: {found[1]}"
+            InboundRecord(mail.external_id, mail.sender, InboundOutcome.ignored, reason).add(
+                write, None, now
+            )
+        log.info("ignored %s from %s: %s", mail.external_id, mail.sender, reason)
+        return IntakeResult(InboundOutcome.ignored, reason, mail.external_id)
+
+    def _bounced_invitation(
+        self, session: Session, mail: InboundMail, bounce: Bounce
+    ) -> tuple[int, str] | None:
+        """(invitation id, failed address) of the contact's email a bounce reports, if it
+        tells: a token in the Message-ID it returns (or answers), signed by us; else the token
+        of the reply address it came to, when its words name the contact's address."""
+        secret = secret_bytes(self.env.mail)
+        by_id = [token for mid in bounce.message_ids for token in find_tokens(mid)]
+        addressed = [
+            token for r in mail.recipients if ours(r, self.env.mail) for token in find_tokens(r)
+        ]
+        for token, tied in [*((t, True) for t in by_id), *((t, False) for t in addressed)]:
+            try:
+                found = read_any_token(secret, token)
+            except TokenError:
+                continue
+            if not isinstance(found, ReplyToken):
+                continue  # an administrator's review thread: no invitation
+            invitation = session.get(Invitation, found.invitation_id)
+            person = session.get(Person, invitation.person_id) if invitation else None
+            if invitation is None or invitation.id is None or person is None:
+                continue
+            address = person.email.lower()
+            named = address in bounce.failed or address in bounce.text.lower()
+            if tied:
+                return invitation.id, address if named or not bounce.failed else bounce.failed[0]
+            if named:
+                return invitation.id, address
+        return None
+
+    def _listed_reply(self, session: Session, mail: InboundMail) -> Route | None:
+        """A message with a mailing list's headers or `Precedence: bulk` is still a person's
+        when the invited contact wrote it to their own reply address (a security gateway or a
+        CRM adds such headers to everything it passes on), unless its words are an
+        auto-reply's; its route then, else None (ignored)."""
+        if out_of_office_text(mail.text):
+            return None
+        route = route_mail(session, mail, settings=self.env.mail, now=self.clock())
+        if isinstance(route, Route) and route.via == "address" and route.invitation is not None:
+            return route
+        return None
+
+    def _repeated(self, session: Session, sender: str, digest: str) -> str | None:
+        """Why a message the turn may not be able to use is ignored (see UNREADABLE), or None:
+        the same words from `sender` were unusable a moment ago, or too many were this hour."""
+        now = self.clock()
+        statement = select(InboundMessage.reason, InboundMessage.received_at).where(
+            col(InboundMessage.channel) == "email",
+            col(InboundMessage.sender) == sender[:320],
+            col(InboundMessage.received_at) >= now - timedelta(hours=1),
+            col(InboundMessage.reason).like(f"%; {UNREADABLE} %"),
+        )
+        rows = session.exec(statement).all()
+        if any(
+            (reason or "").endswith(f" {digest}") and as_utc(at) >= now - REPEAT_WINDOW
+            for reason, at in rows
+        ):
+            return "repeated unreadable message"
+        if len(rows) >= UNREADABLE_PER_HOUR:
+            return "too many unreadable messages"
+        return None
 
     def _record(
         self,
@@ -585,14 +741,76 @@ def _says_something(text: str) -> bool:
     return any(c.isdigit() for c in rest) or "?" in rest or len(re.findall(r"\w+", rest)) >= 4
 
 
-def _files(mail: InboundMail) -> list[RawAttachment]:
-    """The files `mail` carries: its parts, but the signature of a signed message."""
-    return [
-        item
-        for item in mail.attachments
-        if item.content_type.split(";")[0].strip().lower() not in _SIGNATURE_TYPES
-        and not item.filename.lower().endswith(".p7s")
-    ]
+def _readable(text: str) -> bool:
+    """Whether `text` holds something a turn reads for sure: an answer, a command, an invoice
+    number (else the turn may not be able to use it: see UNREADABLE)."""
+    parsed = parse(text)
+    return bool(parsed.answers or parsed.commands or parsed.invoice_number)
+
+
+def _fingerprint(key: int | None, other: int | None, text: str) -> str:
+    """A short digest of `text` (case and spacing aside) on one invoice (commitment and
+    period, or the invoice reviewed)."""
+    words_only = " ".join(text.split()).casefold()
+    return hashlib.sha256(f"{key}:{other}:{words_only}".encode()).hexdigest()[:12]
+
+
+@dataclass
+class _TurnOutbox:
+    """The turn's `EmailOutbox`, told what the intake knows of the message: when the turn
+    kept none of some files it was given (no open invoice, a period closed), they are named
+    as not kept; when it could use nothing (every reply asks again), the message is recorded
+    with the fingerprint of its words (`digest`, for the loop breaker)."""
+
+    inner: EmailOutbox
+    stored: tuple[AttachmentRef, ...] = ()
+    digest: str | None = None
+    language: str | None = None
+
+    def queue(
+        self,
+        session: Session,
+        conversation: Conversation | None,
+        person: Person,
+        replies: Sequence[Reply],
+    ) -> None:
+        outbox = self.inner
+        lost = self._not_kept(session, conversation, replies)
+        if lost and replies:
+            _ = words(person.language or self.language)
+            named = _(NOT_KEPT, files=", ".join(ref.filename for ref in lost))
+            last = replies[-1]
+            replies = [*replies[:-1], replace(last, text=f"{last.text}\n\n{named}")]
+        if (
+            self.digest
+            and outbox.record is not None
+            and replies
+            and all(reply.kind == ReplyKind.reprompt for reply in replies)
+        ):
+            reason = f"{outbox.record.reason}; {UNREADABLE} {self.digest}"
+            outbox = replace(outbox, record=replace(outbox.record, reason=reason))
+        outbox.queue(session, conversation, person, replies)
+
+    def _not_kept(
+        self, session: Session, conversation: Conversation | None, replies: Sequence[Reply]
+    ) -> list[AttachmentRef]:
+        """The files given to the turn that are neither in its conversation nor on its
+        invoice, and that no reply names (a reply that refused one said why)."""
+        if not self.stored:
+            return []
+        kept: set[str] = set()
+        if conversation is not None and conversation.state not in ("", "{}"):
+            try:
+                kept |= {ref.sha256 for ref in State.from_json(conversation.state).attachments}
+            except ValueError:
+                return []  # the turn's own state unreadable: nothing said rather than wrong
+        if conversation is not None and conversation.invoice_id is not None:
+            statement = select(Attachment.sha256).where(
+                Attachment.invoice_id == conversation.invoice_id
+            )
+            kept |= set(session.exec(statement))
+        said = "\n".join(reply.text for reply in replies)
+        return [ref for ref in self.stored if ref.sha256 not in kept and ref.filename not in said]
 
 
 def _contacts_words(mail: InboundMail, route: Route) -> Words:

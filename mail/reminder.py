@@ -8,6 +8,7 @@ same invoice.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -26,6 +27,7 @@ from models.outbox import OutboxKind
 from models.reminders import DueReminder, invoice_state_text
 from models.tables import BillingPeriod, Commitment, Invoice, InvoiceStatus, Person, Project
 
+log = logging.getLogger(__name__)
 LEAD = N_("A reminder: we have not received your invoice for {commitment} yet.")
 
 
@@ -52,6 +54,13 @@ def queue_reminder_email(
         expires_at=now + timedelta(days=settings.token_days),
     )
     assert invitation.id is not None
+    if invitation.email_bounced(person.email):  # the board says so; Slack may still remind
+        log.warning(
+            "reminder to %s not emailed: email to that address came back undelivered (%s)",
+            person.email,
+            invitation.email_bounce or "no reason given",
+        )
+        return None
     token = make_token(secret_bytes(settings), invitation.id)
     invoice = session.get(Invoice, reminder.invoice_id) if reminder.invoice_id else None
     _ = words(person.language)

@@ -3,7 +3,8 @@
 Order: a token in the recipient addresses (`billing+<token>@...`), else a token in
 In-Reply-To/References (clients that drop the plus-tag keep our Message-IDs), else the
 sender's address. A tampered, unknown or expired token, a sender who is not an invoice
-contact of the commitment, or a locked invoice gives a `Refusal`: nothing changes.
+contact of the commitment, or a locked invoice gives a `Refusal`: nothing changes, and the
+files the message carried are named as not kept.
 """
 
 from __future__ import annotations
@@ -78,7 +79,13 @@ class Refusal:
     always: bool = False  # answered every time (files were sent), not once a day
 
 
-def _ours(address: str, settings: MailSettings) -> bool:
+# What a refusal adds when the message carried files, and a turn when it kept none of them.
+NOT_KEPT = N_("These files were not kept: {files}.")
+# Refusals that name the files themselves.
+_NAMING_FILES = frozenset({"files-which-invoice"})
+
+
+def ours(address: str, settings: MailSettings) -> bool:
     local, _, host = (settings.address or "").lower().partition("@")
     got_local, _, got_host = address.lower().partition("@")
     return got_host == host and got_local.startswith(f"{local}+")
@@ -111,10 +118,26 @@ def expired_text(_: Words = ENGLISH) -> str:
     )
 
 
+def sender_person(session: Session, address: str) -> Person | None:
+    """The person who wrote from `address`: the one with that address, else, for a tagged
+    address (`sam+billing@acme.test`, RFC 5233 subaddressing), the person with the address
+    without its tag, on the same domain. The usual providers (Gmail, Microsoft 365, Fastmail,
+    Postfix's `recipient_delimiter`) deliver a tagged address to the untagged mailbox, so it
+    is its owner's; and a turn is answered at the person's own address, never the tagged one,
+    so a stranger who made up a tag gets nothing back."""
+    if not address:
+        return None
+    person = person_by_email(session, address)
+    local, at, domain = address.rpartition("@")
+    if person is None and at and "+" in local and not local.startswith("+"):
+        person = person_by_email(session, f"{local.partition('+')[0]}@{domain}")
+    return person
+
+
 def speaker(session: Session, mail: InboundMail) -> Words:
     """The words to answer `mail` with: its sender's language if we know them, else the
     language the message is written in."""
-    person = person_by_email(session, mail.sender) if mail.sender else None
+    person = sender_person(session, mail.sender)
     if person is not None and person.language:
         return words(person.language)
     return words(written_in(f"{mail.subject}\n{mail.text}"))
@@ -123,8 +146,27 @@ def speaker(session: Session, mail: InboundMail) -> Words:
 def route_mail(
     session: Session, mail: InboundMail, *, settings: MailSettings, now: datetime
 ) -> Route | ReviewRoute | Refusal:
-    """Where `mail` goes, or why it is refused."""
-    addressed = [t for r in mail.recipients if _ours(r, settings) for t in find_tokens(r)]
+    """Where `mail` goes, or why it is refused (naming the files it carried, as not kept)."""
+    route = _route(session, mail, settings=settings, now=now)
+    if (
+        isinstance(route, Refusal)
+        and route.locked_invoice is None
+        and route.reason not in _NAMING_FILES
+        and mail.files
+    ):
+        _ = speaker(session, mail)
+        named = _(NOT_KEPT, files=", ".join(item.filename for item in mail.files))
+        # In one of our threads, answered every time (one file each day is not lost in
+        # silence); a stranger's, once a day as ever.
+        threaded = route.reason not in ("stranger",)
+        route = replace(route, text=f"{route.text}\n\n{named}", always=route.always or threaded)
+    return route
+
+
+def _route(
+    session: Session, mail: InboundMail, *, settings: MailSettings, now: datetime
+) -> Route | ReviewRoute | Refusal:
+    addressed = [t for r in mail.recipients if ours(r, settings) for t in find_tokens(r)]
     if addressed:
         return _by_token(session, mail, addressed[0], settings=settings, now=now, via="address")
     secret = secret_bytes(settings)
@@ -162,7 +204,7 @@ def _by_token(
         return Refusal("expired-invitation", expired_text(speaker(session, mail)))
     person = invited if invited.email.lower() == mail.sender else None
     if person is None:
-        other = person_by_email(session, mail.sender) if mail.sender else None
+        other = sender_person(session, mail.sender)
         if (
             other is not None
             and other.id is not None
@@ -225,7 +267,7 @@ def _by_review_token(
     named = session.get(Person, token.person_id)
     reviewer = named if named and named.email.lower() == mail.sender else None
     if reviewer is None and mail.sender:
-        other = person_by_email(session, mail.sender)
+        other = sender_person(session, mail.sender)
         reviewer = other if other is not None and may_review(session, other, commitment) else None
     if reviewer is None:
         _ = speaker(session, mail)
@@ -327,16 +369,20 @@ def _locked_refusal(session: Session, invoice: Invoice, person: Person | None) -
 
 
 def _by_sender(session: Session, mail: InboundMail, *, now: datetime) -> Route | Refusal:
-    person = person_by_email(session, mail.sender) if mail.sender else None
+    person = sender_person(session, mail.sender)
     if person is None or person.id is None:
         return Refusal("stranger", stranger_text(mail.sender, speaker(session, mail)))
     options = candidates(session, person_id=person.id, now=now)
-    if not options and mail.attachments:
+    if not options and mail.files:
         under_review = _under_review(session, person.id)
         if len(under_review) == 1:  # the one invoice these files may be for
             return _locked_refusal(session, under_review[0], person)
         if under_review:  # which one? never guessed, never dropped in silence
             return _which_invoice(session, under_review, person, mail)
+        decided = _last_decided(session, person.id, now=now)
+        if len(decided) == 1:  # the invoice just approved: each file named as not added
+            return _locked_refusal(session, decided[0], person)
+        # else the engine says nothing is open, and the intake names the files not kept
     if len(options) == 1:
         return Route(person, options[0].commitment_id, options[0].period_id, mail.subject)
     return Route(person, subject=mail.subject)  # the engine picks the open one or asks
@@ -355,7 +401,7 @@ def _which_invoice(
         "Hello,\n\nI couldn't tell which invoice these files are for, so they were not "
         "added: {files}.\n\nInvoices {invoices} are under review. Please send the files "
         "again as a reply to the email that confirmed the invoice they belong to.",
-        files=", ".join(item.filename for item in mail.attachments),
+        files=", ".join(item.filename for item in mail.files),
         invoices=", ".join(named),
     )
     return Refusal("files-which-invoice", text, always=True)
@@ -372,3 +418,33 @@ def _under_review(session: Session, person_id: int) -> list[Invoice]:
         )
     )
     return list(session.exec(statement))
+
+
+def _last_decided(session: Session, person_id: int, *, now: datetime) -> list[Invoice]:
+    """The invoices of the latest period begun of each commitment `person` bills, that are
+    decided: approved, approved as noted, with the owner (one under review is found first, by
+    `_under_review`; a period begun with no invoice has none to name)."""
+    statement = (
+        select(Commitment.id, BillingPeriod.id)
+        .join(CommitmentContact, col(CommitmentContact.commitment_id) == Commitment.id)
+        .join(BillingPeriod, col(BillingPeriod.project_id) == Commitment.project_id)
+        .where(
+            col(CommitmentContact.person_id) == person_id,
+            col(BillingPeriod.start) <= now.date(),
+        )
+        .order_by(col(BillingPeriod.start).desc(), col(BillingPeriod.id).desc())
+    )
+    latest: dict[int, int] = {}
+    for commitment_id, period_id in session.exec(statement):
+        if commitment_id is not None and period_id is not None:
+            latest.setdefault(commitment_id, period_id)
+    found = []
+    for commitment_id, period_id in latest.items():
+        invoice = find_invoice(session, commitment_id=commitment_id, period_id=period_id)
+        if (
+            invoice is not None
+            and invoice.status not in EDITABLE_STATUSES
+            and invoice.status != InvoiceStatus.under_review
+        ):
+            found.append(invoice)
+    return found

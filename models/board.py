@@ -1,12 +1,13 @@
 """The period board (DESIGN §4 `billbot status`, §6): a billing period at a glance.
 
 One row per commitment of the period's project and invoice contact: when they were invited
-and on which channels (their invitation's email Message-ID and Slack message), how many
-reminders went out and the last one, the invoice's status (`not_started` until an invoice
-exists), its amount — the **current payment due** (G702 line 8) and this period's work
-completed and stored (G703 E + F) — and the last activity on it (the conversation's last
-save, the invoice's last status change, the last inbound message). A commitment without a
-contact still has a row, so nothing is missed.
+and on which channels (their invitation's email Message-ID and Slack message), whether an
+email to them came back undelivered (a bounce kept on the invitation, while the address is
+still theirs), how many reminders went out and the last one, the invoice's status
+(`not_started` until an invoice exists), its amount — the **current payment due** (G702
+line 8) and this period's work completed and stored (G703 E + F) — and the last activity on
+it (the conversation's last save, the invoice's last status change, the last inbound
+message). A commitment without a contact still has a row, so nothing is missed.
 
 A handful of set-based queries per period, plus the figures of each existing invoice.
 """
@@ -53,6 +54,16 @@ STATUS_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class Bounced:
+    """An email to a contact that came back undelivered for good: when, to which address and
+    what the receiving server said."""
+
+    at: datetime
+    address: str
+    diagnostic: str | None
+
+
 class BoardError(Exception):
     """The board cannot be shown (an unknown period key); `str()` is meant for the user."""
 
@@ -72,6 +83,7 @@ class BoardRow:
     current_payment_due: Decimal | None
     work_this_period: Decimal | None
     last_activity: datetime | None
+    bounced: Bounced | None = None  # an email to the contact came back undelivered
 
     @property
     def certified(self) -> bool:
@@ -236,6 +248,7 @@ def board(session: Session, period: BillingPeriod) -> Board:
                     current_payment_due=due,
                     work_this_period=work,
                     last_activity=activity.get(commitment.id),
+                    bounced=_bounced(invitation, contact),
                 )
             )
     return Board(
@@ -261,6 +274,17 @@ def _channels(invitation: Invitation | None) -> tuple[str, ...]:
     if invitation.slack_ts:
         found.append("slack")
     return tuple(found)
+
+
+def _bounced(invitation: Invitation | None, contact: Person | None) -> Bounced | None:
+    """The bounce kept on the invitation, while the address it came back from is still the
+    contact's (a corrected address has not bounced)."""
+    if invitation is None or contact is None or not invitation.email_bounced(contact.email):
+        return None
+    assert invitation.email_bounced_at is not None and invitation.email_bounced_to
+    return Bounced(
+        as_utc(invitation.email_bounced_at), invitation.email_bounced_to, invitation.email_bounce
+    )
 
 
 def _last_activity(
@@ -337,28 +361,37 @@ def is_administrator(session: Session, person_id: int) -> bool:
 
 
 def board_json(board: Board) -> list[dict[str, object]]:
-    """`billbot status --json`: one object per row; amounts as strings with two decimals."""
-    return [
-        {
-            "period": board.period_key,
-            "project": board.project,
-            "commitment": row.commitment,
-            "title": row.title,
-            "contact": row.contact,
-            "email": row.email,
-            "invited_at": _iso(row.invited_at),
-            "invited_on": list(row.channels),
-            "reminders": row.reminders,
-            "last_reminder_at": _iso(row.last_reminder_at),
-            "status": row.status,
-            "invoice": row.invoice,
-            "current_payment_due": _amount(row.current_payment_due),
-            "certified": row.certified,  # approved: its payment due is owed
-            "work_this_period": _amount(row.work_this_period),
-            "last_activity": _iso(row.last_activity),
+    """`billbot status --json`: one object per row; amounts as strings with two decimals. A
+    row whose contact's email bounced has `email_bounced` too (when, address, diagnostic)."""
+    return [_row_json(board, row) for row in board.rows]
+
+
+def _row_json(board: Board, row: BoardRow) -> dict[str, object]:
+    found: dict[str, object] = {
+        "period": board.period_key,
+        "project": board.project,
+        "commitment": row.commitment,
+        "title": row.title,
+        "contact": row.contact,
+        "email": row.email,
+        "invited_at": _iso(row.invited_at),
+        "invited_on": list(row.channels),
+        "reminders": row.reminders,
+        "last_reminder_at": _iso(row.last_reminder_at),
+        "status": row.status,
+        "invoice": row.invoice,
+        "current_payment_due": _amount(row.current_payment_due),
+        "certified": row.certified,  # approved: its payment due is owed
+        "work_this_period": _amount(row.work_this_period),
+        "last_activity": _iso(row.last_activity),
+    }
+    if row.bounced is not None:
+        found["email_bounced"] = {
+            "at": _iso(row.bounced.at),
+            "address": row.bounced.address,
+            "diagnostic": row.bounced.diagnostic,
         }
-        for row in board.rows
-    ]
+    return found
 
 
 def _iso(moment: datetime | None) -> str | None:

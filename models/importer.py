@@ -45,7 +45,7 @@ from models.import_invoices import (
     shown,
 )
 from models.import_rows import stage_row, write_row
-from models.import_schema import ImportFile
+from models.import_schema import CommitmentIn, ImportFile, SovLineIn
 from models.ledger import sov_lines
 from models.tables import (
     BillingPeriod,
@@ -137,14 +137,28 @@ def import_file(engine: Engine, *, path: Path) -> ImportSummary:
 
     if is_workbook(path):
         return import_workbook(engine, path=path)
-    if path.suffix.lower() in (".csv", ".tsv", ".txt") and not _looks_like_json(path):
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt") and not _looks_like_json(path):
         raise ImportFileError(
             [
                 Problem(
                     "(file)",
-                    f"is a {path.suffix.lower()} file: billbot imports a workbook (.xlsx, laid "
+                    f"is a {suffix} file: billbot imports a workbook (.xlsx, laid "
                     "out as `billbot template` makes it) or a JSON file; open the file in your "
                     "spreadsheet and save it as .xlsx in the template's sheets",
+                )
+            ]
+        )
+    if suffix != ".json" and not _looks_like_json(path):
+        what = f"a {suffix} file" if suffix else "not a JSON file"
+        if _head(path).startswith(b"SQLite format 3\x00"):
+            what = "a SQLite database (use it with --database-url sqlite:///PATH)"
+        raise ImportFileError(
+            [
+                Problem(
+                    "(file)",
+                    f"is {what}: billbot imports a workbook (.xlsx, laid out as `billbot "
+                    "template` makes it) or a JSON file (.json)",
                 )
             ]
         )
@@ -155,14 +169,17 @@ def import_file(engine: Engine, *, path: Path) -> ImportSummary:
     return import_text(engine, text=text)
 
 
-def _looks_like_json(path: Path) -> bool:
-    """Whether the file starts as JSON does (a `{`, after a byte-order mark and blanks)."""
+def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            head = handle.read(64)
+            return handle.read(64)
     except OSError:
-        return False
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
+        return b""
+
+
+def _looks_like_json(path: Path) -> bool:
+    """Whether the file starts as JSON does (a `{`, after a byte-order mark and blanks)."""
+    return _head(path).removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{")
 
 
 def import_text(engine: Engine, *, text: str) -> ImportSummary:
@@ -298,6 +315,8 @@ class _Loader:
         found = self.session.exec(select(Commitment).where(Commitment.key == item.key)).first()
         if found is not None:
             self.check_people_kept(index, found)
+        if found is None or found.administrator_id is None:
+            self.check_reviewed(index)
         billing = billing_by_line(self.session, found.id) if found and found.id else {}
         stored_percent = found.retainage_percent if found is not None else None
         row, outcome = self.upsert("commitments", index, Commitment, {"key": item.key}, values)
@@ -325,6 +344,8 @@ class _Loader:
                 self.check_terms(row, found_line, values, billing.get(line.number, []))
             _, outcome = stage_row(self.session, found_line, SovLine, lookup, values)
             self.summary.count("sov_lines", outcome)
+            if outcome != "unchanged":
+                self.check_zero_line(item, line)
         self.session.flush()  # the lines in one batch
         if item.lines:  # a commitment given without lines says nothing about its SOV
             listed = [line.number for line in item.lines]
@@ -332,6 +353,38 @@ class _Loader:
             for number, sov in existing.items():
                 if number not in listed and number not in by_change_order:
                     self.unlisted(index, row, sov, added, billing.get(number, []))
+
+    def check_zero_line(self, item: CommitmentIn, line: SovLineIn) -> None:
+        """A line worth nothing (quantity or scheduled value 0) is imported, since a line kept
+        for a change order to fill is one, but said: it is more often a typo, and nothing can
+        be billed on it."""
+        terms = ("scheduled_value", "quantity", "unit_price")
+        zero = [name for name in terms if getattr(line, name) == 0]
+        if not zero:
+            return
+        name = zero[0]
+        where = self.locator.where((*self.current, name))
+        self.summary.warnings.append(
+            f"{where}: {item.number} line {line.number} ({line.description or 'no description'}) "
+            f"has a {name.replace('_', ' ')} of 0: nothing can be billed on it until a change "
+            "order adds to it. Imported as the file says; if it is a typo, fix it and import "
+            "again"
+        )
+
+    def check_reviewed(self, index: int) -> None:
+        """A commitment with invoice contacts needs an administrator: without one nobody could
+        review what the contacts send, nor hear that they sent it. (One with neither is not
+        set up yet: nobody is invited to bill on it.)"""
+        item = self.data.commitments[index]
+        if item.administrator is not None or not item.invoice_contacts:
+            return
+        message = (
+            f"{item.number} has invoice contacts ({', '.join(item.invoice_contacts)}) and no "
+            "administrator: nobody could review the invoices they send, or hear that they "
+            "sent one. Give the key of the person who reviews them (the general contractor's "
+            "invoice administrator)."
+        )
+        self.problems.append(self.locator.problem(("commitments", index, "administrator"), message))
 
     def check_people_kept(self, index: int, commitment: Commitment) -> None:
         """A blank `invoice_contacts` or `administrator` does not take all of a commitment's

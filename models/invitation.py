@@ -22,6 +22,18 @@ class Invitation(SQLModel, table=True):
     email_message_id: str | None = Field(default=None, max_length=998)
     slack_channel: str | None = Field(default=None, max_length=50)
     slack_ts: str | None = Field(default=None, max_length=50)
+    # The last permanent delivery failure of an email to the contact on this invitation (an
+    # invite, a reminder, an answer): when it came back, the address and the server's words.
+    email_bounced_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    email_bounced_to: str | None = Field(default=None, max_length=320)
+    email_bounce: str | None = Field(default=None, max_length=300)
+
+    def email_bounced(self, address: str | None) -> bool:
+        """Whether email to `address` came back undelivered for good (a corrected address
+        has not bounced): what sends the contact email can leave it out."""
+        if self.email_bounced_at is None or not self.email_bounced_to or not address:
+            return False
+        return self.email_bounced_to.lower() == address.lower()
 
 
 def find_invitation(
@@ -62,3 +74,14 @@ def get_or_create_invitation(
     session.add(invitation)
     session.flush()
     return invitation, True
+
+
+def record_bounce(
+    session: Session, invitation: Invitation, *, address: str, diagnostic: str, now: datetime
+) -> None:
+    """Keep on `invitation` that an email to `address` came back undelivered (a permanent
+    failure): the board shows it, and what reminds the contact by email can leave it out."""
+    invitation.email_bounced_at = now
+    invitation.email_bounced_to = address[:320]
+    invitation.email_bounce = diagnostic[:300] or None
+    session.add(invitation)

@@ -17,7 +17,8 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from models.import_check import Problem
 from models.workbook_cells import MISSING, CellError, cell_value
-from models.workbook_layout import NEW_LINE, SHEETS, Column, Sheet, child_of
+from models.workbook_layout import INSTRUCTIONS, NEW_LINE, SHEETS, Column, Sheet, child_of
 from models.workbook_places import Place, WorkbookLocator, with_field
 
 if TYPE_CHECKING:
@@ -91,7 +92,25 @@ def _not_a_workbook(content: bytes, exc: Exception) -> str:
         return "is an old-style .xls workbook: open it and save it as .xlsx"
     if not content.startswith(ZIP_MAGIC):
         return "is not an Excel workbook (.xlsx)"
-    return f"is not an Excel workbook (.xlsx): {exc}"
+    if _zip_entry(content, "mimetype").startswith(b"application/vnd.oasis.opendocument"):
+        return (
+            "is an OpenDocument spreadsheet (.ods): open it in LibreOffice Calc and save it "
+            'as .xlsx (File > Save As, "Excel 2007-365")'
+        )
+    detail = str(exc).strip().strip('"')
+    return (
+        f"is not an Excel workbook (.xlsx): {detail}; if your spreadsheet opens it, save it "
+        "from there as .xlsx"
+    )
+
+
+def _zip_entry(content: bytes, name: str) -> bytes:
+    """The first bytes of the entry `name` of a ZIP archive (b"" if it has none)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive, archive.open(name) as entry:
+            return entry.read(100)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return b""
 
 
 def _header_name(value: Any) -> str:
@@ -110,6 +129,7 @@ class _Reader:
         self.ignored: set[int] = set()  # columns of the sheet being read: unknown headers
         self.headerless: set[int] = set()  # ... and columns without one, reported once
         self.merged: dict[int, dict[int, str]] = {}  # ... its merged cells: row -> column -> range
+        self.day_order: str | None = None  # ... the order of its text dates: "md" or "dm"
         # Per section, the items' indexes by what child rows name them with.
         self.parents: dict[str, dict[tuple[str, ...], int]] = {}
 
@@ -117,12 +137,41 @@ class _Reader:
         self.data.problems.append(Problem(where, message))
 
     def read(self) -> None:
+        if not any(sheet.name in self.titles for sheet in SHEETS):
+            self.problem(
+                "(file)",
+                f"none of the workbook's sheets ({', '.join(self.book.sheetnames)}) is one "
+                f"billbot imports: it reads {', '.join(sheet.name for sheet in SHEETS)}, each "
+                "with its header row; `billbot template FILE.xlsx` writes a workbook with them",
+            )
+            return
         try:
             for sheet in SHEETS:
                 self.read_sheet(sheet)
+            self.check_other_sheets()
         finally:
             if self.cached is not None:
                 self.cached.close()
+
+    def check_other_sheets(self) -> None:
+        """A visible sheet billbot does not read, holding values, is refused: its rows would
+        not be imported, and nothing in a workbook is passed over unseen (a sheet of notes
+        can be hidden)."""
+        known = {sheet.name for sheet in SHEETS} | {INSTRUCTIONS}
+        for title in self.book.sheetnames:
+            if _header_name(title) in known:  # read, or said (a hidden one, its copy)
+                continue
+            if getattr(self.book[title], "sheet_state", "visible") != "visible":
+                continue
+            if next(_cells(self.book[title]), None) is None:
+                continue
+            self.problem(
+                title,
+                "is a sheet billbot does not read, and it holds values: they would not "
+                f"be imported. Put its rows on the sheets they belong to "
+                f"({', '.join(sheet.name for sheet in SHEETS)}), or delete the sheet (or hide "
+                "it, to keep it as notes)",
+            )
 
     def read_sheet(self, sheet: Sheet) -> None:
         title = self.titles.get(sheet.name)
@@ -130,7 +179,8 @@ class _Reader:
             self.problem(
                 sheet.name,
                 f"the workbook has no {sheet.name} sheet (its sheets: "
-                f"{', '.join(self.book.sheetnames)}); `billbot template` makes one with all",
+                f"{', '.join(self.book.sheetnames)}); `billbot template FILE.xlsx` writes a "
+                "workbook with all of them",
             )
             return
         state = getattr(self.book[title], "sheet_state", "visible")
@@ -153,9 +203,11 @@ class _Reader:
                 )
             self.problem(title, message)
             return
-        columns, rows = self.header(sheet, self.rows(title))
+        columns, below = self.header(sheet, self.rows(title))
         if columns is None:
             return
+        rows = list(below)
+        self.day_order = _day_order(columns, rows)
         xml = _sheet_xml(self.book[title])  # read once: hidden rows, columns, merged ranges
         hidden = _hidden_rows(xml)
         hidden_columns = _hidden_columns(xml)
@@ -319,7 +371,7 @@ class _Reader:
                 blank = False
                 continue
             try:
-                value = self.value(column, cell)
+                value = self.value(column, _settled(cell, column, self.day_order))
             except CellError as exc:
                 self.problem(where, with_field(column.name, str(exc)))
                 blank = False
@@ -433,6 +485,47 @@ def _header_index(sheet: Sheet, rows: list[Row]) -> int | None:
         if known and first is None:
             first = index
     return first
+
+
+# A date typed as text with its day and month as numbers: `11/30/2026`, `30.11.2026`.
+_SLASHED = re.compile(r"(?P<first>\d{1,2})[/.-](?P<second>\d{1,2})[/.-](?P<year>\d{4})")
+
+
+def _day_order(columns: dict[int, Column], rows: list[Row]) -> str | None:
+    """The order the sheet's text dates are written in, when they say it: `md` when one has
+    a second number over 12 (`10/25/2026`) and none a first, `dm` the other way round. The
+    dates of a sheet are typed one way: `11/01/2026` beside `11/30/2026` is November 1. A
+    sheet that does not say (or says both) has none: `11/01/2026` there is asked about."""
+    seen: set[str] = set()
+    for _number, cells in rows:
+        for cell in cells:
+            column = columns.get(cell.column)
+            if column is None or column.kind != "date" or not isinstance(cell.value, str):
+                continue
+            found = _SLASHED.fullmatch(cell.value.strip())
+            if found is None:
+                continue
+            first, second = int(found["first"]), int(found["second"])
+            if second > 12 >= first:
+                seen.add("md")
+            elif first > 12 >= second:
+                seen.add("dm")
+    return seen.pop() if len(seen) == 1 else None
+
+
+def _settled(cell: Cell, column: Column, order: str | None) -> Cell:
+    """`cell`'s text date written as ISO (`2026-11-01`) when its sheet's order settles it."""
+    if order is None or column.kind != "date" or not isinstance(cell.value, str):
+        return cell
+    found = _SLASHED.fullmatch(cell.value.strip())
+    if found is None:
+        return cell
+    first, second, year = int(found["first"]), int(found["second"]), int(found["year"])
+    month, day = (first, second) if order == "md" else (second, first)
+    try:
+        return replace(cell, value=date(year, month, day).isoformat())
+    except ValueError:
+        return cell  # not a date either way: said as it is read
 
 
 def _is_total(value: Any) -> bool:

@@ -181,3 +181,29 @@ def test_blank_lines_are_ignored(tmp_path: Path, line: str) -> None:
         now=datetime(2026, 11, 20, 15, tzinfo=UTC),
     )
     assert "\n> " not in out.getvalue()
+
+
+def test_the_demo_does_not_join_a_database_holding_real_projects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`billbot --database-url <your database> demo` added Harbor Tower, Jane, Sam and Maria
+    (with `@….test` emails) beside the general contractor's own projects."""
+    from models.db import upgrade
+    from models.importer import import_text
+    from models.tables import Person
+    from tests.reminder_data import three_contacts_text
+
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    import_text(engine, text=three_contacts_text().replace('"tower"', '"westside"'))
+    with Session(engine) as session:
+        before = len(session.exec(select(Person)).all())
+
+    code = run_demo(url, stdin=io.StringIO("INV-0042\n"), stdout=io.StringIO(), reset=False)
+
+    assert code == 2
+    assert "this database holds your projects" in capsys.readouterr().err
+    with Session(engine) as session:
+        assert len(session.exec(select(Person)).all()) == before
+    engine.dispose()

@@ -212,7 +212,7 @@ def test_billbot_run_with_wrong_secret_logs_the_fix_not_a_traceback(
 
     code, output = invoke(site, "run", "--once")
 
-    assert code == 0
+    assert code == 1  # the mailbox's pass failed: a script running `run --once` must see it
     assert "Fix: the client secret is wrong" in output
     assert "Traceback" not in output
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from bot.settings import Settings, SlackSettings
 from bot.slack.blocks import read_value
@@ -23,6 +23,7 @@ from mail.reminder import queue_reminder_email
 from mail.routing import Route, route_mail
 from models.db import session_scope
 from models.importer import import_text
+from models.invitation import Invitation, record_bounce
 from models.outbox import OutboundMessage, OutboxStatus, claim_due
 from models.reminders import queue_due_reminders, when_text
 from models.tables import Commitment, Invoice, InvoiceStatus, Person
@@ -216,3 +217,28 @@ def test_a_reminder_queued_before_the_invoice_was_sent_is_dropped_not_delivered(
         for row_id in bobs:
             row = session.get(OutboundMessage, row_id)
             assert row is not None and row.status == OutboxStatus.dropped
+
+
+def test_no_reminder_email_to_an_address_whose_invite_bounced(site: Engine) -> None:
+    """The invite to Cat came back undelivered (`mail.intake` records the bounce on the
+    invitation): reminding her at that address again only bounces again. Bob, on Slack too,
+    still gets his Slack reminder; the others their email."""
+    remind(site, 7)  # creates the invitations (and the reminders of that day)
+    with session_scope(site) as session:
+        for person in session.exec(select(Person).where(col(Person.key).in_(["cat", "bob"]))):
+            invitation = session.exec(
+                select(Invitation).where(Invitation.person_id == person.id)
+            ).one()
+            record_bounce(
+                session,
+                invitation,
+                address=person.email or "",
+                diagnostic="550 5.1.1 user unknown",
+                now=NOW,
+            )
+    with session_scope(site) as session:
+        session.exec(delete(OutboundMessage))  # type: ignore[call-overload]
+    found = remind(site, 3)
+    assert "email" not in found.get("cat", {}) and "email" not in found["bob"]
+    assert "slack" in found["bob"]
+    assert all("email" in channels for key, channels in found.items() if key not in ("bob", "cat"))
