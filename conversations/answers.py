@@ -277,7 +277,7 @@ def _parse_body(body: str, *, scope: Scope, line: str | None = None) -> LineAnsw
     release_all = False
     pos = 0
     try:
-        said = words_to_numbers(body.strip())
+        said = signs_said(words_to_numbers(body.strip()))
         led = lead_in_removed(said)
         text, when, estimate = qualified(led)
         # `is at 50`, `about 50`, `al 50`, `50 or so`, `50 de avance`: maybe a percent
@@ -640,6 +640,41 @@ _NUMBER_WORDS = re.compile(
     r"|(?P<word>" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r"))\b",
     re.IGNORECASE,
 )
+
+
+# A line's number said as a word (`line two`, `línea tres`, `item twenty-one`), for the
+# readers of line references (`text`); `zero`, `una`, `hundred` and `cien` name no line.
+NUMBER_WORD = (
+    r"(?:(?:" + "|".join(_TENS) + r")[-\s](?:" + "|".join(_UNITS_WORDS) + r")"
+    r"|(?:" + "|".join(_TENS_ES[1:]) + r")\s+y\s+(?:" + "|".join(_UNITS_ES) + r")"
+    r"|(?:"
+    + "|".join(
+        sorted(
+            (w for w in _WORDS if w not in ("zero", "cero", "una", "hundred", "cien")),
+            key=len,
+            reverse=True,
+        )
+    )
+    + r"))"
+)
+
+
+def number_said(word: str) -> str:
+    """`two` -> `2`, `twenty-one` -> `21`, `treinta y uno` -> `31` (a `NUMBER_WORD`)."""
+    return _small_numbers(word)
+
+
+# `plus 10%`, `más 10%`, `mas $500`: the sign said as a word (voice typing writes `+10%` so),
+# this period's as `+10%` is. Only right before a figure: `50% plus stored 2000` joins two
+# clauses, and `más o menos 50` is an estimate.
+_SAID_PLUS = re.compile(
+    r"(?<![\w+-])(?:plus|m[aá]s)\s*(?=(?:us\s*\$|\$|usd\b)?\s*\.?\d)", re.IGNORECASE
+)
+
+
+def signs_said(text: str) -> str:
+    """`plus 10%` -> `+10%`, `más 10 por ciento` -> `+10 por ciento`."""
+    return _SAID_PLUS.sub("+", text) if "s" in text.lower() else text
 
 
 _THOUSANDS = re.compile(

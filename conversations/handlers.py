@@ -15,7 +15,7 @@ from conversations.answers import LineAnswer, Problem, ProgressKind, Scope
 from conversations.context import Context, number_key
 from conversations.entries import Verdict, apply_answer
 from conversations.numbers import invoice_number_problem
-from conversations.parse import CommandName, Parsed
+from conversations.parse import MISTYPED, CommandName, Parsed
 from conversations.render import (
     all_attachments,
     describe_entry,
@@ -27,7 +27,8 @@ from conversations.render import (
 from conversations.state import Pending, State
 from conversations.types import FieldError, StepName, Turn
 from models.attachments import check_attachment
-from models.billing import LineEntry, line_figures
+from models.billing import LineEntry, LineHistory, LineTerms, line_figures
+from models.money import HUNDRED, format_quantity
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Work:
     attached: int = 0
     bulk: bool = False  # a form, or several answers at once: no attachments question
     moved: bool = False  # repositioned explicitly (back, edit, no)
+    rejected: bool = False  # a confirmation answered `no` with a new answer (`no, 3`)
 
     def set(self, **changes: object) -> None:
         self.state = replace(self.state, **changes)  # type: ignore[arg-type]
@@ -81,6 +83,7 @@ def take_confirmations(work: Work, parsed: Parsed, ctx: Context) -> None:
     _ = ctx.words
     pending = work.state.pending
     if not pending:
+        _which_line_is_wrong(work, parsed, ctx)
         return
     shown = {c.shown for c in parsed.commands if c.name == CommandName.yes and c.shown}
     if shown and shown != {work.state.shown()}:  # an older question's Yes button
@@ -101,6 +104,7 @@ def take_confirmations(work: Work, parsed: Parsed, ctx: Context) -> None:
         lines = [item.line for item in pending]
         work.set(pending=())
         if parsed.answers:  # `no, done`, `no, I meant 900 LF`: the new answer is here
+            work.rejected = True
             return
         work.remarks.append(
             _(
@@ -110,6 +114,52 @@ def take_confirmations(work: Work, parsed: Parsed, ctx: Context) -> None:
         )
         work.state = work.state.moved_to(StepName.lines, lines[0], revisit=True)
         work.moved = True
+
+
+def _which_line_is_wrong(work: Work, parsed: Parsed, ctx: Context) -> None:
+    """`no`, `wrong`, `oops` with nothing waiting for a yes or no, once a line has its answer:
+    which line is wrong, and how to correct it. Before an answer (`No, 45%`) the `no` only
+    leads into it (the answer is a correction: `_target`)."""
+    state = work.state
+    said_no = parsed.has(CommandName.no) and not parsed.has(CommandName.send)
+    if state.step != StepName.lines or not (said_no or parsed.owned):
+        return
+    if parsed.answers:
+        work.consumed.add(CommandName.no)
+        return
+    line = _last_answered(state)
+    if (
+        line is None
+        or parsed.problems  # `No, 45% on 2`: what could not be read is said
+        or any(command.name != CommandName.no for command in parsed.commands)
+    ):
+        return
+    work.consumed.add(CommandName.no)
+    if _PLAIN_NO.fullmatch(work.turn.text or ""):
+        said = ctx.words(
+            "There is nothing waiting for a yes or no. If a line is wrong, write its number "
+            "and the right answer, e.g. `{line}: 45%`.",
+            line=line,
+        )
+    else:  # `wrong`, `oops`, `me equivoqué`
+        said = ctx.words(
+            "Which line is wrong? Nothing was changed: write its number and the right answer, "
+            "e.g. `{line}: 45%`.",
+            line=line,
+        )
+    work.remarks.append(said)
+
+
+_PLAIN_NO = re.compile(r"\W*(?:no|nope|nah|n)\W*", re.IGNORECASE)  # not `wrong`, `oops`
+
+
+def _last_answered(state: State) -> str | None:
+    """The line answered last (the one before the line asked, most often)."""
+    for position in reversed(state.history):
+        step, _, line = position.partition(":")
+        if step == StepName.lines and _answered(state, line):
+            return line
+    return next(reversed(list(state.entries)), None)
 
 
 def take_invoice_number(work: Work, number: str | None, ctx: Context) -> None:
@@ -189,6 +239,8 @@ def take_answers(
         if answer.scope in (Scope.all, Scope.rest):
             broad.append(answer)
             continue
+        if len(answers) == 1 and not from_form and _a_line_number_alone(work, answer, ctx):
+            continue
         line = _target(work, answer, ctx)
         if line is not None and answer.mark and _answered(work.state, line):
             said = f"{answer.line} {answer.text}"
@@ -262,6 +314,64 @@ def take_answers(
             _apply(work, line, answer, ctx, from_form=from_form)
 
 
+_LONE_NUMBER = re.compile(r"#?\s*\d{1,6}|[^\W\d_]+(?:[\s-][^\W\d_]+)?")  # `2`, `#2`, `two`
+
+
+def _a_line_number_alone(work: Work, answer: LineAnswer, ctx: Context) -> bool:
+    """`1`, `2` alone in a message, asked a line: the number of the line asked, or of one
+    not answered yet, as likely as a quantity (`1`, `50%`, `2`, `done` answer lines 1 and
+    2), so which one is asked, never guessed; the line named is then the one asked (`50%`
+    after `2` answers line 2). True when it was asked. (`2 EA`, `2: 2` are plain; on an
+    amount line `1` alone asked line 1 is asked about already: 1% or $1.00?)"""
+    state, progress = work.state, answer.progress
+    asked = ctx.terms(state.line) if state.step == StepName.lines and state.line else None
+    if (
+        asked is None
+        or answer.scope != Scope.current
+        or answer.corrects
+        or progress is None
+        or progress.kind != ProgressKind.number
+        or progress.cents
+        or progress.to_date
+        or progress.amount != progress.amount.to_integral_value()
+        or not _LONE_NUMBER.fullmatch(answer.text.strip())
+    ):
+        return False
+    line = ctx.find_line(str(int(progress.amount)))
+    if line is None or (line == asked.number and not asked.is_unit):
+        return False
+    if line != asked.number and _answered(state, line):
+        return False  # going back is `edit 1`: `50%`, `1` is line 1's answer, then one panel
+    number = format_quantity(progress.amount)
+    quantity = f"{number} {asked.uom or ''}".strip() if asked.is_unit else f"{number}%"
+    if line == asked.number:
+        work.problems.append(
+            ctx.words(
+                "“{text}”: is this {quantity} on line {line}, or the line's number? Nothing "
+                "was changed: write `{line}: {quantity}`, or line {line}'s answer, e.g. "
+                "`{line}: 50%`.",
+                text=answer.text,
+                quantity=quantity,
+                line=line,
+            )
+        )
+        return True
+    work.problems.append(
+        ctx.words(
+            "“{text}”: is this {quantity} on line {asked}, or line {line}? Nothing was "
+            "changed: write `{asked}: {quantity}`, or line {line}'s answer, e.g. `{line}: 50%`.",
+            text=answer.text,
+            quantity=quantity,
+            asked=asked.number,
+            line=line,
+        )
+    )
+    if not (ctx.invoice is not None and ctx.invoice.locked(line)):
+        work.state = work.state.moved_to(StepName.lines, line, revisit=True)
+        work.moved = True
+    return True
+
+
 def _both(earlier: LineAnswer | None, later: LineAnswer) -> LineAnswer | None:
     """One line named twice, once by its words (`Ductwork 50%` and `2: stored $500`): one
     answer when they say different things or the later corrects the earlier (as `parse` does
@@ -325,7 +435,8 @@ def _said_all_done(answer: LineAnswer) -> bool:
 def _target(work: Work, answer: LineAnswer, ctx: Context) -> str | None:
     if answer.scope == Scope.current:
         if work.state.step == StepName.lines and work.state.line:
-            previous = _just_answered(work.state) if answer.corrects else None
+            corrects = answer.corrects and not work.rejected  # `no, 3` to a confirmation
+            previous = _just_answered(work.state) if corrects else None
             if previous is not None:  # `sorry 30%`, `I meant 2`: line 2, just answered?
                 work.problems.append(
                     ctx.words(
@@ -498,6 +609,10 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
     assert terms is not None and ctx.commitment is not None
     history = ctx.history(line)
     current = work.state.entries.get(line, LineEntry())
+    answer = _units_known(answer)
+    if answer.progress is not None and _maybe_a_percent(work.state, terms, history, answer):
+        # `actually line 1 is 60` after `50%`: 60% or 60 LF? asked, as `la 1 al 60` is
+        answer = replace(answer, progress=replace(answer.progress, level=True))
     outcome = apply_answer(
         terms,
         history,
@@ -541,6 +656,46 @@ def _apply(work: Work, line: str, answer: LineAnswer, ctx: Context, *, from_form
     work.applied += 1
 
 
+# Units as Spanish names them, which `entries` knows by their English names (`600 pies`)
+_UNITS_IN_SPANISH = {"pie": "ft", "pies": "ft", "pie lineal": "lf", "pies lineales": "lf"}
+
+
+def _units_known(answer: LineAnswer) -> LineAnswer:
+    """`600 pies` as `600 ft`: the unit by the name the line's unit is checked against."""
+    progress = answer.progress
+    unit = " ".join((progress.unit or "").casefold().split()) if progress else ""
+    if progress is None or unit not in _UNITS_IN_SPANISH:
+        return answer
+    return replace(answer, progress=replace(progress, unit=_UNITS_IN_SPANISH[unit]))
+
+
+def _maybe_a_percent(
+    state: State, terms: LineTerms, history: LineHistory, answer: LineAnswer
+) -> bool:
+    """A bare number up to 100 correcting a unit line's answer (`actually line 1 is 60`,
+    `change line 1 to 60`, `1 is 60` after `1: 50%`), when that answer may have been a
+    percentage (the line stands at a whole one) and this one may be too (it makes whole
+    units): 60% or 60 LF? (`2: 3` then `line 2 should be 4` on 8 panels is 4 panels)."""
+    progress = answer.progress
+    entry = state.entries.get(terms.number)
+    if not (
+        terms.is_unit
+        and terms.quantity
+        and progress is not None
+        and progress.kind == ProgressKind.number
+        and not progress.cents
+        and 0 < progress.amount <= HUNDRED
+        and (answer.corrects or progress.at)
+        and entry is not None
+        and entry.new_quantity is not None
+    ):
+        return False
+    to_date = history.previous_quantity + entry.new_quantity
+    stands_at = to_date * HUNDRED / terms.quantity
+    as_percent = progress.amount * terms.quantity / HUNDRED
+    return stands_at == stands_at.to_integral_value() and as_percent == int(as_percent)
+
+
 def take_problems(
     work: Work, problems: tuple[Problem, ...], ctx: Context, *, said_more: bool = False
 ) -> None:
@@ -549,6 +704,9 @@ def take_problems(
     hold back a `send`, unless it names a line's words (`panels next week`)."""
     unused: list[str] = []
     for problem in problems:
+        if problem.template == MISTYPED:  # `sned`: asked, not an error
+            work.remarks.append(f"“{problem.text}”: {problem.said(ctx.words)}")
+            continue
         if said_more and only_chatter(problem, ctx):
             unused.append(f"“{problem.text}”")
             continue

@@ -51,6 +51,7 @@ from conversations.vocabulary import (
     is_hold,
     is_pleasantry,
     read_command,
+    said_plainly,
 )
 from models.i18n import N_
 from models.money import HUNDRED
@@ -67,6 +68,7 @@ class Parsed:
     # `Job#2317`, `v2`, `A-17` past the invoice-number step: a token that does not say it is
     # the invoice number (as `invoice A-17`, `INV-0043` do): the number again, or not one?
     number_unsure: bool = False
+    owned: bool = False  # a mistake owned (`oops`, `me equivoqué`): which line is wrong?
 
     def has(self, name: CommandName) -> bool:
         return any(command.name == name for command in self.commands)
@@ -125,6 +127,25 @@ _NO_NUMBER = re.compile(
     r"|sin\s+n[uú]mero",
     re.IGNORECASE,
 )
+# At the invoice-number step, last month's number again: each invoice needs its own
+_LAST_ONES = re.compile(
+    r"(?:the\s+)?same(?:\s+(?:one|number|invoice(?:\s+number)?))?(?:\s+as)?\s+(?:the\s+)?"
+    r"(?:last|previous|before)(?:\s+(?:month|time|one|invoice|period|month'?s))?"
+    r"|(?:igual|(?:el|lo)\s+mismo)(?:\s+n[uú]mero)?\s+(?:que|del?)\s+(?:el\s+|la\s+)?"
+    r"(?:mes\s+pasado|vez\s+pasada|(?:vez\s+|factura\s+)?anterior|antes|[uú]ltima)",
+    re.IGNORECASE,
+)
+_LAST_ONES_AGAIN = N_("Each invoice needs its own number, so last month's can't be used again.")
+_A_DATE_NUMBER = N_(
+    "This looks like a date. If it is your invoice number, write `invoice {text}`; otherwise "
+    "type your invoice number."
+)
+# `11/20/2026`, `2026-11-20`, `20.11.26`: a date given for the invoice number
+_DATE_LIKE = re.compile(
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2})"
+)
+# A dash as autocorrect writes it (`INV–0042`): a hyphen, inside an invoice number
+_DASH_IN_TOKEN = re.compile(r"(?<=[^\W_])[‐‑‒–—―](?=[^\W_])")
 # `INV 0042`, `inv. 0041`, `Inv #0041`, as typed: the prefix is part of the number (INV-0041
 # is used: `inv 0041` is it, not a new `0041`)
 _INV_PREFIX = re.compile(r"inv\.?(?:\s+\#?|\#)\s*\d[A-Za-z0-9\-_/.]{0,40}", re.IGNORECASE)
@@ -165,7 +186,8 @@ _REF_SPACE = re.compile(rf"{REF}{_NOTE}\s+(?P<rest>\S.*)", re.IGNORECASE)
 _THE_REST = (
     r"(?:the\s+)?(?:rest|remaining(?:\s+lines)?|others|other\s+lines|everything\s+else"
     r"|all\s+(?:the\s+)?(?:remaining|others?|other\s+lines|rest)(?:\s+lines)?"
-    r"|(?:el\s+)?resto|(?:las?\s+|los\s+)?dem[aá]s(?:\s+l[ií]neas)?)"
+    r"|(?:el\s+)?resto|(?:las?\s+|los\s+|lo\s+)?dem[aá]s(?:\s+l[ií]neas)?"
+    r"|lo\s+(?:restante|que\s+(?:falta|queda)))"
 )
 _REST = re.compile(rf"{_THE_REST}\s*(?:[:=\-–—]\s*|\s+)(?P<rest>.+)", re.IGNORECASE)
 # The same, the value first: `skip the rest`, `nothing for the remaining lines`, `0 on the
@@ -175,7 +197,9 @@ _REST_AFTER = re.compile(
     rf"(?:(?:the\s+)?rest\s+of\s+(?:the\s+)?lines|{_THE_REST})",
     re.IGNORECASE,
 )
-_REST_WORD = re.compile(r"rest|remaining|others|other\s+lines|else|dem[aá]s", re.IGNORECASE)
+_REST_WORD = re.compile(
+    r"rest|remaining|others|other\s+lines|else|dem[aá]s|restante|falta|queda", re.IGNORECASE
+)
 # Nothing more to bill, said at the lines: the lines not answered yet are nothing this period.
 _NOTHING_MORE = re.compile(
     r"(?:that'?s\s+(?:all|it)|nothing\s+(?:else|more)|no\s+more(?:\s+lines)?"
@@ -215,14 +239,36 @@ _CORRECTION_WORD = re.compile(
     r"actually|correct|change|update|set|make|edit|fix|should|needs|instead|debe|deber[ií]a"
     r"|cambi|correg|corrig|pon|en\s+realidad|sorry|oops|perd|mean|meant|quise|wait|bad"
     r"|mistake|typo|equivoq|error|wrong|messed|delete|remove|clear|erase|take|drop|borr|elimin"
-    r"|quit|saca|releas|liber",
+    r"|quit|saca|releas|liber|\b(?:no|nope|nah|hmm+|err+|um+|erm|uh|ups|uy|mejor|era|espera"
+    r"|scratch|not)\b|correcci",
     re.IGNORECASE,
 )
 _MISTAKE = (
     r"(?:actually|correction|sorry|oops|correcci[oó]n|perd[oó]n|(?:no,?\s+)?wait|my\s+bad"
     r"|(?:i\s+)?(?:made\s+a\s+)?(?:mistake|typo|error)|(?:i\s+)?messed\s+up"
     r"|(?:i\s+)?got\s+(?:it\s+)?wrong|wrong|me\s+equivoqu[eé]|(?:hay\s+un\s+)?error"
-    r"|no,?\s+espera)"
+    r"|no,?\s+espera|(?:oh|ah),?\s+wait|scratch\s+that|ups|uy|(?:me\s+)?equivoqu[eé]"
+    r"|(?:fue\s+)?(?:mi\s+)?error|me\s+confund[ií]|espera)"
+)
+# Said before a figure, these take it back as the words above do (`No, 45%`, `nope 45`,
+# `hmm, 45%`, `make it 45%`, `mejor 45%`, `no, era 45%`), but they are also plain words
+# (`no change` is nothing this period, `No. 2: 50%` names line 2): `_lead_removed` takes
+# them off only before an answer, from a fragment that is no answer as written.
+_AFTERTHOUGHT = (
+    r"(?:(?:oh|ah|no|nope),?\s+(?:wait|espera)|no|nope|nah|hmm+|err+|um+|erm|uh|mejor"
+    r"|m[aá]s\s+bien|rather|era|fue)"
+)
+_AFTERTHOUGHT_LEAD = re.compile(
+    rf"(?:(?:make|change)\s+(?:it|that)(?:\s+to)?|scratch\s+that|(?:i\s+)?meant|wait|espera"
+    rf"|{_AFTERTHOUGHT})\b[\s.,:;!\-–—]*",
+    re.IGNORECASE,
+)
+# The same after the answer (`45% sorry`, `45% not 40`, `45% my bad`)
+_AFTERTHOUGHT_AFTER = re.compile(
+    r"(?P<answer>.*?[^\s,;.!\-–—])[\s,;.!\-–—]+(?:sorry(?:\s+i\s+meant(?:\s+(?:it|that))?)?"
+    r"|oops|my\s+bad|perd[oó]n|i\s+meant(?:\s+(?:it|that))?|(?:not|no|instead\s+of"
+    r"|en\s+vez\s+de|y\s+no)\s+\$?\s*\d[\d.,]*\s*%?)[.!]*",
+    re.IGNORECASE,
 )
 _CORRECTION_LEAD = re.compile(
     r"(?:actually|correction|sorry|oops|en\s+realidad|correcci[oó]n|perd[oó]n"
@@ -241,7 +287,17 @@ _MISTAKE_ON = re.compile(
 )
 # Alone, a mistake owned (`No wait,`, `My bad,`, `Me equivoqué.`) corrects what follows too
 _CORRECTION_ALONE = re.compile(
-    rf"(?:{_CORRECTION_LEAD.pattern}|{_MISTAKE}\s*[:,\-–—]?\s*)[.!]*", re.IGNORECASE
+    rf"(?:{_CORRECTION_LEAD.pattern}|(?:{_MISTAKE}|{_AFTERTHOUGHT})\s*[:,\-–—]?\s*"
+    r"|(?:not|no\s+era|no\s+es)\s+\$?\s*\d[\d.,]*\s*%?)[.!]*",  # `Not 50, 45`
+    re.IGNORECASE,
+)
+# Of those, a mistake owned (`oops`, `my bad`, `me equivoqué`), alone in a message: which line
+# is wrong is asked (`handlers`)
+_OWNED = re.compile(
+    r"(?:oops|ups|uy|my\s+bad|scratch\s+that|(?:i\s+)?(?:made\s+a\s+)?(?:mistake|typo)"
+    r"|(?:i\s+)?messed\s+up|(?:i\s+)?got\s+(?:it\s+)?wrong|(?:me\s+)?equivoqu[eé]"
+    r"|(?:fue\s+)?(?:mi\s+)?error|me\s+confund[ií]|(?:hay\s+un\s+)?error)[.!]*",
+    re.IGNORECASE,
 )
 _CHANGE_TO = re.compile(
     r"(?:please\s+|por\s+favor\s+)?(?:change|update|set|make|edit|fix|correct|cambia(?:r)?"
@@ -302,10 +358,23 @@ _ORDINAL = re.compile(
 )
 
 
+# `la primera al 50%`, `la segunda lista`, `the first one 50%`: the line by its ordinal and
+# article (an answer after it: `la primera vez` is no line)
+_ORDINAL_THE = re.compile(
+    rf"^(?:the|la|el)\s+(?P<word>{'|'.join(_ORDINAL_WORDS)})(?:\s+(?:one|una|uno))?"
+    r"\s*[:=,\-–—]?\s+(?P<rest>\S.*)",
+    re.IGNORECASE,
+)
+
+
 def _ordinal_read(fragment: str) -> str:
-    """`1ra: 50%` -> `1: 50%`, `primera línea 50%` -> `línea 1 50%`."""
+    """`1ra: 50%` -> `1: 50%`, `primera línea 50%` -> `línea 1 50%`, `la segunda lista` ->
+    `2: lista`."""
     found = _ORDINAL.match(fragment)
     if found is None or (found["num"] is None and found["line"] is None):
+        named = _ORDINAL_THE.match(fragment)
+        if named and not isinstance(parse_body(named["rest"], scope=Scope.line), Problem):
+            return f"{_ORDINAL_WORDS[named['word'].lower()]}: {named['rest']}"
         return fragment  # `first: 50%` is no line's name, `1ra:` is
     number = found["num"] or str(_ORDINAL_WORDS[found["word"].lower()])
     said = f"{found['line']} {number}" if found["line"] else number
@@ -403,6 +472,32 @@ _NAME_WORD = re.compile(r"[^\W_](?:[\w'/&.-]*[\w'/&-])?[:=]?")  # `Level`, `2`, 
 _NAME_ONLY = re.compile(r"[^\W\d_][\w'.-]*(?:\s+[^\W\d_][\w'.-]*){0,2}[.!]?")
 
 
+# At the review, a command mistyped (`sned`, `snd`, `drafy`, `enivar`): asked, never done
+MISTYPED = N_("Did you mean `{command}`? Nothing was sent or saved.")
+_DECIDING = ("send", "draft", "submit", "enviar", "borrador", "guardar")
+_ONE_WORD = re.compile(r"[^\W\d_]{3,12}")
+
+
+def _mistyped(word: str) -> str | None:
+    """The review's command one slip away from `word` (a letter more, less, another or two
+    swapped), or None."""
+    said = word.casefold()
+    return next((name for name in _DECIDING if _one_slip(said, name)), None)
+
+
+def _one_slip(said: str, word: str) -> bool:
+    if said == word or abs(len(said) - len(word)) > 1:
+        return False
+    if len(said) == len(word):
+        wrong = [i for i, (a, b) in enumerate(zip(said, word, strict=True)) if a != b]
+        return len(wrong) == 1 or (
+            len(wrong) == 2 and wrong[1] == wrong[0] + 1 and said[wrong[0]] == word[wrong[1]]
+            and said[wrong[1]] == word[wrong[0]]
+        )  # fmt: skip
+    short, long = sorted((said, word), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
 def parse(text: str, *, expect: Expect = Expect.line) -> Parsed:
     """Everything one message says. Never raises: unreadable text becomes a `Problem`."""
     try:
@@ -494,6 +589,7 @@ class _Builder:
         self.dates: list[str] = []  # `11/30`, `al 11/12`: when, never `11 of 30`
         self._correcting = False  # the fragment before was `Sorry,` / `Actually,` alone
         self._unnamed = 0  # answers without a line so far (`50%`, `3`)
+        self.owned = False  # a mistake owned (`oops`, `me equivoqué`)
 
     def build(self) -> Parsed:
         if len(set(n.casefold() for n in self.invoice_numbers)) > 1:
@@ -513,6 +609,9 @@ class _Builder:
                 Problem(p.text, _WHICH_LINE, p.values) if p.template == _NUMBER_FIRST else p
                 for p in self.problems
             ]
+            # `11/20` above `INV-0042`: the date of the mail, not its number
+            self.dates += [p.text for p in self.problems if p.template == _A_DATE_NUMBER]
+            self.problems[:] = [p for p in self.problems if p.template != _A_DATE_NUMBER]
         self._one_answer_per_line()
         said_none = [p for p in self.problems if self.invoice_numbers and _no_files(p)]
         if said_none:  # `INV-0042`, the lines, `none`: no files, never "no invoice number"
@@ -536,6 +635,7 @@ class _Builder:
             choice=self.choice,
             pleasantries=tuple(self.pleasantries),
             number_unsure=number is not None and number.casefold() in self.unsure_numbers,
+            owned=self.owned,
         )
 
     def _one_answer_per_line(self) -> None:
@@ -648,7 +748,8 @@ class _Builder:
             self.pleasantries.append(fragment)
             return
         named, self._named = self._named, None
-        fragment = _NUMBER_SIGN.sub("#", _correction_read(_ordinal_read(fragment)), count=1)
+        fragment = _ordinal_read(said_plainly(fragment))
+        fragment = _NUMBER_SIGN.sub("#", _correction_read(fragment), count=1)
         command = read_command(fragment, self.expect)
         mistake = _MISTAKE_ON.fullmatch(fragment) if command is None else None
         if mistake and not mistake["rest"]:  # `me equivoqué en la 1`: its answer may follow
@@ -659,6 +760,18 @@ class _Builder:
             return
         if command is None and is_hold(fragment):
             self.problems.append(Problem(fragment, _HELD, held=True))
+            return
+        if command is None and self.expect == Expect.review and _ONE_WORD.fullmatch(fragment):
+            mistyped = _mistyped(fragment)
+            if mistyped is not None:  # `sned`: `send`? asked, nothing done
+                self.problems.append(Problem(fragment, MISTYPED, {"command": mistyped}))
+                return
+        if command is None and _CORRECTION_ALONE.fullmatch(fragment):
+            # `Oh wait,`, `Ups,`, `me equivoqué`: what follows corrects (`add`); alone, which
+            # line is wrong is asked (`handlers`)
+            self.pleasantries.append(fragment)
+            self.owned = self.owned or bool(_OWNED.fullmatch(fragment))
+            self._last_pleasant = True
             return
         if command is not None:
             self.commands.append(command)
@@ -676,7 +789,15 @@ class _Builder:
             else:
                 self.problems.append(Problem(fragment, _A_TIME))
             return
+        asked = self.expect == Expect.invoice_number and not self.invoice_numbers
+        if asked and _LAST_ONES.fullmatch(fragment):  # `same as last month`
+            self.problems.append(Problem(fragment, _LAST_ONES_AGAIN))
+            return
         number = self._invoice_number(fragment)
+        if asked and number and (is_date(fragment) or _DATE_LIKE.fullmatch(fragment)):
+            # `11/20/2026`: a date, or the number? (`invoice 11/20/2026` says)
+            self.problems.append(Problem(fragment, _A_DATE_NUMBER, {"text": fragment}))
+            return
         if number is not None:
             self.invoice_numbers.append(number)
             return
@@ -765,6 +886,11 @@ class _Builder:
         return True
 
     def _invoice_number(self, fragment: str) -> str | None:
+        dashed = _DASH_IN_TOKEN.sub("-", fragment)
+        if dashed != fragment and (
+            self.expect == Expect.invoice_number or _INV_TOKEN.search(dashed)
+        ):  # `INV–0042` (past its step only when it says it is one: `Panels–3` is a line's)
+            fragment = dashed
         said = _INVOICE_SAID.fullmatch(fragment)
         asked = self.expect == Expect.invoice_number and not self.invoice_numbers
         if said:
@@ -885,9 +1011,7 @@ def _correction_read(fragment: str) -> str:
         return fragment  # `me equivoqué en la 1`: the line, its answer after it (`_Builder`)
     if mistake and not isinstance(parse_body(mistake["rest"], scope=Scope.line), Problem):
         return f"{mistake['ref']}: about {mistake['rest']}"
-    lead = _CORRECTION_LEAD.match(fragment)
-    if lead and fragment[lead.end() :].strip():
-        fragment = fragment[lead.end() :]
+    fragment = _lead_removed(fragment)
     for pattern in (_CHANGE_TO, _SHOULD_BE):
         match = pattern.fullmatch(fragment)
         if match and not isinstance(parse_body(match["rest"], scope=Scope.line), Problem):
@@ -896,6 +1020,35 @@ def _correction_read(fragment: str) -> str:
             # line, as `2: about 40` is), and stays this period's unless said otherwise
             return f"{match['ref']}: about {match['rest']}"
     return fragment
+
+
+def _lead_removed(fragment: str) -> str:
+    """`sorry, I meant 45%` -> `45%`, `No. 45%` -> `45%`, `make it 45%` -> `45%`: the words
+    owning a mistake off the answer after them (`no change`, `No. 2: 50%` keep theirs)."""
+    lead = _CORRECTION_LEAD.match(fragment)
+    if lead and fragment[lead.end() :].strip():
+        return _lead_removed(fragment[lead.end() :])
+    lead = _AFTERTHOUGHT_LEAD.match(fragment)
+    rest = fragment[lead.end() :].strip() if lead else ""
+    if rest and not (_NUMBER_SIGN.match(fragment) or _answer_like(fragment, named=False)):
+        rest = _lead_removed(rest)  # `no sorry 45`, `no, era 45%`
+        if _answer_like(rest):
+            return rest
+    after = _AFTERTHOUGHT_AFTER.fullmatch(fragment)
+    if after and _answer_like(after["answer"]) and not _answer_like(fragment, named=False):
+        return after["answer"]
+    return fragment
+
+
+def _answer_like(text: str, *, named: bool = True) -> bool:
+    """Whether `text` reads as a line's answer: a bare one (`45%`), or (`named`) one naming its
+    line by number (`2: 45%`, `la 2 al 45%`)."""
+    if not isinstance(parse_body(text, scope=Scope.current), Problem):
+        return True
+    if not named:
+        return False
+    answer = _line_answer(text)
+    return isinstance(answer, LineAnswer) and answer.described is None
 
 
 def _no_files(problem: Problem) -> bool:
@@ -1111,6 +1264,7 @@ def invoice_number_in(text: str) -> str | None:
 
 
 __all__ = [
+    "MISTYPED",
     "Command",
     "CommandName",
     "Expect",

@@ -11,6 +11,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from conversations.answers import (
+    NUMBER_WORD,
+    Problem,
+    Scope,
+    number_said,
+    parse_body,
+    words_to_numbers,
+)
 from conversations.table import table_lines
 from conversations.vocabulary import ASKED_SEND, LINE_WORD, MONTH, POLITE_AFTER
 
@@ -231,17 +239,31 @@ _DOT_GROUPS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+$")
 _LINE_REF_AFTER = re.compile(r"\d{1,6}[a-z]?\s*[:=)]", re.IGNORECASE)
 
 
+# A line word written in full: `line two`, `línea tres` (dictated) name lines 2 and 3 too
+_FULL_LINE_WORD = r"(?:line|ln|item|l[ií]nea|partida|rengl[oó]n|concepto)"
+_WORDED = rf"{_FULL_LINE_WORD}\.?\s+(?:no\.?\s*)?#?\s*{NUMBER_WORD}\b(?!-)"
+
+
 # Where a second answer starts inside one line: `1: 80 lf 2: 1 ea 3: 20 ea`, `L1 45% L2 30%`,
 # `1: 50% / 4: 20%` (not `1/2` or `4 / 8`, which no line reference follows).
 _INNER_REF = re.compile(
     r"(?<!\s)(?:\s*/)?\s+(?=(?:(?:line|ln|item|l[ií]nea|partida|rengl[oó]n|concepto|l|#)\.?\s*#?\s*\d{1,6}[a-z]?\b"
-    r"|\d{1,6}[a-z]?\s*[:=)]))",
+    rf"|\d{{1,6}}[a-z]?\s*[:=)]|{_WORDED}))",
     re.IGNORECASE,
 )
 _ANSWER_WORDS = r"skip|none|nothing|done|complete[d]?"  # words that answer a line alone
-_ANSWERED = re.compile(rf"\d|%|\b(?:{_ANSWER_WORDS}|n/a)\b", re.IGNORECASE)
+_ANSWERED = re.compile(
+    rf"\d|%|\b(?:{_ANSWER_WORDS}|finished|n/a|nada|ningun[oa]|omitir|list[oa]s?|complet[oa]s?"
+    r"|completad[oa]s?|terminad[oa]s?)(?!\w)",
+    re.IGNORECASE,
+)
+# The line a piece starts with (`line 2 …`, `#2 …`, `2: …`), not a figure that starts it
+# (`50 percent`, `$500`, `3 dollars`)
 _LEADING_REF = re.compile(
-    r"^\W*(?:line|ln|item|l[ií]nea|partida|l|#)?\.?\s*#?\s*\d{1,6}[a-z]?", re.IGNORECASE
+    r"^[^\w$]*(?:line|ln|item|l[ií]nea|partida|l|#)?\.?\s*#?\s*\d{1,6}(?!\d|[,.]\d)"
+    r"(?!\s*(?:percent|per\s*cent|pct|por\s*ciento|porciento|dollars?|d[oó]lares|usd|dlls?|dls)\b)"
+    r"[a-z]?",
+    re.IGNORECASE,
 )
 
 
@@ -253,27 +275,50 @@ _LEADING_REF = re.compile(
 _LINE_AFTER = re.compile(
     r"(?<!\s)\s+(?:(?:(?:on|for|in|to)\s+(?:the\s+)?(?:line|ln|item|sov)"
     r"|(?:en|para|de)\s+(?:la\s+)?(?:l[ií]nea|partida))"
-    r"\s*(?:no\.?\s*)?#?\s*(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)"
+    r"\s*(?:no\.?\s*)?#?\s*(?:(?P<ref>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?!\w|\.\d)"
+    rf"|(?P<ref_word>{NUMBER_WORD})(?![\w-]))"
     # `50% line 2`, `skip item 3`: the line named last, nothing after it
     r"|(?:line|ln|item|l[ií]nea|partida)\s*(?:no\.?\s*)?#?\s*"
-    r"(?P<last>\d{1,6}(?:\.\d{1,4})*[a-z]?)(?=\s*(?:[,;!?]|\.(?!\d)|$)))",
+    rf"(?:(?P<last>\d{{1,6}}(?:\.\d{{1,4}})*[a-z]?)|(?P<last_word>{NUMBER_WORD})(?![\w-]))"
+    r"(?=\s*(?:[,;!?]|\.(?!\d)|$)))",
     re.IGNORECASE,
 )
 _VALUE_BEFORE = re.compile(r"(?<!\w)(?:[^.;:\n]|(?<=\d)\.(?=\d)){1,40}$")  # from a word's start
 _ANSWERING = re.compile(rf"\d|\b(?:{_ANSWER_WORDS}|finished|half)\b", re.IGNORECASE)
+# A piece that starts by naming its line (`line 1 50%`, `línea dos 40%`, `#3 done`)
+_NAMED_FIRST = re.compile(
+    rf"[^\w$]*(?:(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*\d{{1,6}}[a-z]?\b|{_WORDED})",
+    re.IGNORECASE,
+)
 
 
-def line_first(chunk: str) -> str:
-    """`50% on line 1` -> `1: 50%` (each such answer in `chunk`)."""
+def _answering(value: str) -> bool:
+    """Whether `value` holds an answer: a figure, a word that answers, or a figure in words
+    (`fifty percent on line 2`) that reads as an answer whole."""
+    if _ANSWERING.search(value):
+        return True
+    said = words_to_numbers(value)
+    return said != value and not isinstance(parse_body(value, scope=Scope.line), Problem)
+
+
+def line_first(chunk: str, *, after_ref: bool = False) -> str:
+    """`50% on line 1` -> `1: 50%` (each such answer in `chunk`). `after_ref`: the chunk
+    follows a line named alone (`Line 1, 50% line 2, 3 units`), whose answer starts it."""
     out: list[str] = []
     done = 0
     for found in _LINE_AFTER.finditer(chunk):
         before = _VALUE_BEFORE.search(chunk, max(done, found.start() - 60), found.start())
-        if before is None or not _ANSWERING.search(before.group()):
+        if before is None or not _answering(before.group()):
             continue
-        ref = found["ref"] or found["last"]
-        if not found["ref"] and chunk[: before.start()].rstrip().endswith((":", "=")):
-            continue  # `1: 50% line 2`: the value has its line already
+        worded = found["ref_word"] or found["last_word"]
+        ref = found["ref"] or found["last"] or number_said(worded)
+        if not (found["ref"] or found["ref_word"]) and (
+            chunk[: before.start()].rstrip().endswith((":", "="))
+            or _NAMED_FIRST.match(chunk, done, found.start())
+            or _NAMED_FIRST.match(before.group())
+            or (after_ref and not chunk[done : before.start()].strip())
+        ):
+            continue  # `1: 50% line 2`, `line 1 50% line 2`: the value has its line already
         value = before.group()
         lead = value[: len(value) - len(value.lstrip())]
         out += [chunk[done : before.start()], f"{lead}{ref}: {value.strip()}"]
@@ -319,9 +364,11 @@ def _clock_at(piece: str, start: int) -> bool:
     return bool(match["suffix"] or _TIME_BEFORE.search(piece, max(start - 40, 0), start))
 
 
-def split_line_refs(piece: str) -> list[str]:
+def split_line_refs(piece: str, *, after_ref: bool = False) -> list[str]:
     """`1: 80 lf 2: 1 ea` -> [`1: 80 lf`, `2: 1 ea`]: a new line reference starts a new answer
-    once the text before it holds one (so `edit line 2` stays whole)."""
+    once the text before it holds one (so `edit line 2` stays whole). `after_ref`: the piece
+    follows a line named alone (`Line 1, 50 percent. Line 2, …`): a figure starting it is
+    that line's answer, not a line."""
     parts: list[str] = []
     start = 0
     for match in _INNER_REF.finditer(piece):
@@ -332,7 +379,7 @@ def split_line_refs(piece: str) -> list[str]:
             continue  # `1, 2 and 3: 50%`: lines listed for one answer
         if head.count("(") > head.count(")"):
             continue  # `2: 3 (Nov 30)`: the `)` closes a note, it marks no line
-        if _ANSWERED.search(_LEADING_REF.sub("", head)) or (
+        if _answered(head, whole=after_ref and not start) or (
             _SENTENCE_ENDS.search(head) and _NAMED_REF.match(piece, match.end())
         ):  # `Sorry, I prefer English. Line 2: $7,000`: a sentence, then a line's answer
             parts.append(head)
@@ -341,9 +388,22 @@ def split_line_refs(piece: str) -> list[str]:
     return parts
 
 
+def _answered(head: str, *, whole: bool) -> bool:
+    """Whether `head` holds an answer past the line it starts with (all of it: `whole`), its
+    figures maybe in words (`line 2 forty percent`, `línea dos cuarenta por ciento`)."""
+    if _ANSWERED.search(head if whole else _LEADING_REF.sub("", head)):
+        return True
+    if len(head) > MAX_FRAGMENT_CHARS:
+        return False  # too long to be one answer, whatever it holds
+    said = words_to_numbers(head)
+    return said != head and bool(_ANSWERED.search(said if whole else _LEADING_REF.sub("", said)))
+
+
 _SENTENCE_ENDS = re.compile(r"[^\W\d_]{2,}[.!?]$")  # `English.`, not `No.` before `2: 50%`
 _NAMED_REF = re.compile(
-    r"(?:line|item|l[ií]nea|partida|rengl[oó]n)\s*#?\s*\d{1,6}[a-z]?\s*[:=\-–—]", re.IGNORECASE
+    rf"(?:line|item|l[ií]nea|partida|rengl[oó]n)\s*#?\s*(?:\d{{1,6}}[a-z]?|{NUMBER_WORD}\b)"
+    r"\s*[:=\-–—]",
+    re.IGNORECASE,
 )
 
 
@@ -399,10 +459,105 @@ def is_address(text: str) -> bool:
     return ADDRESS.match(text) is not None and not _ANSWER_MARK.search(text)
 
 
+# Voice typing writes out the commands it did not act on (`Line 1 fifty percent period new
+# line line 2 skip`): read as the line break and the full stop they stand for, only where
+# they can mean nothing else. `new line` before a line or the end, not after an article (`a
+# new line item` stays); `period` not after `this`, `per` or `billing` (`50% this period`),
+# nor after a percent unless a `new line` follows (`40% period` may be this period's 40%);
+# `punto` before a line or the end only (`tres punto cinco` is 3.5).
+_BREAK_SAID = (
+    r"(?:new\s*line|new\s+paragraph|nueva\s+l[ií]nea|nuevo\s+p[aá]rrafo|punto\s+y\s+aparte)"
+)
+_LINE_AHEAD = r"(?:line|l[ií]nea|partida|rengl[oó]n|concepto)s?\b"
+_BREAK = re.compile(
+    rf"(?<!\S)(?P<before>\S*)[ \t]*\b{_BREAK_SAID}\b[ \t]*[.!]?[ \t]*"
+    rf"(?=$|{_BREAK_SAID}\b|{_LINE_AHEAD}|item\s*#?\s*\d|#?\d{{1,6}}[a-z]?\s*[:=)])",
+    re.IGNORECASE | re.MULTILINE,
+)
+_STOP = re.compile(
+    r"(?<![^\s.!?])(?P<before>[^\s.!?]+)[ \t]+"
+    r"(?P<stop>period|full\s+stop|punto(?:\s+y\s+seguido|\s+final)?)\b"
+    rf"(?=[ \t]*(?:$|[,;.!]|(?P<broken>{_BREAK_SAID}\b)|{_LINE_AHEAD}))",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Words after which `period` is the billing period (`this period`), `punto` a point (`en
+# punto`: o'clock), `new line` a line added (`a new line`)
+_NOT_A_STOP = frozenset(
+    {
+        *("this", "that", "the", "a", "an", "per", "each", "every", "billing", "pay", "next"),
+        *("last", "previous", "prior", "current", "same", "whole", "entire", "one", "for"),
+        *("which", "what", "any", "grace", "reporting", "el", "este", "ese", "en", "de", "del"),
+        *("un", "cada", "y"),
+    }
+)
+_ARTICLES = frozenset(
+    {"a", "an", "the", "another", "one", "new", "una", "un", "la", "el", "otra", "otro", "nueva"}
+)
+_PERCENT_WORD = re.compile(r"%|percent|pct|cent|ciento|porciento", re.IGNORECASE)
+
+
+def _stop_read(found: re.Match[str]) -> str:
+    before = found["before"]
+    if before.lower() in _NOT_A_STOP:
+        return found[0]
+    percent = _PERCENT_WORD.fullmatch(before.lstrip("+-~0123456789.,"))
+    if found["stop"].lower() == "period" and percent and not found["broken"]:
+        return found[0]  # `40% period`: this period's 40%, or 40% to date? (refused, asked)
+    return f"{before}."
+
+
+def _break_read(found: re.Match[str]) -> str:
+    before = found["before"]
+    if before.lower() in _ARTICLES:
+        return found[0]  # `a new line`: a line added to the contract, not a line break
+    return f"{before}\n"
+
+
+def _dictated(text: str) -> str:
+    """`… 40 percent period new line line 3 skip` -> `… 40 percent.` / `line 3 skip`."""
+    lowered = text.lower()
+    if "period" in lowered or "stop" in lowered or "punto" in lowered:
+        text = _STOP.sub(_stop_read, text)
+    if "new" in lowered or "nuev" in lowered or "aparte" in lowered:
+        text = _BREAK.sub(_break_read, text)
+    return text
+
+
+# A line named alone (`Line 1`, `línea dos`, `#3`): the answer after it is that line's
+_LONE_REF = re.compile(
+    rf"(?:(?:the|la|el)\s+)?(?:(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*\d{{1,6}}[a-z]?"
+    rf"|(?P<lead>{_FULL_LINE_WORD}\.?\s+(?:no\.?\s*)?#?\s*)(?P<word>{NUMBER_WORD}))",
+    re.IGNORECASE,
+)
+
+
+def _lone_ref(fragment: str) -> str | None:
+    """`Line 1`, `línea dos` -> `Line 1`, `línea 2`: a line named alone, its number in digits
+    (read as `Line 1` is: the heading of the answer after it); else None."""
+    found = _LONE_REF.fullmatch(fragment)
+    if found is None:
+        return None
+    if found["word"] is None:
+        return fragment
+    return f"{fragment[: found.end('lead')]}{number_said(found['word'])}"
+
+
+def _line_parts(line: str, *, after_ref: bool) -> list[str]:
+    """One line of the message in its answers' parts; `after_ref`: the part before it was a
+    line named alone."""
+    parts: list[str] = []
+    for chunk in split_answers(_arrows_read(line)):
+        for part in split_line_refs(line_first(chunk, after_ref=after_ref), after_ref=after_ref):
+            parts.append(part)
+            if part.strip():
+                after_ref = _lone_ref(clean_fragment(part)) is not None
+    return parts
+
+
 def split_fragments(text: str) -> tuple[list[str], bool]:
     """The message's non-empty answer fragments, and whether it was cut short."""
     truncated = len(text) > MAX_CHARS
-    text = normalize(text[:MAX_CHARS], tabs=True)
+    text = _dictated(normalize(text[:MAX_CHARS], tabs=True))
     if ":" in text:
         text = _SHORTCODE.sub(lambda found: f" {_SHORTCODES[found[1]]}", text)
     fragments: list[str] = []
@@ -410,12 +565,12 @@ def split_fragments(text: str) -> tuple[list[str], bool]:
         if is_address(line):
             pieces: Iterable[str] = [line]  # kept whole, to be passed over whole
         else:
-            chunks = split_answers(_arrows_read(line))
-            pieces = (part for chunk in chunks for part in split_line_refs(line_first(chunk)))
+            after_ref = bool(fragments) and _lone_ref(fragments[-1]) is not None
+            pieces = _line_parts(line, after_ref=after_ref)
         for piece in (one for part in pieces for one in split_marks(part)):
             cleaned = clean_fragment(piece)
             if cleaned:
                 if len(fragments) >= MAX_FRAGMENTS:
                     return fragments, True
-                fragments.append(cleaned)
+                fragments.append(_lone_ref(cleaned) or cleaned)
     return fragments, truncated

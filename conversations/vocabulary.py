@@ -115,6 +115,9 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
          r"|go\s+ahead|s[ií],?\s+enviar|volver\s+a\s+enviar(?:la|lo)?"),
         (CommandName.yes, r"yes|y|yeah|yep|yup|sure|ok|okay|confirm(?:ed)?|correct|right"
          r"|that'?s\s+(?:right|correct)|use\s+(?:it|that)|sounds\s+good|👍|s[ií]|vale|claro"
+         # as typed on a phone: `k`, `okey`, `✅`, `that works`, `dale`, `está bien`
+         r"|k|kk|okey|oki|[✅✔☑]\ufe0f?|(?:that\s+)?works(?:\s+for\s+me)?|dale"
+         r"|est[aá]\s+bien|confirm(?:o|ar|ado)"
          r"|de\s+acuerdo|correcto|usar(?:lo)?|that\s+is\s+(?:right|correct)|exact(?:ly|o)"
          r"|(?:as[ií]|eso)\s+es"
          # `yes that's right`, `yes it is`, `yes confirm`, `sí, así es`
@@ -135,6 +138,24 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.switch, r"switch|choose|(?:other|another|change|switch)\s+invoice"),
     )
 )  # fmt: skip
+
+# Ways of saying an answer's word that the answer grammar (`answers.py`) knows by another
+# name: `saltar` / `sáltala` is `omitir` (skip), `ya quedó` is `listo` (done), `50 por cien`
+# is `50 por ciento`. Read as their plain words before a fragment is read.
+_SAID_AS = (
+    (re.compile(r"\b(?:s[aá]lta(?:r|la|lo|las|los)?|s[aá]ltatel[oa]|brinca(?:r|la|lo)?)"
+                r"(?:\s+(?:esta|esa)(?:\s+l[ií]nea)?)?(?=[.!]*$)", re.IGNORECASE), "omitir"),
+    (re.compile(r"\b(?:ya\s+)?qued[oó](?:\s+list[oa])?(?=[.!]*$)", re.IGNORECASE), "listo"),
+    (re.compile(r"\bpor\s+cien\b", re.IGNORECASE), "por ciento"),
+)  # fmt: skip
+
+
+def said_plainly(fragment: str) -> str:
+    """`saltar` -> `omitir`, `2: ya quedó` -> `2: listo`, `50 por cien` -> `50 por ciento`."""
+    for pattern, plain in _SAID_AS:
+        fragment = pattern.sub(plain, fragment)
+    return fragment
+
 
 # Holding a send back: `don't send yet`, `wait`, `not yet`, `todavía no`. Never a send, and a
 # send said before (or beside it: `send` / `no, wait`) is not done.
@@ -164,6 +185,7 @@ _ATTACHMENTS_DONE = re.compile(
     r"(?:none|nothing|done|skip|no|nope|nah|n/?a|that'?s\s+(?:all|it)|all\s+done|finished"
     r"|no\s+thanks?|not\s+(?:now|yet)|no\s+(?:attachments?|files?|backup|documents?|docs)"
     r"|skip\s+(?:attachments?|files?|this|it)|ninguno|nada|no\s+hay|eso\s+es\s+todo|listo"
+    r"|ninguna|omitir|saltar|s[aá]ltal[oa]|no\s+hay\s+nada"
     r"|sin\s+(?:adjuntos?|respaldos?|documentos?|archivos?)|no\s+(?:tengo|tenemos)"
     r"(?:\s+(?:nada|adjuntos?|respaldos?|documentos?))?|por\s+ahora\s+no|todav[ií]a\s+no)"
     # `none for now`, `no backup this month`, `not this time`, `ninguno por ahora`
@@ -233,8 +255,15 @@ _ASKING = re.compile(
 # `ready to send?`, `is it OK to send?`: asked, not said (`OK to send` sends); answered as
 # `can I send it?` is, with the invoice to review. `clean_fragment` keeps this `?`.
 ASKED_SEND = re.compile(
-    r"(?:(?:is\s+(?:it|this|that|everything)|are\s+we)\s+)?(?:ok(?:ay)?|good|fine|ready|clear)"
-    r"\s+to\s+(?:send|submit)(?:\s+(?:it|this|now))?\s*\?+",
+    r"(?:(?:(?:is\s+(?:it|this|that|everything)|are\s+we)\s+)?(?:ok(?:ay)?|good|fine|ready"
+    r"|clear)\s+to\s+(?:send|submit)(?:\s+(?:it|this|now))?"
+    # `send?`, `should I send?`, `shall we submit it now?`
+    r"|(?:(?:should|shall|do|can|may)\s+(?:i|we|you)\s+)?(?:re-?)?(?:send|submit)"
+    r"(?:\s+(?:it|this|that|(?:the\s+|my\s+)?invoice))?(?:\s+(?:now|then))?"
+    # `¿envío?`, `¿la mando?`, `enviar?`, `¿la enviamos ya?`, `¿debo enviarla?`
+    r"|(?:(?:la|lo)\s+)?(?:env[ií]o|mando|enviamos|mandamos)(?:\s+(?:ya|ahora))?"
+    r"|(?:(?:debo|debemos|puedo|podemos)\s+)?(?:enviar|mandar)(?:la|lo)?(?:\s+(?:ya|ahora))?)"
+    r"\s*\?+",
     re.IGNORECASE,
 )
 
@@ -280,9 +309,14 @@ def _wanted_command(fragment: str, expect: Expect) -> Command | None:
 
 # The suggested invoice number taken: `use it`, `ok thanks`, `OK thank you`, `sí gracias`.
 _TAKE_IT = re.compile(
-    r"(?:use|take)\s+(?:it|that|this)"
+    r"(?:(?:use|take)\s+(?:it|that|this)"
     r"|(?:ok(?:ay)?|yes|yep|sure|s[ií]|vale|perfect|perfecto)[,!.]?\s+"
-    r"(?:thanks|thank\s+you|thx|ty|gracias)[.!]*",
+    r"(?:thanks|thank\s+you|thx|ty|gracias)"
+    # `same as suggested`, `the one you said`, `el mismo`, `la que sugieres`, `esa`
+    r"|(?:the\s+)?same(?:\s+(?:one|number))?\s+as\s+(?:you\s+)?(?:suggested|said|proposed)"
+    r"|the\s+one\s+you\s+(?:suggested|said|proposed|gave)|(?:el|lo)\s+mismo"
+    r"|(?:la|el)\s+que\s+(?:sugieres|sugiere|dices|dice|propones|propone)|es[ae](?:\s+mism[ao])?)"
+    r"[.!]*",
     re.IGNORECASE,
 )
 
