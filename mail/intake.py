@@ -255,9 +255,9 @@ class Intake:
         text = self._with_rows(session, mail, route)
         text, template_note = self._with_template(session, mail, route, text)
         digest = None
-        if not mail.files and not _readable(text):
+        if not mail.files:  # the turn records it with the words if it cannot use them
             digest = _fingerprint(route.commitment_id, route.period_id, text)
-            repeated = self._repeated(session, mail.sender, digest)
+            repeated = self._repeated(session, mail.sender, digest, text)
             if repeated is not None:
                 session.close()
                 log.warning("ignored %s from %s: %s", mail.external_id, mail.sender, repeated)
@@ -617,9 +617,13 @@ class Intake:
             return route
         return None
 
-    def _repeated(self, session: Session, sender: str, digest: str) -> str | None:
+    def _repeated(
+        self, session: Session, sender: str, digest: str, text: str | None = None
+    ) -> str | None:
         """Why a message the turn may not be able to use is ignored (see UNREADABLE), or None:
-        the same words from `sender` were unusable a moment ago, or too many were this hour."""
+        the same words from `sender` were unusable a moment ago, or too many were this hour.
+        Given `text`, a message that holds something a turn reads for sure is never ignored
+        (parsed only when the sender has unusable messages this hour: most have none)."""
         now = self.clock()
         statement = select(InboundMessage.reason, InboundMessage.received_at).where(
             col(InboundMessage.channel) == "email",
@@ -628,6 +632,8 @@ class Intake:
             col(InboundMessage.reason).like(f"%; {UNREADABLE} %"),
         )
         rows = session.exec(statement).all()
+        if not rows or (text is not None and _readable(text)):
+            return None
         if any(
             (reason or "").endswith(f" {digest}") and as_utc(at) >= now - REPEAT_WINDOW
             for reason, at in rows
