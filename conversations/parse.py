@@ -382,7 +382,10 @@ def _ordinal_read(fragment: str) -> str:
 
 
 # A line alone (`Line 3`, `Item 3`, `#3`): an `edit 3`, or the heading of the answer below it.
-_REF_ONLY = re.compile(rf"(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*{REF}", re.IGNORECASE)
+_REF_ONLY = re.compile(
+    rf"(?:(?:(?:the|la|el)\s+)?{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#|(?:la|el)\s+#?)\s*{REF}",
+    re.IGNORECASE,
+)
 _ONE_REF = r"(?:(?:la|el)\s+)?#?\s*\d{1,6}[a-z]?"  # `2`, `#2`, `la 2`
 _LISTED_REF = re.compile(r"\d{1,6}[a-z]?", re.IGNORECASE)
 _REF_LIST = re.compile(

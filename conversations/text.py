@@ -523,10 +523,12 @@ def _dictated(text: str) -> str:
     return text
 
 
-# A line named alone (`Line 1`, `línea dos`, `#3`): the answer after it is that line's
+# A line named alone (`Line 1`, `línea dos`, `#3`, `la 2`, `la dos`: the article alone names a
+# line, as in `la 2 al 50%`): the answer after it is that line's
 _LONE_REF = re.compile(
     rf"(?:(?:the|la|el)\s+)?(?:(?:{LINE_WORD}\.?\s*(?:no\.?\s*)?#?|#)\s*\d{{1,6}}[a-z]?"
-    rf"|(?P<lead>{_FULL_LINE_WORD}\.?\s+(?:no\.?\s*)?#?\s*)(?P<word>{NUMBER_WORD}))",
+    rf"|(?P<lead>{_FULL_LINE_WORD}\.?\s+(?:no\.?\s*)?#?\s*)(?P<word>{NUMBER_WORD}))"
+    rf"|(?:la|el)\s+\d{{1,6}}[a-z]?|(?P<article>(?:la|el)\s+)(?P<said>{NUMBER_WORD})",
     re.IGNORECASE,
 )
 
@@ -537,9 +539,11 @@ def _lone_ref(fragment: str) -> str | None:
     found = _LONE_REF.fullmatch(fragment)
     if found is None:
         return None
-    if found["word"] is None:
-        return fragment
-    return f"{fragment[: found.end('lead')]}{number_said(found['word'])}"
+    if found["word"] is not None:
+        return f"{fragment[: found.end('lead')]}{number_said(found['word'])}"
+    if found["said"] is not None:
+        return f"{fragment[: found.end('article')]}{number_said(found['said'])}"
+    return fragment
 
 
 def _line_parts(line: str, *, after_ref: bool) -> list[str]:

@@ -68,7 +68,7 @@ _COMMANDS: tuple[tuple[CommandName, re.Pattern[str]], ...] = tuple(
         (CommandName.edit, rf"(?:edit|change|fix|redo|correct|update|go\s*to|edita(?:r)?"
          rf"|cambia(?:r)?|corrige|corregir|ir\s+a)"
          rf"(?:\s+(?:the|la|el))?(?:\s+{LINE_WORD})?\s*#?\s*{REF}"),
-        (CommandName.edit, rf"{LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*{REF}"),
+        (CommandName.edit, rf"(?:(?:the|la|el)\s+)?{LINE_WORD}\.?\s*(?:no\.?\s*)?#?\s*{REF}"),
         (CommandName.edit, r"edit|change|fix|edit\s+(?:a\s+)?line|change\s+(?:a\s+)?line"
          r"|editar|cambiar|corregir"),
         (CommandName.status, r"status|where\s+(?:am|was)\s+i|where\s+are\s+we"
@@ -334,7 +334,14 @@ def _read_command(fragment: str, expect: Expect) -> Command | None:
         match = pattern.fullmatch(fragment)
         if match:
             return Command(name, match.groupdict().get("ref"))
+    article = _ARTICLE_REF.fullmatch(fragment)
+    if article and expect != Expect.invoice_number:  # there `la 2041` is the invoice's number
+        return Command(CommandName.edit, article["ref"])
     return None
+
+
+# `la 3` alone: the article alone names a line in Spanish (`la 3 al 50%`), as `Line 3` does
+_ARTICLE_REF = re.compile(rf"(?:la|el)\s+#?\s*{REF}", re.IGNORECASE)
 
 
 # What people write around their answers: greetings, thanks, "see attached", "filled in

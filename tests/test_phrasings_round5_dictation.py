@@ -275,3 +275,14 @@ def test_this_period_is_still_this_periods_beside_a_spoken_new_line() -> None:
 def test_words_that_only_sound_like_dictation_bill_nothing(text: str) -> None:
     state, replies = talk(PIPING, text)
     assert not state.entries and not state.pending, said(replies)
+
+
+@pytest.mark.parametrize(
+    "text", ["la 2, 3 piezas", "la dos, 3 piezas", "el 2, 3", "la línea 2, 3 piezas"]
+)
+def test_a_line_named_by_its_article_alone_heads_the_answer_after_it(text: str) -> None:
+    """Found trying the demo: `la dos, 3 piezas` billed line 2 and also said it could not
+    read `la 2`; `la 2, 3 piezas` was refused whole (`línea 2, 3 piezas` was read)."""
+    state, replies = talk(spanish(UNIT), text)
+    assert quantities(state) == {"2": D(3)}, said(replies)
+    assert "No pude" not in said(replies)
