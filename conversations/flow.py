@@ -59,6 +59,16 @@ _WHY_RETURNED = re.compile(
     r"|rechaz|regres|necesit|falta|mal)\w*\b[^:=\n]{0,60}",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+def _why_returned(text: str) -> bool:
+    """A question about a return, not an answer (`why was line 3 returned?` reads as 3 units
+    "returned")."""
+    return bool(_WHY_RETURNED.fullmatch(text)) and not any(
+        answer.line for answer in parse(text).answers
+    )
+
+
 # The words of `_WHY_RETURNED` that can only be about a return (not `what do you need`)
 _ABOUT_A_RETURN = re.compile(
     r"\b(?:return|reject|sent\s+(?:it\s+)?back|kick|bounce|devol|devuel|rechaz|regres)\w*",
@@ -205,27 +215,16 @@ def _step(state: State, turn: Turn, ctx: Context) -> tuple[State, list[Reply]]:
         turn = work.turn = replace(turn, action=None)
     if ctx.invoice is None and ctx.past_due:
         return state, [Reply(render.past_due_text(ctx), ReplyKind.error, state.step)]
-    if (
-        ctx.invoice is not None
-        and ctx.invoice.returned
-        and _WHY_RETURNED.fullmatch(turn.text or "")
-        # a question, not an answer (`why was line 3 returned?` reads as 3 units "returned")
-        and not any(answer.line for answer in parse(turn.text or "").answers)
-    ):
-        # `why was line 3 returned?`: the administrator's reasons, and what is asked now
-        text = f"{render.returned_text(ctx)}\n\n{short_prompt(work.state, ctx)}"
-        return work.state, [Reply(text, ReplyKind.info, work.state.step)]
-    if (
-        not (ctx.invoice is not None and ctx.invoice.returned)
-        and _WHY_RETURNED.fullmatch(turn.text or "")
-        and _ABOUT_A_RETURN.search(turn.text or "")
-        and not any(answer.line for answer in parse(turn.text or "").answers)
-    ):
-        # `why was line 2 returned?` when nothing is: say so, not "I couldn't use that"
-        text = ctx.words("No line of this invoice is returned for revision.")
-        if prompt := short_prompt(work.state, ctx):
-            text += f"\n\n{prompt}"
-        return work.state, [Reply(text, ReplyKind.info, work.state.step)]
+    if _why_returned(turn.text or ""):
+        returned = ctx.invoice is not None and bool(ctx.invoice.returned)
+        if returned:  # `why was line 3 returned?`: the administrator's reasons, and what now
+            text = f"{render.returned_text(ctx)}\n\n{short_prompt(work.state, ctx)}"
+            return work.state, [Reply(text, ReplyKind.info, work.state.step)]
+        if _ABOUT_A_RETURN.search(turn.text or ""):  # when nothing is: say so
+            text = ctx.words("No line of this invoice is returned for revision.")
+            if prompt := short_prompt(work.state, ctx):
+                text += f"\n\n{prompt}"
+            return work.state, [Reply(text, ReplyKind.info, work.state.step)]
     _welcome(work, ctx)
     if stale:
         work.remarks.append(

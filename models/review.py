@@ -258,13 +258,7 @@ def check_approval_order(
     must be certified first. And the figures of a certified invoice do not change: an earlier
     invoice is not approved as noted under a later one already certified (only imported data
     gets there, the first rule keeps the review from it)."""
-    statement = (
-        select(Invoice, BillingPeriod)
-        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
-        .where(col(Invoice.commitment_id) == invoice.commitment_id)
-        .order_by(col(BillingPeriod.start))
-    )
-    found = list(session.exec(statement))
+    found = _by_period(session, invoice)
     start = next(period.start for other, period in found if other.id == invoice.id)
     earlier: list[tuple[Invoice, BillingPeriod]] = []
     later: list[tuple[Invoice, BillingPeriod]] = []
@@ -321,18 +315,13 @@ def check_later_under_review(
     `check_approval_order` and `_check_figures`.)"""
     if target != InvoiceStatus.revise_and_resubmit:
         return
-    statement = (
-        select(Invoice, BillingPeriod)
-        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
-        .where(
-            col(Invoice.commitment_id) == invoice.commitment_id,
-            col(Invoice.status) == InvoiceStatus.under_review.value,
-        )
-        .order_by(col(BillingPeriod.start))
-    )
-    period = session.get(BillingPeriod, invoice.period_id)
-    assert period is not None
-    later = [(other, p) for other, p in session.exec(statement) if p.start > period.start]
+    found = _by_period(session, invoice)
+    start = next(period.start for other, period in found if other.id == invoice.id)
+    later = [
+        (other, period)
+        for other, period in found
+        if period.start > start and other.status == InvoiceStatus.under_review
+    ]
     if not later:
         return
     invoices = _invoices_named(later, _)
@@ -349,6 +338,17 @@ def check_later_under_review(
         invoices=invoices,
     )
     raise ReviewRefused(reason, code="later-under-review", _=_)
+
+
+def _by_period(session: Session, invoice: Invoice) -> list[tuple[Invoice, BillingPeriod]]:
+    """The invoices of `invoice`'s commitment with their periods, in period order."""
+    statement = (
+        select(Invoice, BillingPeriod)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invoice.period_id)
+        .where(col(Invoice.commitment_id) == invoice.commitment_id)
+        .order_by(col(BillingPeriod.start))
+    )
+    return list(session.exec(statement))
 
 
 def _invoices_named(found: Sequence[tuple[Invoice, BillingPeriod]], _: Words) -> str:
