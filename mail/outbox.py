@@ -7,6 +7,7 @@ outbox and, when the turn sent the invoice, the administrator's notification.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from mail.config import MailEnvironment, secret_bytes
 from mail.html import render_replies
 from mail.tokens import make_token, reply_address
 from models.conversation import Conversation
-from models.invitation import Invitation, get_or_create_invitation
+from models.invitation import Invitation, clear_bounces, get_or_create_invitation
 from models.outbox import InboundOutcome, OutboxKind, add_inbound
 from models.tables import Person, as_utc
+
+log = logging.getLogger(__name__)
 
 # What clients put before a subject they answer or forward, in their languages (`Re:`, `AW:`,
 # `RES:`/`ENC:` Portuguese, `R:`/`Rif:` Italian, `Odp:` Polish, `SV:`/`VS:` Nordic, `回复:`
@@ -126,6 +129,13 @@ class EmailOutbox:
                 )
             assert invitation.id is not None
             token = make_token(secret_bytes(mail), invitation.id)
+            # they wrote from the address an email to them bounced from: it takes mail again
+            if (
+                self.record is not None
+                and self.record.sender == person.email.lower()
+                and clear_bounces(session, person_id=person.id, address=person.email)
+            ):
+                log.info("%s wrote in: their address no longer counts as bounced", person.email)
         text, html = render_replies(replies, self.notes)
         message_id = mint_message_id(mail, token=token)
         envelope = Envelope(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, col, select
+from sqlmodel import Field, Session, col, func, select, update
 
 from models.tables import SQLModel, as_utc, timestamp_column, utcnow
 
@@ -85,3 +85,19 @@ def record_bounce(
     invitation.email_bounced_to = address[:320]
     invitation.email_bounce = diagnostic[:300] or None
     session.add(invitation)
+
+
+def clear_bounces(session: Session, *, person_id: int, address: str) -> int:
+    """Forget the bounces of `address` on the person's invitations: they have just written
+    from it, so it takes mail again (a full mailbox emptied, a forwarding fixed). Returns how
+    many invitations said it had bounced."""
+    statement = (
+        update(Invitation)
+        .where(
+            col(Invitation.person_id) == person_id,
+            func.lower(col(Invitation.email_bounced_to)) == address.lower(),
+        )
+        .values(email_bounced_at=None, email_bounced_to=None, email_bounce=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return session.exec(statement).rowcount

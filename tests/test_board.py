@@ -19,6 +19,7 @@ from conversations.service import ConversationService, MemoryOutbox
 from models.board import board_json, period_board
 from models.db import session_scope
 from models.i18n import words
+from models.invitation import Invitation, record_bounce
 from models.review import Decision, ReviewKind
 from models.tables import Person
 from tests.board_data import INVITED, invoice_id, seed_board
@@ -185,3 +186,30 @@ def test_the_board_on_slack_speaks_the_administrators_language(engine: Engine) -
     assert "(email, slack) · 2 reminders\n" in en and "(email) · 1 reminder\n" in en
     nothing = shown(board_blocks([], budget=50, _=spanish))
     assert "Ahora mismo no hay ningún periodo de facturación abierto en sus proyectos." in nothing
+
+
+def test_the_board_on_slack_says_whose_email_bounced(engine: Engine) -> None:
+    """Reminders are not emailed to an address that bounced: the administrator on Slack sees
+    it on the board, as `billbot status` shows it."""
+    seed_board(engine)
+    with session_scope(engine) as session:
+        ann = session.exec(select(Person).where(Person.name == "Ann Sub")).one()
+        invitation = session.exec(select(Invitation).where(Invitation.person_id == ann.id)).first()
+        assert invitation is not None
+        record_bounce(
+            session, invitation, address=ann.email, diagnostic="550 5.2.2 mailbox full", now=NOW
+        )
+    with session_scope(engine) as session:
+        board = period_board(session, period_key="nov")
+
+    def row_of(blocks: list[dict[str, Any]]) -> str:
+        texts = [b["text"]["text"] for b in blocks if isinstance(b.get("text"), dict)]
+        [line] = [x for t in texts for x in t.splitlines() if "*SC-001*" in x]
+        return line
+
+    assert f":warning: email to {ann.email} bounced Nov 26" in row_of(
+        board_blocks([board], budget=50)
+    )
+    assert f":warning: el correo a {ann.email} rebotó el Nov 26" in row_of(
+        board_blocks([board], budget=50, _=words("es"))
+    )

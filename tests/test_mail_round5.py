@@ -591,6 +591,37 @@ def test_a_bounce_is_no_longer_shown_once_the_contacts_address_changed(
     assert all("email_bounced" not in item for item in rows)
 
 
+def test_a_bounce_is_forgotten_once_the_contact_writes_from_that_address(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A full mailbox bounces the invite; Sam empties it and answers: the board stops saying
+    his email bounced, and reminders are emailed to him again."""
+    intake, row = invite_sam(sqlite_engine, tmp_path)
+    intake.process(_dsn(row))
+    assert _invitation(sqlite_engine).email_bounced_to == "sam@acme.test"
+
+    result = intake.process(_plain(row, "INV-0042", mid="back@acme.test"))
+
+    assert result.outcome == "processed"
+    invitation = _invitation(sqlite_engine)
+    assert (invitation.email_bounced_at, invitation.email_bounced_to) == (None, None)
+    assert invitation.email_bounce is None
+    with session_scope(sqlite_engine) as session:
+        rows = board_json(period_board(session, period_key="nov"))
+    assert all("email_bounced" not in item for item in rows)
+
+
+def test_a_bounce_stays_when_the_contact_writes_from_another_address(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    intake, row = invite_sam(sqlite_engine, tmp_path)
+    intake.process(_dsn(row))
+
+    intake.process(_plain(row, "INV-0042", mid="home@acme.test", sender="Sam <sam@home.test>"))
+
+    assert _invitation(sqlite_engine).email_bounced_to == "sam@acme.test"
+
+
 # --- 6. Names, receipts, refusals, tagged senders, list headers --------------------------------
 
 

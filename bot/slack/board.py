@@ -101,6 +101,13 @@ def _row(row: BoardRow, zone: ZoneInfo, _: Words = ENGLISH) -> str:
         parts.append(invited)
     else:
         parts.append(_("not invited"))
+    if row.bounced is not None:  # reminders are not emailed there: the administrator must know
+        bounced = _(
+            "email to {address} bounced {date}",
+            address=row.bounced.address,
+            date=_day(row.bounced.at, zone),
+        )
+        parts.append(f":warning: {escape(bounced)}")
     if row.reminders:
         parts.append(_.plural("{count} reminder", "{count} reminders", row.reminders))
     if row.last_activity:
