@@ -800,18 +800,26 @@ def thousands_point_unclear(digits: str, uom: str | None = None) -> _Unreadable:
     """`12.000` dollars, or `1.000 LF` (with the line's `uom`): twelve, or a thousand as
     Spanish writes it? Asked, never guessed."""
     as_decimal = Decimal(digits)
-
-    def shown(amount: Decimal) -> str:
-        if uom is None:
-            return format_dollars(amount)
-        return f"{format_quantity(amount)} {uom}".strip()
-
+    if uom is None:  # dollars show two decimals, and `$12,000.00` both separators
+        decimal_text, thousands_text = format_dollars(as_decimal), format_dollars(as_decimal * 1000)
+    else:
+        # Each suggestion must read back as what it says, in either way of writing numbers:
+        # `1.125` is shown `1.1250` (four decimals are never thousands) and a thousand times
+        # it `1125`, not `1,125` (a decimal comma in Spanish).
+        decimal_text = format_quantity(as_decimal)
+        if THOUSANDS_POINT.fullmatch(decimal_text):
+            decimal_text += "0"
+        thousands_text = f"{as_decimal * 1000:f}".partition(".")[0]
+        decimal_text, thousands_text = (
+            f"{decimal_text} {uom}".strip(),
+            f"{thousands_text} {uom}".strip(),
+        )
     return _Unreadable(
         N_("Is {number} {as_decimal} or {as_thousands}? Write it as `{as_thousands}` or "
            "`{as_decimal}`."),
         number=digits,
-        as_decimal=shown(as_decimal),
-        as_thousands=shown(as_decimal * 1000),
+        as_decimal=decimal_text,
+        as_thousands=thousands_text,
     )  # fmt: skip
 
 

@@ -348,3 +348,40 @@ def test_no_files_in_spanish_at_the_attachments_step(text: str) -> None:
 def test_the_parser_reads_a_lone_mistake_as_owned_and_no_answer() -> None:
     parsed = parse("me equivoqué")
     assert parsed.owned and not parsed.answers and not parsed.problems
+
+
+# -- a point before three digits is asked, and each way offered reads back as it says ---------
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    ("kind", "answer", "decimal", "thousands"),
+    [
+        (UNIT, "1: 333.333 LF", D("333.333"), D(333333)),
+        (UNIT, "1: 1.125 LF", D("1.125"), D(1125)),
+        (UNIT, "1: 1.000 LF", D(1), D(1000)),
+        (AMOUNT, "2: $12.000", D(12), D(12000)),
+        (AMOUNT, "2: 12.000 USD", D(12), D(12000)),
+    ],
+)
+def test_each_writing_offered_for_a_point_before_three_digits_reads_back_as_it_says(
+    language: str, kind: str, answer: str, decimal: Decimal, thousands: Decimal
+) -> None:
+    """Once `1: 333.333 LF` was asked about with "write it as `333,333 LF` or `333.333 LF`":
+    the second was the very text refused, and the first a decimal comma in Spanish."""
+    ctx = (ES if language == "es" else EN)[kind]
+    line = answer.split(":")[0]
+    state, replies = talk(ctx, answer)
+    assert line not in state.entries, said(replies)
+    offered = said(replies).split("`")[1:4:2]  # "Write it as `A` or `B`", then the examples
+
+    got = []
+    for writing in offered:
+        [read] = parse(f"{line}: {writing}").answers
+        assert read.progress is not None and not read.progress.to_date, writing
+        got.append(read.progress.amount)
+        state, replies = talk(ctx, f"{line}: {writing}")  # not the same question again
+        assert f"`{offered[0]}`" not in said(replies), said(replies)
+    stored = state.entries[line]  # the decimal, the smaller, fits the line
+    assert (stored.new_quantity if kind == UNIT else stored.new_value) == decimal
+    assert got == [thousands, decimal], offered
