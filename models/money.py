@@ -44,9 +44,15 @@ def quantity(value: Decimal) -> Decimal:
     return value.quantize(QUANTUM_QTY, rounding=ROUND_HALF_UP)
 
 
+_ALL = Decimal(100)
+_ALMOST_ALL = Decimal("99.99")
+
+
 def percent(value: Decimal) -> Decimal:
-    """Round a percentage to two decimals for display."""
-    return value.quantize(QUANTUM_PERCENT, rounding=ROUND_HALF_UP)
+    """Round a percentage to two decimals for display; a line or contract not quite complete
+    (a cent left on $15,000.00 is 99.99993%) shows 99.99%, never 100.00%."""
+    shown = value.quantize(QUANTUM_PERCENT, rounding=ROUND_HALF_UP)
+    return _ALMOST_ALL if shown == _ALL and value < _ALL else shown
 
 
 def parse_amount(text: str) -> Decimal:

@@ -711,3 +711,10 @@ def test_the_amount_that_completes_a_unit_line_bills_what_remains_of_its_quantit
     assert figures.total_quantity == 129 and figures.balance_to_finish == 0
     # short of the remainder by a cent: the division, as before
     assert with_new_value(terms, LineEntry(), D("2735.41"), history).new_quantity != 65
+
+
+def test_a_line_with_a_cent_left_is_not_shown_complete() -> None:
+    terms = replace(SWITCHGEAR, scheduled_value=D("15000.00"))
+    figures = line_figures(terms, LineHistory(), LineEntry(new_value=D("14999.99")))
+    assert figures.balance_to_finish == D("0.01")
+    assert figures.percent_complete == D("99.99")

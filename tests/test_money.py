@@ -68,6 +68,15 @@ def test_percent_rounds_half_up_to_two_decimals(value: str, expected: str) -> No
 
 @pytest.mark.parametrize(
     ("value", "expected"),
+    [("99.99993", "99.99"), ("99.995", "99.99"), ("99.994", "99.99"), ("100.000", "100.00")],
+)
+def test_a_percentage_short_of_complete_never_shows_100(value: str, expected: str) -> None:
+    """A cent left on $15,000.00 is 99.99993%: shown 100.00% it read as finished."""
+    assert str(percent(D(value))) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
     [("0.2380952380", "0.238095"), ("0.0000005", "0.000001"), ("300", "300.000000")],
 )
 def test_quantity_keeps_six_decimals_rounded_half_up(value: str, expected: str) -> None:
