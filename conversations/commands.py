@@ -150,6 +150,22 @@ def send(work: Work, ctx: Context, *, asked_now: bool) -> tuple[State, list[Repl
             len(ctx.earlier_returned),
             earlier=", ".join(ctx.earlier_returned),
         )
+    elif work.turn.files_refused:
+        refused = ", ".join(work.turn.files_refused)
+        work.remarks.append(
+            _.plural(
+                "I haven't sent it: {files} could not be attached (see above why). Attach it "
+                "again in a form that can be kept, then reply `send`; or reply `send` now to "
+                "send the invoice without it.",
+                "I haven't sent it: {files} could not be attached (see above why). Attach them "
+                "again in a form that can be kept, then reply `send`; or reply `send` now to "
+                "send the invoice without them.",
+                len(work.turn.files_refused),
+                files=refused,
+            )
+        )
+        work.set(send_requested=False)
+        return None
     elif work.problems:
         blocker = _("I haven't sent it: please fix what is above first.")
     elif outdated:

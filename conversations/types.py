@@ -59,6 +59,8 @@ class Turn:
     `attachments` are already stored by the channel (see `models.attachments`).
     `language` is the one the whole message is written in, when the channel hands over only
     part of it (an email's top left out beside a filled-in template: `Todo listo, van abajo`).
+    `files_refused` names the files of the message the channel could not keep (too large,
+    unreadable; it said why): a `send` in it is held back, so nothing goes out without them.
     """
 
     text: str = ""
@@ -67,6 +69,7 @@ class Turn:
     attachments: tuple[AttachmentRef, ...] = ()
     channel: str = "console"
     language: str | None = None
+    files_refused: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

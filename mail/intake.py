@@ -325,10 +325,10 @@ class Intake:
     ) -> IntakeResult:
         """The turn. `digest` (the words' fingerprint, `_fingerprint`) is recorded with the
         message when the turn could not use it, for the loop breaker."""
-        stored, notes = (
+        stored, notes, refused = (
             self._store_attachments(mail, _contacts_words(mail, route))
             if mail.attachments
-            else ([], [])
+            else ([], [], [])
         )
         if template_note:
             notes.append(template_note)
@@ -348,7 +348,13 @@ class Intake:
         assert route.person.id is not None
         # what the turn no longer shows: a Spanish top left out beside an English template
         language = None if written_in(text) else written_in(mail.text)
-        turn = Turn(text=text, attachments=tuple(stored), channel="email", language=language)
+        turn = Turn(
+            text=text,
+            attachments=tuple(stored),
+            channel="email",
+            language=language,
+            files_refused=tuple(refused),
+        )
         try:
             result = self.conversations.handle(
                 person=route.person,
@@ -481,7 +487,7 @@ class Intake:
                 self._answer(session, mail, "\n\n".join(said))
                 return IntakeResult(InboundOutcome.refused, "invoice-locked", mail.external_id)
             rows = session.exec(select(Attachment).where(Attachment.invoice_id == invoice.id)).all()
-            stored, notes = self._store_attachments(mail, _, existing=len(rows))
+            stored, notes, _refused = self._store_attachments(mail, _, existing=len(rows))
             known = {(row.sha256, row.filename) for row in rows}
             new = [ref for ref in stored if (ref.sha256, ref.filename) not in known]
             for ref in new:  # as the conversation keeps them (`conversations.store`)
@@ -514,9 +520,12 @@ class Intake:
 
     def _store_attachments(
         self, mail: InboundMail, _: Words, *, existing: int = 0
-    ) -> tuple[list[AttachmentRef], list[str]]:
+    ) -> tuple[list[AttachmentRef], list[str], list[str]]:
+        """The files kept, the sentences saying why others were not, and those others' names
+        (an S/MIME message's encrypted part is not a file the contact chose: not named)."""
         stored: list[AttachmentRef] = []
         notes: list[str] = []
+        refused: list[str] = []
         for item in mail.files:
             kind = item.content_type.split(";")[0].strip().lower()
             if kind in SMIME_TYPES or item.filename.lower().endswith((".p7m", ".p7z")):
@@ -528,6 +537,7 @@ class Intake:
             if kind in _TNEF_TYPES or item.filename.lower() == "winmail.dat":
                 log.info("attachment of %s refused: Outlook's own format", mail.external_id)
                 notes.append(_(OUTLOOK_FORMAT, file=item.filename))
+                refused.append(item.filename)
                 continue
             try:
                 stored.append(
@@ -544,12 +554,14 @@ class Intake:
             except AttachmentError as exc:
                 log.info("attachment of %s refused: %s", mail.external_id, exc.message)
                 notes.append(exc.text(_))
+                refused.append(item.filename)
             except OSError as exc:
                 log.error("cannot store %s: %s", item.filename, exc)
                 notes.append(
                     _("{file} could not be saved; please send it again later.", file=item.filename)
                 )
-        return stored, notes
+                refused.append(item.filename)
+        return stored, notes, refused
 
     def _bounced(self, session: Session, mail: InboundMail) -> IntakeResult:
         """A bounce: never answered; a permanent failure of an email we sent a contact on an

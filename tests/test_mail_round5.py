@@ -745,3 +745,34 @@ def test_a_listed_message_that_is_not_the_contacts_own_reply_is_ignored(
     result = intake.process(message.as_bytes())
 
     assert result.outcome == "ignored"
+
+
+# --- 7. A `send` with a file that could not be kept --------------------------------------------
+
+
+def test_a_send_is_held_when_a_file_of_the_same_message_was_not_kept(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """An iPhone's Pages file beside the PDF, and `send`: the invoice went out without the
+    lien waiver the contact meant to include. Now it waits, and `send` alone sends it."""
+    intake, row = invite_sam(sqlite_engine, tmp_path)
+    text = f"INV-0042\n{ANSWERS}\nnone\nsend"
+    files = (("lien-waiver.pages", PDF), ("photos.pdf", PDF))
+
+    intake.process(_with_files(row, text, *files, mid="pages@acme.test"))
+
+    with Session(sqlite_engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
+        assert invoice.status == InvoiceStatus.draft
+    said = _flat(_last_answer(sqlite_engine).body_text)
+    assert "I haven't sent it: lien-waiver.pages could not be attached (see above why)" in said
+    assert "reply `send` now to send the invoice without it" in said
+    assert _files_kept(sqlite_engine) == ["photos.pdf"] or "photos.pdf" in _conversation_files(
+        sqlite_engine
+    )
+
+    intake.process(_plain(_last_answer(sqlite_engine), "send", mid="send@acme.test"))
+
+    with Session(sqlite_engine) as session:
+        invoice = session.exec(select(Invoice).where(Invoice.number == "INV-0042")).one()
+        assert invoice.status == InvoiceStatus.under_review
